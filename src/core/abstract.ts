@@ -1,0 +1,81 @@
+/**
+ * The abstraction function: a replica's state as the spec sees it (the `Server` record of
+ * `spec/raft.qnt`). Conformance tests compare these records with the spec's, field by field.
+ * Spec values are integers; the code's are strings: a put of spec value 7 carries "7", and the
+ * empty string (a key never written) is the spec's 0.
+ */
+import type { Cmd, PeerMessage } from '../wire/messages.js';
+import { kvData, kvSessions } from './kv.js';
+import { toArray } from './chain.js';
+import type { RaftState, Role } from './state.js';
+
+export interface AbstractCmd {
+  kind: 'noop' | 'put' | 'get';
+  client: string;
+  seq: number;
+  key: string;
+  value: number;
+}
+
+export interface AbstractEntry { term: number; cmd: AbstractCmd }
+
+export interface AbstractServer {
+  role: Role;
+  currentTerm: number;
+  votedFor: string;
+  log: AbstractEntry[];
+  commitIndex: number;
+  leaderId: string;
+  votesGranted: string[];
+  nextIndex: Record<string, number>;
+  matchIndex: Record<string, number>;
+  recentActive: string[];
+  kv: Record<string, number>;
+  sessions: Record<string, { seq: number; value: number }>;
+}
+
+export const specValue = (v: string): number => (v === '' ? 0 : Number(v));
+
+export function abstractCmd(cmd: Cmd): AbstractCmd {
+  switch (cmd.kind) {
+    case 'noop': return { kind: 'noop', client: '', seq: 0, key: '', value: 0 };
+    case 'put': return { kind: 'put', client: cmd.client, seq: cmd.seq, key: cmd.key,
+      value: specValue(cmd.value) };
+    case 'get': return { kind: 'get', client: cmd.client, seq: cmd.seq, key: cmd.key, value: 0 };
+  }
+}
+
+const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
+
+function record<V, W>(m: ReadonlyMap<string, V>, f: (v: V) => W): Record<string, W> {
+  const out: Record<string, W> = {};
+  for (const k of sorted(m.keys())) out[k] = f(m.get(k) as V);
+  return out;
+}
+
+export function abstractServer(s: RaftState): AbstractServer {
+  return {
+    role: s.role,
+    currentTerm: s.currentTerm,
+    votedFor: s.votedFor ?? '',
+    log: toArray(s.log).map((e) => ({ term: e.term, cmd: abstractCmd(e.cmd) })),
+    commitIndex: s.commitIndex,
+    leaderId: s.leaderId ?? '',
+    votesGranted: sorted(s.votesGranted),
+    nextIndex: record(s.nextIndex, (n) => n),
+    matchIndex: record(s.matchIndex, (n) => n),
+    recentActive: sorted(s.recentActive),
+    kv: record(kvData(s.kv, s.log), specValue),
+    sessions: record(kvSessions(s.kv, s.log), (x) => ({ seq: x.seq, value: specValue(x.value) })),
+  };
+}
+
+/** A peer message as the spec sees it: its variant and fields, without the `leader` hint. */
+export function abstractMessage(m: PeerMessage): { tag: string; value: Record<string, unknown> } {
+  const { type, leader: _leader, ...fields } = m;
+  const value: Record<string, unknown> = { ...fields };
+  if (m.type === 'AppendEntriesRequest') {
+    value['entries'] = m.entries.map((e) => ({ term: e.term, cmd: abstractCmd(e.cmd) }));
+  }
+  return { tag: type, value };
+}

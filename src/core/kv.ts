@@ -1,0 +1,93 @@
+/**
+ * The key-value state machine with its client-session table [§6.3 Raft dissertation]: a command that
+ * carries a client id and a request number (`seq > 0`) is applied at most once; a retry of the last
+ * request is answered from the session with the answer it first got. `seq = 0` opts out of sessions
+ * (the simulator-routed protocol gives every request a fresh MID and never retries one).
+ *
+ * Deviation from "immutable values only": the maps are mutated in place by the newest state, and an
+ * older state that still points at them notices (its `version` no longer matches) and rebuilds its
+ * view by replaying the committed log. Observably every state stays immutable; the common path (one
+ * state after another, as in a replica) never copies the maps.
+ */
+import type { Cmd } from '../wire/messages.js';
+import { entryAt, type RaftLog } from './log.js';
+
+export interface Session {
+  readonly seq: number;
+  /** The answer: the value read for a get, the value written for a put. */
+  readonly value: string;
+}
+
+class KvStore {
+  readonly data = new Map<string, string>();
+  readonly sessions = new Map<string, Session>();
+  version = 0;
+}
+
+export interface KvState {
+  readonly store: KvStore;
+  readonly version: number;
+  /** The index of the last applied entry. */
+  readonly appliedIndex: number;
+}
+
+export function emptyKv(): KvState {
+  return { store: new KvStore(), version: 0, appliedIndex: 0 };
+}
+
+/** The outcome of applying one command: the answer a client gets. */
+export interface Applied {
+  readonly index: number;
+  readonly cmd: Cmd;
+  /** The value read (get) or written (put); "" for a key never written; undefined for a no-op. */
+  readonly value: string | undefined;
+}
+
+function applyOne(store: KvStore, cmd: Cmd): string | undefined {
+  if (cmd.kind === 'noop') return undefined;
+  const session = cmd.seq > 0 ? store.sessions.get(cmd.client) : undefined;
+  if (session !== undefined && session.seq >= cmd.seq) return session.value; // duplicate: applied once
+  const value = cmd.kind === 'put' ? cmd.value : (store.data.get(cmd.key) ?? '');
+  if (cmd.kind === 'put') store.data.set(cmd.key, cmd.value);
+  if (cmd.seq > 0) store.sessions.set(cmd.client, { seq: cmd.seq, value });
+  return value;
+}
+
+/** A store that reflects `kv`: the shared one if `kv` is its newest view, else a rebuilt copy. */
+function ownStore(kv: KvState, log: RaftLog): KvStore {
+  if (kv.version === kv.store.version) return kv.store;
+  const store = new KvStore();
+  for (let index = 1; index <= kv.appliedIndex; index++) {
+    const entry = entryAt(log, index);
+    if (entry !== undefined) applyOne(store, entry.cmd);
+  }
+  return store;
+}
+
+/** Apply `log[appliedIndex+1 .. toIndex]`, calling `onApplied` for each command in index order. */
+export function applyUpTo(
+  kv: KvState,
+  log: RaftLog,
+  toIndex: number,
+  onApplied?: (applied: Applied) => void,
+): KvState {
+  if (toIndex <= kv.appliedIndex) return kv;
+  const store = ownStore(kv, log);
+  for (let index = kv.appliedIndex + 1; index <= toIndex; index++) {
+    const entry = entryAt(log, index);
+    if (entry === undefined) throw new Error(`applyUpTo: no entry at ${index} (bug: commit past log)`);
+    const value = applyOne(store, entry.cmd);
+    onApplied?.({ index, cmd: entry.cmd, value });
+  }
+  store.version += 1;
+  return { store, version: store.version, appliedIndex: toIndex };
+}
+
+/** Read-only views for checkers and tests: fresh copies, safe to keep. */
+export function kvData(kv: KvState, log: RaftLog): Map<string, string> {
+  return new Map(ownStore(kv, log).data);
+}
+
+export function kvSessions(kv: KvState, log: RaftLog): Map<string, Session> {
+  return new Map(ownStore(kv, log).sessions);
+}

@@ -1,0 +1,137 @@
+/**
+ * The replica as an XState v5 statechart. Roles are states; events are what arrives (ticks, the
+ * shell's end-of-batch `Replicate`, decoded peer messages, client requests, a restart); guards are
+ * the spec's enabling conditions that decide a change of role; every other action is named after
+ * the spec action it implements (`spec/raft.qnt`) and is a one-line adapter over a pure rule.
+ * Effects (persist, send, reply) are emitted, never performed: `transition()` returns them, and a
+ * live actor hands them to its `on('*')` listeners. Persist always comes first.
+ */
+import { setup } from 'xstate';
+import type { ClientRequest, PeerMessage } from '../wire/messages.js';
+import { logChange } from './log.js';
+import { clientRequest } from './rules/client.js';
+import {
+  electionTimeout,
+  handlePreVoteRequest,
+  handlePreVoteResponse,
+  handleRequestVoteRequest,
+  handleRequestVoteResponse,
+} from './rules/election.js';
+import {
+  checkQuorum,
+  handleAppendEntriesRequest,
+  handleAppendEntriesResponse,
+  hasQuorumContact,
+  replicate,
+} from './rules/replication.js';
+import {
+  defaultConfig,
+  initialState,
+  persistedOf,
+  quorum,
+  type Config,
+  type Effect,
+  type Persisted,
+  type RaftState,
+} from './state.js';
+
+export type RaftEvent =
+  | PeerMessage
+  | ClientRequest
+  | { readonly type: 'Tick' }
+  | { readonly type: 'ElectionTimeout' }
+  | { readonly type: 'CheckQuorum' }
+  | { readonly type: 'Replicate' }
+  | { readonly type: 'Restart' };
+
+export interface RaftInput {
+  readonly config?: Partial<Config>;
+  readonly seed?: number;
+  readonly persisted?: Persisted;
+}
+
+type Rule<E> = (s: RaftState, e: E, out: Effect[]) => RaftState;
+
+/** The persist effect for what changed in term, vote or log, if anything did. */
+export function persistEffect(before: RaftState, after: RaftState): Effect | undefined {
+  const log = logChange(before.log, after.log);
+  if (log === undefined && before.currentTerm === after.currentTerm
+    && before.votedFor === after.votedFor) return undefined;
+  return { type: 'persist', currentTerm: after.currentTerm, votedFor: after.votedFor, log };
+}
+
+const typed = setup({
+  types: {
+    context: {} as RaftState,
+    events: {} as RaftEvent,
+    input: {} as RaftInput | undefined,
+    emitted: {} as Effect,
+  },
+});
+
+/** Adapt a pure rule to an XState action: assign its state, emit persist first, then its output. */
+function rule<E>(name: string, fn: Rule<E>) {
+  return typed.enqueueActions(
+    ({ context, event, enqueue }) => {
+      const out: Effect[] = [];
+      const next = fn(context, event as E, out);
+      enqueue.assign(() => next);
+      if (context.config.trace) enqueue.emit({ type: 'trace', action: name });
+      const persist = persistEffect(context, next);
+      if (persist !== undefined) enqueue.emit(persist);
+      for (const effect of out) enqueue.emit(effect);
+    },
+  );
+}
+
+type Msg<T extends RaftEvent['type']> = Extract<RaftEvent, { type: T }>;
+const termOf = (e: RaftEvent): number => ('term' in e ? e.term : -1);
+
+export const raftSetup = typed.extend({
+  guards: {
+    electionTimeoutElapsed: ({ context: s }) => s.electionElapsed + 1 >= s.electionTimeoutTicks,
+    checkQuorumDue: ({ context: s }) => s.electionElapsed + 1 >= s.config.electionTimeoutTicksMin,
+    lacksQuorumContact: ({ context: s }) => !hasQuorumContact(s),
+    heartbeatDue: ({ context: s }) => s.heartbeatElapsed + 1 >= s.config.heartbeatTicks,
+    isNewerTerm: ({ context: s, event }) => termOf(event) > s.currentTerm,
+    isCurrentOrNewerTerm: ({ context: s, event }) => termOf(event) >= s.currentTerm,
+    isPreVoteRejectionFromNewerTerm: ({ context: s, event }) =>
+      event.type === 'PreVoteResponse' && !event.voteGranted && event.term > s.currentTerm,
+    hasPreVoteQuorum: ({ context: s, event }) =>
+      event.type === 'PreVoteResponse' && event.voteGranted && event.term === s.currentTerm + 1
+      && new Set(s.votesGranted).add(event.src).size >= quorum(s.config),
+    hasVoteQuorum: ({ context: s, event }) =>
+      event.type === 'RequestVoteResponse' && event.voteGranted && event.term === s.currentTerm
+      && new Set(s.votesGranted).add(event.src).size >= quorum(s.config),
+  },
+  actions: {
+    tick: typed.enqueueActions(({ context: s, enqueue }) => {
+      enqueue.assign({
+        electionElapsed: s.electionElapsed + 1,
+        heartbeatElapsed: s.heartbeatElapsed + 1,
+      });
+    }),
+    raiseElectionTimeout: typed.raise({ type: 'ElectionTimeout' }),
+    raiseCheckQuorum: typed.raise({ type: 'CheckQuorum' }),
+    raiseReplicate: typed.raise({ type: 'Replicate' }),
+    /** A deliberate ignore, named so that it shows in the definition and in `can()`. */
+    ignore: () => undefined,
+    restart: rule<RaftEvent>('restart', (s) => initialState(s.config, s.rng, persistedOf(s))),
+    electionTimeout: rule<RaftEvent>('electionTimeout', (s, _e, out) => electionTimeout(s, out)),
+    replicate: rule<RaftEvent>('replicate', (s, _e, out) => replicate(s, out)),
+    checkQuorum: rule<RaftEvent>('checkQuorum', (s, _e, out) => checkQuorum(s, out)),
+    clientRequest: rule<ClientRequest>('clientRequest', clientRequest),
+    handlePreVoteRequest: rule<Msg<'PreVoteRequest'>>('handlePreVoteRequest', handlePreVoteRequest),
+    handlePreVoteResponse:
+      rule<Msg<'PreVoteResponse'>>('handlePreVoteResponse', handlePreVoteResponse),
+    handleRequestVoteRequest:
+      rule<Msg<'RequestVoteRequest'>>('handleRequestVoteRequest', handleRequestVoteRequest),
+    handleRequestVoteResponse:
+      rule<Msg<'RequestVoteResponse'>>('handleRequestVoteResponse', handleRequestVoteResponse),
+    handleAppendEntriesRequest:
+      rule<Msg<'AppendEntriesRequest'>>('handleAppendEntriesRequest', handleAppendEntriesRequest),
+    handleAppendEntriesResponse:
+      rule<Msg<'AppendEntriesResponse'>>('handleAppendEntriesResponse',
+        handleAppendEntriesResponse),
+  },
+});

@@ -1,0 +1,17 @@
+/** The replica statechart: `raftMachine`, with its roles, built from `raftSetup`. */
+import { raftSetup } from './machine.js';
+import { candidate, follower, leader, preCandidate } from './roles.js';
+import { defaultConfig, initialState } from './state.js';
+
+export const raftMachine = raftSetup.createMachine({
+  id: 'raft',
+  context: ({ input }) =>
+    initialState({ ...defaultConfig, ...input?.config }, input?.seed ?? 1, input?.persisted),
+  initial: 'follower',
+  on: {
+    Restart: { target: '.follower', reenter: true, actions: 'restart' },
+  },
+  states: { follower, preCandidate, candidate, leader },
+});
+
+export type RaftMachine = typeof raftMachine;

@@ -1,0 +1,120 @@
+/**
+ * [§5.3 §5.4] Log replication and commitment, and [§6.2] CheckQuorum. Each exported function with a
+ * spec name is one spec action of `spec/raft.qnt`.
+ */
+import type { AppendEntriesRequest, AppendEntriesResponse } from '../../wire/messages.js';
+import { entriesBetween, lastLogIndex, mergeEntries, termAt } from '../log.js';
+import { hasBug, quorum, resetElectionTimer, type Effect, type RaftState } from '../state.js';
+import { applyCommitted } from './client.js';
+import { asIndex, asTerm, releaseHeld, send, stepDown } from './common.js';
+
+/**
+ * Send every peer the entries from its `nextIndex` (at most `maxBatch`), advancing `nextIndex`
+ * optimistically as etcd's replicate state does: a lost message is repaired by the rejection
+ * that the next AppendEntries meets.
+ */
+export function sendAppendEntries(s: RaftState, out: Effect[]): RaftState {
+  const nextIndex = new Map(s.nextIndex);
+  const last = lastLogIndex(s.log);
+  for (const peer of s.config.peers) {
+    const next = s.nextIndex.get(peer) ?? last + 1;
+    const entries = entriesBetween(s.log, next, Math.min(last, next + s.config.maxBatch - 1));
+    send(s, out, peer, {
+      type: 'AppendEntriesRequest',
+      term: asTerm(s.currentTerm),
+      prevLogIndex: asIndex(next - 1),
+      prevLogTerm: asTerm(termAt(s.log, next - 1)),
+      entries,
+      leaderCommit: asIndex(s.commitIndex),
+    });
+    nextIndex.set(peer, next + entries.length);
+  }
+  return { ...s, nextIndex, heartbeatElapsed: 0 };
+}
+
+/** [Fig2:Leader#1 #3] Heartbeat or new entries: one AppendEntries to every peer. */
+export function replicate(s: RaftState, out: Effect[]): RaftState {
+  return sendAppendEntries(s, out);
+}
+
+/** [Fig2:AE#2] The consistency check. */
+export function logOk(s: RaftState, m: AppendEntriesRequest): boolean {
+  return m.prevLogIndex === 0
+    || (m.prevLogIndex <= lastLogIndex(s.log) && termAt(s.log, m.prevLogIndex) === m.prevLogTerm);
+}
+
+function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: boolean): void {
+  send(s, out, m.src, {
+    type: 'AppendEntriesResponse',
+    term: asTerm(s.currentTerm),
+    success,
+    matchIndex: asIndex(success ? m.prevLogIndex + m.entries.length : 0),
+    // The highest index at which this log may still match the leader's (etcd's RejectHint)
+    rejectHint: asIndex(success ? 0 : Math.min(m.prevLogIndex - 1, lastLogIndex(s.log))),
+  });
+}
+
+export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest, out: Effect[]):
+  RaftState {
+  if (m.term < s.currentTerm) { // [Fig2:AE#1] reject a stale leader; it learns the newer term
+    respond(s, out, m, false);
+    return s;
+  }
+  const follower = m.term > s.currentTerm || s.role !== 'Follower' ? stepDown(s, m.term, out) : s;
+  const led = releaseHeld(resetElectionTimer({ ...follower, leaderId: m.src }), out, m.src);
+  if (!logOk(led, m)) {
+    respond(led, out, m, false);
+    return led;
+  }
+  const merged = { ...led, log: mergeEntries(led.log, m.prevLogIndex, m.entries) };
+  // [Fig2:AE#5] commit up to what the leader committed, within what this message proved matches
+  const commit = Math.max(merged.commitIndex,
+    Math.min(m.leaderCommit, m.prevLogIndex + m.entries.length));
+  const next = applyCommitted(merged, commit, out);
+  respond(next, out, m, true);
+  return next;
+}
+
+/**
+ * [Fig2:Leader#4 §5.4.2] The highest index stored on a quorum, if it is from the current term.
+ * Entries of earlier terms are never committed by counting replicas (Figure 8); they commit
+ * indirectly with the first entry of the current term.
+ */
+export function quorumCommitIndex(s: RaftState): number {
+  const matches = s.config.peers.map((p) => s.matchIndex.get(p) ?? 0).sort((a, b) => b - a);
+  const n = matches[quorum(s.config) - 2] ?? lastLogIndex(s.log); // the leader holds its whole log
+  const currentTermOk = termAt(s.log, n) === s.currentTerm || hasBug(s, 'commitEarlierTermByCount');
+  return n > s.commitIndex && currentTermOk ? n : s.commitIndex;
+}
+
+export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesResponse, out: Effect[]):
+  RaftState {
+  if (m.term > s.currentTerm) return stepDown(s, m.term, out);
+  if (s.role !== 'Leader' || m.term !== s.currentTerm) return s;
+  const recentActive = new Set(s.recentActive).add(m.src);
+  const match = s.matchIndex.get(m.src) ?? 0;
+  const next = s.nextIndex.get(m.src) ?? 1;
+  if (!m.success) { // walk back to the hint, never below what is known to match
+    const nextIndex = new Map(s.nextIndex)
+      .set(m.src, Math.max(match + 1, Math.min(next, m.rejectHint + 1)));
+    return { ...s, recentActive, nextIndex };
+  }
+  const updated = {
+    ...s,
+    recentActive,
+    matchIndex: new Map(s.matchIndex).set(m.src, Math.max(match, m.matchIndex)),
+    nextIndex: new Map(s.nextIndex).set(m.src, Math.max(next, m.matchIndex + 1)),
+  };
+  return applyCommitted(updated, quorumCommitIndex(updated), out);
+}
+
+/** Has the leader heard from a quorum (itself included) since the last check? */
+export function hasQuorumContact(s: RaftState): boolean {
+  return 1 + s.recentActive.size >= quorum(s.config);
+}
+
+/** [§6.2] CheckQuorum: a leader that has not heard from a quorum steps down. */
+export function checkQuorum(s: RaftState, out: Effect[]): RaftState {
+  if (!hasQuorumContact(s)) return stepDown(s, s.currentTerm, out);
+  return { ...s, recentActive: new Set(), electionElapsed: 0 };
+}

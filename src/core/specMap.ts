@@ -1,0 +1,79 @@
+/**
+ * The one mapping between the spec and the statechart: for every action of `spec/raft.qnt`, the
+ * events that trigger it, the guards that decide its change of role, and the machine actions that
+ * implement it. A static test checks this table against Quint's parser output and the machine's
+ * definition, in both directions; the trace replays use it to turn spec steps into events.
+ */
+export interface SpecActionMapping {
+  /** The spec action's parameters, by name, as Quint's parser lists them. */
+  readonly params: readonly string[];
+  readonly events: readonly string[];
+  readonly guards: readonly string[];
+  readonly actions: readonly string[];
+}
+
+export const specMap: Readonly<Record<string, SpecActionMapping>> = {
+  electionTimeout: {
+    params: ['s'], events: ['ElectionTimeout'],
+    guards: ['electionTimeoutElapsed'], actions: ['raiseElectionTimeout', 'electionTimeout'],
+  },
+  handlePreVoteRequest: {
+    params: ['m'], events: ['PreVoteRequest'], guards: [], actions: ['handlePreVoteRequest'],
+  },
+  handlePreVoteResponse: {
+    params: ['m'], events: ['PreVoteResponse'],
+    guards: ['hasPreVoteQuorum', 'isPreVoteRejectionFromNewerTerm'], actions: ['handlePreVoteResponse'],
+  },
+  handleRequestVoteRequest: {
+    params: ['m'], events: ['RequestVoteRequest'], guards: ['isNewerTerm'],
+    actions: ['handleRequestVoteRequest'],
+  },
+  handleRequestVoteResponse: {
+    params: ['m'], events: ['RequestVoteResponse'], guards: ['hasVoteQuorum', 'isNewerTerm'],
+    actions: ['handleRequestVoteResponse'],
+  },
+  handleAppendEntriesRequest: {
+    params: ['m'], events: ['AppendEntriesRequest'], guards: ['isCurrentOrNewerTerm'],
+    actions: ['handleAppendEntriesRequest'],
+  },
+  handleAppendEntriesResponse: {
+    params: ['m'], events: ['AppendEntriesResponse'], guards: ['isNewerTerm'],
+    actions: ['handleAppendEntriesResponse'],
+  },
+  replicate: {
+    params: ['s'], events: ['Replicate'], guards: ['heartbeatDue'],
+    actions: ['raiseReplicate', 'replicate'],
+  },
+  checkQuorum: {
+    params: ['s'], events: ['CheckQuorum'], guards: ['checkQuorumDue', 'lacksQuorumContact'],
+    actions: ['raiseCheckQuorum', 'checkQuorum'],
+  },
+  clientRequest: {
+    params: ['s', 'cmd'], events: ['get', 'put'], guards: [], actions: ['clientRequest'],
+  },
+  restart: { params: ['s'], events: ['Restart'], guards: [], actions: ['restart'] },
+};
+
+/** Spec actions of the network, not of a replica: the in-process cluster implements them. */
+export const environmentActions: Readonly<Record<string, readonly string[]>> = {
+  dropMessage: ['m'],
+  duplicateMessage: ['m'],
+};
+
+/** Machine parts that are no spec action, and why. */
+export const codeOnly = {
+  /** Time passing: advances the timers; a spec step happens only when one expires. */
+  events: ['Tick'],
+  /** `tick` counts time; `ignore` marks a deliberate no-op (a stutter step in the spec). */
+  actions: ['tick', 'ignore'],
+} as const;
+
+/**
+ * Spec actions that are not steps of a replica: the initial state and the step relations that
+ * choose among the actions above. Any other unmapped spec action fails the static test.
+ */
+export const specInternal: Readonly<Record<string, string>> = {
+  init: 'the initial state (the machine\'s initial transition)',
+  step: 'chooses one action above, with nondeterministic picks',
+  stepSteered: 'the same choice under etcd-style bounds',
+};

@@ -1,0 +1,180 @@
+/**
+ * The replica's state (the statechart's context) and the helpers every rule shares.
+ * Field names are the spec's (`spec/raft.qnt`, Server record) and Raft Figure 2's.
+ */
+import type { ClientResponse, NodeId, PeerMessage } from '../wire/messages.js';
+import { emptyChain, type Chain } from './chain.js';
+import { emptyKv, type KvState } from './kv.js';
+import { emptyLog, type RaftLog, type LogChange } from './log.js';
+
+export type Role = 'Follower' | 'PreCandidate' | 'Candidate' | 'Leader';
+
+/**
+ * Deliberately wrong rules, switched in only by tests to show that each checker catches them.
+ * A replica process never sets any.
+ */
+export type Bug =
+  /** [§5.4.1] grant a vote without the up-to-date check */
+  | 'voteWithoutUpToDateCheck'
+  /** [§5.4.2 Figure 8] commit an entry of an earlier term by counting replicas */
+  | 'commitEarlierTermByCount';
+
+export interface Config {
+  readonly id: NodeId;
+  /** The other servers, sorted: peers are always iterated in id order. */
+  readonly peers: readonly NodeId[];
+  readonly electionTimeoutTicksMin: number;
+  /** Exclusive upper bound of the randomized election timeout. */
+  readonly electionTimeoutTicksMax: number;
+  readonly heartbeatTicks: number;
+  /** Most entries in one AppendEntriesRequest (the spec's MaxBatch). */
+  readonly maxBatch: number;
+  /** Emit a `trace` effect naming every spec action taken (conformance tests). */
+  readonly trace: boolean;
+  readonly bugs: readonly Bug[];
+}
+
+/** A client request the leader appended and must answer once it is applied. */
+export interface Pending {
+  readonly index: number;
+  readonly term: number;
+  readonly client: NodeId;
+  readonly mid: string;
+}
+
+/** A client request held while no leader is known. */
+export interface Held {
+  readonly client: NodeId;
+  readonly mid: string;
+}
+
+export interface RaftState {
+  readonly config: Config;
+  // Persistent state [Fig2:State]
+  readonly currentTerm: number;
+  readonly votedFor: NodeId | null;
+  readonly log: RaftLog;
+  // Volatile state
+  readonly role: Role;
+  readonly commitIndex: number;
+  readonly leaderId: NodeId | null;
+  readonly votesGranted: ReadonlySet<NodeId>;
+  readonly nextIndex: ReadonlyMap<NodeId, number>;
+  readonly matchIndex: ReadonlyMap<NodeId, number>;
+  readonly recentActive: ReadonlySet<NodeId>;
+  readonly kv: KvState;
+  readonly pending: Chain<Pending>;
+  readonly held: readonly Held[];
+  // Time and randomness: ticks come in as events; the PRNG state lives here.
+  readonly electionElapsed: number;
+  readonly electionTimeoutTicks: number;
+  readonly heartbeatElapsed: number;
+  readonly rng: number;
+}
+
+export interface Persisted {
+  readonly currentTerm: number;
+  readonly votedFor: NodeId | null;
+  readonly log: RaftLog;
+}
+
+export type Effect =
+  | {
+      readonly type: 'persist';
+      readonly currentTerm: number;
+      readonly votedFor: NodeId | null;
+      readonly log: LogChange | undefined;
+    }
+  | { readonly type: 'send'; readonly message: PeerMessage }
+  | { readonly type: 'reply'; readonly message: ClientResponse }
+  | { readonly type: 'trace'; readonly action: string };
+
+/** What a rule returns: the next state and the messages and answers it produces, in order. */
+export interface Step {
+  readonly state: RaftState;
+  readonly out: Effect[];
+}
+
+export const defaultConfig: Config = {
+  id: '0000' as NodeId,
+  peers: ['0001', '0002'] as NodeId[],
+  electionTimeoutTicksMin: 10,
+  electionTimeoutTicksMax: 20,
+  heartbeatTicks: 3,
+  maxBatch: 16,
+  trace: false,
+  bugs: [],
+};
+
+export function hasBug(s: RaftState, bug: Bug): boolean {
+  return s.config.bugs.length > 0 && s.config.bugs.includes(bug);
+}
+
+export function quorum(config: Config): number {
+  return Math.floor((config.peers.length + 1) / 2) + 1;
+}
+
+/** mulberry32: a small, fast, seedable PRNG; the state is a uint32. */
+export function nextRandom(rng: number): [value: number, rng: number] {
+  const next = (rng + 0x6d2b79f5) >>> 0;
+  let t = next;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return [((t ^ (t >>> 14)) >>> 0) / 4294967296, next];
+}
+
+/** Restart the election timer with a fresh randomized timeout [§5.2]. */
+export function resetElectionTimer(s: RaftState): RaftState {
+  const [r, rng] = nextRandom(s.rng);
+  const { electionTimeoutTicksMin: lo, electionTimeoutTicksMax: hi } = s.config;
+  return { ...s, electionElapsed: 0, electionTimeoutTicks: lo + Math.floor(r * (hi - lo)), rng };
+}
+
+function peerMap(config: Config, value: number): ReadonlyMap<NodeId, number> {
+  return new Map(config.peers.map((p) => [p, value]));
+}
+
+const noVotes: ReadonlySet<NodeId> = new Set();
+
+/** A server as it starts (or restarts, [§5.1] after a crash) from what it persisted. */
+export function initialState(config: Config, seed: number, persisted?: Persisted): RaftState {
+  const state: RaftState = {
+    config: { ...config, peers: [...config.peers].sort() },
+    currentTerm: persisted?.currentTerm ?? 0,
+    votedFor: persisted?.votedFor ?? null,
+    log: persisted?.log ?? emptyLog(),
+    role: 'Follower',
+    commitIndex: 0,
+    leaderId: null,
+    votesGranted: noVotes,
+    nextIndex: peerMap(config, 1),
+    matchIndex: peerMap(config, 0),
+    recentActive: noVotes,
+    kv: emptyKv(),
+    pending: emptyChain(),
+    held: [],
+    electionElapsed: 0,
+    electionTimeoutTicks: config.electionTimeoutTicksMax,
+    heartbeatElapsed: 0,
+    rng: seed >>> 0,
+  };
+  return resetElectionTimer(state);
+}
+
+export function persistedOf(s: RaftState): Persisted {
+  return { currentTerm: s.currentTerm, votedFor: s.votedFor, log: s.log };
+}
+
+/** [Fig2:AllServers#2] Step down to follower, adopting `term` if it is newer. */
+export function becomeFollower(s: RaftState, term: number): RaftState {
+  const newer = term > s.currentTerm;
+  return {
+    ...s,
+    role: 'Follower',
+    currentTerm: newer ? term : s.currentTerm,
+    votedFor: newer ? null : s.votedFor,
+    leaderId: null,
+    votesGranted: noVotes,
+    recentActive: noVotes,
+  };
+}

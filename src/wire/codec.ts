@@ -1,0 +1,187 @@
+/**
+ * Datagram bytes <-> `Message`. The only code that sees `unknown`: a datagram becomes a `Message`
+ * or a `WireError` that names the offending fields. Nothing here throws on any input [STYLE §4:
+ * bad input never crashes a replica]; the caller counts the error by `errorKind` and drops it.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts/lib/index.js';
+import { Message } from './messages.js';
+
+/** "Keep every datagram well below 64 KiB": anything longer is refused unread. */
+export const MAX_DATAGRAM_BYTES = 60_000;
+
+/** At most this many distinct paths are kept in one error, and this many reasons in its detail. */
+export const MAX_REPORTED_PATHS = 32;
+const MAX_DETAIL_REASONS = 3;
+
+/** The stable error kinds, for counters: a dropped datagram is counted under exactly one. */
+export const WIRE_ERROR_KINDS = [
+  'too-large',
+  'not-json',
+  'not-object',
+  'unknown-type',
+  'invalid',
+] as const;
+export type WireErrorKind = (typeof WIRE_ERROR_KINDS)[number];
+
+export interface WireError {
+  readonly kind: WireErrorKind;
+  /** One line for a log: the message type, then `path: reason` for the first few errors. */
+  readonly detail: string;
+  /** Dotted paths of the offending fields (`entries.0.term`); empty when the whole datagram is. */
+  readonly paths: string[];
+}
+
+/** The counter key of an error: one of `WIRE_ERROR_KINDS`, never anything taken from the input. */
+export function errorKind(e: WireError): WireErrorKind {
+  return e.kind;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The UTF-8 length of `s` (a lone surrogate counts 3, as TextEncoder writes U+FFFD for it). */
+export function utf8ByteLength(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const unit = s.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Whether a string fits: a UTF-8 byte is at least one UTF-16 unit, and a unit at most 3 bytes. */
+function fits(s: string): boolean {
+  if (s.length > MAX_DATAGRAM_BYTES) return false;
+  return s.length * 3 <= MAX_DATAGRAM_BYTES || utf8ByteLength(s) <= MAX_DATAGRAM_BYTES;
+}
+
+const wireError = (kind: WireErrorKind, detail: string, paths: string[] = []): E.Either<
+  WireError,
+  never
+> => E.left({ kind, detail, paths });
+
+/** A short, bounded rendering of an input value for error details (never the whole value). */
+function show(u: unknown): string {
+  if (u === undefined) return 'nothing';
+  if (typeof u === 'string') {
+    return JSON.stringify(u.length > 32 ? `${u.slice(0, 32)}...` : u);
+  }
+  if (Array.isArray(u)) return `an array of length ${u.length}`;
+  if (u === null || typeof u !== 'object') return String(u);
+  return 'an object';
+}
+
+/**
+ * The data path of an io-ts context. Combinators that do not descend into the data (intersection
+ * members, union branches) push an entry whose input is the same value as its parent's; those
+ * entries are skipped, so that `get`'s `seq` is `seq` and not `1.seq`. Decoded JSON has no shared
+ * or cyclic values, so a field or an element is never the same value as its container.
+ */
+function pathOf(context: t.Context): string {
+  const keys: string[] = [];
+  for (let i = 1; i < context.length; i++) {
+    const entry = context[i];
+    const parent = context[i - 1];
+    if (entry === undefined || parent === undefined) continue;
+    if (entry.actual === parent.actual) continue;
+    keys.push(entry.key);
+  }
+  return keys.join('.');
+}
+
+function reasonOf(error: t.ValidationError): string {
+  const last = error.context[error.context.length - 1];
+  const expected = error.message ?? `expected ${last?.type.name ?? 'a value'}`;
+  if (error.value === undefined) return `missing (${expected})`;
+  return `${expected}, got ${show(error.value)}`;
+}
+
+function invalid(type: string, errors: t.Errors): WireError {
+  const paths: string[] = [];
+  const reasons: string[] = [];
+  for (const error of errors) {
+    const path = pathOf(error.context);
+    if (paths.includes(path)) continue;
+    if (paths.length < MAX_REPORTED_PATHS) paths.push(path);
+    if (reasons.length < MAX_DETAIL_REASONS) reasons.push(`${path}: ${reasonOf(error)}`);
+  }
+  const more = paths.length > reasons.length ? ` (and ${paths.length - reasons.length} more)` : '';
+  return { kind: 'invalid', detail: `${type}: ${reasons.join('; ')}${more}`, paths };
+}
+
+function describeNonObject(u: unknown): string {
+  if (u === null) return 'null';
+  if (Array.isArray(u)) return 'an array';
+  return `a ${typeof u}`;
+}
+
+function parse(text: string): E.Either<WireError, unknown> {
+  try {
+    return E.right(JSON.parse(text) as unknown);
+  } catch (e) {
+    // V8's message quotes the input: escape control characters to keep the detail on one line.
+    const reason = (e instanceof Error ? e.message : String(e)).slice(0, 120).replace(
+      /[\u0000-\u001f\u007f\u2028\u2029]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    return wireError('not-json', `not JSON: ${reason}`);
+  }
+}
+
+function toText(bytes: Uint8Array | string): E.Either<WireError, string> {
+  if (typeof bytes === 'string') {
+    return fits(bytes)
+      ? E.right(bytes)
+      : wireError('too-large', `datagram of more than ${MAX_DATAGRAM_BYTES} bytes`);
+  }
+  if (bytes.length > MAX_DATAGRAM_BYTES) {
+    return wireError('too-large', `datagram of ${bytes.length} bytes > ${MAX_DATAGRAM_BYTES}`);
+  }
+  try {
+    return E.right(utf8.decode(bytes));
+  } catch {
+    return wireError('not-json', 'not valid UTF-8');
+  }
+}
+
+/** Decode one datagram: size, UTF-8, JSON, an object, a known `type`, then that type's codec. */
+export function decodeDatagram(bytes: Uint8Array | string): E.Either<WireError, Message> {
+  const text = toText(bytes);
+  if (E.isLeft(text)) return text;
+  const parsed = parse(text.right);
+  if (E.isLeft(parsed)) return parsed;
+  const u = parsed.right;
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) {
+    return wireError('not-object', `expected a JSON object, got ${describeNonObject(u)}`);
+  }
+  const type: unknown = Object.hasOwn(u, 'type')
+    ? (u as Record<string, unknown>)['type']
+    : undefined;
+  if (typeof type !== 'string') {
+    const reason = type === undefined ? 'missing' : `expected a string, got ${show(type)}`;
+    return wireError('invalid', `type: ${reason}`, ['type']);
+  }
+  const codec = Message.member(type);
+  if (codec === undefined) {
+    return wireError('unknown-type', `unknown message type ${show(type)}`, ['type']);
+  }
+  const decoded = codec.decode(u);
+  return E.isLeft(decoded) ? E.left(invalid(type, decoded.left)) : decoded;
+}
+
+/**
+ * The datagram text of a message. Fields that its codec does not know are dropped, so what is sent
+ * is exactly what `decodeDatagram` gives back. The caller checks the size if it matters
+ * (`utf8ByteLength(text) <= MAX_DATAGRAM_BYTES`).
+ */
+export function encodeMessage(m: Message): string {
+  return JSON.stringify(Message.encode(m));
+}

@@ -1,0 +1,315 @@
+/**
+ * The io-ts codecs of every datagram of `shared/protocol/replica-udp.md` and of the peer messages
+ * of `docs/protocol-rules.md`. Every type is derived from its codec and never written twice.
+ *
+ * Every datagram object codec is exact (`t.strict`/`t.exact`): extra fields are allowed on input
+ * ("Extra fields ... are allowed") and stripped from the decoded value, at every depth.
+ * Unions dispatch on their tag (`type`, or `kind` for commands) instead of using `t.union`, so
+ * that a known tag reports only its own codec's errors and an unknown tag is one error.
+ */
+import * as t from 'io-ts/lib/index.js';
+
+// -------------------------------------------------------------------------------------------------
+// Scalars
+// -------------------------------------------------------------------------------------------------
+
+/** The most entries one AppendEntriesRequest may carry; a longer `entries` fails to decode. */
+export const MAX_ENTRIES_PER_MESSAGE = 64;
+export const MAX_KEY_LENGTH = 256;
+export const MAX_VALUE_LENGTH = 1024;
+export const MAX_MID_LENGTH = 128;
+
+const NODE_ID_PATTERN = /^[0-9A-F]{4}$/;
+
+/** A codec whose value is its input once `guard` accepts it; `expected` is its error message. */
+function refined<A>(name: string, guard: (u: unknown) => u is A, expected: string):
+  t.Type<A, A, unknown> {
+  return new t.Type<A, A, unknown>(
+    name,
+    guard,
+    (u, c) => (guard(u) ? t.success(u) : t.failure(u, c, expected)),
+    t.identity,
+  );
+}
+
+const isSafeNat = (u: unknown): u is number =>
+  typeof u === 'number' && Number.isSafeInteger(u) && u >= 0;
+
+/** A non-negative integer that a JS number holds exactly (at most Number.MAX_SAFE_INTEGER). */
+const SafeNat = refined('SafeNat', isSafeNat, 'expected a non-negative safe integer');
+
+function boundedString(name: string, minLength: number, maxLength: number): t.Type<string> {
+  const guard = (u: unknown): u is string =>
+    typeof u === 'string' && u.length >= minLength && u.length <= maxLength;
+  const size = minLength > 0 ? `${minLength} to ${maxLength}` : `at most ${maxLength}`;
+  return refined(name, guard, `expected a string of ${size} UTF-16 code units`);
+}
+
+const NodeIdText = refined(
+  'NodeIdText',
+  (u: unknown): u is string => typeof u === 'string' && NODE_ID_PATTERN.test(u),
+  'expected a node id of 4 upper-case hex digits',
+);
+
+export interface NodeIdBrand {
+  readonly NodeId: unique symbol;
+}
+// The brand predicates below accept everything: the base codec has already checked the value, and
+// its failure carries the readable message that the wire errors report.
+/** A replica or client id: 4 upper-case hex digits. `FFFF`: broadcast (dst), unknown (leader). */
+export const NodeId = t.brand(
+  NodeIdText,
+  (_): _ is t.Branded<string, NodeIdBrand> => true,
+  'NodeId',
+);
+export type NodeId = t.TypeOf<typeof NodeId>;
+
+export const BROADCAST = 'FFFF' as NodeId;
+
+export const isNodeId = (u: unknown): u is NodeId => NodeId.is(u);
+
+export interface TermBrand {
+  readonly Term: unique symbol;
+}
+export const Term = t.brand(SafeNat, (_): _ is t.Branded<number, TermBrand> => true, 'Term');
+export type Term = t.TypeOf<typeof Term>;
+
+export interface LogIndexBrand {
+  readonly LogIndex: unique symbol;
+}
+/** A 1-based log index; 0 means "before the first entry". */
+export const LogIndex = t.brand(
+  SafeNat,
+  (_): _ is t.Branded<number, LogIndexBrand> => true,
+  'LogIndex',
+);
+export type LogIndex = t.TypeOf<typeof LogIndex>;
+
+/** A client's request number for at-most-once sessions; 0 (or absent) opts out. Not branded. */
+export const Seq = refined('Seq', isSafeNat, 'expected a non-negative safe integer');
+export type Seq = t.TypeOf<typeof Seq>;
+
+export const Key = boundedString('Key', 0, MAX_KEY_LENGTH);
+export type Key = t.TypeOf<typeof Key>;
+
+export const Value = boundedString('Value', 0, MAX_VALUE_LENGTH);
+export type Value = t.TypeOf<typeof Value>;
+
+/** A client request's message id, unique per request. */
+export const Mid = boundedString('Mid', 1, MAX_MID_LENGTH);
+export type Mid = t.TypeOf<typeof Mid>;
+
+// -------------------------------------------------------------------------------------------------
+// Tag dispatch
+// -------------------------------------------------------------------------------------------------
+
+type Members<K extends string, R> = {
+  readonly [P in keyof R]: t.Mixed & { readonly _A: { readonly [Q in K]: P } };
+};
+
+const isObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === 'object' && u !== null && !Array.isArray(u);
+
+/**
+ * A union of object codecs told apart by the string field `tag`: decoding looks the tag up and runs
+ * only that member. The type checker ensures that each key of `members` is its member's tag.
+ */
+export class TagDispatchType<K extends string, R extends Members<K, R>> extends t.Type<
+  t.TypeOf<R[keyof R]>,
+  t.OutputOf<R[keyof R]>,
+  unknown
+> {
+  readonly _tag = 'TagDispatchType' as const;
+  /** The member codecs in declaration order. */
+  readonly tags: readonly (keyof R & string)[];
+  private readonly byTag: ReadonlyMap<string, t.Mixed>;
+
+  constructor(name: string, readonly tag: K, readonly members: R) {
+    // A Map, not `members[x]`: a tag such as "__proto__" or "toString" must find nothing.
+    const byTag = new Map<string, t.Mixed>(Object.entries(members));
+    const tagCodec = t.keyof(Object.fromEntries([...byTag.keys()].map((k) => [k, null])), tag);
+    const tagOf = (u: Record<string, unknown>): unknown =>
+      (Object.hasOwn(u, tag) ? u[tag] : undefined);
+    super(
+      name,
+      (u): u is t.TypeOf<R[keyof R]> => {
+        if (!isObject(u)) return false;
+        const v = tagOf(u);
+        const member = typeof v === 'string' ? byTag.get(v) : undefined;
+        return member !== undefined && member.is(u);
+      },
+      (u, c) => {
+        if (!isObject(u)) return t.failure(u, c, 'expected an object');
+        const v = tagOf(u);
+        const member = typeof v === 'string' ? byTag.get(v) : undefined;
+        if (member !== undefined) return member.validate(u, c);
+        const message = typeof v === 'string' ? `unknown ${tag}` : undefined;
+        return t.failure(v, t.appendContext(c, tag, tagCodec, v), message);
+      },
+      (a) => {
+        const v: unknown = (a as Record<string, unknown>)[tag];
+        const member = typeof v === 'string' ? byTag.get(v) : undefined;
+        return member === undefined ? a : member.encode(a);
+      },
+    );
+    this.byTag = byTag;
+    this.tags = [...byTag.keys()] as (keyof R & string)[];
+  }
+
+  /** The member codec for a tag value, or undefined when the value names no member. */
+  member(tagValue: unknown): t.Type<t.TypeOf<R[keyof R]>, t.OutputOf<R[keyof R]>, unknown> |
+    undefined {
+    return typeof tagValue === 'string' ? this.byTag.get(tagValue) : undefined;
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Commands and log entries
+// -------------------------------------------------------------------------------------------------
+
+export const NoopCmd = t.strict({ kind: t.literal('noop') }, 'NoopCmd');
+export const PutCmd = t.strict(
+  { kind: t.literal('put'), client: NodeId, seq: Seq, key: Key, value: Value },
+  'PutCmd',
+);
+export const GetCmd = t.strict(
+  { kind: t.literal('get'), client: NodeId, seq: Seq, key: Key },
+  'GetCmd',
+);
+export const Cmd = new TagDispatchType('Cmd', 'kind', { noop: NoopCmd, put: PutCmd, get: GetCmd });
+export type Cmd = t.TypeOf<typeof Cmd>;
+
+export const Entry = t.strict({ term: Term, cmd: Cmd }, 'Entry');
+export type Entry = t.TypeOf<typeof Entry>;
+
+/** An array of `item` that fails, before looking at any item, when longer than `maxLength`. */
+function boundedArray<C extends t.Mixed>(item: C, maxLength: number, name: string):
+  t.Type<t.TypeOf<C>[], t.OutputOf<C>[], unknown> {
+  const array = t.array(item);
+  return new t.Type<t.TypeOf<C>[], t.OutputOf<C>[], unknown>(
+    name,
+    (u): u is t.TypeOf<C>[] => array.is(u) && u.length <= maxLength,
+    (u, c) => (Array.isArray(u) && u.length > maxLength
+      ? t.failure(u, c, `expected at most ${maxLength} entries, got ${u.length}`)
+      : array.validate(u, c)),
+    array.encode,
+  );
+}
+
+export const Entries = boundedArray(Entry, MAX_ENTRIES_PER_MESSAGE, 'Entries');
+
+// -------------------------------------------------------------------------------------------------
+// Datagrams
+// -------------------------------------------------------------------------------------------------
+
+/** Carried by every datagram ("Every datagram ... carries src, dst, leader and type"). */
+const envelope = { src: NodeId, dst: NodeId, leader: NodeId };
+
+function datagram<T extends string, P extends t.Props>(type: T, props: P) {
+  return t.strict({ ...envelope, type: t.literal(type), ...props }, type);
+}
+
+function datagramWithOptional<T extends string, P extends t.Props, O extends t.Props>(
+  type: T,
+  props: P,
+  optional: O,
+) {
+  const required = t.type({ ...envelope, type: t.literal(type), ...props });
+  return t.exact(t.intersection([required, t.partial(optional)]), type);
+}
+
+/** The first datagram a replica sends: `{src, dst: FFFF, leader: FFFF, type: "hello"}`. */
+export const Hello = datagram('hello', {});
+export type Hello = t.TypeOf<typeof Hello>;
+
+// Client requests. `seq` is our extension for at-most-once sessions; the simulator never sends it.
+export const ClientGet = datagramWithOptional('get', { MID: Mid, key: Key }, { seq: Seq });
+export type ClientGet = t.TypeOf<typeof ClientGet>;
+export const ClientPut = datagramWithOptional(
+  'put',
+  { MID: Mid, key: Key, value: Value },
+  { seq: Seq },
+);
+export type ClientPut = t.TypeOf<typeof ClientPut>;
+
+// Responses to clients. A get's `ok` carries `value`; a put's does not.
+export const ClientOk = datagramWithOptional('ok', { MID: Mid }, { value: Value });
+export type ClientOk = t.TypeOf<typeof ClientOk>;
+export const ClientFail = datagram('fail', { MID: Mid });
+export type ClientFail = t.TypeOf<typeof ClientFail>;
+/** `leader` names the leader to try (FFFF when unknown). */
+export const ClientRedirect = datagram('redirect', { MID: Mid });
+export type ClientRedirect = t.TypeOf<typeof ClientRedirect>;
+
+// Peer messages [Fig2] [§9.6 PreVote].
+export const PreVoteRequest = datagram('PreVoteRequest', {
+  term: Term,
+  lastLogIndex: LogIndex,
+  lastLogTerm: Term,
+});
+export type PreVoteRequest = t.TypeOf<typeof PreVoteRequest>;
+export const PreVoteResponse = datagram('PreVoteResponse', { term: Term, voteGranted: t.boolean });
+export type PreVoteResponse = t.TypeOf<typeof PreVoteResponse>;
+export const RequestVoteRequest = datagram('RequestVoteRequest', {
+  term: Term,
+  lastLogIndex: LogIndex,
+  lastLogTerm: Term,
+});
+export type RequestVoteRequest = t.TypeOf<typeof RequestVoteRequest>;
+export const RequestVoteResponse = datagram('RequestVoteResponse', {
+  term: Term,
+  voteGranted: t.boolean,
+});
+export type RequestVoteResponse = t.TypeOf<typeof RequestVoteResponse>;
+export const AppendEntriesRequest = datagram('AppendEntriesRequest', {
+  term: Term,
+  prevLogIndex: LogIndex,
+  prevLogTerm: Term,
+  entries: Entries,
+  leaderCommit: LogIndex,
+});
+export type AppendEntriesRequest = t.TypeOf<typeof AppendEntriesRequest>;
+export const AppendEntriesResponse = datagram('AppendEntriesResponse', {
+  term: Term,
+  success: t.boolean,
+  matchIndex: LogIndex,
+  rejectHint: LogIndex,
+});
+export type AppendEntriesResponse = t.TypeOf<typeof AppendEntriesResponse>;
+
+// -------------------------------------------------------------------------------------------------
+// Unions
+// -------------------------------------------------------------------------------------------------
+
+const clientRequests = { get: ClientGet, put: ClientPut };
+const clientResponses = { ok: ClientOk, fail: ClientFail, redirect: ClientRedirect };
+const peerMessages = {
+  PreVoteRequest,
+  PreVoteResponse,
+  RequestVoteRequest,
+  RequestVoteResponse,
+  AppendEntriesRequest,
+  AppendEntriesResponse,
+};
+
+export const ClientRequest = new TagDispatchType('ClientRequest', 'type', clientRequests);
+export type ClientRequest = t.TypeOf<typeof ClientRequest>;
+
+export const ClientResponse = new TagDispatchType('ClientResponse', 'type', clientResponses);
+export type ClientResponse = t.TypeOf<typeof ClientResponse>;
+
+export const PeerMessage = new TagDispatchType('PeerMessage', 'type', peerMessages);
+export type PeerMessage = t.TypeOf<typeof PeerMessage>;
+
+/** Every datagram of the protocol. */
+export const Message = new TagDispatchType('Message', 'type', {
+  hello: Hello,
+  ...clientRequests,
+  ...clientResponses,
+  ...peerMessages,
+});
+export type Message = t.TypeOf<typeof Message>;
+export type MessageType = Message['type'];
+
+/** Every message `type`, in declaration order. */
+export const MESSAGE_TYPES: readonly MessageType[] = Message.tags;

@@ -1,0 +1,154 @@
+/**
+ * fast-check arbitraries for every wire value, shared by the property tests of every suite. Each
+ * one generates only values that the codecs accept (and that fit in one datagram at the default
+ * size).
+ */
+import fc from 'fast-check';
+import {
+  MAX_ENTRIES_PER_MESSAGE,
+  MAX_KEY_LENGTH,
+  MAX_MID_LENGTH,
+  MAX_VALUE_LENGTH,
+  type Cmd,
+  type Entry,
+  type LogIndex,
+  type Message,
+  type MessageType,
+  type NodeId,
+  type Term,
+} from '../../src/wire/index.js';
+
+const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0');
+
+/** Any id, biased towards the small ids the simulator hands out and towards FFFF. */
+export const nodeIdArb: fc.Arbitrary<NodeId> = fc
+  .oneof(
+    { arbitrary: fc.integer({ min: 0, max: 8 }), weight: 2 },
+    { arbitrary: fc.constant(0xffff), weight: 1 },
+    { arbitrary: fc.integer({ min: 0, max: 0xffff }), weight: 2 },
+  )
+  .map((n) => hex4(n) as NodeId);
+
+/** Non-negative safe integers, biased towards small ones, up to Number.MAX_SAFE_INTEGER. */
+export const safeNatArb: fc.Arbitrary<number> = fc.oneof(
+  { arbitrary: fc.nat({ max: 20 }), weight: 3 },
+  { arbitrary: fc.constant(Number.MAX_SAFE_INTEGER), weight: 1 },
+  { arbitrary: fc.maxSafeNat(), weight: 2 },
+);
+export const termArb: fc.Arbitrary<Term> = safeNatArb.map((n) => n as Term);
+export const logIndexArb: fc.Arbitrary<LogIndex> = safeNatArb.map((n) => n as LogIndex);
+export const seqArb: fc.Arbitrary<number> = safeNatArb;
+
+/** One UTF-16 code unit: mostly printable ASCII, sometimes anything (lone surrogates included). */
+const codeUnitArb: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: fc.integer({ min: 0x20, max: 0x7e }), weight: 4 },
+  { arbitrary: fc.integer({ min: 0, max: 0xffff }), weight: 1 },
+).map((c) => String.fromCharCode(c));
+
+/** Strings of `minLength` to `maxLength` UTF-16 code units (a surrogate pair counts two). */
+export function textArb(minLength: number, maxLength: number): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.string({ unit: codeUnitArb, minLength, maxLength }),
+    fc.string({
+      unit: 'binary',
+      minLength: Math.ceil(minLength / 2),
+      maxLength: Math.floor(maxLength / 2),
+    }),
+  );
+}
+
+export const keyArb = textArb(0, MAX_KEY_LENGTH);
+export const valueArb = textArb(0, MAX_VALUE_LENGTH);
+export const midArb = textArb(1, MAX_MID_LENGTH);
+
+export const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
+  fc.record({ kind: fc.constant('noop' as const) }),
+  fc.record({
+    kind: fc.constant('put' as const),
+    client: nodeIdArb,
+    seq: seqArb,
+    key: keyArb,
+    value: valueArb,
+  }),
+  fc.record({ kind: fc.constant('get' as const), client: nodeIdArb, seq: seqArb, key: keyArb }),
+);
+
+export const entryArb: fc.Arbitrary<Entry> = fc.record({ term: termArb, cmd: cmdArb });
+
+const envelope = { src: nodeIdArb, dst: nodeIdArb, leader: nodeIdArb };
+
+type MessageOf<K extends MessageType> = Extract<Message, { type: K }>;
+
+/** One arbitrary per message type: adding a type to `Message` without one fails to compile. */
+export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<K>> } = {
+  hello: fc.record({ ...envelope, type: fc.constant('hello' as const) }),
+  get: fc.record(
+    { ...envelope, type: fc.constant('get' as const), MID: midArb, key: keyArb, seq: seqArb },
+    { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'key'] },
+  ),
+  put: fc.record(
+    {
+      ...envelope,
+      type: fc.constant('put' as const),
+      MID: midArb,
+      key: keyArb,
+      value: valueArb,
+      seq: seqArb,
+    },
+    { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'key', 'value'] },
+  ),
+  ok: fc.record(
+    { ...envelope, type: fc.constant('ok' as const), MID: midArb, value: valueArb },
+    { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID'] },
+  ),
+  fail: fc.record({ ...envelope, type: fc.constant('fail' as const), MID: midArb }),
+  redirect: fc.record({ ...envelope, type: fc.constant('redirect' as const), MID: midArb }),
+  PreVoteRequest: fc.record({
+    ...envelope,
+    type: fc.constant('PreVoteRequest' as const),
+    term: termArb,
+    lastLogIndex: logIndexArb,
+    lastLogTerm: termArb,
+  }),
+  PreVoteResponse: fc.record({
+    ...envelope,
+    type: fc.constant('PreVoteResponse' as const),
+    term: termArb,
+    voteGranted: fc.boolean(),
+  }),
+  RequestVoteRequest: fc.record({
+    ...envelope,
+    type: fc.constant('RequestVoteRequest' as const),
+    term: termArb,
+    lastLogIndex: logIndexArb,
+    lastLogTerm: termArb,
+  }),
+  RequestVoteResponse: fc.record({
+    ...envelope,
+    type: fc.constant('RequestVoteResponse' as const),
+    term: termArb,
+    voteGranted: fc.boolean(),
+  }),
+  AppendEntriesRequest: fc.record({
+    ...envelope,
+    type: fc.constant('AppendEntriesRequest' as const),
+    term: termArb,
+    prevLogIndex: logIndexArb,
+    prevLogTerm: termArb,
+    entries: fc.array(entryArb, { maxLength: MAX_ENTRIES_PER_MESSAGE }),
+    leaderCommit: logIndexArb,
+  }),
+  AppendEntriesResponse: fc.record({
+    ...envelope,
+    type: fc.constant('AppendEntriesResponse' as const),
+    term: termArb,
+    success: fc.boolean(),
+    matchIndex: logIndexArb,
+    rejectHint: logIndexArb,
+  }),
+};
+
+/** Any message, every type equally likely. */
+export const messageArb: fc.Arbitrary<Message> = fc.oneof(
+  ...(Object.values(messageArbs) as fc.Arbitrary<Message>[]),
+);

@@ -1,0 +1,57 @@
+/** One valid datagram of every message type, as JSON text would carry it. */
+import type { Message, MessageType } from '../../src/wire/index.js';
+
+type MessageOf<K extends MessageType> = Extract<Message, { type: K }>;
+
+/**
+ * Plain objects typed loosely on purpose: tests mutate copies of them into invalid datagrams. The
+ * `satisfies` clause still makes a missing message type a compile error.
+ */
+export const examples = {
+  hello: { src: '0001', dst: 'FFFF', leader: 'FFFF', type: 'hello' },
+  get: { src: '001C', dst: '0001', leader: 'FFFF', type: 'get', MID: 'M7Q2', key: 'k1' },
+  put: {
+    src: '001C', dst: '0001', leader: '0002', type: 'put', MID: 'M7Q3', key: 'k1', value: 'v1',
+  },
+  ok: { src: '0001', dst: '001C', leader: '0001', type: 'ok', MID: 'M7Q2', value: 'v1' },
+  fail: { src: '0001', dst: '001C', leader: 'FFFF', type: 'fail', MID: 'M7Q4' },
+  redirect: { src: '0003', dst: '001C', leader: '0001', type: 'redirect', MID: 'M7Q5' },
+  PreVoteRequest: {
+    src: '0001', dst: 'FFFF', leader: 'FFFF', type: 'PreVoteRequest',
+    term: 3, lastLogIndex: 7, lastLogTerm: 2,
+  },
+  PreVoteResponse: {
+    src: '0002', dst: '0001', leader: 'FFFF', type: 'PreVoteResponse', term: 3, voteGranted: true,
+  },
+  RequestVoteRequest: {
+    src: '0001', dst: '0002', leader: 'FFFF', type: 'RequestVoteRequest',
+    term: 3, lastLogIndex: 7, lastLogTerm: 2,
+  },
+  RequestVoteResponse: {
+    src: '0002', dst: '0001', leader: 'FFFF', type: 'RequestVoteResponse',
+    term: 3, voteGranted: false,
+  },
+  AppendEntriesRequest: {
+    src: '0001', dst: '0002', leader: '0001', type: 'AppendEntriesRequest',
+    term: 3, prevLogIndex: 7, prevLogTerm: 2, leaderCommit: 6,
+    entries: [
+      { term: 3, cmd: { kind: 'noop' } },
+      { term: 3, cmd: { kind: 'put', client: '001C', seq: 4, key: 'k1', value: 'v1' } },
+      { term: 3, cmd: { kind: 'get', client: '001D', seq: 0, key: 'k1' } },
+    ],
+  },
+  AppendEntriesResponse: {
+    src: '0002', dst: '0001', leader: '0001', type: 'AppendEntriesResponse',
+    term: 3, success: true, matchIndex: 10, rejectHint: 0,
+  },
+} satisfies { readonly [K in MessageType]: Record<string, unknown> & { type: K } };
+
+/** A deep copy of the example of `type`, free to mutate. */
+export function example(type: MessageType): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(examples[type])) as Record<string, unknown>;
+}
+
+/** The example of `type` as the message type it decodes to. */
+export function exampleMessage<K extends MessageType>(type: K): MessageOf<K> {
+  return example(type) as MessageOf<K>;
+}
