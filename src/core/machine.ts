@@ -108,7 +108,7 @@ export const raftSetup = typed.extend({
     tick: typed.enqueueActions(({ context: s, enqueue }) => {
       enqueue.assign({
         electionElapsed: s.electionElapsed + 1,
-        heartbeatElapsed: s.heartbeatElapsed + 1,
+        heartbeatElapsed: s.role === 'Leader' ? s.heartbeatElapsed + 1 : 0,
       });
     }),
     raiseElectionTimeout: typed.raise({ type: 'ElectionTimeout' }),

@@ -11,7 +11,8 @@ const FORBIDDEN: [RegExp, string][] = [
   [/\bprocess\./, 'process'],
   [/\bsetTimeout\b|\bsetInterval\b|\bsetImmediate\b/, 'a timer'],
   [/\bcrypto\b/, 'crypto'],
-  [/\bafter\s*:|\balways\s*:|\binvoke\s*:/, 'an XState timer or invoke (time arrives as Tick)'],
+  [/\bafter\s*:\s*\{|\balways\s*:\s*[[{'"]|\binvoke\s*:\s*[[{]/,
+    'an XState timer or invoke (time arrives as Tick)'],
 ];
 
 function files(dir: string): string[] {

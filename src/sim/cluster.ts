@@ -1,0 +1,125 @@
+/**
+ * N replica statecharts in one process over a network that is a bag of messages, exactly the
+ * network of `spec/raft.qnt`: a send adds a copy, a delivery removes one, and the network may drop
+ * or duplicate a copy. The explorer drives it with random choices, the conformance suites with the
+ * spec's traces. It runs the machine through XState's pure `transition()`, so every step is a
+ * function of the previous snapshot.
+ */
+import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import type { ClientResponse, NodeId, PeerMessage } from '../wire/messages.js';
+import { abstractMessage } from '../core/abstract.js';
+import { raftMachine } from '../core/raft.js';
+import type { RaftEvent } from '../core/machine.js';
+import { defaultConfig, type Config, type Effect, type RaftState } from '../core/state.js';
+
+export type Snapshot = SnapshotFrom<typeof raftMachine>;
+
+/** JSON with object keys sorted: one string per value, whatever the key order it was built in. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const o = v as Record<string, unknown>;
+    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+  });
+}
+
+export const messageKey = (m: PeerMessage): string => canonical(abstractMessage(m));
+
+export interface InFlight { readonly message: PeerMessage; readonly count: number }
+
+export interface StepRecord {
+  readonly server: NodeId;
+  readonly event: RaftEvent;
+  /** Spec actions the step took, in order (from the machine's `trace` effects). */
+  readonly actions: string[];
+  readonly effects: Effect[];
+}
+
+export function serverIds(n: number): NodeId[] {
+  return Array.from({ length: n }, (_, i) => i.toString(16).toUpperCase().padStart(4, '0') as NodeId);
+}
+
+export class Cluster {
+  readonly ids: NodeId[];
+  readonly snapshots = new Map<NodeId, Snapshot>();
+  readonly bag = new Map<string, InFlight>();
+  readonly replies: ClientResponse[] = [];
+
+  constructor(n: number, config: Partial<Config> = {}, seed = 1) {
+    this.ids = serverIds(n);
+    for (const [i, id] of this.ids.entries()) {
+      const peers = this.ids.filter((p) => p !== id);
+      const input = { config: { ...defaultConfig, ...config, id, peers }, seed: seed * 1000 + i };
+      const [snapshot] = initialTransition(raftMachine, input);
+      this.snapshots.set(id, snapshot);
+    }
+  }
+
+  state(id: NodeId): RaftState {
+    return this.snapshot(id).context;
+  }
+
+  states(): RaftState[] {
+    return this.ids.map((id) => this.state(id));
+  }
+
+  snapshot(id: NodeId): Snapshot {
+    const s = this.snapshots.get(id);
+    if (s === undefined) throw new Error(`no server ${id}`);
+    return s;
+  }
+
+  /** Feed one event to one server and route what it emits. */
+  event(id: NodeId, event: RaftEvent): StepRecord {
+    const [next, actions] = transition(raftMachine, this.snapshot(id), event);
+    this.snapshots.set(id, next);
+    const effects: Effect[] = [];
+    const taken: string[] = [];
+    for (const a of actions as readonly { type: string; params?: unknown }[]) {
+      if (a.type !== 'xstate.emit') continue;
+      const effect = (a.params as { event: Effect }).event;
+      effects.push(effect);
+      if (effect.type === 'send') this.add(effect.message);
+      else if (effect.type === 'reply') this.replies.push(effect.message);
+      else if (effect.type === 'trace') taken.push(effect.action);
+    }
+    return { server: id, event, actions: taken, effects };
+  }
+
+  add(message: PeerMessage, copies = 1): void {
+    const key = messageKey(message);
+    const inFlight = this.bag.get(key);
+    this.bag.set(key, { message: inFlight?.message ?? message, count: (inFlight?.count ?? 0) + copies });
+  }
+
+  /** Remove one copy; returns the message, or undefined if none is in flight. */
+  take(key: string): PeerMessage | undefined {
+    const inFlight = this.bag.get(key);
+    if (inFlight === undefined) return undefined;
+    if (inFlight.count <= 1) this.bag.delete(key);
+    else this.bag.set(key, { message: inFlight.message, count: inFlight.count - 1 });
+    return inFlight.message;
+  }
+
+  /** Deliver one copy of the message under `key` to its destination. */
+  deliver(key: string): StepRecord | undefined {
+    const message = this.take(key);
+    return message === undefined ? undefined : this.event(message.dst, message);
+  }
+
+  drop(key: string): boolean {
+    return this.take(key) !== undefined;
+  }
+
+  duplicate(key: string): boolean {
+    const inFlight = this.bag.get(key);
+    if (inFlight === undefined) return false;
+    this.add(inFlight.message);
+    return true;
+  }
+
+  /** Keys of the messages in flight, in a deterministic order. */
+  inFlightKeys(): string[] {
+    return [...this.bag.keys()].sort();
+  }
+}

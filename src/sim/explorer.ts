@@ -1,0 +1,170 @@
+/**
+ * The explorer: several replica statecharts in one process, driven by random or steered choices of
+ * the spec's actions, with the Raft safety properties and the KV history checked after every
+ * event. Random simulation of the spec is shallow (see the toolchain notes); this goes deeper
+ * because it runs tens of thousands of events per second. Every run is a function of its seed.
+ */
+import type { NodeId } from '../wire/messages.js';
+import { InvariantChecker, type Violation } from '../core/invariants.js';
+import { nextRandom, type Bug, type Role } from '../core/state.js';
+import { Cluster, type StepRecord } from './cluster.js';
+import { KvHistory } from './history.js';
+
+export interface ExploreOptions {
+  readonly servers: number;
+  readonly steps: number;
+  readonly seed: number;
+  readonly bugs?: readonly Bug[];
+  /**
+   * etcd MCetcdraft-style bounds: at most `maxInFlight` messages, terms up to `maxTerm`, one
+   * election at a time; they steer the run towards the deep interleavings (Figure 8) that a free
+   * random walk rarely reaches.
+   */
+  readonly steered?: boolean;
+  readonly maxInFlight?: number;
+  readonly maxTerm?: number;
+  /** Entries per AppendEntries: 1 makes partial replication, and so Figure 8, common. */
+  readonly maxBatch?: number;
+  /** Relative weights of the choices; the defaults suit a free random walk. */
+  readonly weights?: Partial<Weights>;
+}
+
+export interface Weights {
+  deliver: number; drop: number; duplicate: number; electionTimeout: number; replicate: number;
+  checkQuorum: number; restart: number; client: number;
+  /** Steered runs only: move the servers to new sides of a partition (or heal it). */
+  repartition: number;
+}
+
+export const defaultWeights: Weights = {
+  deliver: 12, drop: 1, duplicate: 1, electionTimeout: 1, replicate: 3, checkQuorum: 0.5,
+  restart: 0.3, client: 2, repartition: 0.5,
+};
+
+export interface ExploreResult {
+  readonly seed: number;
+  readonly events: number;
+  readonly violation?: Violation & { readonly step: number };
+}
+
+const roleOfValue: Record<string, Role> = {
+  follower: 'Follower', preCandidate: 'PreCandidate', candidate: 'Candidate', leader: 'Leader',
+};
+
+class Rng {
+  constructor(private state: number) {}
+  next(): number {
+    const [r, s] = nextRandom(this.state);
+    this.state = s;
+    return r;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  pick<T>(xs: readonly T[]): T | undefined {
+    return xs.length === 0 ? undefined : xs[this.int(xs.length)];
+  }
+}
+
+type Choice = { readonly weight: number; readonly run: () => StepRecord | boolean | undefined };
+
+export function explore(opts: ExploreOptions): ExploreResult {
+  const rng = new Rng(opts.seed);
+  const cluster = new Cluster(opts.servers, { bugs: opts.bugs ?? [], maxBatch: opts.maxBatch ?? 3 }, opts.seed);
+  const checker = new InvariantChecker();
+  const history = new KvHistory();
+  const maxInFlight = opts.maxInFlight ?? 10;
+  const maxTerm = opts.maxTerm ?? 6;
+  const w: Weights = { ...defaultWeights, ...opts.weights };
+  let putValue = 0;
+  let events = 0;
+  let replies = 0;
+
+  // Steered runs cut the cluster in two sides; a message across the cut is lost when picked.
+  const side = new Map<NodeId, number>();
+  const repartition = (): boolean => {
+    const heal = rng.next() < 0.3;
+    for (const id of cluster.ids) side.set(id, heal ? 0 : rng.int(2));
+    return true;
+  };
+  const deliver = (key: string): StepRecord | boolean | undefined => {
+    const m = cluster.bag.get(key)?.message;
+    if (m !== undefined && side.get(m.src) !== side.get(m.dst)) return cluster.drop(key);
+    return cluster.deliver(key);
+  };
+
+  const choices = (): Choice[] => {
+    const states = cluster.states();
+    const electing = states.some((s) => s.role === 'Candidate');
+    const crowded = opts.steered === true && cluster.bag.size >= maxInFlight;
+    const keys = cluster.inFlightKeys();
+    const list: Choice[] = [];
+    if (keys.length > 0) {
+      list.push({ weight: w.deliver, run: () => deliver(rng.pick(keys) as string) });
+      list.push({ weight: w.drop, run: () => cluster.drop(rng.pick(keys) as string) });
+      list.push({ weight: crowded ? 0 : w.duplicate, run: () => cluster.duplicate(rng.pick(keys) as string) });
+    }
+    if (crowded) return list;
+    if (opts.steered === true) list.push({ weight: w.repartition, run: repartition });
+    for (const s of states) {
+      const id = s.config.id;
+      const mayElect = opts.steered !== true || (!electing && s.currentTerm < maxTerm);
+      if (s.role !== 'Leader' && mayElect) {
+        list.push({ weight: w.electionTimeout, run: () => cluster.event(id, { type: 'ElectionTimeout' }) });
+      }
+      if (s.role === 'Leader') {
+        list.push({ weight: w.replicate, run: () => cluster.event(id, { type: 'Replicate' }) });
+        list.push({ weight: w.checkQuorum, run: () => cluster.event(id, { type: 'CheckQuorum' }) });
+      }
+      list.push({ weight: w.restart, run: () => { checker.restarted(id); return cluster.event(id, { type: 'Restart' }); } });
+      list.push({ weight: w.client, run: () => clientRequest(id) });
+    }
+    return list;
+  };
+
+  const clientRequest = (id: NodeId): StepRecord => {
+    const mid = `m${events}`;
+    const key = rng.pick(['a', 'b']) as string;
+    const client = '00C0' as NodeId;
+    if (rng.next() < 0.5) {
+      const value = String(++putValue);
+      history.invoke(mid, 'put', key, value);
+      return cluster.event(id, { type: 'put', src: client, dst: id, leader: id, MID: mid, key, value });
+    }
+    history.invoke(mid, 'get', key);
+    return cluster.event(id, { type: 'get', src: client, dst: id, leader: id, MID: mid, key });
+  };
+
+  for (let step = 0; step < opts.steps; step++) {
+    const list = choices();
+    const total = list.reduce((a, c) => a + c.weight, 0);
+    let r = rng.next() * total;
+    const choice = list.find((c) => (r -= c.weight) < 0) ?? list[list.length - 1];
+    if (choice === undefined) break;
+    choice.run();
+    events++;
+    const violation = checkStep(cluster, checker, history, replies);
+    replies = cluster.replies.length;
+    if (violation !== undefined) return { seed: opts.seed, events, violation: { ...violation, step } };
+  }
+  const end = history.check();
+  if (end !== undefined) {
+    return { seed: opts.seed, events, violation: { invariant: 'kvLinearizable', detail: end.detail, step: events } };
+  }
+  return { seed: opts.seed, events };
+}
+
+function checkStep(cluster: Cluster, checker: InvariantChecker, history: KvHistory,
+  seenReplies: number): Violation | undefined {
+  for (const id of cluster.ids) {
+    const snapshot = cluster.snapshot(id);
+    if (roleOfValue[snapshot.value as string] !== snapshot.context.role) {
+      return { invariant: 'roleConsistency', detail: `${id} is ${String(snapshot.value)} but ${snapshot.context.role}` };
+    }
+  }
+  for (const reply of cluster.replies.slice(seenReplies)) {
+    const v = history.answer(reply);
+    if (v !== undefined) return { invariant: 'answeredOnce', detail: v.detail };
+  }
+  return checker.check(cluster.states());
+}
