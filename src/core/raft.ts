@@ -1,7 +1,7 @@
 /** The replica statechart: `raftMachine`, with its roles, built from `raftSetup`. */
 import { raftSetup } from './machine.js';
 import { candidate, follower, leader, preCandidate } from './roles.js';
-import { defaultConfig, initialState } from './state.js';
+import { defaultConfig, initialState, type Effect } from './state.js';
 
 export const raftMachine = raftSetup.createMachine({
   id: 'raft',
@@ -15,3 +15,13 @@ export const raftMachine = raftSetup.createMachine({
 });
 
 export type RaftMachine = typeof raftMachine;
+
+/** The effects a pure `transition()` returned, in order: its emitted events. */
+export function effectsOf(actions: readonly { readonly type: string; readonly params?: unknown }[]):
+  Effect[] {
+  const effects: Effect[] = [];
+  for (const a of actions) {
+    if (a.type === 'xstate.emit') effects.push((a.params as { event: Effect }).event);
+  }
+  return effects;
+}

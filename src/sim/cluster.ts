@@ -8,7 +8,7 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { ClientResponse, NodeId, PeerMessage } from '../wire/messages.js';
 import { abstractMessage } from '../core/abstract.js';
-import { raftMachine } from '../core/raft.js';
+import { effectsOf, raftMachine } from '../core/raft.js';
 import type { RaftEvent } from '../core/machine.js';
 import { defaultConfig, type Config, type Effect, type RaftState } from '../core/state.js';
 
@@ -73,12 +73,9 @@ export class Cluster {
   event(id: NodeId, event: RaftEvent): StepRecord {
     const [next, actions] = transition(raftMachine, this.snapshot(id), event);
     this.snapshots.set(id, next);
-    const effects: Effect[] = [];
+    const effects = effectsOf(actions);
     const taken: string[] = [];
-    for (const a of actions as readonly { type: string; params?: unknown }[]) {
-      if (a.type !== 'xstate.emit') continue;
-      const effect = (a.params as { event: Effect }).event;
-      effects.push(effect);
+    for (const effect of effects) {
       if (effect.type === 'send') this.add(effect.message);
       else if (effect.type === 'reply') this.replies.push(effect.message);
       else if (effect.type === 'trace') taken.push(effect.action);

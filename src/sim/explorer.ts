@@ -168,3 +168,29 @@ function checkStep(cluster: Cluster, checker: InvariantChecker, history: KvHisto
   }
   return checker.check(cluster.states());
 }
+
+/**
+ * The steered profile: one entry per AppendEntries (so partial replication is common), a
+ * partition that moves, frequent timeouts and restarts, bounded messages in flight. It reaches
+ * the Figure 8 interleaving that a free random walk rarely does.
+ */
+export const steeredProfile: Omit<ExploreOptions, 'seed'> = {
+  servers: 3, steps: 2000, steered: true, maxBatch: 1, maxInFlight: 10, maxTerm: 40,
+  weights: { deliver: 6, drop: 1.5, electionTimeout: 3, restart: 1, client: 2, replicate: 2,
+    checkQuorum: 1, duplicate: 0.2, repartition: 2 },
+};
+
+/** The free random walk: every action at its default weight, a few hundred steps. */
+export const randomProfile: Omit<ExploreOptions, 'seed'> = { servers: 3, steps: 400 };
+
+/** Run seeds `from..to` until one finds a violation. */
+export function search(profile: Omit<ExploreOptions, 'seed'>, from: number, to: number):
+  { found?: ExploreResult; seeds: number; events: number } {
+  let events = 0;
+  for (let seed = from; seed <= to; seed++) {
+    const r = explore({ ...profile, seed });
+    events += r.events;
+    if (r.violation !== undefined) return { found: r, seeds: seed - from + 1, events };
+  }
+  return { seeds: to - from + 1, events };
+}

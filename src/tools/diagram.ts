@@ -5,41 +5,32 @@
  */
 import { raftMachine } from '../core/raft.js';
 
-interface TransitionJson {
-  readonly target?: readonly string[];
-  readonly guard?: { readonly type: string } | string;
-  readonly actions: readonly (string | { readonly type: string })[];
-  readonly eventType: string;
-}
-interface StateJson {
-  readonly key: string;
-  readonly transitions: readonly TransitionJson[];
-}
-
 export function machineJson(): string {
   return `${JSON.stringify(raftMachine.toJSON(), null, 2)}\n`;
 }
 
-const name = (a: string | { readonly type: string }): string => (typeof a === 'string' ? a : a.type);
-const targetKey = (t: string): string => t.split('.').pop() ?? t;
+type Named = string | { readonly type: string };
+const name = (a: Named): string => (typeof a === 'string' ? a : a.type);
 
+/** A Mermaid state diagram: every change of role, with its event, guard and spec action. */
 export function machineMermaid(): string {
-  const root = raftMachine.toJSON() as unknown as {
-    states: Record<string, StateJson>;
-    transitions: readonly TransitionJson[];
-  };
   const lines = ['stateDiagram-v2', '  [*] --> follower'];
-  for (const state of Object.values(root.states)) {
-    for (const t of state.transitions) {
-      const target = t.target?.[0];
-      if (target === undefined) continue;
-      const guard = t.guard === undefined ? '' : ` [${typeof t.guard === 'string' ? t.guard : t.guard.type}]`;
-      const actions = t.actions.map(name).filter((a) => a !== 'tick').join(', ');
-      lines.push(`  ${state.key} --> ${targetKey(target)}: ${t.eventType}${guard} / ${actions}`);
+  for (const node of Object.values(raftMachine.root.states)) {
+    for (const [event, defs] of node.transitions) {
+      for (const t of defs) {
+        const target = t.target?.[0];
+        if (target === undefined) continue;
+        const guard = t.guard === undefined ? '' : ` [${name(t.guard as Named)}]`;
+        const actions = t.actions.map((a) => name(a as Named)).filter((a) => a !== 'tick');
+        lines.push(`  ${node.key} --> ${target.key}: ${event}${guard} / ${actions.join(', ')}`);
+      }
     }
   }
-  for (const t of root.transitions) {
-    lines.push(`  note right of follower: any role, on ${t.eventType} / ${t.actions.map(name).join(', ')}`);
+  for (const [event, defs] of raftMachine.root.transitions) {
+    for (const t of defs) {
+      const actions = t.actions.map((a) => name(a as Named)).join(', ');
+      lines.push(`  note right of follower: from any role, ${event} / ${actions}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

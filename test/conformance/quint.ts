@@ -1,5 +1,5 @@
 /** Run the Quint CLI from tests (offline: the TypeScript backend, see the toolchain notes). */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,4 +36,28 @@ export function specActions(file: string): Map<string, string[]> {
     actions.set(d.name, params);
   }
   return actions;
+}
+
+/** Run the Quint CLI without blocking, so two runs can share the two cores. */
+export function quintAsync(args: string[], timeoutMs = 300_000): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(QUINT, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, out: `${stdout}${stderr}` });
+      });
+  });
+}
+
+/** Random traces of the spec with MBT metadata, written as ITF files into a fresh directory. */
+export async function specTraces(runs: readonly { seed: number; traces: number; steps: number;
+  step: string }[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'raftkv-itf-'));
+  const results = await Promise.all(runs.map((r, i) => quintAsync(['run', 'spec/instance.qnt',
+    '--backend=typescript', '--main=instance', `--step=${r.step}`, '--mbt',
+    `--out-itf=${join(dir, `r${i}_{seq}.itf.json`)}`, `--n-traces=${r.traces}`,
+    `--max-samples=${r.traces}`, `--max-steps=${r.steps}`, `--seed=${r.seed}`])));
+  const failed = results.find((r) => r.code !== 0);
+  if (failed !== undefined) throw new Error(`quint run failed:\n${failed.out.slice(-2000)}`);
+  return dir;
 }

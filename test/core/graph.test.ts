@@ -7,17 +7,17 @@ import { getShortestPaths } from '@xstate/graph';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../../src/wire/messages.js';
-import { raftMachine, type RaftMachine } from '../../src/core/raft.js';
+import { effectsOf, raftMachine, type RaftMachine } from '../../src/core/raft.js';
 import type { RaftEvent, RaftInput } from '../../src/core/machine.js';
 import { lastLogIndex, lastLogTerm } from '../../src/core/log.js';
-import type { Effect } from '../../src/core/state.js';
 
 type Snap = SnapshotFrom<RaftMachine>;
-const [A, B] = ['0001', '0002'] as NodeId[];
+const A = '0001' as NodeId;
+const B = '0002' as NodeId;
 const ME = '0000' as NodeId;
 const C = '00C0' as NodeId;
 const input: RaftInput = {
-  config: { id: ME, peers: [A as NodeId, B as NodeId], electionTimeoutTicksMin: 2,
+  config: { id: ME, peers: [A, B], electionTimeoutTicksMin: 2,
     electionTimeoutTicksMax: 3, heartbeatTicks: 2 },
   seed: 3,
 };
@@ -50,7 +50,7 @@ function events(snap: Snap): RaftEvent[] {
   ] as RaftEvent[];
   if (t > 0) {
     list.push({ ...base, type: 'AppendEntriesRequest', src: A, term: t - 1, prevLogIndex: 0,
-      prevLogTerm: 0, entries: [], leaderCommit: 0 } as RaftEvent);
+      prevLogTerm: 0, entries: [], leaderCommit: 0 } as unknown as RaftEvent);
   }
   if (room && s.held.length === 0) {
     list.push({ ...base, type: 'put', src: C, MID: `p${lli}`, key: 'k', value: 'v' } as RaftEvent);
@@ -108,8 +108,7 @@ describe('[MBT] @xstate/graph paths cover the statechart', () => {
       covered.add(`${t.source.id}|${t.eventType}|${defs.indexOf(t)}`);
     }
     const [next, actions] = transition(raftMachine, snap, event);
-    const effects = actions.filter((a) => a.type === 'xstate.emit')
-      .map((a) => (a.params as { event: Effect }).event);
+    const effects = effectsOf(actions);
     const firstPersist = effects.findIndex((e) => e.type === 'persist');
     const firstOut = effects.findIndex((e) => e.type === 'send' || e.type === 'reply');
     if (firstPersist >= 0 && firstOut >= 0) expect(firstPersist).toBeLessThan(firstOut);

@@ -1,14 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { explore } from '../../src/sim/explorer.js';
+import { randomProfile, search, steeredProfile } from '../../src/sim/explorer.js';
 
-describe('explorer smoke', () => {
-  it('runs', () => {
-    let leaders = 0;
-    for (let seed = 1; seed <= 50; seed++) {
-      const r = explore({ servers: 3, steps: 300, seed });
-      expect(r.violation).toBeUndefined();
-      leaders += r.events;
-    }
-    expect(leaders).toBeGreaterThan(0);
-  });
+function rate(events: number, ms: number): string {
+  return `${Math.round(events / (ms / 1000)).toLocaleString('en')} events/s`;
+}
+
+describe('[explorer] several statecharts, every invariant after every event', () => {
+  it('finds no violation in the correct core (random and steered walks)', () => {
+    const t0 = Date.now();
+    const random = search(randomProfile, 1, 300);
+    const steered = search(steeredProfile, 1, 40);
+    const events = random.events + steered.events;
+    console.log(`[explorer] correct core: ${random.seeds} random + ${steered.seeds} steered seeds, ` +
+      `${events} events, ${rate(events, Date.now() - t0)}`);
+    expect(random.found?.violation).toBeUndefined();
+    expect(steered.found?.violation).toBeUndefined();
+  }, 300_000);
+
+  it('catches a vote granted without the up-to-date check [§5.4.1]', () => {
+    const t0 = Date.now();
+    const r = search({ ...randomProfile, bugs: ['voteWithoutUpToDateCheck'] }, 1, 200);
+    console.log(`[explorer] voteWithoutUpToDateCheck: caught by ${r.found?.violation?.invariant} ` +
+      `at seed ${r.found?.seed} step ${r.found?.violation?.step}, after ${r.seeds} seeds ` +
+      `(${r.events} events, ${Date.now() - t0} ms)`);
+    expect(r.found?.violation).toBeDefined();
+  }, 300_000);
+
+  it('catches the Figure 8 commit of an earlier-term entry by counting replicas [§5.4.2]', () => {
+    const t0 = Date.now();
+    const r = search({ ...steeredProfile, bugs: ['commitEarlierTermByCount'] }, 1, 400);
+    console.log(`[explorer] commitEarlierTermByCount: caught by ${r.found?.violation?.invariant} ` +
+      `at seed ${r.found?.seed} step ${r.found?.violation?.step}, after ${r.seeds} seeds ` +
+      `(${r.events} events, ${Date.now() - t0} ms)`);
+    expect(r.found?.violation).toBeDefined();
+  }, 600_000);
 });

@@ -1,0 +1,172 @@
+/**
+ * Record traces from the implementation: a random walk over the in-process cluster that offers
+ * only what the spec's environment may do (its clients are sequential and retry unanswered
+ * requests unchanged; put values are unique), recording after every step the spec action the
+ * machine took and the abstract state it reached.
+ */
+import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
+import { abstractMessage, abstractServer, type AbstractCmd } from '../../src/core/abstract.js';
+import { entryAt } from '../../src/core/log.js';
+import type { RaftEvent } from '../../src/core/machine.js';
+import { nextRandom, type Bug } from '../../src/core/state.js';
+import { Cluster, type StepRecord } from '../../src/sim/cluster.js';
+import { quintCmd, quintMessage, quintServer, type RecordedStep } from './toQuint.js';
+
+export const CLIENTS = ['00C0', '00C1'] as NodeId[];
+export const KEYS = ['a', 'b'];
+
+export interface RecordOptions {
+  readonly seed: number;
+  readonly steps: number;
+  readonly maxBatch: number;
+  readonly bugs?: readonly Bug[];
+}
+
+const str = JSON.stringify;
+
+export class Recorder {
+  readonly cluster: Cluster;
+  readonly steps: RecordedStep[] = [];
+  private rng: number;
+  private nextValue = 1;
+  private readonly lastCmd = new Map<NodeId, AbstractCmd>();
+  private readonly answered = new Set<string>();
+  private n = 0;
+
+  constructor(readonly opts: RecordOptions) {
+    this.cluster = new Cluster(3, { trace: true, maxBatch: opts.maxBatch, bugs: opts.bugs ?? [],
+      electionTimeoutTicksMin: 3, electionTimeoutTicksMax: 5, heartbeatTicks: 2 }, opts.seed);
+    this.rng = opts.seed >>> 0;
+  }
+
+  private random(): number {
+    const [r, s] = nextRandom(this.rng);
+    this.rng = s;
+    return r;
+  }
+
+  private pickOf<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.random() * xs.length)] as T;
+  }
+
+  /** Record a step that took spec action `call` (skip stutters: no spec action). */
+  private record(call: string | undefined): void {
+    if (call === undefined) return;
+    const servers: Record<string, string> = {};
+    for (const id of this.cluster.ids) servers[id] = quintServer(abstractServer(this.cluster.state(id)));
+    const msgs = [...this.cluster.bag.values()]
+      .map((f): [string, number] => [quintMessage(abstractMessage(f.message)), f.count]);
+    this.steps.push({ call, servers, msgs });
+  }
+
+  /** A server step: the spec call it made, from the machine's trace of spec actions. */
+  private serverStep(id: NodeId, event: RaftEvent, args: string): void {
+    const before = this.cluster.state(id);
+    const r: StepRecord = this.cluster.event(id, event);
+    this.noteAnswers(id, before.commitIndex);
+    if (r.actions.length > 1) throw new Error(`one event took ${r.actions.join(',')}`);
+    const action = r.actions[0];
+    this.record(action === undefined ? undefined : `${action}(${args})`);
+  }
+
+  /** The spec records an `ok` for every put/get a leader applies. */
+  private noteAnswers(id: NodeId, commitBefore: number): void {
+    const s = this.cluster.state(id);
+    if (s.role !== 'Leader') return;
+    for (let i = commitBefore + 1; i <= s.commitIndex; i++) {
+      const cmd = entryAt(s.log, i)?.cmd;
+      if (cmd !== undefined && cmd.kind !== 'noop') this.answered.add(`${cmd.client}/${cmd.seq}`);
+    }
+  }
+
+  private clientRequest(id: NodeId): void {
+    const client = this.pickOf(CLIENTS);
+    const last = this.lastCmd.get(client);
+    const isAnswered = last === undefined || this.answered.has(`${client}/${last.seq}`);
+    let cmd: AbstractCmd;
+    if (isAnswered) {
+      const put = this.random() < 0.6;
+      cmd = { kind: put ? 'put' : 'get', client, seq: (last?.seq ?? 0) + 1, key: this.pickOf(KEYS),
+        value: put ? this.nextValue++ : 0 };
+      this.lastCmd.set(client, cmd);
+    } else {
+      cmd = last;
+    }
+    const base = { src: client, dst: id, leader: id, MID: `m${this.n}`, key: cmd.key, seq: cmd.seq };
+    const event = cmd.kind === 'put' ? { ...base, type: 'put', value: String(cmd.value) }
+      : { ...base, type: 'get' };
+    this.serverStep(id, event as RaftEvent, `${str(id)}, ${quintCmd(cmd)}`);
+  }
+
+  step(): void {
+    this.n++;
+    const keys = this.cluster.inFlightKeys();
+    const id = this.pickOf(this.cluster.ids);
+    const role = this.cluster.state(id).role;
+    const r = this.random();
+    if (keys.length > 0 && r < 0.5) {
+      const key = this.pickOf(keys);
+      const m = this.cluster.bag.get(key)?.message;
+      if (m === undefined) return;
+      const call = quintMessage(abstractMessage(m));
+      if (r < 0.05) { this.cluster.drop(key); this.record(`dropMessage(${call})`); return; }
+      if (r < 0.08) { this.cluster.duplicate(key); this.record(`duplicateMessage(${call})`); return; }
+      this.deliver(key);
+      return;
+    }
+    const arg = str(id);
+    if (r < 0.62) this.serverStep(id, { type: 'Tick' }, arg);
+    else if (r < 0.7) this.serverStep(id, { type: role === 'Leader' ? 'Replicate' : 'ElectionTimeout' }, arg);
+    else if (r < 0.74 && role === 'Leader') this.serverStep(id, { type: 'CheckQuorum' }, arg);
+    else if (r < 0.77) this.serverStep(id, { type: 'Restart' }, arg);
+    else this.clientRequest(id);
+  }
+
+  /** Deliver one copy of a message in flight and record the spec action its receiver took. */
+  deliver(key: string): void {
+    const m = this.cluster.bag.get(key)?.message;
+    if (m === undefined) return;
+    const before = this.cluster.state(m.dst);
+    const rec = this.cluster.deliver(key);
+    this.noteAnswers(m.dst, before.commitIndex);
+    const action = rec?.actions[0];
+    this.record(action === undefined ? undefined : `${action}(${quintMessage(abstractMessage(m))})`);
+  }
+
+  /** Hand-written traces: each call is a recorded step. */
+  script(): {
+    event: (id: NodeId, event: RaftEvent) => void;
+    deliverWhere: (pred: (m: PeerMessage) => boolean) => void;
+    dropAll: () => void;
+  } {
+    return {
+      event: (id, event) => this.serverStep(id, event, str(id)),
+      deliverWhere: (pred) => {
+        for (const key of this.cluster.inFlightKeys()) {
+          const m = this.cluster.bag.get(key)?.message;
+          if (m !== undefined && pred(m)) this.deliver(key);
+        }
+      },
+      dropAll: () => {
+        for (const key of this.cluster.inFlightKeys()) {
+          const m = this.cluster.bag.get(key)?.message;
+          if (m === undefined) continue;
+          this.cluster.drop(key);
+          this.record(`dropMessage(${quintMessage(abstractMessage(m))})`);
+        }
+      },
+    };
+  }
+
+  /** The initial state as a Quint predicate over `servers` and `msgs`. */
+  initial(): RecordedStep {
+    const servers: Record<string, string> = {};
+    for (const id of this.cluster.ids) servers[id] = quintServer(abstractServer(this.cluster.state(id)));
+    return { call: 'init', servers, msgs: [] };
+  }
+
+  run(): RecordedStep[] {
+    while (this.steps.length < this.opts.steps && this.n < this.opts.steps * 20) this.step();
+    return this.steps;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Spec to code: replay a Quint ITF trace (with `mbt::actionTaken` and `mbt::nondetPicks`) into the
+ * in-process cluster of statecharts. Each spec step becomes the event its mapping names; the step
+ * must be enabled (the machine takes exactly that spec action), and afterwards every server's
+ * abstract state and the messages in flight must equal the spec's.
+ */
+import type { NodeId } from '../../src/wire/messages.js';
+import { abstractServer } from '../../src/core/abstract.js';
+import type { RaftEvent } from '../../src/core/machine.js';
+import type { Bug } from '../../src/core/state.js';
+import { canonical, Cluster, type StepRecord } from '../../src/sim/cluster.js';
+import { pick, plain, variable, type ItfTrace, type Plain } from './itf.js';
+
+export interface ReplayResult {
+  readonly steps: number;
+  readonly actions: Map<string, number>;
+  readonly failure?: string;
+}
+
+const timerEvents: Record<string, RaftEvent['type']> = {
+  electionTimeout: 'ElectionTimeout', replicate: 'Replicate', checkQuorum: 'CheckQuorum',
+  restart: 'Restart',
+};
+
+/** The messages in flight as `[canonical message, copies]`, sorted. */
+function bagOf(cluster: Cluster): [string, number][] {
+  return [...cluster.bag.entries()].map(([key, f]): [string, number] => [key, f.count]).sort();
+}
+
+function specBag(state: Record<string, unknown>): [string, number][] {
+  const pairs = plain(variable(state, 'msgs')) as unknown as [Plain, number][] | Record<string, never>;
+  if (!Array.isArray(pairs)) return [];
+  return pairs.map(([m, n]): [string, number] => [canonical(m), n]).sort();
+}
+
+/** Field-by-field differences between the code's and the spec's state, or undefined. */
+export function compare(cluster: Cluster, state: Record<string, unknown>): string | undefined {
+  const servers = plain(variable(state, 'servers')) as Record<string, Plain>;
+  const diffs: string[] = [];
+  for (const id of cluster.ids) {
+    const code = abstractServer(cluster.state(id)) as unknown as Record<string, Plain>;
+    const spec = servers[id] as Record<string, Plain>;
+    for (const field of Object.keys(spec)) {
+      if (canonical(code[field]) !== canonical(spec[field])) {
+        diffs.push(`${id}.${field}: code ${canonical(code[field])} spec ${canonical(spec[field])}`);
+      }
+    }
+  }
+  const code = bagOf(cluster);
+  const spec = specBag(state);
+  if (canonical(code) !== canonical(spec)) {
+    diffs.push(`msgs: code ${canonical(code)}\n      spec ${canonical(spec)}`);
+  }
+  return diffs.length === 0 ? undefined : diffs.join('\n  ');
+}
+
+/** Run one spec step on the cluster; returns why it is not enabled in the code, if it is not. */
+function step(cluster: Cluster, action: string, state: Record<string, unknown>, n: number):
+  string | undefined {
+  const s = pick(state, 's') as NodeId | undefined;
+  const m = pick(state, 'm');
+  const expectAction = (r: StepRecord | undefined): string | undefined =>
+    r === undefined ? `${action}: message not in flight`
+      : r.actions.join(',') === action ? undefined
+        : `${action} not enabled in the code: it took [${r.actions.join(',')}]`;
+  if (action in timerEvents && s !== undefined) {
+    return expectAction(cluster.event(s, { type: timerEvents[action] } as RaftEvent));
+  }
+  if (action.startsWith('handle') && m !== undefined) {
+    return expectAction(cluster.deliver(canonical(plain(m))));
+  }
+  if (action === 'dropMessage' || action === 'duplicateMessage') {
+    const key = canonical(plain(m));
+    const ok = action === 'dropMessage' ? cluster.drop(key) : cluster.duplicate(key);
+    return ok ? undefined : `${action}: message not in flight`;
+  }
+  if (action === 'clientRequest' && s !== undefined) {
+    const cmd = plain(pick(state, 'cmd')) as { kind: 'put' | 'get'; client: NodeId; seq: number;
+      key: string; value: number };
+    const base = { src: cmd.client, dst: s, leader: s, MID: `m${n}`, key: cmd.key, seq: cmd.seq };
+    const event = cmd.kind === 'put' ? { ...base, type: 'put', value: String(cmd.value) }
+      : { ...base, type: 'get' };
+    return expectAction(cluster.event(s, event as RaftEvent));
+  }
+  return `unmapped spec step ${action}`;
+}
+
+export function replay(trace: ItfTrace, options: { maxBatch: number; bugs?: Bug[] }): ReplayResult {
+  const servers = Object.keys(plain(variable(trace.states[0] ?? {}, 'servers')) as object).length;
+  const cluster = new Cluster(servers, { trace: true, maxBatch: options.maxBatch,
+    bugs: options.bugs ?? [] });
+  const actions = new Map<string, number>();
+  const first = compare(cluster, trace.states[0] ?? {});
+  if (first !== undefined) return { steps: 0, actions, failure: `initial state:\n  ${first}` };
+  for (let i = 1; i < trace.states.length; i++) {
+    const state = trace.states[i] as Record<string, unknown>;
+    const action = variable(state, 'mbt::actionTaken') as string;
+    actions.set(action, (actions.get(action) ?? 0) + 1);
+    const failure = step(cluster, action, state, i)
+      ?? compare(cluster, state);
+    if (failure !== undefined) {
+      return { steps: i, actions, failure: `step ${i} ${action}:\n  ${failure}` };
+    }
+  }
+  return { steps: trace.states.length - 1, actions };
+}

@@ -1,0 +1,67 @@
+/**
+ * Code to spec: write a trace recorded from the statecharts as a Quint `run` test, so that Quint
+ * itself checks that each recorded step is an enabled spec action reaching the recorded state
+ * (as etcd validates its traces against the TLA+ spec with TLC).
+ */
+import type { AbstractCmd, AbstractEntry, AbstractServer } from '../../src/core/abstract.js';
+
+const str = (s: string): string => JSON.stringify(s);
+const set = (xs: readonly string[]): string => `Set(${xs.map(str).join(', ')})`;
+
+function map<V>(o: Record<string, V>, f: (v: V) => string): string {
+  const pairs = Object.keys(o).sort().map((k) => `${str(k)} -> ${f(o[k] as V)}`);
+  return `Map(${pairs.join(', ')})`;
+}
+
+export function quintCmd(c: AbstractCmd): string {
+  return `{ kind: ${str(c.kind)}, client: ${str(c.client)}, seq: ${c.seq}, key: ${str(c.key)}, ` +
+    `value: ${c.value} }`;
+}
+
+const entry = (e: AbstractEntry): string => `{ term: ${e.term}, cmd: ${quintCmd(e.cmd)} }`;
+
+export function quintServer(s: AbstractServer): string {
+  return `{ role: ${s.role}, currentTerm: ${s.currentTerm}, votedFor: ${str(s.votedFor)}, ` +
+    `log: [${s.log.map(entry).join(', ')}], commitIndex: ${s.commitIndex}, ` +
+    `leaderId: ${str(s.leaderId)}, votesGranted: ${set(s.votesGranted)}, ` +
+    `nextIndex: ${map(s.nextIndex, String)}, matchIndex: ${map(s.matchIndex, String)}, ` +
+    `recentActive: ${set(s.recentActive)}, kv: ${map(s.kv, String)}, ` +
+    `sessions: ${map(s.sessions, (x) => `{ seq: ${x.seq}, value: ${x.value} }`)} }`;
+}
+
+/** A message in its abstract form (`{ tag, value }`) as a Quint variant. */
+export function quintMessage(m: { tag: string; value: Record<string, unknown> }): string {
+  const fields = Object.keys(m.value).sort().map((k) => {
+    const v = m.value[k];
+    if (k === 'entries') return `${k}: [${(v as AbstractEntry[]).map(entry).join(', ')}]`;
+    return `${k}: ${typeof v === 'string' ? str(v) : String(v)}`;
+  });
+  return `${m.tag}({ ${fields.join(', ')} })`;
+}
+
+export interface RecordedStep {
+  /** The spec action call, e.g. `replicate("0001")`. */
+  readonly call: string;
+  /** The servers and the bag after the step, as Quint expressions. */
+  readonly servers: Record<string, string>;
+  readonly msgs: readonly [string, number][];
+}
+
+export function quintState(step: RecordedStep): string {
+  const servers = `Map(${Object.keys(step.servers).sort()
+    .map((id) => `${str(id)} -> ${step.servers[id]}`).join(', ')})`;
+  const msgs = `Map(${step.msgs.map(([m, n]) => `${m} -> ${n}`).join(', ')})`;
+  return `servers == ${servers} and msgs == ${msgs}`;
+}
+
+/** A module of `run` tests, one per trace, importing the spec with generous bounds. */
+export function quintModule(name: string, specPath: string,
+  traces: readonly (readonly RecordedStep[])[], params: string): string {
+  const runs = traces.map((steps, i) => {
+    const [first, ...rest] = steps;
+    if (first === undefined) throw new Error('a trace starts with its initial state');
+    const body = rest.map((s) => `    .then(${s.call})\n    .expect(${quintState(s)})`).join('\n');
+    return `  run trace${i}Test =\n    init\n    .expect(${quintState(first)})\n${body}`;
+  });
+  return `module ${name} {\n  import raft(${params}).* from "${specPath}"\n\n${runs.join('\n\n')}\n}\n`;
+}
