@@ -123,11 +123,17 @@ export function nextRandom(rng: number): [value: number, rng: number] {
   return [((t ^ (t >>> 14)) >>> 0) / 4294967296, next];
 }
 
-/** Restart the election timer with a fresh randomized timeout [§5.2]. */
-export function resetElectionTimer(s: RaftState): RaftState {
+type Timer = Pick<RaftState, 'electionElapsed' | 'electionTimeoutTicks' | 'rng'>;
+
+/** A restarted election timer with a fresh randomized timeout [§5.2], to spread into a state. */
+export function electionTimer(s: RaftState): Timer {
   const [r, rng] = nextRandom(s.rng);
   const { electionTimeoutTicksMin: lo, electionTimeoutTicksMax: hi } = s.config;
-  return { ...s, electionElapsed: 0, electionTimeoutTicks: lo + Math.floor(r * (hi - lo)), rng };
+  return { electionElapsed: 0, electionTimeoutTicks: lo + Math.floor(r * (hi - lo)), rng };
+}
+
+export function resetElectionTimer(s: RaftState): RaftState {
+  return { ...s, ...electionTimer(s) };
 }
 
 function peerMap(config: Config, value: number): ReadonlyMap<NodeId, number> {

@@ -4,7 +4,7 @@
  */
 import type { AppendEntriesRequest, AppendEntriesResponse } from '../../wire/messages.js';
 import { entriesBetween, lastLogIndex, mergeEntries, termAt } from '../log.js';
-import { hasBug, quorum, resetElectionTimer, type Effect, type RaftState } from '../state.js';
+import { electionTimer, hasBug, quorum, type Effect, type RaftState } from '../state.js';
 import { applyCommitted } from './client.js';
 import { asIndex, asTerm, releaseHeld, send, stepDown } from './common.js';
 
@@ -61,12 +61,14 @@ export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest
     return s;
   }
   const follower = m.term > s.currentTerm || s.role !== 'Follower' ? stepDown(s, m.term, out) : s;
-  const led = releaseHeld(resetElectionTimer({ ...follower, leaderId: m.src }), out, m.src);
-  if (!logOk(led, m)) {
-    respond(led, out, m, false);
-    return led;
+  const ok = logOk(follower, m);
+  const log = ok ? mergeEntries(follower.log, m.prevLogIndex, m.entries) : follower.log;
+  const merged = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src, log },
+    out, m.src);
+  if (!ok) {
+    respond(merged, out, m, false);
+    return merged;
   }
-  const merged = { ...led, log: mergeEntries(led.log, m.prevLogIndex, m.entries) };
   // [Fig2:AE#5] commit up to what the leader committed, within what this message proved matches
   const commit = Math.max(merged.commitIndex,
     Math.min(m.leaderCommit, m.prevLogIndex + m.entries.length));
