@@ -49,11 +49,14 @@ export class Recorder {
     return xs[Math.floor(this.random() * xs.length)] as T;
   }
 
-  /** Record a step that took spec action `call` (skip stutters: no spec action). */
-  private record(call: string | undefined): void {
+  /**
+   * Record a step that took spec action `call` (skip stutters: no spec action), with the state of
+   * the one server it changed (the spec's actions change one server at most) and the network.
+   */
+  private record(call: string | undefined, changed?: NodeId): void {
     if (call === undefined) return;
     const servers: Record<string, string> = {};
-    for (const id of this.cluster.ids) servers[id] = quintServer(abstractServer(this.cluster.state(id)));
+    if (changed !== undefined) servers[changed] = quintServer(abstractServer(this.cluster.state(changed)));
     const msgs = [...this.cluster.bag.values()]
       .map((f): [string, number] => [quintMessage(abstractMessage(f.message)), f.count]);
     this.steps.push({ call, servers, msgs });
@@ -66,7 +69,7 @@ export class Recorder {
     this.noteAnswers(id, before.commitIndex);
     if (r.actions.length > 1) throw new Error(`one event took ${r.actions.join(',')}`);
     const action = r.actions[0];
-    this.record(action === undefined ? undefined : `${action}(${args})`);
+    this.record(action === undefined ? undefined : `${action}(${args})`, id);
   }
 
   /** The spec records an `ok` for every put/get a leader applies. */
@@ -130,7 +133,8 @@ export class Recorder {
     const rec = this.cluster.deliver(key);
     this.noteAnswers(m.dst, before.commitIndex);
     const action = rec?.actions[0];
-    this.record(action === undefined ? undefined : `${action}(${quintMessage(abstractMessage(m))})`);
+    this.record(action === undefined ? undefined : `${action}(${quintMessage(abstractMessage(m))})`,
+      m.dst);
   }
 
   /** Hand-written traces: each call is a recorded step. */

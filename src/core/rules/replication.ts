@@ -50,7 +50,7 @@ function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: 
     success,
     matchIndex: asIndex(success ? m.prevLogIndex + m.entries.length : 0),
     // The highest index at which this log may still match the leader's (etcd's RejectHint)
-    rejectHint: asIndex(success ? 0 : Math.min(m.prevLogIndex - 1, lastLogIndex(s.log))),
+    rejectHint: asIndex(success ? 0 : Math.max(0, Math.min(m.prevLogIndex - 1, lastLogIndex(s.log)))),
   });
 }
 
