@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
+import { encodeMessage, MAX_DATAGRAM_BYTES, utf8ByteLength } from '../../src/wire/codec.js';
+import { chainOf } from '../../src/core/chain.js';
+import { logChange, mergeEntries } from '../../src/core/log.js';
+import type { Entry } from '../../src/wire/messages.js';
+import { Cluster } from '../../src/sim/cluster.js';
+
+const entry = (term: number, value = 'v'): Entry =>
+  ({ term, cmd: { kind: 'put', client: '00C0', seq: 0, key: 'k', value } }) as Entry;
+
+/** Elect 0000 in a fresh 3-server cluster by delivering everything. */
+function elected(maxBatch = 16): Cluster {
+  const c = new Cluster(3, { maxBatch }, 1);
+  c.event(c.ids[0] as NodeId, { type: 'ElectionTimeout' });
+  for (let i = 0; i < 8; i++) for (const k of c.inFlightKeys()) c.deliver(k);
+  expect(c.state(c.ids[0] as NodeId).role).toBe('Leader');
+  return c;
+}
+
+describe('[Fig2:AE#3] the log change a step persists', () => {
+  it('an append is the new suffix', () => {
+    const before = chainOf([entry(1), entry(1)]);
+    const after = mergeEntries(before, 2, [entry(1, 'x')]);
+    expect(logChange(before, after)).toEqual({ fromIndex: 3, entries: [entry(1, 'x')] });
+  });
+
+  it('a conflict truncates and appends: the change starts at the first replaced index', () => {
+    const before = chainOf([entry(1), entry(1), entry(1)]);
+    const after = mergeEntries(before, 1, [entry(1), entry(2, 'y')]);
+    expect(logChange(before, after)).toEqual({ fromIndex: 3, entries: [entry(2, 'y')] });
+  });
+
+  it('a stale AppendEntries whose entries all match changes nothing', () => {
+    const before = chainOf([entry(1), entry(2)]);
+    expect(logChange(before, mergeEntries(before, 0, [entry(1)]))).toBeUndefined();
+  });
+});
+
+describe('[§5.3] batches fit in a datagram', () => {
+  it('sixteen entries of the largest keys and values still leave each AppendEntries below the limit', () => {
+    const c = elected();
+    const leader = c.ids[0] as NodeId;
+    for (const k of c.inFlightKeys()) c.drop(k);
+    for (let i = 0; i < 16; i++) {
+      c.event(leader, { type: 'put', src: '00C0' as NodeId, dst: leader, leader, MID: `m${i}`,
+        key: 'k'.repeat(256), value: '\u0001'.repeat(1024) } as never);
+    }
+    c.event(leader, { type: 'Replicate' });
+    const sent = [...c.bag.values()].map((f) => f.message as PeerMessage)
+      .filter((m) => m.type === 'AppendEntriesRequest');
+    expect(sent.length).toBe(2);
+    for (const m of sent) {
+      expect(m.type === 'AppendEntriesRequest' && m.entries.length).toBeGreaterThan(0);
+      expect(utf8ByteLength(encodeMessage(m))).toBeLessThan(MAX_DATAGRAM_BYTES);
+    }
+  });
+});
+
+describe('[§8] client answers', () => {
+  it('a follower that knows the leader redirects at once, naming it', () => {
+    const c = elected();
+    const [leader, follower] = c.ids as [NodeId, NodeId];
+    c.event(follower, { type: 'get', src: '00C0' as NodeId, dst: follower, leader: follower,
+      MID: 'g1', key: 'k' } as never);
+    expect(c.replies).toEqual([expect.objectContaining({ type: 'redirect', MID: 'g1', leader })]);
+  });
+
+  it('a request held without a leader is redirected once a leader is known, never answered twice', () => {
+    const c = new Cluster(3, {}, 1);
+    const [a, b] = c.ids as [NodeId, NodeId];
+    c.event(b, { type: 'put', src: '00C0' as NodeId, dst: b, leader: b, MID: 'p1', key: 'k',
+      value: '1' } as never);
+    expect(c.replies).toEqual([]); // held: no storm of redirects while there is no leader
+    c.event(a, { type: 'ElectionTimeout' });
+    for (let i = 0; i < 8; i++) for (const k of c.inFlightKeys()) c.deliver(k);
+    expect(c.replies).toEqual([expect.objectContaining({ type: 'redirect', MID: 'p1', leader: a })]);
+  });
+
+  it('the leader answers ok once the entry is applied, exactly once, with the value for a get', () => {
+    const c = elected();
+    const leader = c.ids[0] as NodeId;
+    const client = '00C0' as NodeId;
+    c.event(leader, { type: 'put', src: client, dst: leader, leader, MID: 'p1', key: 'k', value: '7' } as never);
+    c.event(leader, { type: 'get', src: client, dst: leader, leader, MID: 'g1', key: 'k' } as never);
+    c.event(leader, { type: 'Replicate' });
+    for (let i = 0; i < 6; i++) for (const k of c.inFlightKeys()) c.deliver(k);
+    c.event(leader, { type: 'Replicate' });
+    for (let i = 0; i < 6; i++) for (const k of c.inFlightKeys()) c.deliver(k);
+    expect(c.replies.map((r) => [r.MID, r.type, 'value' in r ? r.value : undefined]))
+      .toEqual([['p1', 'ok', undefined], ['g1', 'ok', '7']]);
+  });
+});
