@@ -17,7 +17,7 @@ const PARAMS = 'Servers = Set("0000", "0001", "0002"), Clients = Set("00C0", "00
   + 'Keys = Set("a", "b"), MaxBatch = 2, MaxValue = 100000, MaxTerm = 1000, MaxLogLength = 1000, '
   + 'MaxMessages = 1000, MaxRestarts = 1000, MaxHistory = 100000';
 const FILES = 2;
-const TRACES_PER_FILE = 6;
+const TRACES_PER_FILE = 25;
 const STEPS = 30;
 
 function record(seed: number, bugs: Bug[] = []): RecordedStep[] {

@@ -4,6 +4,10 @@ import { describe, expect, it } from 'vitest';
 
 const FORBIDDEN: [RegExp, string][] = [
   [/from\s+['"]node:/, 'a node: import'],
+  [/from\s+['"](fs|path|os|dgram|net|http|child_process|worker_threads|util|timers)['"]/,
+    'a Node built-in import'],
+  [/\bimport\s*\(/, 'a dynamic import'],
+  [/\bconsole\.|\bglobalThis\b/, 'console or globalThis'],
   [/require\(/, 'require()'],
   [/\bMath\.random\b/, 'Math.random'],
   [/\bDate\.now\b|\bnew Date\b/, 'the wall clock'],

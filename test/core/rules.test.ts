@@ -90,4 +90,15 @@ describe('[§8] client answers', () => {
     expect(c.replies.map((r) => [r.MID, r.type, 'value' in r ? r.value : undefined]))
       .toEqual([['p1', 'ok', undefined], ['g1', 'ok', '7']]);
   });
+
+  it('a leader deposed by the new leader hands its unanswered requests back, naming it', () => {
+    const c = elected();
+    const [leader, other] = c.ids as [NodeId, NodeId];
+    c.event(leader, { type: 'put', src: '00C0' as NodeId, dst: leader, leader, MID: 'p1', key: 'k',
+      value: '1' } as never);
+    c.event(leader, { type: 'AppendEntriesRequest', src: other, dst: leader, leader: other,
+      term: 9, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0 } as never);
+    expect(c.state(leader).role).toBe('Follower');
+    expect(c.replies).toEqual([expect.objectContaining({ type: 'redirect', MID: 'p1', leader: other })]);
+  });
 });

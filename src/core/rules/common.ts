@@ -57,15 +57,19 @@ export function releaseHeld(s: RaftState, out: Effect[], leader: NodeId): RaftSt
 }
 
 /** A deposed leader hands every request it has not answered back with a redirect. */
-function releasePending(s: RaftState, out: Effect[]): RaftState {
+function releasePending(s: RaftState, out: Effect[], leader: NodeId): RaftState {
   if (size(s.pending) === 0) return s;
   for (const p of slice(s.pending, 0, size(s.pending))) {
-    reply(s, out, p.client, 'redirect', p.mid);
+    reply(s, out, p.client, 'redirect', p.mid, { leader });
   }
   return { ...s, pending: dropFront(s.pending, size(s.pending)) };
 }
 
-/** [Fig2:AllServers#2] becomeFollower, plus the answers a deposed leader owes its clients. */
-export function stepDown(s: RaftState, term: number, out: Effect[]): RaftState {
-  return releasePending(becomeFollower(s, term), out);
+/**
+ * [Fig2:AllServers#2] becomeFollower, plus the answers a deposed leader owes its clients: a
+ * redirect naming the new leader when the step down came from it (`leader`), else FFFF.
+ */
+export function stepDown(s: RaftState, term: number, out: Effect[], leader = BROADCAST):
+  RaftState {
+  return releasePending(becomeFollower(s, term), out, leader);
 }

@@ -83,7 +83,8 @@ export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest
     respond(s, out, m, false);
     return s;
   }
-  const follower = m.term > s.currentTerm || s.role !== 'Follower' ? stepDown(s, m.term, out) : s;
+  const follower = m.term > s.currentTerm || s.role !== 'Follower'
+    ? stepDown(s, m.term, out, m.src) : s;
   const ok = logOk(follower, m);
   const log = ok ? mergeEntries(follower.log, m.prevLogIndex, m.entries) : follower.log;
   const merged = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src, log },
