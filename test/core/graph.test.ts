@@ -8,6 +8,8 @@ import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../../src/wire/messages.js';
 import { effectsOf, raftMachine, type RaftMachine } from '../../src/core/raft.js';
+import { toArray } from '../../src/core/chain.js';
+import type { Effect, RaftState } from '../../src/core/state.js';
 import type { RaftEvent, RaftInput } from '../../src/core/machine.js';
 import { lastLogIndex, lastLogTerm } from '../../src/core/log.js';
 
@@ -89,6 +91,24 @@ function allTransitions(): Set<string> {
   return keys;
 }
 
+/**
+ * What survives a crash is exactly what was persisted: a change of term, vote or log comes with a
+ * persist effect, and replaying its log change onto the old log gives the new log.
+ */
+function expectPersisted(before: RaftState, after: RaftState, effects: Effect[]): void {
+  const persists = effects.filter((e) => e.type === 'persist');
+  const changed = before.currentTerm !== after.currentTerm || before.votedFor !== after.votedFor
+    || JSON.stringify(toArray(before.log)) !== JSON.stringify(toArray(after.log));
+  expect(persists.length > 0).toBe(changed);
+  let log = toArray(before.log);
+  for (const p of persists) {
+    if (p.type !== 'persist') continue;
+    if (p.log !== undefined) log = [...log.slice(0, p.log.fromIndex - 1), ...p.log.entries];
+    expect([p.currentTerm, p.votedFor]).toEqual([after.currentTerm, after.votedFor]);
+  }
+  expect(log).toEqual(toArray(after.log));
+}
+
 const roleOf: Record<string, string> = {
   follower: 'Follower', preCandidate: 'PreCandidate', candidate: 'Candidate', leader: 'Leader',
 };
@@ -109,6 +129,7 @@ describe('[MBT] @xstate/graph paths cover the statechart', () => {
     }
     const [next, actions] = transition(raftMachine, snap, event);
     const effects = effectsOf(actions);
+    expectPersisted(snap.context, next.context, effects);
     const firstPersist = effects.findIndex((e) => e.type === 'persist');
     const firstOut = effects.findIndex((e) => e.type === 'send' || e.type === 'reply');
     if (firstPersist >= 0 && firstOut >= 0) expect(firstPersist).toBeLessThan(firstOut);
