@@ -3,9 +3,10 @@
  *
  * Deviation from "copy on every update": states produced by a pure transition must not see each
  * other's changes, but copying a 100 k-entry log per event is far too slow (the toolchain notes
- * measured a copied log falling to 10 k events/s). A `Chain` is a window `[start, end)` over a backing
- * array that only ever grows. Appending to the newest window pushes in place; appending to an older
- * window (a fork, as after a truncation or when a test reuses an old snapshot) copies its items first.
+ * measured a copied log falling to 10 k events/s). A `Chain` is a window `[start, end)` over a
+ * backing array that only ever grows. Appending to the newest window pushes in place; appending
+ * to an older window (a fork, as after a truncation or when a test reuses an old snapshot) copies
+ * its items first.
  * Items inside a window never change, so every `Chain` value is immutable as observed.
  */
 export interface Chain<T> {

@@ -93,7 +93,8 @@ export class InvariantChecker {
         return { invariant: 'monotonicTerm', detail: `${id} term went back to ${s.currentTerm}` };
       }
       if (s.commitIndex < (this.lastCommit.get(id) ?? 0)) {
-        return { invariant: 'monotonicCommit', detail: `${id} commit went back to ${s.commitIndex}` };
+        return { invariant: 'monotonicCommit',
+          detail: `${id} commit went back to ${s.commitIndex}` };
       }
       this.lastTerm.set(id, s.currentTerm);
       this.lastCommit.set(id, s.commitIndex);
@@ -110,7 +111,8 @@ export class InvariantChecker {
         const entry = entryAt(s.log, i);
         const known = this.committed.get(i);
         if (entry === undefined) {
-          return { invariant: 'stateMachineSafety', detail: `${s.config.id} commits ${i} past log` };
+          return { invariant: 'stateMachineSafety',
+            detail: `${s.config.id} commits ${i} past log` };
         }
         if (known === undefined) this.committed.set(i, { entry, term: leaderTerm });
         else if (!sameEntry(known.entry, entry)) {

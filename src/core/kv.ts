@@ -1,8 +1,8 @@
 /**
- * The key-value state machine with its client-session table [§6.3 Raft dissertation]: a command that
- * carries a client id and a request number (`seq > 0`) is applied at most once; a retry of the last
- * request is answered from the session with the answer it first got. `seq = 0` opts out of sessions
- * (the simulator-routed protocol gives every request a fresh MID and never retries one).
+ * The key-value state machine with its client-session table [§6.3 Raft dissertation]: a command
+ * that carries a client id and a request number (`seq > 0`) is applied at most once; a retry of
+ * the last request is answered from the session with the answer it first got. `seq = 0` opts out
+ * of sessions (the simulator-routed protocol gives every request a fresh MID, never retrying one).
  *
  * Deviation from "immutable values only": the maps are mutated in place by the newest state, and an
  * older state that still points at them notices (its `version` no longer matches) and rebuilds its
@@ -46,7 +46,8 @@ export interface Applied {
 function applyOne(store: KvStore, cmd: Cmd): string | undefined {
   if (cmd.kind === 'noop') return undefined;
   const session = cmd.seq > 0 ? store.sessions.get(cmd.client) : undefined;
-  if (session !== undefined && session.seq >= cmd.seq) return session.value; // duplicate: applied once
+  // a duplicate is applied once: it gets the answer the first one got
+  if (session !== undefined && session.seq >= cmd.seq) return session.value;
   const value = cmd.kind === 'put' ? cmd.value : (store.data.get(cmd.key) ?? '');
   if (cmd.kind === 'put') store.data.set(cmd.key, cmd.value);
   if (cmd.seq > 0) store.sessions.set(cmd.client, { seq: cmd.seq, value });
@@ -75,7 +76,7 @@ export function applyUpTo(
   const store = ownStore(kv, log);
   for (let index = kv.appliedIndex + 1; index <= toIndex; index++) {
     const entry = entryAt(log, index);
-    if (entry === undefined) throw new Error(`applyUpTo: no entry at ${index} (bug: commit past log)`);
+    if (entry === undefined) throw new Error(`applyUpTo: no entry at ${index} (commit past log)`);
     const value = applyOne(store, entry.cmd);
     onApplied?.({ index, cmd: entry.cmd, value });
   }

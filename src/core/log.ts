@@ -35,12 +35,13 @@ export function appendEntry(log: RaftLog, entry: Entry): RaftLog {
 }
 
 /**
- * [Fig2:AE#3 §5.3] Merge `entries` that follow `prevLogIndex`: an existing entry that conflicts (same
- * index, other term) is deleted with all that follow it; a matching entry is kept, so a stale or
- * duplicated AppendEntries never truncates entries it already carries. [Fig2:AE#4] New entries are
- * appended.
+ * [Fig2:AE#3 §5.3] Merge `entries` that follow `prevLogIndex`: an existing entry that conflicts
+ * (same index, other term) is deleted with all that follow it; a matching entry is kept, so a
+ * stale or duplicated AppendEntries never truncates entries it already carries. [Fig2:AE#4] New
+ * entries are appended.
  */
-export function mergeEntries(log: RaftLog, prevLogIndex: number, entries: readonly Entry[]): RaftLog {
+export function mergeEntries(log: RaftLog, prevLogIndex: number, entries: readonly Entry[]):
+  RaftLog {
   let merged = log;
   for (let k = 0; k < entries.length; k++) {
     const index = prevLogIndex + 1 + k;

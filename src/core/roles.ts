@@ -5,7 +5,7 @@
  */
 import { raftSetup } from './machine.js';
 
-/** Handlers every role shares: pre-votes never change a role; clients are served by `clientRequest`. */
+/** Handlers every role shares: pre-votes never change a role; `clientRequest` serves clients. */
 const common = {
   PreVoteRequest: { actions: 'handlePreVoteRequest' },
   get: { actions: 'clientRequest' },
@@ -15,7 +15,8 @@ const common = {
 /** A message from a newer term turns any non-follower role into a follower. */
 const newerTermStepsDown = {
   PreVoteResponse: [
-    { guard: 'isPreVoteRejectionFromNewerTerm', target: 'follower', actions: 'handlePreVoteResponse' },
+    { guard: 'isPreVoteRejectionFromNewerTerm', target: 'follower',
+      actions: 'handlePreVoteResponse' },
     { actions: 'handlePreVoteResponse' },
   ],
   RequestVoteRequest: [

@@ -22,7 +22,8 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
   },
   handlePreVoteResponse: {
     params: ['m'], events: ['PreVoteResponse'],
-    guards: ['hasPreVoteQuorum', 'isPreVoteRejectionFromNewerTerm'], actions: ['handlePreVoteResponse'],
+    guards: ['hasPreVoteQuorum', 'isPreVoteRejectionFromNewerTerm'],
+    actions: ['handlePreVoteResponse'],
   },
   handleRequestVoteRequest: {
     params: ['m'], events: ['RequestVoteRequest'], guards: ['isNewerTerm'],

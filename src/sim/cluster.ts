@@ -36,7 +36,8 @@ export interface StepRecord {
 }
 
 export function serverIds(n: number): NodeId[] {
-  return Array.from({ length: n }, (_, i) => i.toString(16).toUpperCase().padStart(4, '0') as NodeId);
+  return Array.from({ length: n },
+    (_, i) => i.toString(16).toUpperCase().padStart(4, '0') as NodeId);
 }
 
 export class Cluster {
@@ -86,7 +87,8 @@ export class Cluster {
   add(message: PeerMessage, copies = 1): void {
     const key = messageKey(message);
     const inFlight = this.bag.get(key);
-    this.bag.set(key, { message: inFlight?.message ?? message, count: (inFlight?.count ?? 0) + copies });
+    const count = (inFlight?.count ?? 0) + copies;
+    this.bag.set(key, { message: inFlight?.message ?? message, count });
   }
 
   /** Remove one copy; returns the message, or undefined if none is in flight. */

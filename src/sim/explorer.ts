@@ -70,7 +70,8 @@ type Choice = { readonly weight: number; readonly run: () => StepRecord | boolea
 
 export function explore(opts: ExploreOptions): ExploreResult {
   const rng = new Rng(opts.seed);
-  const cluster = new Cluster(opts.servers, { bugs: opts.bugs ?? [], maxBatch: opts.maxBatch ?? 3 }, opts.seed);
+  const config = { bugs: opts.bugs ?? [], maxBatch: opts.maxBatch ?? 3 };
+  const cluster = new Cluster(opts.servers, config, opts.seed);
   const checker = new InvariantChecker();
   const history = new KvHistory();
   const maxInFlight = opts.maxInFlight ?? 10;
@@ -102,7 +103,8 @@ export function explore(opts: ExploreOptions): ExploreResult {
     if (keys.length > 0) {
       list.push({ weight: w.deliver, run: () => deliver(rng.pick(keys) as string) });
       list.push({ weight: w.drop, run: () => cluster.drop(rng.pick(keys) as string) });
-      list.push({ weight: crowded ? 0 : w.duplicate, run: () => cluster.duplicate(rng.pick(keys) as string) });
+      list.push({ weight: crowded ? 0 : w.duplicate,
+        run: () => cluster.duplicate(rng.pick(keys) as string) });
     }
     if (crowded) return list;
     if (opts.steered === true) list.push({ weight: w.repartition, run: repartition });
@@ -110,13 +112,17 @@ export function explore(opts: ExploreOptions): ExploreResult {
       const id = s.config.id;
       const mayElect = opts.steered !== true || (!electing && s.currentTerm < maxTerm);
       if (s.role !== 'Leader' && mayElect) {
-        list.push({ weight: w.electionTimeout, run: () => cluster.event(id, { type: 'ElectionTimeout' }) });
+        list.push({ weight: w.electionTimeout,
+          run: () => cluster.event(id, { type: 'ElectionTimeout' }) });
       }
       if (s.role === 'Leader') {
         list.push({ weight: w.replicate, run: () => cluster.event(id, { type: 'Replicate' }) });
         list.push({ weight: w.checkQuorum, run: () => cluster.event(id, { type: 'CheckQuorum' }) });
       }
-      list.push({ weight: w.restart, run: () => { checker.restarted(id); return cluster.event(id, { type: 'Restart' }); } });
+      list.push({ weight: w.restart, run: () => {
+        checker.restarted(id);
+        return cluster.event(id, { type: 'Restart' });
+      } });
       list.push({ weight: w.client, run: () => clientRequest(id) });
     }
     return list;
@@ -129,7 +135,8 @@ export function explore(opts: ExploreOptions): ExploreResult {
     if (rng.next() < 0.5) {
       const value = String(++putValue);
       history.invoke(mid, 'put', key, value);
-      return cluster.event(id, { type: 'put', src: client, dst: id, leader: id, MID: mid, key, value });
+      return cluster.event(id,
+        { type: 'put', src: client, dst: id, leader: id, MID: mid, key, value });
     }
     history.invoke(mid, 'get', key);
     return cluster.event(id, { type: 'get', src: client, dst: id, leader: id, MID: mid, key });
@@ -145,11 +152,14 @@ export function explore(opts: ExploreOptions): ExploreResult {
     events++;
     const violation = checkStep(cluster, checker, history, replies);
     replies = cluster.replies.length;
-    if (violation !== undefined) return { seed: opts.seed, events, violation: { ...violation, step } };
+    if (violation !== undefined) {
+      return { seed: opts.seed, events, violation: { ...violation, step } };
+    }
   }
   const end = history.check();
   if (end !== undefined) {
-    return { seed: opts.seed, events, violation: { invariant: 'kvLinearizable', detail: end.detail, step: events } };
+    const violation = { invariant: 'kvLinearizable', detail: end.detail, step: events };
+    return { seed: opts.seed, events, violation };
   }
   return { seed: opts.seed, events };
 }
@@ -159,7 +169,8 @@ function checkStep(cluster: Cluster, checker: InvariantChecker, history: KvHisto
   for (const id of cluster.ids) {
     const snapshot = cluster.snapshot(id);
     if (roleOfValue[snapshot.value as string] !== snapshot.context.role) {
-      return { invariant: 'roleConsistency', detail: `${id} is ${String(snapshot.value)} but ${snapshot.context.role}` };
+      return { invariant: 'roleConsistency',
+        detail: `${id} is ${String(snapshot.value)} but ${snapshot.context.role}` };
     }
   }
   for (const reply of cluster.replies.slice(seenReplies)) {

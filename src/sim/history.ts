@@ -2,8 +2,8 @@
  * A client history of puts and gets, and the spec's `kvLinearizable` property over it: every
  * acknowledged get returns the value of a put acknowledged before the get was invoked and not
  * followed (in real time) by another such put, or of a put not yet acknowledged then, or "" if no
- * put of its key was acknowledged before. Put values must be unique for this check to be exact. (The full linearizability checker is another
- * module; this is the property the spec states.)
+ * put of its key was acknowledged before. Put values must be unique for this check to be exact.
+ * (A full linearizability checker is another module; this is the property the spec states.)
  */
 import type { ClientResponse } from '../wire/messages.js';
 

@@ -45,8 +45,8 @@ export function applyCommitted(s: RaftState, commit: number, out: Effect[]): Raf
     const p = at(pending, 0);
     if (p === undefined || p.index !== applied.index) return;
     pending = dropFront(pending, 1);
-    if (applied.cmd.kind === 'get') reply(s, out, p.client, 'ok', p.mid, { value: applied.value ?? '' });
-    else reply(s, out, p.client, 'ok', p.mid);
+    const value = applied.cmd.kind === 'get' ? { value: applied.value ?? '' } : {};
+    reply(s, out, p.client, 'ok', p.mid, value);
   });
   return { ...s, commitIndex: commit, kv, pending };
 }

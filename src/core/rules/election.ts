@@ -21,7 +21,8 @@ function requestVotes(s: RaftState, out: Effect[], type: 'PreVoteRequest' | 'Req
   const lastIndex = asIndex(lastLogIndex(s.log));
   const lastTerm = asTerm(lastLogTerm(s.log));
   for (const peer of s.config.peers) {
-    send(s, out, peer, { type, term: asTerm(term), lastLogIndex: lastIndex, lastLogTerm: lastTerm });
+    send(s, out, peer,
+      { type, term: asTerm(term), lastLogIndex: lastIndex, lastLogTerm: lastTerm });
   }
 }
 

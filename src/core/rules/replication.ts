@@ -11,7 +11,8 @@ import { asIndex, asTerm, releaseHeld, send, stepDown } from './common.js';
 /** Bytes one entry may take in a datagram: every character JSON-escaped, plus the fields. */
 function entryBytesMax(e: Entry): number {
   const cmd = e.cmd;
-  return 160 + 6 * (cmd.kind === 'noop' ? 0 : cmd.key.length + (cmd.kind === 'put' ? cmd.value.length : 0));
+  if (cmd.kind === 'noop') return 160;
+  return 160 + 6 * (cmd.key.length + (cmd.kind === 'put' ? cmd.value.length : 0));
 }
 
 /**
@@ -73,7 +74,8 @@ function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: 
     success,
     matchIndex: asIndex(success ? m.prevLogIndex + m.entries.length : 0),
     // The highest index at which this log may still match the leader's (etcd's RejectHint)
-    rejectHint: asIndex(success ? 0 : Math.max(0, Math.min(m.prevLogIndex - 1, lastLogIndex(s.log)))),
+    rejectHint: asIndex(success ? 0
+      : Math.max(0, Math.min(m.prevLogIndex - 1, lastLogIndex(s.log)))),
   });
 }
 
