@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * raftkv's command line.
+ *   raftkv replica <port> <own id> <other id> [<other id> ...]   (simulator-routed mode)
+ * The replica says hello before it loads the core: the protocol wants the first datagram well
+ * within 100 ms, and loading XState and io-ts takes longer than Node's own start-up.
+ */
+import { createSocket } from 'node:dgram';
+import type { NodeId } from './wire/messages.js';
+
+const HEX4 = /^[0-9A-F]{4}$/;
+const TICK_MS = 10;
+
+function usage(message: string): never {
+  console.error(`${message}\nusage: raftkv replica <port> <own id> <other id> [<other id> ...]`);
+  process.exit(2);
+}
+
+function replica(args: readonly string[]): void {
+  const [portText, id, ...peers] = args;
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) usage(`bad port: ${portText}`);
+  const ids = [id, ...peers];
+  if (peers.length === 0 || ids.some((x) => x === undefined || !HEX4.test(x) || x === 'FFFF')) {
+    usage(`bad ids: ${ids.join(' ')}`);
+  }
+  const self = id as string;
+  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  socket.bind(0, '127.0.0.1', () => {
+    const hello = { src: self, dst: 'FFFF', leader: 'FFFF', type: 'hello' };
+    socket.send(JSON.stringify(hello), port, '127.0.0.1');
+    void import('./replica/udp.js').then(({ startReplica }) => {
+      const seed = (Number.parseInt(self, 16) * 2654435761 + process.pid) >>> 0;
+      const running = startReplica({ port, id: self as NodeId, peers: peers as NodeId[],
+        tickMs: TICK_MS, seed }, socket);
+      const stop = (): void => { running.stop(); process.exit(0); };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+  });
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === 'replica') replica(rest);
+else usage(`unknown command: ${command ?? '(none)'}`);

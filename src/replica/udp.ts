@@ -1,0 +1,77 @@
+/**
+ * The replica process in simulator-routed mode (`../shared/protocol/replica-udp.md`): one UDP socket
+ * on 127.0.0.1, every datagram to the simulator's port. A thin shell: decode a datagram, feed the
+ * statechart, carry out its effects, drive time from a real clock. All Raft logic is in the core.
+ */
+import type { Socket } from 'node:dgram';
+import { createActor } from 'xstate';
+import type { ClientRequest, Message, NodeId, PeerMessage } from '../wire/messages.js';
+import { decodeDatagram, encodeMessage, errorKind } from '../wire/codec.js';
+import { raftMachine } from '../core/raft.js';
+import type { Effect } from '../core/state.js';
+
+export interface ReplicaOptions {
+  readonly port: number;
+  readonly id: NodeId;
+  readonly peers: readonly NodeId[];
+  /** Real time per Tick. */
+  readonly tickMs: number;
+  readonly seed: number;
+}
+
+/** Timers in ticks of 10 ms: the first election waits several hundred ms, as the protocol asks. */
+export const TIMING = { electionTimeoutTicksMin: 40, electionTimeoutTicksMax: 80,
+  heartbeatTicks: 15 } as const;
+
+const isClientRequest = (m: Message): boolean => m.type === 'get' || m.type === 'put';
+/** Peer messages and client requests go to the statechart; hellos and answers are not for it. */
+const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
+  m.type !== 'hello' && m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect';
+
+/**
+ * Run the replica on `socket`, already bound to 127.0.0.1 and already past its hello (the CLI says
+ * hello before it loads the core, so that the first datagram leaves within Node's start-up).
+ */
+export function startReplica(opts: ReplicaOptions, socket: Socket): { stop: () => void } {
+  const out = (m: Message): void => { socket.send(encodeMessage(m), opts.port, '127.0.0.1'); };
+  const actor = createActor(raftMachine, {
+    input: {
+      seed: opts.seed,
+      config: { id: opts.id, peers: opts.peers, ...TIMING },
+    },
+  });
+  // Persist effects need no action here: the simulator never restarts a replica (durable storage
+  // comes with the direct mode). Messages and answers leave in the order the core emitted them.
+  actor.on('*', (e: Effect) => {
+    if (e.type === 'send' || e.type === 'reply') out(e.message);
+  });
+  const badSeen = new Map<string, number>();
+  let replicatePending = false;
+  socket.on('message', (bytes) => {
+    const decoded = decodeDatagram(bytes);
+    if (decoded._tag === 'Left') {
+      const kind = errorKind(decoded.left);
+      const n = (badSeen.get(kind) ?? 0) + 1;
+      badSeen.set(kind, n);
+      if (n === 1) console.error(`${opts.id}: dropped a bad datagram (${kind}): ${decoded.left.detail}`);
+      return;
+    }
+    const m = decoded.right;
+    if (!isForTheMachine(m)) return;
+    actor.send(m);
+    if (isClientRequest(m) && !replicatePending) {
+      // Requests that arrive together leave together: one AppendEntries for the whole batch.
+      replicatePending = true;
+      setImmediate(() => { replicatePending = false; actor.send({ type: 'Replicate' }); });
+    }
+  });
+  actor.start();
+  const ticker = setInterval(() => actor.send({ type: 'Tick' }), opts.tickMs);
+  return {
+    stop: () => {
+      clearInterval(ticker);
+      actor.stop();
+      socket.close();
+    },
+  };
+}
