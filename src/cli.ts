@@ -26,13 +26,18 @@ function replica(args: readonly string[]): void {
   }
   const self = id as string;
   const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  // Datagrams that arrive while the core loads are kept, in order, not lost.
+  const early: Buffer[] = [];
+  const keep = (bytes: Buffer): void => { early.push(bytes); };
+  socket.on('message', keep);
   socket.bind(0, '127.0.0.1', () => {
     const hello = { src: self, dst: 'FFFF', leader: 'FFFF', type: 'hello' };
     socket.send(JSON.stringify(hello), port, '127.0.0.1');
     void import('./replica/udp.js').then(({ startReplica }) => {
+      socket.off('message', keep);
       const seed = (Number.parseInt(self, 16) * 2654435761 + process.pid) >>> 0;
       const running = startReplica({ port, id: self as NodeId, peers: peers as NodeId[],
-        tickMs: TICK_MS, seed }, socket);
+        tickMs: TICK_MS, seed }, socket, early);
       const stop = (): void => { running.stop(); process.exit(0); };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);

@@ -30,9 +30,11 @@ const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
 
 /**
  * Run the replica on `socket`, already bound to 127.0.0.1 and already past its hello (the CLI says
- * hello before it loads the core, so that the first datagram leaves within Node's start-up).
+ * hello before it loads the core, so that the first datagram leaves within Node's start-up);
+ * `early` holds the datagrams that arrived meanwhile, handled first, in order.
  */
-export function startReplica(opts: ReplicaOptions, socket: Socket): { stop: () => void } {
+export function startReplica(opts: ReplicaOptions, socket: Socket, early: readonly Buffer[] = []):
+  { stop: () => void } {
   const out = (m: Message): void => { socket.send(encodeMessage(m), opts.port, '127.0.0.1'); };
   const actor = createActor(raftMachine, {
     input: {
@@ -47,7 +49,7 @@ export function startReplica(opts: ReplicaOptions, socket: Socket): { stop: () =
   });
   const badSeen = new Map<string, number>();
   let replicatePending = false;
-  socket.on('message', (bytes) => {
+  const receive = (bytes: Buffer): void => {
     const decoded = decodeDatagram(bytes);
     if (decoded._tag === 'Left') {
       const kind = errorKind(decoded.left);
@@ -64,8 +66,10 @@ export function startReplica(opts: ReplicaOptions, socket: Socket): { stop: () =
       replicatePending = true;
       setImmediate(() => { replicatePending = false; actor.send({ type: 'Replicate' }); });
     }
-  });
+  };
   actor.start();
+  for (const bytes of early) receive(bytes);
+  socket.on('message', receive);
   const ticker = setInterval(() => actor.send({ type: 'Tick' }), opts.tickMs);
   return {
     stop: () => {

@@ -129,6 +129,10 @@ describe('[replica] the compiled process speaks replica-udp.md', () => {
     expect(router.errors).toEqual([]);
     expect(router.routed).toBeGreaterThan(0);
     expect(children.every((c) => c.exitCode === null)).toBe(true);
+    const logged = (): boolean => stderr.includes('(not-json)') && stderr.includes('(invalid)');
+    for (let i = 0; i < 100 && !logged(); i++) {
+      await sleep(10); // stderr arrives through a pipe, a little after the datagram
+    }
     expect(stderr).toMatch(/dropped a bad datagram \(not-json\)/);
     expect(stderr).toMatch(/dropped a bad datagram \(invalid\)/);
   }, 30_000);
