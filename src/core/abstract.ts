@@ -4,7 +4,7 @@
  * Spec values are integers; the code's are strings: a put of spec value 7 carries "7", and the
  * empty string (a key never written) is the spec's 0.
  */
-import type { Cmd, PeerMessage } from '../wire/messages.js';
+import type { ClientRequest, Cmd, NodeId, PeerMessage } from '../wire/messages.js';
 import { kvData, kvSessions } from './kv.js';
 import { toArray } from './chain.js';
 import type { RaftState, Role } from './state.js';
@@ -43,6 +43,17 @@ export function abstractCmd(cmd: Cmd): AbstractCmd {
       value: specValue(cmd.value) };
     case 'get': return { kind: 'get', client: cmd.client, seq: cmd.seq, key: cmd.key, value: 0 };
   }
+}
+
+/**
+ * The client request that carries a spec command `cmd` to server `to` (the inverse of
+ * `abstractCmd` for puts and gets), with a fresh MID.
+ */
+export function clientRequestOf(cmd: AbstractCmd, to: NodeId, mid: string): ClientRequest {
+  const base = { src: cmd.client as NodeId, dst: to, leader: to, MID: mid, key: cmd.key,
+    seq: cmd.seq };
+  return (cmd.kind === 'put' ? { ...base, type: 'put', value: String(cmd.value) }
+    : { ...base, type: 'get' }) as ClientRequest;
 }
 
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();

@@ -25,7 +25,6 @@ import {
   replicate,
 } from './rules/replication.js';
 import {
-  defaultConfig,
   initialState,
   persistedOf,
   quorum,

@@ -5,7 +5,9 @@
  * machine took and the abstract state it reached.
  */
 import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
-import { abstractMessage, abstractServer, type AbstractCmd } from '../../src/core/abstract.js';
+import {
+  abstractMessage, abstractServer, clientRequestOf, type AbstractCmd,
+} from '../../src/core/abstract.js';
 import { entryAt } from '../../src/core/log.js';
 import type { RaftEvent } from '../../src/core/machine.js';
 import { nextRandom, type Bug } from '../../src/core/state.js';
@@ -95,10 +97,7 @@ export class Recorder {
     } else {
       cmd = last;
     }
-    const base = { src: client, dst: id, leader: id, MID: `m${this.n}`, key: cmd.key, seq: cmd.seq };
-    const event = cmd.kind === 'put' ? { ...base, type: 'put', value: String(cmd.value) }
-      : { ...base, type: 'get' };
-    this.serverStep(id, event as RaftEvent, `${str(id)}, ${quintCmd(cmd)}`);
+    this.serverStep(id, clientRequestOf(cmd, id, `m${this.n}`), `${str(id)}, ${quintCmd(cmd)}`);
   }
 
   step(): void {

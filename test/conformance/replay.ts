@@ -5,7 +5,7 @@
  * abstract state and the messages in flight must equal the spec's.
  */
 import type { NodeId } from '../../src/wire/messages.js';
-import { abstractServer } from '../../src/core/abstract.js';
+import { abstractServer, clientRequestOf, type AbstractCmd } from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
 import type { Bug } from '../../src/core/state.js';
 import { canonical, Cluster, type StepRecord } from '../../src/sim/cluster.js';
@@ -75,12 +75,8 @@ function step(cluster: Cluster, action: string, state: Record<string, unknown>, 
     return ok ? undefined : `${action}: message not in flight`;
   }
   if (action === 'clientRequest' && s !== undefined) {
-    const cmd = plain(pick(state, 'cmd')) as { kind: 'put' | 'get'; client: NodeId; seq: number;
-      key: string; value: number };
-    const base = { src: cmd.client, dst: s, leader: s, MID: `m${n}`, key: cmd.key, seq: cmd.seq };
-    const event = cmd.kind === 'put' ? { ...base, type: 'put', value: String(cmd.value) }
-      : { ...base, type: 'get' };
-    return expectAction(cluster.event(s, event as RaftEvent));
+    const cmd = plain(pick(state, 'cmd')) as unknown as AbstractCmd;
+    return expectAction(cluster.event(s, clientRequestOf(cmd, s, `m${n}`)));
   }
   return `unmapped spec step ${action}`;
 }

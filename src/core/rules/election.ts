@@ -12,7 +12,7 @@ import {
 import { appendEntry, lastLogIndex, lastLogTerm, logUpToDate } from '../log.js';
 import { hasBug, quorum, resetElectionTimer, type Effect, type RaftState } from '../state.js';
 import { asIndex, asTerm, releaseHeld, send, stepDown } from './common.js';
-import { sendAppendEntries } from './replication.js';
+import { replicate } from './replication.js';
 
 const noop = { kind: 'noop' } as const;
 
@@ -119,7 +119,7 @@ function becomeLeader(s: RaftState, out: Effect[]): RaftState {
     electionElapsed: 0,
     heartbeatElapsed: 0,
   };
-  return sendAppendEntries(releaseHeld(leader, out, s.config.id), out);
+  return replicate(releaseHeld(leader, out, s.config.id), out);
 }
 
 export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse, out: Effect[]):

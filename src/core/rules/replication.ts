@@ -32,11 +32,12 @@ function withinBudget(entries: Entry[]): Entry[] {
 }
 
 /**
- * Send every peer the entries from its `nextIndex` (at most `maxBatch`), advancing `nextIndex`
+ * [Fig2:Leader#1 #3] Heartbeat or new entries: send every peer the entries from its `nextIndex`
+ * (at most `maxBatch`), advancing `nextIndex`
  * optimistically as etcd's replicate state does: a lost message is repaired by the rejection
  * that the next AppendEntries meets.
  */
-export function sendAppendEntries(s: RaftState, out: Effect[]): RaftState {
+export function replicate(s: RaftState, out: Effect[]): RaftState {
   const nextIndex = new Map(s.nextIndex);
   const last = lastLogIndex(s.log);
   for (const peer of s.config.peers) {
@@ -54,11 +55,6 @@ export function sendAppendEntries(s: RaftState, out: Effect[]): RaftState {
     nextIndex.set(peer, next + entries.length);
   }
   return { ...s, nextIndex, heartbeatElapsed: 0 };
-}
-
-/** [Fig2:Leader#1 #3] Heartbeat or new entries: one AppendEntries to every peer. */
-export function replicate(s: RaftState, out: Effect[]): RaftState {
-  return sendAppendEntries(s, out);
 }
 
 /** [Fig2:AE#2] The consistency check. */
