@@ -44,7 +44,7 @@ describe('[conformance:spec→code] MBT traces replay into the statechart', () =
       'handleAppendEntriesResponse']) {
       expect(actions.get(a) ?? 0, a).toBeGreaterThan(0);
     }
-  });
+  }, 120_000);
 
   it('catches a deliberately wrong guard: votes without the up-to-date check', () => {
     const failures = traces.map((t) => replay(t, { maxBatch: MAX_BATCH,
@@ -52,5 +52,5 @@ describe('[conformance:spec→code] MBT traces replay into the statechart', () =
     console.log(`[spec→code] the wrong guard diverges from the spec in ${failures.length} of ` +
       `${traces.length} traces; first: ${failures[0]?.failure?.split('\n')[0]}`);
     expect(failures.length).toBeGreaterThan(0);
-  });
+  }, 120_000);
 });
