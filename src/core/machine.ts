@@ -1,13 +1,14 @@
 /**
  * The replica as an XState v5 statechart. Roles are states; events are what arrives (ticks, the
- * shell's end-of-batch `Replicate`, decoded peer messages, client requests, a restart); guards are
+ * shell's end-of-batch `Flush`, decoded peer messages, client requests, a restart); guards are
  * the spec's enabling conditions that decide a change of role; every other action is named after
  * the spec action it implements (`spec/raft.qnt`) and is a one-line adapter over a pure rule.
  * Effects (persist, send, reply) are emitted, never performed: `transition()` returns them, and a
  * live actor hands them to its `on('*')` listeners. Persist always comes first.
  */
 import { setup } from 'xstate';
-import type { ClientRequest, PeerMessage } from '../wire/messages.js';
+import type { ClientRequest, NodeId, PeerMessage } from '../wire/messages.js';
+import { flushTargets, heartbeatTargets, needsCatchUp } from './pacing.js';
 import { logChange } from './log.js';
 import { clientRequest } from './rules/client.js';
 import {
@@ -40,7 +41,10 @@ export type RaftEvent =
   | { readonly type: 'Tick' }
   | { readonly type: 'ElectionTimeout' }
   | { readonly type: 'CheckQuorum' }
-  | { readonly type: 'Replicate' }
+  /** Replicate to these peers (the spec's `replicate(s, ts)`). */
+  | { readonly type: 'Replicate'; readonly to: readonly NodeId[] }
+  /** From the shell at the end of an input batch with client requests: send the new entries. */
+  | { readonly type: 'Flush' }
   | { readonly type: 'Restart' };
 
 export interface RaftInput {
@@ -75,7 +79,10 @@ function rule<E>(name: string, fn: Rule<E>) {
       const out: Effect[] = [];
       const next = fn(context, event as E, out);
       enqueue.assign(() => next);
-      if (context.config.trace) enqueue.emit({ type: 'trace', action: name });
+      if (context.config.trace) {
+        enqueue.emit({ type: 'trace', action: name,
+          ...(event.type === 'Replicate' ? { to: event.to } : {}) });
+      }
       const persist = persistEffect(context, next);
       if (persist !== undefined) enqueue.emit(persist);
       for (const effect of out) enqueue.emit(effect);
@@ -91,7 +98,9 @@ export const raftSetup = typed.extend({
     electionTimeoutElapsed: ({ context: s }) => s.electionElapsed + 1 >= s.electionTimeoutTicks,
     checkQuorumDue: ({ context: s }) => s.electionElapsed + 1 >= s.config.electionTimeoutTicksMin,
     lacksQuorumContact: ({ context: s }) => !hasQuorumContact(s),
-    heartbeatDue: ({ context: s }) => s.heartbeatElapsed + 1 >= s.config.heartbeatTicks,
+    heartbeatDue: ({ context: s }) => heartbeatTargets(s, s.now + 1).length > 0,
+    needsCatchUp: ({ context: s, event }) =>
+      event.type === 'AppendEntriesResponse' && needsCatchUp(s, event),
     isNewerTerm: ({ context: s, event }) => termOf(event) > s.currentTerm,
     isCurrentOrNewerTerm: ({ context: s, event }) => termOf(event) >= s.currentTerm,
     isPreVoteRejectionFromNewerTerm: ({ context: s, event }) =>
@@ -105,19 +114,21 @@ export const raftSetup = typed.extend({
   },
   actions: {
     tick: typed.enqueueActions(({ context: s, enqueue }) => {
-      enqueue.assign({
-        electionElapsed: s.electionElapsed + 1,
-        heartbeatElapsed: s.role === 'Leader' ? s.heartbeatElapsed + 1 : 0,
-      });
+      enqueue.assign({ electionElapsed: s.electionElapsed + 1, now: s.now + 1 });
     }),
     raiseElectionTimeout: typed.raise({ type: 'ElectionTimeout' }),
     raiseCheckQuorum: typed.raise({ type: 'CheckQuorum' }),
-    raiseReplicate: typed.raise({ type: 'Replicate' }),
+    // Pacing (`pacing.ts`): each raises the spec's `replicate` for the peers it chooses.
+    raiseHeartbeat: typed.raise(({ context: s }) =>
+      ({ type: 'Replicate' as const, to: heartbeatTargets(s, s.now) })),
+    raiseFlush: typed.raise(({ context: s }) => ({ type: 'Replicate' as const, to: flushTargets(s) })),
+    raiseCatchUp: typed.raise(({ event }) =>
+      ({ type: 'Replicate' as const, to: 'src' in event ? [event.src] : [] })),
     /** A deliberate ignore, named so that it shows in the definition and in `can()`. */
     ignore: () => undefined,
     restart: rule<RaftEvent>('restart', (s) => initialState(s.config, s.rng, persistedOf(s))),
     electionTimeout: rule<RaftEvent>('electionTimeout', (s, _e, out) => electionTimeout(s, out)),
-    replicate: rule<RaftEvent>('replicate', (s, _e, out) => replicate(s, out)),
+    replicate: rule<Msg<'Replicate'>>('replicate', (s, e, out) => replicate(s, out, e.to)),
     checkQuorum: rule<RaftEvent>('checkQuorum', (s, _e, out) => checkQuorum(s, out)),
     clientRequest: rule<ClientRequest>('clientRequest', clientRequest),
     handlePreVoteRequest: rule<Msg<'PreVoteRequest'>>('handlePreVoteRequest', handlePreVoteRequest),

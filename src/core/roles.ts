@@ -55,6 +55,7 @@ export const follower = raftSetup.createStateConfig({
     Tick: electionTick,
     ElectionTimeout,
     Replicate: { actions: 'ignore' },
+    Flush: { actions: 'ignore' },
     CheckQuorum: { actions: 'ignore' },
     PreVoteResponse: { actions: 'handlePreVoteResponse' },
     RequestVoteRequest: { actions: 'handleRequestVoteRequest' },
@@ -71,6 +72,7 @@ export const preCandidate = raftSetup.createStateConfig({
     Tick: electionTick,
     ElectionTimeout,
     Replicate: { actions: 'ignore' },
+    Flush: { actions: 'ignore' },
     CheckQuorum: { actions: 'ignore' },
     PreVoteResponse: [
       { guard: 'hasPreVoteQuorum', target: 'candidate', actions: 'handlePreVoteResponse' },
@@ -86,6 +88,7 @@ export const candidate = raftSetup.createStateConfig({
     Tick: electionTick,
     ElectionTimeout,
     Replicate: { actions: 'ignore' },
+    Flush: { actions: 'ignore' },
     CheckQuorum: { actions: 'ignore' },
     RequestVoteResponse: [
       { guard: 'hasVoteQuorum', target: 'leader', actions: 'handleRequestVoteResponse' },
@@ -100,11 +103,17 @@ export const leader = raftSetup.createStateConfig({
     ...newerTermStepsDown,
     Tick: [
       { guard: 'checkQuorumDue', actions: ['tick', 'raiseCheckQuorum'] },
-      { guard: 'heartbeatDue', actions: ['tick', 'raiseReplicate'] },
+      { guard: 'heartbeatDue', actions: ['tick', 'raiseHeartbeat'] },
       { actions: 'tick' },
     ],
     ElectionTimeout: { actions: 'ignore' },
     Replicate: { actions: 'replicate' },
+    Flush: { actions: 'raiseFlush' },
+    AppendEntriesResponse: [
+      ...newerTermStepsDown.AppendEntriesResponse.slice(0, 1),
+      { guard: 'needsCatchUp', actions: ['handleAppendEntriesResponse', 'raiseCatchUp'] },
+      { actions: 'handleAppendEntriesResponse' },
+    ],
     CheckQuorum: [
       { guard: 'lacksQuorumContact', target: 'follower', actions: 'checkQuorum' },
       { actions: 'checkQuorum' },

@@ -41,9 +41,10 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
     params: ['m'], events: ['AppendEntriesResponse'], guards: ['isNewerTerm'],
     actions: ['handleAppendEntriesResponse'],
   },
+  /** Raised by the pacing policy (`pacing.ts`): a heartbeat, a flush of new entries, a catch-up. */
   replicate: {
-    params: ['s'], events: ['Replicate'], guards: ['heartbeatDue'],
-    actions: ['raiseReplicate', 'replicate'],
+    params: ['s', 'ts'], events: ['Replicate'], guards: ['heartbeatDue', 'needsCatchUp'],
+    actions: ['raiseHeartbeat', 'raiseFlush', 'raiseCatchUp', 'replicate'],
   },
   checkQuorum: {
     params: ['s'], events: ['CheckQuorum'], guards: ['checkQuorumDue', 'lacksQuorumContact'],
@@ -63,8 +64,11 @@ export const environmentActions: Readonly<Record<string, readonly string[]>> = {
 
 /** Machine parts that are no spec action, and why. */
 export const codeOnly = {
-  /** Time passing: advances the timers; a spec step happens only when one expires. */
-  events: ['Tick'],
+  /**
+   * Time passing: advances the timers; a spec step happens only when one expires. `Flush`: the
+   * shell's end of an input batch; a leader raises `replicate` for the peers its policy picks.
+   */
+  events: ['Tick', 'Flush'],
   /** `tick` counts time; `ignore` marks a deliberate no-op (a stutter step in the spec). */
   actions: ['tick', 'ignore'],
 } as const;

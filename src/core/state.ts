@@ -26,9 +26,20 @@ export interface Config {
   readonly electionTimeoutTicksMin: number;
   /** Exclusive upper bound of the randomized election timeout. */
   readonly electionTimeoutTicksMax: number;
+  /** A peer the leader has not sent to for this long gets a heartbeat. */
   readonly heartbeatTicks: number;
+  /**
+   * A follower redirects a client at once only if it heard from its leader this recently; else it
+   * holds the request until it does (a leader that just died would bounce the client back and forth).
+   */
+  readonly redirectFreshTicks: number;
   /** Most entries in one AppendEntriesRequest (the spec's MaxBatch). */
   readonly maxBatch: number;
+  /**
+   * Answer a rejection, or the acknowledgement of a partial batch, with more entries at once
+   * (`pacing.ts`). Spec-to-code replay turns it off: there every `replicate` is a step of its own.
+   */
+  readonly catchUp: boolean;
   /** Emit a `trace` effect naming every spec action taken (conformance tests). */
   readonly trace: boolean;
   readonly bugs: readonly Bug[];
@@ -40,6 +51,21 @@ export interface Pending {
   readonly term: number;
   readonly client: NodeId;
   readonly mid: string;
+}
+
+/**
+ * The leader's view of one peer for pacing (`pacing.ts`), in ticks of `now`. Code-only: the spec
+ * lets a leader replicate to any peers at any time; this decides which and when.
+ */
+export interface Progress {
+  /** When the leader last sent the peer an AppendEntriesRequest. */
+  readonly sentAt: number;
+  /** Orders sends: unlike `sentAt`, never equal for two peers. */
+  readonly sentOrder: number;
+  /** The last index that request carried: acknowledged once `matchIndex` reaches it. */
+  readonly sentUpTo: number;
+  /** That request had to leave entries behind (batch limits): send more once it is acknowledged. */
+  readonly leftBehind: boolean;
 }
 
 /** A client request held while no leader is known. */
@@ -68,7 +94,9 @@ export interface RaftState {
   // Time and randomness: ticks come in as events; the PRNG state lives here.
   readonly electionElapsed: number;
   readonly electionTimeoutTicks: number;
-  readonly heartbeatElapsed: number;
+  /** Ticks since start: the clock of `progress`. */
+  readonly now: number;
+  readonly progress: ReadonlyMap<NodeId, Progress>;
   readonly rng: number;
 }
 
@@ -87,7 +115,8 @@ export type Effect =
     }
   | { readonly type: 'send'; readonly message: PeerMessage }
   | { readonly type: 'reply'; readonly message: ClientResponse }
-  | { readonly type: 'trace'; readonly action: string };
+  /** The spec action a step took; `to` is the peer set of a `replicate`. */
+  | { readonly type: 'trace'; readonly action: string; readonly to?: readonly NodeId[] };
 
 /** What a rule returns: the next state and the messages and answers it produces, in order. */
 export interface Step {
@@ -101,7 +130,9 @@ export const defaultConfig: Config = {
   electionTimeoutTicksMin: 10,
   electionTimeoutTicksMax: 20,
   heartbeatTicks: 3,
+  redirectFreshTicks: 1,
   maxBatch: 16,
+  catchUp: true,
   trace: false,
   bugs: [],
 };
@@ -161,7 +192,8 @@ export function initialState(config: Config, seed: number, persisted?: Persisted
     held: [],
     electionElapsed: 0,
     electionTimeoutTicks: config.electionTimeoutTicksMax,
-    heartbeatElapsed: 0,
+    now: 0,
+    progress: new Map(),
     rng: seed >>> 0,
   };
   return resetElectionTimer(state);

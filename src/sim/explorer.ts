@@ -6,6 +6,7 @@
  */
 import type { NodeId } from '../wire/messages.js';
 import { InvariantChecker, type Violation } from '../core/invariants.js';
+import type { RaftEvent } from '../core/machine.js';
 import { nextRandom, type Bug, type Role } from '../core/state.js';
 import { Cluster, type StepRecord } from './cluster.js';
 import { KvHistory } from './history.js';
@@ -68,6 +69,12 @@ class Rng {
 
 type Choice = { readonly weight: number; readonly run: () => StepRecord | boolean | undefined };
 
+/** A leader's replicate step: a flush as the shell sends it, or a random non-empty set of peers. */
+function replicateEvent(rng: Rng, peers: readonly NodeId[]): RaftEvent {
+  const to = peers.filter(() => rng.next() < 0.5);
+  return to.length === 0 ? { type: 'Flush' } : { type: 'Replicate', to };
+}
+
 export function explore(opts: ExploreOptions): ExploreResult {
   const rng = new Rng(opts.seed);
   const config = { bugs: opts.bugs ?? [], maxBatch: opts.maxBatch ?? 3 };
@@ -116,7 +123,8 @@ export function explore(opts: ExploreOptions): ExploreResult {
           run: () => cluster.event(id, { type: 'ElectionTimeout' }) });
       }
       if (s.role === 'Leader') {
-        list.push({ weight: w.replicate, run: () => cluster.event(id, { type: 'Replicate' }) });
+        list.push({ weight: w.replicate, run: () => cluster.event(id, replicateEvent(rng,
+          s.config.peers)) });
         list.push({ weight: w.checkQuorum, run: () => cluster.event(id, { type: 'CheckQuorum' }) });
       }
       list.push({ weight: w.restart, run: () => {

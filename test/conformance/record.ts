@@ -26,6 +26,20 @@ export interface RecordOptions {
 
 const str = JSON.stringify;
 
+/**
+ * The spec calls one event of the code made, from the machine's trace: the first with `args`
+ * (the event's server or message), a `replicate` with the peers it went to.
+ */
+function callsOf(r: StepRecord, args: string): string[] {
+  return r.effects.flatMap((e) => {
+    if (e.type !== 'trace') return [];
+    if (e.action === 'replicate') {
+      return [`replicate(${str(r.server)}, Set(${(e.to ?? []).map((p) => str(p)).join(', ')}))`];
+    }
+    return [`${e.action}(${args})`];
+  });
+}
+
 export class Recorder {
   readonly cluster: Cluster;
   readonly steps: RecordedStep[] = [];
@@ -55,13 +69,13 @@ export class Recorder {
    * Record a step that took spec action `call` (skip stutters: no spec action), with the state of
    * the one server it changed (the spec's actions change one server at most) and the network.
    */
-  private record(call: string | undefined, changed?: NodeId): void {
-    if (call === undefined) return;
+  private record(calls: readonly string[], changed?: NodeId): void {
+    if (calls.length === 0) return;
     const servers: Record<string, string> = {};
     if (changed !== undefined) servers[changed] = quintServer(abstractServer(this.cluster.state(changed)));
     const msgs = [...this.cluster.bag.values()]
       .map((f): [string, number] => [quintMessage(abstractMessage(f.message)), f.count]);
-    this.steps.push({ call, servers, msgs });
+    this.steps.push({ calls, servers, msgs });
   }
 
   /** A server step: the spec call it made, from the machine's trace of spec actions. */
@@ -69,9 +83,7 @@ export class Recorder {
     const before = this.cluster.state(id);
     const r: StepRecord = this.cluster.event(id, event);
     this.noteAnswers(id, before.commitIndex);
-    if (r.actions.length > 1) throw new Error(`one event took ${r.actions.join(',')}`);
-    const action = r.actions[0];
-    this.record(action === undefined ? undefined : `${action}(${args})`, id);
+    this.record(callsOf(r, args), id);
   }
 
   /** The spec records an `ok` for every put/get a leader applies. */
@@ -111,17 +123,25 @@ export class Recorder {
       const m = this.cluster.bag.get(key)?.message;
       if (m === undefined) return;
       const call = quintMessage(abstractMessage(m));
-      if (r < 0.05) { this.cluster.drop(key); this.record(`dropMessage(${call})`); return; }
-      if (r < 0.08) { this.cluster.duplicate(key); this.record(`duplicateMessage(${call})`); return; }
+      if (r < 0.05) { this.cluster.drop(key); this.record([`dropMessage(${call})`]); return; }
+      if (r < 0.08) { this.cluster.duplicate(key); this.record([`duplicateMessage(${call})`]); return; }
       this.deliver(key);
       return;
     }
     const arg = str(id);
     if (r < 0.62) this.serverStep(id, { type: 'Tick' }, arg);
-    else if (r < 0.7) this.serverStep(id, { type: role === 'Leader' ? 'Replicate' : 'ElectionTimeout' }, arg);
+    else if (r < 0.7 && role === 'Leader') this.serverStep(id, this.replicateEvent(id), arg);
+    else if (r < 0.7) this.serverStep(id, { type: 'ElectionTimeout' }, arg);
     else if (r < 0.74 && role === 'Leader') this.serverStep(id, { type: 'CheckQuorum' }, arg);
     else if (r < 0.77) this.serverStep(id, { type: 'Restart' }, arg);
     else this.clientRequest(id);
+  }
+
+  /** Replicate to a random non-empty set of peers, or flush as the shell does. */
+  private replicateEvent(id: NodeId): RaftEvent {
+    const peers = this.cluster.ids.filter((p) => p !== id);
+    const to = peers.filter(() => this.random() < 0.5);
+    return to.length === 0 ? { type: 'Flush' } : { type: 'Replicate', to };
   }
 
   /** Deliver one copy of a message in flight and record the spec action its receiver took. */
@@ -131,9 +151,7 @@ export class Recorder {
     const before = this.cluster.state(m.dst);
     const rec = this.cluster.deliver(key);
     this.noteAnswers(m.dst, before.commitIndex);
-    const action = rec?.actions[0];
-    this.record(action === undefined ? undefined : `${action}(${quintMessage(abstractMessage(m))})`,
-      m.dst);
+    if (rec !== undefined) this.record(callsOf(rec, quintMessage(abstractMessage(m))), m.dst);
   }
 
   /** Hand-written traces: each call is a recorded step. */
@@ -155,7 +173,7 @@ export class Recorder {
           const m = this.cluster.bag.get(key)?.message;
           if (m === undefined) continue;
           this.cluster.drop(key);
-          this.record(`dropMessage(${quintMessage(abstractMessage(m))})`);
+          this.record([`dropMessage(${quintMessage(abstractMessage(m))})`]);
         }
       },
     };
@@ -165,7 +183,7 @@ export class Recorder {
   initial(): RecordedStep {
     const servers: Record<string, string> = {};
     for (const id of this.cluster.ids) servers[id] = quintServer(abstractServer(this.cluster.state(id)));
-    return { call: 'init', servers, msgs: [] };
+    return { calls: ['init'], servers, msgs: [] };
   }
 
   run(): RecordedStep[] {

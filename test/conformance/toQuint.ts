@@ -40,8 +40,11 @@ export function quintMessage(m: { tag: string; value: Record<string, unknown> })
 }
 
 export interface RecordedStep {
-  /** The spec action call, e.g. `replicate("0001")`. */
-  readonly call: string;
+  /**
+   * The spec action calls of one step of the code, e.g. `handleAppendEntriesResponse(...)` and
+   * the `replicate("0001", Set("0002"))` its catch-up raised.
+   */
+  readonly calls: readonly string[];
   /** The servers the step changed (all of them initially) and the bag after it, in Quint. */
   readonly servers: Record<string, string>;
   readonly msgs: readonly [string, number][];
@@ -78,7 +81,8 @@ export function quintModule(name: string, specPath: string,
     const [first] = steps;
     if (first === undefined) throw new Error('a trace starts with its initial state');
     const body = steps.slice(1)
-      .map((s, k) => `    .then(${s.call})\n    .expect(${expectation(p, k + 1, s)})`).join('\n');
+      .map((s, k) => `${s.calls.map((c) => `    .then(${c})\n`).join('')}`
+        + `    .expect(${expectation(p, k + 1, s)})`).join('\n');
     return `${expectedValues(p, steps)}\n\n  run trace${i}Test =\n    init\n` +
       `    .expect(${expectation(p, 0, first)})\n${body}`;
   });

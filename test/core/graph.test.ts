@@ -12,6 +12,7 @@ import { toArray } from '../../src/core/chain.js';
 import type { Effect, RaftState } from '../../src/core/state.js';
 import type { RaftEvent, RaftInput } from '../../src/core/machine.js';
 import { lastLogIndex, lastLogTerm } from '../../src/core/log.js';
+import { heartbeatTargets } from '../../src/core/pacing.js';
 
 type Snap = SnapshotFrom<RaftMachine>;
 const A = '0001' as NodeId;
@@ -36,7 +37,8 @@ function events(snap: Snap): RaftEvent[] {
   const room = lli < MAX_LOG;
   const base = { dst: ME, leader: ME };
   const list: RaftEvent[] = [
-    { type: 'Tick' }, { type: 'ElectionTimeout' }, { type: 'CheckQuorum' }, { type: 'Replicate' },
+    { type: 'Tick' }, { type: 'ElectionTimeout' }, { type: 'CheckQuorum' }, { type: 'Flush' },
+    { type: 'Replicate', to: [A] },
     { type: 'Restart' },
     { ...base, type: 'RequestVoteResponse', src: A, term: t, voteGranted: true },
     { ...base, type: 'RequestVoteResponse', src: B, term: t, voteGranted: false },
@@ -77,7 +79,7 @@ function serialize(snap: Snap): string {
   const s = snap.context;
   return [snap.value, s.currentTerm, s.votedFor, lastLogIndex(s.log), lastLogTerm(s.log),
     s.commitIndex, s.leaderId, s.votesGranted.size, s.recentActive.size, s.electionElapsed,
-    s.heartbeatElapsed, s.held.length].join('|');
+    heartbeatTargets(s, s.now).join(','), s.held.length].join('|');
 }
 
 /** Every transition of the definition: `state|event|branch`. */

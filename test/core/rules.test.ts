@@ -46,7 +46,7 @@ describe('[§5.3] batches fit in a datagram', () => {
       c.event(leader, { type: 'put', src: '00C0' as NodeId, dst: leader, leader, MID: `m${i}`,
         key: 'k'.repeat(256), value: '\u0001'.repeat(1024) } as never);
     }
-    c.event(leader, { type: 'Replicate' });
+    c.event(leader, { type: 'Replicate', to: c.ids.filter((p) => p !== leader) });
     const sent = [...c.bag.values()].map((f) => f.message as PeerMessage)
       .filter((m) => m.type === 'AppendEntriesRequest');
     expect(sent.length).toBe(2);
@@ -83,22 +83,41 @@ describe('[§8] client answers', () => {
     const client = '00C0' as NodeId;
     c.event(leader, { type: 'put', src: client, dst: leader, leader, MID: 'p1', key: 'k', value: '7' } as never);
     c.event(leader, { type: 'get', src: client, dst: leader, leader, MID: 'g1', key: 'k' } as never);
-    c.event(leader, { type: 'Replicate' });
+    c.event(leader, { type: 'Flush' });
     for (let i = 0; i < 6; i++) for (const k of c.inFlightKeys()) c.deliver(k);
-    c.event(leader, { type: 'Replicate' });
+    c.event(leader, { type: 'Replicate', to: c.ids.filter((p) => p !== leader) });
     for (let i = 0; i < 6; i++) for (const k of c.inFlightKeys()) c.deliver(k);
     expect(c.replies.map((r) => [r.MID, r.type, 'value' in r ? r.value : undefined]))
       .toEqual([['p1', 'ok', undefined], ['g1', 'ok', '7']]);
   });
 
-  it('a leader deposed by the new leader hands its unanswered requests back, naming it', () => {
+  /** A leader with put p1 appended at index 2, unreplicated, deposed by `other` in term 9. */
+  function deposed(): { c: Cluster; leader: NodeId; other: NodeId; term: number } {
     const c = elected();
     const [leader, other] = c.ids as [NodeId, NodeId];
+    const term = c.state(leader).currentTerm;
     c.event(leader, { type: 'put', src: '00C0' as NodeId, dst: leader, leader, MID: 'p1', key: 'k',
       value: '1' } as never);
     c.event(leader, { type: 'AppendEntriesRequest', src: other, dst: leader, leader: other,
       term: 9, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0 } as never);
     expect(c.state(leader).role).toBe('Follower');
+    // not answered yet: the entry may still commit under the new leader
+    expect(c.replies).toEqual([]);
+    return { c, leader, other, term };
+  }
+
+  it('a deposed leader redirects a pending request once another entry is committed at its index', () => {
+    const { c, leader, other, term } = deposed();
+    c.event(leader, { type: 'AppendEntriesRequest', src: other, dst: leader, leader: other,
+      term: 9, prevLogIndex: 1, prevLogTerm: term, entries: [{ term: 9, cmd: { kind: 'noop' } }],
+      leaderCommit: 2 } as never);
     expect(c.replies).toEqual([expect.objectContaining({ type: 'redirect', MID: 'p1', leader: other })]);
+  });
+
+  it('a deposed leader answers ok once its pending entry is committed by the next leader', () => {
+    const { c, leader, other, term } = deposed();
+    c.event(leader, { type: 'AppendEntriesRequest', src: other, dst: leader, leader: other,
+      term: 9, prevLogIndex: 2, prevLogTerm: term, entries: [], leaderCommit: 2 } as never);
+    expect(c.replies).toEqual([expect.objectContaining({ type: 'ok', MID: 'p1', leader: other })]);
   });
 });

@@ -1,9 +1,9 @@
 /** Client requests: append (leader), redirect, or hold; answers once applied. */
 import type { Cmd, ClientRequest } from '../../wire/messages.js';
-import { dropFront, at, push } from '../chain.js';
+import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chain.js';
 import { applyUpTo } from '../kv.js';
-import { appendEntry, lastLogIndex } from '../log.js';
-import type { Effect, RaftState } from '../state.js';
+import { appendEntry, lastLogIndex, termAt } from '../log.js';
+import type { Effect, Pending, RaftState } from '../state.js';
 import { asTerm, reply } from './common.js';
 
 export function commandOf(m: ClientRequest): Cmd {
@@ -13,21 +13,29 @@ export function commandOf(m: ClientRequest): Cmd {
     : { kind: 'get', client: m.src, seq, key: m.key };
 }
 
+/** Pending requests stay in index order, also when a leader re-uses the index of an old one. */
+function addPending(pending: Chain<Pending>, p: Pending): Chain<Pending> {
+  const last = at(pending, size(pending) - 1);
+  if (last === undefined || last.index <= p.index) return push(pending, [p]);
+  const items = toArray(pending);
+  const offset = items.findIndex((q) => q.index > p.index);
+  return chainOf([...items.slice(0, offset), p, ...items.slice(offset)]);
+}
+
 /**
  * [§8] A leader appends the request and answers it once applied; it is sent with the next
- * `replicate`, so requests arriving together travel in one AppendEntries. A follower that knows the
- * leader redirects; one that does not holds the request until a leader is known (no storm of
- * redirects while an election runs).
+ * `replicate`, so requests arriving together travel in one AppendEntries. A follower that heard
+ * from its leader just now redirects; otherwise the request is held until a leader is heard from
+ * (no storm of redirects while an election runs, or towards a leader that has just died).
  */
 export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): RaftState {
   if (s.role === 'Leader') {
     const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd: commandOf(m) });
-    const pending = push(s.pending, [
-      { index: lastLogIndex(log), term: s.currentTerm, client: m.src, mid: m.MID },
-    ]);
+    const pending = addPending(s.pending,
+      { index: lastLogIndex(log), term: s.currentTerm, client: m.src, mid: m.MID });
     return { ...s, log, pending };
   }
-  if (s.leaderId !== null) {
+  if (s.leaderId !== null && s.electionElapsed < s.config.redirectFreshTicks) {
     reply(s, out, m.src, 'redirect', m.MID);
     return s;
   }
@@ -35,18 +43,29 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): Ra
 }
 
 /**
- * Advance `commitIndex` to `commit` and apply the newly committed entries; a leader answers each
- * request it holds pending, exactly once.
+ * Advance `commitIndex` to `commit` and apply the newly committed entries. Every pending request
+ * whose index is now applied is answered, exactly once: `ok` if the entry there is the one this
+ * server appended for it (same index and term: the same entry [§5.3 Log Matching]), else a
+ * redirect, since another entry was committed in its place and it never will be. A deposed leader
+ * keeps its pending requests for this: redirecting one that may still commit under the next
+ * leader would make its client apply it twice.
  */
 export function applyCommitted(s: RaftState, commit: number, out: Effect[]): RaftState {
   if (commit <= s.commitIndex) return s;
-  let pending = s.pending;
+  const values = new Map<number, string | undefined>();
   const kv = applyUpTo(s.kv, s.log, commit, (applied) => {
-    const p = at(pending, 0);
-    if (p === undefined || p.index !== applied.index) return;
-    pending = dropFront(pending, 1);
-    const value = applied.cmd.kind === 'get' ? { value: applied.value ?? '' } : {};
-    reply(s, out, p.client, 'ok', p.mid, value);
+    if (applied.cmd.kind === 'get') values.set(applied.index, applied.value ?? '');
   });
+  let answered = 0;
+  for (let p = at(s.pending, 0); p !== undefined && p.index <= commit;
+    p = at(s.pending, ++answered)) {
+    if (termAt(s.log, p.index) === p.term) {
+      const value = values.get(p.index);
+      reply(s, out, p.client, 'ok', p.mid, value === undefined ? {} : { value });
+    } else {
+      reply(s, out, p.client, 'redirect', p.mid);
+    }
+  }
+  const pending = answered === 0 ? s.pending : dropFront(s.pending, answered);
   return { ...s, commitIndex: commit, kv, pending };
 }

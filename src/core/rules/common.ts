@@ -7,7 +7,6 @@ import {
   type PeerMessage,
   type Term,
 } from '../../wire/messages.js';
-import { dropFront, size, slice } from '../chain.js';
 import { becomeFollower, type Effect, type RaftState } from '../state.js';
 
 export const asTerm = (n: number): Term => n as Term;
@@ -56,20 +55,10 @@ export function releaseHeld(s: RaftState, out: Effect[], leader: NodeId): RaftSt
   return { ...s, held: [] };
 }
 
-/** A deposed leader hands every request it has not answered back with a redirect. */
-function releasePending(s: RaftState, out: Effect[], leader: NodeId): RaftState {
-  if (size(s.pending) === 0) return s;
-  for (const p of slice(s.pending, 0, size(s.pending))) {
-    reply(s, out, p.client, 'redirect', p.mid, { leader });
-  }
-  return { ...s, pending: dropFront(s.pending, size(s.pending)) };
-}
-
 /**
- * [Fig2:AllServers#2] becomeFollower, plus the answers a deposed leader owes its clients: a
- * redirect naming the new leader when the step down came from it (`leader`), else FFFF.
+ * [Fig2:AllServers#2] becomeFollower. A deposed leader keeps its pending requests: each is answered
+ * once its index is applied here (see `applyCommitted`).
  */
-export function stepDown(s: RaftState, term: number, out: Effect[], leader = BROADCAST):
-  RaftState {
-  return releasePending(becomeFollower(s, term), out, leader);
+export function stepDown(s: RaftState, term: number): RaftState {
+  return becomeFollower(s, term);
 }

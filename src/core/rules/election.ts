@@ -77,7 +77,7 @@ function becomeCandidate(s: RaftState, out: Effect[]): RaftState {
 }
 
 export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse, out: Effect[]): RaftState {
-  if (!m.voteGranted && m.term > s.currentTerm) return stepDown(s, m.term, out);
+  if (!m.voteGranted && m.term > s.currentTerm) return stepDown(s, m.term);
   if (s.role !== 'PreCandidate' || !m.voteGranted || m.term !== s.currentTerm + 1) return s;
   const votesGranted = new Set(s.votesGranted).add(m.src);
   const next = { ...s, votesGranted };
@@ -92,7 +92,7 @@ export function voteGranted(s: RaftState, m: RequestVoteRequest): boolean {
 
 export function handleRequestVoteRequest(s: RaftState, m: RequestVoteRequest, out: Effect[]):
   RaftState {
-  const current = m.term > s.currentTerm ? stepDown(s, m.term, out) : s;
+  const current = m.term > s.currentTerm ? stepDown(s, m.term) : s;
   const granted = voteGranted(current, m);
   const next = granted ? resetElectionTimer({ ...current, votedFor: m.src }) : current;
   send(next, out, m.src, {
@@ -117,14 +117,14 @@ function becomeLeader(s: RaftState, out: Effect[]): RaftState {
     recentActive: new Set<never>(),
     log: appendEntry(s.log, { term: asTerm(s.currentTerm), cmd: noop }),
     electionElapsed: 0,
-    heartbeatElapsed: 0,
+    progress: new Map(),
   };
-  return replicate(releaseHeld(leader, out, s.config.id), out);
+  return replicate(releaseHeld(leader, out, s.config.id), out, s.config.peers);
 }
 
 export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse, out: Effect[]):
   RaftState {
-  if (m.term > s.currentTerm) return stepDown(s, m.term, out);
+  if (m.term > s.currentTerm) return stepDown(s, m.term);
   if (s.role !== 'Candidate' || m.term !== s.currentTerm || !m.voteGranted) return s;
   const votesGranted = new Set(s.votesGranted).add(m.src);
   const next = { ...s, votesGranted };

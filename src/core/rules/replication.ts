@@ -2,8 +2,11 @@
  * [§5.3 §5.4] Log replication and commitment, and [§6.2] CheckQuorum. Each exported function with a
  * spec name is one spec action of `spec/raft.qnt`.
  */
-import type { AppendEntriesRequest, AppendEntriesResponse, Entry } from '../../wire/messages.js';
+import type {
+  AppendEntriesRequest, AppendEntriesResponse, Entry, NodeId,
+} from '../../wire/messages.js';
 import { entriesBetween, lastLogIndex, mergeEntries, termAt } from '../log.js';
+import { sent } from '../pacing.js';
 import { electionTimer, hasBug, quorum, type Effect, type RaftState } from '../state.js';
 import { applyCommitted } from './client.js';
 import { asIndex, asTerm, releaseHeld, send, stepDown } from './common.js';
@@ -32,15 +35,16 @@ function withinBudget(entries: Entry[]): Entry[] {
 }
 
 /**
- * [Fig2:Leader#1 #3] Heartbeat or new entries: send every peer the entries from its `nextIndex`
- * (at most `maxBatch`), advancing `nextIndex`
- * optimistically as etcd's replicate state does: a lost message is repaired by the rejection
- * that the next AppendEntries meets.
+ * [Fig2:Leader#1 #3] Heartbeat or new entries: send each peer in `to` the entries from its
+ * `nextIndex` (at most `maxBatch`). `nextIndex` moves only on responses [Fig2], so a request
+ * carries everything its peer has not acknowledged and a lost one is repaired by the next. Which
+ * peers, and when, is `pacing.ts`'s choice.
  */
-export function replicate(s: RaftState, out: Effect[]): RaftState {
-  const nextIndex = new Map(s.nextIndex);
+export function replicate(s: RaftState, out: Effect[], to: readonly NodeId[]): RaftState {
+  const progress = new Map(s.progress);
   const last = lastLogIndex(s.log);
   for (const peer of s.config.peers) {
+    if (!to.includes(peer)) continue;
     const next = s.nextIndex.get(peer) ?? last + 1;
     const entries = withinBudget(entriesBetween(s.log, next,
       Math.min(last, next + s.config.maxBatch - 1)));
@@ -52,9 +56,9 @@ export function replicate(s: RaftState, out: Effect[]): RaftState {
       entries,
       leaderCommit: asIndex(s.commitIndex),
     });
-    nextIndex.set(peer, next + entries.length);
+    sent(s, progress, peer, next - 1 + entries.length);
   }
-  return { ...s, nextIndex, heartbeatElapsed: 0 };
+  return { ...s, progress };
 }
 
 /** [Fig2:AE#2] The consistency check. */
@@ -82,7 +86,7 @@ export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest
     return s;
   }
   const follower = m.term > s.currentTerm || s.role !== 'Follower'
-    ? stepDown(s, m.term, out, m.src) : s;
+    ? stepDown(s, m.term) : s;
   const ok = logOk(follower, m);
   const log = ok ? mergeEntries(follower.log, m.prevLogIndex, m.entries) : follower.log;
   const merged = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src, log },
@@ -113,7 +117,7 @@ export function quorumCommitIndex(s: RaftState): number {
 
 export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesResponse, out: Effect[]):
   RaftState {
-  if (m.term > s.currentTerm) return stepDown(s, m.term, out);
+  if (m.term > s.currentTerm) return stepDown(s, m.term);
   if (s.role !== 'Leader' || m.term !== s.currentTerm) return s;
   const recentActive = new Set(s.recentActive).add(m.src);
   const match = s.matchIndex.get(m.src) ?? 0;
@@ -139,6 +143,6 @@ export function hasQuorumContact(s: RaftState): boolean {
 
 /** [§6.2] CheckQuorum: a leader that has not heard from a quorum steps down. */
 export function checkQuorum(s: RaftState, out: Effect[]): RaftState {
-  if (!hasQuorumContact(s)) return stepDown(s, s.currentTerm, out);
+  if (!hasQuorumContact(s)) return stepDown(s, s.currentTerm);
   return { ...s, recentActive: new Set(), electionElapsed: 0 };
 }

@@ -1,0 +1,67 @@
+/**
+ * The leader's pacing policy: which peers get an AppendEntriesRequest, and when. The spec lets a
+ * leader `replicate(s, ts)` to any peers at any time; everything here only chooses `ts`, so it
+ * cannot affect safety, only messages and latency. Counted in datagrams (as the simulator-routed
+ * protocol counts them), a request costs 2 per peer it goes to, so:
+ * - new entries go to `quorum - 1` peers, enough to commit them: the responsive ones the leader
+ *   sent to least recently, so that the choice rotates and every peer hears from the leader under
+ *   load without heartbeats of its own;
+ * - a peer not sent to for `heartbeatTicks` gets a heartbeat, carrying whatever it lacks;
+ * - a rejection is answered at once, and so is an acknowledgement of a request that had to leave
+ *   entries behind, so a lagging peer catches up batch by batch.
+ */
+import type { AppendEntriesResponse, NodeId } from '../wire/messages.js';
+import { lastLogIndex } from './log.js';
+import { quorum, type Progress, type RaftState } from './state.js';
+
+/** A peer that has not answered what it was sent for this long is passed over for new entries. */
+const SUSPECT_AFTER_TICKS = 2;
+
+const never: Progress = { sentAt: -Infinity, sentOrder: 0, sentUpTo: 0, leftBehind: false };
+
+export function progressOf(s: RaftState, peer: NodeId): Progress {
+  return s.progress.get(peer) ?? never;
+}
+
+/** Peers due a heartbeat at tick `now`. */
+export function heartbeatTargets(s: RaftState, now: number): NodeId[] {
+  return s.config.peers.filter((p) => now - progressOf(s, p).sentAt >= s.config.heartbeatTicks);
+}
+
+/** The peer has not acknowledged the entries it was last sent, for a while. */
+function suspect(s: RaftState, peer: NodeId): boolean {
+  const p = progressOf(s, peer);
+  return (s.matchIndex.get(peer) ?? 0) < p.sentUpTo && s.now - p.sentAt >= SUSPECT_AFTER_TICKS;
+}
+
+/** Peers for new entries: `quorum - 1` of them, responsive first, least recently sent first. */
+export function flushTargets(s: RaftState): NodeId[] {
+  const ranked = s.config.peers.map((id) => ({ id, suspect: suspect(s, id),
+    order: progressOf(s, id).sentOrder }))
+    .sort((a, b) => Number(a.suspect) - Number(b.suspect) || a.order - b.order);
+  return ranked.slice(0, quorum(s.config) - 1).map((r) => r.id).sort();
+}
+
+/**
+ * Does this response call for sending to its peer at once? A rejection that moved `nextIndex`
+ * back does; so does an acknowledgement of everything last sent when that request left entries
+ * behind. Decided on the state before the response is handled.
+ */
+export function needsCatchUp(s: RaftState, m: AppendEntriesResponse): boolean {
+  if (!s.config.catchUp || s.role !== 'Leader' || m.term !== s.currentTerm) return false;
+  const match = s.matchIndex.get(m.src) ?? 0;
+  const next = s.nextIndex.get(m.src) ?? 1;
+  if (!m.success) return Math.max(match + 1, Math.min(next, m.rejectHint + 1)) < next;
+  const p = progressOf(s, m.src);
+  return p.leftBehind && m.matchIndex > match && m.matchIndex >= p.sentUpTo
+    && m.matchIndex < lastLogIndex(s.log);
+}
+
+/** Record, in `progress`, a send to `peer` of the entries up to `sentUpTo`. */
+export function sent(s: RaftState, progress: Map<NodeId, Progress>, peer: NodeId,
+  sentUpTo: number): void {
+  let sentOrder = 1;
+  for (const p of progress.values()) sentOrder = Math.max(sentOrder, p.sentOrder + 1);
+  progress.set(peer, { sentAt: s.now, sentOrder, sentUpTo,
+    leftBehind: sentUpTo < lastLogIndex(s.log) });
+}
