@@ -2,6 +2,7 @@
 /**
  * raftkv's command line.
  *   raftkv replica <port> <own id> <other id> [<other id> ...]   (simulator-routed mode)
+ *   raftkv sim <scenario.json> [--replica <executable>] [--seed N] ...   (the network simulator)
  * The replica says hello before it loads the core: the protocol wants the first datagram well
  * within 100 ms, and loading XState and io-ts takes longer than Node's own start-up.
  */
@@ -11,8 +12,12 @@ import type { NodeId } from './wire/messages.js';
 const HEX4 = /^[0-9A-F]{4}$/;
 const TICK_MS = 10;
 
-function usage(message: string): never {
-  console.error(`${message}\nusage: raftkv replica <port> <own id> <other id> [<other id> ...]`);
+const REPLICA_USAGE = 'usage: raftkv replica <port> <own id> <other id> [<other id> ...]';
+const SIM_USAGE = '       raftkv sim <scenario.json> [--replica <executable>] [--seed N] ' +
+  '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
+
+function usage(message: string, text = REPLICA_USAGE): never {
+  console.error(`${message}\n${text}`);
   process.exit(2);
 }
 
@@ -45,6 +50,18 @@ function replica(args: readonly string[]): void {
   });
 }
 
+/** The simulator is loaded only when asked for, so that a replica's start-up stays fast. */
+function sim(args: readonly string[]): void {
+  import('./netsim/main.js').then(({ simMain }) => simMain(args)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
+
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'replica') replica(rest);
-else usage(`unknown command: ${command ?? '(none)'}`);
+else if (command === 'sim') sim(rest);
+else usage(`unknown command: ${command ?? '(none)'}`, `${REPLICA_USAGE}\n${SIM_USAGE}`);

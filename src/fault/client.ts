@@ -1,0 +1,113 @@
+/**
+ * The clients of replica-udp.md. A request goes to the leader its client last heard of if that
+ * replica is live, else to a random live replica. A `fail` or `redirect` is retried at once with
+ * a NEW MID; an `ok` completes the operation; silence is never retried (an unanswered request
+ * stays unanswered). Every response teaches its client the leader (`FFFF`: unknown).
+ * The clients send through a callback and are told the time, so any driver can run them.
+ */
+import type { History, Operation } from './history.js';
+import type { Rng } from './rng.js';
+import type { ClusterView } from './schedule.js';
+import type { PlannedRequest } from './workload.js';
+
+export const UNKNOWN_LEADER = 'FFFF';
+
+/** Attempts per operation before the client gives up: a storm guard, reported when it fires. */
+export const MAX_ATTEMPTS_PER_OP = 1000;
+
+export interface RequestDatagram {
+  readonly src: string;
+  readonly dst: string;
+  readonly leader: string;
+  readonly type: 'get' | 'put';
+  readonly MID: string;
+  readonly key: string;
+  readonly value?: string;
+}
+
+export interface ResponseDatagram {
+  readonly src: string;
+  readonly dst: string;
+  readonly leader: string;
+  readonly type: 'ok' | 'fail' | 'redirect';
+  readonly MID: string;
+  readonly value?: string;
+}
+
+export interface ClientsOptions {
+  readonly ids: readonly string[];
+  readonly view: ClusterView;
+  readonly rng: Rng;
+  readonly history: History;
+  readonly send: (request: RequestDatagram) => void;
+  readonly maxAttempts?: number;
+}
+
+export class Clients {
+  /** The leader each client last heard of. */
+  private readonly leaders = new Map<string, string | undefined>();
+  private readonly maxAttempts: number;
+
+  constructor(private readonly opts: ClientsOptions) {
+    this.maxAttempts = opts.maxAttempts ?? MAX_ATTEMPTS_PER_OP;
+    for (const id of opts.ids) this.leaders.set(id, undefined);
+  }
+
+  isClient(id: string): boolean {
+    return this.leaders.has(id);
+  }
+
+  knownLeader(client: string): string | undefined {
+    return this.leaders.get(client);
+  }
+
+  /** Start a planned operation now. */
+  invoke(req: PlannedRequest, nowMs: number): Operation {
+    const op = this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs);
+    this.attempt(op, nowMs);
+    return op;
+  }
+
+  /** A response from a replica, already decoded. */
+  receive(r: ResponseDatagram, nowMs: number): void {
+    if (this.leaders.has(r.dst)) {
+      this.leaders.set(r.dst, r.leader === UNKNOWN_LEADER ? undefined : r.leader);
+    }
+    const answer = { type: r.type, atMs: nowMs, from: r.src, to: r.dst, leader: r.leader,
+      value: r.value };
+    if (this.opts.history.answer(r.MID, answer) !== 'first') return;
+    const attempt = this.opts.history.attempt(r.MID);
+    const op = attempt === undefined ? undefined : this.opts.history.operation(attempt.op);
+    // Only the answer to an operation's latest MID moves it on; earlier MIDs were all answered.
+    if (op === undefined || op.status !== 'pending' || op.mids[op.mids.length - 1] !== r.MID) {
+      return;
+    }
+    if (r.type === 'ok') this.opts.history.complete(op.id, nowMs, r.value);
+    else this.attempt(op, nowMs);
+  }
+
+  private target(client: string): string | undefined {
+    const live = this.opts.view.live();
+    const leader = this.leaders.get(client);
+    if (leader !== undefined && live.includes(leader)) return leader;
+    return this.opts.rng.pick(live);
+  }
+
+  private attempt(op: Operation, nowMs: number): void {
+    if (op.mids.length >= this.maxAttempts) {
+      this.opts.history.giveUp(op.id, 'abandoned');
+      return;
+    }
+    const to = this.target(op.client);
+    if (to === undefined) {
+      this.opts.history.giveUp(op.id, 'unsent');
+      return;
+    }
+    const MID = `${op.client}-${op.id}-${op.mids.length}`;
+    this.opts.history.send(op.id, MID, to, nowMs);
+    const leader = this.leaders.get(op.client) ?? UNKNOWN_LEADER;
+    const base = { src: op.client, dst: to, leader, MID, key: op.key };
+    this.opts.send(op.kind === 'get' ? { ...base, type: 'get' }
+      : { ...base, type: 'put', value: op.value ?? '' });
+  }
+}

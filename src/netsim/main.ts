@@ -1,0 +1,105 @@
+/**
+ * `raftkv sim <scenario.json> [--replica <executable>] [--seed N] [--lifetime S] [--quiet]
+ *   [--verbose] [--json <file>]`: run a scenario against real replica processes, print the report,
+ * and exit 0 when the verdict is clean, 1 when it is not, 2 on a usage error.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatReport, reportJson, verdict } from '../fault/report.js';
+import { parseScenario, shortened, type Scenario } from '../fault/scenario.js';
+import { runNetsim } from './netsim.js';
+import type { ReplicaCommand } from './processes.js';
+
+const USAGE = 'usage: raftkv sim <scenario.json> [--replica <executable>] [--seed N] ' +
+  '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
+
+export interface SimArgs {
+  readonly file: string;
+  readonly replica: string | undefined;
+  readonly seed: number | undefined;
+  readonly lifetime: number | undefined;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly json: string | undefined;
+}
+
+/** The arguments, or the reason they are not usable. */
+export function parseSimArgs(args: readonly string[]): SimArgs | string {
+  const positional: string[] = [];
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--quiet' || a === '--verbose') flags.add(a);
+    else if (['--replica', '--seed', '--lifetime', '--json'].includes(a)) {
+      const v = args[++i];
+      if (v === undefined) return `${a} needs a value`;
+      values.set(a, v);
+    } else if (a.startsWith('--')) return `unknown option ${a}`;
+    else positional.push(a);
+  }
+  if (positional.length !== 1) return 'expected exactly one scenario file';
+  const seed = values.has('--seed') ? Number(values.get('--seed')) : undefined;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) return `bad seed ${values.get('--seed')}`;
+  const lifetime = values.has('--lifetime') ? Number(values.get('--lifetime')) : undefined;
+  if (lifetime !== undefined && !(lifetime > 0 && Number.isFinite(lifetime))) {
+    return `bad lifetime ${values.get('--lifetime')}`;
+  }
+  return { file: positional[0] as string, replica: values.get('--replica'), seed, lifetime,
+    quiet: flags.has('--quiet'), verbose: flags.has('--verbose'), json: values.get('--json') };
+}
+
+/** Our own replica: the compiled CLI next to this module (dist/cli.js). */
+const ownCli = (): string => fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** A shell word for the rerun line. */
+const quote = (a: string): string =>
+  (/^[\w./:=@-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+function rerunCommand(a: SimArgs, seed: number): string {
+  const cli = relative(process.cwd(), ownCli()) || ownCli();
+  return ['node', cli, 'sim', a.file, '--seed', String(seed),
+    ...(a.lifetime === undefined ? [] : ['--lifetime', String(a.lifetime)]),
+    ...(a.replica === undefined ? [] : ['--replica', a.replica])].map(quote).join(' ');
+}
+
+function loadScenario(a: SimArgs): Scenario | string {
+  let text: string;
+  try {
+    text = readFileSync(a.file, 'utf8');
+  } catch (e) {
+    return `cannot read ${a.file}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  const parsed = parseScenario(text);
+  if (parsed._tag === 'Left') return `${a.file}:\n  ${parsed.left.join('\n  ')}`;
+  const seeded = a.seed === undefined ? parsed.right : { ...parsed.right, seed: a.seed };
+  return a.lifetime === undefined ? seeded : shortened(seeded, a.lifetime);
+}
+
+/** The `sim` command; resolves to the exit code. */
+export async function simMain(args: readonly string[]): Promise<number> {
+  const a = parseSimArgs(args);
+  if (typeof a === 'string') {
+    console.error(`${a}\n${USAGE}`);
+    return 2;
+  }
+  const scenario = loadScenario(a);
+  if (typeof scenario === 'string') {
+    console.error(scenario);
+    return 2;
+  }
+  const replica: ReplicaCommand = a.replica === undefined
+    ? { command: process.execPath, args: [ownCli(), 'replica'] } : { command: a.replica, args: [] };
+  try {
+    const report = await runNetsim({ scenario, replica, rerun: rerunCommand(a, scenario.seed),
+      quiet: a.quiet, verbose: a.verbose, handleSignals: true });
+    const reasons = verdict(report, scenario);
+    console.log(formatReport(report, reasons));
+    if (a.json !== undefined) writeFileSync(a.json, reportJson(report, reasons));
+    return reasons.length === 0 ? 0 : 1;
+  } catch (e) {
+    console.error(`raftkv sim: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
