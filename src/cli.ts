@@ -35,9 +35,11 @@ function replica(args: readonly string[]): void {
   const early: Buffer[] = [];
   const keep = (bytes: Buffer): void => { early.push(bytes); };
   socket.on('message', keep);
-  socket.bind(0, '127.0.0.1', () => {
+  // Connected to the simulator: every datagram goes there (and only its datagrams arrive), and a
+  // send skips the per-datagram address lookup.
+  socket.bind(0, '127.0.0.1', () => socket.connect(port, '127.0.0.1', () => {
     const hello = { src: self, dst: 'FFFF', leader: 'FFFF', type: 'hello' };
-    socket.send(JSON.stringify(hello), port, '127.0.0.1');
+    socket.send(JSON.stringify(hello));
     void import('./replica/udp.js').then(({ startReplica }) => {
       socket.off('message', keep);
       const seed = (Number.parseInt(self, 16) * 2654435761 + process.pid) >>> 0;
@@ -47,7 +49,7 @@ function replica(args: readonly string[]): void {
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
     });
-  });
+  }));
 }
 
 /** The simulator is loaded only when asked for, so that a replica's start-up stays fast. */

@@ -5,12 +5,13 @@
  * the CLI's business, not a test's. Then the verdict must catch deliberately broken replicas.
  * Loopback only; every process is ended by PID (the simulator's own stop, and afterAll).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBuiltDist } from '../support/dist.js';
 import { verdict, type Report, type VerdictReason } from '../../src/fault/report.js';
 import { parseScenario, shortened, type Scenario } from '../../src/fault/scenario.js';
 import { runNetsim } from '../../src/netsim/netsim.js';
@@ -46,7 +47,7 @@ function summary(name: string, r: Report): string {
 }
 
 beforeAll(() => {
-  execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.build.json'], { stdio: 'pipe' });
+  requireBuiltDist();
   chmodSync(LIAR, 0o755);
   tmp = mkdtempSync(join(tmpdir(), 'raftkv-netsim-'));
 }, 120_000);

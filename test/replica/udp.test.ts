@@ -2,9 +2,10 @@
  * The compiled replica process under a minimal simulator that routes by `dst` exactly as the
  * protocol page says (loopback only; every process it starts is ended by PID).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBuiltDist } from '../support/dist.js';
 
 const IDS = ['0000', '0001', '0002'];
 const CLIENT = '00C0';
@@ -91,7 +92,7 @@ describe('[replica] the compiled process speaks replica-udp.md', () => {
   let stderr = '';
 
   beforeAll(async () => {
-    execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.build.json'], { stdio: 'pipe' });
+    requireBuiltDist();
     const port = await router.start();
     for (const id of IDS) {
       startedAt.set(id, Date.now());
