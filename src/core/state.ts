@@ -26,6 +26,13 @@ export interface Config {
   readonly electionTimeoutTicksMin: number;
   /** Exclusive upper bound of the randomized election timeout. */
   readonly electionTimeoutTicksMax: number;
+  /**
+   * The timeout of a pre-candidate or candidate whose round has no quorum yet: it starts another
+   * round sooner than a follower's election timeout, since its requests or their answers may just
+   * have been lost. Exclusive upper bound as above.
+   */
+  readonly campaignRetryTicksMin: number;
+  readonly campaignRetryTicksMax: number;
   /** A peer the leader has not sent to for this long gets a heartbeat. */
   readonly heartbeatTicks: number;
   /**
@@ -129,6 +136,8 @@ export const defaultConfig: Config = {
   peers: ['0001', '0002'] as NodeId[],
   electionTimeoutTicksMin: 10,
   electionTimeoutTicksMax: 20,
+  campaignRetryTicksMin: 10,
+  campaignRetryTicksMax: 20,
   heartbeatTicks: 3,
   redirectFreshTicks: 1,
   maxBatch: 16,
@@ -156,10 +165,15 @@ export function nextRandom(rng: number): [value: number, rng: number] {
 
 type Timer = Pick<RaftState, 'electionElapsed' | 'electionTimeoutTicks' | 'rng'>;
 
-/** A restarted election timer with a fresh randomized timeout [§5.2], to spread into a state. */
+/**
+ * A restarted election timer with a fresh randomized timeout [§5.2], to spread into a state: the
+ * campaign retry timeout for a pre-candidate or candidate, else the election timeout.
+ */
 export function electionTimer(s: RaftState): Timer {
   const [r, rng] = nextRandom(s.rng);
-  const { electionTimeoutTicksMin: lo, electionTimeoutTicksMax: hi } = s.config;
+  const campaigning = s.role === 'PreCandidate' || s.role === 'Candidate';
+  const lo = campaigning ? s.config.campaignRetryTicksMin : s.config.electionTimeoutTicksMin;
+  const hi = campaigning ? s.config.campaignRetryTicksMax : s.config.electionTimeoutTicksMax;
   return { electionElapsed: 0, electionTimeoutTicks: lo + Math.floor(r * (hi - lo)), rng };
 }
 

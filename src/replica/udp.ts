@@ -23,11 +23,14 @@ export interface ReplicaOptions {
  * Timers in ticks of 10 ms. The first election waits a second or more (the protocol asks for several
  * hundred ms). Heartbeats go only to peers the leader has not sent to for 300 ms: under load the
  * rotating flushes reach every peer sooner, so an idle cluster is where heartbeats cost messages.
+ * A campaign without a quorum is retried after 400-800 ms: under heavy drops its requests, not its
+ * peers, are what is missing.
  * A follower that heard from its leader within 20 ms redirects a client; otherwise it holds the
  * request until it hears from a leader.
  */
 export const TIMING = { electionTimeoutTicksMin: 100, electionTimeoutTicksMax: 200,
-  heartbeatTicks: 30, redirectFreshTicks: 2 } as const;
+  campaignRetryTicksMin: 40, campaignRetryTicksMax: 80, heartbeatTicks: 30,
+  redirectFreshTicks: 2 } as const;
 
 const isClientRequest = (m: Message): boolean => m.type === 'get' || m.type === 'put';
 /** Peer messages and client requests go to the statechart; hellos and answers are not for it. */

@@ -1,7 +1,7 @@
 /**
- * `npm start` (until the replica process and network simulator land): explore the Raft core with
- * several statecharts in one process, checking every safety property after every event.
- *   npm start -- [--seeds N] [--profile random|steered] [--bug NAME]
+ * `npm run explore`: explore the Raft core with several statecharts in one process, checking every
+ * safety property after every event.
+ *   npm run explore -- [--seeds N] [--profile random|steered] [--bug NAME]
  * Every run is a function of its seed; a violation prints the seed and the command to replay it.
  */
 import type { Bug } from '../core/state.js';
@@ -31,7 +31,7 @@ for (let seed = first; seed < first + seeds; seed++) {
   if (r.violation !== undefined) {
     console.log(`\nVIOLATION ${r.violation.invariant} at seed ${seed}, step ${r.violation.step}: ` +
       `${r.violation.detail}`);
-    console.log(`replay: npm start -- --profile ${profileName} --seed ${seed} --seeds 1` +
+    console.log(`replay: npm run explore -- --profile ${profileName} --seed ${seed} --seeds 1` +
       (bug === '' ? '' : ` --bug ${bug}`));
     process.exit(bug === '' ? 1 : 0);
   }

@@ -51,7 +51,8 @@ export class Recorder {
 
   constructor(readonly opts: RecordOptions) {
     this.cluster = new Cluster(3, { trace: true, maxBatch: opts.maxBatch, bugs: opts.bugs ?? [],
-      electionTimeoutTicksMin: 3, electionTimeoutTicksMax: 5, heartbeatTicks: 2 }, opts.seed);
+      electionTimeoutTicksMin: 3, electionTimeoutTicksMax: 5, campaignRetryTicksMin: 3,
+      campaignRetryTicksMax: 5, heartbeatTicks: 2 }, opts.seed);
     this.rng = opts.seed >>> 0;
   }
 

@@ -21,7 +21,8 @@ const ME = '0000' as NodeId;
 const C = '00C0' as NodeId;
 const input: RaftInput = {
   config: { id: ME, peers: [A, B], electionTimeoutTicksMin: 2,
-    electionTimeoutTicksMax: 3, heartbeatTicks: 2 },
+    electionTimeoutTicksMax: 3, campaignRetryTicksMin: 2, campaignRetryTicksMax: 3,
+    heartbeatTicks: 2 },
   seed: 3,
 };
 const MAX_TERM = 2;

@@ -121,3 +121,19 @@ describe('[§8] client answers', () => {
     expect(c.replies).toEqual([expect.objectContaining({ type: 'ok', MID: 'p1', leader: other })]);
   });
 });
+
+describe('[§5.2] election timers', () => {
+  it('a campaign without a quorum retries sooner than a follower times out', () => {
+    const c = new Cluster(3, { electionTimeoutTicksMin: 100, electionTimeoutTicksMax: 200,
+      campaignRetryTicksMin: 40, campaignRetryTicksMax: 80 }, 1);
+    const id = c.ids[0] as NodeId;
+    const follower = c.state(id).electionTimeoutTicks;
+    expect(follower).toBeGreaterThanOrEqual(100);
+    expect(follower).toBeLessThan(200);
+    c.event(id, { type: 'ElectionTimeout' });
+    expect(c.state(id).role).toBe('PreCandidate');
+    const retry = c.state(id).electionTimeoutTicks;
+    expect(retry).toBeGreaterThanOrEqual(40);
+    expect(retry).toBeLessThan(80);
+  });
+});
