@@ -4,18 +4,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { ClientResponse, NodeId } from '../wire/messages.js';
+import { ClientResponse, NodeId, refined } from '../wire/messages.js';
+import { pathOf, reasonOf, show } from '../wire/codec.js';
 
-/** A codec whose value is its input once `guard` accepts it; `expected` is its error message. */
-export function refined<A>(name: string, guard: (u: unknown) => u is A, expected: string):
-  t.Type<A, A, unknown> {
-  return new t.Type<A, A, unknown>(
-    name,
-    guard,
-    (u, c) => (guard(u) ? t.success(u) : t.failure(u, c, expected)),
-    t.identity,
-  );
-}
+export { refined };
 
 export const isObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === 'object' && u !== null && !Array.isArray(u);
@@ -58,40 +50,15 @@ export function withDefault<A, O>(codec: t.Type<A, O, unknown>, fallback: A):
   );
 }
 
-/** A short rendering of an input value for an error (never a whole object). */
-function show(u: unknown): string {
-  if (u === undefined) return 'nothing';
-  if (typeof u === 'string') return JSON.stringify(u.length > 32 ? `${u.slice(0, 32)}...` : u);
-  if (Array.isArray(u)) return `an array of length ${u.length}`;
-  if (u === null || typeof u !== 'object') return String(u);
-  return 'an object';
-}
-
-/**
- * The data path of an io-ts context. Entries that do not descend into the data (intersections,
- * unions, our wrappers) have the same input as their parent and are skipped.
- */
-function pathOf(context: t.Context): string {
-  const keys: string[] = [];
-  for (let i = 1; i < context.length; i++) {
-    const entry = context[i];
-    const parent = context[i - 1];
-    if (entry === undefined || parent === undefined || entry.actual === parent.actual) continue;
-    keys.push(entry.key);
-  }
-  return keys.join('.');
-}
-
 /** One `path: reason` line per offending path, in the order io-ts found them. */
 export function describeErrors(errors: t.Errors): string[] {
   const lines = new Map<string, string>();
   for (const error of errors) {
     const path = pathOf(error.context) || '(top)';
     if (lines.has(path)) continue;
-    const last = error.context[error.context.length - 1];
-    const expected = error.message ?? `expected ${last?.type.name ?? 'a value'}`;
-    const reason = error.value === undefined && error.message !== 'unknown field'
-      ? `missing (${expected})` : `${expected}, got ${show(error.value)}`;
+    // an unknown field is never "missing", even when its value is undefined
+    const reason = error.message === 'unknown field'
+      ? `unknown field, got ${show(error.value)}` : reasonOf(error);
     lines.set(path, `${path}: ${reason}`);
   }
   return [...lines.values()];

@@ -69,7 +69,7 @@ const wireError = (kind: WireErrorKind, detail: string, paths: string[] = []): E
 > => E.left({ kind, detail, paths });
 
 /** A short, bounded rendering of an input value for error details (never the whole value). */
-function show(u: unknown): string {
+export function show(u: unknown): string {
   if (u === undefined) return 'nothing';
   if (typeof u === 'string') {
     return JSON.stringify(u.length > 32 ? `${u.slice(0, 32)}...` : u);
@@ -85,7 +85,7 @@ function show(u: unknown): string {
  * entries are skipped, so that `get`'s `seq` is `seq` and not `1.seq`. Decoded JSON has no shared
  * or cyclic values, so a field or an element is never the same value as its container.
  */
-function pathOf(context: t.Context): string {
+export function pathOf(context: t.Context): string {
   const keys: string[] = [];
   for (let i = 1; i < context.length; i++) {
     const entry = context[i];
@@ -97,7 +97,7 @@ function pathOf(context: t.Context): string {
   return keys.join('.');
 }
 
-function reasonOf(error: t.ValidationError): string {
+export function reasonOf(error: t.ValidationError): string {
   const last = error.context[error.context.length - 1];
   const expected = error.message ?? `expected ${last?.type.name ?? 'a value'}`;
   if (error.value === undefined) return `missing (${expected})`;

@@ -22,7 +22,7 @@ export const MAX_MID_LENGTH = 128;
 const NODE_ID_PATTERN = /^[0-9A-F]{4}$/;
 
 /** A codec whose value is its input once `guard` accepts it; `expected` is its error message. */
-function refined<A>(name: string, guard: (u: unknown) => u is A, expected: string):
+export function refined<A>(name: string, guard: (u: unknown) => u is A, expected: string):
   t.Type<A, A, unknown> {
   return new t.Type<A, A, unknown>(
     name,
