@@ -109,12 +109,18 @@ export class Network implements ClusterView {
 
   /**
    * The `leader` field of a live replica's datagram. During a partition only the majority side
-   * speaks for the cluster. FFFF, or a replica known dead, means no leader.
+   * speaks for the cluster. FFFF, or a replica known dead, means no leader (see below).
    */
   observeLeader(src: string, leader: string, nowMs: number): void {
     if (!this.isLive(src)) return;
     if (this.sides !== undefined && this.sides.get(src) !== 0) return;
     const named = leader === BROADCAST || !this.isLive(leader) ? undefined : leader;
+    // A follower that has not yet heard from a new leader says FFFF while others already name
+    // it; reading that as "no leader" made the tracker flap and a kill_leader find no target.
+    // So while the current leader speaks for the cluster, only it can say that it no longer leads.
+    const leaderSpeaks = this.current !== undefined
+      && (this.sides === undefined || this.sides.get(this.current) === 0);
+    if (named === undefined && leaderSpeaks && src !== this.current) return;
     if (named !== this.current) this.setLeader(named, nowMs);
   }
 

@@ -70,4 +70,12 @@ describe('[network] leader tracking from the leader fields', () => {
     n.observeLeader('0001', '0001', 6);
     expect(n.leaders).toEqual([[1, '0000'], [3, 'none'], [4, '0004']]);
   });
+
+  it('a follower that has not heard of the leader yet does not unseat it; the leader can', () => {
+    const n = net();
+    n.observeLeader('0001', '0000', 1);
+    n.observeLeader('0002', 'FFFF', 2); // learns of the election later
+    n.observeLeader('0000', 'FFFF', 3); // the leader itself steps down
+    expect(n.leaders).toEqual([[1, '0000'], [3, 'none']]);
+  });
 });
