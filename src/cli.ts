@@ -35,11 +35,11 @@ function replica(args: readonly string[]): void {
   const early: Buffer[] = [];
   const keep = (bytes: Buffer): void => { early.push(bytes); };
   socket.on('message', keep);
-  // Connected to the simulator: every datagram goes there (and only its datagrams arrive), and a
-  // send skips the per-datagram address lookup.
-  socket.bind(0, '127.0.0.1', () => socket.connect(port, '127.0.0.1', () => {
+  // Not connected to the simulator's port: the protocol says where a replica sends, not where the
+  // simulator sends from, and a connected socket would drop datagrams from any other port.
+  socket.bind(0, '127.0.0.1', () => {
     const hello = { src: self, dst: 'FFFF', leader: 'FFFF', type: 'hello' };
-    socket.send(JSON.stringify(hello));
+    socket.send(JSON.stringify(hello), port, '127.0.0.1');
     void import('./replica/udp.js').then(({ startReplica }) => {
       socket.off('message', keep);
       const seed = (Number.parseInt(self, 16) * 2654435761 + process.pid) >>> 0;
@@ -49,7 +49,7 @@ function replica(args: readonly string[]): void {
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
     });
-  }));
+  });
 }
 
 /** The simulator is loaded only when asked for, so that a replica's start-up stays fast. */

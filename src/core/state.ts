@@ -220,8 +220,11 @@ export function persistedOf(s: RaftState): Persisted {
 /** [Fig2:AllServers#2] Step down to follower, adopting `term` if it is newer. */
 export function becomeFollower(s: RaftState, term: number): RaftState {
   const newer = term > s.currentTerm;
+  // a campaign's short retry timeout gives way to a follower's election timeout
+  const campaigning = s.role === 'PreCandidate' || s.role === 'Candidate';
   return {
     ...s,
+    ...(campaigning ? electionTimer({ ...s, role: 'Follower' }) : {}),
     role: 'Follower',
     currentTerm: newer ? term : s.currentTerm,
     votedFor: newer ? null : s.votedFor,

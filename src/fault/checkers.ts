@@ -71,17 +71,36 @@ export const midAnswers: Checker = {
   },
 };
 
-const answeredBefore = (p: Operation, t: number): boolean =>
-  p.status === 'ok' && (p.okMs as number) < t;
+/**
+ * When a put is known to have taken effect: its `ok`, or the `ok` of the first get that read its
+ * value (values are unique), whichever is earlier; undefined while neither happened.
+ */
+type EffectiveAt = ReadonlyMap<Operation, number>;
+
+function effectiveTimes(ops: readonly Operation[], writerOf: ReadonlyMap<string, Operation>):
+  EffectiveAt {
+  const at = new Map<Operation, number>();
+  const earliest = (p: Operation, t: number): void => {
+    at.set(p, Math.min(at.get(p) ?? Infinity, t));
+  };
+  for (const op of ops) {
+    if (op.status !== 'ok' || op.okMs === undefined) continue;
+    if (op.kind === 'put') earliest(op, op.okMs);
+    const writer = op.kind === 'get' && op.read !== undefined ? writerOf.get(op.read) : undefined;
+    if (writer !== undefined && writer.key === op.key) earliest(writer, op.okMs);
+  }
+  return at;
+}
 
 /**
  * Every get answered ok reads a value that real-time order allows, per key:
  * - "" or the value of a put to that key invoked before the get was answered;
- * - not a superseded value: if put P2 was invoked after P was answered ok, and P2 was answered ok
- *   before the get was invoked, P's value is gone;
- * - not "" once some put to the key was answered ok before the get was invoked.
- * A put answered fail/redirect or never has an unknown outcome: it may take effect at any time
- * after its invoke, so it may be read, and it supersedes nothing.
+ * - not a superseded value: if put P2 was invoked after P took effect, and P2 took effect before
+ *   the get was invoked, P's value is gone;
+ * - not "" once some put to the key took effect before the get was invoked.
+ * A put takes effect by its `ok`, or by the `ok` of a get that read its value. One answered
+ * fail/redirect or never may take effect at any time after its invoke; once a get has read it,
+ * it has. (This is a set of necessary conditions, not a full linearizability check.)
  */
 export const readValues: Checker = {
   name: 'read-values',
@@ -93,10 +112,11 @@ export const readValues: Checker = {
       putsByKey.set(op.key, [...(putsByKey.get(op.key) ?? []), op]);
       writerOf.set(op.value, op);
     }
+    const effective = effectiveTimes(h.operations, writerOf);
     const found: Violation[] = [];
     for (const get of h.operations) {
       if (get.kind !== 'get' || get.status !== 'ok' || get.read === undefined) continue;
-      const detail = readProblem(get, putsByKey.get(get.key) ?? [], writerOf);
+      const detail = readProblem(get, putsByKey.get(get.key) ?? [], writerOf, effective);
       if (detail !== undefined) {
         found.push({ checker: 'read-values', kind: 'incorrect', op: get.id,
           mid: get.mids[get.mids.length - 1] as string, detail: `get ${get.key} (op ${get.id}, ` +
@@ -108,23 +128,23 @@ export const readValues: Checker = {
 };
 
 function readProblem(get: Operation, puts: readonly Operation[],
-  writerOf: ReadonlyMap<string, Operation>): string | undefined {
+  writerOf: ReadonlyMap<string, Operation>, effective: EffectiveAt): string | undefined {
   const read = get.read as string;
   const getOkMs = get.okMs as number;
+  const effectiveBefore = (p: Operation, t: number): boolean => (effective.get(p) ?? Infinity) < t;
   if (read === '') {
-    const acked = puts.find((p) => answeredBefore(p, get.invokedMs));
-    return acked === undefined ? undefined
-      : `put op ${acked.id} of this key was answered ok before the get was invoked`;
+    const done = puts.find((p) => effectiveBefore(p, get.invokedMs));
+    return done === undefined ? undefined
+      : `put op ${done.id} of this key took effect before the get was invoked`;
   }
   const writer = writerOf.get(read);
   if (writer === undefined) return 'no put ever wrote this value';
   if (writer.key !== get.key) return `the value was written to key ${writer.key}`;
   if (writer.invokedMs >= getOkMs) return 'its put was invoked after the get was answered';
-  if (writer.status !== 'ok') return undefined;
-  const newer = puts.find((p) => p.invokedMs > (writer.okMs as number)
-    && answeredBefore(p, get.invokedMs));
+  const writerAt = effective.get(writer) ?? Infinity;
+  const newer = puts.find((p) => p.invokedMs > writerAt && effectiveBefore(p, get.invokedMs));
   return newer === undefined ? undefined : `superseded by put op ${newer.id} ` +
-    `(${JSON.stringify(newer.value)}), answered ok before the get was invoked`;
+    `(${JSON.stringify(newer.value)}), which took effect before the get was invoked`;
 }
 
 export const defaultCheckers: readonly Checker[] = [midAnswers, readValues];

@@ -38,13 +38,13 @@ const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
   m.type !== 'hello' && m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect';
 
 /**
- * Run the replica on `socket`, bound to 127.0.0.1, connected to the simulator, past its hello (the CLI says
+ * Run the replica on `socket`, already bound to 127.0.0.1 and already past its hello (the CLI says
  * hello before it loads the core, so that the first datagram leaves within Node's start-up);
  * `early` holds the datagrams that arrived meanwhile, handled first, in order.
  */
 export function startReplica(opts: ReplicaOptions, socket: Socket, early: readonly Buffer[] = []):
   { stop: () => void } {
-  const out = (m: Message): void => { socket.send(encodeMessage(m)); };
+  const out = (m: Message): void => { socket.send(encodeMessage(m), opts.port, '127.0.0.1'); };
   const actor = createActor(raftMachine, {
     input: {
       seed: opts.seed,

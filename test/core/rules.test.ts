@@ -114,6 +114,22 @@ describe('[§8] client answers', () => {
     expect(c.replies).toEqual([expect.objectContaining({ type: 'redirect', MID: 'p1', leader: other })]);
   });
 
+  it('a deposed leader redirects a pending request beyond the commit once a newer term commits', () => {
+    const c = elected();
+    const [leader, other] = c.ids as [NodeId, NodeId];
+    const term = c.state(leader).currentTerm;
+    for (const mid of ['p1', 'p2']) {
+      c.event(leader, { type: 'put', src: '00C0' as NodeId, dst: leader, leader, MID: mid, key: 'k',
+        value: '1' } as never);
+    }
+    // the new leader's no-op at index 2 commits: p1 (index 2) lost its index, p2 (index 3) is
+    // beyond the commit but of an older term, so it can never commit either
+    c.event(leader, { type: 'AppendEntriesRequest', src: other, dst: leader, leader: other,
+      term: 9, prevLogIndex: 1, prevLogTerm: term, entries: [{ term: 9, cmd: { kind: 'noop' } }],
+      leaderCommit: 2 } as never);
+    expect(c.replies.map((r) => [r.MID, r.type])).toEqual([['p1', 'redirect'], ['p2', 'redirect']]);
+  });
+
   it('a deposed leader answers ok once its pending entry is committed by the next leader', () => {
     const { c, leader, other, term } = deposed();
     c.event(leader, { type: 'AppendEntriesRequest', src: other, dst: leader, leader: other,

@@ -152,16 +152,37 @@ describe('[checkers] read-values: gets consistent with real-time order per key',
       const failed = s.put('x', 'f', 2);
       s.answer(failed, 'fail', 3);
       const silent = s.put('x', 's', 4);
+      // an unknown-outcome put supersedes nothing until something shows it took effect
       const g1 = s.get('x', 10);
-      s.answer(g1, 'ok', 11, 'f');
+      s.answer(g1, 'ok', 11, '1');
       const g2 = s.get('x', 12);
-      s.answer(g2, 'ok', 13, 's');
-      // an unknown-outcome put supersedes nothing: the acked value may still be read
+      s.answer(g2, 'ok', 13, 'f');
       const g3 = s.get('x', 14);
-      s.answer(g3, 'ok', 15, '1');
+      s.answer(g3, 'ok', 15, 's');
       expect(s.h.operation(silent)?.status).toBe('pending');
       expect(checkHistory(s.h).passed).toBe(true);
     });
+
+  it('a read shows that an unknown-outcome put took effect: older values are gone after it', () => {
+    const s = new Script();
+    const p1 = s.put('x', '1', 0);
+    s.answer(p1, 'ok', 1);
+    s.put('x', 's', 4); // never answered
+    const g1 = s.get('x', 10);
+    s.answer(g1, 'ok', 11, 's');
+    const g2 = s.get('x', 12);
+    s.answer(g2, 'ok', 13, '1'); // 1 -> s -> 1: not linearizable
+    expect(readValues.check(s.h).map((v) => v.op)).toEqual([g2]);
+    const g3 = s.get('y', 14);
+    const p2 = s.put('y', 'y1', 15); // redirected, but read by g4 before g5 reads ""
+    s.answer(p2, 'redirect', 16);
+    s.answer(g3, 'ok', 17, '');
+    const g4 = s.get('y', 18);
+    s.answer(g4, 'ok', 19, 'y1');
+    const g5 = s.get('y', 20);
+    s.answer(g5, 'ok', 21, '');
+    expect(readValues.check(s.h).map((v) => v.op)).toEqual([g2, g5]);
+  });
 
   it('a put acked before another put was invoked is superseded only once that one is acked', () => {
     const s = new Script();

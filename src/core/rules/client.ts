@@ -66,6 +66,21 @@ export function applyCommitted(s: RaftState, commit: number, out: Effect[]): Raf
       reply(s, out, p.client, 'redirect', p.mid);
     }
   }
-  const pending = answered === 0 ? s.pending : dropFront(s.pending, answered);
-  return { ...s, commitIndex: commit, kv, pending };
+  const rest = answered === 0 ? s.pending : dropFront(s.pending, answered);
+  return { ...s, commitIndex: commit, kv, pending: redirectLost(s, rest, commit, out) };
+}
+
+/**
+ * A pending request whose term is below that of the entry committed at `commit` can never commit
+ * [§5.4 Leader Completeness, and terms never decrease along a log]: the new leader's log may never
+ * reach its index, so waiting for that index could leave it unanswered. Redirect it now.
+ */
+function redirectLost(s: RaftState, pending: Chain<Pending>, commit: number, out: Effect[]):
+  Chain<Pending> {
+  const committedTerm = termAt(s.log, commit);
+  const items = toArray(pending);
+  const lost = items.filter((p) => p.term < committedTerm);
+  if (lost.length === 0) return pending;
+  for (const p of lost) reply(s, out, p.client, 'redirect', p.mid);
+  return chainOf(items.filter((p) => p.term >= committedTerm));
 }
