@@ -78,9 +78,13 @@ export function applyCommitted(s: RaftState, commit: number, out: Effect[]): Raf
 function redirectLost(s: RaftState, pending: Chain<Pending>, commit: number, out: Effect[]):
   Chain<Pending> {
   const committedTerm = termAt(s.log, commit);
+  let anyLost = false;
+  for (let i = 0, p = at(pending, 0); p !== undefined && !anyLost; p = at(pending, ++i)) {
+    anyLost = p.term < committedTerm;
+  }
+  if (!anyLost) return pending; // the usual case: no copy on the commit path
   const items = toArray(pending);
   const lost = items.filter((p) => p.term < committedTerm);
-  if (lost.length === 0) return pending;
   for (const p of lost) reply(s, out, p.client, 'redirect', p.mid);
   return chainOf(items.filter((p) => p.term >= committedTerm));
 }
