@@ -1,8 +1,11 @@
 /**
- * A seeded PRNG for the fault model: mulberry32, 32 bits of state, the same sequence on every
- * platform. Each concern (workload, fault choices, clients, drops) draws from its own stream, so a
- * change in one (an extra retry, a different drop) does not shift the choices of another.
+ * A seeded PRNG for the fault model and the explorer: mulberry32 (the core's `nextRandom`), 32 bits
+ * of state, the same sequence on every platform. Each concern (workload, fault choices, clients,
+ * drops) draws from its own stream, so a change in one (an extra retry, a different drop) does not
+ * shift the choices of another.
  */
+
+import { nextRandom } from '../core/state.js';
 
 /** FNV-1a over the UTF-16 units of `text`: a stream label becomes 32 bits to mix into a seed. */
 function hash32(text: string): number {
@@ -39,18 +42,16 @@ export class Rng {
     return new Rng(mix32(lo ^ mix32(hi ^ hash32(label))));
   }
 
-  /** The next 32 random bits (mulberry32). */
-  nextUint32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let z = this.state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
+  /** A float in [0, 1): the core's mulberry32 step (`nextRandom`), one implementation. */
+  float(): number {
+    const [value, state] = nextRandom(this.state);
+    this.state = state;
+    return value;
   }
 
-  /** A float in [0, 1). */
-  float(): number {
-    return this.nextUint32() / 0x1_0000_0000;
+  /** The next 32 random bits. */
+  nextUint32(): number {
+    return this.float() * 0x1_0000_0000;
   }
 
   /** An integer in [0, n); n must be a positive integer below 2**32. */

@@ -7,7 +7,8 @@
 import type { NodeId } from '../wire/messages.js';
 import { InvariantChecker, type Violation } from '../core/invariants.js';
 import type { RaftEvent } from '../core/machine.js';
-import { nextRandom, type Bug, type Role } from '../core/state.js';
+import type { Bug, Role } from '../core/state.js';
+import { Rng } from '../fault/rng.js';
 import { Cluster, type StepRecord } from './cluster.js';
 import { KvHistory } from './history.js';
 
@@ -52,26 +53,11 @@ const roleOfValue: Record<string, Role> = {
   follower: 'Follower', preCandidate: 'PreCandidate', candidate: 'Candidate', leader: 'Leader',
 };
 
-class Rng {
-  constructor(private state: number) {}
-  next(): number {
-    const [r, s] = nextRandom(this.state);
-    this.state = s;
-    return r;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(xs: readonly T[]): T | undefined {
-    return xs.length === 0 ? undefined : xs[this.int(xs.length)];
-  }
-}
-
 type Choice = { readonly weight: number; readonly run: () => StepRecord | boolean | undefined };
 
 /** A leader's replicate step: a flush as the shell sends it, or a random non-empty set of peers. */
 function replicateEvent(rng: Rng, peers: readonly NodeId[]): RaftEvent {
-  const to = peers.filter(() => rng.next() < 0.5);
+  const to = peers.filter(() => rng.float() < 0.5);
   return to.length === 0 ? { type: 'Flush' } : { type: 'Replicate', to };
 }
 
@@ -91,7 +77,7 @@ export function explore(opts: ExploreOptions): ExploreResult {
   // Steered runs cut the cluster in two sides; a message across the cut is lost when picked.
   const side = new Map<NodeId, number>();
   const repartition = (): boolean => {
-    const heal = rng.next() < 0.3;
+    const heal = rng.float() < 0.3;
     for (const id of cluster.ids) side.set(id, heal ? 0 : rng.int(2));
     return true;
   };
@@ -140,7 +126,7 @@ export function explore(opts: ExploreOptions): ExploreResult {
     const mid = `m${events}`;
     const key = rng.pick(['a', 'b']) as string;
     const client = '00C0' as NodeId;
-    if (rng.next() < 0.5) {
+    if (rng.float() < 0.5) {
       const value = String(++putValue);
       history.invoke(mid, 'put', key, value);
       return cluster.event(id,
@@ -153,7 +139,7 @@ export function explore(opts: ExploreOptions): ExploreResult {
   for (let step = 0; step < opts.steps; step++) {
     const list = choices();
     const total = list.reduce((a, c) => a + c.weight, 0);
-    let r = rng.next() * total;
+    let r = rng.float() * total;
     const choice = list.find((c) => (r -= c.weight) < 0) ?? list[list.length - 1];
     if (choice === undefined) break;
     choice.run();
