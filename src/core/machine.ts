@@ -38,7 +38,8 @@ import {
 export type RaftEvent =
   | PeerMessage
   | ClientRequest
-  | { readonly type: 'Tick' }
+  /** `ticks` (default 1) ticks at once: never more than `ticksUntilDue` (timers.ts) allows. */
+  | { readonly type: 'Tick'; readonly ticks?: number }
   | { readonly type: 'ElectionTimeout' }
   | { readonly type: 'CheckQuorum' }
   /** Replicate to these peers (the spec's `replicate(s, ts)`). */
@@ -92,13 +93,16 @@ function rule<E>(name: string, fn: Rule<E>) {
 
 type Msg<T extends RaftEvent['type']> = Extract<RaftEvent, { type: T }>;
 const termOf = (e: RaftEvent): number => ('term' in e ? e.term : -1);
+const ticksOf = (e: RaftEvent): number => (e.type === 'Tick' ? e.ticks ?? 1 : 0);
 
 export const raftSetup = typed.extend({
   guards: {
-    electionTimeoutElapsed: ({ context: s }) => s.electionElapsed + 1 >= s.electionTimeoutTicks,
-    checkQuorumDue: ({ context: s }) => s.electionElapsed + 1 >= s.config.electionTimeoutTicksMin,
+    electionTimeoutElapsed: ({ context: s, event }) =>
+      s.electionElapsed + ticksOf(event) >= s.electionTimeoutTicks,
+    checkQuorumDue: ({ context: s, event }) =>
+      s.electionElapsed + ticksOf(event) >= s.config.electionTimeoutTicksMin,
     lacksQuorumContact: ({ context: s }) => !hasQuorumContact(s),
-    heartbeatDue: ({ context: s }) => heartbeatTargets(s, s.now + 1).length > 0,
+    heartbeatDue: ({ context: s, event }) => heartbeatTargets(s, s.now + ticksOf(event)).length > 0,
     needsCatchUp: ({ context: s, event }) =>
       event.type === 'AppendEntriesResponse' && needsCatchUp(s, event),
     isNewerTerm: ({ context: s, event }) => termOf(event) > s.currentTerm,
@@ -113,8 +117,9 @@ export const raftSetup = typed.extend({
       && new Set(s.votesGranted).add(event.src).size >= quorum(s.config),
   },
   actions: {
-    tick: typed.enqueueActions(({ context: s, enqueue }) => {
-      enqueue.assign({ electionElapsed: s.electionElapsed + 1, now: s.now + 1 });
+    tick: typed.enqueueActions(({ context: s, event, enqueue }) => {
+      const n = ticksOf(event);
+      enqueue.assign({ electionElapsed: s.electionElapsed + n, now: s.now + n });
     }),
     raiseElectionTimeout: typed.raise({ type: 'ElectionTimeout' }),
     raiseCheckQuorum: typed.raise({ type: 'CheckQuorum' }),

@@ -1,0 +1,22 @@
+/**
+ * How far time can jump. A `Tick` only counts (`electionElapsed`, `now`) until a timer expires, so
+ * a driver in virtual time may deliver `ticksUntilDue(s)` ticks as one `Tick` event and reach
+ * exactly the state, and the effects, that as many single ticks would: the deterministic simulation
+ * skips idle time this way. The replica process ticks one at a time.
+ */
+import { progressOf } from './pacing.js';
+import type { RaftState } from './state.js';
+
+/**
+ * The number of ticks, at least 1, after which the next timer expires: the election timeout of a
+ * follower or campaigner; CheckQuorum or the first heartbeat due for a leader (the guards of the
+ * `Tick` transitions in roles.ts, which fire when `elapsed + ticks >= timeout`).
+ */
+export function ticksUntilDue(s: RaftState): number {
+  if (s.role !== 'Leader') return Math.max(1, s.electionTimeoutTicks - s.electionElapsed);
+  let due = s.config.electionTimeoutTicksMin - s.electionElapsed;
+  for (const peer of s.config.peers) {
+    due = Math.min(due, s.config.heartbeatTicks - (s.now - progressOf(s, peer).sentAt));
+  }
+  return Math.max(1, due);
+}
