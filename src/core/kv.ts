@@ -89,6 +89,11 @@ export function kvData(kv: KvState, log: RaftLog): Map<string, string> {
   return new Map(ownStore(kv, log).data);
 }
 
+/** The value of `key` in the applied state, "" if never written, as a get would read it. */
+export function kvGet(kv: KvState, log: RaftLog, key: string): string {
+  return ownStore(kv, log).data.get(key) ?? '';
+}
+
 export function kvSessions(kv: KvState, log: RaftLog): Map<string, Session> {
   return new Map(ownStore(kv, log).sessions);
 }

@@ -4,7 +4,8 @@
  * the spec's enabling conditions that decide a change of role; every other action is named after
  * the spec action it implements (`spec/raft.qnt`) and is a one-line adapter over a pure rule.
  * Effects (persist, send, reply) are emitted, never performed: `transition()` returns them, and a
- * live actor hands them to its `on('*')` listeners. Persist always comes first.
+ * live actor hands them to its `on('*')` listeners. Persist always comes first (only the test-only
+ * `persistAfterSend` bug flag reverses that, so the checkers can show they catch it).
  */
 import { setup } from 'xstate';
 import type { ClientRequest, NodeId, PeerMessage } from '../wire/messages.js';
@@ -85,8 +86,12 @@ function rule<E>(name: string, fn: Rule<E>) {
           ...(event.type === 'Replicate' ? { to: event.to } : {}) });
       }
       const persist = persistEffect(context, next);
-      if (persist !== undefined) enqueue.emit(persist);
+      // The `persistAfterSend` bug (hasBug, inlined) emits persist last [Fig2; etcd Ready].
+      const bugs = context.config.bugs;
+      const late = bugs.length > 0 && bugs.includes('persistAfterSend');
+      if (persist !== undefined && !late) enqueue.emit(persist);
       for (const effect of out) enqueue.emit(effect);
+      if (persist !== undefined && late) enqueue.emit(persist);
     },
   );
 }

@@ -17,7 +17,70 @@ export type Bug =
   /** [§5.4.1] grant a vote without the up-to-date check */
   | 'voteWithoutUpToDateCheck'
   /** [§5.4.2 Figure 8] commit an entry of an earlier term by counting replicas */
-  | 'commitEarlierTermByCount';
+  | 'commitEarlierTermByCount'
+  /**
+   * [Fig2:AE#2] `logOk` checks only that `prevLogIndex` exists, not its term: a follower appends
+   * after an entry that differs from the leader's, and Log Matching no longer holds.
+   */
+  | 'skipPrevLogTermCheck'
+  /**
+   * [Fig2:RV#2] grant a vote ignoring `votedFor` (term and up-to-date checks still apply): two
+   * candidates can both win one term.
+   */
+  | 'voteTwiceInTerm'
+  /**
+   * [Fig2:AE#1] a follower accepts an AppendEntriesRequest from a term below its own as if it were
+   * current: a deposed leader's entries overwrite entries the newer leader may have committed.
+   */
+  | 'acceptStaleTermAppend'
+  /**
+   * [Fig2:AE#5] a follower commits up to `min(leaderCommit, lastLogIndex)` of its whole log, not of
+   * the last new entry: it commits stale entries beyond what the request checked.
+   */
+  | 'commitBeyondNewEntries'
+  /**
+   * [Fig2:AE#3] a request that passes the check always truncates after `prevLogIndex`, even where
+   * the entries match: a stale, reordered request deletes entries already acknowledged.
+   */
+  | 'truncateOnEveryAppend'
+  /**
+   * [§8] a new leader does not append its no-op: entries of earlier terms cannot commit (nor their
+   * pending requests be answered) until a client writes.
+   */
+  | 'noNoopOnElection'
+  /**
+   * [§8] a leader answers a get at once from its own applied state: a deposed leader that does not
+   * know it yet serves a stale read.
+   */
+  | 'localReadWithoutQuorum'
+  /**
+   * [§5.3 §8] a leader answers a put `ok` as soon as it appends it: a put that never commits was
+   * acknowledged, and is lost.
+   */
+  | 'ackBeforeCommit'
+  /**
+   * [Fig2:AllServers#1] a leader applies its log up to its last index as soon as it appends a
+   * client entry, and answers from it: entries that never commit are applied and acknowledged.
+   */
+  | 'applyBeforeCommit'
+  /**
+   * [§8] a deposed leader redirects its pending requests at once: a request that still commits
+   * under the next leader is retried by its client and applied twice.
+   */
+  | 'redirectPendingOnStepDown'
+  /** [§8] every `ok` for a pending request is sent twice: one MID gets two answers. */
+  | 'answerTwice'
+  /**
+   * [Fig2:State] `votedFor` is not restored on restart: a server that voted, crashed and restarted
+   * in the same term votes again, so two leaders can win one term.
+   */
+  | 'forgetVotedForOnRestart'
+  /**
+   * [Fig2 "respond after persisting"; etcd Ready: save HardState BEFORE sending] a step emits its
+   * sends and replies before its persist effect: a crash between them loses a vote or an
+   * acknowledged entry that a peer already counted.
+   */
+  | 'persistAfterSend';
 
 export interface Config {
   readonly id: NodeId;
@@ -192,7 +255,8 @@ export function initialState(config: Config, seed: number, persisted?: Persisted
   const state: RaftState = {
     config: { ...config, peers: [...config.peers].sort() },
     currentTerm: persisted?.currentTerm ?? 0,
-    votedFor: persisted?.votedFor ?? null,
+    // [Fig2:State] votedFor survives a restart, unless a test breaks exactly that
+    votedFor: config.bugs.includes('forgetVotedForOnRestart') ? null : persisted?.votedFor ?? null,
     log: persisted?.log ?? emptyLog(),
     role: 'Follower',
     commitIndex: 0,

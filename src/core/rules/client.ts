@@ -1,9 +1,9 @@
 /** Client requests: append (leader), redirect, or hold; answers once applied. */
 import type { Cmd, ClientRequest } from '../../wire/messages.js';
 import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chain.js';
-import { applyUpTo } from '../kv.js';
+import { applyUpTo, kvGet } from '../kv.js';
 import { appendEntry, lastLogIndex, termAt } from '../log.js';
-import type { Effect, Pending, RaftState } from '../state.js';
+import { hasBug, type Effect, type Pending, type RaftState } from '../state.js';
 import { asTerm, reply } from './common.js';
 
 export function commandOf(m: ClientRequest): Cmd {
@@ -30,10 +30,24 @@ function addPending(pending: Chain<Pending>, p: Pending): Chain<Pending> {
  */
 export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): RaftState {
   if (s.role === 'Leader') {
+    if (m.type === 'get' && hasBug(s, 'localReadWithoutQuorum')) {
+      reply(s, out, m.src, 'ok', m.MID, { value: kvGet(s.kv, s.log, m.key) });
+      return s;
+    }
     const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd: commandOf(m) });
+    if (m.type === 'put' && hasBug(s, 'ackBeforeCommit')) {
+      // answered now, so not pending: still exactly one answer per MID, only an early one
+      reply(s, out, m.src, 'ok', m.MID);
+      return { ...s, log };
+    }
     const pending = addPending(s.pending,
       { index: lastLogIndex(log), term: s.currentTerm, client: m.src, mid: m.MID });
-    return { ...s, log, pending };
+    const appended = { ...s, log, pending };
+    if (!hasBug(s, 'applyBeforeCommit')) return appended;
+    // The bug applies the whole log, earlier terms' uncommitted entries too, and answers every
+    // pending request at once; commitIndex stays right, and applyCommitted later finds nothing
+    // left to apply or answer up to it.
+    return { ...appended, ...applyAndAnswer(appended, lastLogIndex(log), out) };
   }
   if (s.leaderId !== null && s.electionElapsed < s.config.redirectFreshTicks) {
     reply(s, out, m.src, 'redirect', m.MID);
@@ -52,22 +66,30 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): Ra
  */
 export function applyCommitted(s: RaftState, commit: number, out: Effect[]): RaftState {
   if (commit <= s.commitIndex) return s;
+  const { kv, pending } = applyAndAnswer(s, commit, out);
+  return { ...s, commitIndex: commit, kv, pending: redirectLost(s, pending, commit, out) };
+}
+
+/** Apply the log up to `upTo` and answer, once, every pending request up to it (as above). */
+function applyAndAnswer(s: RaftState, upTo: number, out: Effect[]):
+  Pick<RaftState, 'kv' | 'pending'> {
   const values = new Map<number, string | undefined>();
-  const kv = applyUpTo(s.kv, s.log, commit, (applied) => {
+  const kv = applyUpTo(s.kv, s.log, upTo, (applied) => {
     if (applied.cmd.kind === 'get') values.set(applied.index, applied.value ?? '');
   });
+  const twice = hasBug(s, 'answerTwice');
   let answered = 0;
-  for (let p = at(s.pending, 0); p !== undefined && p.index <= commit;
+  for (let p = at(s.pending, 0); p !== undefined && p.index <= upTo;
     p = at(s.pending, ++answered)) {
     if (termAt(s.log, p.index) === p.term) {
       const value = values.get(p.index);
       reply(s, out, p.client, 'ok', p.mid, value === undefined ? {} : { value });
+      if (twice) reply(s, out, p.client, 'ok', p.mid, value === undefined ? {} : { value });
     } else {
       reply(s, out, p.client, 'redirect', p.mid);
     }
   }
-  const rest = answered === 0 ? s.pending : dropFront(s.pending, answered);
-  return { ...s, commitIndex: commit, kv, pending: redirectLost(s, rest, commit, out) };
+  return { kv, pending: answered === 0 ? s.pending : dropFront(s.pending, answered) };
 }
 
 /**

@@ -7,7 +7,8 @@ import {
   type PeerMessage,
   type Term,
 } from '../../wire/messages.js';
-import { becomeFollower, type Effect, type RaftState } from '../state.js';
+import { emptyChain, size, toArray } from '../chain.js';
+import { becomeFollower, hasBug, type Effect, type RaftState } from '../state.js';
 
 export const asTerm = (n: number): Term => n as Term;
 export const asIndex = (n: number): LogIndex => n as LogIndex;
@@ -57,8 +58,14 @@ export function releaseHeld(s: RaftState, out: Effect[], leader: NodeId): RaftSt
 
 /**
  * [Fig2:AllServers#2] becomeFollower. A deposed leader keeps its pending requests: each is answered
- * once its index is applied here (see `applyCommitted`).
+ * once its index is applied here (see `applyCommitted`). `out` carries only the answers of the
+ * `redirectPendingOnStepDown` bug.
  */
-export function stepDown(s: RaftState, term: number): RaftState {
-  return becomeFollower(s, term);
+export function stepDown(s: RaftState, term: number, out: Effect[]): RaftState {
+  const follower = becomeFollower(s, term);
+  if (s.role !== 'Leader' || size(s.pending) === 0 || !hasBug(s, 'redirectPendingOnStepDown')) {
+    return follower;
+  }
+  for (const p of toArray(s.pending)) reply(follower, out, p.client, 'redirect', p.mid);
+  return { ...follower, pending: emptyChain() };
 }

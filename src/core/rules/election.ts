@@ -77,7 +77,7 @@ function becomeCandidate(s: RaftState, out: Effect[]): RaftState {
 }
 
 export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse, out: Effect[]): RaftState {
-  if (!m.voteGranted && m.term > s.currentTerm) return stepDown(s, m.term);
+  if (!m.voteGranted && m.term > s.currentTerm) return stepDown(s, m.term, out);
   if (s.role !== 'PreCandidate' || !m.voteGranted || m.term !== s.currentTerm + 1) return s;
   const votesGranted = new Set(s.votesGranted).add(m.src);
   const next = { ...s, votesGranted };
@@ -86,13 +86,14 @@ export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse, out: Eff
 
 /** [Fig2:RV#2 §5.4.1] Grant at most one vote per term, and only to an up-to-date log. */
 export function voteGranted(s: RaftState, m: RequestVoteRequest): boolean {
-  return m.term === s.currentTerm && (s.votedFor === null || s.votedFor === m.src)
+  return m.term === s.currentTerm
+    && (s.votedFor === null || s.votedFor === m.src || hasBug(s, 'voteTwiceInTerm'))
     && upToDate(s, m.lastLogIndex, m.lastLogTerm);
 }
 
 export function handleRequestVoteRequest(s: RaftState, m: RequestVoteRequest, out: Effect[]):
   RaftState {
-  const current = m.term > s.currentTerm ? stepDown(s, m.term) : s;
+  const current = m.term > s.currentTerm ? stepDown(s, m.term, out) : s;
   const granted = voteGranted(current, m);
   const next = granted ? resetElectionTimer({ ...current, votedFor: m.src }) : current;
   send(next, out, m.src, {
@@ -115,7 +116,8 @@ function becomeLeader(s: RaftState, out: Effect[]): RaftState {
     nextIndex,
     matchIndex,
     recentActive: new Set<never>(),
-    log: appendEntry(s.log, { term: asTerm(s.currentTerm), cmd: noop }),
+    log: hasBug(s, 'noNoopOnElection') ? s.log
+      : appendEntry(s.log, { term: asTerm(s.currentTerm), cmd: noop }),
     electionElapsed: 0,
     progress: new Map(),
   };
@@ -124,7 +126,7 @@ function becomeLeader(s: RaftState, out: Effect[]): RaftState {
 
 export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse, out: Effect[]):
   RaftState {
-  if (m.term > s.currentTerm) return stepDown(s, m.term);
+  if (m.term > s.currentTerm) return stepDown(s, m.term, out);
   if (s.role !== 'Candidate' || m.term !== s.currentTerm || !m.voteGranted) return s;
   const votesGranted = new Set(s.votesGranted).add(m.src);
   const next = { ...s, votesGranted };

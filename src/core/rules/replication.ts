@@ -5,7 +5,7 @@
 import type {
   AppendEntriesRequest, AppendEntriesResponse, Entry, NodeId,
 } from '../../wire/messages.js';
-import { entriesBetween, lastLogIndex, mergeEntries, termAt } from '../log.js';
+import { entriesBetween, lastLogIndex, mergeEntries, termAt, truncateAndAppend } from '../log.js';
 import { sent } from '../pacing.js';
 import { electionTimer, hasBug, quorum, type Effect, type RaftState } from '../state.js';
 import { applyCommitted } from './client.js';
@@ -63,8 +63,8 @@ export function replicate(s: RaftState, out: Effect[], to: readonly NodeId[]): R
 
 /** [Fig2:AE#2] The consistency check. */
 export function logOk(s: RaftState, m: AppendEntriesRequest): boolean {
-  return m.prevLogIndex === 0
-    || (m.prevLogIndex <= lastLogIndex(s.log) && termAt(s.log, m.prevLogIndex) === m.prevLogTerm);
+  return m.prevLogIndex === 0 || (m.prevLogIndex <= lastLogIndex(s.log)
+    && (termAt(s.log, m.prevLogIndex) === m.prevLogTerm || hasBug(s, 'skipPrevLogTermCheck')));
 }
 
 function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: boolean): void {
@@ -81,14 +81,18 @@ function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: 
 
 export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest, out: Effect[]):
   RaftState {
-  if (m.term < s.currentTerm) { // [Fig2:AE#1] reject a stale leader; it learns the newer term
+  // [Fig2:AE#1] reject a stale leader; it learns the newer term. The `acceptStaleTermAppend` bug
+  // lets a follower go on as if the term were its own (keeping its term and role).
+  if (m.term < s.currentTerm
+    && !(s.role === 'Follower' && hasBug(s, 'acceptStaleTermAppend'))) {
     respond(s, out, m, false);
     return s;
   }
   const follower = m.term > s.currentTerm || s.role !== 'Follower'
-    ? stepDown(s, m.term) : s;
+    ? stepDown(s, m.term, out) : s;
   const ok = logOk(follower, m);
-  const log = ok ? mergeEntries(follower.log, m.prevLogIndex, m.entries) : follower.log;
+  const merge = hasBug(s, 'truncateOnEveryAppend') ? truncateAndAppend : mergeEntries;
+  const log = ok ? merge(follower.log, m.prevLogIndex, m.entries) : follower.log;
   const merged = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src, log },
     out, m.src);
   if (!ok) {
@@ -96,8 +100,9 @@ export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest
     return merged;
   }
   // [Fig2:AE#5] commit up to what the leader committed, within what this message proved matches
-  const commit = Math.max(merged.commitIndex,
-    Math.min(m.leaderCommit, m.prevLogIndex + m.entries.length));
+  const lastNew = hasBug(s, 'commitBeyondNewEntries') ? lastLogIndex(log)
+    : m.prevLogIndex + m.entries.length;
+  const commit = Math.max(merged.commitIndex, Math.min(m.leaderCommit, lastNew));
   const next = applyCommitted(merged, commit, out);
   respond(next, out, m, true);
   return next;
@@ -117,7 +122,7 @@ export function quorumCommitIndex(s: RaftState): number {
 
 export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesResponse, out: Effect[]):
   RaftState {
-  if (m.term > s.currentTerm) return stepDown(s, m.term);
+  if (m.term > s.currentTerm) return stepDown(s, m.term, out);
   if (s.role !== 'Leader' || m.term !== s.currentTerm) return s;
   const recentActive = new Set(s.recentActive).add(m.src);
   const match = s.matchIndex.get(m.src) ?? 0;
@@ -143,6 +148,6 @@ export function hasQuorumContact(s: RaftState): boolean {
 
 /** [§6.2] CheckQuorum: a leader that has not heard from a quorum steps down. */
 export function checkQuorum(s: RaftState, out: Effect[]): RaftState {
-  if (!hasQuorumContact(s)) return stepDown(s, s.currentTerm);
+  if (!hasQuorumContact(s)) return stepDown(s, s.currentTerm, out);
   return { ...s, recentActive: new Set(), electionElapsed: 0 };
 }

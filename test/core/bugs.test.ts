@@ -1,0 +1,329 @@
+/**
+ * The bug catalog (`Bug` in state.ts): each flag, run against the one situation its rule decides,
+ * next to the correct replica (`bugs: []`) in the same situation. A checker is only as good as the
+ * broken replicas it catches; these tests pin down that each flag breaks what its name says.
+ */
+import { initialTransition, transition } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import type {
+  AppendEntriesRequest, AppendEntriesResponse, ClientRequest, Entry, NodeId, RequestVoteRequest,
+  RequestVoteResponse,
+} from '../../src/wire/messages.js';
+import { chainOf, emptyChain, size } from '../../src/core/chain.js';
+import { applyUpTo, emptyKv, kvGet } from '../../src/core/kv.js';
+import { lastLogIndex, type RaftLog } from '../../src/core/log.js';
+import { effectsOf, raftMachine } from '../../src/core/raft.js';
+import { applyCommitted, clientRequest } from '../../src/core/rules/client.js';
+import {
+  handleRequestVoteRequest, handleRequestVoteResponse,
+} from '../../src/core/rules/election.js';
+import {
+  handleAppendEntriesRequest, handleAppendEntriesResponse,
+} from '../../src/core/rules/replication.js';
+import {
+  defaultConfig, initialState, type Bug, type Effect, type Pending, type RaftState,
+} from '../../src/core/state.js';
+
+const ME = '0000' as NodeId;
+const A = '0001' as NodeId;
+const B = '0002' as NodeId;
+const C = '00C0' as NodeId;
+
+const put = (term: number, value = 'v'): Entry =>
+  ({ term, cmd: { kind: 'put', client: C, seq: 0, key: 'k', value } }) as Entry;
+const logOf = (...terms: number[]): RaftLog => chainOf(terms.map((t) => put(t)));
+
+/** A fresh server with `bugs`, then `patch` (a role, term, log, ...) laid over it. */
+function server(bugs: readonly Bug[], patch: Partial<RaftState> = {}): RaftState {
+  return { ...initialState({ ...defaultConfig, bugs }, 1), ...patch };
+}
+
+/** The leader of `term` over `log`, everything committed and applied, no peer acknowledged. */
+function leader(bugs: readonly Bug[], term: number, log: RaftLog, pending: Pending[] = []):
+  RaftState {
+  return server(bugs, {
+    role: 'Leader', currentTerm: term, votedFor: ME, leaderId: ME, log,
+    nextIndex: new Map([[A, lastLogIndex(log) + 1], [B, lastLogIndex(log) + 1]]),
+    matchIndex: new Map([[A, 0], [B, 0]]), pending: chainOf(pending),
+  });
+}
+
+function appendEntries(term: number, prevLogIndex: number, prevLogTerm: number,
+  entries: Entry[], leaderCommit: number): AppendEntriesRequest {
+  return { type: 'AppendEntriesRequest', src: A, dst: ME, leader: A, term, prevLogIndex,
+    prevLogTerm, entries, leaderCommit } as AppendEntriesRequest;
+}
+
+function appendAck(term: number, matchIndex: number): AppendEntriesResponse {
+  return { type: 'AppendEntriesResponse', src: A, dst: ME, leader: ME, term, success: true,
+    matchIndex, rejectHint: 0 } as AppendEntriesResponse;
+}
+
+function client(type: 'get' | 'put', mid: string): ClientRequest {
+  return (type === 'get'
+    ? { type, src: C, dst: ME, leader: ME, MID: mid, key: 'k' }
+    : { type, src: C, dst: ME, leader: ME, MID: mid, key: 'k', value: 'new' }) as ClientRequest;
+}
+
+/** The answers in `out`, as `type MID` (and `=value` for a value). */
+function replies(out: readonly Effect[]): string[] {
+  return out.flatMap((e) => (e.type === 'reply'
+    ? [`${e.message.type} ${e.message.MID}${'value' in e.message ? `=${e.message.value}` : ''}`]
+    : []));
+}
+
+function appendResponse(out: readonly Effect[]): AppendEntriesResponse | undefined {
+  for (const e of out) {
+    if (e.type === 'send' && e.message.type === 'AppendEntriesResponse') return e.message;
+  }
+  return undefined;
+}
+
+interface Case {
+  readonly bug: Bug;
+  readonly title: string;
+  /** What the rule did in its situation, on a server with these bugs. */
+  readonly run: (bugs: readonly Bug[]) => unknown;
+  readonly correct: unknown;
+  readonly broken: unknown;
+}
+
+const cases: Case[] = [
+  {
+    bug: 'skipPrevLogTermCheck',
+    title: 'skipPrevLogTermCheck appends after a prevLogIndex whose term differs [Fig2:AE#2]',
+    run: (bugs) => {
+      const out: Effect[] = [];
+      const s = server(bugs, { currentTerm: 2, log: logOf(1, 1) });
+      const next = handleAppendEntriesRequest(s, appendEntries(2, 2, 2, [put(2)], 0), out);
+      return { success: appendResponse(out)?.success, log: lastLogIndex(next.log) };
+    },
+    correct: { success: false, log: 2 },
+    broken: { success: true, log: 3 },
+  },
+  {
+    bug: 'voteTwiceInTerm',
+    title: 'voteTwiceInTerm grants a second vote in one term [Fig2:RV#2]',
+    run: (bugs) => {
+      const out: Effect[] = [];
+      const s = server(bugs, { currentTerm: 2, votedFor: A });
+      const m = { type: 'RequestVoteRequest', src: B, dst: ME, leader: B, term: 2,
+        lastLogIndex: 0, lastLogTerm: 0 } as RequestVoteRequest;
+      const next = handleRequestVoteRequest(s, m, out);
+      const sent = out[0]?.type === 'send' ? out[0].message : undefined;
+      return { voteGranted: sent?.type === 'RequestVoteResponse' && sent.voteGranted,
+        votedFor: next.votedFor };
+    },
+    correct: { voteGranted: false, votedFor: A },
+    broken: { voteGranted: true, votedFor: B },
+  },
+  {
+    bug: 'acceptStaleTermAppend',
+    title: 'acceptStaleTermAppend merges and acknowledges a request of an older term [Fig2:AE#1]',
+    run: (bugs) => {
+      const out: Effect[] = [];
+      const s = server(bugs, { currentTerm: 3, log: logOf(1) });
+      const next = handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [put(2)], 0), out);
+      const r = appendResponse(out);
+      return { success: r?.success, responseTerm: r?.term, currentTerm: next.currentTerm,
+        role: next.role, leaderId: next.leaderId, log: lastLogIndex(next.log) };
+    },
+    correct: { success: false, responseTerm: 3, currentTerm: 3, role: 'Follower', leaderId: null,
+      log: 1 },
+    broken: { success: true, responseTerm: 3, currentTerm: 3, role: 'Follower', leaderId: A,
+      log: 2 },
+  },
+  {
+    bug: 'commitBeyondNewEntries',
+    title: 'commitBeyondNewEntries commits entries past the last one checked [Fig2:AE#5]',
+    run: (bugs) => {
+      const s = server(bugs, { currentTerm: 2, log: logOf(1, 1, 1) });
+      // a heartbeat that checks index 1 only; entries 2 and 3 may not be the leader's
+      return handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [], 3), []).commitIndex;
+    },
+    correct: 1,
+    broken: 3,
+  },
+  {
+    bug: 'truncateOnEveryAppend',
+    title: 'truncateOnEveryAppend lets a stale request delete matching entries [Fig2:AE#3]',
+    run: (bugs) => {
+      const out: Effect[] = [];
+      const s = server(bugs, { currentTerm: 1, leaderId: A, log: logOf(1, 1, 1) });
+      // the leader's first request, delayed past the two that followed it
+      const next = handleAppendEntriesRequest(s, appendEntries(1, 0, 0, [put(1)], 0), out);
+      return { matchIndex: appendResponse(out)?.matchIndex, log: lastLogIndex(next.log) };
+    },
+    correct: { matchIndex: 1, log: 3 },
+    broken: { matchIndex: 1, log: 1 },
+  },
+  {
+    bug: 'noNoopOnElection',
+    title: 'noNoopOnElection takes office without appending a no-op [§8]',
+    run: (bugs) => {
+      const s = server(bugs, { role: 'Candidate', currentTerm: 2, votedFor: ME,
+        votesGranted: new Set([ME]), log: logOf(1) });
+      const m = { type: 'RequestVoteResponse', src: A, dst: ME, leader: ME, term: 2,
+        voteGranted: true } as RequestVoteResponse;
+      const next = handleRequestVoteResponse(s, m, []);
+      return { role: next.role, log: lastLogIndex(next.log) };
+    },
+    correct: { role: 'Leader', log: 2 },
+    broken: { role: 'Leader', log: 1 },
+  },
+  {
+    bug: 'localReadWithoutQuorum',
+    title: 'localReadWithoutQuorum answers a get from local state, bypassing the log [§8]',
+    run: (bugs) => {
+      const out: Effect[] = [];
+      const log = logOf(1);
+      const s = { ...leader(bugs, 1, log), commitIndex: 1, kv: applyUpTo(emptyKv(), log, 1) };
+      const next = clientRequest(s, client('get', 'g1'), out);
+      return { replies: replies(out), log: lastLogIndex(next.log), pending: size(next.pending) };
+    },
+    correct: { replies: [], log: 2, pending: 1 },
+    broken: { replies: ['ok g1=v'], log: 1, pending: 0 },
+  },
+  {
+    bug: 'ackBeforeCommit',
+    title: 'ackBeforeCommit answers a put when appended, and only then [§5.3 §8]',
+    run: (bugs) => {
+      const appendOut: Effect[] = [];
+      const appended = clientRequest(leader(bugs, 1, emptyChain()), client('put', 'p1'), appendOut);
+      const commitOut: Effect[] = [];
+      applyCommitted(appended, 1, commitOut);
+      return { atAppend: replies(appendOut), atCommit: replies(commitOut) };
+    },
+    correct: { atAppend: [], atCommit: ['ok p1'] },
+    broken: { atAppend: ['ok p1'], atCommit: [] },
+  },
+  {
+    bug: 'applyBeforeCommit',
+    title: 'applyBeforeCommit applies and answers an entry before it commits [Fig2:AllServers#1]',
+    run: (bugs) => {
+      const appendOut: Effect[] = [];
+      const appended = clientRequest(leader(bugs, 1, emptyChain()), client('put', 'p1'), appendOut);
+      const commitOut: Effect[] = [];
+      const committed = applyCommitted(appended, 1, commitOut);
+      return { atAppend: replies(appendOut), applied: appended.kv.appliedIndex,
+        value: kvGet(appended.kv, appended.log, 'k'), commitIndex: appended.commitIndex,
+        atCommit: replies(commitOut), committed: committed.commitIndex };
+    },
+    correct: { atAppend: [], applied: 0, value: '', commitIndex: 0, atCommit: ['ok p1'],
+      committed: 1 },
+    broken: { atAppend: ['ok p1'], applied: 1, value: 'new', commitIndex: 0, atCommit: [],
+      committed: 1 },
+  },
+  {
+    bug: 'redirectPendingOnStepDown',
+    title: 'redirectPendingOnStepDown redirects pending requests when deposed [§8]',
+    run: (bugs) => {
+      const out: Effect[] = [];
+      const s = leader(bugs, 1, logOf(1), [{ index: 1, term: 1, client: C, mid: 'p1' }]);
+      const next = handleAppendEntriesResponse(s, { ...appendAck(2, 0), success: false }, out);
+      return { role: next.role, replies: replies(out), pending: size(next.pending) };
+    },
+    correct: { role: 'Follower', replies: [], pending: 1 },
+    broken: { role: 'Follower', replies: ['redirect p1'], pending: 0 },
+  },
+  {
+    bug: 'answerTwice',
+    title: 'answerTwice answers one MID twice [§8]',
+    run: (bugs) => {
+      const out: Effect[] = [];
+      const s = leader(bugs, 1, logOf(1), [{ index: 1, term: 1, client: C, mid: 'p1' }]);
+      const next = handleAppendEntriesResponse(s, appendAck(1, 1), out);
+      return { commitIndex: next.commitIndex, replies: replies(out) };
+    },
+    correct: { commitIndex: 1, replies: ['ok p1'] },
+    broken: { commitIndex: 1, replies: ['ok p1', 'ok p1'] },
+  },
+  {
+    bug: 'forgetVotedForOnRestart',
+    title: 'forgetVotedForOnRestart restarts without the vote it persisted [Fig2:State]',
+    run: (bugs) => {
+      const s = initialState({ ...defaultConfig, bugs }, 1,
+        { currentTerm: 2, votedFor: A, log: logOf(1) });
+      return { currentTerm: s.currentTerm, votedFor: s.votedFor, log: lastLogIndex(s.log) };
+    },
+    correct: { currentTerm: 2, votedFor: A, log: 1 },
+    broken: { currentTerm: 2, votedFor: null, log: 1 },
+  },
+  {
+    bug: 'persistAfterSend',
+    title: 'persistAfterSend emits the vote before persisting it [Fig2; etcd Ready]',
+    run: (bugs) => {
+      const [snap] = initialTransition(raftMachine, { config: { bugs }, seed: 1 });
+      const [, actions] = transition(raftMachine, snap, { type: 'RequestVoteRequest', src: A,
+        dst: ME, leader: A, term: 1, lastLogIndex: 0, lastLogTerm: 0 } as RequestVoteRequest);
+      return effectsOf(actions).map((e) => e.type);
+    },
+    correct: ['persist', 'send'],
+    broken: ['send', 'persist'],
+  },
+];
+
+/** Where each flag is shown to break its rule; tsc makes a new member of `Bug` show up here. */
+const shownIn: Record<Bug, 'cases' | 'test/sim/explorer.test.ts'> = {
+  voteWithoutUpToDateCheck: 'test/sim/explorer.test.ts',
+  commitEarlierTermByCount: 'test/sim/explorer.test.ts',
+  skipPrevLogTermCheck: 'cases',
+  voteTwiceInTerm: 'cases',
+  acceptStaleTermAppend: 'cases',
+  commitBeyondNewEntries: 'cases',
+  truncateOnEveryAppend: 'cases',
+  noNoopOnElection: 'cases',
+  localReadWithoutQuorum: 'cases',
+  ackBeforeCommit: 'cases',
+  applyBeforeCommit: 'cases',
+  redirectPendingOnStepDown: 'cases',
+  answerTwice: 'cases',
+  forgetVotedForOnRestart: 'cases',
+  persistAfterSend: 'cases',
+};
+
+describe('bug catalog: each flag breaks exactly its rule', () => {
+  it('has one case for every flag not shown elsewhere', () => {
+    const expected = Object.entries(shownIn).filter(([, where]) => where === 'cases')
+      .map(([bug]) => bug);
+    expect(cases.map((c) => c.bug)).toEqual(expected);
+  });
+
+  it.each(cases)('$title', ({ bug, run, correct, broken }) => {
+    expect(run([]), 'bugs: []').toEqual(correct);
+    expect(run([bug]), `bugs: [${bug}]`).toEqual(broken);
+  });
+
+  it('with bugs: [] none of the differences appear', () => {
+    for (const c of cases) expect(c.run([]), c.bug).toEqual(c.correct);
+  });
+
+  /**
+   * Where a flag also changes another flag's situation. All of them answer a client request: the
+   * early answer of one bug is the one the other observes, or answering twice doubles it.
+   */
+  const overlaps = [
+    'ackBeforeCommit changes applyBeforeCommit', // the put is answered at append
+    'applyBeforeCommit changes localReadWithoutQuorum', // the get is answered at append
+    'applyBeforeCommit changes ackBeforeCommit', // the put is answered at append
+    'answerTwice changes ackBeforeCommit', // the ok at commit is sent twice
+    'answerTwice changes applyBeforeCommit', // the ok at commit is sent twice
+  ];
+
+  it('no flag changes the situation of another, except the declared overlaps', () => {
+    const changed: string[] = [];
+    for (const x of cases) {
+      for (const y of cases) {
+        const same = JSON.stringify(y.run([x.bug])) === JSON.stringify(y.correct);
+        if (x !== y && !same) changed.push(`${x.bug} changes ${y.bug}`);
+      }
+    }
+    expect(changed).toEqual(overlaps);
+  });
+
+  it('acceptStaleTermAppend: a stale leader steps down on its success [Fig2:AllServers#2]', () => {
+    const s = leader(['acceptStaleTermAppend'], 2, logOf(1, 2));
+    const next = handleAppendEntriesResponse(s, appendAck(3, 2), []);
+    expect([next.role, next.currentTerm, next.matchIndex.get(A)]).toEqual(['Follower', 3, 0]);
+  });
+});
