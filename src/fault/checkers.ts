@@ -1,13 +1,15 @@
 /**
  * Checks over a finished history. Each checker is a pure function from the history to its
- * violations; `checkHistory` runs a list of them, so a full linearizability checker (Wing & Gong,
- * Porcupine) can join or replace `readValues` without touching the drivers.
+ * violations (and what it could not decide); `checkHistory` runs a list of them, so a checker can
+ * join or leave without touching the drivers.
  *
  * The time of an operation is the simulator's: invoked when its first request left, answered when
  * the answer arrived. The real operation happened inside that interval, so a check that is sound
  * for these intervals raises no false alarm.
  */
-import type { HistoryData, Operation } from './history.js';
+import type { HistoryData } from './history.js';
+import { checkRegisterHistory, describeOp, type CheckOptions, type KeyCheck,
+  type RegisterOp } from './linearizability.js';
 
 /**
  * duplicate: a second answer to a MID; incorrect: an answer that is wrong by itself (a wrong value,
@@ -23,14 +25,26 @@ export interface Violation {
   readonly detail: string;
 }
 
+/** What a checker found, and what it could not decide (a search bound reached), in sentences. */
+export interface Findings {
+  readonly violations: readonly Violation[];
+  readonly unknown: readonly string[];
+}
+
 export interface Checker {
   readonly name: string;
-  check(history: HistoryData): Violation[];
+  /** Violations alone from a checker that always decides; Findings from one that may not. */
+  check(history: HistoryData): readonly Violation[] | Findings;
+}
+
+export interface CheckEntry extends Findings {
+  readonly name: string;
 }
 
 export interface CheckResult {
+  /** No violations. Something undecided does not fail a run, but the report shows it. */
   readonly passed: boolean;
-  readonly checks: readonly { readonly name: string; readonly violations: readonly Violation[] }[];
+  readonly checks: readonly CheckEntry[];
 }
 
 /**
@@ -71,89 +85,117 @@ export const midAnswers: Checker = {
   },
 };
 
-/**
- * When a put is known to have taken effect: its `ok`, or the `ok` of the first get that read its
- * value (values are unique), whichever is earlier; undefined while neither happened.
- */
-type EffectiveAt = ReadonlyMap<Operation, number>;
+/** Lines of a witness shown when shrinking ran out of steps before the witness got small. */
+const MAX_WITNESS_LINES = 20;
 
-function effectiveTimes(ops: readonly Operation[], writerOf: ReadonlyMap<string, Operation>):
-  EffectiveAt {
-  const at = new Map<Operation, number>();
-  const earliest = (p: Operation, t: number): void => {
-    at.set(p, Math.min(at.get(p) ?? Infinity, t));
-  };
-  for (const op of ops) {
-    if (op.status !== 'ok' || op.okMs === undefined) continue;
-    if (op.kind === 'put') earliest(op, op.okMs);
-    const writer = op.kind === 'get' && op.read !== undefined ? writerOf.get(op.read) : undefined;
-    if (writer !== undefined && writer.key === op.key) earliest(writer, op.okMs);
+/**
+ * The client history as register operations. An operation retried with new MIDs after a
+ * `redirect`/`fail` is still one operation that takes effect at most once: a put answered ok
+ * spans [first invoke, ok]; one never answered ok may have taken effect at any time after its
+ * first invoke, or never. A get answered ok must return what it read; any other get is dropped.
+ */
+export function registerOpsOf(h: HistoryData): RegisterOp[] {
+  const refused = new Map<number, number>();
+  for (const a of h.attempts) {
+    const first = a.answers[0]?.type;
+    if (first !== undefined && first !== 'ok') refused.set(a.op, (refused.get(a.op) ?? 0) + 1);
   }
-  return at;
+  return h.operations.flatMap((o): RegisterOp[] => {
+    const who = `(op ${o.id}, ${o.client})`;
+    const ok = o.status === 'ok' && o.okMs !== undefined;
+    const base = { id: o.id, key: o.key, call: o.invokedMs, ret: ok ? o.okMs as number : Infinity };
+    if (o.kind === 'get') {
+      // An ok without a value is mid-answers' to report; it says nothing about the register.
+      return ok && o.read !== undefined ? [{ ...base, kind: 'get', read: o.read, note: who }] : [];
+    }
+    // A put that never left (no live replica to send it to) cannot take effect.
+    if (o.value === undefined || o.mids.length === 0) return [];
+    const n = refused.get(o.id) ?? 0;
+    const status = ok ? 'ok' : `${o.status}${n > 0 ? ` after ${n} fail/redirect` : ''}`;
+    return [{ ...base, kind: 'put', value: o.value, note: `${status} ${who}` }];
+  });
+}
+
+function violationOf(k: KeyCheck): Violation {
+  const w = k.witness ?? [];
+  const lines = w.slice(0, MAX_WITNESS_LINES).map(describeOp);
+  if (w.length > lines.length) lines.push(`... ${w.length - lines.length} more`);
+  const lastGet = [...w].reverse().find((o) => o.kind === 'get');
+  return { checker: 'linearizable', kind: 'history',
+    ...(typeof lastGet?.id === 'number' ? { op: lastGet.id } : {}),
+    detail: `key ${k.key} is not linearizable: ${w.length} of its ${k.ops} operations admit ` +
+      `no valid order:${lines.map((l) => `\n  ${l}`).join('')}` };
 }
 
 /**
- * Every get answered ok reads a value that real-time order allows, per key:
- * - "" or the value of a put to that key invoked before the get was answered;
- * - not a superseded value: if put P2 was invoked after P took effect, and P2 took effect before
- *   the get was invoked, P's value is gone;
- * - not "" once some put to the key took effect before the get was invoked.
- * A put takes effect by its `ok`, or by the `ok` of a get that read its value. One answered
- * fail/redirect or never may take effect at any time after its invoke; once a get has read it,
- * it has. (This is a set of necessary conditions, not a full linearizability check.)
+ * A get answered ok with a value that no put of its key ever wrote is an answer wrong by itself,
+ * whatever the order: an `incorrect` answer (the lying replica of the run tests), besides making
+ * its key illegal.
  */
-export const readValues: Checker = {
-  name: 'read-values',
-  check(h) {
-    const putsByKey = new Map<string, Operation[]>();
-    const writerOf = new Map<string, Operation>();
-    for (const op of h.operations) {
-      if (op.kind !== 'put' || op.value === undefined) continue;
-      putsByKey.set(op.key, [...(putsByKey.get(op.key) ?? []), op]);
-      writerOf.set(op.value, op);
-    }
-    const effective = effectiveTimes(h.operations, writerOf);
-    const found: Violation[] = [];
-    for (const get of h.operations) {
-      if (get.kind !== 'get' || get.status !== 'ok' || get.read === undefined) continue;
-      const detail = readProblem(get, putsByKey.get(get.key) ?? [], writerOf, effective);
-      if (detail !== undefined) {
-        found.push({ checker: 'read-values', kind: 'incorrect', op: get.id,
-          mid: get.mids[get.mids.length - 1] as string, detail: `get ${get.key} (op ${get.id}, ` +
-          `${get.client}) read ${JSON.stringify(get.read)}: ${detail}` });
+function unwrittenReads(h: HistoryData): Violation[] {
+  const writer = new Map<string, string>();
+  for (const o of h.operations) {
+    if (o.kind === 'put' && o.value !== undefined && o.mids.length > 0) writer.set(o.value, o.key);
+  }
+  return h.operations.flatMap((o): Violation[] => {
+    if (o.kind !== 'get' || o.status !== 'ok' || o.read === undefined || o.read === '') return [];
+    const key = writer.get(o.read);
+    if (key === o.key) return [];
+    return [{ checker: 'linearizable', kind: 'incorrect', op: o.id,
+      mid: o.mids[o.mids.length - 1] as string, detail: `get ${o.key} (op ${o.id}, ${o.client}) ` +
+      `read ${JSON.stringify(o.read)}: ${key === undefined ? 'no put ever wrote this value'
+        : `the value was written to key ${key}`}` }];
+  });
+}
+
+/** A checker that may leave part of the history undecided. */
+export interface UndecidingChecker extends Checker {
+  check(history: HistoryData): Findings;
+}
+
+/**
+ * [H&W90] The history is linearizable: one `history` violation per key that is not, and an
+ * `incorrect` one per read of a value never written to its key.
+ */
+export function linearizableChecker(opts: CheckOptions = {}): UndecidingChecker {
+  return {
+    name: 'linearizable',
+    check(h) {
+      const r = checkRegisterHistory(registerOpsOf(h), opts);
+      const byReason = new Map<string, string[]>();
+      for (const k of r.keys) {
+        if (k.result === 'unknown') {
+          const reason = k.reason ?? '';
+          byReason.set(reason, [...(byReason.get(reason) ?? []), k.key]);
+        }
       }
-    }
-    return found;
-  },
-};
-
-function readProblem(get: Operation, puts: readonly Operation[],
-  writerOf: ReadonlyMap<string, Operation>, effective: EffectiveAt): string | undefined {
-  const read = get.read as string;
-  const getOkMs = get.okMs as number;
-  const effectiveBefore = (p: Operation, t: number): boolean => (effective.get(p) ?? Infinity) < t;
-  if (read === '') {
-    const done = puts.find((p) => effectiveBefore(p, get.invokedMs));
-    return done === undefined ? undefined
-      : `put op ${done.id} of this key took effect before the get was invoked`;
-  }
-  const writer = writerOf.get(read);
-  if (writer === undefined) return 'no put ever wrote this value';
-  if (writer.key !== get.key) return `the value was written to key ${writer.key}`;
-  if (writer.invokedMs >= getOkMs) return 'its put was invoked after the get was answered';
-  const writerAt = effective.get(writer) ?? Infinity;
-  const newer = puts.find((p) => p.invokedMs > writerAt && effectiveBefore(p, get.invokedMs));
-  return newer === undefined ? undefined : `superseded by put op ${newer.id} ` +
-    `(${JSON.stringify(newer.value)}), which took effect before the get was invoked`;
+      return {
+        violations: [...unwrittenReads(h),
+          ...r.keys.filter((k) => k.result === 'illegal').map(violationOf)],
+        unknown: [...byReason].map(([reason, keys]) => `unknown for keys ${keys.join(' ')} ` +
+          `(${reason})`),
+      };
+    },
+  };
 }
 
-export const defaultCheckers: readonly Checker[] = [midAnswers, readValues];
+export const linearizable = linearizableChecker();
+
+export const defaultCheckers: readonly Checker[] = [midAnswers, linearizable];
 
 export function checkHistory(history: HistoryData,
   checkers: readonly Checker[] = defaultCheckers): CheckResult {
-  const checks = checkers.map((c) => ({ name: c.name, violations: c.check(history) }));
+  const checks = checkers.map((c): CheckEntry => {
+    const found = c.check(history);
+    return 'violations' in found ? { name: c.name, ...found }
+      : { name: c.name, violations: found, unknown: [] };
+  });
   return { passed: checks.every((c) => c.violations.length === 0), checks };
 }
+
+/** Each check's undecided parts, as `name: sentence`. */
+export const undecidedOf = (r: CheckResult): string[] =>
+  r.checks.flatMap((c) => c.unknown.map((u) => `${c.name}: ${u}`));
 
 export const violationsOf = (r: CheckResult, kind: ViolationKind): Violation[] =>
   r.checks.flatMap((c) => c.violations.filter((v) => v.kind === kind));

@@ -2,7 +2,7 @@
  * The report of a run: what the network carried, what the clients got, which faults fired, and
  * whether the run passes. Built from plain data, so every driver prints the same report.
  */
-import { violationsOf, type CheckResult, type Violation } from './checkers.js';
+import { undecidedOf, violationsOf, type CheckResult, type Violation } from './checkers.js';
 import type { HistoryData } from './history.js';
 import type { LeaderChange, NetworkCounters } from './network.js';
 import type { Scenario, EventType } from './scenario.js';
@@ -123,7 +123,11 @@ function correctness(r: Report): string[] {
   if (c.incorrect > 0) out.push(`${c.incorrect} incorrect answers`);
   if (c.duplicates > 0) out.push(`${c.duplicates} duplicate answers`);
   const history = violationsOf(r.check, 'history');
-  if (history.length > 0) out.push(`history check failed: ${history[0]?.detail ?? ''}`);
+  if (history.length > 0) {
+    // A detail may span lines (a failing sub-history): indent it under the reason.
+    out.push(`history check failed${history.length > 1 ? ` (${history.length} violations, the ` +
+      'first shown)' : ''}:\n${(history[0]?.detail ?? '').replace(/^/gm, '    ')}`);
+  }
   for (const d of r.deaths) out.push(`replica ${d.id} died unexpectedly (${d.how})`);
   if (r.errorCount > 0) out.push(`${r.errorCount} protocol errors, first: ${r.errors[0] ?? ''}`);
   if (c.getsAnswered * 2 < c.gets) out.push(`only ${c.getsAnswered} of ${c.gets} gets answered`);
@@ -240,7 +244,8 @@ export function formatReport(r: Report, reasons?: readonly VerdictReason[]): str
     ['events', events.length === 0 ? 'none' : events.join('\n')],
     ['messages', networkLine(r)],
     ...clientRows(r),
-    ['history check', `${r.check.passed ? 'passed' : 'FAILED'} (violations: ${checks})`],
+    ['history check', [`${r.check.passed ? 'passed' : 'FAILED'} (violations: ${checks})`,
+      ...undecidedOf(r.check)].join('\n')],
     ['deaths', r.deaths.length === 0 ? 'none unexpected' + (r.killed.length > 0
       ? `; killed ${r.killed.join(' ')}` : '') : r.deaths.map((d) =>
       `${d.id} at ${secs(d.atMs)}: ${d.how}`).join('\n')],
@@ -251,7 +256,10 @@ export function formatReport(r: Report, reasons?: readonly VerdictReason[]): str
   const head = [`raftkv sim: ${s.name ?? 'scenario'} - ${s.replicas} replicas, ${s.lifetime} s, ` +
     `${s.requests} requests, ${pct(s.mix)} gets, ${pct(s.drops)} drops, seed ${s.seed}`,
   `rerun: ${r.rerun}`, ''];
-  const verdictLines = reasons === undefined ? [] : ['', reasons.length === 0 ? 'verdict: PASS'
+  // Something undecided (a search bound reached) does not fail the run, but the verdict says so.
+  const pass = undecidedOf(r.check).length === 0 ? 'verdict: PASS'
+    : 'verdict: PASS (history check partly undecided, see above)';
+  const verdictLines = reasons === undefined ? [] : ['', reasons.length === 0 ? pass
     : `verdict: FAIL\n${reasons.map((x) => `  ${x.kind}: ${x.text}`).join('\n')}`];
   return [...head, ...table(rows), ...(incorrect.length > 0 ? ['incorrect answers (first 5):',
     ...incorrect] : []), ...verdictLines].join('\n');

@@ -3,7 +3,8 @@
  * unknown-outcome puts included.
  */
 import { describe, expect, it } from 'vitest';
-import { checkHistory, midAnswers, readValues, type Violation } from '../../src/fault/checkers.js';
+import { checkHistory, linearizable, midAnswers, type Violation }
+  from '../../src/fault/checkers.js';
 import { History, type AnswerType } from '../../src/fault/history.js';
 
 const R = '0000';
@@ -89,7 +90,15 @@ describe('[checkers] mid-answers: each MID answered at most once', () => {
   });
 });
 
-describe('[checkers] read-values: gets consistent with real-time order per key', () => {
+/** The op the linearizable checker blames on each illegal key (the last get of its witness). */
+const blamed = (s: Script): (number | undefined)[] =>
+  linearizable.check(s.h).violations.filter((v) => v.kind === 'history').map((v) => v.op);
+
+/**
+ * These histories were the negative tests of the earlier `read-values` checker (necessary
+ * conditions only); the linearizability checker must reject every one of them.
+ */
+describe('[H&W90] linearizable: gets consistent with real-time order per key', () => {
   it('flags a stale read: a value superseded by a put acked before the get', () => {
     const s = new Script();
     const p1 = s.put('x', '1', 0);
@@ -98,21 +107,33 @@ describe('[checkers] read-values: gets consistent with real-time order per key',
     s.answer(p2, 'ok', 3);
     const g = s.get('x', 4);
     s.answer(g, 'ok', 5, '1');
-    expect(s.violations()).toMatchObject([{ checker: 'read-values', kind: 'incorrect', op: g }]);
-    expect(s.violations()[0]?.detail).toMatch(/superseded by put op 1/);
+    expect(s.violations()).toMatchObject([{ checker: 'linearizable', kind: 'history', op: g }]);
+    expect(s.violations()[0]?.detail).toBe('key x is not linearizable: 3 of its 3 operations ' +
+      'admit no valid order:\n' +
+      '  put x "1" [0.0, 1.0] ok (op 0, 00C0)\n' +
+      '  put x "2" [2.0, 3.0] ok (op 1, 00C0)\n' +
+      '  get x -> "1" [4.0, 5.0] (op 2, 00C0)');
   });
 
-  it('flags a value never written, and one written to another key', () => {
-    const s = new Script();
-    const p = s.put('y', '1', 0);
-    s.answer(p, 'ok', 1);
-    const g1 = s.get('x', 2);
-    s.answer(g1, 'ok', 3, 'made-up');
-    const g2 = s.get('x', 4);
-    s.answer(g2, 'ok', 5, '1');
-    expect(readValues.check(s.h).map((v) => v.detail)).toEqual([
+  it('flags a value never written, and one written to another key: also incorrect answers', () => {
+    const details: string[] = [];
+    for (const read of ['made-up', '1']) {
+      const s = new Script();
+      const p = s.put('y', '1', 0);
+      s.answer(p, 'ok', 1);
+      const g = s.get('x', 2);
+      s.answer(g, 'ok', 3, read);
+      expect(blamed(s)).toEqual([g]);
+      const found = linearizable.check(s.h).violations;
+      expect(found.find((v) => v.kind === 'history')?.detail)
+        .toMatch(/^key x .*: 1 of its 1 operations/);
+      const wrong = found.filter((v) => v.kind === 'incorrect');
+      expect(wrong).toMatchObject([{ checker: 'linearizable', op: g, mid: 'm1' }]);
+      details.push(wrong[0]?.detail ?? '');
+    }
+    expect(details).toEqual([
       'get x (op 1, 00C0) read "made-up": no put ever wrote this value',
-      'get x (op 2, 00C0) read "1": the value was written to key y',
+      'get x (op 1, 00C0) read "1": the value was written to key y',
     ]);
   });
 
@@ -126,7 +147,7 @@ describe('[checkers] read-values: gets consistent with real-time order per key',
     s.answer(g2, 'ok', 5, '9');
     const late = s.put('z', '9', 6);
     s.answer(late, 'ok', 7);
-    expect(readValues.check(s.h).map((v) => v.op)).toEqual([g, g2]);
+    expect(blamed(s)).toEqual([g, g2]);
   });
 
   it('accepts the last acked value, a concurrent put, and "" before any ack', () => {
@@ -141,7 +162,8 @@ describe('[checkers] read-values: gets consistent with real-time order per key',
     s.answer(p2, 'ok', 7);
     const g2 = s.get('y', 8);
     s.answer(g2, 'ok', 9, '');
-    expect(checkHistory(s.h).passed).toBe(true);
+    expect(checkHistory(s.h)).toMatchObject({ passed: true, checks: [{ unknown: [] },
+      { name: 'linearizable', unknown: [] }] });
   });
 
   it('accepts reads of unknown-outcome puts (failed, redirected or unanswered), at any later time',
@@ -172,7 +194,7 @@ describe('[checkers] read-values: gets consistent with real-time order per key',
     s.answer(g1, 'ok', 11, 's');
     const g2 = s.get('x', 12);
     s.answer(g2, 'ok', 13, '1'); // 1 -> s -> 1: not linearizable
-    expect(readValues.check(s.h).map((v) => v.op)).toEqual([g2]);
+    expect(blamed(s)).toEqual([g2]);
     const g3 = s.get('y', 14);
     const p2 = s.put('y', 'y1', 15); // redirected, but read by g4 before g5 reads ""
     s.answer(p2, 'redirect', 16);
@@ -181,7 +203,9 @@ describe('[checkers] read-values: gets consistent with real-time order per key',
     s.answer(g4, 'ok', 19, 'y1');
     const g5 = s.get('y', 20);
     s.answer(g5, 'ok', 21, '');
-    expect(readValues.check(s.h).map((v) => v.op)).toEqual([g2, g5]);
+    expect(blamed(s)).toEqual([g2, g5]);
+    expect(linearizable.check(s.h).violations[1]?.detail).toContain(
+      '  put y "y1" [15.0, ∞) pending after 1 fail/redirect (op 5, 00C0)\n');
   });
 
   it('a put acked before another put was invoked is superseded only once that one is acked', () => {
@@ -194,6 +218,6 @@ describe('[checkers] read-values: gets consistent with real-time order per key',
     s.answer(p2, 'ok', 5);
     const g2 = s.get('x', 6);
     s.answer(g2, 'ok', 7, '1');
-    expect(readValues.check(s.h).map((v) => v.op)).toEqual([g2]);
+    expect(blamed(s)).toEqual([g2]);
   });
 });

@@ -7,7 +7,7 @@ import type { Scenario } from '../../src/fault/scenario.js';
 
 const scenario: Scenario = { name: 'unit', lifetime: 30, replicas: 5, requests: 4, mix: 0.5,
   drops: 0.1, seed: 3, start_wait: 2, end_wait: 3, events: [], clients: 4, keys: 16,
-  thresholds: {} };
+  thresholds: {}, network: {} };
 
 function report(over: Partial<Report['clients']> = {}, rest: Partial<Report> = {}): Report {
   const check = checkHistory(new History());
@@ -15,7 +15,7 @@ function report(over: Partial<Report['clients']> = {}, rest: Partial<Report> = {
     scenario, replicaCommand: 'node dist/cli.js replica', rerun: 'node dist/cli.js sim x --seed 3',
     endMs: 33_000, leaders: [[-800, '0001'], [8_000, 'none'], [9_500, '0003']],
     network: { messages: 1000, delivered: 900, dropped: 100, partitioned: 0, toDead: 0,
-      beforeHello: 0, fromDead: 0 },
+      beforeHello: 0, fromDead: 0, duplicated: 0 },
     clients: { planned: 4, ops: 4, gets: 2, puts: 2, attempts: 5, getsAnswered: 2,
       putsAnswered: 2, redirects: 1, failures: 0, duplicates: 0, incorrect: 0, unanswered: 0,
       abandoned: 0, unsent: 0, ...over },

@@ -1,0 +1,329 @@
+/**
+ * A linearizability checker for the key-value store, seen as one register per key: the initial
+ * value is "", a put writes its value, a get returns the current value.
+ *
+ * [H&W90 def.] A history is linearizable iff it can be completed (each pending operation either
+ * took effect or is dropped) into a legal sequential history that keeps the real-time order of
+ * operations that do not overlap. [H&W90 locality] Linearizability is local (P-compositionality
+ * in Horn & Kroening 2015): the history passes iff each per-key sub-history does, so each key is
+ * searched alone.
+ *
+ * The search is Wing & Gong's (1993) with Lowe's memoisation ("Testing for linearizability",
+ * 2017), as Porcupine's `checkSingle` and Knossos's `wgl`: call and return entries in one doubly
+ * linked list sorted by time, a stack of linearized calls, and a cache of (set of linearized
+ * operations, register value) pairs already explored. Pure: the caller's time bound arrives as a
+ * step budget, so that one history gives one answer everywhere.
+ */
+
+/**
+ * One operation on one register. `ret` is Infinity for an operation never answered ok: a put
+ * that may have taken effect at any time after `call`, or never; a get that has no effect.
+ */
+export type RegisterOp = {
+  /** The caller's name for the operation, echoed in descriptions. */
+  readonly id: number | string;
+  readonly key: string;
+  readonly call: number;
+  readonly ret: number;
+  /** Replaces the default status text ("ok", "no answer") in descriptions. */
+  readonly note?: string;
+} & ({ readonly kind: 'put'; readonly value: string } |
+  { readonly kind: 'get'; readonly read: string });
+
+export type Linearizable = 'ok' | 'illegal' | 'unknown';
+
+export interface KeyCheck {
+  readonly key: string;
+  readonly result: Linearizable;
+  /** Operations searched: answered gets, and puts that were answered or read. */
+  readonly ops: number;
+  /** Search steps spent deciding the key (not counting shrinking). */
+  readonly steps: number;
+  /** unknown: which bound stopped the search. */
+  readonly reason?: string;
+  /** illegal: a small sub-history that is still not linearizable, in call order. */
+  readonly witness?: readonly RegisterOp[];
+}
+
+export interface RegisterCheck {
+  /** illegal if some key is; else unknown if some key is; else ok. */
+  readonly result: Linearizable;
+  readonly keysChecked: number;
+  readonly keys: readonly KeyCheck[];
+}
+
+export interface CheckOptions {
+  /** Search steps per key before the key is 'unknown'. */
+  readonly maxStepsPerKey?: number;
+  /** Steps for the whole check, shrinking included: a deadline the caller turned into steps. */
+  readonly stepBudget?: number;
+  /** Steps that shrinking an illegal key may spend. */
+  readonly shrinkStepsPerKey?: number;
+}
+
+export const DEFAULT_MAX_STEPS_PER_KEY = 5_000_000;
+export const DEFAULT_SHRINK_STEPS_PER_KEY = 1_000_000;
+
+/** `blocker`, when illegal: the op whose return stopped the deepest linearization tried. */
+type Outcome = { readonly result: Linearizable; readonly steps: number; readonly blocker?: number };
+
+/**
+ * The operations of one key worth searching, in call order. A get never answered ok has no
+ * effect and constrains nothing. A put never answered ok whose value no get read is dropped too:
+ * a linearization that places it has no get between it and the next put (none reads its value),
+ * so removing it leaves a legal sequence, and a search without it is complete.
+ */
+function prepareKey(ops: readonly RegisterOp[]): RegisterOp[] {
+  const read = new Set(ops.flatMap((o) => (o.kind === 'get' && o.ret !== Infinity ? [o.read]
+    : [])));
+  return ops.filter((o) => (o.kind === 'get' ? o.ret !== Infinity
+    : o.ret !== Infinity || read.has(o.value)))
+    .map((o, offset) => ({ o, offset }))
+    .sort((a, b) => a.o.call - b.o.call || a.o.ret - b.o.ret || a.offset - b.offset)
+    .map(({ o }) => o);
+}
+
+const HEAD = 0;
+
+/**
+ * The entries as a doubly linked list over node numbers: 0 is the head, 1 + i the call of op i,
+ * 1 + n + i its return (none when `ret` is Infinity: such an op never has to be linearized
+ * before anything). Sorted by time; at equal times calls come first, so that an op invoked at
+ * the ms another returned counts as concurrent with it: one clock, ms resolution, no false alarm.
+ * `lift` unlinks an op's entries and `unlift` relinks them, in O(1) when undone in stack order
+ * (Knuth's dancing links, as Porcupine's `lift`/`unlift`).
+ */
+function entryList(ops: readonly RegisterOp[]):
+  { next: Int32Array; lift(i: number): void; unlift(i: number): void } {
+  const n = ops.length;
+  const entries: { node: number; time: number; isReturn: number; offset: number }[] = [];
+  ops.forEach((o, i) => {
+    entries.push({ node: 1 + i, time: o.call, isReturn: 0, offset: i });
+    if (o.ret !== Infinity) entries.push({ node: 1 + n + i, time: o.ret, isReturn: 1, offset: i });
+  });
+  entries.sort((a, b) => a.time - b.time || a.isReturn - b.isReturn || a.offset - b.offset);
+  const next = new Int32Array(2 * n + 1).fill(-1);
+  const prev = new Int32Array(2 * n + 1).fill(-1);
+  let last = HEAD;
+  for (const e of entries) {
+    next[last] = e.node;
+    prev[e.node] = last;
+    last = e.node;
+  }
+  const nodes = (i: number): number[] => (ops[i]?.ret === Infinity ? [1 + i] : [1 + i, 1 + n + i]);
+  return {
+    next,
+    lift(i) {
+      for (const node of nodes(i)) {
+        next[prev[node] as number] = next[node] as number;
+        if (next[node] !== -1) prev[next[node] as number] = prev[node] as number;
+      }
+    },
+    unlift(i) {
+      for (const node of nodes(i).reverse()) {
+        next[prev[node] as number] = node;
+        if (next[node] !== -1) prev[next[node] as number] = node;
+      }
+    },
+  };
+}
+
+/** A cache key for (linearized set, value): the words between the all-ones prefix and zeros. */
+function cacheKey(bits: Uint32Array, value: number): string {
+  let lo = 0;
+  while (lo < bits.length && bits[lo] === 0xffffffff) lo++;
+  let hi = bits.length;
+  while (hi > lo && bits[hi - 1] === 0) hi--;
+  let key = `${value}:${lo}:`;
+  for (let w = lo; w < hi; w++) {
+    const word = bits[w] as number;
+    key += String.fromCharCode(word & 0xffff, word >>> 16);
+  }
+  return key;
+}
+
+/** Register values as small numbers: "" is 0; a get of a value no put writes reads -1. */
+function encodeValues(ops: readonly RegisterOp[]): { writes: Int32Array; reads: Int32Array } {
+  const ids = new Map<string, number>([['', 0]]);
+  for (const o of ops) if (o.kind === 'put' && !ids.has(o.value)) ids.set(o.value, ids.size);
+  const writes = new Int32Array(ops.length).fill(-1);
+  const reads = new Int32Array(ops.length).fill(-1);
+  ops.forEach((o, i) => {
+    if (o.kind === 'put') writes[i] = ids.get(o.value) as number;
+    else reads[i] = ids.get(o.read) ?? -1;
+  });
+  return { writes, reads };
+}
+
+/**
+ * [W&G93, Lowe17] Is this one key's history (from `prepareKey`) linearizable? At most `limit`
+ * steps (one step: one entry visited); 'unknown' past that, never a guess.
+ */
+function searchKey(ops: readonly RegisterOp[], limit: number): Outcome {
+  const n = ops.length;
+  const { writes, reads } = encodeValues(ops);
+  // A get of a value that no put of this key writes has no linearization at all.
+  for (let i = 0; i < n; i++) {
+    if (writes[i] === -1 && reads[i] === -1) return { result: 'illegal', steps: 0, blocker: i };
+  }
+  const { next, lift, unlift } = entryList(ops);
+  const hasReturn = (i: number): boolean => ops[i]?.ret !== Infinity;
+  const bits = new Uint32Array(Math.ceil(n / 32));
+  const flip = (i: number): void => {
+    bits[i >>> 5] = (bits[i >>> 5] as number) ^ (1 << (i & 31));
+  };
+  const cache = new Set<string>();
+  const stackOp = new Int32Array(n);
+  const stackValue = new Int32Array(n);
+  let depth = 0;
+  let value = 0;
+  let deepest = -1;
+  let blocker = -1;
+  // Ops that must be linearized: those with a return. The rest may be left out (never applied).
+  let mustLeft = ops.filter((o) => o.ret !== Infinity).length;
+  let entry = next[HEAD] as number;
+  let steps = 0;
+  while (mustLeft > 0) {
+    if (steps >= limit) return { result: 'unknown', steps };
+    steps++;
+    if (entry === -1) throw new Error('linearizability: ran off the entry list (a bug)');
+    if (entry <= n) { // a call: try to linearize op i now
+      const i = entry - 1;
+      const after = writes[i] === -1 ? value : writes[i] as number;
+      if (writes[i] !== -1 || reads[i] === value) {
+        flip(i);
+        const key = cacheKey(bits, after);
+        if (!cache.has(key)) {
+          cache.add(key);
+          stackOp[depth] = i;
+          stackValue[depth++] = value;
+          value = after;
+          lift(i);
+          if (hasReturn(i)) mustLeft--;
+          entry = next[HEAD] as number;
+          continue;
+        }
+        flip(i);
+      }
+      entry = next[entry] as number;
+    } else { // a return of an op not linearized: undo the last choice, try the next call
+      if (depth > deepest) [deepest, blocker] = [depth, entry - 1 - n];
+      if (depth === 0) return { result: 'illegal', steps, blocker };
+      const i = stackOp[--depth] as number;
+      value = stackValue[depth] as number;
+      flip(i);
+      unlift(i);
+      if (hasReturn(i)) mustLeft++;
+      entry = next[1 + i] as number;
+    }
+  }
+  return { result: 'ok', steps };
+}
+
+/**
+ * Greedy shrinking (delta debugging, down to single ops): drop a run of ops if the rest is still
+ * illegal; single ops are retried until none can go. Never drops a put whose value a kept get
+ * read, so that every read in the witness is explained. Spends at most `budget` steps; what is
+ * left is illegal either way.
+ */
+function shrink(ops: readonly RegisterOp[], blocker: number, budget: number, limit: number):
+  { ops: readonly RegisterOp[]; steps: number } {
+  const start = illegalWindow(ops, blocker, budget, limit);
+  let current = start.ops;
+  let spent = start.steps;
+  let size = 1;
+  while (size * 4 <= current.length) size *= 2;
+  while (spent < budget) {
+    let dropped = false;
+    for (let start = 0; start < current.length && spent < budget;) {
+      const candidate = [...current.slice(0, start), ...current.slice(start + size)];
+      if (candidate.length > 0 && keepsReadsExplained(candidate, current.slice(start,
+        start + size))) {
+        const r = searchKey(candidate, Math.min(limit, budget - spent));
+        spent += r.steps;
+        if (r.result === 'illegal') {
+          current = candidate;
+          dropped = true;
+          continue;
+        }
+      }
+      start += size;
+    }
+    if (size > 1) size = Math.floor(size / 2);
+    else if (!dropped) break;
+  }
+  return { ops: current, steps: spent };
+}
+
+/**
+ * A violation is usually local in time: first try the ops from `span` before the blocker up to
+ * its return (with the puts their gets read), for span 8, 16, 32...: short histories are cheap.
+ */
+function illegalWindow(ops: readonly RegisterOp[], blocker: number, budget: number,
+  limit: number): { ops: readonly RegisterOp[]; steps: number } {
+  const until = ops[blocker]?.ret ?? Infinity;
+  let spent = 0;
+  for (let span = 8; blocker >= 0 && spent < budget; span *= 2) {
+    const inWindow = (o: RegisterOp, offset: number): boolean => offset >= blocker - span
+      && o.call <= until;
+    const read = new Set(ops.flatMap((o, offset) => (o.kind === 'get' && inWindow(o, offset)
+      ? [o.read] : [])));
+    const candidate = ops.filter((o, offset) => inWindow(o, offset)
+      || (o.kind === 'put' && read.has(o.value)));
+    const r = searchKey(candidate, Math.min(limit, budget - spent));
+    spent += r.steps;
+    if (r.result === 'illegal') return { ops: candidate, steps: spent };
+    // This window reached back to the first op (it only trimmed the ops after the blocker).
+    if (span >= blocker) break;
+  }
+  return { ops, steps: spent };
+}
+
+function keepsReadsExplained(kept: readonly RegisterOp[], dropped: readonly RegisterOp[]):
+  boolean {
+  const written = new Set(kept.flatMap((o) => (o.kind === 'put' ? [o.value] : [])));
+  const read = new Set(kept.flatMap((o) => (o.kind === 'get' ? [o.read] : [])));
+  return dropped.every((o) => o.kind === 'get' || written.has(o.value) || !read.has(o.value));
+}
+
+const ms = (t: number): string => (t === Infinity ? '∞)' : `${t.toFixed(1)}]`);
+
+/** One line: `put k3 "v12-7" [1203.4, 1207.9] ok` or `get k3 -> "" [1205.0, 1206.1]`. */
+export function describeOp(o: RegisterOp): string {
+  const what = o.kind === 'put' ? `put ${o.key} ${JSON.stringify(o.value)}`
+    : `get ${o.key} -> ${JSON.stringify(o.read)}`;
+  const note = o.note ?? (o.kind === 'get' ? '' : o.ret === Infinity ? 'no answer' : 'ok');
+  return `${what} [${o.call.toFixed(1)}, ${ms(o.ret)}${note === '' ? '' : ` ${note}`}`;
+}
+
+const stepCount = (n: number): string => `${n.toLocaleString('en')} step${n === 1 ? '' : 's'}`;
+
+/** [W&G93, H&W90 locality] Check every key of the history alone; see `CheckOptions` for bounds. */
+export function checkRegisterHistory(ops: readonly RegisterOp[], opts: CheckOptions = {}):
+  RegisterCheck {
+  const maxSteps = opts.maxStepsPerKey ?? DEFAULT_MAX_STEPS_PER_KEY;
+  const shrinkSteps = opts.shrinkStepsPerKey ?? DEFAULT_SHRINK_STEPS_PER_KEY;
+  let left = opts.stepBudget ?? Infinity;
+  const byKey = new Map<string, RegisterOp[]>();
+  for (const o of ops) byKey.set(o.key, [...(byKey.get(o.key) ?? []), o]);
+  const keys: KeyCheck[] = [];
+  for (const key of [...byKey.keys()].sort((a, b) => a.localeCompare(b, 'en',
+    { numeric: true }))) {
+    const prepared = prepareKey(byKey.get(key) ?? []);
+    const limit = Math.min(maxSteps, left);
+    const r = searchKey(prepared, limit);
+    left -= r.steps;
+    const base = { key, result: r.result, ops: prepared.length, steps: r.steps };
+    if (r.result === 'unknown') {
+      keys.push({ ...base, reason: limit < maxSteps ? `step budget of ${stepCount(opts.stepBudget
+        ?? 0)} used up` : `search bound of ${stepCount(maxSteps)} reached` });
+    } else if (r.result === 'illegal') {
+      const small = shrink(prepared, r.blocker ?? -1, Math.min(shrinkSteps, left), maxSteps);
+      left -= small.steps;
+      keys.push({ ...base, witness: small.ops });
+    } else keys.push(base);
+  }
+  const some = (x: Linearizable): boolean => keys.some((k) => k.result === x);
+  return { result: some('illegal') ? 'illegal' : some('unknown') ? 'unknown' : 'ok',
+    keysChecked: keys.length, keys };
+}
