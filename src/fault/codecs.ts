@@ -78,6 +78,12 @@ export function decodeEnvelope(text: string): E.Either<string, { envelope: Envel
   } catch {
     return E.left(`not JSON: ${show(text)}`);
   }
+  return decodeEnvelopeOf(u);
+}
+
+/** A parsed JSON value -> an envelope, or one line that says what is wrong with it. */
+export function decodeEnvelopeOf(u: unknown): E.Either<string, { envelope: Envelope;
+  body: Record<string, unknown> }> {
   if (!isObject(u)) return E.left(`not a JSON object: ${show(u)}`);
   const decoded = Envelope.decode(u);
   if (E.isLeft(decoded)) return E.left(describeErrors(decoded.left).join('; '));

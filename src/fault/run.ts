@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { checkHistory, violationsOf } from './checkers.js';
 import { Clients, type RequestDatagram } from './client.js';
-import { decodeEnvelope, decodeResponse, type Envelope } from './codecs.js';
+import { decodeEnvelope, decodeEnvelopeOf, decodeResponse, type Envelope } from './codecs.js';
 import { History } from './history.js';
 import { BROADCAST, Network } from './network.js';
 import { MAX_LISTED, summarizeClients, summarizeLatency, type AppliedEvent, type Death,
@@ -17,11 +17,28 @@ import type { FaultEvent, Scenario } from './scenario.js';
 import { resolveEvent } from './schedule.js';
 import { clientIds, planWorkload, replicaIds, type PlannedRequest } from './workload.js';
 
+/**
+ * A datagram on its way: the parsed JSON value, and its text when it arrived as text. A socket
+ * driver sends `text ?? JSON.stringify(value)`; an in-process driver hands `value` over as it is.
+ */
+export interface Payload {
+  readonly value: unknown;
+  readonly text?: string;
+}
+
 export interface RunEffects {
-  /** Send datagram text to the address a replica said hello from. */
-  send(address: string, text: string): void;
-  /** Crash a replica now (SIGKILL); it never restarts. */
+  /**
+   * Send a datagram to the address a replica said hello from, `delayMs` later than the driver's
+   * network would (0 unless the scenario's `network` asks for delays).
+   */
+  send(address: string, payload: Payload, delayMs: number): void;
+  /** Crash a replica now (SIGKILL). */
   kill(id: string): void;
+  /**
+   * Restart a killed replica from what it synced to disk, at the same address. A driver whose
+   * replicas keep no disk leaves this out, and refuses scenarios with `restart` events.
+   */
+  restart?(id: string): void;
 }
 
 export type TimelineItem =
@@ -70,7 +87,7 @@ export class FaultRun {
   constructor(readonly scenario: Scenario, private readonly effects: RunEffects) {
     const seed = scenario.seed;
     this.network = new Network(replicaIds(scenario.replicas), scenario.drops,
-      Rng.stream(seed, 'drops'));
+      Rng.stream(seed, 'drops'), scenario.network, Rng.stream(seed, 'delays'));
     this.plan = planWorkload(scenario, Rng.stream(seed, 'workload'));
     this.timeline = buildTimeline(this.plan, scenario.events);
     this.faultRng = Rng.stream(seed, 'faults');
@@ -129,6 +146,14 @@ export class FaultRun {
       this.effects.kill(action.id);
     } else if (action.kind === 'partition') this.network.partition(action.sides);
     else if (action.kind === 'heal') this.network.heal();
+    else if (action.kind === 'deafen') this.network.deafen(action.id);
+    else if (action.kind === 'restart') {
+      if (this.effects.restart === undefined) throw new Error('this driver cannot restart');
+      for (const id of action.ids) {
+        this.network.revive(id);
+        this.effects.restart(id);
+      }
+    }
     this.applied.push({ type: event.type, plannedMs: event.time * 1000,
       firedMs: nowMs - (this.startMs ?? 0), action });
   }
@@ -142,6 +167,23 @@ export class FaultRun {
       this.firstDatagram(decoded, address);
       return;
     }
+    this.fromReplica(id, decoded, { value: E.isRight(decoded) ? decoded.right.body : undefined,
+      text }, nowMs);
+  }
+
+  /**
+   * A datagram, already a JSON value, from the replica at `address`, which said hello before: the
+   * in-process driver's way in (no text to encode and parse again).
+   */
+  parsedDatagram(value: unknown, address: string, nowMs: number): void {
+    const id = this.idAt.get(address);
+    if (this.stopped) return;
+    if (id === undefined) return this.error(`datagram from ${address} before its hello`);
+    this.fromReplica(id, decodeEnvelopeOf(value), { value }, nowMs);
+  }
+
+  private fromReplica(id: string, decoded: E.Either<string, { envelope: Envelope;
+    body: Record<string, unknown> }>, payload: Payload, nowMs: number): void {
     if (this.network.isDead(id)) {
       this.network.counters.fromDead++;
       return;
@@ -154,8 +196,8 @@ export class FaultRun {
     }
     this.network.observeLeader(id, e.leader, nowMs);
     if (e.dst === BROADCAST || this.network.isReplica(e.dst)) {
-      for (const to of this.network.route(id, e.dst)) {
-        this.effects.send(this.addressOf.get(to) as string, text);
+      for (const { to, delayMs } of this.network.route(id, e.dst)) {
+        this.effects.send(this.addressOf.get(to) as string, payload, delayMs);
       }
     } else if (this.clients.isClient(e.dst)) {
       const response = decodeResponse(body);
@@ -187,7 +229,7 @@ export class FaultRun {
     const address = this.addressOf.get(m.dst);
     // Clients pick live replicas only, and a live replica has said hello from an address.
     if (address === undefined) throw new Error(`request to ${m.dst}, which has no address`);
-    this.effects.send(address, JSON.stringify(m));
+    this.effects.send(address, { value: m }, 0);
   }
 
   private error(text: string): void {

@@ -13,6 +13,8 @@ const Seconds = refined('Seconds', (u): u is number => isFiniteNumber(u) && u >=
   'expected a number of seconds >= 0');
 const PositiveSeconds = refined('PositiveSeconds', (u): u is number => isFiniteNumber(u) && u > 0,
   'expected a number of seconds > 0');
+const Milliseconds = refined('Milliseconds', (u): u is number => isFiniteNumber(u) && u >= 0,
+  'expected a number of ms >= 0');
 const Fraction = refined('Fraction', (u): u is number => isFiniteNumber(u) && u >= 0 && u <= 1,
   'expected a number from 0 to 1');
 const Count = refined('Count', (u): u is number => Number.isSafeInteger(u) && (u as number) >= 0,
@@ -26,10 +28,17 @@ function intIn(min: number, max: number): t.Type<number, number, unknown> {
     `expected an integer from ${min} to ${max}`);
 }
 
+/**
+ * The events of replica-udp.md, and two more: `part_oneway` (one replica, the leader if one is
+ * known, hears nobody while every replica still hears it; `part_end` ends it too) and `restart`
+ * (every killed replica comes back from what it had synced to disk). A restart needs replicas with
+ * durable storage: the in-process simulation has them; the network simulator refuses it.
+ */
 export const EVENT_TYPES = ['kill_leader', 'kill_non_leader', 'part_easy', 'part_hard',
-  'part_end'] as const;
+  'part_end', 'part_oneway', 'restart'] as const;
 export const EventType = t.keyof(
-  { kill_leader: null, kill_non_leader: null, part_easy: null, part_hard: null, part_end: null },
+  { kill_leader: null, kill_non_leader: null, part_easy: null, part_hard: null, part_end: null,
+    part_oneway: null, restart: null },
   `one of ${EVENT_TYPES.join(', ')}`,
 );
 export type EventType = t.TypeOf<typeof EventType>;
@@ -53,6 +62,20 @@ export type Thresholds = t.TypeOf<typeof Thresholds>;
 export const MAX_REPLICAS = 31;
 export const MAX_CLIENTS = 64;
 
+/**
+ * What the network does to a datagram besides dropping it: extra delay, uniform in
+ * [delay_min_ms, delay_max_ms], plus with probability tail_fraction up to tail_max_ms more (so
+ * datagrams overtake each other); and a second copy with probability `duplicates`.
+ */
+export const NetworkFaults = closedObject('NetworkFaults', {}, {
+  delay_min_ms: Milliseconds,
+  delay_max_ms: Milliseconds,
+  tail_fraction: Fraction,
+  tail_max_ms: Milliseconds,
+  duplicates: Fraction,
+});
+export type NetworkFaults = t.TypeOf<typeof NetworkFaults>;
+
 export const Scenario = closedObject('Scenario', {
   /** Seconds during which clients send requests. */
   lifetime: PositiveSeconds,
@@ -71,13 +94,17 @@ export const Scenario = closedObject('Scenario', {
   clients: withDefault(intIn(1, MAX_CLIENTS), 4),
   keys: withDefault(intIn(1, 100_000), 16),
   thresholds: withDefault(Thresholds, {}),
+  network: withDefault(NetworkFaults, {}),
 }, { name: t.string, description: t.string });
 export type Scenario = t.TypeOf<typeof Scenario>;
 
 /** Checks that span fields: every event falls inside the client phase. */
 function crossFieldProblems(s: Scenario): string[] {
-  return s.events.flatMap((e, i) => (e.time > s.lifetime
-    ? [`events.${i}.time: ${e.time} s is after the lifetime (${s.lifetime} s)`] : []));
+  const n = s.network;
+  const delays = (n.delay_min_ms ?? 0) > (n.delay_max_ms ?? n.delay_min_ms ?? 0)
+    ? [`network.delay_min_ms: ${n.delay_min_ms} is above delay_max_ms (${n.delay_max_ms})`] : [];
+  return [...delays, ...s.events.flatMap((e, i) => (e.time > s.lifetime
+    ? [`events.${i}.time: ${e.time} s is after the lifetime (${s.lifetime} s)`] : []))];
 }
 
 /** A decoded scenario, or one `path: reason` line per problem. */

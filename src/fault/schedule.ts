@@ -13,6 +13,8 @@ export interface ClusterView {
   live(): readonly string[];
   /** The leader by the replicas' `leader` fields, if known and live. */
   leader(): string | undefined;
+  /** Replicas killed (or exited) and not restarted, in id order. */
+  dead(): readonly string[];
 }
 
 export type FaultAction =
@@ -21,6 +23,9 @@ export type FaultAction =
   | { readonly kind: 'partition'; readonly sides: readonly [string[], string[]];
     readonly note?: string }
   | { readonly kind: 'heal' }
+  /** `id` hears nobody; everyone still hears it. */
+  | { readonly kind: 'deafen'; readonly id: string }
+  | { readonly kind: 'restart'; readonly ids: readonly string[] }
   | { readonly kind: 'none'; readonly reason: string };
 
 /** The smallest majority of n replicas (dead ones count: a quorum is of the configuration). */
@@ -79,6 +84,16 @@ export function resolveEvent(type: EventType, view: ClusterView, rng: Rng): Faul
       return partHard(view, rng);
     case 'part_end':
       return { kind: 'heal' };
+    case 'part_oneway': {
+      const id = view.leader() ?? rng.pick(view.live());
+      if (id === undefined) return { kind: 'none', reason: 'no live replica' };
+      return { kind: 'deafen', id };
+    }
+    case 'restart': {
+      const ids = view.dead();
+      return ids.length === 0 ? { kind: 'none', reason: 'no replica to restart' }
+        : { kind: 'restart', ids };
+    }
   }
 }
 
@@ -92,6 +107,10 @@ export function describeAction(a: FaultAction): string {
         (a.note === undefined ? '' : ` (${a.note})`);
     case 'heal':
       return 'partition healed';
+    case 'deafen':
+      return `${a.id} hears nobody (one-way partition)`;
+    case 'restart':
+      return `restarted ${a.ids.join(' ')}`;
     case 'none':
       return `nothing: ${a.reason}`;
   }

@@ -73,6 +73,11 @@ function loadScenario(a: SimArgs): Scenario | string {
   }
   const parsed = parseScenario(text);
   if (parsed._tag === 'Left') return `${a.file}:\n  ${parsed.left.join('\n  ')}`;
+  const restart = parsed.right.events.findIndex((e) => e.type === 'restart');
+  if (restart >= 0) {
+    return `${a.file}:\n  events.${restart}.type: restart needs replicas that keep a disk; ` +
+      'replica processes do not yet (the in-process simulation, raftkv simulate, does)';
+  }
   const seeded = a.seed === undefined ? parsed.right : { ...parsed.right, seed: a.seed };
   return a.lifetime === undefined ? seeded : shortened(seeded, a.lifetime);
 }

@@ -65,9 +65,14 @@ export async function runNetsim(opts: NetsimOptions): Promise<Report> {
   const socket = createSocket({ type: 'udp4', recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
   let open = true;
   const run = new FaultRun(s, {
-    send: (address, text) => {
+    send: (address, payload, delayMs) => {
       const colon = address.lastIndexOf(':');
-      if (open) socket.send(text, Number(address.slice(colon + 1)), address.slice(0, colon));
+      const text = payload.text ?? JSON.stringify(payload.value);
+      const go = (): void => {
+        if (open) socket.send(text, Number(address.slice(colon + 1)), address.slice(0, colon));
+      };
+      if (delayMs > 0) setTimeout(go, delayMs);
+      else go();
     },
     kill: (id) => procs.kill(id),
   });

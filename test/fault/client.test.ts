@@ -8,7 +8,7 @@ import type { PlannedRequest } from '../../src/fault/workload.js';
 function setup(live: string[] = ['0000', '0001', '0002'], maxAttempts?: number) {
   const sent: RequestDatagram[] = [];
   const view: ClusterView = { all: () => ['0000', '0001', '0002'], live: () => live,
-    leader: () => undefined };
+    leader: () => undefined, dead: () => [] };
   const history = new History();
   const clients = new Clients({ ids: ['00C0', '00C1'], view, rng: new Rng(1), history,
     send: (m) => sent.push(m), ...(maxAttempts === undefined ? {} : { maxAttempts }) });

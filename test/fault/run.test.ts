@@ -32,7 +32,7 @@ const liar: Behaviour = (self, m) => {
 };
 
 const scenario: Scenario = { lifetime: 2, replicas: 3, requests: 60, mix: 0.5, drops: 0, seed: 9,
-  start_wait: 0.1, end_wait: 0.2, events: [], clients: 2, keys: 4, thresholds: {} };
+  start_wait: 0.1, end_wait: 0.2, events: [], clients: 2, keys: 4, thresholds: {}, network: {} };
 
 /** Run a scenario to its end, 1 ms at a time, every datagram delivered 1 ms after it is sent. */
 function simulate(s: Scenario, behaviour: Behaviour,
@@ -41,7 +41,8 @@ function simulate(s: Scenario, behaviour: Behaviour,
   const inbox: { at: number; to: string; text: string }[] = [];
   const killed: string[] = [];
   const run = new FaultRun(s, {
-    send: (address, text) => inbox.push({ at: t + 1, to: address, text }),
+    send: (address, p) => inbox.push({ at: t + 1, to: address,
+      text: p.text ?? JSON.stringify(p.value) }),
     kill: (id) => killed.push(id),
   });
   const stores = new Map(run.network.all().map((id) => [id, new Map<string, string>()]));

@@ -40,11 +40,15 @@ describe('[scenario] the scenario codec', () => {
     expect(problems({ ...valid, events: [{ type: 'kill', time: 1 }, { type: 'part_end' }] }))
       .toEqual([
         'events.0.type: expected one of kill_leader, kill_non_leader, part_easy, part_hard, ' +
-          'part_end, got "kill"',
+          'part_end, part_oneway, restart, got "kill"',
         'events.1.time: missing (expected a number of seconds >= 0)',
       ]);
     expect(problems({ ...valid, thresholds: { latency_median_ms_max: -1 } }))
       .toEqual(['thresholds.latency_median_ms_max: expected a number of seconds >= 0, got -1']);
+    expect(problems({ ...valid, network: { delay_min_ms: 5, delay_max_ms: 2, duplicates: 2 } }))
+      .toEqual(['network.duplicates: expected a number from 0 to 1, got 2']);
+    expect(problems({ ...valid, network: { delay_min_ms: 5, delay_max_ms: 2 } }))
+      .toEqual(['network.delay_min_ms: 5 is above delay_max_ms (2)']);
   });
 
   it('reports a missing field and rejects unknown fields at every depth', () => {

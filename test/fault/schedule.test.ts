@@ -8,6 +8,7 @@ const view = (n: number, leader: string | undefined, dead: string[] = []): Clust
   all: () => replicaIds(n),
   live: () => replicaIds(n).filter((id) => !dead.includes(id)),
   leader: () => leader,
+  dead: () => dead,
 });
 
 const sidesOf = (a: FaultAction): readonly [string[], string[]] => {

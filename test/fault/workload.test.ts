@@ -4,7 +4,8 @@ import type { Scenario } from '../../src/fault/scenario.js';
 import { clientIds, planWorkload, replicaIds } from '../../src/fault/workload.js';
 
 const scenario: Scenario = { lifetime: 30, replicas: 5, requests: 2000, mix: 0.3, drops: 0,
-  seed: 5, start_wait: 2, end_wait: 3, events: [], clients: 4, keys: 16, thresholds: {} };
+  seed: 5, start_wait: 2, end_wait: 3, events: [], clients: 4, keys: 16, thresholds: {},
+  network: {} };
 
 const plan = (s: Scenario, seed = s.seed) =>
   planWorkload({ ...s, seed }, Rng.stream(seed, 'workload'));

@@ -79,7 +79,7 @@ describe('[netsim] every shipped scenario, shortened, keeps every answer correct
 
 const tiny: Scenario = { name: 'tiny', lifetime: 1.5, replicas: 3, requests: 40, mix: 0.5,
   drops: 0, seed: 4, start_wait: 0.2, end_wait: 0.3, events: [], clients: 2, keys: 4,
-  thresholds: {} };
+  thresholds: {}, network: {} };
 
 /** Run the CLI, detached, bounded in time; resolves to its exit code and output. */
 function cli(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; out: string }> {
