@@ -3,6 +3,7 @@
  * raftkv's command line.
  *   raftkv replica <port> <own id> <other id> [<other id> ...]   (simulator-routed mode)
  *   raftkv sim <scenario.json> [--replica <executable>] [--seed N] ...   (the network simulator)
+ *   raftkv simulate <scenario.json> | --mix --seed N ...   (the deterministic simulation)
  * The replica says hello before it loads the core: the protocol wants the first datagram well
  * within 100 ms, and loading XState and io-ts takes longer than Node's own start-up.
  */
@@ -10,11 +11,13 @@ import { createSocket } from 'node:dgram';
 import type { NodeId } from './wire/messages.js';
 
 const HEX4 = /^[0-9A-F]{4}$/;
-const TICK_MS = 10;
 
 const REPLICA_USAGE = 'usage: raftkv replica <port> <own id> <other id> [<other id> ...]';
 const SIM_USAGE = '       raftkv sim <scenario.json> [--replica <executable>] [--seed N] ' +
   '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
+
+const SIMULATE_USAGE = '       raftkv simulate <scenario.json> | --mix --seed N [--bug NAME] ' +
+  '[--trace FILE] ...   (the deterministic simulation)';
 
 function usage(message: string, text = REPLICA_USAGE): never {
   console.error(`${message}\n${text}`);
@@ -40,7 +43,7 @@ function replica(args: readonly string[]): void {
   socket.bind(0, '127.0.0.1', () => {
     const hello = { src: self, dst: 'FFFF', leader: 'FFFF', type: 'hello' };
     socket.send(JSON.stringify(hello), port, '127.0.0.1');
-    void import('./replica/udp.js').then(({ startReplica }) => {
+    void import('./replica/udp.js').then(({ startReplica, TICK_MS }) => {
       socket.off('message', keep);
       const seed = (Number.parseInt(self, 16) * 2654435761 + process.pid) >>> 0;
       const running = startReplica({ port, id: self as NodeId, peers: peers as NodeId[],
@@ -63,7 +66,20 @@ function sim(args: readonly string[]): void {
   );
 }
 
+/** The deterministic simulation: one run in virtual time, in this process. */
+function simulate(args: readonly string[]): void {
+  import('./sim/main.js').then(({ simulateMain }) => process.exit(simulateMain(args)),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
+}
+
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'replica') replica(rest);
 else if (command === 'sim') sim(rest);
-else usage(`unknown command: ${command ?? '(none)'}`, `${REPLICA_USAGE}\n${SIM_USAGE}`);
+else if (command === 'simulate') simulate(rest);
+else {
+  usage(`unknown command: ${command ?? '(none)'}`,
+    `${REPLICA_USAGE}\n${SIM_USAGE}\n${SIMULATE_USAGE}`);
+}

@@ -28,13 +28,16 @@ export interface ReplicaOptions {
  * A follower that heard from its leader within 20 ms redirects a client; otherwise it holds the
  * request until it hears from a leader.
  */
+/** Real time per Tick, in the replica process and in the deterministic simulation. */
+export const TICK_MS = 10;
+
 export const TIMING = { electionTimeoutTicksMin: 100, electionTimeoutTicksMax: 200,
   campaignRetryTicksMin: 40, campaignRetryTicksMax: 80, heartbeatTicks: 30,
   redirectFreshTicks: 2 } as const;
 
 const isClientRequest = (m: Message): boolean => m.type === 'get' || m.type === 'put';
 /** Peer messages and client requests go to the statechart; hellos and answers are not for it. */
-const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
+export const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
   m.type !== 'hello' && m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect';
 
 /**

@@ -158,7 +158,14 @@ export function decodeDatagram(bytes: Uint8Array | string): E.Either<WireError, 
   if (E.isLeft(text)) return text;
   const parsed = parse(text.right);
   if (E.isLeft(parsed)) return parsed;
-  const u = parsed.right;
+  return decodeMessage(parsed.right);
+}
+
+/**
+ * A message from a JSON value: what `decodeDatagram` does after parsing. An in-process driver (the
+ * deterministic simulation) hands values over without text, and validates them with this.
+ */
+export function decodeMessage(u: unknown): E.Either<WireError, Message> {
   if (typeof u !== 'object' || u === null || Array.isArray(u)) {
     return wireError('not-object', `expected a JSON object, got ${describeNonObject(u)}`);
   }
