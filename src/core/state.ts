@@ -82,6 +82,26 @@ export type Bug =
    */
   | 'persistAfterSend';
 
+/** Every bug flag: the record makes the compiler check that the list is complete. */
+const BUG_FLAGS: Record<Bug, true> = {
+  voteWithoutUpToDateCheck: true,
+  commitEarlierTermByCount: true,
+  skipPrevLogTermCheck: true,
+  voteTwiceInTerm: true,
+  acceptStaleTermAppend: true,
+  commitBeyondNewEntries: true,
+  truncateOnEveryAppend: true,
+  noNoopOnElection: true,
+  localReadWithoutQuorum: true,
+  ackBeforeCommit: true,
+  applyBeforeCommit: true,
+  redirectPendingOnStepDown: true,
+  answerTwice: true,
+  forgetVotedForOnRestart: true,
+  persistAfterSend: true,
+};
+export const BUGS = Object.keys(BUG_FLAGS) as readonly Bug[];
+
 export interface Config {
   readonly id: NodeId;
   /** The other servers, sorted: peers are always iterated in id order. */

@@ -110,6 +110,11 @@ export class Network implements ClusterView {
       ...sides[1].map((id) => [id, 1] as const)]);
   }
 
+  /** A two-way or one-way partition lasts. */
+  isPartitioned(): boolean {
+    return this.sides !== undefined || this.deaf.size > 0;
+  }
+
   /** Ends every partition, two-way and one-way. */
   heal(): void {
     this.sides = undefined;

@@ -112,8 +112,13 @@ export function summarizeClients(h: HistoryData, planned: number, check: CheckRe
 }
 
 export interface VerdictReason {
-  /** correctness: always required; threshold: a performance limit of the scenario. */
-  readonly kind: 'correctness' | 'threshold';
+  /**
+   * correctness: a wrong, duplicated or non-linearizable answer, a crash or a protocol error;
+   * availability: most requests unanswered; threshold: a performance limit of the scenario. The
+   * network simulator fails on any; the deterministic simulation, whose chaos schedules may leave
+   * no majority for long, fails on correctness only.
+   */
+  readonly kind: 'correctness' | 'availability' | 'threshold';
   readonly text: string;
 }
 
@@ -130,6 +135,12 @@ function correctness(r: Report): string[] {
   }
   for (const d of r.deaths) out.push(`replica ${d.id} died unexpectedly (${d.how})`);
   if (r.errorCount > 0) out.push(`${r.errorCount} protocol errors, first: ${r.errors[0] ?? ''}`);
+  return out;
+}
+
+function availability(r: Report): string[] {
+  const c = r.clients;
+  const out: string[] = [];
   if (c.getsAnswered * 2 < c.gets) out.push(`only ${c.getsAnswered} of ${c.gets} gets answered`);
   if (c.putsAnswered * 2 < c.puts) out.push(`only ${c.putsAnswered} of ${c.puts} puts answered`);
   return out;
@@ -156,6 +167,7 @@ function thresholdsMissed(r: Report, s: Scenario): string[] {
 /** Why the run fails; empty when it passes. */
 export function verdict(r: Report, s: Scenario): VerdictReason[] {
   return [...correctness(r).map((text) => ({ kind: 'correctness' as const, text })),
+    ...availability(r).map((text) => ({ kind: 'availability' as const, text })),
     ...thresholdsMissed(r, s).map((text) => ({ kind: 'threshold' as const, text }))];
 }
 

@@ -5,7 +5,7 @@
  * an in-process simulation can drive it in virtual time.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { checkHistory, violationsOf } from './checkers.js';
+import { checkHistory, defaultCheckers, violationsOf, type Checker } from './checkers.js';
 import { Clients, type RequestDatagram } from './client.js';
 import { decodeEnvelope, decodeEnvelopeOf, decodeResponse, type Envelope } from './codecs.js';
 import { History } from './history.js';
@@ -84,7 +84,9 @@ export class FaultRun {
   private startMs: number | undefined;
   private stopped = false;
 
-  constructor(readonly scenario: Scenario, private readonly effects: RunEffects) {
+  /** `checkers` judge the history at the end (a driver may bound the linearizability search). */
+  constructor(readonly scenario: Scenario, private readonly effects: RunEffects,
+    private readonly checkers: readonly Checker[] = defaultCheckers) {
     const seed = scenario.seed;
     this.network = new Network(replicaIds(scenario.replicas), scenario.drops,
       Rng.stream(seed, 'drops'), scenario.network, Rng.stream(seed, 'delays'));
@@ -156,6 +158,18 @@ export class FaultRun {
     }
     this.applied.push({ type: event.type, plannedMs: event.time * 1000,
       firedMs: nowMs - (this.startMs ?? 0), action });
+  }
+
+  /**
+   * The end of the faults, for a driver that checks recovery (as Jepsen heals before its final
+   * reads): partitions end and every killed replica restarts. Recorded as events.
+   */
+  recover(nowMs: number): void {
+    if (this.network.isPartitioned()) this.fire({ type: 'part_end', time: this.scenario.lifetime },
+      nowMs);
+    if (this.network.dead().length > 0 && this.effects.restart !== undefined) {
+      this.fire({ type: 'restart', time: this.scenario.lifetime }, nowMs);
+    }
   }
 
   /** A datagram that arrived from `address` (opaque to the run: "host:port" for UDP). */
@@ -262,7 +276,7 @@ export class FaultRun {
 
   report(nowMs: number, meta: { replicaCommand: string; rerun: string }): Report {
     const start = this.startMs ?? nowMs;
-    const check = checkHistory(this.history);
+    const check = checkHistory(this.history, this.checkers);
     return {
       scenario: this.scenario,
       ...meta,

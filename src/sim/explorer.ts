@@ -7,10 +7,11 @@
 import type { NodeId } from '../wire/messages.js';
 import { InvariantChecker, type Violation } from '../core/invariants.js';
 import type { RaftEvent } from '../core/machine.js';
-import type { Bug, Role } from '../core/state.js';
+import type { Bug, RaftState, Role } from '../core/state.js';
 import { Rng } from '../fault/rng.js';
 import { Cluster, type StepRecord } from './cluster.js';
 import { KvHistory } from './history.js';
+import { checkStepRules, VoteLedger } from './stepRules.js';
 
 export interface ExploreOptions {
   readonly servers: number;
@@ -70,6 +71,7 @@ export function explore(opts: ExploreOptions): ExploreResult {
   const maxInFlight = opts.maxInFlight ?? 10;
   const maxTerm = opts.maxTerm ?? 6;
   const w: Weights = { ...defaultWeights, ...opts.weights };
+  const votes = new VoteLedger();
   let putValue = 0;
   let events = 0;
   let replies = 0;
@@ -142,9 +144,11 @@ export function explore(opts: ExploreOptions): ExploreResult {
     let r = rng.float() * total;
     const choice = list.find((c) => (r -= c.weight) < 0) ?? list[list.length - 1];
     if (choice === undefined) break;
-    choice.run();
+    const before = new Map(cluster.ids.map((id) => [id, cluster.state(id)] as const));
+    const record = choice.run();
     events++;
-    const violation = checkStep(cluster, checker, history, replies);
+    const violation = checkStep(cluster, checker, history, replies)
+      ?? stepRulesOf(record, before, cluster, votes);
     replies = cluster.replies.length;
     if (violation !== undefined) {
       return { seed: opts.seed, events, violation: { ...violation, step } };
@@ -156,6 +160,20 @@ export function explore(opts: ExploreOptions): ExploreResult {
     return { seed: opts.seed, events, violation };
   }
   return { seed: opts.seed, events };
+}
+
+/** The step rules and the vote ledger on a step that a server took (not a drop or a cut). */
+function stepRulesOf(record: StepRecord | boolean | undefined,
+  before: ReadonlyMap<NodeId, RaftState>, cluster: Cluster, votes: VoteLedger):
+  Violation | undefined {
+  if (typeof record !== 'object') return undefined;
+  for (const e of record.effects) {
+    const v = e.type === 'send' ? votes.sent(e.message) : undefined;
+    if (v !== undefined) return v;
+  }
+  const was = before.get(record.server);
+  return was === undefined ? undefined
+    : checkStepRules(was, record.event, cluster.state(record.server), record.effects);
 }
 
 function checkStep(cluster: Cluster, checker: InvariantChecker, history: KvHistory,

@@ -43,10 +43,11 @@ describe('[report] the verdict', () => {
     ]);
   });
 
-  it('fails when fewer than half of the gets or of the puts are answered', () => {
+  it('fails on availability when fewer than half of the gets or of the puts are answered', () => {
     expect(verdict(report({ gets: 10, getsAnswered: 5 }), scenario)).toEqual([]);
-    expect(verdict(report({ gets: 10, getsAnswered: 4, puts: 3, putsAnswered: 1 }), scenario)
-      .map((x) => x.text)).toEqual(['only 4 of 10 gets answered', 'only 1 of 3 puts answered']);
+    expect(verdict(report({ gets: 10, getsAnswered: 4, puts: 3, putsAnswered: 1 }), scenario))
+      .toEqual([{ kind: 'availability', text: 'only 4 of 10 gets answered' },
+        { kind: 'availability', text: 'only 1 of 3 puts answered' }]);
   });
 
   it('reports every threshold missed, as thresholds', () => {

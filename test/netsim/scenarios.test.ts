@@ -38,7 +38,7 @@ function load(file: string): Scenario {
 }
 
 const correctness = (reasons: readonly VerdictReason[]): string[] =>
-  reasons.filter((r) => r.kind === 'correctness').map((r) => r.text);
+  reasons.filter((r) => r.kind !== 'threshold').map((r) => r.text);
 
 function summary(name: string, r: Report): string {
   const c = r.clients;

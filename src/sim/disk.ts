@@ -1,0 +1,76 @@
+/**
+ * The storage model of the deterministic simulation: what a replica's disk keeps across a crash.
+ * A `persist` effect is a write (currentTerm, votedFor, and the log from some index on); writes
+ * become durable only when a sync that started after them completes. At a crash the writes not yet
+ * synced are lost, except that a prefix of them may have reached the disk anyway (an append-only
+ * file whose torn tail recovery cuts off keeps exactly such a prefix). The shell must therefore
+ * hold every message and answer that depends on a write until that write is synced.
+ */
+import { chainOf, push, truncate } from '../core/chain.js';
+import type { Persisted } from '../core/state.js';
+import type { LogChange } from '../core/log.js';
+import type { Rng } from '../fault/rng.js';
+import type { NodeId } from '../wire/messages.js';
+
+export interface Write {
+  readonly currentTerm: number;
+  readonly votedFor: NodeId | null;
+  readonly log: LogChange | undefined;
+}
+
+const empty: Persisted = { currentTerm: 0, votedFor: null, log: chainOf([]) };
+
+function apply(p: Persisted, w: Write): Persisted {
+  const log = w.log === undefined ? p.log
+    : push(truncate(p.log, w.log.fromIndex - 1), w.log.entries);
+  return { currentTerm: w.currentTerm, votedFor: w.votedFor, log };
+}
+
+export class Disk {
+  private durableState: Persisted = empty;
+  /** Writes not yet durable, oldest first; `unsynced[0]` has number `syncedSeq + 1`. */
+  private unsynced: Write[] = [];
+  private syncedSeq = 0;
+  /** The number of the last write issued. */
+  lastSeq = 0;
+  /** Syncs completed and writes they made durable: group-commit figures. */
+  syncs = 0;
+  writesSynced = 0;
+
+  write(w: Write): number {
+    this.unsynced.push(w);
+    return ++this.lastSeq;
+  }
+
+  get synced(): number {
+    return this.syncedSeq;
+  }
+
+  /** A sync that started when `upTo` was the last write has completed. */
+  syncedUpTo(upTo: number): void {
+    const n = upTo - this.syncedSeq;
+    if (n <= 0) return;
+    for (const w of this.unsynced.slice(0, n)) this.durableState = apply(this.durableState, w);
+    this.unsynced = this.unsynced.slice(n);
+    this.syncedSeq = upTo;
+    this.syncs++;
+    this.writesSynced += n;
+  }
+
+  /** What is on disk for sure: every synced write. */
+  durable(): Persisted {
+    return this.durableState;
+  }
+
+  /**
+   * The machine crashed: a random prefix of the unsynced writes reached the disk, the rest is
+   * lost. Returns what a restart will read.
+   */
+  crash(rng: Rng): Persisted {
+    const kept = rng.int(this.unsynced.length + 1);
+    for (const w of this.unsynced.slice(0, kept)) this.durableState = apply(this.durableState, w);
+    this.unsynced = [];
+    this.syncedSeq = this.lastSeq;
+    return this.durableState;
+  }
+}

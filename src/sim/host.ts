@@ -1,0 +1,180 @@
+/**
+ * One replica of the deterministic simulation: the statechart as a live actor, exactly as the UDP
+ * shell runs it, with a clock in virtual ticks and a disk (`disk.ts`). The host follows the shell's
+ * contract: a step's persist is written and synced before any later message or answer leaves, and
+ * before the next step runs (a replica that waits for its fsync does nothing else), so a crash
+ * loses at most the write being synced, and nothing that depended on it was seen.
+ * The host does not schedule anything itself: it tells its driver what to schedule, and when.
+ */
+import { createActor, type Actor } from 'xstate';
+import type { Message } from '../wire/messages.js';
+import { raftMachine } from '../core/raft.js';
+import type { RaftEvent } from '../core/machine.js';
+import { ticksUntilDue } from '../core/timers.js';
+import type { Config, Effect, Persisted, RaftState } from '../core/state.js';
+import { Disk } from './disk.js';
+
+export interface HostDriver {
+  /** A message or answer left the replica now. */
+  emit(host: Host, message: Message): void;
+  /** The disk must complete a sync of writes up to `upTo`: call `synced(upTo)` when it has. */
+  startSync(host: Host, upTo: number): void;
+  /** Call `wake(generation)` at `atMs`: a timer is due then. */
+  wakeAt(host: Host, atMs: number, generation: number): void;
+  /** Call `flush()` right after the current batch of arrivals (the shell's setImmediate). */
+  flushSoon(host: Host): void;
+  /**
+   * After every step, for the checkers: the states before and after, the step's effects, and the
+   * first log index it changed.
+   */
+  stepped(host: Host, step: HostStep): void;
+}
+
+export interface HostStep {
+  readonly event: RaftEvent;
+  readonly before: RaftState;
+  readonly after: RaftState;
+  readonly effects: readonly Effect[];
+  readonly logFrom: number | undefined;
+}
+
+interface Held { readonly needSeq: number; readonly message: Message }
+
+export class Host {
+  readonly disk = new Disk();
+  private actor: Actor<typeof raftMachine> | undefined;
+  private effects: Effect[] = [];
+  /** Events that arrived while the replica was busy, in arrival order. */
+  private inbox: RaftEvent[] = [];
+  /** Messages and answers waiting for a sync, in the order the core emitted them. */
+  private held: Held[] = [];
+  private syncing = false;
+  private flushPending = false;
+  /** Ticks delivered since the process started, and when it started. */
+  private ticks = 0;
+  private startMs = 0;
+  private wakeGeneration = 0;
+  private wakeScheduledAt = Infinity;
+  /** Counts processes of this replica: a restart is a new incarnation. */
+  incarnation = 0;
+
+  constructor(readonly id: string, private readonly config: Config,
+    private readonly tickMs: number, private readonly driver: HostDriver) {}
+
+  get alive(): boolean {
+    return this.actor !== undefined;
+  }
+
+  get state(): RaftState {
+    if (this.actor === undefined) throw new Error(`${this.id} is not running`);
+    return this.actor.getSnapshot().context;
+  }
+
+  /** Start a process at `nowMs`, from what the disk holds (a restart), with its own seed. */
+  start(nowMs: number, seed: number, persisted?: Persisted): void {
+    this.incarnation++;
+    this.inbox = [];
+    this.held = [];
+    this.syncing = false;
+    this.flushPending = false;
+    this.ticks = 0;
+    this.startMs = nowMs;
+    this.wakeScheduledAt = Infinity;
+    const actor = createActor(raftMachine, { input: { config: this.config, seed, persisted } });
+    actor.on('*', (e: Effect) => { this.effects.push(e); });
+    actor.start();
+    this.actor = actor;
+    this.scheduleWake();
+  }
+
+  /** SIGKILL: volatile state, the inbox and every held message are gone. */
+  kill(): void {
+    this.actor?.stop();
+    this.actor = undefined;
+    this.inbox = [];
+    this.held = [];
+  }
+
+  /** An event arrives now (a decoded datagram, or the shell's Flush). */
+  arrive(event: RaftEvent, nowMs: number): void {
+    if (!this.alive) return;
+    this.inbox.push(event);
+    this.pump(nowMs);
+  }
+
+  wake(generation: number, nowMs: number): void {
+    if (generation !== this.wakeGeneration || !this.alive) return;
+    this.wakeScheduledAt = Infinity;
+    this.pump(nowMs);
+  }
+
+  flush(nowMs: number): void {
+    this.flushPending = false;
+    this.arrive({ type: 'Flush' }, nowMs);
+  }
+
+  /** The sync of writes up to `upTo` completed: what waited for it leaves, and work resumes. */
+  synced(upTo: number, nowMs: number): void {
+    if (!this.alive) return;
+    this.disk.syncedUpTo(upTo);
+    this.syncing = false;
+    while (this.held.length > 0 && (this.held[0] as Held).needSeq <= this.disk.synced) {
+      this.driver.emit(this, (this.held.shift() as Held).message);
+    }
+    this.pump(nowMs);
+  }
+
+  /** Ticks owed first (each `Tick` never jumps past a due timer), then the inbox, until busy. */
+  private pump(nowMs: number): void {
+    while (this.alive && !this.syncing) {
+      const owed = Math.floor((nowMs - this.startMs) / this.tickMs) - this.ticks;
+      if (owed > 0) {
+        const ticks = Math.min(owed, ticksUntilDue(this.state));
+        this.ticks += ticks;
+        this.step({ type: 'Tick', ticks });
+        continue;
+      }
+      const next = this.inbox.shift();
+      if (next === undefined) break;
+      this.step(next);
+    }
+    if (this.alive && !this.syncing) this.scheduleWake();
+  }
+
+  private step(event: RaftEvent): void {
+    const before = this.state;
+    (this.actor as Actor<typeof raftMachine>).send(event);
+    const effects = this.effects;
+    this.effects = [];
+    let logFrom: number | undefined;
+    for (const e of effects) {
+      if (e.type === 'persist') {
+        this.disk.write(e);
+        if (e.log !== undefined) logFrom = Math.min(logFrom ?? Infinity, e.log.fromIndex);
+      } else if (e.type === 'send' || e.type === 'reply') this.output(e.message);
+    }
+    this.driver.stepped(this, { event, before, after: this.state, effects, logFrom });
+    if ((event.type === 'get' || event.type === 'put') && !this.flushPending) {
+      this.flushPending = true;
+      this.driver.flushSoon(this);
+    }
+    if (this.disk.lastSeq > this.disk.synced && !this.syncing && this.alive) {
+      this.syncing = true;
+      this.driver.startSync(this, this.disk.lastSeq);
+    }
+  }
+
+  /** [etcd Ready: persist BEFORE sending] A message waits for every write issued before it. */
+  private output(message: Message): void {
+    const needSeq = this.disk.lastSeq;
+    if (this.held.length === 0 && needSeq <= this.disk.synced) this.driver.emit(this, message);
+    else this.held.push({ needSeq, message });
+  }
+
+  private scheduleWake(): void {
+    const dueMs = this.startMs + (this.ticks + ticksUntilDue(this.state)) * this.tickMs;
+    if (dueMs === this.wakeScheduledAt) return;
+    this.wakeScheduledAt = dueMs;
+    this.driver.wakeAt(this, dueMs, ++this.wakeGeneration);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * `raftkv simulate`: one run of the deterministic simulation, with its report.
+ *   raftkv simulate <scenario.json> [--seed N] [--lifetime S] [--bug NAME] [--trace FILE]
+ *   raftkv simulate --mix --seed N [--bug NAME] [--trace FILE]   (seed N of the CI/soak mix)
+ * Exit 0 when the run passes, 1 when a checker fails, 2 on a usage error. The same arguments
+ * replay the same run, step for step; `--trace` writes every step to a file.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { formatReport } from '../fault/report.js';
+import { parseScenario, shortened, type Scenario } from '../fault/scenario.js';
+import { BUGS, type Bug } from '../core/state.js';
+import { mixScenario, shippedScenarios } from './mix.js';
+import { simulate, type SimResult } from './simulation.js';
+
+const USAGE = 'usage: raftkv simulate <scenario.json> [--seed N] [--lifetime S] [--bug NAME] ' +
+  '[--trace FILE]\n       raftkv simulate --mix --seed N [--bug NAME] [--trace FILE]';
+
+export interface SimulateArgs {
+  readonly file: string | undefined;
+  readonly mix: boolean;
+  readonly seed: number | undefined;
+  readonly lifetime: number | undefined;
+  readonly bugs: readonly Bug[];
+  readonly trace: string | undefined;
+}
+
+/** The arguments, or why they are not usable. */
+export function parseSimulateArgs(args: readonly string[]): SimulateArgs | string {
+  const positional: string[] = [];
+  const values = new Map<string, string[]>();
+  let mix = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--mix') mix = true;
+    else if (['--seed', '--lifetime', '--bug', '--trace'].includes(a)) {
+      const v = args[++i];
+      if (v === undefined) return `${a} needs a value`;
+      values.set(a, [...(values.get(a) ?? []), v]);
+    } else if (a.startsWith('--')) return `unknown option ${a}`;
+    else positional.push(a);
+  }
+  if (mix === (positional.length === 1) || positional.length > 1) {
+    return 'expected one scenario file, or --mix';
+  }
+  const last = (k: string): string | undefined => values.get(k)?.at(-1);
+  const seed = last('--seed') === undefined ? undefined : Number(last('--seed'));
+  if (seed !== undefined && !Number.isSafeInteger(seed)) return `bad seed ${last('--seed')}`;
+  if (mix && seed === undefined) return '--mix needs --seed';
+  const lifetime = last('--lifetime') === undefined ? undefined : Number(last('--lifetime'));
+  if (lifetime !== undefined && !(lifetime > 0 && Number.isFinite(lifetime))) {
+    return `bad lifetime ${last('--lifetime')}`;
+  }
+  const bugs = values.get('--bug') ?? [];
+  const unknown = bugs.find((b) => !(BUGS as readonly string[]).includes(b));
+  if (unknown !== undefined) return `unknown bug ${unknown}; known: ${BUGS.join(', ')}`;
+  return { file: positional[0], mix, seed, lifetime, bugs: bugs as Bug[],
+    trace: last('--trace') };
+}
+
+/** The command that replays a run of the mix. */
+export function replayCommand(seed: number, bugs: readonly Bug[], trace?: string): string {
+  return ['node dist/cli.js simulate --mix --seed', String(seed),
+    ...bugs.map((b) => `--bug ${b}`), ...(trace === undefined ? [] : [`--trace ${trace}`])]
+    .join(' ');
+}
+
+function scenarioOf(a: SimulateArgs): Scenario | string {
+  if (a.mix) return mixScenario(a.seed as number, shippedScenarios());
+  let text: string;
+  try {
+    text = readFileSync(a.file as string, 'utf8');
+  } catch (e) {
+    return `cannot read ${a.file}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  const parsed = parseScenario(text);
+  if (parsed._tag === 'Left') return `${a.file}:\n  ${parsed.left.join('\n  ')}`;
+  const seeded = a.seed === undefined ? parsed.right : { ...parsed.right, seed: a.seed };
+  return a.lifetime === undefined ? seeded : shortened(seeded, a.lifetime);
+}
+
+function rerunOf(a: SimulateArgs, s: Scenario): string {
+  if (a.mix) return replayCommand(s.seed, a.bugs);
+  return ['node dist/cli.js simulate', a.file as string, '--seed', String(s.seed),
+    ...(a.lifetime === undefined ? [] : ['--lifetime', String(a.lifetime)]),
+    ...a.bugs.map((b) => `--bug ${b}`)].join(' ');
+}
+
+/** The simulation's own lines under the shared report. */
+export function formatSimulation(r: SimResult, wallMs: number): string {
+  const ratio = wallMs > 0 ? (r.simulatedMs / wallMs).toFixed(0) : '-';
+  const perSync = r.syncs > 0 ? (r.writesSynced / r.syncs).toFixed(2) : '-';
+  return [
+    `simulation     ${r.steps.toLocaleString('en')} replica steps, ` +
+      `${(r.simulatedMs / 1000).toFixed(1)} s simulated in ${(wallMs / 1000).toFixed(2)} s ` +
+      `(${ratio} simulated s per wall s)`,
+    `disk           ${r.syncs.toLocaleString('en')} syncs, ${perSync} writes per sync`,
+    r.failures.length === 0 ? 'simulation verdict: PASS (safety after every step, history, ' +
+      'applied once, recovery)' : `simulation verdict: FAIL\n${r.failures.map((f) =>
+      `  ${f.replace(/\n/g, '\n  ')}`).join('\n')}`,
+  ].join('\n');
+}
+
+/** The `simulate` command; returns the exit code. */
+export function simulateMain(args: readonly string[]): number {
+  const a = parseSimulateArgs(args);
+  if (typeof a === 'string') {
+    console.error(`${a}\n${USAGE}`);
+    return 2;
+  }
+  const scenario = scenarioOf(a);
+  if (typeof scenario === 'string') {
+    console.error(scenario);
+    return 2;
+  }
+  const lines: string[] = [];
+  const t0 = performance.now();
+  const result = simulate({ scenario, bugs: a.bugs, rerun: rerunOf(a, scenario),
+    ...(a.trace === undefined ? {} : { trace: (line: string) => { lines.push(line); } }) });
+  const wallMs = performance.now() - t0;
+  if (a.trace !== undefined) {
+    writeFileSync(a.trace, `${JSON.stringify(scenario)}\n${lines.join('\n')}\n`);
+  }
+  console.log(formatReport(result.report));
+  console.log(formatSimulation(result, wallMs));
+  if (a.trace !== undefined) console.log(`trace: ${a.trace} (${lines.length} lines)`);
+  return result.failures.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,29 @@
+/**
+ * The scenario mix that CI and the soak run: one seed, one scenario. Four seeds in five get a
+ * chaos scenario of their own (`generate.ts`); every fifth runs a shipped scenario (in turn),
+ * compressed to the chaos lifetime, with that seed. Every scenario ends with the simulation's
+ * recovery phase, so `end_wait` is long enough for an election under heavy drops.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { chaosScenario, type ChaosShape } from '../fault/generate.js';
+import { parseScenario, shortened, type Scenario } from '../fault/scenario.js';
+
+/** Short runs: thousands per CI job. */
+export const MIX_SHAPE: ChaosShape = { lifetime: 3, rate: 40 };
+export const MIX_END_WAIT_S = 8;
+
+/** The shipped scenarios, in name order, from `src/fault/scenarios/` (from `src/` or `dist/`). */
+export function shippedScenarios(): Scenario[] {
+  const dir = new URL('../../src/fault/scenarios/', import.meta.url);
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => {
+    const parsed = parseScenario(readFileSync(new URL(f, dir), 'utf8'));
+    if (parsed._tag === 'Left') throw new Error(`${f}: ${parsed.left.join('; ')}`);
+    return parsed.right;
+  });
+}
+
+export function mixScenario(seed: number, shipped: readonly Scenario[]): Scenario {
+  if (seed % 5 !== 0 || shipped.length === 0) return chaosScenario(seed, MIX_SHAPE);
+  const base = shipped[Math.floor(seed / 5) % shipped.length] as Scenario;
+  return { ...shortened(base, MIX_SHAPE.lifetime), seed, end_wait: MIX_END_WAIT_S };
+}

@@ -1,0 +1,205 @@
+/**
+ * The Raft safety properties of `spec/raft.qnt` (Figure 3), checked after every step of the
+ * deterministic simulation, incrementally: a step costs what it changed, not the size of the
+ * logs, so a 5-replica run of thousands of entries can be checked at every one of its steps.
+ * The ghost state is the spec's: every leader of every term, every committed entry.
+ *
+ * - electionSafety: at most one leader per term, ever (a leader that crashed still counts);
+ * - logMatching: an entry is identified by its index and term [§5.3]: two entries with the same
+ *   index and term carry the same command and follow an entry of the same term; by induction the
+ *   logs are then identical up to there;
+ * - monotonicTerm, monotonicCommit: per server (a restart starts commitIndex again from 0);
+ * - stateMachineSafety: a server never commits at an index an entry other than the committed one;
+ * - leaderCompleteness: a leader of a later term holds every committed entry;
+ * - committedDurable: every committed entry is on the synced disks of a quorum.
+ */
+import type { Cmd, Entry } from '../wire/messages.js';
+import type { Violation } from '../core/invariants.js';
+import { entryAt, termAt, type RaftLog } from '../core/log.js';
+import type { Persisted, RaftState } from '../core/state.js';
+
+export type { Violation };
+
+function sameCmd(a: Cmd, b: Cmd): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'noop' || b.kind === 'noop') return true;
+  return a.client === b.client && a.seq === b.seq && a.key === b.key
+    && (a.kind === 'get' || (b.kind === 'put' && a.value === b.value));
+}
+
+const sameEntry = (a: Entry | undefined, b: Entry | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.term === b.term && sameCmd(a.cmd, b.cmd));
+
+interface Identity { readonly entry: Entry; readonly prevTerm: number }
+
+export class SafetyChecker {
+  private readonly leaderOfTerm = new Map<number, string>();
+  /** "index/term" -> the first entry seen there, with the term of the entry before it. */
+  private readonly identities = new Map<string, Identity>();
+  /** index -> the committed entry, and the highest leader term known when it committed. */
+  private readonly committed: { entry: Entry; term: number }[] = [];
+  private readonly lastTerm = new Map<string, number>();
+  private readonly lastCommit = new Map<string, number>();
+  private readonly wasLeader = new Map<string, number>();
+  private maxLeaderTerm = 0;
+  /** Indexes committed for the first time since the last `takeFresh`. */
+  private fresh: number[] = [];
+
+  constructor(private readonly quorum: number) {}
+
+  /** The highest committed index. */
+  get commitIndex(): number {
+    return this.committed.length;
+  }
+
+  /**
+   * `id` restarted from its disk: commitIndex starts again from 0, and currentTerm from what was
+   * synced (a term that was never synced was never sent either: the shell holds messages until
+   * their writes are durable).
+   */
+  restarted(id: string): void {
+    this.lastCommit.set(id, 0);
+    this.lastTerm.delete(id);
+    this.wasLeader.delete(id);
+  }
+
+  /**
+   * After a step of `s`: `logFrom` is the first log index the step changed (undefined: the log
+   * did not change), as its persist effect says.
+   */
+  step(s: RaftState, logFrom: number | undefined): Violation | undefined {
+    return this.electionSafety(s)
+      ?? (logFrom === undefined ? undefined : this.logMatching(s, logFrom))
+      ?? this.monotonic(s)
+      ?? this.stateMachineSafety(s)
+      ?? (logFrom === undefined ? undefined : this.committedPrefixKept(s, logFrom))
+      ?? this.leaderCompleteness(s, logFrom);
+  }
+
+  private electionSafety(s: RaftState): Violation | undefined {
+    if (s.role !== 'Leader') return undefined;
+    const id = s.config.id;
+    const other = this.leaderOfTerm.get(s.currentTerm);
+    if (other !== undefined && other !== id) {
+      const detail = `${other} and ${id} lead term ${s.currentTerm}`;
+      return { invariant: 'electionSafety', detail };
+    }
+    this.leaderOfTerm.set(s.currentTerm, id);
+    this.maxLeaderTerm = Math.max(this.maxLeaderTerm, s.currentTerm);
+    return undefined;
+  }
+
+  private logMatching(s: RaftState, from: number): Violation | undefined {
+    const last = s.log.end - s.log.start;
+    for (let i = Math.max(1, from); i <= last; i++) {
+      const entry = entryAt(s.log, i) as Entry;
+      const key = `${i}/${entry.term}`;
+      const prevTerm = termAt(s.log, i - 1);
+      const known = this.identities.get(key);
+      if (known === undefined) this.identities.set(key, { entry, prevTerm });
+      else if (!sameCmd(known.entry.cmd, entry.cmd) || known.prevTerm !== prevTerm) {
+        return { invariant: 'logMatching', detail: `${s.config.id} holds another entry at index ` +
+          `${i} term ${entry.term} (${known.prevTerm !== prevTerm ? 'after a different entry'
+            : 'another command'})` };
+      }
+    }
+    return undefined;
+  }
+
+  private monotonic(s: RaftState): Violation | undefined {
+    const id = s.config.id;
+    if (s.currentTerm < (this.lastTerm.get(id) ?? 0)) {
+      return { invariant: 'monotonicTerm', detail: `${id} term went back to ${s.currentTerm}` };
+    }
+    if (s.commitIndex < (this.lastCommit.get(id) ?? 0)) {
+      return { invariant: 'monotonicCommit', detail: `${id} commit went back to ${s.commitIndex}` };
+    }
+    this.lastTerm.set(id, s.currentTerm);
+    return undefined;
+  }
+
+  private stateMachineSafety(s: RaftState): Violation | undefined {
+    const id = s.config.id;
+    const from = (this.lastCommit.get(id) ?? 0) + 1;
+    this.lastCommit.set(id, s.commitIndex);
+    for (let i = from; i <= s.commitIndex; i++) {
+      const entry = entryAt(s.log, i);
+      if (entry === undefined) {
+        return { invariant: 'stateMachineSafety', detail: `${id} commits ${i} past its log` };
+      }
+      const known = this.committed[i - 1];
+      if (known === undefined) {
+        this.committed.push({ entry, term: this.maxLeaderTerm });
+        this.fresh.push(i);
+      } else if (!sameEntry(known.entry, entry)) {
+        return { invariant: 'stateMachineSafety',
+          detail: `${id} commits another entry at index ${i} than was committed there` };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * [Fig3 State Machine Safety] A log change never reaches below what its server committed: the
+   * entries from `from` up to its commitIndex are still the committed ones.
+   */
+  private committedPrefixKept(s: RaftState, from: number): Violation | undefined {
+    const upTo = Math.min(s.commitIndex, this.committed.length);
+    for (let i = Math.max(1, from); i <= upTo; i++) {
+      const c = this.committed[i - 1] as { entry: Entry };
+      if (!sameEntry(entryAt(s.log, i), c.entry)) {
+        return { invariant: 'stateMachineSafety',
+          detail: `${s.config.id} replaced its committed entry at index ${i}` };
+      }
+    }
+    return undefined;
+  }
+
+  /** The committed entries, index 1 first. */
+  committedEntries(): Entry[] {
+    return this.committed.map((c) => c.entry);
+  }
+
+  takeFresh(): number[] {
+    const f = this.fresh;
+    this.fresh = [];
+    return f;
+  }
+
+  /** A leader holds every entry committed before its term: checked when it takes office and
+   * whenever its log changes below the committed index. */
+  private leaderCompleteness(s: RaftState, logFrom: number | undefined): Violation | undefined {
+    if (s.role !== 'Leader') return undefined;
+    const id = s.config.id;
+    const since = this.wasLeader.get(id) === s.currentTerm ? logFrom : 1;
+    this.wasLeader.set(id, s.currentTerm);
+    if (since === undefined) return undefined;
+    for (let i = Math.max(1, since); i <= this.committed.length; i++) {
+      const c = this.committed[i - 1] as { entry: Entry; term: number };
+      if (c.term < s.currentTerm && !sameEntry(entryAt(s.log, i), c.entry)) {
+        return { invariant: 'leaderCompleteness',
+          detail: `leader ${id} of term ${s.currentTerm} lacks committed index ${i}` };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Committed entries survive any crash: each of `indexes` (default: all) is on the synced disks
+   * of a quorum.
+   */
+  durable(disks: readonly Persisted[], indexes?: readonly number[]): Violation | undefined {
+    const check = indexes ?? this.committed.map((_, k) => k + 1);
+    for (const i of check) {
+      const c = this.committed[i - 1];
+      if (c === undefined) continue;
+      const holders = disks.filter((d) => sameEntry(entryAt(d.log as RaftLog, i), c.entry)).length;
+      if (holders < this.quorum) {
+        return { invariant: 'committedDurable',
+          detail: `committed index ${i} is on ${holders} synced disks, fewer than ${this.quorum}` };
+      }
+    }
+    return undefined;
+  }
+}

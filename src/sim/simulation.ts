@@ -1,0 +1,372 @@
+/**
+ * The deterministic simulation: every replica's statechart in one process, in virtual time, from
+ * one seed. It is the second driver of the shared fault model (`src/fault/run.ts`): the same
+ * scenario, workload, clients, fault schedule, network model, history and report as the network
+ * simulator, with replica processes replaced by hosts (`host.ts`) that keep a disk, and sockets by
+ * an event queue. After every step of every replica the Raft safety properties are checked
+ * (`safety.ts`); a violation stops the run with its seed, step and a replay command. At the end the
+ * client history goes through the same checkers as the network simulator's.
+ * Nothing here reads a clock or `Math.random`: every choice comes from a stream of the seed, and
+ * events at the same virtual moment run in the order they were scheduled.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Message, NodeId } from '../wire/messages.js';
+import { decodeMessage } from '../wire/codec.js';
+import type { RaftEvent } from '../core/machine.js';
+import { defaultConfig, quorum, type Bug, type Config, type Persisted, type RaftState }
+  from '../core/state.js';
+import { lastLogIndex } from '../core/log.js';
+import { FaultRun, type Payload } from '../fault/run.js';
+import { linearizableChecker, midAnswers } from '../fault/checkers.js';
+import { verdict, type Report } from '../fault/report.js';
+import { Rng } from '../fault/rng.js';
+import type { Scenario } from '../fault/scenario.js';
+import { isForTheMachine, TICK_MS, TIMING } from '../replica/udp.js';
+import { Host, type HostDriver, type HostStep } from './host.js';
+import { checkStepRules, VoteLedger } from './stepRules.js';
+import { EventQueue } from './queue.js';
+import { SafetyChecker, type Violation } from './safety.js';
+
+/** Virtual latencies, in ms. Each draw comes from the seed's `sim-*` streams. */
+export const SIM_TIMING = {
+  /** One way between a replica and the simulator (loopback plus a process's receive path). */
+  hopMsMin: 0.05, hopMsMax: 0.25,
+  /** An fdatasync. */
+  syncMsMin: 0.1, syncMsMax: 1,
+  /** The shell's end-of-batch Flush (setImmediate). */
+  flushMs: 0.001,
+  /** From spawn to the first datagram (Node's start-up). */
+  startMsMin: 20, startMsMax: 80,
+} as const;
+
+export interface SimOptions {
+  readonly scenario: Scenario;
+  /** Test-only flags that break the core on purpose (`Bug` in core/state.ts). */
+  readonly bugs?: readonly Bug[];
+  /** Every step and fault, one line each: the trace that a seed reproduces byte for byte. */
+  readonly trace?: (line: string) => void;
+  /** A storm guard: more replica steps than this fail the run. */
+  readonly maxSteps?: number;
+  /** The command that replays this run, for the report. */
+  readonly rerun?: string;
+}
+
+export interface SimViolation extends Violation {
+  readonly step: number;
+  readonly atMs: number;
+}
+
+export interface SimResult {
+  readonly report: Report;
+  /** Why the run fails (safety, wrong or duplicate answers, history, protocol): empty if it passes. */
+  readonly failures: readonly string[];
+  readonly violation: SimViolation | undefined;
+  readonly steps: number;
+  /** Virtual time from the first hello to the end. */
+  readonly simulatedMs: number;
+  readonly syncs: number;
+  readonly writesSynced: number;
+}
+
+type Item =
+  | { readonly k: 'hello'; readonly host: Host }
+  | { readonly k: 'toRun'; readonly host: Host; readonly value: unknown }
+  | { readonly k: 'toReplica'; readonly host: Host; readonly value: unknown }
+  | { readonly k: 'wake'; readonly host: Host; readonly generation: number }
+  | { readonly k: 'flush'; readonly host: Host; readonly incarnation: number }
+  | { readonly k: 'synced'; readonly host: Host; readonly incarnation: number;
+      readonly upTo: number }
+  | { readonly k: 'advance' }
+  | { readonly k: 'recover' };
+
+const DEFAULT_MAX_STEPS = 5_000_000;
+
+/** How long a run goes on after it converged (see `settled`). */
+export const SETTLE_MS = 1000;
+
+/**
+ * The linearizability search bound per key in a simulation: thousands of runs must each finish in
+ * well under a second, so a key whose history is too concurrent to decide within it is reported
+ * undecided (the report says so), never passed or failed on a guess.
+ */
+export const SIM_CHECK_STEPS_PER_KEY = 300_000;
+
+function eventLabel(e: RaftEvent): string {
+  if (e.type === 'Tick') return `Tick ${e.ticks ?? 1}`;
+  if ('src' in e && typeof e.src === 'string') return `${e.type} from ${e.src}`;
+  return e.type;
+}
+
+export class Simulation implements HostDriver {
+  readonly run: FaultRun;
+  private readonly queue = new EventQueue<Item>();
+  private readonly hosts = new Map<string, Host>();
+  private readonly safety: SafetyChecker;
+  private readonly votes = new VoteLedger();
+  private readonly hops: Rng;
+  private readonly syncs: Rng;
+  private readonly crashes: Rng;
+  private readonly protocol: string[] = [];
+  private nowMs = 0;
+  private steps = 0;
+  private violation: SimViolation | undefined;
+  private over = false;
+  private recovered = false;
+  /** When, after recovery, a leader first had its whole log committed. */
+  private convergedAtMs: number | undefined;
+
+  constructor(private readonly opts: SimOptions) {
+    const s = opts.scenario;
+    this.hops = Rng.stream(s.seed, 'sim-hops');
+    this.syncs = Rng.stream(s.seed, 'sim-syncs');
+    this.crashes = Rng.stream(s.seed, 'sim-crashes');
+    this.run = new FaultRun(s, {
+      send: (address, payload, delayMs) => this.toReplica(address, payload, delayMs),
+      kill: (id) => this.kill(id),
+      restart: (id) => this.restart(id),
+    }, [midAnswers, linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY })]);
+    const ids = this.run.network.all() as readonly NodeId[];
+    let config: Config = defaultConfig;
+    for (const id of ids) {
+      config = { ...defaultConfig, ...TIMING, id, peers: ids.filter((p) => p !== id),
+        bugs: opts.bugs ?? [] };
+      this.hosts.set(id, new Host(id, config, TICK_MS, this));
+    }
+    this.safety = new SafetyChecker(quorum(config));
+  }
+
+  /** Run to the end of the scenario, or to the first safety violation. */
+  execute(): SimResult {
+    const start = Rng.stream(this.opts.scenario.seed, 'sim-start');
+    for (const host of this.hosts.values()) {
+      const at = SIM_TIMING.startMsMin + start.float() * (SIM_TIMING.startMsMax
+        - SIM_TIMING.startMsMin);
+      this.queue.push(at, { k: 'hello', host });
+    }
+    const maxSteps = this.opts.maxSteps ?? DEFAULT_MAX_STEPS;
+    while (!this.over && this.violation === undefined && this.steps <= maxSteps
+      && !this.settled()) {
+      const next = this.queue.pop();
+      if (next === undefined) break;
+      this.nowMs = next.at;
+      this.handle(next.item);
+    }
+    this.run.stop();
+    return this.result(maxSteps);
+  }
+
+  /**
+   * Recovered, converged, and quiet for `SETTLE_MS`: the rest of `end_wait` would only be
+   * heartbeats, so the run ends here (a leader that has committed its whole log has answered
+   * everything it will answer).
+   */
+  private settled(): boolean {
+    return this.convergedAtMs !== undefined && this.nowMs >= this.convergedAtMs + SETTLE_MS;
+  }
+
+  private handle(item: Item): void {
+    switch (item.k) {
+      case 'hello': return this.hello(item.host);
+      case 'toRun': return this.run.parsedDatagram(item.value, item.host.id, this.nowMs);
+      case 'toReplica': return this.deliver(item.host, item.value);
+      case 'wake': return item.host.wake(item.generation, this.nowMs);
+      case 'flush':
+        if (item.incarnation === item.host.incarnation) item.host.flush(this.nowMs);
+        return;
+      case 'synced':
+        if (item.incarnation === item.host.incarnation) item.host.synced(item.upTo, this.nowMs);
+        return;
+      case 'advance': return this.advance();
+      case 'recover':
+        this.recovered = true;
+        this.opts.trace?.(`${this.nowMs.toFixed(3)} recovery: partitions end, replicas restart`);
+        return this.run.recover(this.nowMs);
+    }
+  }
+
+  /** A process starts and says hello; when all have, clients start after `start_wait`. */
+  private hello(host: Host): void {
+    this.startHost(host, undefined);
+    const hello = { src: host.id, dst: 'FFFF', leader: 'FFFF', type: 'hello' };
+    this.run.datagram(JSON.stringify(hello), host.id, this.nowMs);
+    if (this.run.missingHellos().length > 0) return;
+    this.run.begin(this.nowMs);
+    this.queue.push(this.run.nextDueMs() ?? this.nowMs, { k: 'advance' });
+    // Just after the last fault event can fire (they fire at most at `lifetime`).
+    const clientsEndMs = (this.run.clientsStartMs ?? this.nowMs)
+      + this.opts.scenario.lifetime * 1000 + 1;
+    this.queue.push(clientsEndMs, { k: 'recover' });
+  }
+
+  private advance(): void {
+    this.run.advance(this.nowMs);
+    if (this.run.isOver(this.nowMs)) {
+      this.over = true;
+      return;
+    }
+    this.queue.push(this.run.nextDueMs() ?? this.nowMs, { k: 'advance' });
+  }
+
+  private startHost(host: Host, persisted: Persisted | undefined): void {
+    const seed = Rng.stream(this.opts.scenario.seed, `replica ${host.id} ${host.incarnation}`)
+      .nextUint32();
+    host.start(this.nowMs, seed, persisted);
+    this.safety.restarted(host.id);
+    this.check(this.safety.step(host.state, 1));
+  }
+
+  private hop(): number {
+    return SIM_TIMING.hopMsMin + this.hops.float() * (SIM_TIMING.hopMsMax - SIM_TIMING.hopMsMin);
+  }
+
+  private toReplica(address: string, payload: Payload, delayMs: number): void {
+    const host = this.hosts.get(address);
+    if (host === undefined) throw new Error(`no replica at ${address}`);
+    this.queue.push(this.nowMs + this.hop() + delayMs, { k: 'toReplica', host,
+      value: payload.value });
+  }
+
+  /** The replica's receive path: the wire codec validates every datagram, as over UDP. */
+  private deliver(host: Host, value: unknown): void {
+    if (!host.alive) return;
+    const decoded = decodeMessage(value);
+    if (E.isLeft(decoded)) {
+      this.protocol.push(`${host.id} received a bad datagram: ${decoded.left.detail}`);
+      return;
+    }
+    if (isForTheMachine(decoded.right)) host.arrive(decoded.right, this.nowMs);
+  }
+
+  private kill(id: string): void {
+    const host = this.hosts.get(id) as Host;
+    host.kill();
+    host.disk.crash(this.crashes);
+    this.opts.trace?.(`${this.nowMs.toFixed(3)} ${id} killed`);
+    this.check(this.safety.durable(this.disks()));
+  }
+
+  private restart(id: string): void {
+    const host = this.hosts.get(id) as Host;
+    this.startHost(host, host.disk.durable());
+    this.opts.trace?.(`${this.nowMs.toFixed(3)} ${id} restarted at term ` +
+      `${host.state.currentTerm} with ${lastLogIndex(host.state.log)} entries`);
+  }
+
+  private disks(): Persisted[] {
+    return [...this.hosts.values()].map((h) => h.disk.durable());
+  }
+
+  private check(v: Violation | undefined): void {
+    if (v !== undefined && this.violation === undefined) {
+      this.violation = { ...v, step: this.steps, atMs: this.nowMs };
+    }
+  }
+
+  // HostDriver
+
+  emit(host: Host, message: Message): void {
+    this.check(this.votes.sent(message));
+    // The core emits only values of the wire types, so the message is its own JSON value (the
+    // codec tests show `Message.encode` is the identity on them); the receiver still decodes it.
+    this.queue.push(this.nowMs + this.hop(), { k: 'toRun', host, value: message });
+  }
+
+  startSync(host: Host, upTo: number): void {
+    const ms = SIM_TIMING.syncMsMin + this.syncs.float() * (SIM_TIMING.syncMsMax
+      - SIM_TIMING.syncMsMin);
+    this.queue.push(this.nowMs + ms, { k: 'synced', host, incarnation: host.incarnation, upTo });
+  }
+
+  wakeAt(host: Host, atMs: number, generation: number): void {
+    this.queue.push(atMs, { k: 'wake', host, generation });
+  }
+
+  flushSoon(host: Host): void {
+    this.queue.push(this.nowMs + SIM_TIMING.flushMs, { k: 'flush', host,
+      incarnation: host.incarnation });
+  }
+
+  stepped(host: Host, step: HostStep): void {
+    const { event, after: state, logFrom } = step;
+    this.steps++;
+    this.opts.trace?.(`${this.nowMs.toFixed(3)} ${host.id} ${eventLabel(event)} -> ` +
+      `${state.role} term ${state.currentTerm} commit ${state.commitIndex} ` +
+      `last ${lastLogIndex(state.log)}`);
+    this.check(this.safety.step(state, logFrom)
+      ?? checkStepRules(step.before, event, state, step.effects));
+    if (this.recovered && this.convergedAtMs === undefined && state.role === 'Leader'
+      && state.commitIndex === lastLogIndex(state.log)) this.convergedAtMs = this.nowMs;
+    const fresh = this.safety.takeFresh();
+    if (fresh.length > 0) this.check(this.safety.durable(this.disks(), fresh));
+  }
+
+  /**
+   * [replica-udp.md: a fail or redirect is retried with a new MID] so an attempt answered that way
+   * must never take effect: each put (its value is unique to its operation) is committed once.
+   */
+  private appliedOnce(): string[] {
+    const seen = new Set<string>();
+    for (const [offset, e] of this.safety.committedEntries().entries()) {
+      if (e.cmd.kind !== 'put') continue;
+      const key = `${e.cmd.key}\u0000${e.cmd.value}`;
+      if (seen.has(key)) {
+        return [`appliedOnce violated: put ${e.cmd.key}=${JSON.stringify(e.cmd.value)} is ` +
+          `committed twice (again at index ${offset + 1}): a retried request took effect twice`];
+      }
+      seen.add(key);
+    }
+    return [];
+  }
+
+  /**
+   * Liveness after recovery: within `end_wait` after the faults ended, some leader has committed
+   * its whole log (a leader that cannot commit entries of earlier terms, for want of an entry of
+   * its own, never does). Followers may lag longer: catching up runs at one batch per round trip,
+   * and per heartbeat once a datagram is lost.
+   */
+  private converged(): string[] {
+    if (this.convergedAtMs !== undefined) return [];
+    const live = [...this.hosts.values()].filter((h) => h.alive).map((h) => h.state);
+    const leader = live.filter((st) => st.role === 'Leader')
+      .sort((a, b) => b.currentTerm - a.currentTerm)[0];
+    const since = `${this.opts.scenario.end_wait} s after the faults ended`;
+    return [leader === undefined ? `convergence: no leader committed its whole log ${since}`
+      : `convergence: leader ${leader.config.id} has committed ${leader.commitIndex} of its ` +
+        `${lastLogIndex(leader.log)} entries ${since}`];
+  }
+
+  private result(maxSteps: number): SimResult {
+    const s = this.opts.scenario;
+    const bugs = this.opts.bugs ?? [];
+    const report = this.run.report(this.nowMs, {
+      replicaCommand: `in-process core${bugs.length > 0 ? ` with bugs ${bugs.join(',')}` : ''}`,
+      rerun: this.opts.rerun ?? `raftkv simulate --seed ${s.seed}` });
+    const failures: string[] = [];
+    const v = this.violation;
+    if (v !== undefined) {
+      failures.push(`${v.invariant} violated at step ${v.step} (${v.atMs.toFixed(3)} ms): ` +
+        v.detail);
+    }
+    if (this.steps > maxSteps) failures.push(`more than ${maxSteps} steps: a message storm`);
+    failures.push(...this.protocol.slice(0, 5));
+    // A cut-short run has an incomplete history: its verdict would be about the cut, not the run.
+    if (v === undefined) {
+      failures.push(...verdict(report, s).filter((r) => r.kind === 'correctness')
+        .map((r) => r.text), ...this.appliedOnce());
+      if (this.recovered && this.steps <= maxSteps) failures.push(...this.converged());
+    }
+    let syncs = 0;
+    let writesSynced = 0;
+    for (const h of this.hosts.values()) {
+      syncs += h.disk.syncs;
+      writesSynced += h.disk.writesSynced;
+    }
+    return { report, failures, violation: v, steps: this.steps, simulatedMs: this.nowMs,
+      syncs, writesSynced };
+  }
+}
+
+/** Run one scenario in the deterministic simulation. */
+export function simulate(opts: SimOptions): SimResult {
+  return new Simulation(opts).execute();
+}

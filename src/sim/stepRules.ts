@@ -1,0 +1,58 @@
+/**
+ * Step rules: Figure 2's receiver rules as properties of one step (TLA+ action properties,
+ * `[][Next => P]_vars`), checked after every step of the simulation and the explorer. The safety
+ * properties (`safety.ts`) catch a broken rule only once its damage reaches a committed entry;
+ * these catch the broken rule itself, the moment it acts, which a fault schedule reaches far more
+ * often. They restate the spec's rules, not the core's code: `spec/raft.qnt` is their source.
+ *
+ * - appendEntriesTerm [Fig2:AE#1]: an AppendEntriesRequest of a term below the receiver's changes
+ *   neither its log nor its commitIndex, and is answered `success: false`;
+ * - commitWithinNewEntries [Fig2:AE#5]: an AppendEntriesRequest raises commitIndex at most to
+ *   min(leaderCommit, index of the last new entry);
+ * - voteOnce [Fig2:RV#2, Fig2:State votedFor is persistent]: a server grants at most one vote per
+ *   term, across restarts (`VoteLedger`, fed the RequestVoteResponses that actually left).
+ */
+import type { Violation } from '../core/invariants.js';
+import type { RaftEvent } from '../core/machine.js';
+import type { Effect, RaftState } from '../core/state.js';
+import type { Message } from '../wire/messages.js';
+
+export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftState,
+  effects: readonly Effect[]): Violation | undefined {
+  if (event.type !== 'AppendEntriesRequest') return undefined;
+  const id = after.config.id;
+  if (event.term < before.currentTerm) {
+    const answered = effects.some((e) => e.type === 'send'
+      && e.message.type === 'AppendEntriesResponse' && e.message.success);
+    if (after.log !== before.log || after.commitIndex !== before.commitIndex || answered) {
+      return { invariant: 'appendEntriesTerm', detail: `${id} in term ${before.currentTerm} ` +
+        `acted on an AppendEntriesRequest of term ${event.term} from ${event.src}` };
+    }
+    return undefined;
+  }
+  const lastNew = event.prevLogIndex + event.entries.length;
+  const limit = Math.max(before.commitIndex, Math.min(event.leaderCommit, lastNew));
+  if (after.commitIndex > limit) {
+    return { invariant: 'commitWithinNewEntries', detail: `${id} committed ${after.commitIndex} ` +
+      `on an AppendEntriesRequest whose last new entry is ${lastNew} (leaderCommit ` +
+      `${event.leaderCommit})` };
+  }
+  return undefined;
+}
+
+/** The votes granted, per voter and term, from the RequestVoteResponses that were sent. */
+export class VoteLedger {
+  private readonly votes = new Map<string, string>();
+
+  sent(m: Message): Violation | undefined {
+    if (m.type !== 'RequestVoteResponse' || !m.voteGranted) return undefined;
+    const key = `${m.src}/${m.term}`;
+    const before = this.votes.get(key);
+    if (before !== undefined && before !== m.dst) {
+      return { invariant: 'voteOnce',
+        detail: `${m.src} granted its vote of term ${m.term} to ${before} and to ${m.dst}` };
+    }
+    this.votes.set(key, m.dst);
+    return undefined;
+  }
+}

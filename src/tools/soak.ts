@@ -1,0 +1,167 @@
+/**
+ * `npm run soak -- --seeds N [--from S] [--workers W] [--bug NAME] [--traces DIR] [--json FILE]`:
+ * seeds S..S+N-1 of the scenario mix (`src/sim/mix.ts`), each one deterministic simulation, spread
+ * over worker threads (one per core by default). A progress bar on a terminal, a line per 10 %
+ * otherwise. Each failing seed is printed with its replay command and written as a trace file.
+ * Exit 0 when no seed fails (or, with --bug, when some seed catches the bug), else 1.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { BUGS, type Bug } from '../core/state.js';
+import { mixScenario, shippedScenarios } from '../sim/mix.js';
+import { replayCommand } from '../sim/main.js';
+import { simulate } from '../sim/simulation.js';
+
+interface Job {
+  readonly from: number;
+  readonly count: number;
+  readonly offset: number;
+  readonly stride: number;
+  readonly bugs: readonly Bug[];
+  readonly traces: string;
+}
+
+interface Failure { readonly seed: number; readonly failures: readonly string[];
+  readonly trace: string }
+
+type FromWorker =
+  | { readonly kind: 'progress'; readonly seeds: number; readonly simulatedMs: number;
+      readonly steps: number; readonly undecided: number }
+  | { readonly kind: 'failure'; readonly failure: Failure };
+
+const REPORT_EVERY = 20;
+
+function work(job: Job): void {
+  const port = parentPort;
+  if (port === null) throw new Error('not a worker');
+  const shipped = shippedScenarios();
+  let seeds = 0;
+  let simulatedMs = 0;
+  let steps = 0;
+  let undecided = 0;
+  const flush = (): void => {
+    port.postMessage({ kind: 'progress', seeds, simulatedMs, steps, undecided } as FromWorker);
+    seeds = 0;
+    simulatedMs = 0;
+    steps = 0;
+    undecided = 0;
+  };
+  for (let k = job.offset; k < job.count; k += job.stride) {
+    const seed = job.from + k;
+    const scenario = mixScenario(seed, shipped);
+    const r = simulate({ scenario, bugs: job.bugs });
+    seeds++;
+    simulatedMs += r.simulatedMs;
+    steps += r.steps;
+    if (r.report.check.checks.some((c) => c.unknown.length > 0)) undecided++;
+    if (r.failures.length > 0) {
+      // Run it again with the trace on: the same seed gives the same run, step for step.
+      const lines: string[] = [];
+      simulate({ scenario, bugs: job.bugs, trace: (l) => { lines.push(l); } });
+      const trace = join(job.traces, `seed-${seed}.trace`);
+      writeFileSync(trace, `${JSON.stringify(scenario)}\n${lines.join('\n')}\n`);
+      port.postMessage({ kind: 'failure', failure: { seed, failures: r.failures, trace } });
+    }
+    if (seeds >= REPORT_EVERY) flush();
+  }
+  flush();
+}
+
+function flag(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function bar(done: number, total: number): string {
+  const width = 30;
+  const full = Math.round((done / total) * width);
+  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]`;
+}
+
+function main(args: readonly string[]): void {
+  const count = Number(flag(args, 'seeds') ?? '1000');
+  const from = Number(flag(args, 'from') ?? '1');
+  const workers = Number(flag(args, 'workers') ?? String(availableParallelism()));
+  const bug = flag(args, 'bug');
+  if (![count, from, workers].every((n) => Number.isSafeInteger(n) && n > 0)
+    || (bug !== undefined && !(BUGS as readonly string[]).includes(bug))) {
+    console.error('usage: npm run soak -- --seeds N [--from S] [--workers W] [--bug NAME] ' +
+      `[--traces DIR] [--json FILE]\nknown bugs: ${BUGS.join(', ')}`);
+    process.exit(2);
+  }
+  const bugs = bug === undefined ? [] : [bug as Bug];
+  const traces = flag(args, 'traces') ?? join(tmpdir(), 'raftkv-soak');
+  mkdirSync(traces, { recursive: true });
+  console.log(`raftkv soak: seeds ${from}..${from + count - 1} of the scenario mix on ${workers} ` +
+    `worker threads${bug === undefined ? '' : `, deliberately broken: ${bug}`}`);
+  const t0 = performance.now();
+  const tty = process.stdout.isTTY;
+  let done = 0;
+  let simulatedMs = 0;
+  let steps = 0;
+  let undecided = 0;
+  let nextLine = 0.1;
+  const failures: Failure[] = [];
+  const line = (): string => {
+    const s = (performance.now() - t0) / 1000;
+    const rate = done / Math.max(s, 0.001);
+    const eta = rate > 0 ? Math.round((count - done) / rate) : 0;
+    return `${bar(done, count)} ${done.toLocaleString('en')}/${count.toLocaleString('en')} ` +
+      `seeds, ${rate.toFixed(0)}/s, ${failures.length} failing, ETA ${eta} s`;
+  };
+  const ticker = tty ? setInterval(() => process.stdout.write(`\r${line()}`), 250) : undefined;
+  let running = workers;
+  for (let w = 0; w < workers; w++) {
+    const job: Job = { from, count, offset: w, stride: workers, bugs, traces };
+    const worker = new Worker(new URL(import.meta.url), { workerData: job });
+    worker.on('message', (m: FromWorker) => {
+      if (m.kind === 'failure') {
+        failures.push(m.failure);
+        const f = m.failure;
+        process.stdout.write(`${tty ? '\r' : ''}FAIL seed ${f.seed}: ${f.failures[0] ?? ''}\n` +
+          `  replay: ${replayCommand(f.seed, bugs)}\n  trace: ${f.trace}\n`);
+        return;
+      }
+      done += m.seeds;
+      simulatedMs += m.simulatedMs;
+      steps += m.steps;
+      undecided += m.undecided;
+      if (!tty && done / count >= nextLine) {
+        console.log(line());
+        nextLine += 0.1;
+      }
+    });
+    worker.on('error', (e) => {
+      console.error(`worker ${w}: ${e.stack ?? e.message}`);
+      process.exitCode = 1;
+    });
+    worker.on('exit', () => {
+      if (--running > 0) return;
+      if (ticker !== undefined) clearInterval(ticker);
+      finish();
+    });
+  }
+  const finish = (): void => {
+    const wallS = (performance.now() - t0) / 1000;
+    if (tty) process.stdout.write(`\r${line()}\n`);
+    const summary = { seeds: done, from, workers, wallS: Number(wallS.toFixed(1)),
+      seedsPerS: Number((done / wallS).toFixed(1)), simulatedS: Math.round(simulatedMs / 1000),
+      simulatedSPerWallS: Math.round(simulatedMs / 1000 / wallS), steps, undecided,
+      failing: failures.map((f) => f.seed).sort((a, b) => a - b), bug: bug ?? null };
+    console.log(`${done.toLocaleString('en')} seeds in ${wallS.toFixed(1)} s ` +
+      `(${summary.seedsPerS} seeds/s); ${summary.simulatedS.toLocaleString('en')} s simulated, ` +
+      `${summary.simulatedSPerWallS} simulated s per wall s on ${workers} threads; ` +
+      `${steps.toLocaleString('en')} replica steps; history check undecided in ${undecided} ` +
+      `seeds; ${failures.length} failing${failures.length > 0
+        ? `: seeds ${summary.failing.slice(0, 20).join(' ')}` : ''}`);
+    const json = flag(args, 'json');
+    if (json !== undefined) writeFileSync(json, `${JSON.stringify(summary, null, 2)}\n`);
+    const ok = bug === undefined ? failures.length === 0 : failures.length > 0;
+    process.exitCode = process.exitCode === 1 ? 1 : ok ? 0 : 1;
+  };
+}
+
+if (isMainThread) main(process.argv.slice(2));
+else work(workerData as Job);
