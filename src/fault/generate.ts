@@ -64,7 +64,7 @@ export function chaosScenario(seed: number, shape: ChaosShape = CHAOS_SHAPE): Sc
     drops: rng.pick(DROPS) ?? 0,
     seed,
     start_wait: 2,
-    end_wait: 8,
+    end_wait: 20,
     clients: 1 + rng.int(6),
     keys: 4 + rng.int(20),
     thresholds: {},

@@ -2,7 +2,9 @@
  * The scenario mix that CI and the soak run: one seed, one scenario. Four seeds in five get a
  * chaos scenario of their own (`generate.ts`); every fifth runs a shipped scenario (in turn),
  * compressed to the chaos lifetime, with that seed. Every scenario ends with the simulation's
- * recovery phase, so `end_wait` is long enough for an election under heavy drops.
+ * recovery phase; `end_wait` leaves 20 s for a leader to commit its log after the faults end
+ * (the run stops a second after it does, so the wait costs nothing when all is well). Under 30 %
+ * drops, with five logs of different lengths, an election has taken 11.6 s (seed 6301).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { chaosScenario, type ChaosShape } from '../fault/generate.js';
@@ -10,7 +12,7 @@ import { parseScenario, shortened, type Scenario } from '../fault/scenario.js';
 
 /** Short runs: thousands per CI job. */
 export const MIX_SHAPE: ChaosShape = { lifetime: 3, rate: 40 };
-export const MIX_END_WAIT_S = 8;
+export const MIX_END_WAIT_S = 20;
 
 /** The shipped scenarios, in name order, from `src/fault/scenarios/` (from `src/` or `dist/`). */
 export function shippedScenarios(): Scenario[] {

@@ -1,0 +1,155 @@
+/**
+ * The simulation's checkers on crafted states: each property accepts a legal step and rejects the
+ * step that breaks it (the negative space: a checker that never fails is worthless).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Cmd, Entry, NodeId, PeerMessage } from '../../src/wire/messages.js';
+import { chainOf } from '../../src/core/chain.js';
+import { defaultConfig, initialState, type Persisted, type RaftState, type Role }
+  from '../../src/core/state.js';
+import { Rng } from '../../src/fault/rng.js';
+import { Disk } from '../../src/sim/disk.js';
+import { SafetyChecker } from '../../src/sim/safety.js';
+import { checkStepRules, VoteLedger } from '../../src/sim/stepRules.js';
+
+const ids = ['0000', '0001', '0002'] as NodeId[];
+const put = (value: string): Cmd => ({ kind: 'put', client: '00C0' as NodeId, seq: 0, key: 'k',
+  value });
+const e = (term: number, value: string): Entry => ({ term, cmd: put(value) } as Entry);
+
+function server(id: NodeId, over: { term?: number; role?: Role; log?: Entry[];
+  commit?: number; votedFor?: NodeId | null } = {}): RaftState {
+  const s = initialState({ ...defaultConfig, id, peers: ids.filter((p) => p !== id) }, 1);
+  return { ...s, currentTerm: over.term ?? 1, role: over.role ?? 'Follower',
+    log: chainOf(over.log ?? []), commitIndex: over.commit ?? 0,
+    votedFor: over.votedFor ?? null };
+}
+
+describe('[safety] Figure 3 properties, incrementally, after every step', () => {
+  it('electionSafety: two leaders of one term, even if the first has crashed since', () => {
+    const c = new SafetyChecker(2);
+    expect(c.step(server(ids[0] as NodeId, { role: 'Leader' }), undefined)).toBeUndefined();
+    expect(c.step(server(ids[0] as NodeId, { role: 'Leader', term: 2 }), undefined))
+      .toBeUndefined();
+    expect(c.step(server(ids[1] as NodeId, { role: 'Leader', term: 2 }), undefined)?.invariant)
+      .toBe('electionSafety');
+  });
+
+  it('logMatching: another command, or another previous entry, at one index and term', () => {
+    const c = new SafetyChecker(2);
+    expect(c.step(server(ids[0] as NodeId, { log: [e(1, 'a'), e(1, 'b')] }), 1)).toBeUndefined();
+    expect(c.step(server(ids[1] as NodeId, { log: [e(1, 'a'), e(1, 'b')] }), 1)).toBeUndefined();
+    expect(c.step(server(ids[2] as NodeId, { log: [e(1, 'a'), e(1, 'x')] }), 1)?.invariant)
+      .toBe('logMatching');
+    const d = new SafetyChecker(2);
+    d.step(server(ids[0] as NodeId, { log: [e(1, 'a'), e(2, 'b')] }), 1);
+    expect(d.step(server(ids[1] as NodeId, { log: [e(2, 'z'), e(2, 'b')] }), 1)?.invariant)
+      .toBe('logMatching');
+  });
+
+  it('monotonic term and commit, except commitIndex after a restart', () => {
+    const c = new SafetyChecker(2);
+    const a = ids[0] as NodeId;
+    c.step(server(a, { term: 3, log: [e(1, 'a')], commit: 1 }), 1);
+    expect(c.step(server(a, { term: 2, log: [e(1, 'a')], commit: 1 }), undefined)?.invariant)
+      .toBe('monotonicTerm');
+    const d = new SafetyChecker(2);
+    d.step(server(a, { log: [e(1, 'a')], commit: 1 }), 1);
+    expect(d.step(server(a, { log: [e(1, 'a')], commit: 0 }), undefined)?.invariant)
+      .toBe('monotonicCommit');
+    d.restarted(a);
+    expect(d.step(server(a, { log: [e(1, 'a')], commit: 0 }), 1)).toBeUndefined();
+  });
+
+  it('stateMachineSafety: committing another entry, or replacing a committed one', () => {
+    const c = new SafetyChecker(2);
+    c.step(server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
+    expect(c.takeFresh()).toEqual([1]);
+    expect(c.step(server(ids[1] as NodeId, { log: [e(2, 'b')], commit: 1 }), 1)?.invariant)
+      .toBe('stateMachineSafety');
+    const d = new SafetyChecker(2);
+    d.step(server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
+    expect(d.step(server(ids[0] as NodeId, { log: [e(2, 'b')], commit: 1 }), 1)?.invariant)
+      .toBe('stateMachineSafety');
+  });
+
+  it('leaderCompleteness: a leader of a later term lacks a committed entry', () => {
+    const c = new SafetyChecker(2);
+    c.step(server(ids[0] as NodeId, { role: 'Leader', log: [e(1, 'a')], commit: 1 }), 1);
+    expect(c.step(server(ids[1] as NodeId, { role: 'Leader', term: 2 }), undefined)?.invariant)
+      .toBe('leaderCompleteness');
+  });
+
+  it('committedDurable: a committed entry on fewer synced disks than a quorum', () => {
+    const c = new SafetyChecker(2);
+    c.step(server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
+    const on = (log: Entry[]): Persisted => ({ currentTerm: 1, votedFor: null,
+      log: chainOf(log) });
+    expect(c.durable([on([e(1, 'a')]), on([e(1, 'a')]), on([])])).toBeUndefined();
+    expect(c.durable([on([e(1, 'a')]), on([]), on([])])?.invariant).toBe('committedDurable');
+  });
+});
+
+describe('[safety] step rules: Figure 2 receiver rules, the moment they act', () => {
+  const ae = (term: number, prev: number, entries: Entry[], leaderCommit: number): PeerMessage =>
+    ({ type: 'AppendEntriesRequest', src: '0001', dst: '0000', leader: '0001', term,
+      prevLogIndex: prev, prevLogTerm: prev === 0 ? 0 : 1, entries, leaderCommit } as PeerMessage);
+
+  it('appendEntriesTerm [Fig2:AE#1]: a stale request changes nothing and is refused', () => {
+    const before = server(ids[0] as NodeId, { term: 3, log: [e(1, 'a')] });
+    const m = ae(2, 1, [e(2, 'b')], 0);
+    expect(checkStepRules(before, m, before, [])).toBeUndefined();
+    const after = { ...before, log: chainOf([e(1, 'a'), e(2, 'b')]) };
+    expect(checkStepRules(before, m, after, [])?.invariant).toBe('appendEntriesTerm');
+  });
+
+  it('commitWithinNewEntries [Fig2:AE#5]: commit no further than the last new entry', () => {
+    const log = [e(1, 'a'), e(1, 'b'), e(1, 'c')];
+    const before = server(ids[0] as NodeId, { log });
+    const m = ae(1, 1, [], 3);
+    expect(checkStepRules(before, m, { ...before, commitIndex: 1 }, [])).toBeUndefined();
+    expect(checkStepRules(before, m, { ...before, commitIndex: 3 }, [])?.invariant)
+      .toBe('commitWithinNewEntries');
+  });
+
+  it('voteOnce: a second granted vote in one term, to another candidate', () => {
+    const v = new VoteLedger();
+    const vote = (to: string, term: number): PeerMessage => ({ type: 'RequestVoteResponse',
+      src: '0000', dst: to, leader: 'FFFF', term, voteGranted: true } as PeerMessage);
+    expect(v.sent(vote('0001', 1))).toBeUndefined();
+    expect(v.sent(vote('0001', 1))).toBeUndefined(); // the same vote again is fine
+    expect(v.sent(vote('0002', 2))).toBeUndefined();
+    expect(v.sent(vote('0001', 2))?.invariant).toBe('voteOnce');
+  });
+});
+
+describe('[disk] writes are durable once synced; a crash keeps a prefix of the rest', () => {
+  const w = (term: number, from: number, entries: Entry[]) => ({ currentTerm: term,
+    votedFor: null, log: { fromIndex: from, entries } });
+
+  it('a sync makes the writes before it durable, in order, truncating as they say', () => {
+    const d = new Disk();
+    d.write(w(1, 1, [e(1, 'a'), e(1, 'b')]));
+    const upTo = d.write(w(2, 2, [e(2, 'c')]));
+    expect(d.durable().log.end).toBe(0);
+    d.syncedUpTo(upTo);
+    expect(d.durable().currentTerm).toBe(2);
+    expect(d.durable().log.backing.slice(d.durable().log.start, d.durable().log.end))
+      .toEqual([e(1, 'a'), e(2, 'c')]);
+    expect([d.syncs, d.writesSynced]).toEqual([1, 2]);
+  });
+
+  it('a crash loses unsynced writes, keeping a random prefix of them (a torn tail cut off)', () => {
+    const kept = new Set<number>();
+    for (let seed = 1; seed <= 40; seed++) {
+      const d = new Disk();
+      d.syncedUpTo(d.write(w(1, 1, [e(1, 'a')])));
+      d.write(w(2, 2, [e(2, 'b')]));
+      d.write(w(3, 3, [e(3, 'c')]));
+      const after = d.crash(new Rng(seed));
+      kept.add(after.currentTerm);
+      expect(after.log.end - after.log.start).toBe(after.currentTerm);
+    }
+    expect([...kept].sort()).toEqual([1, 2, 3]);
+  });
+});
