@@ -95,8 +95,9 @@ export function formatSimulation(r: SimResult, wallMs: number): string {
       `(${ratio} simulated s per wall s)`,
     `disk           ${r.syncs.toLocaleString('en')} syncs, ${perSync} writes per sync`,
     r.failures.length === 0 ? 'simulation verdict: PASS (safety after every step, history, ' +
-      'applied once, recovery)' : `simulation verdict: FAIL\n${r.failures.map((f) =>
-      `  ${f.replace(/\n/g, '\n  ')}`).join('\n')}`,
+      'applied once, recovery)' : `simulation verdict: FAIL (seed ${r.report.scenario.seed})\n` +
+      `${r.failures.map((f) => `  ${f.replace(/\n/g, '\n  ')}`).join('\n')}\n` +
+      `replay: ${r.report.rerun}`,
   ].join('\n');
 }
 

@@ -58,7 +58,7 @@ export interface SimViolation extends Violation {
 
 export interface SimResult {
   readonly report: Report;
-  /** Why the run fails (safety, wrong or duplicate answers, history, protocol): empty if it passes. */
+  /** Why the run fails (safety, wrong or duplicate answers, history, protocol); empty: passed. */
   readonly failures: readonly string[];
   readonly violation: SimViolation | undefined;
   readonly steps: number;

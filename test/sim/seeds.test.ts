@@ -56,7 +56,8 @@ describe('[simulation] thousands of seeds per CI run', () => {
       const again = spawnSync(process.execPath, [...args, '--trace', join(dir, 'again.trace')],
         { encoding: 'utf8', timeout: 120_000 });
       expect(again.status).toBe(1);
-      expect(again.stdout).toMatch(/simulation verdict: FAIL\n {2}\d+ duplicate answers/);
+      expect(again.stdout)
+        .toMatch(/simulation verdict: FAIL \(seed \d+\)\n {2}\d+ duplicate answers/);
       expect(readFileSync(join(dir, 'again.trace'), 'utf8')).toBe(readFileSync(trace, 'utf8'));
     }, 120_000);
 
