@@ -55,6 +55,13 @@ export class Host {
   private startMs = 0;
   private wakeGeneration = 0;
   private wakeScheduledAt = Infinity;
+  /**
+   * The tick the scheduled wake is for, and the latest tick a wake has reached. Virtual time is
+   * counted in whole ticks: `(startMs + n * tickMs - startMs) / tickMs` can round to just under
+   * `n`, and a wake that delivered no tick would schedule itself again at the same instant forever.
+   */
+  private wakeTick = 0;
+  private reachedTick = 0;
   /** Counts processes of this replica: a restart is a new incarnation. */
   incarnation = 0;
 
@@ -80,6 +87,7 @@ export class Host {
     this.ticks = 0;
     this.startMs = nowMs;
     this.wakeScheduledAt = Infinity;
+    this.reachedTick = 0;
     const actor = createActor(raftMachine, { input: { config: this.config, seed, persisted } });
     actor.on('*', (e: Effect) => { this.effects.push(e); });
     actor.start();
@@ -105,6 +113,7 @@ export class Host {
   wake(generation: number, nowMs: number): void {
     if (generation !== this.wakeGeneration || !this.alive) return;
     this.wakeScheduledAt = Infinity;
+    this.reachedTick = Math.max(this.reachedTick, this.wakeTick);
     this.pump(nowMs);
   }
 
@@ -127,7 +136,8 @@ export class Host {
   /** Ticks owed first (each `Tick` never jumps past a due timer), then the inbox, until busy. */
   private pump(nowMs: number): void {
     while (this.alive && !this.syncing) {
-      const owed = Math.floor((nowMs - this.startMs) / this.tickMs) - this.ticks;
+      const owed = Math.max(Math.floor((nowMs - this.startMs) / this.tickMs), this.reachedTick)
+        - this.ticks;
       if (owed > 0) {
         const ticks = Math.min(owed, ticksUntilDue(this.state));
         this.ticks += ticks;
@@ -172,9 +182,11 @@ export class Host {
   }
 
   private scheduleWake(): void {
-    const dueMs = this.startMs + (this.ticks + ticksUntilDue(this.state)) * this.tickMs;
+    const dueTick = this.ticks + ticksUntilDue(this.state);
+    const dueMs = this.startMs + dueTick * this.tickMs;
     if (dueMs === this.wakeScheduledAt) return;
     this.wakeScheduledAt = dueMs;
+    this.wakeTick = dueTick;
     this.driver.wakeAt(this, dueMs, ++this.wakeGeneration);
   }
 }

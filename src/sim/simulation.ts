@@ -80,6 +80,12 @@ type Item =
   | { readonly k: 'recover' };
 
 const DEFAULT_MAX_STEPS = 5_000_000;
+/**
+ * A stall guard: more events than this at one virtual instant fail the run. Every delay is
+ * positive, so a sane run has a handful per instant; an event that keeps rescheduling itself at
+ * the same moment would otherwise spin forever without a step to count.
+ */
+const MAX_EVENTS_PER_INSTANT = 100_000;
 
 /** How long a run goes on after it converged (see `settled`). */
 export const SETTLE_MS = 1000;
@@ -109,6 +115,7 @@ export class Simulation implements HostDriver {
   private readonly protocol: string[] = [];
   private nowMs = 0;
   private steps = 0;
+  private stalled = false;
   private violation: SimViolation | undefined;
   private over = false;
   private recovered = false;
@@ -144,10 +151,16 @@ export class Simulation implements HostDriver {
       this.queue.push(at, { k: 'hello', host });
     }
     const maxSteps = this.opts.maxSteps ?? DEFAULT_MAX_STEPS;
+    let atThisInstant = 0;
     while (!this.over && this.violation === undefined && this.steps <= maxSteps
       && !this.settled()) {
       const next = this.queue.pop();
       if (next === undefined) break;
+      atThisInstant = next.at === this.nowMs ? atThisInstant + 1 : 0;
+      if (atThisInstant > MAX_EVENTS_PER_INSTANT) {
+        this.stalled = true;
+        break;
+      }
       this.nowMs = next.at;
       this.handle(next.item);
     }
@@ -266,6 +279,7 @@ export class Simulation implements HostDriver {
 
   emit(host: Host, message: Message): void {
     this.check(this.votes.sent(message));
+    if ('term' in message) this.safety.sent(host.id, message.type, message.term);
     // The core emits only values of the wire types, so the message is its own JSON value (the
     // codec tests show `Message.encode` is the identity on them); the receiver still decodes it.
     this.queue.push(this.nowMs + this.hop(), { k: 'toRun', host, value: message });
@@ -348,12 +362,18 @@ export class Simulation implements HostDriver {
         v.detail);
     }
     if (this.steps > maxSteps) failures.push(`more than ${maxSteps} steps: a message storm`);
+    if (this.stalled) {
+      failures.push(`more than ${MAX_EVENTS_PER_INSTANT} events at ${this.nowMs} ms: ` +
+        'time stood still');
+    }
     failures.push(...this.protocol.slice(0, 5));
     // A cut-short run has an incomplete history: its verdict would be about the cut, not the run.
     if (v === undefined) {
       failures.push(...verdict(report, s).filter((r) => r.kind === 'correctness')
         .map((r) => r.text), ...this.appliedOnce());
-      if (this.recovered && this.steps <= maxSteps) failures.push(...this.converged());
+      if (this.recovered && this.steps <= maxSteps && !this.stalled) {
+        failures.push(...this.converged());
+      }
     }
     let syncs = 0;
     let writesSynced = 0;

@@ -73,4 +73,23 @@ describe('[host] the shell contract in virtual time', () => {
     expect(ticks[0]).toBe(10);
     expect(ticks.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(100);
   });
+
+  it('a wake always delivers its tick, even where float time rounds the elapsed ticks down', () => {
+    // A start time like a restart's, chosen so that (due - start) / 10 rounds to just under the
+    // whole number of ticks: counting elapsed ticks from milliseconds alone would deliver no tick
+    // and schedule the same wake again at the same instant, forever.
+    const startMs = 474.448516;
+    const d = new Recorder();
+    const h = new Host('0000', { ...config, bugs: [] }, 10, d);
+    h.start(startMs, 1);
+    const due = d.wakes[0] as number;
+    const dueTicks = Math.round((due - startMs) / 10);
+    expect(Math.floor((due - startMs) / 10)).toBeLessThan(dueTicks); // the trap is really here
+    h.wake(1, due);
+    const ticks = d.steps.filter((s) => s.event.type === 'Tick')
+      .reduce((n, s) => n + ((s.event as { ticks?: number }).ticks ?? 1), 0);
+    expect(ticks).toBe(dueTicks);
+    expect(d.wakes.length).toBe(2);
+    expect(d.wakes[1]).toBeGreaterThan(due);
+  });
 });
