@@ -8,7 +8,8 @@
  * - logMatching: an entry is identified by its index and term [§5.3]: two entries with the same
  *   index and term carry the same command and follow an entry of the same term; by induction the
  *   logs are then identical up to there;
- * - monotonicTerm, monotonicCommit: per server (a restart starts commitIndex again from 0);
+ * - monotonicTerm, monotonicCommit: per server (a restart starts commitIndex again from 0, and
+ *   currentTerm from no lower than the highest term the server had put on a vote or append);
  * - stateMachineSafety: a server never commits at an index an entry other than the committed one;
  * - leaderCompleteness: a leader of a later term holds every committed entry;
  * - committedDurable: every committed entry is on the synced disks of a quorum.
@@ -40,6 +41,8 @@ export class SafetyChecker {
   /** index -> the committed entry, and the highest leader term known when it committed. */
   private readonly committed: { entry: Entry; term: number }[] = [];
   private readonly lastTerm = new Map<string, number>();
+  /** The highest term each server put on a vote or an append message that left it. */
+  private readonly sentTerm = new Map<string, number>();
   private readonly lastCommit = new Map<string, number>();
   private readonly wasLeader = new Map<string, number>();
   private maxLeaderTerm = 0;
@@ -54,13 +57,21 @@ export class SafetyChecker {
   }
 
   /**
+   * A message left `id` carrying `term`. Votes and appends carry the sender's currentTerm, which
+   * the shell synced before letting them out; a pre-vote carries a term it only proposes.
+   */
+  sent(id: string, type: string, term: number): void {
+    if (type === 'PreVoteRequest' || type === 'PreVoteResponse') return;
+    if (term > (this.sentTerm.get(id) ?? 0)) this.sentTerm.set(id, term);
+  }
+
+  /**
    * `id` restarted from its disk: commitIndex starts again from 0, and currentTerm from what was
-   * synced (a term that was never synced was never sent either: the shell holds messages until
-   * their writes are durable).
+   * synced, which is at least every term it had sent: a term it forgot could be voted in twice.
    */
   restarted(id: string): void {
     this.lastCommit.set(id, 0);
-    this.lastTerm.delete(id);
+    this.lastTerm.set(id, this.sentTerm.get(id) ?? 0);
     this.wasLeader.delete(id);
   }
 

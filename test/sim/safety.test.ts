@@ -61,6 +61,18 @@ describe('[safety] Figure 3 properties, incrementally, after every step', () => 
     expect(d.step(server(a, { log: [e(1, 'a')], commit: 0 }), 1)).toBeUndefined();
   });
 
+  it('monotonicTerm across a restart: never below a term the server had sent', () => {
+    const c = new SafetyChecker(2);
+    const a = ids[0] as NodeId;
+    c.step(server(a, { term: 4 }), undefined);
+    c.sent(a, 'PreVoteRequest', 6); // only proposed: a pre-vote persists nothing
+    c.sent(a, 'RequestVoteRequest', 4);
+    c.restarted(a);
+    expect(c.step(server(a, { term: 4 }), undefined)).toBeUndefined();
+    c.restarted(a);
+    expect(c.step(server(a, { term: 3 }), undefined)?.invariant).toBe('monotonicTerm');
+  });
+
   it('stateMachineSafety: committing another entry, or replacing a committed one', () => {
     const c = new SafetyChecker(2);
     c.step(server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
