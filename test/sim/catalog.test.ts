@@ -18,6 +18,8 @@ interface Row {
   readonly hunter: Hunter;
   /** Seeds 1..seeds are tried; the first failing one counts. */
   readonly seeds: number;
+  /** The checker that must be the one to catch it: a bug caught for another reason is not. */
+  readonly checker: string;
   /** Where the bug is known from. */
   readonly known: string;
 }
@@ -25,31 +27,36 @@ interface Row {
 const GUIDE = 'MIT 6.824 Students\' Guide to Raft';
 
 const CATALOG: Record<Bug, Row> = {
-  voteWithoutUpToDateCheck: { hunter: 'simulation', seeds: 60,
+  voteWithoutUpToDateCheck: { hunter: 'simulation', seeds: 60, checker: 'leaderCompleteness',
     known: 'Raft §5.4.1 election restriction; ' + GUIDE },
   commitEarlierTermByCount: { hunter: 'explorer (steered)', seeds: 60,
+    checker: 'leaderCompleteness',
     known: 'Raft paper Figure 8' },
-  skipPrevLogTermCheck: { hunter: 'explorer (steered)', seeds: 20,
+  skipPrevLogTermCheck: { hunter: 'explorer (steered)', seeds: 20, checker: 'logMatching',
     known: `${GUIDE}: the consistency check compares prevLogTerm` },
-  voteTwiceInTerm: { hunter: 'explorer (steered)', seeds: 20, known: 'Raft Figure 2 RequestVote' },
-  acceptStaleTermAppend: { hunter: 'explorer (random)', seeds: 40,
+  voteTwiceInTerm: { hunter: 'explorer (steered)', seeds: 20, checker: 'voteOnce',
+    known: 'Raft Figure 2 RequestVote' },
+  acceptStaleTermAppend: { hunter: 'explorer (random)', seeds: 40, checker: 'appendEntriesTerm',
     known: `${GUIDE}: reject AppendEntries from an older term` },
-  commitBeyondNewEntries: { hunter: 'simulation', seeds: 60,
+  commitBeyondNewEntries: { hunter: 'simulation', seeds: 60, checker: 'commitWithinNewEntries',
     known: `${GUIDE}: min(leaderCommit, index of last NEW entry)` },
-  truncateOnEveryAppend: { hunter: 'simulation', seeds: 20,
+  truncateOnEveryAppend: { hunter: 'simulation', seeds: 20, checker: 'committedDurable',
     known: `${GUIDE}: truncate only on a conflict (reordered requests)` },
-  noNoopOnElection: { hunter: 'simulation', seeds: 20,
+  noNoopOnElection: { hunter: 'simulation', seeds: 20, checker: 'convergence',
     known: 'Raft §8 no-op at the start of a term' },
-  localReadWithoutQuorum: { hunter: 'simulation', seeds: 60,
+  localReadWithoutQuorum: { hunter: 'simulation', seeds: 60, checker: 'linearizable',
     known: 'Jepsen etcd and Consul (2014): stale reads from deposed leaders' },
-  ackBeforeCommit: { hunter: 'simulation', seeds: 150, known: 'lost acknowledged writes' },
-  applyBeforeCommit: { hunter: 'simulation', seeds: 60, known: 'Raft Figure 2 lastApplied' },
-  redirectPendingOnStepDown: { hunter: 'simulation', seeds: 60,
+  ackBeforeCommit: { hunter: 'simulation', seeds: 150, checker: 'linearizable',
+    known: 'lost acknowledged writes' },
+  applyBeforeCommit: { hunter: 'simulation', seeds: 60, checker: 'linearizable',
+    known: 'Raft Figure 2 lastApplied' },
+  redirectPendingOnStepDown: { hunter: 'simulation', seeds: 60, checker: 'appliedOnce',
     known: 'Raft §8: a retried command applied twice' },
-  answerTwice: { hunter: 'simulation', seeds: 20, known: 'replica-udp.md: one answer per MID' },
-  forgetVotedForOnRestart: { hunter: 'explorer (random)', seeds: 40,
+  answerTwice: { hunter: 'simulation', seeds: 20, checker: 'mid-answers',
+    known: 'replica-udp.md: one answer per MID' },
+  forgetVotedForOnRestart: { hunter: 'explorer (random)', seeds: 40, checker: 'voteOnce',
     known: 'Raft Figure 2: votedFor is persistent state' },
-  persistAfterSend: { hunter: 'simulation', seeds: 20,
+  persistAfterSend: { hunter: 'simulation', seeds: 20, checker: 'committedDurable',
     known: 'etcd raft Ready: save HardState before sending messages' },
 };
 
@@ -93,6 +100,7 @@ describe('[catalog] every known Raft bug is caught within a bounded number of se
       console.log(`[catalog] ${bug}: ${found === undefined ? 'NOT CAUGHT'
         : `caught by ${found.checker} (${row.hunter}) at seed ${found.seed}`} in ${ms} ms`);
       expect(found, `${bug} escaped ${row.seeds} seeds of the ${row.hunter}`).toBeDefined();
+      expect(found?.checker).toBe(row.checker);
     }, 300_000);
   }
 });
