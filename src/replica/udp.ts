@@ -9,6 +9,7 @@ import type { ClientRequest, Message, NodeId, PeerMessage } from '../wire/messag
 import { decodeDatagram, encodeMessage, errorKind } from '../wire/codec.js';
 import { raftMachine } from '../core/raft.js';
 import type { Effect } from '../core/state.js';
+import { warmUp } from './warmup.js';
 
 export interface ReplicaOptions {
   readonly port: number;
@@ -17,7 +18,13 @@ export interface ReplicaOptions {
   /** Real time per Tick. */
   readonly tickMs: number;
   readonly seed: number;
+  /** Wall time for the JIT warm-up before serving (`warmup.ts`); 0 skips it. */
+  readonly warmupMs?: number;
 }
+
+/** The warm-up's default budget, and the most requests it runs. */
+export const WARMUP_MS = 300;
+const WARMUP_REQUESTS = 5000;
 
 /**
  * Timers in ticks of 10 ms. The first election waits a second or more (the protocol asks for several
@@ -47,6 +54,8 @@ export const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
  */
 export function startReplica(opts: ReplicaOptions, socket: Socket, early: readonly Buffer[] = []):
   { stop: () => void } {
+  const warmupMs = opts.warmupMs ?? WARMUP_MS;
+  if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
   const out = (m: Message): void => { socket.send(encodeMessage(m), opts.port, '127.0.0.1'); };
   const actor = createActor(raftMachine, {
     input: {
