@@ -86,7 +86,8 @@ export function warmUp(timing: typeof Timing, budgetMs: number, maxRequests: num
       continue;
     }
     const request: ClientRequest = requests % 5 === 0
-      ? { src: CLIENT, dst: to, leader: to, type: 'get', MID: `W${requests}`, key: `k${requests % 7}` }
+      ? { src: CLIENT, dst: to, leader: to, type: 'get', MID: `W${requests}`,
+        key: `k${requests % 7}` }
       : { src: CLIENT, dst: to, leader: to, type: 'put', MID: `W${requests}`,
         key: `k${requests % 7}`, value: `warm-${requests}` };
     deliver(Buffer.from(encodeMessage(request)));
