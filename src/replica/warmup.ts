@@ -33,7 +33,7 @@ const CLIENT = '00C0' as NodeId;
 const REQUESTS_PER_TICK = 4;
 
 /**
- * Run the scratch cluster until `budgetMs` of wall time or `maxRequests` answered requests,
+ * Run the scratch cluster until `budgetMs` of wall time or `maxRequests` requests sent,
  * whichever comes first, with the replica's own timing.
  */
 export function warmUp(timing: typeof Timing, budgetMs: number, maxRequests: number):

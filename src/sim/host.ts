@@ -54,13 +54,13 @@ export class Host {
   private ticks = 0;
   private startMs = 0;
   private wakeGeneration = 0;
-  private wakeScheduledAt = Infinity;
   /**
-   * The tick the scheduled wake is for, and the latest tick a wake has reached. Virtual time is
-   * counted in whole ticks: `(startMs + n * tickMs - startMs) / tickMs` can round to just under
-   * `n`, and a wake that delivered no tick would schedule itself again at the same instant forever.
+   * The tick the scheduled wake is for (Infinity: none), and the latest tick a wake has reached.
+   * Virtual time is counted in whole ticks: `(startMs + n * tickMs - startMs) / tickMs` can round
+   * to just under `n`, and a wake that delivered no tick would schedule itself again at the same
+   * instant forever.
    */
-  private wakeTick = 0;
+  private wakeTick = Infinity;
   private reachedTick = 0;
   /** Counts processes of this replica: a restart is a new incarnation. */
   incarnation = 0;
@@ -86,7 +86,7 @@ export class Host {
     this.flushPending = false;
     this.ticks = 0;
     this.startMs = nowMs;
-    this.wakeScheduledAt = Infinity;
+    this.wakeTick = Infinity;
     this.reachedTick = 0;
     const actor = createActor(raftMachine, { input: { config: this.config, seed, persisted } });
     actor.on('*', (e: Effect) => { this.effects.push(e); });
@@ -112,8 +112,8 @@ export class Host {
 
   wake(generation: number, nowMs: number): void {
     if (generation !== this.wakeGeneration || !this.alive) return;
-    this.wakeScheduledAt = Infinity;
     this.reachedTick = Math.max(this.reachedTick, this.wakeTick);
+    this.wakeTick = Infinity;
     this.pump(nowMs);
   }
 
@@ -183,10 +183,8 @@ export class Host {
 
   private scheduleWake(): void {
     const dueTick = this.ticks + ticksUntilDue(this.state);
-    const dueMs = this.startMs + dueTick * this.tickMs;
-    if (dueMs === this.wakeScheduledAt) return;
-    this.wakeScheduledAt = dueMs;
+    if (dueTick === this.wakeTick) return;
     this.wakeTick = dueTick;
-    this.driver.wakeAt(this, dueMs, ++this.wakeGeneration);
+    this.driver.wakeAt(this, this.startMs + dueTick * this.tickMs, ++this.wakeGeneration);
   }
 }
