@@ -1,10 +1,11 @@
 /**
- * The storage model of the deterministic simulation: what a replica's disk keeps across a crash.
- * A `persist` effect is a write (currentTerm, votedFor, and the log from some index on); writes
- * become durable only when a sync that started after them completes. At a crash the writes not yet
- * synced are lost, except that a prefix of them may have reached the disk anyway (an append-only
- * file whose torn tail recovery cuts off keeps exactly such a prefix). The shell must therefore
- * hold every message and answer that depends on a write until that write is synced.
+ * The storage model of the deterministic simulation: what a replica's disk keeps across a crash,
+ * matching the write-ahead log (`disk/wal.ts`) under the shells' group commit
+ * (`replica/commit.ts`). A write (currentTerm, votedFor, and the log from some index on) reaches
+ * the disk when the sync of its batch starts (the WAL writes the batch then) and is durable once
+ * that sync completes. At a crash, writes not yet handed to a sync are lost (they were only in
+ * memory); of the batch being synced, a prefix of whole writes may have reached the disk anyway
+ * (the WAL's recovery cuts a torn record off the tail, keeping exactly such a prefix).
  */
 import { chainOf, push, truncate } from '../core/chain.js';
 import type { Persisted } from '../core/state.js';

@@ -1,9 +1,11 @@
 /**
- * One replica of the deterministic simulation: the statechart as a live actor, exactly as the UDP
- * shell runs it, with a clock in virtual ticks and a disk (`disk.ts`). The host follows the shell's
- * contract: a step's persist is written and synced before any later message or answer leaves, and
- * before the next step runs (a replica that waits for its fsync does nothing else), so a crash
- * loses at most the write being synced, and nothing that depended on it was seen.
+ * One replica of the deterministic simulation: the statechart as a live actor, exactly as the
+ * replica shells run it, with a clock in virtual ticks and a disk (`disk.ts`). Writes, syncs and
+ * held messages go through the shells' own group commit (`replica/commit.ts`): the replica keeps
+ * stepping while a sync is in flight, a batch's writes reach the disk when its sync starts, and a
+ * message leaves only once every write issued before it is durable. A crash loses the writes not
+ * yet synced (a prefix of the batch being synced may survive), and nothing that depended on them
+ * was seen.
  * The host does not schedule anything itself: it tells its driver what to schedule, and when.
  */
 import { createActor, type Actor } from 'xstate';
@@ -12,6 +14,7 @@ import { raftMachine } from '../core/raft.js';
 import type { RaftEvent } from '../core/machine.js';
 import { ticksUntilDue } from '../core/timers.js';
 import type { Config, Effect, Persisted, RaftState } from '../core/state.js';
+import { GroupCommit } from '../replica/commit.js';
 import { Disk } from './disk.js';
 
 export interface HostDriver {
@@ -38,17 +41,13 @@ export interface HostStep {
   readonly logFrom: number | undefined;
 }
 
-interface Held { readonly needSeq: number; readonly message: Message }
-
 export class Host {
   readonly disk = new Disk();
   private actor: Actor<typeof raftMachine> | undefined;
   private effects: Effect[] = [];
   /** Events that arrived while the replica was busy, in arrival order. */
   private inbox: RaftEvent[] = [];
-  /** Messages and answers waiting for a sync, in the order the core emitted them. */
-  private held: Held[] = [];
-  private syncing = false;
+  private commit: GroupCommit | undefined;
   private flushPending = false;
   /** Ticks delivered since the process started, and when it started. */
   private ticks = 0;
@@ -81,8 +80,7 @@ export class Host {
   start(nowMs: number, seed: number, persisted?: Persisted): void {
     this.incarnation++;
     this.inbox = [];
-    this.held = [];
-    this.syncing = false;
+    this.commit = this.newCommit();
     this.flushPending = false;
     this.ticks = 0;
     this.startMs = nowMs;
@@ -100,7 +98,7 @@ export class Host {
     this.actor?.stop();
     this.actor = undefined;
     this.inbox = [];
-    this.held = [];
+    this.commit = undefined;
   }
 
   /** An event arrives now (a decoded datagram, or the shell's Flush). */
@@ -122,20 +120,27 @@ export class Host {
     this.arrive({ type: 'Flush' }, nowMs);
   }
 
-  /** The sync of writes up to `upTo` completed: what waited for it leaves, and work resumes. */
-  synced(upTo: number, nowMs: number): void {
+  /** The sync of the disk's writes up to `upTo` completed: what waited for it leaves. */
+  synced(upTo: number): void {
     if (!this.alive) return;
     this.disk.syncedUpTo(upTo);
-    this.syncing = false;
-    while (this.held.length > 0 && (this.held[0] as Held).needSeq <= this.disk.synced) {
-      this.driver.emit(this, (this.held.shift() as Held).message);
-    }
-    this.pump(nowMs);
+    this.commit?.synced();
   }
 
-  /** Ticks owed first (each `Tick` never jumps past a due timer), then the inbox, until busy. */
+  /** The disk is the simulated one; what is written, synced and held is the shells' rule. */
+  private newCommit(): GroupCommit {
+    return new GroupCommit({
+      emit: (message) => this.driver.emit(this, message),
+      sync: (writes) => {
+        for (const w of writes) this.disk.write(w);
+        this.driver.startSync(this, this.disk.lastSeq);
+      },
+    });
+  }
+
+  /** Ticks owed first (each `Tick` never jumps past a due timer), then the inbox. */
   private pump(nowMs: number): void {
-    while (this.alive && !this.syncing) {
+    while (this.alive) {
       const owed = Math.max(Math.floor((nowMs - this.startMs) / this.tickMs), this.reachedTick)
         - this.ticks;
       if (owed > 0) {
@@ -148,7 +153,7 @@ export class Host {
       if (next === undefined) break;
       this.step(next);
     }
-    if (this.alive && !this.syncing) this.scheduleWake();
+    if (this.alive) this.scheduleWake();
   }
 
   private step(event: RaftEvent): void {
@@ -158,27 +163,16 @@ export class Host {
     this.effects = [];
     let logFrom: number | undefined;
     for (const e of effects) {
-      if (e.type === 'persist') {
-        this.disk.write(e);
-        if (e.log !== undefined) logFrom = Math.min(logFrom ?? Infinity, e.log.fromIndex);
-      } else if (e.type === 'send' || e.type === 'reply') this.output(e.message);
+      if (e.type === 'persist' && e.log !== undefined) {
+        logFrom = Math.min(logFrom ?? Infinity, e.log.fromIndex);
+      }
     }
+    this.commit?.take(effects);
     this.driver.stepped(this, { event, before, after: this.state, effects, logFrom });
     if ((event.type === 'get' || event.type === 'put') && !this.flushPending) {
       this.flushPending = true;
       this.driver.flushSoon(this);
     }
-    if (this.disk.lastSeq > this.disk.synced && !this.syncing && this.alive) {
-      this.syncing = true;
-      this.driver.startSync(this, this.disk.lastSeq);
-    }
-  }
-
-  /** [etcd Ready: persist BEFORE sending] A message waits for every write issued before it. */
-  private output(message: Message): void {
-    const needSeq = this.disk.lastSeq;
-    if (this.held.length === 0 && needSeq <= this.disk.synced) this.driver.emit(this, message);
-    else this.held.push({ needSeq, message });
   }
 
   private scheduleWake(): void {

@@ -187,7 +187,7 @@ export class Simulation implements HostDriver {
         if (item.incarnation === item.host.incarnation) item.host.flush(this.nowMs);
         return;
       case 'synced':
-        if (item.incarnation === item.host.incarnation) item.host.synced(item.upTo, this.nowMs);
+        if (item.incarnation === item.host.incarnation) item.host.synced(item.upTo);
         return;
       case 'advance': return this.advance();
       case 'recover':

@@ -1,6 +1,6 @@
 /**
- * A host runs the statechart as the UDP shell does, with a disk: persist before send, and
- * nothing else happens while a sync is in flight.
+ * A host runs the statechart as the replica shells do, with a disk: persist before send, and
+ * group commit (the replica keeps stepping while a sync is in flight; one sync per batch).
  */
 import { describe, expect, it } from 'vitest';
 import type { Message, NodeId } from '../../src/wire/messages.js';
@@ -39,7 +39,7 @@ describe('[host] the shell contract in virtual time', () => {
     }
     expect(d.syncs).toEqual([1]);
     expect(d.out.filter((m) => m.type === 'RequestVoteRequest')).toEqual([]);
-    h.synced(1, 102);
+    h.synced(1);
     expect(d.out.filter((m) => m.type === 'RequestVoteRequest').length).toBe(2);
     expect(h.disk.durable().currentTerm).toBe(1);
     expect(h.disk.durable().votedFor).toBe('0000');
@@ -56,7 +56,7 @@ describe('[host] the shell contract in virtual time', () => {
     }
     h.kill();
     const after = h.disk.crash(new Rng(3));
-    h.synced(1, 102); // the sync completes after the crash: too late
+    h.synced(1); // the sync completes after the crash: too late
     expect(d.out.filter((m) => m.type === 'RequestVoteRequest')).toEqual([]);
     h.start(200, 2, after);
     expect(h.state.currentTerm).toBe(after.currentTerm);
@@ -91,5 +91,33 @@ describe('[host] the shell contract in virtual time', () => {
     expect(ticks).toBe(dueTicks);
     expect(d.wakes.length).toBe(2);
     expect(d.wakes[1]).toBeGreaterThan(due);
+  });
+
+  it('group commit: appends that arrive during a sync are made durable by one next sync', () => {
+    const d = new Recorder();
+    const h = new Host('0000', { ...config, bugs: [] }, 10, d);
+    h.start(0, 1);
+    const append = (index: number): Message => ({ src: '0001', dst: '0000', leader: '0001',
+      type: 'AppendEntriesRequest', term: 1, prevLogIndex: index - 1,
+      prevLogTerm: index > 1 ? 1 : 0, leaderCommit: 0,
+      entries: [{ term: 1, cmd: { kind: 'put', client: '001C', seq: 0, key: 'k',
+        value: `v${index}` } }] } as Message);
+    const acks = (): number[] => d.out.filter((m) => m.type === 'AppendEntriesResponse')
+      .map((m) => (m as { matchIndex: number }).matchIndex);
+    h.arrive(append(1) as never, 5);
+    expect(d.syncs).toEqual([1]);
+    h.arrive(append(2) as never, 5.1);
+    h.arrive(append(3) as never, 5.2);
+    // both were stepped (the log holds 3 entries) but wait for the sync in flight to end
+    expect(h.state.log.end - h.state.log.start).toBe(3);
+    expect(d.syncs).toEqual([1]);
+    expect(acks()).toEqual([]);
+    h.synced(1);
+    expect(acks()).toEqual([1]);
+    expect(d.syncs).toEqual([1, 3]); // one sync for the two writes issued meanwhile
+    h.synced(3);
+    expect(acks()).toEqual([1, 2, 3]);
+    expect(h.disk.syncs).toBe(2);
+    expect(h.disk.writesSynced).toBe(3);
   });
 });

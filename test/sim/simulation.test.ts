@@ -70,8 +70,8 @@ describe('[simulation] the correct core passes the shared scenarios', () => {
     const kinds = r.report.events.map((e) => `${e.type}:${e.action.kind}`);
     expect(kinds).toEqual(['kill_leader:kill', 'part_easy:partition', 'part_end:heal',
       'restart:restart']);
-    // One sync per write: a step waits for its own sync before the next (see host.ts).
+    // Group commit: writes issued during a sync share the next one (replica/commit.ts).
     expect(r.syncs).toBeGreaterThan(0);
-    expect(r.writesSynced).toBe(r.syncs);
+    expect(r.writesSynced).toBeGreaterThan(r.syncs);
   });
 });
