@@ -14,11 +14,12 @@
  * follower's acknowledgement of an entry its own disk does not hold yet, since the entry could not
  * have reached the follower before the leader's write of it was durable.
  */
+import type { PersistWrite } from '../core/persisted.js';
 import type { Effect } from '../core/state.js';
 import type { Message } from '../wire/messages.js';
 
 /** A persist effect: currentTerm, votedFor, and the log from some index on. */
-export type Write = Omit<Extract<Effect, { type: 'persist' }>, 'type'>;
+export type Write = PersistWrite;
 
 export interface CommitIo {
   /** A message or answer may leave now. */

@@ -7,28 +7,14 @@
  * memory); of the batch being synced, a prefix of whole writes may have reached the disk anyway
  * (the WAL's recovery cuts a torn record off the tail, keeping exactly such a prefix).
  */
-import { chainOf, push, truncate } from '../core/chain.js';
+import { applyWrite, emptyPersisted, type PersistWrite } from '../core/persisted.js';
 import type { Persisted } from '../core/state.js';
-import type { LogChange } from '../core/log.js';
 import type { Rng } from '../fault/rng.js';
-import type { NodeId } from '../wire/messages.js';
 
-export interface Write {
-  readonly currentTerm: number;
-  readonly votedFor: NodeId | null;
-  readonly log: LogChange | undefined;
-}
-
-const empty: Persisted = { currentTerm: 0, votedFor: null, log: chainOf([]) };
-
-function apply(p: Persisted, w: Write): Persisted {
-  const log = w.log === undefined ? p.log
-    : push(truncate(p.log, w.log.fromIndex - 1), w.log.entries);
-  return { currentTerm: w.currentTerm, votedFor: w.votedFor, log };
-}
+export type Write = PersistWrite;
 
 export class Disk {
-  private durableState: Persisted = empty;
+  private durableState: Persisted = emptyPersisted();
   /** Writes not yet durable, oldest first; `unsynced[0]` has number `syncedSeq + 1`. */
   private unsynced: Write[] = [];
   private syncedSeq = 0;
@@ -51,7 +37,9 @@ export class Disk {
   syncedUpTo(upTo: number): void {
     const n = upTo - this.syncedSeq;
     if (n <= 0) return;
-    for (const w of this.unsynced.slice(0, n)) this.durableState = apply(this.durableState, w);
+    for (const w of this.unsynced.slice(0, n)) {
+      this.durableState = applyWrite(this.durableState, w);
+    }
     this.unsynced = this.unsynced.slice(n);
     this.syncedSeq = upTo;
     this.syncs++;
@@ -69,7 +57,9 @@ export class Disk {
    */
   crash(rng: Rng): Persisted {
     const kept = rng.int(this.unsynced.length + 1);
-    for (const w of this.unsynced.slice(0, kept)) this.durableState = apply(this.durableState, w);
+    for (const w of this.unsynced.slice(0, kept)) {
+      this.durableState = applyWrite(this.durableState, w);
+    }
     this.unsynced = [];
     this.syncedSeq = this.lastSeq;
     return this.durableState;

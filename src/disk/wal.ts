@@ -1,0 +1,304 @@
+/**
+ * The write-ahead log: durable currentTerm, votedFor and the Raft log [Fig2:State "persistent state
+ * on all servers, updated on stable storage before responding to RPCs"].
+ *
+ * One append-only file, `raft.wal`, of records. A record is a 12-byte header, then its payload:
+ *
+ *   u32le payloadLength | u32le crc32(payload) | u32le crc32(header bytes 0..7) | payload
+ *
+ * The payload is one `persist` write as UTF-8 JSON (`src/wire/wal.ts`). Recovery replays every
+ * record onto a fresh state. A crash mid-append leaves a torn tail, which recovery cuts off; a bad
+ * record with a good one after it cannot come from a crash, so recovery refuses to start on it.
+ * There are no snapshots yet: opening rewrites the file as one record of the whole state, which
+ * keeps it bounded across restarts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { size, toArray } from '../core/chain.js';
+import { applyWrite, emptyPersisted, type PersistWrite } from '../core/persisted.js';
+import type { Persisted } from '../core/state.js';
+import { decodeWalRecord, encodeWalRecord } from '../wire/wal.js';
+
+export const WAL_FILE = 'raft.wal';
+export const WAL_TMP_FILE = 'raft.wal.tmp';
+export const WAL_HEADER_BYTES = 12;
+
+/** One `persist` effect without its tag, as the core emits it. */
+export type WalWrite = PersistWrite;
+
+// -------------------------------------------------------------------------------------------------
+// CRC-32 (IEEE 802.3, as zlib): `zlib.crc32` only exists from Node 20.15, and engines allows 20.11.
+// -------------------------------------------------------------------------------------------------
+
+const CRC_TABLE = new Uint32Array(256).map((_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) {
+    c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Records
+// -------------------------------------------------------------------------------------------------
+
+/** The log holds a record that no crash can explain: the server must not start on it. */
+export class CorruptWalError extends Error {
+  constructor(readonly file: string, readonly offset: number, readonly reason: string) {
+    super(`${file}: corrupt record at offset ${offset} (${reason}); ` +
+      'refusing to start on corrupt state');
+    this.name = 'CorruptWalError';
+  }
+}
+
+/** The records of `writes`, framed back to back in one buffer, and the log entries they carry. */
+export function encodeRecords(writes: readonly WalWrite[]): { bytes: Buffer; entries: number } {
+  const payloads = writes.map(encodeWalRecord);
+  const total = payloads.reduce((n, p) => n + WAL_HEADER_BYTES + p.length, 0);
+  const bytes = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const payload of payloads) {
+    bytes.writeUInt32LE(payload.length, offset);
+    bytes.writeUInt32LE(crc32(payload), offset + 4);
+    bytes.writeUInt32LE(crc32(bytes, offset, offset + 8), offset + 8);
+    bytes.set(payload, offset + WAL_HEADER_BYTES);
+    offset += WAL_HEADER_BYTES + payload.length;
+  }
+  const entries = writes.reduce((n, w) => n + (w.log?.entries.length ?? 0), 0);
+  return { bytes, entries };
+}
+
+type Probe =
+  | { readonly ok: true; readonly payload: Uint8Array; readonly end: number }
+  | { readonly ok: false; readonly reason: string };
+
+/** Whether a whole record with good checksums starts at `offset`. */
+function probe(bytes: Buffer, offset: number): Probe {
+  if (bytes.length - offset < WAL_HEADER_BYTES) return { ok: false, reason: 'partial header' };
+  if (crc32(bytes, offset, offset + 8) !== bytes.readUInt32LE(offset + 8)) {
+    return { ok: false, reason: 'header checksum mismatch' };
+  }
+  const start = offset + WAL_HEADER_BYTES;
+  const end = start + bytes.readUInt32LE(offset);
+  if (end > bytes.length) return { ok: false, reason: 'payload extends past the end of the file' };
+  if (crc32(bytes, start, end) !== bytes.readUInt32LE(offset + 4)) {
+    return { ok: false, reason: 'payload checksum mismatch' };
+  }
+  return { ok: true, payload: bytes.subarray(start, end), end };
+}
+
+/**
+ * Whether a good record starts anywhere after `offset`. An append only ever tears its own end, so
+ * a bad record followed by a good one is corruption, not a crash. A false "yes" (a good record
+ * forged inside a payload) only makes recovery refuse to start, never drop data; and JSON text
+ * never holds the 0x00 byte that the length of any record under 16 MiB carries.
+ */
+function goodRecordAfter(bytes: Buffer, offset: number): boolean {
+  for (let o = offset + 1; o + WAL_HEADER_BYTES <= bytes.length; o++) {
+    if (probe(bytes, o).ok) return true;
+  }
+  return false;
+}
+
+interface Scan {
+  readonly persisted: Persisted;
+  readonly records: number;
+  /** Where the good records end: the torn tail, if any, starts here. */
+  readonly end: number;
+}
+
+/** Replays the records of `bytes` onto a fresh state; throws `CorruptWalError`. */
+function scan(bytes: Buffer, file: string): Scan {
+  let persisted = emptyPersisted();
+  let records = 0;
+  let offset = 0;
+  while (offset < bytes.length) {
+    const record = probe(bytes, offset);
+    if (!record.ok) {
+      if (goodRecordAfter(bytes, offset)) throw new CorruptWalError(file, offset, record.reason);
+      break;
+    }
+    // Checksums passed, so these are the bytes that were written: a failure here is a bug or a
+    // foreign format, never a crash.
+    const decoded = decodeWalRecord(record.payload);
+    if (E.isLeft(decoded)) throw new CorruptWalError(file, offset, decoded.left);
+    const from = decoded.right.log?.fromIndex;
+    if (from !== undefined && (from < 1 || from > size(persisted.log) + 1)) {
+      const reason = `log write from index ${from} onto ${size(persisted.log)} entries`;
+      throw new CorruptWalError(file, offset, reason);
+    }
+    persisted = applyWrite(persisted, decoded.right);
+    records++;
+    offset = record.end;
+  }
+  return { persisted, records, end: offset };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Files
+// -------------------------------------------------------------------------------------------------
+
+/** A new or renamed directory entry is durable only once its directory is synced. */
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function makeDir(dir: string): void {
+  const first = fs.mkdirSync(dir, { recursive: true });
+  if (first === undefined) return;
+  const top = path.resolve(first);
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    fsyncDir(path.dirname(d));
+    if (d === top || d === path.dirname(d)) break;
+  }
+}
+
+function truncateFile(file: string, length: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.ftruncateSync(fd, length);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Replaces the file by one record of `p`: a crash leaves either the old file or the new one. */
+function compact(dir: string, p: Persisted): void {
+  const tmp = path.join(dir, WAL_TMP_FILE);
+  const write: WalWrite = {
+    currentTerm: p.currentTerm,
+    votedFor: p.votedFor,
+    log: { fromIndex: 1, entries: toArray(p.log) },
+  };
+  const { bytes } = encodeRecords([write]);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path.join(dir, WAL_FILE));
+  fsyncDir(dir);
+}
+
+export interface Recovered {
+  readonly persisted: Persisted;
+  /** Good records read, before compaction. */
+  readonly records: number;
+  /** Bytes of torn tail cut off. */
+  readonly tornBytes: number;
+  readonly file: string;
+}
+
+/** The write path of `Wal.append`, injectable so that a test can fail it (ENOSPC, EIO). */
+export interface WalIo {
+  /** Writes at the end of the file; resolves with the bytes written. */
+  write(fd: number, bytes: Uint8Array, offset: number, length: number): Promise<number>;
+  fdatasync(fd: number): Promise<void>;
+}
+
+const nodeIo: WalIo = {
+  write: (fd, bytes, offset, length) => new Promise((resolve, reject) => {
+    fs.write(fd, bytes, offset, length, null, (e, n) => (e ? reject(e) : resolve(n)));
+  }),
+  fdatasync: (fd) => new Promise((resolve, reject) => {
+    fs.fdatasync(fd, (e) => (e ? reject(e) : resolve()));
+  }),
+};
+
+export interface WalOptions {
+  readonly io?: Partial<WalIo>;
+}
+
+/**
+ * Recovers the state kept in `dir` (created if missing; empty means a fresh server), cuts off a
+ * torn tail, compacts the file, and opens it for appends. Synchronous: it runs at start-up,
+ * before the replica handles anything. Throws `CorruptWalError` on corrupt state.
+ */
+export function openWal(dir: string, options: WalOptions = {}):
+  { wal: Wal; recovered: Recovered } {
+  const file = path.join(dir, WAL_FILE);
+  makeDir(dir);
+  // A leftover temporary file is a compaction whose rename never happened: raft.wal still holds
+  // the whole state.
+  fs.rmSync(path.join(dir, WAL_TMP_FILE), { force: true });
+  const existed = fs.existsSync(file);
+  const bytes = existed ? fs.readFileSync(file) : Buffer.alloc(0);
+  const { persisted, records, end } = scan(bytes, file);
+  const tornBytes = bytes.length - end;
+  // Compaction rewrites the file, so it drops a torn tail too.
+  if (records > 1) compact(dir, persisted);
+  else if (tornBytes > 0) truncateFile(file, end);
+  const fd = fs.openSync(file, 'a');
+  if (!existed) fsyncDir(dir);
+  const wal = new Wal(file, fd, { ...nodeIo, ...options.io });
+  return { wal, recovered: { persisted, records, tornBytes, file } };
+}
+
+/** The open log. Appends are group commits: one write and one fdatasync per batch. */
+export class Wal {
+  /** Figures: fdatasyncs completed, and the records, log entries and bytes they made durable. */
+  syncs = 0;
+  writesSynced = 0;
+  entriesSynced = 0;
+  bytesSynced = 0;
+  private inFlight = false;
+  /** The error that failed an append: the file's tail is unknown from then on. */
+  private failure: { readonly error: unknown } | undefined;
+
+  constructor(readonly file: string, private readonly fd: number, private readonly io: WalIo) {}
+
+  /**
+   * Makes `writes` durable, in order; resolves once they are. The caller must wait for each
+   * append before the next one (it batches what arrives meanwhile into the next); an overlapping
+   * call is a bug and throws. A failed write or sync rejects with the fs error (ENOSPC, EIO), and
+   * so does every later append: a partial record could otherwise end up followed by good ones,
+   * which recovery would take for corruption. The caller is expected to exit.
+   */
+  append(writes: readonly WalWrite[]): Promise<void> {
+    if (this.inFlight) throw new Error(`${this.file}: append while another append is in flight`);
+    if (this.failure !== undefined) return Promise.reject(this.failure.error);
+    if (writes.length === 0) return Promise.resolve();
+    this.inFlight = true;
+    return this.commit(writes).finally(() => {
+      this.inFlight = false;
+    });
+  }
+
+  private async commit(writes: readonly WalWrite[]): Promise<void> {
+    const { bytes, entries } = encodeRecords(writes);
+    try {
+      for (let done = 0; done < bytes.length;) {
+        const n = await this.io.write(this.fd, bytes, done, bytes.length - done);
+        if (n <= 0) throw new Error(`${this.file}: write made no progress`);
+        done += n;
+      }
+      await this.io.fdatasync(this.fd);
+    } catch (error) {
+      this.failure = { error };
+      throw error;
+    }
+    this.syncs++;
+    this.writesSynced += writes.length;
+    this.entriesSynced += entries;
+    this.bytesSynced += bytes.length;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}

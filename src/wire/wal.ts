@@ -1,0 +1,56 @@
+/**
+ * The payload of a write-ahead log record: one `persist` write as UTF-8 JSON. Decoding sees
+ * `unknown` bytes from the disk, so it lives here with the other codecs; the framing (lengths and
+ * checksums) lives in `src/disk/wal.ts`.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts/lib/index.js';
+import { Entry, LogIndex, NodeId, Term } from './messages.js';
+
+/** The log from `fromIndex` on is replaced by `entries` (unbounded: compaction writes it all). */
+export const WalLogChange = t.strict({ fromIndex: LogIndex, entries: t.array(Entry) }, 'LogChange');
+
+/** An absent `log` (JSON drops `undefined`) means the write left the log unchanged. */
+export const WalRecord = t.strict(
+  {
+    currentTerm: Term,
+    votedFor: t.union([NodeId, t.null]),
+    log: t.union([WalLogChange, t.undefined]),
+  },
+  'WalRecord',
+);
+export type WalRecord = t.TypeOf<typeof WalRecord>;
+
+/** The fields of a write that the record keeps; an effect's `type` tag is not written. */
+interface WalRecordInput {
+  readonly currentTerm: number;
+  readonly votedFor: string | null;
+  readonly log: { readonly fromIndex: number; readonly entries: readonly Entry[] } | undefined;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+export function encodeWalRecord(w: WalRecordInput): Uint8Array {
+  return encoder.encode(JSON.stringify({
+    currentTerm: w.currentTerm,
+    votedFor: w.votedFor,
+    log: w.log === undefined ? undefined : { fromIndex: w.log.fromIndex, entries: w.log.entries },
+  }));
+}
+
+/** The record in `bytes`, or a one-line reason why they hold none. Never throws. */
+export function decodeWalRecord(bytes: Uint8Array): E.Either<string, WalRecord> {
+  let u: unknown;
+  try {
+    u = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return E.left('payload is not UTF-8 JSON');
+  }
+  const decoded = WalRecord.decode(u);
+  if (E.isRight(decoded)) return decoded;
+  // Paths only: a reporter that prints the offending value could print the whole log.
+  const paths = decoded.left.slice(0, 3)
+    .map((e) => e.context.map((c) => c.key).filter((k) => k !== '').join('.') || '(root)');
+  return E.left(`invalid payload at ${paths.join(', ')}`);
+}

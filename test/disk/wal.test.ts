@@ -1,0 +1,280 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toArray } from '../../src/core/chain.js';
+import { applyWrite, emptyPersisted } from '../../src/core/persisted.js';
+import type { Persisted } from '../../src/core/state.js';
+import {
+  CorruptWalError,
+  crc32,
+  encodeRecords,
+  openWal,
+  WAL_FILE,
+  WAL_HEADER_BYTES,
+  WAL_TMP_FILE,
+  type WalWrite,
+} from '../../src/disk/wal.js';
+import type { Entry, NodeId, Term } from '../../src/wire/messages.js';
+
+let dir = '';
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raftkv-wal-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const entry = (term: number, key: string): Entry => ({
+  term: term as Term,
+  cmd: { kind: 'put', client: 'C001' as NodeId, seq: 0, key, value: `v-${key}` },
+});
+const write = (currentTerm: number, votedFor: string | null, log?: WalWrite['log']): WalWrite =>
+  ({ currentTerm, votedFor: votedFor as NodeId | null, log });
+
+/** Term changes, votes, appends, a truncation inside the log, and writes that keep the log. */
+const BATCHES: WalWrite[][] = [
+  [write(1, null), write(1, 'A001'), write(1, 'A001', { fromIndex: 1, entries: [entry(1, 'a'),
+    entry(1, 'b')] })],
+  [write(2, null, { fromIndex: 3, entries: [entry(2, 'c'), entry(2, 'd')] }), write(2, 'A002')],
+  [write(3, null, { fromIndex: 2, entries: [entry(3, 'x')] })],
+  [write(3, 'A003', { fromIndex: 3, entries: [entry(3, 'y')] })],
+];
+
+const view = (p: Persisted) => ({
+  currentTerm: p.currentTerm,
+  votedFor: p.votedFor,
+  log: toArray(p.log).map((e) => `${e.term}:${e.cmd.kind === 'put' ? e.cmd.key : '-'}`),
+});
+const applied = (writes: readonly WalWrite[]) => view(writes.reduce(applyWrite, emptyPersisted()));
+const walFile = (): string => path.join(dir, WAL_FILE);
+
+/** Byte offsets of the records in the file, read from their length fields. */
+function recordOffsets(bytes: Buffer): number[] {
+  const offsets: number[] = [];
+  for (let o = 0; o < bytes.length; o += WAL_HEADER_BYTES + bytes.readUInt32LE(o)) offsets.push(o);
+  return offsets;
+}
+
+/** Appends `batches`, one append each, and closes the log. */
+async function fill(batches: readonly WalWrite[][], at = dir): Promise<void> {
+  const { wal } = openWal(at);
+  for (const batch of batches) await wal.append(batch);
+  wal.close();
+}
+
+function reopen(at = dir) {
+  const opened = openWal(at);
+  opened.wal.close();
+  return opened.recovered;
+}
+
+describe('[Fig2:State] the write-ahead log', () => {
+  it('crc32 is the IEEE CRC-32 of zlib', () => {
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+    const sample = Buffer.from('{"currentTerm":7,"votedFor":null}');
+    if (typeof zlib.crc32 === 'function') expect(crc32(sample)).toBe(zlib.crc32(sample));
+  });
+
+  it('recovers exactly the state the writes produce, across batches', async () => {
+    await fill(BATCHES);
+    const recovered = reopen();
+    expect(recovered.records).toBe(7);
+    expect(recovered.tornBytes).toBe(0);
+    expect(recovered.file).toBe(walFile());
+    expect(view(recovered.persisted)).toEqual({
+      currentTerm: 3, votedFor: 'A003', log: ['1:a', '3:x', '3:y'],
+    });
+    expect(view(recovered.persisted)).toEqual(applied(BATCHES.flat()));
+  });
+
+  it('group commit: one append of N writes is one write and one sync', async () => {
+    const writes = BATCHES.flat();
+    const calls: string[] = [];
+    const { wal } = openWal(dir, {
+      io: {
+        write: (fd, bytes, offset, length) => {
+          calls.push('write');
+          return Promise.resolve(fs.writeSync(fd, bytes, offset, length));
+        },
+        fdatasync: (fd) => {
+          calls.push('fdatasync');
+          fs.fdatasyncSync(fd);
+          return Promise.resolve();
+        },
+      },
+    });
+    await wal.append(writes);
+    expect(calls).toEqual(['write', 'fdatasync']);
+    expect([wal.syncs, wal.writesSynced, wal.entriesSynced]).toEqual([1, 7, 6]);
+    expect(wal.bytesSynced).toBe(fs.statSync(walFile()).size);
+    await wal.append([write(4, null)]);
+    expect([wal.syncs, wal.writesSynced, wal.entriesSynced]).toEqual([2, 8, 6]);
+    const pending = wal.append([write(5, null)]);
+    expect(() => wal.append([write(6, null)])).toThrow(/in flight/);
+    await pending;
+    expect([wal.syncs, wal.writesSynced]).toEqual([3, 9]);
+    wal.close();
+  });
+
+  it('cuts off a torn tail at any cut inside the last record, then appends', async () => {
+    await fill(BATCHES);
+    const whole = fs.readFileSync(walFile());
+    const last = recordOffsets(whole).at(-1) as number;
+    const cuts = [1, 5, 11, 12, 13, (last + whole.length) >> 1, whole.length - 1];
+    for (const cut of cuts) {
+      const at = path.join(dir, `cut-${cut}`);
+      fs.mkdirSync(at);
+      fs.writeFileSync(path.join(at, WAL_FILE), whole.subarray(0, cut > 13 ? cut : last + cut));
+      const recovered = reopen(at);
+      expect(recovered.records).toBe(6);
+      expect(recovered.tornBytes).toBe((cut > 13 ? cut : last + cut) - last);
+      expect(view(recovered.persisted)).toEqual(applied(BATCHES.flat().slice(0, 6)));
+      expect(recordOffsets(fs.readFileSync(path.join(at, WAL_FILE)))).toEqual([0]);
+      await fill([[write(9, 'A009')]], at);
+      expect(view(reopen(at).persisted)).toEqual(
+        applied([...BATCHES.flat().slice(0, 6), write(9, 'A009')]));
+    }
+  });
+
+  it('truncates a torn tail in place when one good record precedes it', async () => {
+    await fill([[write(1, 'A001')], [write(2, null)]]);
+    const whole = fs.readFileSync(walFile());
+    const second = recordOffsets(whole)[1] as number;
+    fs.truncateSync(walFile(), second + 3);
+    const recovered = reopen();
+    expect([recovered.records, recovered.tornBytes]).toEqual([1, 3]);
+    expect(view(recovered.persisted)).toEqual({ currentTerm: 1, votedFor: 'A001', log: [] });
+    expect(fs.readFileSync(walFile())).toEqual(whole.subarray(0, second));
+  });
+
+  it.each([
+    ['payload', WAL_HEADER_BYTES + 3, 'payload checksum mismatch'],
+    ['length field', 0, 'header checksum mismatch'],
+    ['header checksum', 9, 'header checksum mismatch'],
+  ])('refuses to start on a bit flip in a middle record\'s %s', async (_, at, reason) => {
+    await fill(BATCHES);
+    const bytes = fs.readFileSync(walFile());
+    const bad = recordOffsets(bytes)[2] as number;
+    bytes[bad + at] = (bytes[bad + at] as number) ^ 0x04;
+    fs.writeFileSync(walFile(), bytes);
+    const error = (() => {
+      try {
+        openWal(dir);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(CorruptWalError);
+    expect(error).toMatchObject({ file: walFile(), offset: bad, reason });
+    expect((error as Error).message).toBe(`${walFile()}: corrupt record at offset ${bad} ` +
+      `(${reason}); refusing to start on corrupt state`);
+    expect(fs.readFileSync(walFile())).toEqual(bytes);
+  });
+
+  it('treats a bit flip in the last record as a torn tail', async () => {
+    await fill(BATCHES);
+    const bytes = fs.readFileSync(walFile());
+    const last = recordOffsets(bytes).at(-1) as number;
+    bytes[last + WAL_HEADER_BYTES + 1] = (bytes[last + WAL_HEADER_BYTES + 1] as number) ^ 0x80;
+    fs.writeFileSync(walFile(), bytes);
+    const recovered = reopen();
+    expect([recovered.records, recovered.tornBytes]).toEqual([6, bytes.length - last]);
+    expect(view(recovered.persisted)).toEqual(applied(BATCHES.flat().slice(0, 6)));
+  });
+
+  it('refuses a record whose checksums pass but whose payload is not a write', async () => {
+    await fill([[write(1, null)]]);
+    const good = fs.readFileSync(walFile());
+    const payload = Buffer.from('{"currentTerm":-1,"votedFor":null}');
+    const header = Buffer.alloc(WAL_HEADER_BYTES);
+    header.writeUInt32LE(payload.length, 0);
+    header.writeUInt32LE(crc32(payload), 4);
+    header.writeUInt32LE(crc32(header, 0, 8), 8);
+    fs.writeFileSync(walFile(), Buffer.concat([good, header, payload]));
+    expect(() => openWal(dir)).toThrow(new RegExp(`offset ${good.length} \\(invalid payload ` +
+      'at currentTerm\\)'));
+  });
+
+  it('refuses a log write that would leave a gap in the log', () => {
+    const gap = write(1, null, { fromIndex: 2, entries: [entry(1, 'a')] });
+    fs.writeFileSync(walFile(), encodeRecords([gap]).bytes);
+    expect(() => openWal(dir)).toThrow(/offset 0 \(log write from index 2 onto 0 entries\)/);
+  });
+
+  it('starts fresh on a missing directory, an empty one, or an empty file', () => {
+    const fresh = { currentTerm: 0, votedFor: null, log: [] };
+    const nested = path.join(dir, 'a', 'b');
+    for (const at of [nested, dir]) {
+      const recovered = reopen(at);
+      expect([view(recovered.persisted), recovered.records, recovered.tornBytes])
+        .toEqual([fresh, 0, 0]);
+      expect(fs.statSync(path.join(at, WAL_FILE)).size).toBe(0);
+    }
+    expect(view(reopen(dir).persisted)).toEqual(fresh);
+  });
+
+  it('removes and ignores a leftover raft.wal.tmp', async () => {
+    await fill([[write(4, 'A004')]]);
+    fs.writeFileSync(path.join(dir, WAL_TMP_FILE), encodeRecords([write(99, null)]).bytes);
+    expect(view(reopen().persisted)).toEqual({ currentTerm: 4, votedFor: 'A004', log: [] });
+    expect(fs.existsSync(path.join(dir, WAL_TMP_FILE))).toBe(false);
+  });
+
+  const ops = ['write', 'fdatasync'] as const;
+  it.each(ops)('rejects with ENOSPC from %s, then on every append', async (op) => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    // Fails once only: the second append must still refuse, as the file's tail is unknown.
+    let failed = false;
+    const failOnce = <T>(ok: () => T): Promise<T> => {
+      if (failed) return Promise.resolve(ok());
+      failed = true;
+      return Promise.reject(enospc);
+    };
+    const { wal } = openWal(dir, {
+      io: op === 'write'
+        ? { write: (fd, b, o, n) => failOnce(() => fs.writeSync(fd, b, o, n)) }
+        : { fdatasync: (fd) => failOnce(() => fs.fdatasyncSync(fd)) },
+    });
+    await expect(wal.append([write(1, null)])).rejects.toBe(enospc);
+    await expect(wal.append([write(2, null)])).rejects.toBe(enospc);
+    expect([wal.syncs, wal.writesSynced, wal.bytesSynced]).toEqual([0, 0, 0]);
+    wal.close();
+  });
+
+  it('a write torn by ENOSPC is cut off at the next start', async () => {
+    await fill([[write(1, 'A001')]]);
+    const before = fs.statSync(walFile()).size;
+    const enospc = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
+    const { wal } = openWal(dir, {
+      io: {
+        write: (fd, bytes, offset, length) => (offset > 0 ? Promise.reject(enospc)
+          : Promise.resolve(fs.writeSync(fd, bytes, offset, length >> 1))),
+      },
+    });
+    const batch = [write(2, null, { fromIndex: 1, entries: [entry(2, 'a')] }), write(2, 'A002')];
+    await expect(wal.append(batch)).rejects.toBe(enospc);
+    wal.close();
+    const torn = fs.statSync(walFile()).size - before;
+    expect(torn).toBe(encodeRecords(batch).bytes.length >> 1);
+    const recovered = reopen();
+    expect([recovered.records, recovered.tornBytes]).toEqual([1, torn]);
+    expect(view(recovered.persisted)).toEqual({ currentTerm: 1, votedFor: 'A001', log: [] });
+  });
+
+  it('compacts to one record on open, and reopening gives the same state', async () => {
+    const writes = Array.from({ length: 60 }, (_, k) => write(1 + (k >> 3), k % 2 ? 'A001' : null,
+      { fromIndex: k + 1, entries: [entry(1, `${k}`)] }));
+    await fill(writes.map((w) => [w]));
+    const first = reopen();
+    expect(first.records).toBe(60);
+    expect(recordOffsets(fs.readFileSync(walFile()))).toEqual([0]);
+    const second = reopen();
+    expect(second.records).toBe(1);
+    expect(view(second.persisted)).toEqual(view(first.persisted));
+    expect(view(second.persisted)).toEqual(applied(writes));
+    expect(view(second.persisted).log).toHaveLength(60);
+  });
+});
