@@ -21,7 +21,7 @@ import { linearizableChecker, midAnswers } from '../fault/checkers.js';
 import { verdict, type Report } from '../fault/report.js';
 import { Rng } from '../fault/rng.js';
 import type { Scenario } from '../fault/scenario.js';
-import { isForTheMachine, TICK_MS, TIMING } from '../replica/udp.js';
+import { isForTheMachine, TICK_MS, TIMING } from '../replica/runner.js';
 import { Host, type HostDriver, type HostStep } from './host.js';
 import { checkStepRules, VoteLedger } from './stepRules.js';
 import { EventQueue } from './queue.js';
