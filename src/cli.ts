@@ -2,6 +2,9 @@
 /**
  * raftkv's command line.
  *   raftkv replica <port> <own id> <other id> [<other id> ...]   (simulator-routed mode)
+ *   raftkv replica --id ID --listen HOST:PORT --peer ID=HOST:PORT ... --data-dir DIR   (direct)
+ *   raftkv cluster up|status|down|kill   (a local direct-mode cluster)
+ *   raftkv get KEY | put KEY VALUE | del KEY [--cluster HOST:PORT,...]
  *   raftkv sim <scenario.json> [--replica <executable>] [--seed N] ...   (the network simulator)
  *   raftkv simulate <scenario.json> | --mix --seed N ...   (the deterministic simulation)
  * The replica says hello before it loads the core: the protocol wants the first datagram well
@@ -12,19 +15,27 @@ import type { NodeId } from './wire/messages.js';
 
 const HEX4 = /^[0-9A-F]{4}$/;
 
-const REPLICA_USAGE = 'usage: raftkv replica <port> <own id> <other id> [<other id> ...]';
-const SIM_USAGE = '       raftkv sim <scenario.json> [--replica <executable>] [--seed N] ' +
-  '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
-
-const SIMULATE_USAGE = '       raftkv simulate <scenario.json> | --mix --seed N [--bug NAME] ' +
-  '[--trace FILE] ...   (the deterministic simulation)';
+import { CLIENT_USAGE, CLUSTER_USAGE, DIRECT_USAGE, REPLICA_USAGE, SIM_USAGE, SIMULATE_USAGE }
+  from './usage.js';
 
 function usage(message: string, text = REPLICA_USAGE): never {
   console.error(`${message}\n${text}`);
   process.exit(2);
 }
 
+/** Loads a module only when its command runs, so that a replica's start-up stays fast. */
+function run(load: () => Promise<number | void>): void {
+  load().then((code) => { if (typeof code === 'number') process.exit(code); }, (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
+
 function replica(args: readonly string[]): void {
+  if (args[0]?.startsWith('--') === true) {
+    run(() => import('./replica/directMain.js').then(({ directMain }) => directMain(args)));
+    return;
+  }
   const [portText, id, ...peers] = args;
   const port = Number(portText);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) usage(`bad port: ${portText}`);
@@ -79,7 +90,11 @@ const [command, ...rest] = process.argv.slice(2);
 if (command === 'replica') replica(rest);
 else if (command === 'sim') sim(rest);
 else if (command === 'simulate') simulate(rest);
-else {
-  usage(`unknown command: ${command ?? '(none)'}`,
-    `${REPLICA_USAGE}\n${SIM_USAGE}\n${SIMULATE_USAGE}`);
+else if (command === 'cluster') {
+  run(() => import('./cluster/cluster.js').then(({ clusterMain }) => clusterMain(rest)));
+} else if (command === 'get' || command === 'put' || command === 'del') {
+  run(() => import('./client/main.js').then(({ clientMain }) => clientMain(command, rest)));
+} else {
+  usage(`unknown command: ${command ?? '(none)'}`, `${REPLICA_USAGE}\n${DIRECT_USAGE}\n` +
+    `${CLUSTER_USAGE}\n${CLIENT_USAGE}\n${SIM_USAGE}\n${SIMULATE_USAGE}`);
 }

@@ -1,0 +1,148 @@
+/**
+ * A client of a direct-mode cluster (`raftkv get/put/del --cluster HOST:PORT,...`, the crash
+ * harness). It sends to the leader it last heard of, follows redirects, and retries a request that
+ * got no answer at another replica, until its deadline.
+ *
+ * [Raft dissertation §6.3] Every operation carries the client's id and a request number (`seq`)
+ * that stays the same across its retries, and the state machine applies a request number once per
+ * client: a put retried after its first attempt was committed but not answered is not applied
+ * twice. One client runs one operation at a time, which is what a single session per client needs.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import type { ClientRequest, NodeId } from '../wire/messages.js';
+import { decodeDatagram, encodeMessage } from '../wire/codec.js';
+import type { Address } from '../replica/direct.js';
+
+export interface ClientOptions {
+  readonly cluster: readonly Address[];
+  /** The client's id; replicas must not use it. Default: random in 8000-FFFE. */
+  readonly clientId?: NodeId;
+  /** How long one operation may take, retries included, before it fails. */
+  readonly timeoutMs?: number;
+  /** How long one attempt waits for an answer before the next replica is tried. */
+  readonly attemptMs?: number;
+}
+
+/** No replica answered as leader within the operation's deadline. */
+export class NoLeaderError extends Error {
+  constructor(readonly op: string, readonly timeoutMs: number, readonly tried: readonly string[]) {
+    super(`${op}: no leader answered within ${timeoutMs} ms (tried ${tried.join(', ')})`);
+    this.name = 'NoLeaderError';
+  }
+}
+
+const show = (a: Address): string => `${a.host}:${a.port}`;
+
+interface Reply {
+  readonly type: 'ok' | 'fail' | 'redirect';
+  readonly from: Address;
+  readonly src: NodeId;
+  readonly leader: NodeId;
+  readonly value: string | undefined;
+}
+
+export class KvClient {
+  readonly clientId: NodeId;
+  /** Request numbers increase across runs of the same id too: they start from the clock. */
+  private seq = Date.now() * 1000;
+  private attempt = 0;
+  private leader: Address | undefined;
+  private next = 0;
+  /** What the replicas' answers taught: which id is at which address. */
+  private readonly ids = new Map<string, Address>();
+  private waiting: { mid: string; resolve: (r: Reply) => void } | undefined;
+
+  private constructor(private readonly socket: Socket, private readonly opts: ClientOptions) {
+    this.clientId = opts.clientId
+      ?? (0x8000 + Math.floor(Math.random() * 0x7fff)).toString(16).toUpperCase() as NodeId;
+    socket.on('message', (bytes, rinfo) => this.receive(bytes, { host: rinfo.address,
+      port: rinfo.port }));
+  }
+
+  static async open(opts: ClientOptions): Promise<KvClient> {
+    if (opts.cluster.length === 0) throw new Error('no cluster addresses');
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '0.0.0.0', resolve));
+    return new KvClient(socket, opts);
+  }
+
+  async get(key: string): Promise<string> {
+    return (await this.run('get', key, undefined)) ?? '';
+  }
+
+  async put(key: string, value: string): Promise<void> {
+    await this.run('put', key, value);
+  }
+
+  /**
+   * A delete is a put of the empty value: the store reads a key never written as "", so the two
+   * are indistinguishable to every reader.
+   */
+  async del(key: string): Promise<void> {
+    await this.run('put', key, '');
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private async run(type: 'get' | 'put', key: string, value: string | undefined):
+    Promise<string | undefined> {
+    const timeoutMs = this.opts.timeoutMs ?? 5000;
+    const attemptMs = this.opts.attemptMs ?? 300;
+    const deadline = Date.now() + timeoutMs;
+    const seq = ++this.seq;
+    const tried = new Set<string>();
+    while (Date.now() < deadline) {
+      const to = this.leader ?? this.pick();
+      tried.add(show(to));
+      const mid = `${this.clientId}.${seq}.${++this.attempt}`;
+      const dst = [...this.ids].find(([, a]) => a.host === to.host && a.port === to.port)?.[0];
+      const request = { src: this.clientId, dst: dst ?? 'FFFF', leader: 'FFFF', type, MID: mid,
+        key, seq, ...(value === undefined ? {} : { value }) } as ClientRequest;
+      const reply = await this.send(request, to, Math.min(attemptMs, deadline - Date.now()));
+      if (reply === undefined) {
+        this.leader = undefined; // silent: maybe dead or cut off; try another
+        continue;
+      }
+      if (reply.type === 'ok') {
+        this.leader = reply.from;
+        return reply.value;
+      }
+      // redirect (or fail): go to the named leader if its address is known, else to another
+      this.leader = reply.leader === 'FFFF' ? undefined : this.ids.get(reply.leader);
+      if (this.leader === undefined) await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+    }
+    throw new NoLeaderError(`${type} ${key}`, timeoutMs, [...tried]);
+  }
+
+  /** The next replica in turn, skipping the one that just failed us. */
+  private pick(): Address {
+    const cluster = this.opts.cluster;
+    return cluster[this.next++ % cluster.length] as Address;
+  }
+
+  private send(request: ClientRequest, to: Address, waitMs: number): Promise<Reply | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.waiting = undefined; resolve(undefined); },
+        Math.max(1, waitMs));
+      this.waiting = { mid: request.MID, resolve: (r) => { clearTimeout(timer); resolve(r); } };
+      this.socket.send(encodeMessage(request), to.port, to.host);
+    });
+  }
+
+  private receive(bytes: Buffer, from: Address): void {
+    const decoded = decodeDatagram(bytes);
+    if (decoded._tag === 'Left') return;
+    const m = decoded.right;
+    if (m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect') return;
+    this.ids.set(m.src, from);
+    const w = this.waiting;
+    if (w === undefined || w.mid !== m.MID) return; // an earlier attempt's late answer
+    this.waiting = undefined;
+    w.resolve({ type: m.type, from, src: m.src, leader: m.leader,
+      value: m.type === 'ok' ? m.value : undefined });
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,178 @@
+/**
+ * A local direct-mode cluster for people and for the crash harness:
+ *   raftkv cluster up [--replicas 5] [--data-dir DIR] [--base-port 7100] [--secret-file FILE]
+ *   raftkv cluster status | down | kill ID|leader [--data-dir DIR]
+ * `up` starts every replica of the layout in `DIR/cluster.json` that is not running (creating the
+ * layout the first time), each in the background on its own data directory `DIR/<id>`, logging to
+ * `DIR/<id>/replica.log`; run again after a crash, it restarts what died on the same data. Every
+ * process is found again by the PID the layout records, never by name.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Address } from '../replica/direct.js';
+import { leaderOf, queryStatus } from '../client/status.js';
+
+export interface Member {
+  readonly id: string;
+  readonly address: Address;
+  readonly dataDir: string;
+  pid: number | undefined;
+}
+
+export interface Layout {
+  readonly members: Member[];
+  readonly secretFile: string | undefined;
+}
+
+export const CLI_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
+export const DEFAULT_DATA_DIR = 'raftkv-data';
+
+const layoutFile = (dir: string): string => join(dir, 'cluster.json');
+
+export function readLayout(dir: string): Layout | undefined {
+  if (!existsSync(layoutFile(dir))) return undefined;
+  return JSON.parse(readFileSync(layoutFile(dir), 'utf8')) as Layout;
+}
+
+export function writeLayout(dir: string, layout: Layout): void {
+  writeFileSync(layoutFile(dir), `${JSON.stringify(layout, null, 2)}\n`);
+}
+
+export function newLayout(dir: string, replicas: number, basePort: number,
+  secretFile: string | undefined): Layout {
+  const members = Array.from({ length: replicas }, (_, k) => {
+    const id = k.toString(16).toUpperCase().padStart(4, '0');
+    return { id, address: { host: '127.0.0.1', port: basePort + k },
+      dataDir: resolve(dir, id), pid: undefined };
+  });
+  return { members, secretFile: secretFile === undefined ? undefined : resolve(secretFile) };
+}
+
+export function isRunning(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The command line of one member: its address, its peers' addresses, its data directory. */
+export function replicaArgs(layout: Layout, m: Member): string[] {
+  const peers = layout.members.filter((p) => p.id !== m.id)
+    .flatMap((p) => ['--peer', `${p.id}=${p.address.host}:${p.address.port}`]);
+  const secret = layout.secretFile === undefined ? [] : ['--secret-file', layout.secretFile];
+  return ['replica', '--id', m.id, '--listen', `${m.address.host}:${m.address.port}`, ...peers,
+    '--data-dir', m.dataDir, ...secret];
+}
+
+/** Start member `m` in the background; its PID goes into the layout. */
+export function startMember(layout: Layout, m: Member): number {
+  mkdirSync(m.dataDir, { recursive: true });
+  const log = openSync(join(m.dataDir, 'replica.log'), 'a');
+  const child = spawn(process.execPath, [CLI_PATH, ...replicaArgs(layout, m)],
+    { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.unref();
+  m.pid = child.pid;
+  return child.pid as number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll until some replica says it leads, for at most `waitMs`. */
+export async function waitForLeader(layout: Layout, waitMs: number): Promise<Member | undefined> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    const replies = await queryStatus(layout.members.map((m) => m.address), 300);
+    const k = leaderOf(replies);
+    if (k !== undefined) return layout.members[k];
+    await sleep(100);
+  }
+  return undefined;
+}
+
+function flag(args: readonly string[], name: string): string | undefined {
+  const k = args.indexOf(name);
+  return k >= 0 ? args[k + 1] : undefined;
+}
+
+async function up(args: readonly string[], dir: string): Promise<number> {
+  const replicas = Number(flag(args, '--replicas') ?? 5);
+  const basePort = Number(flag(args, '--base-port') ?? 7100);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 15) {
+    console.error('--replicas must be 1 to 15');
+    return 2;
+  }
+  mkdirSync(dir, { recursive: true });
+  const layout = readLayout(dir) ?? newLayout(dir, replicas, basePort,
+    flag(args, '--secret-file'));
+  for (const m of layout.members) {
+    if (isRunning(m.pid)) console.log(`${m.id} already running, pid ${m.pid}`);
+    else console.log(`${m.id} started, pid ${startMember(layout, m)}, ` +
+      `${m.address.host}:${m.address.port}, data ${m.dataDir}`);
+  }
+  writeLayout(dir, layout);
+  const leader = await waitForLeader(layout, 10_000);
+  console.log(leader === undefined ? 'no leader within 10 s: see each replica.log'
+    : `leader ${leader.id}`);
+  return 0;
+}
+
+async function status(dir: string, layout: Layout): Promise<number> {
+  const replies = await queryStatus(layout.members.map((m) => m.address));
+  const rows = [['id', 'address', 'pid', 'role', 'term', 'commit', 'applied', 'last', 'syncs',
+    'entries/sync', 'dropped']];
+  layout.members.forEach((m, k) => {
+    const r = replies[k];
+    const addr = `${m.address.host}:${m.address.port}`;
+    const pid = isRunning(m.pid) ? String(m.pid) : '-';
+    if (r === undefined) rows.push([m.id, addr, pid, 'down', '', '', '', '', '', '', '']);
+    else {
+      const dropped = Object.entries(r.dropped).map(([kind, n]) => `${kind}=${n}`).join(' ');
+      rows.push([m.id, addr, pid, r.role, String(r.currentTerm), String(r.commitIndex),
+        String(r.appliedIndex), String(r.lastLogIndex), String(r.syncs),
+        r.syncs === 0 ? '-' : (r.entriesSynced / r.syncs).toFixed(2), dropped || '0']);
+    }
+  });
+  const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  for (const r of rows) console.log(r.map((x, c) => x.padEnd(widths[c] ?? 0)).join('  ').trimEnd());
+  void dir;
+  return 0;
+}
+
+export async function clusterMain(args: readonly string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const dir = resolve(flag(rest, '--data-dir') ?? DEFAULT_DATA_DIR);
+  if (sub === 'up') return up(rest, dir);
+  const layout = readLayout(dir);
+  if (layout === undefined) {
+    console.error(`no cluster in ${dir}: run \`raftkv cluster up --data-dir ${dir}\` first`);
+    return 1;
+  }
+  if (sub === 'status') return status(dir, layout);
+  if (sub === 'down') {
+    for (const m of layout.members) {
+      if (isRunning(m.pid)) process.kill(m.pid as number, 'SIGTERM');
+      console.log(`${m.id} stopped`);
+    }
+    return 0;
+  }
+  if (sub === 'kill') {
+    const which = rest[0];
+    const m = which === 'leader' ? await waitForLeader(layout, 3000)
+      : layout.members.find((x) => x.id === which);
+    if (m === undefined || !isRunning(m.pid)) {
+      console.error(`no running replica ${which ?? ''}`);
+      return 1;
+    }
+    process.kill(m.pid as number, 'SIGKILL');
+    console.log(`${m.id} killed (SIGKILL), pid ${m.pid}`);
+    return 0;
+  }
+  console.error('usage: raftkv cluster up|status|down|kill ID|leader [--data-dir DIR]');
+  return 2;
+}

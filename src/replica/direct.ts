@@ -1,0 +1,156 @@
+/**
+ * The replica process in direct mode: replicas send to each other's configured addresses, clients
+ * send to any replica, and the state Raft needs across a crash is on disk (`disk/wal.ts`).
+ *   raftkv replica --id ID --listen HOST:PORT --peer ID=HOST:PORT ... --data-dir DIR
+ * A thin shell over `runner.ts`: the core decides; this shell routes datagrams, admits peer
+ * messages only from configured peers at their configured addresses (and, with a shared secret,
+ * only with a valid MAC), and holds every message and answer until the writes it depends on are
+ * durable (`commit.ts`).
+ */
+import { createSocket, type RemoteInfo } from 'node:dgram';
+import type { ClientRequest, Message, NodeId, PeerMessage } from '../wire/messages.js';
+import { decodeDatagram, encodeMessage, errorKind } from '../wire/codec.js';
+import { decodeStatusRequest, type StatusReply } from '../wire/admin.js';
+import { lastLogIndex } from '../core/log.js';
+import { openWal, type Recovered } from '../disk/wal.js';
+import { GroupCommit } from './commit.js';
+import { startRunner, TICK_MS } from './runner.js';
+import { signer } from './auth.js';
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface DirectOptions {
+  readonly id: NodeId;
+  readonly listen: Address;
+  readonly peers: ReadonlyMap<NodeId, Address>;
+  readonly dataDir: string;
+  /** A shared secret: peer datagrams carry an HMAC of it (`auth.ts`). */
+  readonly secret?: string;
+  readonly tickMs?: number;
+  readonly seed: number;
+  readonly warmupMs?: number;
+  /** The disk failed (ENOSPC, EIO): Raft cannot go on without it. The CLI exits. */
+  readonly onFatal: (error: Error) => void;
+}
+
+export interface DirectReplica {
+  readonly recovered: Recovered;
+  readonly address: Address;
+  status(): Omit<StatusReply, 'src' | 'type' | 'MID'>;
+  stop(): Promise<void>;
+}
+
+/** The most clients whose address a replica remembers for its answers (oldest forgotten first). */
+const MAX_CLIENTS = 10_000;
+
+const PEER_TYPES: ReadonlySet<string> = new Set(['PreVoteRequest', 'PreVoteResponse',
+  'RequestVoteRequest', 'RequestVoteResponse', 'AppendEntriesRequest', 'AppendEntriesResponse']);
+
+/** `localhost` is 127.0.0.1; other hosts must be IPv4 literals, compared as the socket reports. */
+export function parseAddress(text: string): Address | undefined {
+  const m = /^([^:]+):(\d{1,5})$/.exec(text);
+  if (m === null) return undefined;
+  const host = m[1] === 'localhost' ? '127.0.0.1' : (m[1] as string);
+  const port = Number(m[2]);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host) || port <= 0 || port > 65535) return undefined;
+  return { host, port };
+}
+
+export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
+  const { wal, recovered } = openWal(opts.dataDir);
+  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(opts.listen.port, opts.listen.host, () => { socket.off('error', reject); resolve(); });
+  });
+  const auth = opts.secret === undefined ? undefined : signer(opts.secret);
+  const clients = new Map<string, RemoteInfo>();
+  const sendTo = (bytes: Buffer, to: Address): void => { socket.send(bytes, to.port, to.host); };
+  const emit = (m: Message): void => {
+    const bytes = Buffer.from(encodeMessage(m));
+    if (m.dst === 'FFFF' || opts.peers.has(m.dst)) {
+      const signed = auth === undefined ? bytes : auth.sign(bytes);
+      const to = m.dst === 'FFFF' ? [...opts.peers.values()] : [opts.peers.get(m.dst) as Address];
+      for (const peer of to) sendTo(signed, peer);
+      return;
+    }
+    const client = clients.get(m.dst);
+    if (client !== undefined) sendTo(bytes, { host: client.address, port: client.port });
+  };
+  let stopped = false;
+  const commit = new GroupCommit({
+    emit: (m) => { if (!stopped) emit(m); },
+    sync: (writes) => {
+      wal.append(writes).then(() => { if (!stopped) commit.synced(); },
+        (e: unknown) => { if (!stopped) opts.onFatal(e as Error); });
+    },
+  });
+  const runner = startRunner({ id: opts.id, peers: [...opts.peers.keys()],
+    tickMs: opts.tickMs ?? TICK_MS, seed: opts.seed, persisted: recovered.persisted,
+    warmupMs: opts.warmupMs }, (effects) => commit.take(effects));
+  const status = (): Omit<StatusReply, 'src' | 'type' | 'MID'> => {
+    const s = runner.state();
+    return { role: s.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
+      commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex, lastLogIndex: lastLogIndex(s.log),
+      dropped: Object.fromEntries(runner.dropped), syncs: wal.syncs,
+      entriesSynced: wal.entriesSynced };
+  };
+
+  /** A peer message is admitted from its configured address only, and signed if there is a secret. */
+  const admitPeer = (m: PeerMessage, from: RemoteInfo, signed: boolean): boolean => {
+    const peer = opts.peers.get(m.src);
+    if (peer === undefined || peer.host !== from.address || peer.port !== from.port) {
+      runner.count('unknown-peer', `${m.type} from ${m.src} at ${from.address}:${from.port}`);
+      return false;
+    }
+    if (auth !== undefined && !signed) {
+      runner.count('bad-mac', `${m.type} from ${m.src} without a valid MAC`);
+      return false;
+    }
+    return true;
+  };
+  const admitClient = (m: ClientRequest, from: RemoteInfo): boolean => {
+    if (m.src === opts.id || opts.peers.has(m.src) || m.src === 'FFFF') {
+      runner.count('bad-client-id', `${m.type} from ${from.address}:${from.port} as ${m.src}`);
+      return false;
+    }
+    clients.delete(m.src);
+    clients.set(m.src, from);
+    if (clients.size > MAX_CLIENTS) clients.delete(clients.keys().next().value as string);
+    return true;
+  };
+  socket.on('message', (bytes, from) => {
+    const verified = auth?.verify(bytes);
+    const decoded = decodeDatagram(verified ?? bytes);
+    if (decoded._tag === 'Left') {
+      const request = decodeStatusRequest(bytes);
+      if (decoded.left.kind !== 'unknown-type' || request._tag === 'Left') {
+        runner.count(errorKind(decoded.left), decoded.left.detail);
+        return;
+      }
+      const reply = { src: opts.id, type: 'statusReply', MID: request.right.MID, ...status() };
+      sendTo(Buffer.from(JSON.stringify(reply)), { host: from.address, port: from.port });
+      return;
+    }
+    const m = decoded.right;
+    if (PEER_TYPES.has(m.type)) {
+      if (admitPeer(m as PeerMessage, from, verified !== undefined)) runner.feed(m as PeerMessage);
+    } else if (m.type === 'get' || m.type === 'put') {
+      if (admitClient(m, from)) runner.feed(m);
+    } else runner.count('not-a-request', `${m.type} from ${from.address}:${from.port}`);
+  });
+  return {
+    recovered,
+    address: opts.listen,
+    status,
+    stop: async () => {
+      stopped = true;
+      runner.stop();
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      wal.close();
+    },
+  };
+}

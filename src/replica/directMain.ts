@@ -1,0 +1,82 @@
+/**
+ * `raftkv replica --id ID --listen HOST:PORT --peer ID=HOST:PORT ... --data-dir DIR
+ *  [--secret-file FILE]`: parse, start, and stop on SIGTERM/SIGINT. A corrupt log or a disk that
+ * fails a write stops the process with a message naming the file: it must not run on state it
+ * cannot trust or keep.
+ */
+import { readFileSync } from 'node:fs';
+import type { NodeId } from '../wire/messages.js';
+import { CorruptWalError } from '../disk/wal.js';
+import { DIRECT_USAGE } from '../usage.js';
+import { parseAddress, startDirect, type Address } from './direct.js';
+
+
+const HEX4 = /^[0-9A-F]{4}$/;
+
+export interface DirectArgs {
+  readonly id: NodeId;
+  readonly listen: Address;
+  readonly peers: Map<NodeId, Address>;
+  readonly dataDir: string;
+  readonly secret: string | undefined;
+}
+
+/** The arguments, or a message saying what is wrong with them. */
+export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
+  let id: string | undefined;
+  let listen: Address | undefined;
+  let dataDir: string | undefined;
+  let secret: string | undefined;
+  const peers = new Map<NodeId, Address>();
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if (value === undefined) return `${flag} needs a value`;
+    if (flag === '--id') id = value;
+    else if (flag === '--listen') listen = parseAddress(value);
+    else if (flag === '--data-dir') dataDir = value;
+    else if (flag === '--secret-file') secret = readFileSync(value, 'utf8').trim();
+    else if (flag === '--peer') {
+      const [peerId, addr] = value.split('=');
+      const address = addr === undefined ? undefined : parseAddress(addr);
+      if (peerId === undefined || !HEX4.test(peerId) || address === undefined) {
+        return `bad --peer ${value}: expected ID=HOST:PORT`;
+      }
+      peers.set(peerId as NodeId, address);
+    } else return `unknown option ${flag}`;
+  }
+  if (id === undefined || !HEX4.test(id) || id === 'FFFF') return `bad or missing --id ${id ?? ''}`;
+  if (listen === undefined) return 'bad or missing --listen HOST:PORT';
+  if (dataDir === undefined) return 'missing --data-dir';
+  if (peers.size === 0) return 'at least one --peer is needed';
+  if (peers.has(id as NodeId)) return `--peer ${id} is this replica's own id`;
+  if (secret === '') return 'the secret file is empty';
+  return { id: id as NodeId, listen, peers, dataDir, secret };
+}
+
+export async function directMain(args: readonly string[]): Promise<void> {
+  const parsed = parseDirectArgs(args);
+  if (typeof parsed === 'string') {
+    console.error(`${parsed}\n${DIRECT_USAGE.trim()}`);
+    process.exit(2);
+  }
+  const seed = (Number.parseInt(parsed.id, 16) * 2654435761 + process.pid) >>> 0;
+  try {
+    const replica = await startDirect({ ...parsed, seed, onFatal: (e) => {
+      console.error(`${parsed.id}: the write-ahead log failed (${e.message}); stopping: Raft ` +
+        'cannot answer for what it cannot write');
+      process.exit(1);
+    } });
+    const r = replica.recovered;
+    console.error(`${parsed.id}: listening on ${parsed.listen.host}:${parsed.listen.port}; ` +
+      `recovered term ${r.persisted.currentTerm}, vote ${r.persisted.votedFor ?? 'none'}, ` +
+      `${r.persisted.log.end - r.persisted.log.start} entries from ${r.file} ` +
+      `(${r.records} records${r.tornBytes > 0 ? `, cut a torn tail of ${r.tornBytes} bytes` : ''})`);
+    const stop = (): void => { void replica.stop().then(() => process.exit(0)); };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  } catch (e) {
+    const message = e instanceof CorruptWalError ? e.message : String((e as Error).message ?? e);
+    console.error(`${parsed.id}: cannot start: ${message}`);
+    process.exit(1);
+  }
+}

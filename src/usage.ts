@@ -1,0 +1,15 @@
+/** The command line's usage lines, in a module of their own so every command can print them. */
+export const REPLICA_USAGE = 'usage: raftkv replica <port> <own id> <other id> [<other id> ...]';
+export const SIM_USAGE = '       raftkv sim <scenario.json> [--replica <executable>] [--seed N] ' +
+  '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
+
+export const SIMULATE_USAGE = '       raftkv simulate <scenario.json> | --mix --seed N [--bug NAME] ' +
+  '[--trace FILE] ...   (the deterministic simulation)';
+
+export const DIRECT_USAGE = '       raftkv replica --id ID --listen HOST:PORT ' +
+  '--peer ID=HOST:PORT ... --data-dir DIR [--secret-file FILE]';
+export const CLUSTER_USAGE = '       raftkv cluster up [--replicas N] [--data-dir DIR] | status | down | ' +
+  'kill ID|leader';
+export const CLIENT_USAGE = '       raftkv get KEY | put KEY VALUE | del KEY ' +
+  '[--cluster HOST:PORT,...] [--data-dir DIR] [--timeout MS]';
+
