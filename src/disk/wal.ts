@@ -9,8 +9,8 @@
  * The payload is one `persist` write as UTF-8 JSON (`src/wire/wal.ts`). Recovery replays every
  * record onto a fresh state. A crash mid-append leaves a torn tail, which recovery cuts off; a bad
  * record with a good one after it cannot come from a crash, so recovery refuses to start on it.
- * There are no snapshots yet: opening rewrites the file as one record of the whole state, which
- * keeps it bounded across restarts.
+ * There are no snapshots yet: opening rewrites the file as one record of the whole state (and a
+ * marker after it, see `compact`), which keeps it bounded across restarts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -175,15 +175,17 @@ function truncateFile(file: string, length: number): void {
   }
 }
 
-/** Replaces the file by one record of `p`: a crash leaves either the old file or the new one. */
+/**
+ * Replaces the file by a record of the whole of `p`, then a short record that changes nothing: a
+ * crash leaves either the old file or the new one. The second record keeps the first from ever
+ * being the last: recovery takes a bad last record for a torn append, and this one holds the
+ * server's whole state, which a bit flip must not be able to erase without a word.
+ */
 function compact(dir: string, p: Persisted): void {
   const tmp = path.join(dir, WAL_TMP_FILE);
-  const write: WalWrite = {
-    currentTerm: p.currentTerm,
-    votedFor: p.votedFor,
-    log: { fromIndex: 1, entries: toArray(p.log) },
-  };
-  const { bytes } = encodeRecords([write]);
+  const hard = { currentTerm: p.currentTerm, votedFor: p.votedFor };
+  const whole: WalWrite = { ...hard, log: { fromIndex: 1, entries: toArray(p.log) } };
+  const { bytes } = encodeRecords([whole, { ...hard, log: undefined }]);
   const fd = fs.openSync(tmp, 'w');
   try {
     for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done);
@@ -241,7 +243,7 @@ export function openWal(dir: string, options: WalOptions = {}):
   const { persisted, records, end } = scan(bytes, file);
   const tornBytes = bytes.length - end;
   // Compaction rewrites the file, so it drops a torn tail too.
-  if (records > 1) compact(dir, persisted);
+  if (records > 0) compact(dir, persisted);
   else if (tornBytes > 0) truncateFile(file, end);
   const fd = fs.openSync(file, 'a');
   if (!existed) fsyncDir(dir);

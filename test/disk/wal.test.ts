@@ -131,23 +131,34 @@ describe('[Fig2:State] the write-ahead log', () => {
       expect(recovered.records).toBe(6);
       expect(recovered.tornBytes).toBe((cut > 13 ? cut : last + cut) - last);
       expect(view(recovered.persisted)).toEqual(applied(BATCHES.flat().slice(0, 6)));
-      expect(recordOffsets(fs.readFileSync(path.join(at, WAL_FILE)))).toEqual([0]);
+      expect(recordOffsets(fs.readFileSync(path.join(at, WAL_FILE))).length).toBe(2); // compacted
       await fill([[write(9, 'A009')]], at);
       expect(view(reopen(at).persisted)).toEqual(
         applied([...BATCHES.flat().slice(0, 6), write(9, 'A009')]));
     }
   });
 
-  it('truncates a torn tail in place when one good record precedes it', async () => {
-    await fill([[write(1, 'A001')], [write(2, null)]]);
-    const whole = fs.readFileSync(walFile());
-    const second = recordOffsets(whole)[1] as number;
-    fs.truncateSync(walFile(), second + 3);
-    const recovered = reopen();
-    expect([recovered.records, recovered.tornBytes]).toEqual([1, 3]);
-    expect(view(recovered.persisted)).toEqual({ currentTerm: 1, votedFor: 'A001', log: [] });
-    expect(fs.readFileSync(walFile())).toEqual(whole.subarray(0, second));
-  });
+  it('truncates a torn first record in place (a fresh server crashed in its first append)',
+    async () => {
+      await fill([[write(1, 'A001')]]);
+      fs.truncateSync(walFile(), 5);
+      const recovered = reopen();
+      expect([recovered.records, recovered.tornBytes]).toEqual([0, 5]);
+      expect(view(recovered.persisted)).toEqual({ currentTerm: 0, votedFor: null, log: [] });
+      expect(fs.statSync(walFile()).size).toBe(0);
+    });
+
+  it('refuses a bit flip in the compacted whole-state record: a marker record follows it',
+    async () => {
+      await fill(BATCHES);
+      reopen(); // compacts: the whole state, then a marker
+      const bytes = fs.readFileSync(walFile());
+      expect(recordOffsets(bytes).length).toBe(2);
+      bytes[WAL_HEADER_BYTES + 7] = (bytes[WAL_HEADER_BYTES + 7] as number) ^ 0x10;
+      fs.writeFileSync(walFile(), bytes);
+      expect(() => openWal(dir)).toThrow(
+        new RegExp(`${WAL_FILE}: corrupt record at offset 0 \\(payload checksum mismatch\\)`));
+    });
 
   it.each([
     ['payload', WAL_HEADER_BYTES + 3, 'payload checksum mismatch'],
@@ -246,7 +257,6 @@ describe('[Fig2:State] the write-ahead log', () => {
 
   it('a write torn by ENOSPC is cut off at the next start', async () => {
     await fill([[write(1, 'A001')]]);
-    const before = fs.statSync(walFile()).size;
     const enospc = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
     const { wal } = openWal(dir, {
       io: {
@@ -254,25 +264,26 @@ describe('[Fig2:State] the write-ahead log', () => {
           : Promise.resolve(fs.writeSync(fd, bytes, offset, length >> 1))),
       },
     });
+    const before = fs.statSync(walFile()).size; // after the compaction on open
     const batch = [write(2, null, { fromIndex: 1, entries: [entry(2, 'a')] }), write(2, 'A002')];
     await expect(wal.append(batch)).rejects.toBe(enospc);
     wal.close();
     const torn = fs.statSync(walFile()).size - before;
     expect(torn).toBe(encodeRecords(batch).bytes.length >> 1);
     const recovered = reopen();
-    expect([recovered.records, recovered.tornBytes]).toEqual([1, torn]);
+    expect([recovered.records, recovered.tornBytes]).toEqual([2, torn]);
     expect(view(recovered.persisted)).toEqual({ currentTerm: 1, votedFor: 'A001', log: [] });
   });
 
-  it('compacts to one record on open, and reopening gives the same state', async () => {
+  it('compacts to one record and a marker on open; reopening gives the same state', async () => {
     const writes = Array.from({ length: 60 }, (_, k) => write(1 + (k >> 3), k % 2 ? 'A001' : null,
       { fromIndex: k + 1, entries: [entry(1, `${k}`)] }));
     await fill(writes.map((w) => [w]));
     const first = reopen();
     expect(first.records).toBe(60);
-    expect(recordOffsets(fs.readFileSync(walFile()))).toEqual([0]);
+    expect(recordOffsets(fs.readFileSync(walFile())).length).toBe(2);
     const second = reopen();
-    expect(second.records).toBe(1);
+    expect(second.records).toBe(2);
     expect(view(second.persisted)).toEqual(view(first.persisted));
     expect(view(second.persisted)).toEqual(applied(writes));
     expect(view(second.persisted).log).toHaveLength(60);
