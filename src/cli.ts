@@ -92,6 +92,8 @@ else if (command === 'sim') sim(rest);
 else if (command === 'simulate') simulate(rest);
 else if (command === 'cluster') {
   run(() => import('./cluster/cluster.js').then(({ clusterMain }) => clusterMain(rest)));
+} else if (command === 'crashtest') {
+  run(() => import('./crash/main.js').then(({ crashMain }) => crashMain(rest)));
 } else if (command === 'get' || command === 'put' || command === 'del') {
   run(() => import('./client/main.js').then(({ clientMain }) => clientMain(command, rest)));
 } else {

@@ -1,0 +1,243 @@
+/**
+ * Crash tests with real processes: a direct-mode cluster (`cluster/cluster.ts`) under client load,
+ * whose replicas are killed with SIGKILL at random moments (the leader in half the rounds) and
+ * restarted on the same data directory. Before some restarts the harness damages the killed
+ * replica's log the way a crash or a bad disk would:
+ *   - torn: bytes of a half-written record appended at the end, as a crash in the middle of an
+ *     append leaves them. The replica must cut them off and start.
+ *   - flip: one bit flipped inside a record that another follows. The replica must refuse to start,
+ *     naming the file and offset. The harness then does what an operator would: it empties the
+ *     data directory and starts the replica again, which must catch up from the others.
+ * At the end every replica runs again, one client reads every key, and the harness checks
+ *   - the client history for linearizability (`fault/linearizability.ts`);
+ *   - that no acknowledged put was lost: every put answered `ok` is in the log on the disks of a
+ *     majority of replicas (the processes are stopped and their logs read back).
+ * Seeded: the seed picks victims, moments and damage; the processes' timing is the real clock's.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync,
+  writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toArray } from '../core/chain.js';
+import { KvClient, NoLeaderError } from '../client/client.js';
+import { leaderOf, queryStatus } from '../client/status.js';
+import { CLI_PATH, isRunning, newLayout, replicaArgs, startMember, writeLayout,
+  type Layout, type Member } from '../cluster/cluster.js';
+import { openWal, WAL_FILE } from '../disk/wal.js';
+import { Rng } from '../fault/rng.js';
+import { keyName } from '../fault/workload.js';
+import { checkRegisterHistory, type RegisterCheck, type RegisterOp }
+  from '../fault/linearizability.js';
+import type { NodeId } from '../wire/messages.js';
+import type { StatusReply } from '../wire/admin.js';
+
+export interface CrashOptions {
+  readonly seed: number;
+  readonly replicas: number;
+  readonly rounds: number;
+  readonly clients: number;
+  readonly keys: number;
+  /** Chances, per round, of damage before the restart. */
+  readonly tornChance: number;
+  readonly flipChance: number;
+  readonly dataDir?: string;
+  readonly log?: (line: string) => void;
+}
+
+export const DEFAULT_CRASH: CrashOptions = { seed: 1, replicas: 5, rounds: 10, clients: 4,
+  keys: 5, tornChance: 0.3, flipChance: 0.1 };
+
+export interface CrashReport {
+  readonly rounds: number;
+  readonly kills: number;
+  readonly leaderKills: number;
+  readonly torn: number;
+  readonly flipsRefused: number;
+  readonly wiped: number;
+  readonly ops: number;
+  readonly putsAcknowledged: number;
+  readonly unanswered: number;
+  readonly lost: readonly string[];
+  readonly history: RegisterCheck;
+  /** Refusals to start on a flipped bit: the replica's own message. */
+  readonly refusals: readonly string[];
+  readonly final: readonly (StatusReply | undefined)[];
+  readonly seconds: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A base port with `n` free UDP ports after it on 127.0.0.1. */
+export async function freePorts(n: number, rng: Rng): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20_000 + rng.int(30_000);
+    let ok = true;
+    for (let k = 0; k < n && ok; k++) {
+      const s = createSocket('udp4');
+      ok = await new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.bind(base + k, '127.0.0.1', () => resolve(true));
+      });
+      s.close();
+    }
+    if (ok) return base;
+  }
+  throw new Error('no free ports found');
+}
+
+/** Client workers: each runs one operation after another until told to stop. */
+async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
+  history: RegisterOp[], stop: () => boolean, t0: number): Promise<void> {
+  const client = await KvClient.open({ cluster: layout.members.map((m) => m.address),
+    clientId: (0x0100 + w).toString(16).toUpperCase().padStart(4, '0') as NodeId,
+    timeoutMs: 4000, attemptMs: 250 });
+  for (let n = 0; !stop(); n++) {
+    const key = keyName(rng.int(opts.keys));
+    const call = performance.now() - t0;
+    const id = `w${w}.${n}`;
+    try {
+      if (rng.chance(0.6)) {
+        const value = `w${w}-${n}`;
+        await client.put(key, value);
+        history.push({ id, key, call, ret: performance.now() - t0, kind: 'put', value });
+      } else {
+        const read = await client.get(key);
+        history.push({ id, key, call, ret: performance.now() - t0, kind: 'get', read });
+      }
+    } catch (e) {
+      if (!(e instanceof NoLeaderError)) throw e;
+      // unanswered: a put may still take effect, at any time after its call
+      if (e.op.startsWith('put')) {
+        history.push({ id, key, call, ret: Infinity, kind: 'put', value: `w${w}-${n}` });
+      }
+    }
+  }
+  client.close();
+}
+
+/** Bytes that look like the start of a record the crash cut short. */
+function tornBytes(rng: Rng): Buffer {
+  const header = Buffer.alloc(12);
+  header.writeUInt32LE(40 + rng.int(200), 0);
+  header.writeUInt32LE(rng.nextUint32(), 4);
+  header.writeUInt32LE(rng.nextUint32(), 8);
+  const body = Buffer.from('{"currentTerm":7,"votedFor":null,"log":{"fromIndex":'.slice(0,
+    1 + rng.int(40)));
+  return Buffer.concat([header, body]).subarray(0, 1 + rng.int(12 + body.length));
+}
+
+/** Flip one bit in the first half of the log, where a later record follows for sure. */
+function flipBit(file: string, rng: Rng): boolean {
+  const size = statSync(file).size;
+  if (size < 200) return false;
+  const bytes = readFileSync(file);
+  const offset = 12 + rng.int(Math.floor(size / 2) - 12);
+  bytes[offset] = (bytes[offset] as number) ^ (1 << rng.int(8));
+  writeFileSync(file, bytes);
+  return true;
+}
+
+/** Start `m` in the foreground and expect it to refuse; return its message. */
+function expectRefusal(layout: Layout, m: Member): string {
+  const r = spawnSync(process.execPath, [CLI_PATH, ...replicaArgs(layout, m)],
+    { timeout: 10_000, encoding: 'utf8' });
+  const line = (r.stderr ?? '').split('\n').find((l) => l.includes('corrupt')) ?? '';
+  if (r.status !== 1 || !line.includes(WAL_FILE)) {
+    throw new Error(`replica ${m.id} started on a flipped bit (exit ${r.status}): ${r.stderr}`);
+  }
+  return line.trim();
+}
+
+export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
+  const log = opts.log ?? ((): void => {});
+  const rng = Rng.stream(opts.seed, 'crash');
+  const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'raftkv-crash-'));
+  const layout = newLayout(dir, opts.replicas, await freePorts(opts.replicas, rng), undefined);
+  const t0 = performance.now();
+  const counts = { kills: 0, leaderKills: 0, torn: 0, flipsRefused: 0, wiped: 0 };
+  const refusals: string[] = [];
+  const history: RegisterOp[] = [];
+  let stopping = false;
+  try {
+    for (const m of layout.members) startMember(layout, m);
+    writeLayout(dir, layout);
+    const workers = Array.from({ length: opts.clients }, (_, w) =>
+      worker(w, layout, opts, Rng.stream(opts.seed, `client-${w}`), history, () => stopping, t0));
+    for (let round = 1; round <= opts.rounds; round++) {
+      await sleep(300 + rng.int(1200));
+      const live = layout.members.filter((m) => isRunning(m.pid));
+      const replies = await queryStatus(live.map((m) => m.address), 300);
+      const leader = leaderOf(replies);
+      const victim = leader !== undefined && rng.chance(0.5) ? live[leader] as Member
+        : rng.pick(live) as Member;
+      const hitLeader = leader !== undefined && victim === live[leader];
+      process.kill(victim.pid as number, 'SIGKILL');
+      counts.kills++;
+      if (hitLeader) counts.leaderKills++;
+      while (isRunning(victim.pid)) await sleep(5);
+      await sleep(200 + rng.int(1500));
+      const file = join(victim.dataDir, WAL_FILE);
+      let damage = 'none';
+      if (existsSync(file) && rng.chance(opts.flipChance) && flipBit(file, rng)) {
+        refusals.push(expectRefusal(layout, victim));
+        counts.flipsRefused++;
+        rmSync(victim.dataDir, { recursive: true, force: true });
+        counts.wiped++;
+        damage = 'flip: refused, wiped';
+      } else if (existsSync(file) && rng.chance(opts.tornChance)) {
+        appendFileSync(file, tornBytes(rng));
+        counts.torn++;
+        damage = 'torn tail';
+      }
+      startMember(layout, victim);
+      writeLayout(dir, layout);
+      log(`${((performance.now() - t0) / 1000).toFixed(1)} s, round ${round}: killed ${victim.id}${hitLeader ? ' (leader)' : ''}, ${damage}, ` +
+        `restarted as pid ${victim.pid}; ${history.length} ops so far`);
+    }
+    await sleep(1500);
+    stopping = true;
+    await Promise.all(workers);
+    return await finish(opts, layout, dir, { ...counts, refusals, history, t0 });
+  } finally {
+    for (const m of layout.members) if (isRunning(m.pid)) process.kill(m.pid as number, 'SIGKILL');
+    if (opts.dataDir === undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Read every key once more, stop the cluster, and check the history and the disks. */
+async function finish(opts: CrashOptions, layout: Layout, dir: string, run: {
+  kills: number; leaderKills: number; torn: number; flipsRefused: number; wiped: number;
+  refusals: string[]; history: RegisterOp[]; t0: number }): Promise<CrashReport> {
+  const { history, t0 } = run;
+  const reader = await KvClient.open({ cluster: layout.members.map((m) => m.address),
+    clientId: '00FF' as NodeId, timeoutMs: 10_000 });
+  for (let k = 0; k < opts.keys; k++) {
+    const key = keyName(k);
+    const call = performance.now() - t0;
+    const read = await reader.get(key);
+    history.push({ id: `final.${k}`, key, call, ret: performance.now() - t0, kind: 'get', read });
+  }
+  reader.close();
+  const final = await queryStatus(layout.members.map((m) => m.address), 500);
+  for (const m of layout.members) if (isRunning(m.pid)) process.kill(m.pid as number, 'SIGTERM');
+  for (let t = 0; t < 200 && layout.members.some((m) => isRunning(m.pid)); t++) await sleep(25);
+  const logs = layout.members.map((m) => {
+    const { wal, recovered } = openWal(m.dataDir);
+    wal.close();
+    return new Set(toArray(recovered.persisted.log)
+      .map((e) => (e.cmd.kind === 'put' ? `${e.cmd.key}=${e.cmd.value}` : '')));
+  });
+  const quorum = Math.floor(opts.replicas / 2) + 1;
+  const acked = history.filter((o) => o.kind === 'put' && o.ret !== Infinity);
+  const lost = acked.map((o) => `${o.key}=${(o as { value: string }).value}`)
+    .filter((put) => logs.filter((l) => l.has(put)).length < quorum);
+  void dir;
+  return { rounds: opts.rounds, kills: run.kills, leaderKills: run.leaderKills, torn: run.torn,
+    flipsRefused: run.flipsRefused, wiped: run.wiped, ops: history.length,
+    putsAcknowledged: acked.length,
+    unanswered: history.filter((o) => o.ret === Infinity).length, lost,
+    history: checkRegisterHistory(history, { maxStepsPerKey: 2_000_000 }),
+    refusals: run.refusals, final, seconds: (performance.now() - t0) / 1000 };
+}
