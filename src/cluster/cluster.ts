@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Address } from '../replica/direct.js';
 import { leaderOf, queryStatus } from '../client/status.js';
@@ -24,9 +24,14 @@ export interface Member {
 export interface Layout {
   readonly members: Member[];
   readonly secretFile: string | undefined;
+  /** Test only (the crash harness's broken replicas): `--bug` flags for every replica. */
+  readonly bugs?: readonly string[];
 }
 
-export const CLI_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The compiled CLI: beside this module's directory in `dist/`, or in `dist/` seen from `src/`. */
+export const CLI_PATH = basename(dirname(HERE)) === 'src'
+  ? join(HERE, '..', '..', 'dist', 'cli.js') : join(HERE, '..', 'cli.js');
 export const DEFAULT_DATA_DIR = 'raftkv-data';
 
 const layoutFile = (dir: string): string => join(dir, 'cluster.json');
@@ -65,8 +70,9 @@ export function replicaArgs(layout: Layout, m: Member): string[] {
   const peers = layout.members.filter((p) => p.id !== m.id)
     .flatMap((p) => ['--peer', `${p.id}=${p.address.host}:${p.address.port}`]);
   const secret = layout.secretFile === undefined ? [] : ['--secret-file', layout.secretFile];
+  const bugs = (layout.bugs ?? []).flatMap((b) => ['--bug', b]);
   return ['replica', '--id', m.id, '--listen', `${m.address.host}:${m.address.port}`, ...peers,
-    '--data-dir', m.dataDir, ...secret];
+    '--data-dir', m.dataDir, ...secret, ...bugs];
 }
 
 /** Start member `m` in the background; its PID goes into the layout. */

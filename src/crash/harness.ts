@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { toArray } from '../core/chain.js';
 import { KvClient, NoLeaderError } from '../client/client.js';
 import { leaderOf, queryStatus } from '../client/status.js';
-import { CLI_PATH, isRunning, newLayout, replicaArgs, startMember, writeLayout,
+import { CLI_PATH, isRunning, newLayout, replicaArgs, startMember, waitForLeader, writeLayout,
   type Layout, type Member } from '../cluster/cluster.js';
 import { openWal, WAL_FILE } from '../disk/wal.js';
 import { Rng } from '../fault/rng.js';
@@ -42,17 +42,26 @@ export interface CrashOptions {
   /** Chances, per round, of damage before the restart. */
   readonly tornChance: number;
   readonly flipChance: number;
+  /** Chance that a round is a power failure: every replica killed at once, then restarted. */
+  readonly allChance: number;
   readonly dataDir?: string;
+  /**
+   * Test only: every replica runs with these deliberately wrong rules (`--bug`: a core `Bug`, or
+   * the shell's `ackBeforeSync`).
+   */
+  readonly bugs?: readonly string[];
   readonly log?: (line: string) => void;
 }
 
 export const DEFAULT_CRASH: CrashOptions = { seed: 1, replicas: 5, rounds: 10, clients: 4,
-  keys: 5, tornChance: 0.3, flipChance: 0.1 };
+  keys: 5, tornChance: 0.3, flipChance: 0.1, allChance: 0.2 };
 
 export interface CrashReport {
   readonly rounds: number;
   readonly kills: number;
   readonly leaderKills: number;
+  /** Rounds that killed every replica at once. */
+  readonly powerFailures: number;
   readonly torn: number;
   readonly flipsRefused: number;
   readonly wiped: number;
@@ -150,23 +159,45 @@ function expectRefusal(layout: Layout, m: Member): string {
   return line.trim();
 }
 
+/** SIGKILL every replica at once, as a power failure would stop them, and restart them all. */
+async function powerFailure(layout: Layout, rng: Rng): Promise<void> {
+  for (const m of layout.members) if (isRunning(m.pid)) process.kill(m.pid as number, 'SIGKILL');
+  while (layout.members.some((m) => isRunning(m.pid))) await sleep(5);
+  await sleep(200 + rng.int(800));
+  for (const m of layout.members) startMember(layout, m);
+}
+
 export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
   const log = opts.log ?? ((): void => {});
   const rng = Rng.stream(opts.seed, 'crash');
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'raftkv-crash-'));
-  const layout = newLayout(dir, opts.replicas, await freePorts(opts.replicas, rng), undefined);
+  const layout = { ...newLayout(dir, opts.replicas, await freePorts(opts.replicas, rng),
+    undefined), bugs: opts.bugs ?? [] };
   const t0 = performance.now();
-  const counts = { kills: 0, leaderKills: 0, torn: 0, flipsRefused: 0, wiped: 0 };
+  const counts = { kills: 0, leaderKills: 0, powerFailures: 0, torn: 0, flipsRefused: 0,
+    wiped: 0 };
   const refusals: string[] = [];
   const history: RegisterOp[] = [];
   let stopping = false;
   try {
     for (const m of layout.members) startMember(layout, m);
     writeLayout(dir, layout);
+    if (await waitForLeader(layout, 15_000) === undefined) {
+      throw new Error(`the cluster elected no leader in 15 s: see ${dir}/*/replica.log`);
+    }
     const workers = Array.from({ length: opts.clients }, (_, w) =>
       worker(w, layout, opts, Rng.stream(opts.seed, `client-${w}`), history, () => stopping, t0));
     for (let round = 1; round <= opts.rounds; round++) {
       await sleep(300 + rng.int(1200));
+      if (rng.chance(opts.allChance)) {
+        await powerFailure(layout, rng);
+        counts.kills += opts.replicas;
+        counts.powerFailures++;
+        writeLayout(dir, layout);
+        log(`${((performance.now() - t0) / 1000).toFixed(1)} s, round ${round}: killed every ` +
+          `replica at once, restarted all; ${history.length} ops so far`);
+        continue;
+      }
       const live = layout.members.filter((m) => isRunning(m.pid));
       const replies = await queryStatus(live.map((m) => m.address), 300);
       const leader = leaderOf(replies);
@@ -208,7 +239,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
 
 /** Read every key once more, stop the cluster, and check the history and the disks. */
 async function finish(opts: CrashOptions, layout: Layout, dir: string, run: {
-  kills: number; leaderKills: number; torn: number; flipsRefused: number; wiped: number;
+  kills: number; leaderKills: number; powerFailures: number; torn: number; flipsRefused: number; wiped: number;
   refusals: string[]; history: RegisterOp[]; t0: number }): Promise<CrashReport> {
   const { history, t0 } = run;
   const reader = await KvClient.open({ cluster: layout.members.map((m) => m.address),
@@ -234,7 +265,8 @@ async function finish(opts: CrashOptions, layout: Layout, dir: string, run: {
   const lost = acked.map((o) => `${o.key}=${(o as { value: string }).value}`)
     .filter((put) => logs.filter((l) => l.has(put)).length < quorum);
   void dir;
-  return { rounds: opts.rounds, kills: run.kills, leaderKills: run.leaderKills, torn: run.torn,
+  return { rounds: opts.rounds, kills: run.kills, leaderKills: run.leaderKills,
+    powerFailures: run.powerFailures, torn: run.torn,
     flipsRefused: run.flipsRefused, wiped: run.wiped, ops: history.length,
     putsAcknowledged: acked.length,
     unanswered: history.filter((o) => o.ret === Infinity).length, lost,

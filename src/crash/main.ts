@@ -1,6 +1,6 @@
 /**
  * `raftkv crashtest [--seed N] [--rounds N] [--replicas N] [--clients N] [--keys N]
- *  [--torn P] [--flip P]`: one crash-test run (`harness.ts`); exit 1 if a check fails.
+ *  [--torn P] [--flip P] [--all P] [--bug NAME]`: one crash-test run (`harness.ts`); exit 1 if a check fails.
  */
 import { describeOp } from '../fault/linearizability.js';
 import { crashTest, DEFAULT_CRASH, type CrashOptions, type CrashReport } from './harness.js';
@@ -14,10 +14,17 @@ function option(args: readonly string[], name: string, fallback: number): number
 
 export function crashOptions(args: readonly string[]): CrashOptions {
   const d = DEFAULT_CRASH;
+  const known = ['--seed', '--rounds', '--replicas', '--clients', '--keys', '--torn', '--flip',
+    '--all', '--bug'];
+  for (let k = 0; k < args.length; k += 2) {
+    if (!known.includes(args[k] as string)) throw new Error(`unknown option ${args[k]}`);
+  }
   return { seed: option(args, '--seed', d.seed), rounds: option(args, '--rounds', d.rounds),
     replicas: option(args, '--replicas', d.replicas), clients: option(args, '--clients', d.clients),
     keys: option(args, '--keys', d.keys), tornChance: option(args, '--torn', d.tornChance),
-    flipChance: option(args, '--flip', d.flipChance) };
+    flipChance: option(args, '--flip', d.flipChance), allChance: option(args, '--all', d.allChance),
+    bugs: args.flatMap((a, k) => (a === '--bug' && args[k + 1] !== undefined
+      ? [args[k + 1] as string] : [])) };
 }
 
 /** Whether the run passed: a linearizable history (or undecided keys, said) and nothing lost. */
@@ -28,10 +35,12 @@ export function passed(r: CrashReport): boolean {
 export function summary(r: CrashReport): string[] {
   const undecided = r.history.keys.filter((k) => k.result === 'unknown').length;
   const lines = [
-    `rounds ${r.rounds}: ${r.kills} kills (${r.leaderKills} of the leader), ${r.torn} torn ` +
+    `rounds ${r.rounds}: ${r.kills} kills (${r.leaderKills} of the leader alone, ` +
+      `${r.powerFailures} power failures killing all), ${r.torn} torn ` +
       `tails appended, ${r.flipsRefused} bit flips refused, ${r.wiped} data dirs emptied`,
     `ops ${r.ops}: ${r.putsAcknowledged} puts acknowledged, ${r.unanswered} unanswered`,
-    `lost acknowledged puts: ${r.lost.length}${r.lost.length > 0 ? ` (${r.lost.join(', ')})` : ''}`,
+    `lost acknowledged puts: ${r.lost.length}${r.lost.length > 0
+      ? ` (${r.lost.slice(0, 10).join(', ')}${r.lost.length > 10 ? ', ...' : ''})` : ''}`,
     `history: ${r.history.result} (${r.history.keysChecked} keys${undecided > 0
       ? `, ${undecided} undecided within the search bound` : ''})`,
     `took ${r.seconds.toFixed(1)} s`,

@@ -12,8 +12,9 @@ import type { ClientRequest, Message, NodeId, PeerMessage } from '../wire/messag
 import { decodeDatagram, encodeMessage, errorKind } from '../wire/codec.js';
 import { decodeStatusRequest, type StatusReply } from '../wire/admin.js';
 import { lastLogIndex } from '../core/log.js';
+import type { Bug, Effect } from '../core/state.js';
 import { openWal, type Recovered } from '../disk/wal.js';
-import { GroupCommit } from './commit.js';
+import { GroupCommit, type Write } from './commit.js';
 import { startRunner, TICK_MS } from './runner.js';
 import { signer } from './auth.js';
 
@@ -32,6 +33,13 @@ export interface DirectOptions {
   readonly tickMs?: number;
   readonly seed: number;
   readonly warmupMs?: number;
+  /** Test only: deliberately wrong rules (`Bug`), to show the crash harness catches them. */
+  readonly bugs?: readonly Bug[];
+  /**
+   * Test only, the shell's own bug: messages and answers leave at once and writes reach the file
+   * 200 ms later, so a crash loses writes whose effects were already seen.
+   */
+  readonly ackBeforeSync?: boolean;
   /** The disk failed (ENOSPC, EIO): Raft cannot go on without it. The CLI exits. */
   readonly onFatal: (error: Error) => void;
 }
@@ -81,16 +89,24 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     if (client !== undefined) sendTo(bytes, { host: client.address, port: client.port });
   };
   let stopped = false;
+  const sync = (writes: readonly Write[]): void => {
+    wal.append(writes).then(() => { if (!stopped) commit.synced(); },
+      (e: unknown) => { if (!stopped) opts.onFatal(e as Error); });
+  };
   const commit = new GroupCommit({
     emit: (m) => { if (!stopped) emit(m); },
-    sync: (writes) => {
-      wal.append(writes).then(() => { if (!stopped) commit.synced(); },
-        (e: unknown) => { if (!stopped) opts.onFatal(e as Error); });
+    sync: opts.ackBeforeSync !== true ? sync : (writes) => {
+      setTimeout(() => { if (!stopped) sync(writes); }, 200);
     },
   });
+  const take = opts.ackBeforeSync !== true ? (effects: Effect[]): void => commit.take(effects)
+    : (effects: Effect[]): void => {
+      for (const e of effects) if (e.type === 'send' || e.type === 'reply') emit(e.message);
+      commit.take(effects.filter((e) => e.type === 'persist'));
+    };
   const runner = startRunner({ id: opts.id, peers: [...opts.peers.keys()],
     tickMs: opts.tickMs ?? TICK_MS, seed: opts.seed, persisted: recovered.persisted,
-    warmupMs: opts.warmupMs }, (effects) => commit.take(effects));
+    warmupMs: opts.warmupMs, bugs: opts.bugs }, take);
   const status = (): Omit<StatusReply, 'src' | 'type' | 'MID'> => {
     const s = runner.state();
     return { role: s.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,

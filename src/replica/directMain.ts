@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { NodeId } from '../wire/messages.js';
 import { CorruptWalError } from '../disk/wal.js';
+import { BUGS, type Bug } from '../core/state.js';
 import { DIRECT_USAGE } from '../usage.js';
 import { parseAddress, startDirect, type Address } from './direct.js';
 
@@ -19,6 +20,8 @@ export interface DirectArgs {
   readonly peers: Map<NodeId, Address>;
   readonly dataDir: string;
   readonly secret: string | undefined;
+  readonly bugs: Bug[];
+  readonly ackBeforeSync: boolean;
 }
 
 /** The arguments, or a message saying what is wrong with them. */
@@ -28,6 +31,8 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
   let dataDir: string | undefined;
   let secret: string | undefined;
   const peers = new Map<NodeId, Address>();
+  const bugs: Bug[] = [];
+  let ackBeforeSync = false;
   for (let i = 0; i < args.length; i += 2) {
     const [flag, value] = [args[i], args[i + 1]];
     if (value === undefined) return `${flag} needs a value`;
@@ -35,6 +40,12 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
     else if (flag === '--listen') listen = parseAddress(value);
     else if (flag === '--data-dir') dataDir = value;
     else if (flag === '--secret-file') secret = readFileSync(value, 'utf8').trim();
+    else if (flag === '--bug') {
+      // test only: the crash harness shows it catches a deliberately broken replica
+      if (value === 'ackBeforeSync') ackBeforeSync = true;
+      else if (!(BUGS as readonly string[]).includes(value)) return `unknown --bug ${value}`;
+      else bugs.push(value as Bug);
+    }
     else if (flag === '--peer') {
       const [peerId, addr] = value.split('=');
       const address = addr === undefined ? undefined : parseAddress(addr);
@@ -50,7 +61,7 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
   if (peers.size === 0) return 'at least one --peer is needed';
   if (peers.has(id as NodeId)) return `--peer ${id} is this replica's own id`;
   if (secret === '') return 'the secret file is empty';
-  return { id: id as NodeId, listen, peers, dataDir, secret };
+  return { id: id as NodeId, listen, peers, dataDir, secret, bugs, ackBeforeSync };
 }
 
 export async function directMain(args: readonly string[]): Promise<void> {

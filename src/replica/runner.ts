@@ -9,7 +9,7 @@ import { createActor } from 'xstate';
 import type { ClientRequest, Message, NodeId, PeerMessage } from '../wire/messages.js';
 import { decodeDatagram, errorKind, type WireError } from '../wire/codec.js';
 import { raftMachine } from '../core/raft.js';
-import type { Effect, Persisted, RaftState } from '../core/state.js';
+import type { Bug, Effect, Persisted, RaftState } from '../core/state.js';
 import { warmUp } from './warmup.js';
 
 /**
@@ -41,6 +41,8 @@ export interface RunnerOptions {
   readonly persisted?: Persisted;
   /** Wall time for the JIT warm-up before serving (`warmup.ts`); 0 skips it. */
   readonly warmupMs?: number;
+  /** Deliberately wrong rules, for tests that show a checker catches them (`Bug`). */
+  readonly bugs?: readonly Bug[];
 }
 
 const isClientRequest = (m: Message): boolean => m.type === 'get' || m.type === 'put';
@@ -65,7 +67,8 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
   const warmupMs = opts.warmupMs ?? WARMUP_MS;
   if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
   const actor = createActor(raftMachine, {
-    input: { seed: opts.seed, config: { id: opts.id, peers: opts.peers, ...TIMING },
+    input: { seed: opts.seed, config: { id: opts.id, peers: opts.peers, ...TIMING,
+      bugs: opts.bugs ?? [] },
       persisted: opts.persisted },
   });
   let effects: Effect[] = [];
