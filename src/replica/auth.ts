@@ -25,6 +25,8 @@ export function signer(secret: string): Signer {
   const mac = (body: Buffer): Buffer => createHmac('sha256', secret).update(body).digest();
   return {
     sign: (json) => {
+      // every datagram has fields (`src`, `dst`, `type`): `{}` would need no comma before the MAC
+      if (json.length < 3) throw new Error('sign: an empty object has nothing to authenticate');
       const body = json.subarray(0, json.length - 1); // without the closing brace
       const hex = mac(json).toString('hex');
       return Buffer.concat([body, HEAD, Buffer.from(`${hex}"}`)]);
@@ -34,7 +36,9 @@ export function signer(secret: string): Signer {
       const at = bytes.length - SUFFIX_BYTES;
       if (!bytes.subarray(at, at + HEAD.length).equals(HEAD)) return undefined;
       const hex = bytes.subarray(at + HEAD.length, at + HEAD.length + MAC_HEX).toString('latin1');
-      if (!/^[0-9a-f]{64}$/.test(hex) || bytes[bytes.length - 1] !== 0x7d) return undefined;
+      // the MAC's closing quote, then the object's closing brace
+      if (!/^[0-9a-f]{64}$/.test(hex) || bytes[bytes.length - 2] !== 0x22
+        || bytes[bytes.length - 1] !== 0x7d) return undefined;
       const json = Buffer.concat([bytes.subarray(0, at), Buffer.from('}')]);
       return timingSafeEqual(mac(json), Buffer.from(hex, 'hex')) ? json : undefined;
     },

@@ -63,7 +63,9 @@ export function parseAddress(text: string): Address | undefined {
   if (m === null) return undefined;
   const host = m[1] === 'localhost' ? '127.0.0.1' : (m[1] as string);
   const port = Number(m[2]);
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host) || port <= 0 || port > 65535) return undefined;
+  const octets = host.split('.');
+  if (octets.length !== 4 || !octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255)
+    || port <= 0 || port > 65535) return undefined;
   return { host, port };
 }
 
@@ -89,8 +91,10 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     if (client !== undefined) sendTo(bytes, { host: client.address, port: client.port });
   };
   let stopped = false;
+  /** The append in flight: `stop` waits for it before it closes the file. */
+  let appending: Promise<void> = Promise.resolve();
   const sync = (writes: readonly Write[]): void => {
-    wal.append(writes).then(() => { if (!stopped) commit.synced(); },
+    appending = wal.append(writes).then(() => { if (!stopped) commit.synced(); },
       (e: unknown) => { if (!stopped) opts.onFatal(e as Error); });
   };
   const commit = new GroupCommit({
@@ -166,6 +170,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
       stopped = true;
       runner.stop();
       await new Promise<void>((resolve) => socket.close(() => resolve()));
+      await appending;
       wal.close();
     },
   };

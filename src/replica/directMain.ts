@@ -47,9 +47,9 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
       else bugs.push(value as Bug);
     }
     else if (flag === '--peer') {
-      const [peerId, addr] = value.split('=');
+      const [peerId, addr, ...extra] = value.split('=');
       const address = addr === undefined ? undefined : parseAddress(addr);
-      if (peerId === undefined || !HEX4.test(peerId) || address === undefined) {
+      if (peerId === undefined || !HEX4.test(peerId) || address === undefined || extra.length > 0) {
         return `bad --peer ${value}: expected ID=HOST:PORT`;
       }
       peers.set(peerId as NodeId, address);
@@ -60,6 +60,10 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
   if (dataDir === undefined) return 'missing --data-dir';
   if (peers.size === 0) return 'at least one --peer is needed';
   if (peers.has(id as NodeId)) return `--peer ${id} is this replica's own id`;
+  const self = listen;
+  if ([...peers.values()].some((a) => a.host === self.host && a.port === self.port)) {
+    return `a --peer has this replica's own --listen address`;
+  }
   if (secret === '') return 'the secret file is empty';
   return { id: id as NodeId, listen, peers, dataDir, secret, bugs, ackBeforeSync };
 }

@@ -1,0 +1,136 @@
+/**
+ * The direct-mode client (`client.ts`) against sockets the test owns, loopback only: it gives up
+ * with `NoLeaderError` naming what it tried, follows a redirect to a leader whose address it has
+ * learned, ignores answers to other requests, and keeps one request number across the retries of
+ * one operation [Raft dissertation §6.3].
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KvClient, NoLeaderError } from '../../src/client/client.js';
+import type { Address } from '../../src/replica/direct.js';
+
+interface Request { type: string; MID: string; seq: number; key: string; src: string; dst: string }
+
+/** A socket posing as a replica: `answer` decides what (if anything) it replies to a request. */
+class FakeReplica {
+  readonly received: Request[] = [];
+  answer: (r: Request) => Record<string, unknown> | undefined = () => undefined;
+  private constructor(readonly id: string, readonly socket: Socket, readonly address: Address) {
+    socket.on('message', (bytes, from) => this.receive(bytes, from));
+  }
+
+  static async start(id: string): Promise<FakeReplica> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return new FakeReplica(id, socket, { host: '127.0.0.1', port: socket.address().port });
+  }
+
+  private receive(bytes: Buffer, from: RemoteInfo): void {
+    const r = JSON.parse(bytes.toString('utf8')) as Request;
+    this.received.push(r);
+    const reply = this.answer(r);
+    if (reply === undefined) return;
+    const m = { src: this.id, dst: r.src, leader: 'FFFF', MID: r.MID, ...reply };
+    this.socket.send(JSON.stringify(m), from.port, from.address);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** Loopback ports where nothing listens: bound, read, closed. */
+async function deadPorts(n: number): Promise<Address[]> {
+  const out: Address[] = [];
+  for (let k = 0; k < n; k++) {
+    const s = createSocket('udp4');
+    await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+    out.push({ host: '127.0.0.1', port: s.address().port });
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+  return out;
+}
+
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
+
+async function open(cluster: Address[], timeoutMs: number, attemptMs: number): Promise<KvClient> {
+  const client = await KvClient.open({ cluster, clientId: '9001' as never, timeoutMs, attemptMs });
+  closers.push(() => client.close());
+  return client;
+}
+
+async function fakes(...ids: string[]): Promise<FakeReplica[]> {
+  const out = await Promise.all(ids.map((id) => FakeReplica.start(id)));
+  for (const f of out) closers.push(() => f.close());
+  return out;
+}
+
+describe('[client] KvClient', () => {
+  it('gives up with NoLeaderError naming every address it tried when nothing listens', async () => {
+    const cluster = await deadPorts(2);
+    const client = await open(cluster, 300, 50);
+    const t0 = Date.now();
+    const error = await client.get('k').then(() => undefined, (e: unknown) => e);
+    const elapsed = Date.now() - t0;
+    expect(error).toBeInstanceOf(NoLeaderError);
+    const e = error as NoLeaderError;
+    expect(e.message).toMatch(/^get k: no leader answered within 300 ms \(tried /);
+    for (const a of cluster) expect(e.message).toContain(`${a.host}:${a.port}`);
+    expect([...e.tried].sort()).toEqual(cluster.map((a) => `${a.host}:${a.port}`).sort());
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('the default attempt time (300 ms) with a 300 ms deadline tries only the first address',
+    async () => {
+      const cluster = await deadPorts(2);
+      const client = await KvClient.open({ cluster, timeoutMs: 300 });
+      closers.push(() => client.close());
+      const error = await client.put('k', 'v').then(() => undefined, (e: unknown) => e);
+      expect((error as NoLeaderError).tried).toEqual([`127.0.0.1:${cluster[0]?.port}`]);
+      expect((error as Error).message).toMatch(/^put k: no leader answered/);
+    });
+
+  it('refuses an empty cluster', async () => {
+    await expect(KvClient.open({ cluster: [] })).rejects.toThrow('no cluster addresses');
+  });
+
+  it('follows a redirect: to the next replica when the leader is unknown, then straight to ' +
+    'a leader whose address it learned', async () => {
+    const [a, b] = await fakes('000A', '000B') as [FakeReplica, FakeReplica];
+    const client = await open([a.address, b.address], 3000, 1000);
+    a.answer = () => ({ type: 'redirect', leader: '000B' }); // B's address: not known yet
+    b.answer = (r) => ({ type: 'ok', leader: '000B', value: `b:${r.key}` });
+    const t0 = Date.now();
+    expect(await client.get('x')).toBe('b:x');
+    expect(Date.now() - t0).toBeLessThan(900); // by the redirect, not by an attempt timing out
+    expect(a.received.map((r) => r.key)).toEqual(['x']);
+    // now B leads as far as the client knows: the next request goes there first
+    b.answer = () => ({ type: 'redirect', leader: '000A' }); // A's address is known by now
+    a.answer = () => ({ type: 'ok', leader: '000A' });
+    await client.put('y', '1');
+    expect(b.received.map((r) => r.key)).toEqual(['x', 'y']);
+    expect(a.received.map((r) => r.key)).toEqual(['x', 'y']);
+    expect(a.received[1]?.dst).toBe('000A'); // it addresses the replica by the id it learned
+  });
+
+  it('ignores an answer with another MID, and keeps one seq across the retries of a request',
+    async () => {
+      const [a] = await fakes('000A') as [FakeReplica];
+      const client = await open([a.address], 3000, 100);
+      let n = 0;
+      a.answer = (r) => (++n < 3 ? { type: 'ok', MID: `${r.MID}-stale`, value: 'stale' }
+        : { type: 'ok', value: 'fresh' });
+      expect(await client.get('k')).toBe('fresh');
+      expect(a.received.length).toBe(3);
+      const seqs = new Set(a.received.map((r) => r.seq));
+      expect(seqs.size).toBe(1);
+      expect(new Set(a.received.map((r) => r.MID)).size).toBe(3);
+      await client.get('k');
+      const next = a.received[3]?.seq ?? 0;
+      expect(next).toBeGreaterThan([...seqs][0] ?? Infinity);
+    });
+});
