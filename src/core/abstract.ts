@@ -32,7 +32,12 @@ export interface AbstractServer {
   recentActive: string[];
   kv: Record<string, number>;
   sessions: Record<string, { seq: number; value: number }>;
+  reads: AbstractRead[];
+  readRound: number;
+  ackedRound: Record<string, number>;
 }
+
+export interface AbstractRead { cmd: AbstractCmd; readIndex: number; round: number }
 
 export const specValue = (v: string): number => (v === '' ? 0 : Number(v));
 
@@ -78,6 +83,10 @@ export function abstractServer(s: RaftState): AbstractServer {
     recentActive: sorted(s.recentActive),
     kv: record(kvData(s.kv, s.log), specValue),
     sessions: record(kvSessions(s.kv, s.log), (x) => ({ seq: x.seq, value: specValue(x.value) })),
+    reads: s.reads.map((r) => ({ cmd: abstractCmd(r.cmd), readIndex: r.readIndex,
+      round: r.round })),
+    readRound: s.readRound,
+    ackedRound: record(s.ackedRound, (n) => n),
   };
 }
 

@@ -6,6 +6,7 @@ import type { ClientResponse, NodeId, PeerMessage } from '../wire/messages.js';
 import { emptyChain, type Chain } from './chain.js';
 import { emptyKv, type KvState } from './kv.js';
 import { emptyLog, type RaftLog, type LogChange } from './log.js';
+import type { Read } from './rules/reads.js';
 
 export type Role = 'Follower' | 'PreCandidate' | 'Candidate' | 'Leader';
 
@@ -49,8 +50,8 @@ export type Bug =
    */
   | 'noNoopOnElection'
   /**
-   * [§8] a leader answers a get at once from its own applied state: a deposed leader that does not
-   * know it yet serves a stale read.
+   * [§6.4 §8] a leader answers a get at once from its own applied state, without confirming its
+   * leadership with a read round: a deposed leader that does not know it yet serves a stale read.
    */
   | 'localReadWithoutQuorum'
   /**
@@ -181,6 +182,11 @@ export interface RaftState {
   readonly kv: KvState;
   readonly pending: Chain<Pending>;
   readonly held: readonly Held[];
+  /** [§6.4] Gets waiting for their read round (`rules/reads.ts`); leader only. */
+  readonly reads: readonly Read[];
+  /** The last read round this leader started; `ackedRound`: per peer, the highest it answered. */
+  readonly readRound: number;
+  readonly ackedRound: ReadonlyMap<NodeId, number>;
   // Time and randomness: ticks come in as events; the PRNG state lives here.
   readonly electionElapsed: number;
   readonly electionTimeoutTicks: number;
@@ -288,6 +294,9 @@ export function initialState(config: Config, seed: number, persisted?: Persisted
     kv: emptyKv(),
     pending: emptyChain(),
     held: [],
+    reads: [],
+    readRound: 0,
+    ackedRound: peerMap(config, 0),
     electionElapsed: 0,
     electionTimeoutTicks: config.electionTimeoutTicksMax,
     now: 0,
@@ -315,5 +324,6 @@ export function becomeFollower(s: RaftState, term: number): RaftState {
     leaderId: null,
     votesGranted: noVotes,
     recentActive: noVotes,
+    reads: [],
   };
 }

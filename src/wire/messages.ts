@@ -89,6 +89,10 @@ export type LogIndex = t.TypeOf<typeof LogIndex>;
 export const Seq = refined('Seq', isSafeNat, 'expected a non-negative safe integer');
 export type Seq = t.TypeOf<typeof Seq>;
 
+/** [§6.4] A leader's read round: AppendEntries carry it, their responses echo it. */
+export const ReadRound = refined('ReadRound', isSafeNat, 'expected a non-negative safe integer');
+export type ReadRound = t.TypeOf<typeof ReadRound>;
+
 export const Key = boundedString('Key', 0, MAX_KEY_LENGTH);
 export type Key = t.TypeOf<typeof Key>;
 
@@ -267,6 +271,7 @@ export const AppendEntriesRequest = datagram('AppendEntriesRequest', {
   prevLogTerm: Term,
   entries: Entries,
   leaderCommit: LogIndex,
+  readRound: ReadRound,
 });
 export type AppendEntriesRequest = t.TypeOf<typeof AppendEntriesRequest>;
 export const AppendEntriesResponse = datagram('AppendEntriesResponse', {
@@ -274,6 +279,7 @@ export const AppendEntriesResponse = datagram('AppendEntriesResponse', {
   success: t.boolean,
   matchIndex: LogIndex,
   rejectHint: LogIndex,
+  readRound: ReadRound,
 });
 export type AppendEntriesResponse = t.TypeOf<typeof AppendEntriesResponse>;
 

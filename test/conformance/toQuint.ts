@@ -26,7 +26,10 @@ export function quintServer(s: AbstractServer): string {
     `leaderId: ${str(s.leaderId)}, votesGranted: ${set(s.votesGranted)}, ` +
     `nextIndex: ${map(s.nextIndex, String)}, matchIndex: ${map(s.matchIndex, String)}, ` +
     `recentActive: ${set(s.recentActive)}, kv: ${map(s.kv, String)}, ` +
-    `sessions: ${map(s.sessions, (x) => `{ seq: ${x.seq}, value: ${x.value} }`)} }`;
+    `sessions: ${map(s.sessions, (x) => `{ seq: ${x.seq}, value: ${x.value} }`)}, ` +
+    `reads: [${s.reads.map((r) => `{ cmd: ${quintCmd(r.cmd)}, readIndex: ${r.readIndex}, ` +
+      `round: ${r.round} }`).join(', ')}], readRound: ${s.readRound}, ` +
+    `ackedRound: ${map(s.ackedRound, String)} }`;
 }
 
 /** A message in its abstract form (`{ tag, value }`) as a Quint variant. */

@@ -12,7 +12,7 @@ const SECRET = 'correct horse battery staple';
 
 const message = {
   src: '0001', dst: '0002', leader: '0001', type: 'AppendEntriesRequest', term: 7,
-  prevLogIndex: 3, prevLogTerm: 6, leaderCommit: 3,
+  prevLogIndex: 3, prevLogTerm: 6, leaderCommit: 3, readRound: 0,
   entries: [{ term: 7, cmd: { kind: 'put', client: '9001', seq: 4, key: 'k', value: 'v"}' } }],
 } as unknown as Message;
 const json = Buffer.from(encodeMessage(message));

@@ -262,7 +262,7 @@ const waitDropped = (r: DirectReplica, kind: string, n: number): Promise<true> =
 
 const appendEntries = (src: string, term: number) => ({ src, dst: '0000', leader: src,
   type: 'AppendEntriesRequest', term, prevLogIndex: 0, prevLogTerm: 0, entries: [],
-  leaderCommit: 0 });
+  leaderCommit: 0, readRound: 0 });
 const requestVote = (term: number) => ({ src: '0001', dst: '0000', leader: 'FFFF',
   type: 'RequestVoteRequest', term, lastLogIndex: 0, lastLogTerm: 0 });
 

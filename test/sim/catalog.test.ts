@@ -29,7 +29,7 @@ const GUIDE = 'MIT 6.824 Students\' Guide to Raft';
 const CATALOG: Record<Bug, Row> = {
   voteWithoutUpToDateCheck: { hunter: 'simulation', seeds: 60, checker: 'leaderCompleteness',
     known: 'Raft §5.4.1 election restriction; ' + GUIDE },
-  commitEarlierTermByCount: { hunter: 'explorer (steered)', seeds: 60,
+  commitEarlierTermByCount: { hunter: 'explorer (steered)', seeds: 300,
     checker: 'leaderCompleteness',
     known: 'Raft paper Figure 8' },
   skipPrevLogTermCheck: { hunter: 'explorer (steered)', seeds: 20, checker: 'logMatching',
@@ -38,7 +38,7 @@ const CATALOG: Record<Bug, Row> = {
     known: 'Raft Figure 2 RequestVote' },
   acceptStaleTermAppend: { hunter: 'explorer (random)', seeds: 40, checker: 'appendEntriesTerm',
     known: `${GUIDE}: reject AppendEntries from an older term` },
-  commitBeyondNewEntries: { hunter: 'simulation', seeds: 60, checker: 'commitWithinNewEntries',
+  commitBeyondNewEntries: { hunter: 'simulation', seeds: 200, checker: 'commitWithinNewEntries',
     known: `${GUIDE}: min(leaderCommit, index of last NEW entry)` },
   truncateOnEveryAppend: { hunter: 'simulation', seeds: 20, checker: 'committedDurable',
     known: `${GUIDE}: truncate only on a conflict (reordered requests)` },

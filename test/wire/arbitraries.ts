@@ -137,6 +137,7 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
     prevLogTerm: termArb,
     entries: fc.array(entryArb, { maxLength: MAX_ENTRIES_PER_MESSAGE }),
     leaderCommit: logIndexArb,
+    readRound: logIndexArb,
   }),
   AppendEntriesResponse: fc.record({
     ...envelope,
@@ -145,6 +146,7 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
     success: fc.boolean(),
     matchIndex: logIndexArb,
     rejectHint: logIndexArb,
+    readRound: logIndexArb,
   }),
 };
 

@@ -39,10 +39,11 @@ export const examples = {
       { term: 3, cmd: { kind: 'put', client: '001C', seq: 4, key: 'k1', value: 'v1' } },
       { term: 3, cmd: { kind: 'get', client: '001D', seq: 0, key: 'k1' } },
     ],
+    readRound: 2,
   },
   AppendEntriesResponse: {
     src: '0002', dst: '0001', leader: '0001', type: 'AppendEntriesResponse',
-    term: 3, success: true, matchIndex: 10, rejectHint: 0,
+    term: 3, success: true, matchIndex: 10, rejectHint: 0, readRound: 2,
   },
 } satisfies { readonly [K in MessageType]: Record<string, unknown> & { type: K } };
 

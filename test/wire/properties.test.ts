@@ -145,7 +145,7 @@ describe('[STYLE §4] bad input never throws', () => {
   it('random objects with a known type and the protocol\'s field names', () => {
     const fields = ['src', 'dst', 'leader', 'MID', 'key', 'value', 'seq', 'term', 'lastLogIndex',
       'lastLogTerm', 'voteGranted', 'success', 'matchIndex', 'rejectHint', 'prevLogIndex', 'prevLogTerm',
-      'entries', 'leaderCommit', '__proto__'];
+      'entries', 'leaderCommit', 'readRound', '__proto__'];
     const objectArb = fc.record({
       type: fc.constantFrom(...MESSAGE_TYPES),
       rest: fc.dictionary(fc.constantFrom(...fields), fc.jsonValue()),
@@ -187,7 +187,7 @@ describe('[STYLE §4] a mutated valid message decodes or names the field that wa
   it('extra fields anywhere are stripped', () => {
     const known = new Set(['src', 'dst', 'leader', 'type', 'MID', 'key', 'value', 'seq', 'term',
       'lastLogIndex', 'lastLogTerm', 'voteGranted', 'success', 'matchIndex', 'rejectHint', 'prevLogIndex',
-      'prevLogTerm', 'entries', 'leaderCommit', 'cmd', 'kind', 'client']);
+      'prevLogTerm', 'entries', 'leaderCommit', 'readRound', 'cmd', 'kind', 'client']);
     const extraArb = messageArb.chain((m) => {
       const json = JSON.parse(encodeMessage(m)) as Json;
       // Objects only: the root, each entry, each command.

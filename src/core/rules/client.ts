@@ -5,6 +5,7 @@ import { applyUpTo, kvGet } from '../kv.js';
 import { appendEntry, lastLogIndex, termAt } from '../log.js';
 import { hasBug, type Effect, type Pending, type RaftState } from '../state.js';
 import { asTerm, reply } from './common.js';
+import { addRead } from './reads.js';
 
 export function commandOf(m: ClientRequest): Cmd {
   const seq = m.seq ?? 0;
@@ -34,6 +35,7 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): Ra
       reply(s, out, m.src, 'ok', m.MID, { value: kvGet(s.kv, s.log, m.key) });
       return s;
     }
+    if (m.type === 'get') return addRead(s, m, out); // [§6.4] no log write
     const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd: commandOf(m) });
     if (m.type === 'put' && hasBug(s, 'ackBeforeCommit')) {
       // answered now, so not pending: still exactly one answer per MID, only an early one

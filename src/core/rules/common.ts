@@ -9,6 +9,7 @@ import {
 } from '../../wire/messages.js';
 import { emptyChain, size, toArray } from '../chain.js';
 import { becomeFollower, hasBug, type Effect, type RaftState } from '../state.js';
+import { redirectReads } from './reads.js';
 
 export const asTerm = (n: number): Term => n as Term;
 export const asIndex = (n: number): LogIndex => n as LogIndex;
@@ -62,6 +63,7 @@ export function releaseHeld(s: RaftState, out: Effect[], leader: NodeId): RaftSt
  * `redirectPendingOnStepDown` bug.
  */
 export function stepDown(s: RaftState, term: number, out: Effect[]): RaftState {
+  redirectReads(s, out); // [§6.4] reads have no effect: their clients retry elsewhere
   const follower = becomeFollower(s, term);
   if (s.role !== 'Leader' || size(s.pending) === 0 || !hasBug(s, 'redirectPendingOnStepDown')) {
     return follower;

@@ -116,6 +116,9 @@ function becomeLeader(s: RaftState, out: Effect[]): RaftState {
     nextIndex,
     matchIndex,
     recentActive: new Set<never>(),
+    reads: [],
+    readRound: 0,
+    ackedRound: new Map(s.config.peers.map((p) => [p, 0])),
     log: hasBug(s, 'noNoopOnElection') ? s.log
       : appendEntry(s.log, { term: asTerm(s.currentTerm), cmd: noop }),
     electionElapsed: 0,

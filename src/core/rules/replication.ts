@@ -3,13 +3,14 @@
  * spec name is one spec action of `spec/raft.qnt`.
  */
 import type {
-  AppendEntriesRequest, AppendEntriesResponse, Entry, NodeId,
+  AppendEntriesRequest, AppendEntriesResponse, Entry, NodeId, ReadRound,
 } from '../../wire/messages.js';
 import { entriesBetween, lastLogIndex, mergeEntries, termAt, truncateAndAppend } from '../log.js';
 import { sent } from '../pacing.js';
 import { electionTimer, hasBug, quorum, type Effect, type RaftState } from '../state.js';
 import { applyCommitted } from './client.js';
 import { asIndex, asTerm, releaseHeld, send, stepDown } from './common.js';
+import { answerReads, roundWanted } from './reads.js';
 
 /** Bytes one entry may take in a datagram: every character JSON-escaped, plus the fields. */
 function entryBytesMax(e: Entry): number {
@@ -40,7 +41,9 @@ function withinBudget(entries: Entry[]): Entry[] {
  * carries everything its peer has not acknowledged and a lost one is repaired by the next. Which
  * peers, and when, is `pacing.ts`'s choice.
  */
-export function replicate(s: RaftState, out: Effect[], to: readonly NodeId[]): RaftState {
+export function replicate(before: RaftState, out: Effect[], to: readonly NodeId[]): RaftState {
+  // [§6.4] a read waiting for a round starts the next one: these requests carry its number
+  const s = roundWanted(before) ? { ...before, readRound: before.readRound + 1 } : before;
   const progress = new Map(s.progress);
   const last = lastLogIndex(s.log);
   for (const peer of s.config.peers) {
@@ -55,6 +58,7 @@ export function replicate(s: RaftState, out: Effect[], to: readonly NodeId[]): R
       prevLogTerm: asTerm(termAt(s.log, next - 1)),
       entries,
       leaderCommit: asIndex(s.commitIndex),
+      readRound: s.readRound as ReadRound,
     });
     sent(s, progress, peer, next - 1 + entries.length);
   }
@@ -76,6 +80,7 @@ function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: 
     // The highest index at which this log may still match the leader's (etcd's RejectHint)
     rejectHint: asIndex(success ? 0
       : Math.max(0, Math.min(m.prevLogIndex - 1, lastLogIndex(s.log)))),
+    readRound: m.readRound,
   });
 }
 
@@ -127,18 +132,23 @@ export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesRespon
   const recentActive = new Set(s.recentActive).add(m.src);
   const match = s.matchIndex.get(m.src) ?? 0;
   const next = s.nextIndex.get(m.src) ?? 1;
+  // [§6.4] any response of this term, success or not, acknowledges the round its request carried
+  const acked = s.ackedRound.get(m.src) ?? 0;
+  const ackedRound = m.readRound > acked ? new Map(s.ackedRound).set(m.src, m.readRound)
+    : s.ackedRound;
   if (!m.success) { // walk back to the hint, never below what is known to match
     const nextIndex = new Map(s.nextIndex)
       .set(m.src, Math.max(match + 1, Math.min(next, m.rejectHint + 1)));
-    return { ...s, recentActive, nextIndex };
+    return answerReads({ ...s, recentActive, ackedRound, nextIndex }, out);
   }
   const updated = {
     ...s,
     recentActive,
+    ackedRound,
     matchIndex: new Map(s.matchIndex).set(m.src, Math.max(match, m.matchIndex)),
     nextIndex: new Map(s.nextIndex).set(m.src, Math.max(next, m.matchIndex + 1)),
   };
-  return applyCommitted(updated, quorumCommitIndex(updated), out);
+  return answerReads(applyCommitted(updated, quorumCommitIndex(updated), out), out);
 }
 
 /** Has the leader heard from a quorum (itself included) since the last check? */
