@@ -13,7 +13,7 @@ import { decodeDatagram, encodeMessage, errorKind } from '../wire/codec.js';
 import { decodeStatusRequest, type StatusReply } from '../wire/admin.js';
 import { lastLogIndex } from '../core/log.js';
 import type { Bug, Effect } from '../core/state.js';
-import { openWal, type Recovered } from '../disk/wal.js';
+import { openWal, type Recovered, type WalOptions } from '../disk/wal.js';
 import { GroupCommit, type Write } from './commit.js';
 import { startRunner, TICK_MS } from './runner.js';
 import { signer } from './auth.js';
@@ -42,6 +42,8 @@ export interface DirectOptions {
   readonly ackBeforeSync?: boolean;
   /** The disk failed (ENOSPC, EIO): Raft cannot go on without it. The CLI exits. */
   readonly onFatal: (error: Error) => void;
+  /** Test only: the log's write path, to fail it as a full disk would. */
+  readonly walOptions?: WalOptions;
 }
 
 export interface DirectReplica {
@@ -70,7 +72,7 @@ export function parseAddress(text: string): Address | undefined {
 }
 
 export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
-  const { wal, recovered } = openWal(opts.dataDir);
+  const { wal, recovered } = openWal(opts.dataDir, opts.walOptions);
   const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);

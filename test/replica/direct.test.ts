@@ -356,3 +356,26 @@ describe('[admission] direct mode drops and counts what it must not step', { tim
       expect(stranger.messages().map((m) => m['MID'])).toEqual(['m1', 'm2']);
     });
   });
+
+describe('[Fig2:State] a disk that cannot be written stops the replica', { timeout: 30_000 }, () => {
+  it('a full disk (ENOSPC on write): onFatal gets the error, and the vote that depended on the ' +
+    'write never leaves', async () => {
+    const [p1, p2] = [await Endpoint.open(), await Endpoint.open()];
+    const peers = new Map([[IDS[1], p1.address], [IDS[2], p2.address]] as [NodeId, Address][]);
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    const failures: Error[] = [];
+    const r = await startDirect({ id: IDS[0] as NodeId,
+      listen: { host: '127.0.0.1', port: await freePort() }, peers,
+      dataDir: join(tempDir(), '0000'), tickMs: 10, warmupMs: 0, seed: 1,
+      onFatal: (e) => { failures.push(e); },
+      walOptions: { io: { write: () => Promise.reject(enospc) } } });
+    running.push(r);
+    p1.send(r.address, requestVote(5));
+    await waitFor('the failed write', 3000, () => (failures.length > 0 ? true : undefined));
+    expect(failures).toEqual([enospc]);
+    await sleep(200);
+    // the vote was decided in memory (term 5) but was never durable, so it was never sent
+    expect(r.status().currentTerm).toBe(5);
+    expect(p1.messages().filter((m) => m['type'] === 'RequestVoteResponse')).toEqual([]);
+  });
+});
