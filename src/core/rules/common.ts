@@ -9,7 +9,6 @@ import {
 } from '../../wire/messages.js';
 import { emptyChain, size, toArray } from '../chain.js';
 import { becomeFollower, hasBug, type Effect, type RaftState } from '../state.js';
-import { redirectReads } from './reads.js';
 
 export const asTerm = (n: number): Term => n as Term;
 export const asIndex = (n: number): LogIndex => n as LogIndex;
@@ -59,12 +58,15 @@ export function releaseHeld(s: RaftState, out: Effect[], leader: NodeId): RaftSt
 
 /**
  * [Fig2:AllServers#2] becomeFollower. A deposed leader keeps its pending requests: each is answered
- * once its index is applied here (see `applyCommitted`). `out` carries only the answers of the
- * `redirectPendingOnStepDown` bug.
+ * once its index is applied here (see `applyCommitted`). Its reads [§6.4] have no effect, so they
+ * join the held requests, redirected to the next leader this server hears from (a redirect now
+ * could only name no leader, and send the client round in a storm). `out` carries only the
+ * answers of the `redirectPendingOnStepDown` bug.
  */
 export function stepDown(s: RaftState, term: number, out: Effect[]): RaftState {
-  redirectReads(s, out); // [§6.4] reads have no effect: their clients retry elsewhere
-  const follower = becomeFollower(s, term);
+  const deposed = becomeFollower(s, term);
+  const follower = s.reads.length === 0 ? deposed : { ...deposed,
+    held: [...deposed.held, ...s.reads.map((r) => ({ client: r.cmd.client, mid: r.mid }))] };
   if (s.role !== 'Leader' || size(s.pending) === 0 || !hasBug(s, 'redirectPendingOnStepDown')) {
     return follower;
   }

@@ -8,7 +8,7 @@
  * round rides on whatever AppendEntries the leader sends next (a flush of new entries or a
  * heartbeat), so reads cost no messages of their own. `spec/raft.qnt`: `answerReads`.
  */
-import type { ClientRequest, Cmd, NodeId } from '../../wire/messages.js';
+import type { ClientRequest, Cmd } from '../../wire/messages.js';
 import { kvGet } from '../kv.js';
 import { termAt } from '../log.js';
 import { quorum, type Effect, type RaftState } from '../state.js';
@@ -53,12 +53,4 @@ export function addRead(s: RaftState, m: ClientRequest & { type: 'get' }, out: E
   const cmd = { kind: 'get' as const, client: m.src, seq: m.seq ?? 0, key: m.key };
   const read: Read = { cmd, mid: m.MID, readIndex: s.commitIndex, round: s.readRound + 1 };
   return answerReads({ ...s, reads: [...s.reads, read] }, out);
-}
-
-/**
- * A deposed leader's reads: redirected at once. A read has no effect, so its client may retry
- * anywhere (unlike a pending put, which may still commit).
- */
-export function redirectReads(s: RaftState, out: Effect[], leader?: NodeId): void {
-  for (const r of s.reads) reply(s, out, r.cmd.client, 'redirect', r.mid, { leader });
 }

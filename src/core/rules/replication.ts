@@ -80,7 +80,9 @@ function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: 
     // The highest index at which this log may still match the leader's (etcd's RejectHint)
     rejectHint: asIndex(success ? 0
       : Math.max(0, Math.min(m.prevLogIndex - 1, lastLogIndex(s.log)))),
-    readRound: m.readRound,
+    // [§6.4] only an answer in the request's own term acknowledges its round: a rejection of an
+    // older term's request must not count for its sender, who may lead again in a later term
+    readRound: (m.term === s.currentTerm ? m.readRound : 0) as ReadRound,
   });
 }
 
