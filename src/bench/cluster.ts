@@ -61,6 +61,6 @@ try {
       `log entries ${entries}, ${(entries / Math.max(1, syncs)).toFixed(2)} entries per fdatasync`);
   });
 } finally {
-  for (const m of layout.members) if (isRunning(m.pid)) process.kill(m.pid as number, 'SIGKILL');
+  for (const m of layout.members) if (isRunning(m)) process.kill(m.pid as number, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 }

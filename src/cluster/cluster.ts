@@ -55,14 +55,25 @@ export function newLayout(dir: string, replicas: number, basePort: number,
   return { members, secretFile: secretFile === undefined ? undefined : resolve(secretFile) };
 }
 
-export function isRunning(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
+/**
+ * Is member `m` running under the PID the layout recorded? A PID is reused once its process ends,
+ * so where `/proc` can tell, the process must also be a replica of `m`'s data directory: `down`
+ * and `kill` must never signal an unrelated process, and `up` must restart a dead member.
+ */
+export function isRunning(m: Member): boolean {
+  if (m.pid === undefined) return false;
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(m.pid, 0);
   } catch {
     return false;
   }
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${m.pid}/cmdline`, 'utf8');
+  } catch {
+    return true; // no /proc here: the signal check is all there is
+  }
+  return cmdline.split('\0').includes(m.dataDir);
 }
 
 /** The command line of one member: its address, its peers' addresses, its data directory. */
@@ -117,7 +128,7 @@ async function up(args: readonly string[], dir: string): Promise<number> {
   const layout = readLayout(dir) ?? newLayout(dir, replicas, basePort,
     flag(args, '--secret-file'));
   for (const m of layout.members) {
-    if (isRunning(m.pid)) console.log(`${m.id} already running, pid ${m.pid}`);
+    if (isRunning(m)) console.log(`${m.id} already running, pid ${m.pid}`);
     else console.log(`${m.id} started, pid ${startMember(layout, m)}, ` +
       `${m.address.host}:${m.address.port}, data ${m.dataDir}`);
   }
@@ -135,7 +146,7 @@ async function status(dir: string, layout: Layout): Promise<number> {
   layout.members.forEach((m, k) => {
     const r = replies[k];
     const addr = `${m.address.host}:${m.address.port}`;
-    const pid = isRunning(m.pid) ? String(m.pid) : '-';
+    const pid = isRunning(m) ? String(m.pid) : '-';
     if (r === undefined) rows.push([m.id, addr, pid, 'down', '', '', '', '', '', '', '']);
     else {
       const dropped = Object.entries(r.dropped).map(([kind, n]) => `${kind}=${n}`).join(' ');
@@ -162,7 +173,7 @@ export async function clusterMain(args: readonly string[]): Promise<number> {
   if (sub === 'status') return status(dir, layout);
   if (sub === 'down') {
     for (const m of layout.members) {
-      if (isRunning(m.pid)) process.kill(m.pid as number, 'SIGTERM');
+      if (isRunning(m)) process.kill(m.pid as number, 'SIGTERM');
       console.log(`${m.id} stopped`);
     }
     return 0;
@@ -171,7 +182,7 @@ export async function clusterMain(args: readonly string[]): Promise<number> {
     const which = rest[0];
     const m = which === 'leader' ? await waitForLeader(layout, 3000)
       : layout.members.find((x) => x.id === which);
-    if (m === undefined || !isRunning(m.pid)) {
+    if (m === undefined || !isRunning(m)) {
       console.error(`no running replica ${which ?? ''}`);
       return 1;
     }

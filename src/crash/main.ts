@@ -36,7 +36,7 @@ export function summary(r: CrashReport): string[] {
   const undecided = r.history.keys.filter((k) => k.result === 'unknown').length;
   const lines = [
     `rounds ${r.rounds}: ${r.kills} kills (${r.leaderKills} of the leader alone, ` +
-      `${r.powerFailures} power failures killing all), ${r.torn} torn ` +
+      `${r.allKilled} rounds killing all at once), ${r.torn} torn ` +
       `tails appended, ${r.flipsRefused} bit flips refused, ${r.wiped} data dirs emptied`,
     `ops ${r.ops}: ${r.putsAcknowledged} puts acknowledged, ${r.unanswered} unanswered`,
     `lost acknowledged puts: ${r.lost.length}${r.lost.length > 0

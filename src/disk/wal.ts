@@ -6,7 +6,8 @@
  *
  *   u32le payloadLength | u32le crc32(payload) | u32le crc32(header bytes 0..7) | payload
  *
- * The payload is one `persist` write as UTF-8 JSON (`src/wire/wal.ts`). Recovery replays every
+ * The payload is one batch of `persist` writes, as UTF-8 JSON (`src/wire/wal.ts`): one record per
+ * fdatasync. Recovery replays every
  * record onto a fresh state. A crash mid-append leaves a torn tail, which recovery cuts off; a bad
  * record with a good one after it cannot come from a crash, so recovery refuses to start on it.
  * There are no snapshots yet: opening rewrites the file as one record of the whole state (and a
@@ -18,10 +19,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import { size, toArray } from '../core/chain.js';
 import { applyWrite, emptyPersisted, type PersistWrite } from '../core/persisted.js';
 import type { Persisted } from '../core/state.js';
-import { decodeWalRecord, encodeWalRecord } from '../wire/wal.js';
+import { decodeWalBatch, encodeWalBatch } from '../wire/wal.js';
 
 export const WAL_FILE = 'raft.wal';
 export const WAL_TMP_FILE = 'raft.wal.tmp';
+/** Holds the PID of the process that has the log open. */
+export const WAL_LOCK_FILE = 'raft.lock';
 export const WAL_HEADER_BYTES = 12;
 
 /** One `persist` effect without its tag, as the core emits it. */
@@ -58,9 +61,13 @@ export class CorruptWalError extends Error {
   }
 }
 
-/** The records of `writes`, framed back to back in one buffer, and the log entries they carry. */
+/**
+ * One record holding every write of a batch, and the log entries they carry. One record per
+ * fdatasync: a crash, power loss included, can tear only the batch being synced, and that batch
+ * is the file's tail, so a torn write never looks like a bad record followed by a good one.
+ */
 export function encodeRecords(writes: readonly WalWrite[]): { bytes: Buffer; entries: number } {
-  const payloads = writes.map(encodeWalRecord);
+  const payloads = [encodeWalBatch(writes)];
   const total = payloads.reduce((n, p) => n + WAL_HEADER_BYTES + p.length, 0);
   const bytes = Buffer.allocUnsafe(total);
   let offset = 0;
@@ -127,14 +134,16 @@ function scan(bytes: Buffer, file: string): Scan {
     }
     // Checksums passed, so these are the bytes that were written: a failure here is a bug or a
     // foreign format, never a crash.
-    const decoded = decodeWalRecord(record.payload);
+    const decoded = decodeWalBatch(record.payload);
     if (E.isLeft(decoded)) throw new CorruptWalError(file, offset, decoded.left);
-    const from = decoded.right.log?.fromIndex;
-    if (from !== undefined && (from < 1 || from > size(persisted.log) + 1)) {
-      const reason = `log write from index ${from} onto ${size(persisted.log)} entries`;
-      throw new CorruptWalError(file, offset, reason);
+    for (const write of decoded.right) {
+      const from = write.log?.fromIndex;
+      if (from !== undefined && (from < 1 || from > size(persisted.log) + 1)) {
+        const reason = `log write from index ${from} onto ${size(persisted.log)} entries`;
+        throw new CorruptWalError(file, offset, reason);
+      }
+      persisted = applyWrite(persisted, write);
     }
-    persisted = applyWrite(persisted, decoded.right);
     records++;
     offset = record.end;
   }
@@ -185,7 +194,8 @@ function compact(dir: string, p: Persisted): void {
   const tmp = path.join(dir, WAL_TMP_FILE);
   const hard = { currentTerm: p.currentTerm, votedFor: p.votedFor };
   const whole: WalWrite = { ...hard, log: { fromIndex: 1, entries: toArray(p.log) } };
-  const { bytes } = encodeRecords([whole, { ...hard, log: undefined }]);
+  const bytes = Buffer.concat([encodeRecords([whole]).bytes,
+    encodeRecords([{ ...hard, log: undefined }]).bytes]);
   const fd = fs.openSync(tmp, 'w');
   try {
     for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done);
@@ -226,15 +236,68 @@ export interface WalOptions {
   readonly io?: Partial<WalIo>;
 }
 
+/** Another process (or another open log in this one) has the directory. */
+export class WalLockedError extends Error {
+  constructor(readonly dir: string, readonly pid: number) {
+    super(`${dir} is in use by process ${pid}: one replica per data directory`);
+    this.name = 'WalLockedError';
+  }
+}
+
+/** Directories whose log this process has open. */
+const lockedHere = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One process per data directory: a second one would compact the file under the first, which
+ * would go on syncing into a file that no longer has a name and lose every later write. A lock
+ * left by a process that died (kill -9) is taken over.
+ */
+function lock(dir: string): void {
+  const at = path.join(dir, WAL_LOCK_FILE);
+  const key = path.resolve(dir);
+  const owner = Number.parseInt(fs.existsSync(at) ? fs.readFileSync(at, 'utf8') : '', 10);
+  if (lockedHere.has(key)) throw new WalLockedError(dir, process.pid);
+  if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
+    throw new WalLockedError(dir, owner);
+  }
+  fs.writeFileSync(at, String(process.pid));
+  lockedHere.add(key);
+}
+
+function unlock(dir: string): void {
+  lockedHere.delete(path.resolve(dir));
+  fs.rmSync(path.join(dir, WAL_LOCK_FILE), { force: true });
+}
+
 /**
  * Recovers the state kept in `dir` (created if missing; empty means a fresh server), cuts off a
  * torn tail, compacts the file, and opens it for appends. Synchronous: it runs at start-up,
- * before the replica handles anything. Throws `CorruptWalError` on corrupt state.
+ * before the replica handles anything. Throws `CorruptWalError` on corrupt state, and
+ * `WalLockedError` when a live process has the directory.
  */
 export function openWal(dir: string, options: WalOptions = {}):
   { wal: Wal; recovered: Recovered } {
-  const file = path.join(dir, WAL_FILE);
   makeDir(dir);
+  lock(dir);
+  try {
+    return recover(dir, options);
+  } catch (e) {
+    unlock(dir);
+    throw e;
+  }
+}
+
+function recover(dir: string, options: WalOptions): { wal: Wal; recovered: Recovered } {
+  const file = path.join(dir, WAL_FILE);
   // A leftover temporary file is a compaction whose rename never happened: raft.wal still holds
   // the whole state.
   fs.rmSync(path.join(dir, WAL_TMP_FILE), { force: true });
@@ -247,7 +310,7 @@ export function openWal(dir: string, options: WalOptions = {}):
   else if (tornBytes > 0) truncateFile(file, end);
   const fd = fs.openSync(file, 'a');
   if (!existed) fsyncDir(dir);
-  const wal = new Wal(file, fd, { ...nodeIo, ...options.io });
+  const wal = new Wal(dir, file, fd, { ...nodeIo, ...options.io });
   return { wal, recovered: { persisted, records, tornBytes, file } };
 }
 
@@ -262,7 +325,8 @@ export class Wal {
   /** The error that failed an append: the file's tail is unknown from then on. */
   private failure: { readonly error: unknown } | undefined;
 
-  constructor(readonly file: string, private readonly fd: number, private readonly io: WalIo) {}
+  constructor(private readonly dir: string, readonly file: string, private readonly fd: number,
+    private readonly io: WalIo) {}
 
   /**
    * Makes `writes` durable, in order; resolves once they are. The caller must wait for each
@@ -302,5 +366,6 @@ export class Wal {
 
   close(): void {
     fs.closeSync(this.fd);
+    unlock(this.dir);
   }
 }

@@ -5,8 +5,10 @@
  * can never pass as one since the receiver checks the type of what it decoded.
  * The MAC is the datagram's last field, `,"mac":"<64 hex>"}`, over the JSON object before it was
  * added: the bytes stay one JSON object that any tool can read.
- * Not covered: replay. A recorded datagram can be sent again; Raft tolerates duplicated and stale
- * messages by design, so a replay can delay but not corrupt.
+ * Not covered: replay. A recorded datagram can be sent again to the replica it was for; Raft
+ * tolerates duplicated and stale messages by design, so that can delay but not corrupt. Sent to
+ * another replica, it is dropped there: a replica admits only messages addressed to itself or
+ * broadcast (`direct.ts`), so a vote or an acknowledgement cannot be counted twice.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

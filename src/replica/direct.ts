@@ -7,15 +7,15 @@
  * only with a valid MAC), and holds every message and answer until the writes it depends on are
  * durable (`commit.ts`).
  */
-import { createSocket, type RemoteInfo } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { ClientRequest, Message, NodeId, PeerMessage } from '../wire/messages.js';
 import { decodeDatagram, encodeMessage, errorKind } from '../wire/codec.js';
 import { decodeStatusRequest, type StatusReply } from '../wire/admin.js';
 import { lastLogIndex } from '../core/log.js';
 import type { Bug, Effect } from '../core/state.js';
-import { openWal, type Recovered, type WalOptions } from '../disk/wal.js';
+import { openWal, type Recovered, type Wal, type WalOptions } from '../disk/wal.js';
 import { GroupCommit, type Write } from './commit.js';
-import { startRunner, TICK_MS } from './runner.js';
+import { startRunner, TICK_MS, type Runner } from './runner.js';
 import { signer } from './auth.js';
 
 export interface Address {
@@ -71,29 +71,25 @@ export function parseAddress(text: string): Address | undefined {
   return { host, port };
 }
 
-export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
-  const { wal, recovered } = openWal(opts.dataDir, opts.walOptions);
+async function bindSocket(listen: Address): Promise<Socket> {
   const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(opts.listen.port, opts.listen.host, () => { socket.off('error', reject); resolve(); });
+    socket.bind(listen.port, listen.host, () => { socket.off('error', reject); resolve(); });
   });
-  const auth = opts.secret === undefined ? undefined : signer(opts.secret);
-  const clients = new Map<string, RemoteInfo>();
-  const sendTo = (bytes: Buffer, to: Address): void => { socket.send(bytes, to.port, to.host); };
-  const emit = (m: Message): void => {
-    const bytes = Buffer.from(encodeMessage(m));
-    if (m.dst === 'FFFF' || opts.peers.has(m.dst)) {
-      const signed = auth === undefined ? bytes : auth.sign(bytes);
-      const to = m.dst === 'FFFF' ? [...opts.peers.values()] : [opts.peers.get(m.dst) as Address];
-      for (const peer of to) sendTo(signed, peer);
-      return;
-    }
-    const client = clients.get(m.dst);
-    if (client !== undefined) sendTo(bytes, { host: client.address, port: client.port });
-  };
+  return socket;
+}
+
+interface Output {
+  /** A step's effects: messages and answers leave once the writes before them are durable. */
+  readonly take: (effects: Effect[]) => void;
+  /** Stop sending; resolves once the append in flight (if any) has ended. */
+  readonly stop: () => Promise<void>;
+}
+
+/** Group commit (`commit.ts`) over the write-ahead log; `ackBeforeSync` is the test-only bug. */
+function durableOutput(opts: DirectOptions, wal: Wal, emit: (m: Message) => void): Output {
   let stopped = false;
-  /** The append in flight: `stop` waits for it before it closes the file. */
   let appending: Promise<void> = Promise.resolve();
   const sync = (writes: readonly Write[]): void => {
     appending = wal.append(writes).then(() => { if (!stopped) commit.synced(); },
@@ -110,33 +106,37 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
       for (const e of effects) if (e.type === 'send' || e.type === 'reply') emit(e.message);
       commit.take(effects.filter((e) => e.type === 'persist'));
     };
-  const runner = startRunner({ id: opts.id, peers: [...opts.peers.keys()],
-    tickMs: opts.tickMs ?? TICK_MS, seed: opts.seed, persisted: recovered.persisted,
-    warmupMs: opts.warmupMs, bugs: opts.bugs }, take);
-  const status = (): Omit<StatusReply, 'src' | 'type' | 'MID'> => {
-    const s = runner.state();
-    return { role: s.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
-      commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex, lastLogIndex: lastLogIndex(s.log),
-      dropped: Object.fromEntries(runner.dropped), syncs: wal.syncs,
-      entriesSynced: wal.entriesSynced };
-  };
+  return { take, stop: () => { stopped = true; return appending; } };
+}
 
-  /** A peer message is admitted from its configured address only, and signed if there is a secret. */
+/**
+ * Which decoded datagrams the core may see: peer messages only from the configured id at its
+ * configured address, addressed to this replica (or broadcast), and signed if there is a secret;
+ * client requests from anyone not using a replica's id, whose address is kept for the answer.
+ */
+function admission(opts: DirectOptions, runner: Runner, clients: Map<string, RemoteInfo>):
+  (m: Message, from: RemoteInfo, signed: boolean) => void {
+  const where = (from: RemoteInfo): string => `${from.address}:${from.port}`;
   const admitPeer = (m: PeerMessage, from: RemoteInfo, signed: boolean): boolean => {
     const peer = opts.peers.get(m.src);
     if (peer === undefined || peer.host !== from.address || peer.port !== from.port) {
-      runner.count('unknown-peer', `${m.type} from ${m.src} at ${from.address}:${from.port}`);
+      runner.count('unknown-peer', `${m.type} from ${m.src} at ${where(from)}`);
       return false;
     }
-    if (auth !== undefined && !signed) {
+    if (opts.secret !== undefined && !signed) {
       runner.count('bad-mac', `${m.type} from ${m.src} without a valid MAC`);
+      return false;
+    }
+    // a signed message replayed to another replica must not count there (a vote, an ack)
+    if (m.dst !== opts.id && m.dst !== 'FFFF') {
+      runner.count('wrong-dst', `${m.type} from ${m.src} for ${m.dst}`);
       return false;
     }
     return true;
   };
   const admitClient = (m: ClientRequest, from: RemoteInfo): boolean => {
     if (m.src === opts.id || opts.peers.has(m.src) || m.src === 'FFFF') {
-      runner.count('bad-client-id', `${m.type} from ${from.address}:${from.port} as ${m.src}`);
+      runner.count('bad-client-id', `${m.type} from ${where(from)} as ${m.src}`);
       return false;
     }
     clients.delete(m.src);
@@ -144,35 +144,71 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     if (clients.size > MAX_CLIENTS) clients.delete(clients.keys().next().value as string);
     return true;
   };
+  return (m, from, signed) => {
+    if (PEER_TYPES.has(m.type)) {
+      if (admitPeer(m as PeerMessage, from, signed)) runner.feed(m as PeerMessage);
+    } else if (m.type === 'get' || m.type === 'put') {
+      if (admitClient(m, from)) runner.feed(m);
+    } else runner.count('not-a-request', `${m.type} from ${where(from)}`);
+  };
+}
+
+export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
+  // The address first: a second replica on the same address fails here, before touching the disk.
+  const socket = await bindSocket(opts.listen);
+  let opened: ReturnType<typeof openWal>;
+  try {
+    opened = openWal(opts.dataDir, opts.walOptions);
+  } catch (e) {
+    socket.close();
+    throw e;
+  }
+  const { wal, recovered } = opened;
+  const auth = opts.secret === undefined ? undefined : signer(opts.secret);
+  const clients = new Map<string, RemoteInfo>();
+  const sendTo = (bytes: Buffer, to: Address): void => { socket.send(bytes, to.port, to.host); };
+  const output = durableOutput(opts, wal, (m: Message): void => {
+    const bytes = Buffer.from(encodeMessage(m));
+    if (m.dst === 'FFFF' || opts.peers.has(m.dst)) {
+      const signed = auth === undefined ? bytes : auth.sign(bytes);
+      const to = m.dst === 'FFFF' ? [...opts.peers.values()] : [opts.peers.get(m.dst) as Address];
+      for (const peer of to) sendTo(signed, peer);
+      return;
+    }
+    const client = clients.get(m.dst);
+    if (client !== undefined) sendTo(bytes, { host: client.address, port: client.port });
+  });
+  const runner = startRunner({ id: opts.id, peers: [...opts.peers.keys()],
+    tickMs: opts.tickMs ?? TICK_MS, seed: opts.seed, persisted: recovered.persisted,
+    warmupMs: opts.warmupMs, bugs: opts.bugs }, output.take);
+  const status = (): Omit<StatusReply, 'src' | 'type' | 'MID'> => {
+    const s = runner.state();
+    return { role: s.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
+      commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex,
+      lastLogIndex: lastLogIndex(s.log), dropped: Object.fromEntries(runner.dropped),
+      syncs: wal.syncs, entriesSynced: wal.entriesSynced };
+  };
+  const admit = admission(opts, runner, clients);
   socket.on('message', (bytes, from) => {
     const verified = auth?.verify(bytes);
     const decoded = decodeDatagram(verified ?? bytes);
-    if (decoded._tag === 'Left') {
-      const request = decodeStatusRequest(bytes);
-      if (decoded.left.kind !== 'unknown-type' || request._tag === 'Left') {
-        runner.count(errorKind(decoded.left), decoded.left.detail);
-        return;
-      }
-      const reply = { src: opts.id, type: 'statusReply', MID: request.right.MID, ...status() };
-      sendTo(Buffer.from(JSON.stringify(reply)), { host: from.address, port: from.port });
-      return;
+    if (decoded._tag === 'Right') return admit(decoded.right, from, verified !== undefined);
+    const request = decodeStatusRequest(bytes);
+    if (decoded.left.kind !== 'unknown-type' || request._tag === 'Left') {
+      return runner.count(errorKind(decoded.left), decoded.left.detail);
     }
-    const m = decoded.right;
-    if (PEER_TYPES.has(m.type)) {
-      if (admitPeer(m as PeerMessage, from, verified !== undefined)) runner.feed(m as PeerMessage);
-    } else if (m.type === 'get' || m.type === 'put') {
-      if (admitClient(m, from)) runner.feed(m);
-    } else runner.count('not-a-request', `${m.type} from ${from.address}:${from.port}`);
+    const reply = { src: opts.id, type: 'statusReply', MID: request.right.MID, ...status() };
+    sendTo(Buffer.from(JSON.stringify(reply)), { host: from.address, port: from.port });
   });
   return {
     recovered,
     address: opts.listen,
     status,
     stop: async () => {
-      stopped = true;
+      const appended = output.stop();
       runner.stop();
       await new Promise<void>((resolve) => socket.close(() => resolve()));
-      await appending;
+      await appended;
       wal.close();
     },
   };

@@ -4,8 +4,8 @@
  * (`replica/commit.ts`). A write (currentTerm, votedFor, and the log from some index on) reaches
  * the disk when the sync of its batch starts (the WAL writes the batch then) and is durable once
  * that sync completes. At a crash, writes not yet handed to a sync are lost (they were only in
- * memory); of the batch being synced, a prefix of whole writes may have reached the disk anyway
- * (the WAL's recovery cuts a torn record off the tail, keeping exactly such a prefix).
+ * memory); the batch being synced is one WAL record, so it reached the disk whole or not at all
+ * (the WAL's recovery cuts a torn record off the tail).
  */
 import { applyWrite, emptyPersisted, type PersistWrite } from '../core/persisted.js';
 import type { Persisted } from '../core/state.js';
@@ -24,9 +24,17 @@ export class Disk {
   syncs = 0;
   writesSynced = 0;
 
+  /** The last write of each batch handed to a sync and not yet durable. */
+  private batchEnds: number[] = [];
+
   write(w: Write): number {
     this.unsynced.push(w);
     return ++this.lastSeq;
+  }
+
+  /** The writes since the last batch form one batch: one WAL record, whole or torn off. */
+  endBatch(): void {
+    if (this.lastSeq > (this.batchEnds.at(-1) ?? this.syncedSeq)) this.batchEnds.push(this.lastSeq);
   }
 
   get synced(): number {
@@ -42,6 +50,7 @@ export class Disk {
     }
     this.unsynced = this.unsynced.slice(n);
     this.syncedSeq = upTo;
+    this.batchEnds = this.batchEnds.filter((end) => end > upTo);
     this.syncs++;
     this.writesSynced += n;
   }
@@ -52,15 +61,19 @@ export class Disk {
   }
 
   /**
-   * The machine crashed: a random prefix of the unsynced writes reached the disk, the rest is
-   * lost. Returns what a restart will read.
+   * The machine crashed: a random prefix of whole batches among the unsynced writes reached the
+   * disk (a batch is one WAL record: recovery keeps it whole or cuts it off as a torn tail), the
+   * rest is lost. Returns what a restart will read.
    */
   crash(rng: Rng): Persisted {
-    const kept = rng.int(this.unsynced.length + 1);
+    this.endBatch();
+    const ends = [this.syncedSeq, ...this.batchEnds];
+    const kept = (ends[rng.int(ends.length)] as number) - this.syncedSeq;
     for (const w of this.unsynced.slice(0, kept)) {
       this.durableState = applyWrite(this.durableState, w);
     }
     this.unsynced = [];
+    this.batchEnds = [];
     this.syncedSeq = this.lastSeq;
     return this.durableState;
   }

@@ -133,6 +133,7 @@ export class Host {
       emit: (message) => this.driver.emit(this, message),
       sync: (writes) => {
         for (const w of writes) this.disk.write(w);
+        this.disk.endBatch();
         this.driver.startSync(this, this.disk.lastSeq);
       },
     });

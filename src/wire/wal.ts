@@ -1,5 +1,6 @@
 /**
- * The payload of a write-ahead log record: one `persist` write as UTF-8 JSON. Decoding sees
+ * The payload of a write-ahead log record: one batch of `persist` writes (a group commit), as a
+ * UTF-8 JSON array. Decoding sees
  * `unknown` bytes from the disk, so it lives here with the other codecs; the framing (lengths and
  * checksums) lives in `src/disk/wal.ts`.
  */
@@ -21,6 +22,9 @@ export const WalRecord = t.strict(
 );
 export type WalRecord = t.TypeOf<typeof WalRecord>;
 
+/** One group commit: the writes of one fdatasync, in order; never empty. */
+export const WalBatch = t.refinement(t.array(WalRecord), (ws) => ws.length > 0, 'WalBatch');
+
 /** The fields of a write that the record keeps; an effect's `type` tag is not written. */
 interface WalRecordInput {
   readonly currentTerm: number;
@@ -31,23 +35,23 @@ interface WalRecordInput {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
-export function encodeWalRecord(w: WalRecordInput): Uint8Array {
-  return encoder.encode(JSON.stringify({
+export function encodeWalBatch(writes: readonly WalRecordInput[]): Uint8Array {
+  return encoder.encode(JSON.stringify(writes.map((w) => ({
     currentTerm: w.currentTerm,
     votedFor: w.votedFor,
     log: w.log === undefined ? undefined : { fromIndex: w.log.fromIndex, entries: w.log.entries },
-  }));
+  }))));
 }
 
-/** The record in `bytes`, or a one-line reason why they hold none. Never throws. */
-export function decodeWalRecord(bytes: Uint8Array): E.Either<string, WalRecord> {
+/** The batch in `bytes`, or a one-line reason why they hold none. Never throws. */
+export function decodeWalBatch(bytes: Uint8Array): E.Either<string, WalRecord[]> {
   let u: unknown;
   try {
     u = JSON.parse(utf8.decode(bytes));
   } catch {
     return E.left('payload is not UTF-8 JSON');
   }
-  const decoded = WalRecord.decode(u);
+  const decoded = WalBatch.decode(u);
   if (E.isRight(decoded)) return decoded;
   // Paths only: a reporter that prints the offending value could print the whole log.
   const paths = decoded.left.slice(0, 3)

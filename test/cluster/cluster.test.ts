@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltDist } from '../support/dist.js';
-import { isRunning, readLayout } from '../../src/cluster/cluster.js';
+import { readLayout } from '../../src/cluster/cluster.js';
 
 const CLI = resolve('dist/cli.js');
 const ROLE = /^(Follower|PreCandidate|Candidate|Leader)$/;
@@ -77,9 +77,18 @@ let dir = '';
 let base = 0;
 const withDir = (...args: string[]): string[] => [...args, '--data-dir', dir];
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Only a process that is still one of our replicas: a recycled PID is left alone. */
 function isOurReplica(pid: number): boolean {
-  if (!isRunning(pid)) return false;
+  if (!alive(pid)) return false;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return cmdline.includes(CLI) && cmdline.includes(dir);
@@ -137,8 +146,8 @@ describe('[cluster] raftkv cluster and client commands, three real processes', (
     const m = /^([0-9A-F]{4}) killed \(SIGKILL\), pid (\d+)$/m.exec(kill.stdout);
     expect(m?.[1], kill.stdout).toBe(leader);
     killedPid = Number(m?.[2]);
-    for (let wait = 0; wait < 40 && isRunning(killedPid); wait++) await sleep(50);
-    expect(isRunning(killedPid)).toBe(false);
+    for (let wait = 0; wait < 40 && alive(killedPid); wait++) await sleep(50);
+    expect(alive(killedPid)).toBe(false);
     const get = await cli(withDir('get', 'k', '--timeout', '8000'), 12_000);
     expect(get.code, get.stderr).toBe(0);
     expect(get.stdout).toBe('v\n');

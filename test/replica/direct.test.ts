@@ -284,6 +284,16 @@ describe('[admission] direct mode drops and counts what it must not step', { tim
       expect(dropped(r, 'unknown-peer')).toBe(2);
     });
 
+    it('a peer message addressed to another replica is dropped as wrong-dst: a replayed vote ' +
+      'or ack must not count here', async () => {
+      const { r, p1 } = await alone();
+      p1.send(r.address, { ...appendEntries('0001', 9), dst: '0002' });
+      await waitDropped(r, 'wrong-dst', 1);
+      expect(r.status().currentTerm).toBe(0);
+      p1.send(r.address, { ...appendEntries('0001', 9), dst: 'FFFF' }); // a broadcast is for all
+      await waitFor('term 9', 3000, () => (r.status().currentTerm === 9 ? true : undefined));
+    });
+
     it('with a secret, a peer message without a valid MAC is dropped as bad-mac; signed, it is ' +
       'stepped, and the answer is signed', async () => {
       const { r, p1 } = await alone(SECRET);

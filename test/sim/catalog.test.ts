@@ -38,7 +38,7 @@ const CATALOG: Record<Bug, Row> = {
     known: 'Raft Figure 2 RequestVote' },
   acceptStaleTermAppend: { hunter: 'explorer (random)', seeds: 40, checker: 'appendEntriesTerm',
     known: `${GUIDE}: reject AppendEntries from an older term` },
-  commitBeyondNewEntries: { hunter: 'simulation', seeds: 200, checker: 'commitWithinNewEntries',
+  commitBeyondNewEntries: { hunter: 'simulation', seeds: 1000, checker: 'commitWithinNewEntries',
     known: `${GUIDE}: min(leaderCommit, index of last NEW entry)` },
   truncateOnEveryAppend: { hunter: 'simulation', seeds: 20, checker: 'committedDurable',
     known: `${GUIDE}: truncate only on a conflict (reordered requests)` },
