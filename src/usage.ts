@@ -3,12 +3,14 @@ export const REPLICA_USAGE = 'usage: raftkv replica <port> <own id> <other id> [
 export const SIM_USAGE = '       raftkv sim <scenario.json> [--replica <executable>] [--seed N] ' +
   '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
 
-export const SIMULATE_USAGE = '       raftkv simulate <scenario.json> | --mix --seed N [--bug NAME] ' +
+export const SIMULATE_USAGE = '       raftkv simulate <scenario.json> | --mix --seed N ' +
+  '[--bug NAME] ' +
   '[--trace FILE] ...   (the deterministic simulation)';
 
 export const DIRECT_USAGE = '       raftkv replica --id ID --listen HOST:PORT ' +
   '--peer ID=HOST:PORT ... --data-dir DIR [--secret-file FILE]';
-export const CLUSTER_USAGE = '       raftkv cluster up [--replicas N] [--data-dir DIR] | status | down | ' +
+export const CLUSTER_USAGE = '       raftkv cluster up [--replicas N] [--data-dir DIR] ' +
+  '| status | down | ' +
   'kill ID|leader';
 export const CLIENT_USAGE = '       raftkv get KEY | put KEY VALUE | del KEY ' +
   '[--cluster HOST:PORT,...] [--data-dir DIR] [--timeout MS]';

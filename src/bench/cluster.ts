@@ -2,7 +2,8 @@
  * `npm run bench:cluster [-- --clients N --seconds S --replicas N]`: a direct-mode cluster of real
  * processes on loopback, each with its write-ahead log on the local disk, under N closed-loop
  * clients doing puts. Prints throughput, latency, and the group-commit figures each replica
- * reports (fdatasyncs, log entries per fdatasync, fdatasyncs per second). Measures; asserts nothing.
+ * reports (fdatasyncs, log entries per fdatasync, fdatasyncs per second). Measures; asserts
+ * nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -57,7 +58,8 @@ try {
     if (a === undefined || b === undefined) return console.log(`${m.id}: no status`);
     const syncs = a.syncs - b.syncs;
     const entries = a.entriesSynced - b.entriesSynced;
-    console.log(`${m.id} ${a.role.padEnd(8)} fdatasyncs ${syncs} (${(syncs / wall).toFixed(0)}/s), ` +
+    const perSecond = (syncs / wall).toFixed(0);
+    console.log(`${m.id} ${a.role.padEnd(8)} fdatasyncs ${syncs} (${perSecond}/s), ` +
       `log entries ${entries}, ${(entries / Math.max(1, syncs)).toFixed(2)} entries per fdatasync`);
   });
 } finally {

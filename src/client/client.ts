@@ -7,6 +7,12 @@
  * that stays the same across its retries, and the state machine applies a request number once per
  * client: a put retried after its first attempt was committed but not answered is not applied
  * twice. One client runs one operation at a time, which is what a single session per client needs.
+ *
+ * Known limit: ids are the protocol's 4 hex digits, random in 8000-FFFE, and request numbers start
+ * from the clock, so a later run with the same id continues its session. Two clients that run at
+ * the same time with the same id (or a clock that went back) would share one session, and one
+ * could be answered from the other's. A wider session id registered through the log (§6.3) would
+ * close this; it needs a wire change.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { ClientRequest, NodeId } from '../wire/messages.js';

@@ -155,7 +155,8 @@ async function status(dir: string, layout: Layout): Promise<number> {
         r.syncs === 0 ? '-' : (r.entriesSynced / r.syncs).toFixed(2), dropped || '0']);
     }
   });
-  const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const widths = (rows[0] as string[])
+    .map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   for (const r of rows) console.log(r.map((x, c) => x.padEnd(widths[c] ?? 0)).join('  ').trimEnd());
   void dir;
   return 0;

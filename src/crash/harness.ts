@@ -228,7 +228,9 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
       }
       startMember(layout, victim);
       writeLayout(dir, layout);
-      log(`${((performance.now() - t0) / 1000).toFixed(1)} s, round ${round}: killed ${victim.id}${hitLeader ? ' (leader)' : ''}, ${damage}, ` +
+      const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+      log(`${seconds} s, round ${round}: killed ${victim.id}${hitLeader ? ' (leader)' : ''}, ` +
+        `${damage}, ` +
         `restarted as pid ${victim.pid}; ${history.length} ops so far`);
     }
     await sleep(1500);
@@ -243,7 +245,8 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
 
 /** Read every key once more, stop the cluster, and check the history and the disks. */
 async function finish(opts: CrashOptions, layout: Layout, dir: string, run: {
-  kills: number; leaderKills: number; allKilled: number; torn: number; flipsRefused: number; wiped: number;
+  kills: number; leaderKills: number; allKilled: number; torn: number; flipsRefused: number;
+  wiped: number;
   refusals: string[]; history: RegisterOp[]; t0: number }): Promise<CrashReport> {
   const { history, t0 } = run;
   const reader = await KvClient.open({ cluster: layout.members.map((m) => m.address),

@@ -1,6 +1,7 @@
 /**
  * `raftkv crashtest [--seed N] [--rounds N] [--replicas N] [--clients N] [--keys N]
- *  [--torn P] [--flip P] [--all P] [--bug NAME]`: one crash-test run (`harness.ts`); exit 1 if a check fails.
+ *  [--torn P] [--flip P] [--all P] [--bug NAME]`: one crash-test run (`harness.ts`); exit 1 if
+ *  a check fails.
  */
 import { describeOp } from '../fault/linearizability.js';
 import { crashTest, DEFAULT_CRASH, type CrashOptions, type CrashReport } from './harness.js';

@@ -1,7 +1,9 @@
 /**
  * Group commit and the output barrier: the one piece of shell logic that Raft's safety rests on,
- * shared by the replica processes (`udp.ts`, `direct.ts`) and the simulation's host (`sim/host.ts`),
- * so that the simulation checks the rule the processes follow. Pure: no I/O, the caller does it.
+ * shared by the replica process in direct mode (`direct.ts`) and the simulation's host
+ * (`sim/host.ts`), so that the simulation checks the rule the processes follow. Pure: no I/O,
+ * the caller does it. (The simulator-routed shell, `udp.ts`, keeps no disk: the simulator never
+ * restarts a replica.)
  *
  * [Fig2 "respond to RPCs only after updating stable storage"; etcd Ready: HardState and Entries
  * are saved BEFORE Messages are sent] Every message or answer waits until every write the core

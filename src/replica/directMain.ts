@@ -85,7 +85,8 @@ export async function directMain(args: readonly string[]): Promise<void> {
     console.error(`${parsed.id}: listening on ${parsed.listen.host}:${parsed.listen.port}; ` +
       `recovered term ${r.persisted.currentTerm}, vote ${r.persisted.votedFor ?? 'none'}, ` +
       `${r.persisted.log.end - r.persisted.log.start} entries from ${r.file} ` +
-      `(${r.records} records${r.tornBytes > 0 ? `, cut a torn tail of ${r.tornBytes} bytes` : ''})`);
+      `(${r.records} records` +
+      `${r.tornBytes > 0 ? `, cut a torn tail of ${r.tornBytes} bytes` : ''})`);
     const stop = (): void => { void replica.stop().then(() => process.exit(0)); };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

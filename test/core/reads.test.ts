@@ -60,7 +60,8 @@ describe('[§6.4] ReadIndex', () => {
     const stale = { ...base, commitIndex: 1, kv: applyUpTo(emptyKv(), base.log, 1),
       matchIndex: new Map([[A, 0], [B, 0]]) };
     let s = replicate(clientRequest(stale, get('g1'), out), out, [A, B]);
-    s = handleAppendEntriesResponse(s, { ...ack(2, 1), matchIndex: 1 } as AppendEntriesResponse, out);
+    const partial = { ...ack(2, 1), matchIndex: 1 } as AppendEntriesResponse;
+    s = handleAppendEntriesResponse(s, partial, out);
     expect([s.commitIndex, replies(out)]).toEqual([1, []]); // round acknowledged, term 2 not
     s = handleAppendEntriesResponse(s, ack(2, 1, B), out); // commits index 2 (term 2)
     expect(s.commitIndex).toBe(2);
@@ -73,7 +74,8 @@ describe('[§6.4] ReadIndex', () => {
     const request = { type: 'AppendEntriesRequest', src: A, dst: ME, leader: A, term: 4,
       prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readRound: 3 };
     handleAppendEntriesRequest(follower, request as unknown as AppendEntriesRequest, out);
-    handleAppendEntriesRequest(follower, { ...request, term: 5 } as unknown as AppendEntriesRequest, out);
+    const current = { ...request, term: 5 } as unknown as AppendEntriesRequest;
+    handleAppendEntriesRequest(follower, current, out);
     const rounds = out.flatMap((e) => (e.type === 'send'
       ? [(e.message as AppendEntriesResponse).readRound] : []));
     expect(rounds).toEqual([0, 3]);

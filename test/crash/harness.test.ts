@@ -21,7 +21,9 @@ describe('[Fig2:State] crash tests with real processes', () => {
       expect(r.lost).toEqual([]);
       expect(r.history.result).not.toBe('illegal');
       // every refusal names the log file and the offset of the bad record
-      for (const line of r.refusals) expect(line).toMatch(/raft\.wal: corrupt record at offset \d+/);
+      for (const line of r.refusals) {
+        expect(line).toMatch(/raft\.wal: corrupt record at offset \d+/);
+      }
       expect(r.final.every((s) => s !== undefined)).toBe(true);
       expect(passed(r)).toBe(true);
     }, 120_000);

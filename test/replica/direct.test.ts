@@ -367,7 +367,8 @@ describe('[admission] direct mode drops and counts what it must not step', { tim
     });
   });
 
-describe('[Fig2:State] a disk that cannot be written stops the replica', { timeout: 30_000 }, () => {
+describe('[Fig2:State] a disk that cannot be written stops the replica', { timeout: 30_000 },
+  () => {
   it('a full disk (ENOSPC on write): onFatal gets the error, and the vote that depended on the ' +
     'write never leaves', async () => {
     const [p1, p2] = [await Endpoint.open(), await Endpoint.open()];
