@@ -139,7 +139,7 @@ async function up(args: readonly string[], dir: string): Promise<number> {
   return 0;
 }
 
-async function status(dir: string, layout: Layout): Promise<number> {
+async function status(layout: Layout): Promise<number> {
   const replies = await queryStatus(layout.members.map((m) => m.address));
   const rows = [['id', 'address', 'pid', 'role', 'term', 'commit', 'applied', 'last', 'syncs',
     'entries/sync', 'dropped']];
@@ -158,7 +158,6 @@ async function status(dir: string, layout: Layout): Promise<number> {
   const widths = (rows[0] as string[])
     .map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   for (const r of rows) console.log(r.map((x, c) => x.padEnd(widths[c] ?? 0)).join('  ').trimEnd());
-  void dir;
   return 0;
 }
 
@@ -171,7 +170,7 @@ export async function clusterMain(args: readonly string[]): Promise<number> {
     console.error(`no cluster in ${dir}: run \`raftkv cluster up --data-dir ${dir}\` first`);
     return 1;
   }
-  if (sub === 'status') return status(dir, layout);
+  if (sub === 'status') return status(layout);
   if (sub === 'down') {
     for (const m of layout.members) {
       if (isRunning(m)) process.kill(m.pid as number, 'SIGTERM');

@@ -236,7 +236,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
     await sleep(1500);
     stopping = true;
     await Promise.all(workers);
-    return await finish(opts, layout, dir, { ...counts, refusals, history, t0 });
+    return await finish(opts, layout, { ...counts, refusals, history, t0 });
   } finally {
     for (const m of layout.members) if (isRunning(m)) process.kill(m.pid as number, 'SIGKILL');
     if (opts.dataDir === undefined) rmSync(dir, { recursive: true, force: true });
@@ -244,7 +244,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
 }
 
 /** Read every key once more, stop the cluster, and check the history and the disks. */
-async function finish(opts: CrashOptions, layout: Layout, dir: string, run: {
+async function finish(opts: CrashOptions, layout: Layout, run: {
   kills: number; leaderKills: number; allKilled: number; torn: number; flipsRefused: number;
   wiped: number;
   refusals: string[]; history: RegisterOp[]; t0: number }): Promise<CrashReport> {
@@ -274,7 +274,6 @@ async function finish(opts: CrashOptions, layout: Layout, dir: string, run: {
   const acked = history.filter((o) => o.kind === 'put' && o.ret !== Infinity);
   const lost = acked.map((o) => `${o.key}=${(o as { value: string }).value}`)
     .filter((put) => logs.filter((l) => l.has(put)).length < quorum);
-  void dir;
   return { rounds: opts.rounds, kills: run.kills, leaderKills: run.leaderKills,
     allKilled: run.allKilled, torn: run.torn,
     flipsRefused: run.flipsRefused, wiped: run.wiped, ops: history.length,
