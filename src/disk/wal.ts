@@ -66,18 +66,13 @@ export class CorruptWalError extends Error {
  * fdatasync: a crash, power loss included, can tear only the batch being synced, and that batch
  * is the file's tail, so a torn write never looks like a bad record followed by a good one.
  */
-export function encodeRecords(writes: readonly WalWrite[]): { bytes: Buffer; entries: number } {
-  const payloads = [encodeWalBatch(writes)];
-  const total = payloads.reduce((n, p) => n + WAL_HEADER_BYTES + p.length, 0);
-  const bytes = Buffer.allocUnsafe(total);
-  let offset = 0;
-  for (const payload of payloads) {
-    bytes.writeUInt32LE(payload.length, offset);
-    bytes.writeUInt32LE(crc32(payload), offset + 4);
-    bytes.writeUInt32LE(crc32(bytes, offset, offset + 8), offset + 8);
-    bytes.set(payload, offset + WAL_HEADER_BYTES);
-    offset += WAL_HEADER_BYTES + payload.length;
-  }
+export function encodeRecord(writes: readonly WalWrite[]): { bytes: Buffer; entries: number } {
+  const payload = encodeWalBatch(writes);
+  const bytes = Buffer.allocUnsafe(WAL_HEADER_BYTES + payload.length);
+  bytes.writeUInt32LE(payload.length, 0);
+  bytes.writeUInt32LE(crc32(payload), 4);
+  bytes.writeUInt32LE(crc32(bytes, 0, 8), 8);
+  bytes.set(payload, WAL_HEADER_BYTES);
   const entries = writes.reduce((n, w) => n + (w.log?.entries.length ?? 0), 0);
   return { bytes, entries };
 }
@@ -194,8 +189,8 @@ function compact(dir: string, p: Persisted): void {
   const tmp = path.join(dir, WAL_TMP_FILE);
   const hard = { currentTerm: p.currentTerm, votedFor: p.votedFor };
   const whole: WalWrite = { ...hard, log: { fromIndex: 1, entries: toArray(p.log) } };
-  const bytes = Buffer.concat([encodeRecords([whole]).bytes,
-    encodeRecords([{ ...hard, log: undefined }]).bytes]);
+  const bytes = Buffer.concat([encodeRecord([whole]).bytes,
+    encodeRecord([{ ...hard, log: undefined }]).bytes]);
   const fd = fs.openSync(tmp, 'w');
   try {
     for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done);
@@ -346,7 +341,7 @@ export class Wal {
   }
 
   private async commit(writes: readonly WalWrite[]): Promise<void> {
-    const { bytes, entries } = encodeRecords(writes);
+    const { bytes, entries } = encodeRecord(writes);
     try {
       for (let done = 0; done < bytes.length;) {
         const n = await this.io.write(this.fd, bytes, done, bytes.length - done);

@@ -51,8 +51,8 @@ export const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
   m.type !== 'hello' && m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect';
 
 export interface Runner {
-  /** A datagram's bytes: decoded, checked by `admit`, and stepped. */
-  receive(bytes: Buffer, admit?: (m: Message) => boolean): void;
+  /** A datagram's bytes: decoded and, if it is for the machine, stepped. */
+  receive(bytes: Buffer): void;
   /** A message decoded elsewhere. */
   feed(m: PeerMessage | ClientRequest): void;
   state(): RaftState;
@@ -99,11 +99,11 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
   actor.start();
   const ticker = setInterval(() => send({ type: 'Tick' }), opts.tickMs);
   return {
-    receive: (bytes, admit) => {
+    receive: (bytes) => {
       const decoded = decodeDatagram(bytes);
       if (decoded._tag === 'Left') return bad(decoded.left);
       const m = decoded.right;
-      if (!isForTheMachine(m) || (admit !== undefined && !admit(m))) return;
+      if (!isForTheMachine(m)) return;
       feed(m);
     },
     feed,

@@ -9,7 +9,7 @@ import type { Persisted } from '../../src/core/state.js';
 import {
   CorruptWalError,
   crc32,
-  encodeRecords,
+  encodeRecord,
   openWal,
   WAL_FILE,
   WAL_LOCK_FILE,
@@ -213,7 +213,7 @@ describe('[Fig2:State] the write-ahead log', () => {
 
   it('refuses a log write that would leave a gap in the log', () => {
     const gap = write(1, null, { fromIndex: 2, entries: [entry(1, 'a')] });
-    fs.writeFileSync(walFile(), encodeRecords([gap]).bytes);
+    fs.writeFileSync(walFile(), encodeRecord([gap]).bytes);
     expect(() => openWal(dir)).toThrow(/offset 0 \(log write from index 2 onto 0 entries\)/);
   });
 
@@ -231,7 +231,7 @@ describe('[Fig2:State] the write-ahead log', () => {
 
   it('removes and ignores a leftover raft.wal.tmp', async () => {
     await fill([[write(4, 'A004')]]);
-    fs.writeFileSync(path.join(dir, WAL_TMP_FILE), encodeRecords([write(99, null)]).bytes);
+    fs.writeFileSync(path.join(dir, WAL_TMP_FILE), encodeRecord([write(99, null)]).bytes);
     expect(view(reopen().persisted)).toEqual({ currentTerm: 4, votedFor: 'A004', log: [] });
     expect(fs.existsSync(path.join(dir, WAL_TMP_FILE))).toBe(false);
   });
@@ -271,7 +271,7 @@ describe('[Fig2:State] the write-ahead log', () => {
     await expect(wal.append(batch)).rejects.toBe(enospc);
     wal.close();
     const torn = fs.statSync(walFile()).size - before;
-    expect(torn).toBe(encodeRecords(batch).bytes.length >> 1);
+    expect(torn).toBe(encodeRecord(batch).bytes.length >> 1);
     const recovered = reopen();
     expect([recovered.records, recovered.tornBytes]).toEqual([2, torn]);
     expect(view(recovered.persisted)).toEqual({ currentTerm: 1, votedFor: 'A001', log: [] });

@@ -37,14 +37,14 @@ function readReady(s: RaftState, r: Read): boolean {
 
 /** Answer, in arrival order, every read that is ready. */
 export function answerReads(s: RaftState, out: Effect[]): RaftState {
-  if (s.reads.length === 0 || !s.reads.some((r) => readReady(s, r))) return s;
+  if (s.reads.length === 0) return s;
   const waiting: Read[] = [];
   for (const r of s.reads) {
     if (readReady(s, r)) {
       reply(s, out, r.cmd.client, 'ok', r.mid, { value: kvGet(s.kv, s.log, r.cmd.key) });
     } else waiting.push(r);
   }
-  return { ...s, reads: waiting };
+  return waiting.length === s.reads.length ? s : { ...s, reads: waiting };
 }
 
 /** A leader records a get as a read at its commit index, for the next round. */
