@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { createActor, initialTransition, transition } from 'xstate';
 import type { Entry, NodeId, PeerMessage } from '../wire/messages.js';
 import { raftMachine } from '../core/raft.js';
+import { lastLogIndex } from '../core/log.js';
 
 const LEADER = '0001' as NodeId;
 const ME = '0000' as NodeId;
@@ -40,7 +41,7 @@ let effects = 0;
 actor.on('*', () => { effects++; });
 actor.start();
 for (let prev = 0; prev < BASE; prev += 64) actor.send(append(prev, 64, prev));
-console.log(`machine: node ${process.version}, ${cpus()[0]?.model ?? '?'}, follower log ${actor.getSnapshot().context.log.end} entries`);
+console.log(`machine: node ${process.version}, ${cpus()[0]?.model ?? '?'}, follower log ${lastLogIndex(actor.getSnapshot().context.log)} entries`);
 measure('live actor: AppendEntries, 1 new entry each, commit follows', EVENTS, (i) => {
   actor.send(append(BASE + i, 1, BASE + i));
 });

@@ -58,6 +58,11 @@ export class KvClient {
   private readonly ids = new Map<string, Address>();
   private waiting: { mid: string; resolve: (r: Reply) => void } | undefined;
 
+  /** The request number of the last operation: its session entry once it is applied. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   private constructor(private readonly socket: Socket, private readonly opts: ClientOptions) {
     this.clientId = opts.clientId
       ?? (0x8000 + Math.floor(Math.random() * 0x7fff)).toString(16).toUpperCase() as NodeId;

@@ -7,6 +7,7 @@
 import type { ClientRequest, Cmd, NodeId, PeerMessage } from '../wire/messages.js';
 import { kvData, kvSessions } from './kv.js';
 import { toArray } from './chain.js';
+import type { Snapshot } from './log.js';
 import type { RaftState, Role } from './state.js';
 
 export interface AbstractCmd {
@@ -23,7 +24,12 @@ export interface AbstractServer {
   role: Role;
   currentTerm: number;
   votedFor: string;
+  /** [§7] The entries after the snapshot; the snapshot's index, term and state machine. */
   log: AbstractEntry[];
+  snapshotIndex: number;
+  snapshotTerm: number;
+  snapshotKv: Record<string, number>;
+  snapshotSessions: Record<string, { seq: number; value: number }>;
   commitIndex: number;
   leaderId: string;
   votesGranted: string[];
@@ -69,12 +75,26 @@ function record<V, W>(m: ReadonlyMap<string, V>, f: (v: V) => W): Record<string,
   return out;
 }
 
+type Pairs<V> = ReadonlyArray<readonly [string, V]>;
+type AbstractSession = { seq: number; value: number };
+
+const kvRecord = (kv: Pairs<string>): Record<string, number> =>
+  record(new Map(kv), specValue);
+const sessionRecord = (sessions: Pairs<{ seq: number; value: string }>):
+  Record<string, AbstractSession> =>
+  record(new Map(sessions), (x) => ({ seq: x.seq, value: specValue(x.value) }));
+
 export function abstractServer(s: RaftState): AbstractServer {
+  const snap: Snapshot = s.log.snapshot;
   return {
     role: s.role,
     currentTerm: s.currentTerm,
     votedFor: s.votedFor ?? '',
-    log: toArray(s.log).map((e) => ({ term: e.term, cmd: abstractCmd(e.cmd) })),
+    log: toArray(s.log.entries).map((e) => ({ term: e.term, cmd: abstractCmd(e.cmd) })),
+    snapshotIndex: snap.index,
+    snapshotTerm: snap.term,
+    snapshotKv: kvRecord(snap.kv),
+    snapshotSessions: sessionRecord(snap.sessions),
     commitIndex: s.commitIndex,
     leaderId: s.leaderId ?? '',
     votesGranted: sorted(s.votesGranted),
@@ -96,6 +116,10 @@ export function abstractMessage(m: PeerMessage): { tag: string; value: Record<st
   const value: Record<string, unknown> = { ...fields };
   if (m.type === 'AppendEntriesRequest') {
     value['entries'] = m.entries.map((e) => ({ term: e.term, cmd: abstractCmd(e.cmd) }));
+  }
+  if (m.type === 'InstallSnapshotRequest') {
+    value['kv'] = kvRecord(m.kv);
+    value['sessions'] = sessionRecord(m.sessions);
   }
   return { tag: type, value };
 }

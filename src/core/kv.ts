@@ -10,7 +10,7 @@
  * state after another, as in a replica) never copies the maps.
  */
 import type { Cmd } from '../wire/messages.js';
-import { entryAt, type RaftLog } from './log.js';
+import { entryAt, termAt, type RaftLog, type Snapshot } from './log.js';
 
 export interface Session {
   readonly seq: number;
@@ -54,11 +54,47 @@ function applyOne(store: KvStore, cmd: Cmd): string | undefined {
   return value;
 }
 
-/** A store that reflects `kv`: the shared one if `kv` is its newest view, else a rebuilt copy. */
+function storeOf(snapshot: Snapshot): KvStore {
+  const store = new KvStore();
+  for (const [k, v] of snapshot.kv) store.data.set(k, v);
+  for (const [c, session] of snapshot.sessions) store.sessions.set(c, session);
+  return store;
+}
+
+/** [§7] The state machine as a snapshot holds it: its index, nothing applied beyond. */
+export function kvFromSnapshot(snapshot: Snapshot): KvState {
+  return { store: storeOf(snapshot), version: 0, appliedIndex: snapshot.index };
+}
+
+const byKey = <V>(a: readonly [string, V], b: readonly [string, V]): number =>
+  (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+/**
+ * [§7] A snapshot of the applied state: every key and session, sorted, at `appliedIndex`, whose
+ * entry `log` must still hold (or be the snapshot's own). Copies the maps: O(keys + sessions).
+ */
+export function takeSnapshotOf(kv: KvState, log: RaftLog): Snapshot {
+  const store = ownStore(kv, log);
+  return {
+    index: kv.appliedIndex,
+    term: termAt(log, kv.appliedIndex),
+    kv: [...store.data.entries()].sort(byKey),
+    sessions: [...store.sessions.entries()].sort(byKey),
+  };
+}
+
+/**
+ * A store that reflects `kv`: the shared one if `kv` is its newest view, else a copy rebuilt from
+ * the log's snapshot and the entries after it.
+ */
 function ownStore(kv: KvState, log: RaftLog): KvStore {
   if (kv.version === kv.store.version) return kv.store;
-  const store = new KvStore();
-  for (let index = 1; index <= kv.appliedIndex; index++) {
+  if (kv.appliedIndex < log.snapshot.index) {
+    throw new Error(`kv view at ${kv.appliedIndex} is older than the snapshot at ` +
+      `${log.snapshot.index}`);
+  }
+  const store = storeOf(log.snapshot);
+  for (let index = log.snapshot.index + 1; index <= kv.appliedIndex; index++) {
     const entry = entryAt(log, index);
     if (entry !== undefined) applyOne(store, entry.cmd);
   }

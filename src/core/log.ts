@@ -1,56 +1,131 @@
 /**
- * The Raft log over a persistent `Chain`. Indexes are 1-based log indexes; `offset = index - 1`.
+ * The Raft log: a snapshot of the state machine up to some index, and the entries after it
+ * [§7 Log compaction]. Indexes are 1-based log indexes and never change meaning: the entry at
+ * index i sits at offset `i - snapshot.index - 1` of `entries`. A fresh log has the empty
+ * snapshot at index 0 and term 0.
  */
 import type { Entry } from '../wire/messages.js';
-import { at, emptyChain, push, size, slice, truncate, type Chain } from './chain.js';
+import {
+  at, chainOf, emptyChain, push, size, slice, toArray, truncate, type Chain,
+} from './chain.js';
+import type { Session } from './kv.js';
 
-export type RaftLog = Chain<Entry>;
-
-export const emptyLog: () => RaftLog = emptyChain;
-
-export function lastLogIndex(log: RaftLog): number {
-  return size(log);
+/**
+ * [§7 Figure 13] The state machine after applying every entry up to `index` (whose term is
+ * `term`): the key-value pairs and the client sessions, each sorted by key. Immutable once made,
+ * so a log, a message and a disk write can share one.
+ */
+export interface Snapshot {
+  readonly index: number;
+  readonly term: number;
+  readonly kv: ReadonlyArray<[string, string]>;
+  readonly sessions: ReadonlyArray<[string, Session]>;
 }
 
-/** Term of the entry at `index`; 0 for index 0 and for indexes past the end. */
+export const emptySnapshot: Snapshot = { index: 0, term: 0, kv: [], sessions: [] };
+
+export interface RaftLog {
+  readonly snapshot: Snapshot;
+  /** The entries after `snapshot.index`, in index order. */
+  readonly entries: Chain<Entry>;
+}
+
+export function emptyLog(): RaftLog {
+  return { snapshot: emptySnapshot, entries: emptyChain() };
+}
+
+/** A log without a snapshot holding `entries` from index 1 (tests and replays). */
+export function logOf(entries: readonly Entry[]): RaftLog {
+  return { snapshot: emptySnapshot, entries: chainOf(entries) };
+}
+
+export function snapshotIndex(log: RaftLog): number {
+  return log.snapshot.index;
+}
+
+export function lastLogIndex(log: RaftLog): number {
+  return log.snapshot.index + size(log.entries);
+}
+
+/**
+ * Term of the entry at `index`: the snapshot's term at its own index; 0 for index 0, for indexes
+ * past the end and for indexes the snapshot covers (their terms are gone; callers that could ask
+ * check `snapshotIndex` first).
+ */
 export function termAt(log: RaftLog, index: number): number {
-  return index <= 0 ? 0 : (at(log, index - 1)?.term ?? 0);
+  if (index === log.snapshot.index) return log.snapshot.term;
+  return index <= log.snapshot.index ? 0 : (at(log.entries, index - log.snapshot.index - 1)?.term
+    ?? 0);
 }
 
 export function lastLogTerm(log: RaftLog): number {
-  return termAt(log, size(log));
+  return termAt(log, lastLogIndex(log));
 }
 
+/** The entry at `index`; undefined past the end and at indexes the snapshot covers. */
 export function entryAt(log: RaftLog, index: number): Entry | undefined {
-  return at(log, index - 1);
+  return index <= log.snapshot.index ? undefined : at(log.entries, index - log.snapshot.index - 1);
 }
 
-/** Entries `[from, to]` (inclusive, 1-based). */
+/** Entries `[from, to]` (inclusive, 1-based), of those after the snapshot. */
 export function entriesBetween(log: RaftLog, from: number, to: number): Entry[] {
-  return slice(log, from - 1, to);
+  const base = log.snapshot.index;
+  return slice(log.entries, Math.max(from, base + 1) - base - 1, to - base);
+}
+
+/** Every entry after the snapshot, as a fresh array. */
+export function entriesAfterSnapshot(log: RaftLog): Entry[] {
+  return toArray(log.entries);
 }
 
 export function appendEntry(log: RaftLog, entry: Entry): RaftLog {
-  return push(log, [entry]);
+  return { snapshot: log.snapshot, entries: push(log.entries, [entry]) };
+}
+
+/** Keep the entries up to `index` (inclusive); never below the snapshot. */
+export function truncateAfter(log: RaftLog, index: number): RaftLog {
+  const entries = truncate(log.entries, Math.max(0, index - log.snapshot.index));
+  return entries === log.entries ? log : { snapshot: log.snapshot, entries };
+}
+
+/** `entries` appended after the log truncated to `index`. */
+export function replaceFrom(log: RaftLog, index: number, entries: readonly Entry[]): RaftLog {
+  const kept = truncateAfter(log, index - 1);
+  return { snapshot: kept.snapshot, entries: push(kept.entries, entries) };
+}
+
+/**
+ * [§7 Figure 13 InstallSnapshot #6 #7] The log with `snapshot` as its base: if the log holds the
+ * snapshot's last entry (same index and term), the entries after it stay [Log Matching: the
+ * prefixes agree]; otherwise the whole log is discarded. The kept entries get a fresh backing
+ * array, so the compacted ones can be collected: memory stays flat.
+ */
+export function compactTo(log: RaftLog, snapshot: Snapshot): RaftLog {
+  if (snapshot.index <= log.snapshot.index) return log;
+  const keep = snapshot.index <= lastLogIndex(log) && termAt(log, snapshot.index) === snapshot.term;
+  const entries = keep ? chainOf(slice(log.entries, snapshot.index - log.snapshot.index,
+    size(log.entries))) : emptyChain<Entry>();
+  return { snapshot, entries };
 }
 
 /**
  * [Fig2:AE#3 §5.3] Merge `entries` that follow `prevLogIndex`: an existing entry that conflicts
  * (same index, other term) is deleted with all that follow it; a matching entry is kept, so a
  * stale or duplicated AppendEntries never truncates entries it already carries. [Fig2:AE#4] New
- * entries are appended.
+ * entries are appended. [§7] Entries the snapshot covers are committed, so they are skipped: the
+ * leader's are the same.
  */
 export function mergeEntries(log: RaftLog, prevLogIndex: number, entries: readonly Entry[]):
   RaftLog {
   let merged = log;
-  for (let k = 0; k < entries.length; k++) {
+  for (let k = Math.max(0, log.snapshot.index - prevLogIndex); k < entries.length; k++) {
     const index = prevLogIndex + 1 + k;
     const entry = entries[k] as Entry;
-    if (index <= size(merged)) {
+    if (index <= lastLogIndex(merged)) {
       if (termAt(merged, index) === entry.term) continue;
-      merged = truncate(merged, index - 1);
+      merged = truncateAfter(merged, index - 1);
     }
-    return push(merged, entries.slice(k));
+    return { snapshot: merged.snapshot, entries: push(merged.entries, entries.slice(k)) };
   }
   return merged;
 }
@@ -61,26 +136,44 @@ export function mergeEntries(log: RaftLog, prevLogIndex: number, entries: readon
  */
 export function truncateAndAppend(log: RaftLog, prevLogIndex: number, entries: readonly Entry[]):
   RaftLog {
-  return push(truncate(log, prevLogIndex), entries);
+  const skip = Math.max(0, log.snapshot.index - prevLogIndex);
+  return replaceFrom(log, prevLogIndex + 1 + skip, entries.slice(skip));
 }
 
 /** [§5.4.1] The election restriction: is a log ending at (lli, llt) at least as up-to-date? */
 export function logUpToDate(log: RaftLog, lli: number, llt: number): boolean {
   const myTerm = lastLogTerm(log);
-  return llt > myTerm || (llt === myTerm && lli >= size(log));
+  return llt > myTerm || (llt === myTerm && lli >= lastLogIndex(log));
 }
 
-/** The change from `before` to `after`: the log from `fromIndex` on was replaced by `entries`. */
+/**
+ * The change from `before` to `after`: a new snapshot, if any, is the new base (`compactTo`), then
+ * the log from `fromIndex` on is replaced by `entries`.
+ */
 export interface LogChange {
+  readonly snapshot?: Snapshot;
   readonly fromIndex: number;
   readonly entries: Entry[];
 }
 
 export function logChange(before: RaftLog, after: RaftLog): LogChange | undefined {
   if (before === after) return undefined;
-  const common = after.backing === before.backing
-    ? Math.min(size(before), size(after))
-    : Math.min(after.forkedAt, size(before));
-  if (common === size(before) && common === size(after)) return undefined;
-  return { fromIndex: common + 1, entries: slice(after, common, size(after)) };
+  if (before.snapshot !== after.snapshot) {
+    // rare (once per snapshot): the entries after the new base are written whole
+    return { snapshot: after.snapshot, fromIndex: after.snapshot.index + 1,
+      entries: toArray(after.entries) };
+  }
+  const base = after.snapshot.index;
+  const b = before.entries;
+  const a = after.entries;
+  const common = a.backing === b.backing ? Math.min(size(b), size(a))
+    : Math.min(a.forkedAt, size(b));
+  if (common === size(b) && common === size(a)) return undefined;
+  return { fromIndex: base + common + 1, entries: slice(a, common, size(a)) };
+}
+
+/** `log` after the change `c` (the inverse of `logChange`). */
+export function applyLogChange(log: RaftLog, c: LogChange): RaftLog {
+  const based = c.snapshot === undefined ? log : compactTo(log, c.snapshot);
+  return replaceFrom(based, c.fromIndex, c.entries);
 }

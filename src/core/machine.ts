@@ -12,6 +12,7 @@ import type { ClientRequest, NodeId, PeerMessage } from '../wire/messages.js';
 import { flushTargets, heartbeatTargets, needsCatchUp } from './pacing.js';
 import { logChange } from './log.js';
 import { clientRequest } from './rules/client.js';
+import { handleInstallSnapshotRequest, snapshotDue, takeSnapshot } from './rules/snapshot.js';
 import {
   electionTimeout,
   handlePreVoteRequest,
@@ -47,6 +48,8 @@ export type RaftEvent =
   | { readonly type: 'Replicate'; readonly to: readonly NodeId[] }
   /** From the shell at the end of an input batch with client requests: send the new entries. */
   | { readonly type: 'Flush' }
+  /** [§7] Snapshot and compact now (the spec's `takeSnapshot`); ticks raise it when it is due. */
+  | { readonly type: 'TakeSnapshot' }
   | { readonly type: 'Restart' };
 
 export interface RaftInput {
@@ -125,6 +128,7 @@ export const raftSetup = typed.extend({
     tick: typed.enqueueActions(({ context: s, event, enqueue }) => {
       const n = ticksOf(event);
       enqueue.assign({ electionElapsed: s.electionElapsed + n, now: s.now + n });
+      if (snapshotDue(s)) enqueue.raise({ type: 'TakeSnapshot' });
     }),
     raiseElectionTimeout: typed.raise({ type: 'ElectionTimeout' }),
     raiseCheckQuorum: typed.raise({ type: 'CheckQuorum' }),
@@ -140,6 +144,9 @@ export const raftSetup = typed.extend({
     electionTimeout: rule<RaftEvent>('electionTimeout', (s, _e, out) => electionTimeout(s, out)),
     replicate: rule<Msg<'Replicate'>>('replicate', (s, e, out) => replicate(s, out, e.to)),
     checkQuorum: rule<RaftEvent>('checkQuorum', (s, _e, out) => checkQuorum(s, out)),
+    takeSnapshot: rule<RaftEvent>('takeSnapshot', (s) => takeSnapshot(s)),
+    handleInstallSnapshotRequest: rule<Msg<'InstallSnapshotRequest'>>(
+      'handleInstallSnapshotRequest', handleInstallSnapshotRequest),
     clientRequest: rule<ClientRequest>('clientRequest', clientRequest),
     handlePreVoteRequest: rule<Msg<'PreVoteRequest'>>('handlePreVoteRequest', handlePreVoteRequest),
     handlePreVoteResponse:

@@ -11,7 +11,7 @@
  *   entries behind, so a lagging peer catches up batch by batch.
  */
 import type { AppendEntriesResponse, NodeId } from '../wire/messages.js';
-import { lastLogIndex } from './log.js';
+import { lastLogIndex, snapshotIndex } from './log.js';
 import { quorum, type Progress, type RaftState } from './state.js';
 
 /** A peer that has not answered what it was sent for this long is passed over for new entries. */
@@ -34,9 +34,14 @@ function suspect(s: RaftState, peer: NodeId): boolean {
   return (s.matchIndex.get(peer) ?? 0) < p.sentUpTo && s.now - p.sentAt >= SUSPECT_AFTER_TICKS;
 }
 
-/** Peers for new entries: `quorum - 1` of them, responsive first, least recently sent first. */
+/**
+ * Peers for new entries: `quorum - 1` of them, responsive first, least recently sent first. A peer
+ * that needs the snapshot [§7] is left to heartbeats and catch-up: a flush would resend the whole
+ * snapshot with every batch of requests.
+ */
 export function flushTargets(s: RaftState): NodeId[] {
-  const ranked = s.config.peers.map((id) => ({ id, suspect: suspect(s, id),
+  const ranked = s.config.peers.filter((id) => (s.nextIndex.get(id) ?? 0) > snapshotIndex(s.log))
+    .map((id) => ({ id, suspect: suspect(s, id),
     order: progressOf(s, id).sentOrder }))
     .sort((a, b) => Number(a.suspect) - Number(b.suspect) || a.order - b.order);
   return ranked.slice(0, quorum(s.config) - 1).map((r) => r.id).sort();

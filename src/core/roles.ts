@@ -10,6 +10,7 @@ const common = {
   PreVoteRequest: { actions: 'handlePreVoteRequest' },
   get: { actions: 'clientRequest' },
   put: { actions: 'clientRequest' },
+  TakeSnapshot: { actions: 'takeSnapshot' },
 } as const;
 
 /** A message from a newer term turns any non-follower role into a follower. */
@@ -34,6 +35,10 @@ const newerTermStepsDown = {
   AppendEntriesResponse: [
     { guard: 'isNewerTerm', target: 'follower', actions: 'handleAppendEntriesResponse' },
     { actions: 'handleAppendEntriesResponse' },
+  ],
+  InstallSnapshotRequest: [
+    { guard: 'isCurrentOrNewerTerm', target: 'follower', actions: 'handleInstallSnapshotRequest' },
+    { actions: 'handleInstallSnapshotRequest' },
   ],
 } as const;
 
@@ -62,6 +67,7 @@ export const follower = raftSetup.createStateConfig({
     RequestVoteResponse: { actions: 'handleRequestVoteResponse' },
     AppendEntriesRequest: { actions: 'handleAppendEntriesRequest' },
     AppendEntriesResponse: { actions: 'handleAppendEntriesResponse' },
+    InstallSnapshotRequest: { actions: 'handleInstallSnapshotRequest' },
   },
 });
 

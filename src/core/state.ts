@@ -4,7 +4,7 @@
  */
 import type { ClientResponse, NodeId, PeerMessage } from '../wire/messages.js';
 import { emptyChain, type Chain } from './chain.js';
-import { emptyKv, type KvState } from './kv.js';
+import { kvFromSnapshot, type KvState } from './kv.js';
 import { emptyLog, type RaftLog, type LogChange } from './log.js';
 import type { Read } from './rules/reads.js';
 
@@ -81,7 +81,12 @@ export type Bug =
    * sends and replies before its persist effect: a crash between them loses a vote or an
    * acknowledged entry that a peer already counted.
    */
-  | 'persistAfterSend';
+  | 'persistAfterSend'
+  /**
+   * [§7 Figure 13 #8] a follower that installs a snapshot moves its applied index to the
+   * snapshot's but keeps its old state machine: the snapshot's writes are missing from it.
+   */
+  | 'installSnapshotKeepsStateMachine';
 
 /** Every bug flag: the record makes the compiler check that the list is complete. */
 const BUG_FLAGS: Record<Bug, true> = {
@@ -100,6 +105,7 @@ const BUG_FLAGS: Record<Bug, true> = {
   answerTwice: true,
   forgetVotedForOnRestart: true,
   persistAfterSend: true,
+  installSnapshotKeepsStateMachine: true,
 };
 export const BUGS = Object.keys(BUG_FLAGS) as readonly Bug[];
 
@@ -126,6 +132,11 @@ export interface Config {
   readonly redirectFreshTicks: number;
   /** Most entries in one AppendEntriesRequest (the spec's MaxBatch). */
   readonly maxBatch: number;
+  /**
+   * [§7] Take a snapshot, and compact the log behind it, once this many applied entries follow
+   * the last one (checked on each tick); 0: only on a `TakeSnapshot` event (conformance tests).
+   */
+  readonly snapshotEntries: number;
   /**
    * Answer a rejection, or the acknowledgement of a partial batch, with more entries at once
    * (`pacing.ts`). Spec-to-code replay turns it off: there every `replicate` is a step of its own.
@@ -230,6 +241,7 @@ export const defaultConfig: Config = {
   heartbeatTicks: 3,
   redirectFreshTicks: 1,
   maxBatch: 16,
+  snapshotEntries: 0,
   catchUp: true,
   trace: false,
   bugs: [],
@@ -276,22 +288,26 @@ function peerMap(config: Config, value: number): ReadonlyMap<NodeId, number> {
 
 const noVotes: ReadonlySet<NodeId> = new Set();
 
-/** A server as it starts (or restarts, [§5.1] after a crash) from what it persisted. */
+/**
+ * A server as it starts (or restarts, [§5.1] after a crash) from what it persisted. [§7] Its state
+ * machine starts from its snapshot, which holds committed entries only: commitIndex starts there.
+ */
 export function initialState(config: Config, seed: number, persisted?: Persisted): RaftState {
+  const log = persisted?.log ?? emptyLog();
   const state: RaftState = {
     config: { ...config, peers: [...config.peers].sort() },
     currentTerm: persisted?.currentTerm ?? 0,
     // [Fig2:State] votedFor survives a restart, unless a test breaks exactly that
     votedFor: config.bugs.includes('forgetVotedForOnRestart') ? null : persisted?.votedFor ?? null,
-    log: persisted?.log ?? emptyLog(),
+    log,
     role: 'Follower',
-    commitIndex: 0,
+    commitIndex: log.snapshot.index,
     leaderId: null,
     votesGranted: noVotes,
     nextIndex: peerMap(config, 1),
     matchIndex: peerMap(config, 0),
     recentActive: noVotes,
-    kv: emptyKv(),
+    kv: kvFromSnapshot(log.snapshot),
     pending: emptyChain(),
     held: [],
     reads: [],

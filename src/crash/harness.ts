@@ -20,7 +20,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toArray } from '../core/chain.js';
+import { entriesAfterSnapshot } from '../core/log.js';
 import { KvClient, NoLeaderError } from '../client/client.js';
 import { leaderOf, queryStatus } from '../client/status.js';
 import { CLI_PATH, isRunning, newLayout, replicaArgs, startMember, waitForLeader, writeLayout,
@@ -101,8 +101,12 @@ export async function freePorts(n: number, rng: Rng): Promise<number> {
 }
 
 /** Client workers: each runs one operation after another until told to stop. */
+/** An acknowledged put's session: its client and request number (see `finish`). */
+interface PutSession { readonly client: string; readonly seq: number }
+
 async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
-  history: RegisterOp[], stop: () => boolean, t0: number): Promise<void> {
+  history: RegisterOp[], sessions: Map<string, PutSession>, stop: () => boolean, t0: number):
+  Promise<void> {
   const client = await KvClient.open({ cluster: layout.members.map((m) => m.address),
     clientId: (0x0100 + w).toString(16).toUpperCase().padStart(4, '0') as NodeId,
     timeoutMs: 4000, attemptMs: 250 });
@@ -114,6 +118,7 @@ async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
       if (rng.chance(0.6)) {
         const value = `w${w}-${n}`;
         await client.put(key, value);
+        sessions.set(value, { client: client.clientId, seq: client.lastSeq });
         history.push({ id, key, call, ret: performance.now() - t0, kind: 'put', value });
       } else {
         const read = await client.get(key);
@@ -182,6 +187,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
     wiped: 0 };
   const refusals: string[] = [];
   const history: RegisterOp[] = [];
+  const sessions = new Map<string, PutSession>();
   let stopping = false;
   try {
     for (const m of layout.members) startMember(layout, m);
@@ -190,7 +196,8 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
       throw new Error(`the cluster elected no leader in 15 s: see ${dir}/*/replica.log`);
     }
     const workers = Array.from({ length: opts.clients }, (_, w) =>
-      worker(w, layout, opts, Rng.stream(opts.seed, `client-${w}`), history, () => stopping, t0));
+      worker(w, layout, opts, Rng.stream(opts.seed, `client-${w}`), history, sessions,
+        () => stopping, t0));
     for (let round = 1; round <= opts.rounds; round++) {
       await sleep(300 + rng.int(1200));
       if (rng.chance(opts.allChance)) {
@@ -236,7 +243,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
     await sleep(1500);
     stopping = true;
     await Promise.all(workers);
-    return await finish(opts, layout, { ...counts, refusals, history, t0 });
+    return await finish(opts, layout, { ...counts, refusals, history, sessions, t0 });
   } finally {
     for (const m of layout.members) if (isRunning(m)) process.kill(m.pid as number, 'SIGKILL');
     if (opts.dataDir === undefined) rmSync(dir, { recursive: true, force: true });
@@ -247,7 +254,8 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
 async function finish(opts: CrashOptions, layout: Layout, run: {
   kills: number; leaderKills: number; allKilled: number; torn: number; flipsRefused: number;
   wiped: number;
-  refusals: string[]; history: RegisterOp[]; t0: number }): Promise<CrashReport> {
+  refusals: string[]; history: RegisterOp[]; sessions: Map<string, PutSession>; t0: number }):
+  Promise<CrashReport> {
   const { history, t0 } = run;
   const reader = await KvClient.open({ cluster: layout.members.map((m) => m.address),
     clientId: '00FF' as NodeId, timeoutMs: 10_000 });
@@ -264,16 +272,26 @@ async function finish(opts: CrashOptions, layout: Layout, run: {
   // a replica that did not stop in 5 s must not write while its log is read back
   for (const m of layout.members) if (isRunning(m)) process.kill(m.pid as number, 'SIGKILL');
   while (layout.members.some((m) => isRunning(m))) await sleep(5);
-  const logs = layout.members.map((m) => {
+  // A put is on a disk if its entry is in the log, or [§7] the snapshot's session of its client
+  // has reached its request number (clients are sequential: the snapshot holds it applied).
+  const disks = layout.members.map((m) => {
     const { wal, recovered } = openWal(m.dataDir);
     wal.close();
-    return new Set(toArray(recovered.persisted.log)
-      .map((e) => (e.cmd.kind === 'put' ? `${e.cmd.key}=${e.cmd.value}` : '')));
+    const log = recovered.persisted.log;
+    return { puts: new Set(entriesAfterSnapshot(log)
+      .map((e) => (e.cmd.kind === 'put' ? `${e.cmd.key}=${e.cmd.value}` : ''))),
+    sessions: new Map(log.snapshot.sessions) };
   });
   const quorum = Math.floor(opts.replicas / 2) + 1;
   const acked = history.filter((o) => o.kind === 'put' && o.ret !== Infinity);
-  const lost = acked.map((o) => `${o.key}=${(o as { value: string }).value}`)
-    .filter((put) => logs.filter((l) => l.has(put)).length < quorum);
+  const holds = (d: (typeof disks)[number], o: RegisterOp): boolean => {
+    const value = (o as { value: string }).value;
+    const session = run.sessions.get(value);
+    return d.puts.has(`${o.key}=${value}`)
+      || (session !== undefined && (d.sessions.get(session.client)?.seq ?? 0) >= session.seq);
+  };
+  const lost = acked.filter((o) => disks.filter((d) => holds(d, o)).length < quorum)
+    .map((o) => `${o.key}=${(o as { value: string }).value}`);
   return { rounds: opts.rounds, kills: run.kills, leaderKills: run.leaderKills,
     allKilled: run.allKilled, torn: run.torn,
     flipsRefused: run.flipsRefused, wiped: run.wiped, ops: history.length,

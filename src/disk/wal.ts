@@ -10,14 +10,16 @@
  * fdatasync. Recovery replays every
  * record onto a fresh state. A crash mid-append leaves a torn tail, which recovery cuts off; a bad
  * record with a good one after it cannot come from a crash, so recovery refuses to start on it.
- * There are no snapshots yet: opening rewrites the file as one record of the whole state (and a
- * marker after it, see `compact`), which keeps it bounded across restarts.
+ * Opening rewrites the file as one record of the whole state (and a marker after it, see
+ * `compact`). [§7] So does every batch that carries a snapshot: the whole state is then the
+ * snapshot and the few entries after it, so the file stays about the size of one snapshot plus
+ * the entries since it, however long the replica runs.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { size, toArray } from '../core/chain.js';
 import { applyWrite, emptyPersisted, type PersistWrite } from '../core/persisted.js';
+import { compactTo, entriesAfterSnapshot, lastLogIndex } from '../core/log.js';
 import type { Persisted } from '../core/state.js';
 import { decodeWalBatch, encodeWalBatch } from '../wire/wal.js';
 
@@ -133,8 +135,11 @@ function scan(bytes: Buffer, file: string): Scan {
     if (E.isLeft(decoded)) throw new CorruptWalError(file, offset, decoded.left);
     for (const write of decoded.right) {
       const from = write.log?.fromIndex;
-      if (from !== undefined && (from < 1 || from > size(persisted.log) + 1)) {
-        const reason = `log write from index ${from} onto ${size(persisted.log)} entries`;
+      const snapshot = write.log?.snapshot;
+      const based = snapshot === undefined ? persisted.log : compactTo(persisted.log, snapshot);
+      if (from !== undefined && (from <= based.snapshot.index || from > lastLogIndex(based) + 1)) {
+        const reason = `log write from index ${from} onto a log of ${based.snapshot.index + 1}` +
+          `..${lastLogIndex(based)}`;
         throw new CorruptWalError(file, offset, reason);
       }
       persisted = applyWrite(persisted, write);
@@ -187,10 +192,7 @@ function truncateFile(file: string, length: number): void {
  */
 function compact(dir: string, p: Persisted): void {
   const tmp = path.join(dir, WAL_TMP_FILE);
-  const hard = { currentTerm: p.currentTerm, votedFor: p.votedFor };
-  const whole: WalWrite = { ...hard, log: { fromIndex: 1, entries: toArray(p.log) } };
-  const bytes = Buffer.concat([encodeRecord([whole]).bytes,
-    encodeRecord([{ ...hard, log: undefined }]).bytes]);
+  const bytes = wholeState(p);
   const fd = fs.openSync(tmp, 'w');
   try {
     for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done);
@@ -200,6 +202,16 @@ function compact(dir: string, p: Persisted): void {
   }
   fs.renameSync(tmp, path.join(dir, WAL_FILE));
   fsyncDir(dir);
+}
+
+/** The records of a compacted file: the whole of `p` (its snapshot included), then a marker. */
+function wholeState(p: Persisted): Buffer {
+  const hard = { currentTerm: p.currentTerm, votedFor: p.votedFor };
+  const snap = p.log.snapshot;
+  const whole: WalWrite = { ...hard, log: { ...(snap.index > 0 ? { snapshot: snap } : {}),
+    fromIndex: snap.index + 1, entries: entriesAfterSnapshot(p.log) } };
+  return Buffer.concat([encodeRecord([whole]).bytes,
+    encodeRecord([{ ...hard, log: undefined }]).bytes]);
 }
 
 export interface Recovered {
@@ -305,7 +317,7 @@ function recover(dir: string, options: WalOptions): { wal: Wal; recovered: Recov
   else if (tornBytes > 0) truncateFile(file, end);
   const fd = fs.openSync(file, 'a');
   if (!existed) fsyncDir(dir);
-  const wal = new Wal(dir, file, fd, { ...nodeIo, ...options.io });
+  const wal = new Wal(dir, file, fd, { ...nodeIo, ...options.io }, persisted);
   return { wal, recovered: { persisted, records, tornBytes, file } };
 }
 
@@ -317,11 +329,17 @@ export class Wal {
   entriesSynced = 0;
   bytesSynced = 0;
   private inFlight = false;
+  /** Rewrites of the whole file, one per batch that carried a snapshot [§7]. */
+  rewrites = 0;
   /** The error that failed an append: the file's tail is unknown from then on. */
   private failure: { readonly error: unknown } | undefined;
 
-  constructor(private readonly dir: string, readonly file: string, private readonly fd: number,
-    private readonly io: WalIo) {}
+  /**
+   * `state` is what the file holds: kept up to date with every batch, to rewrite the file from
+   * when a snapshot comes. It shares its entries with the core's log, so it costs little.
+   */
+  constructor(private readonly dir: string, readonly file: string, private fd: number,
+    private readonly io: WalIo, private state: Persisted = emptyPersisted()) {}
 
   /**
    * Makes `writes` durable, in order; resolves once they are. The caller must wait for each
@@ -341,22 +359,53 @@ export class Wal {
   }
 
   private async commit(writes: readonly WalWrite[]): Promise<void> {
-    const { bytes, entries } = encodeRecord(writes);
+    const state = writes.reduce(applyWrite, this.state);
+    const snapshot = writes.some((w) => w.log?.snapshot !== undefined);
+    const { bytes, entries } = snapshot
+      ? { bytes: wholeState(state), entries: writes.reduce((n, w) => n + (w.log?.entries.length
+        ?? 0), 0) }
+      : encodeRecord(writes);
     try {
-      for (let done = 0; done < bytes.length;) {
-        const n = await this.io.write(this.fd, bytes, done, bytes.length - done);
-        if (n <= 0) throw new Error(`${this.file}: write made no progress`);
-        done += n;
-      }
-      await this.io.fdatasync(this.fd);
+      if (snapshot) await this.rewrite(bytes);
+      else await this.writeAll(this.fd, bytes);
     } catch (error) {
       this.failure = { error };
       throw error;
     }
+    this.state = state;
     this.syncs++;
     this.writesSynced += writes.length;
     this.entriesSynced += entries;
     this.bytesSynced += bytes.length;
+  }
+
+  private async writeAll(fd: number, bytes: Buffer): Promise<void> {
+    for (let done = 0; done < bytes.length;) {
+      const n = await this.io.write(fd, bytes, done, bytes.length - done);
+      if (n <= 0) throw new Error(`${this.file}: write made no progress`);
+      done += n;
+    }
+    await this.io.fdatasync(fd);
+  }
+
+  /**
+   * [§7] The file becomes `bytes` (the whole state, from its new snapshot on), atomically: written
+   * and synced under a temporary name, renamed over the log, the directory synced. A crash leaves
+   * the old file or the new one, so the batch is durable whole or not at all, as an append is.
+   */
+  private async rewrite(bytes: Buffer): Promise<void> {
+    const tmp = path.join(this.dir, WAL_TMP_FILE);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      await this.writeAll(fd, bytes);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, this.file);
+    fsyncDir(this.dir);
+    fs.closeSync(this.fd);
+    this.fd = fs.openSync(this.file, 'a');
+    this.rewrites++;
   }
 
   close(): void {

@@ -8,7 +8,10 @@
  * durable (`commit.ts`).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { ClientRequest, Message, NodeId, PeerMessage } from '../wire/messages.js';
+import type {
+  ClientRequest, InstallSnapshotChunk, Message, NodeId, PeerMessage,
+} from '../wire/messages.js';
+import { toDatagrams } from '../wire/chunks.js';
 import { decodeDatagram, encodeMessage, errorKind } from '../wire/codec.js';
 import { decodeStatusRequest, type StatusReply } from '../wire/admin.js';
 import { lastLogIndex } from '../core/log.js';
@@ -57,7 +60,8 @@ export interface DirectReplica {
 const MAX_CLIENTS = 10_000;
 
 const PEER_TYPES: ReadonlySet<string> = new Set(['PreVoteRequest', 'PreVoteResponse',
-  'RequestVoteRequest', 'RequestVoteResponse', 'AppendEntriesRequest', 'AppendEntriesResponse']);
+  'RequestVoteRequest', 'RequestVoteResponse', 'AppendEntriesRequest', 'AppendEntriesResponse',
+  'InstallSnapshotRequest', 'InstallSnapshotChunk']);
 
 /** `localhost` is 127.0.0.1; other hosts must be IPv4 literals, compared as the socket reports. */
 export function parseAddress(text: string): Address | undefined {
@@ -117,7 +121,8 @@ function durableOutput(opts: DirectOptions, wal: Wal, emit: (m: Message) => void
 function admission(opts: DirectOptions, runner: Runner, clients: Map<string, RemoteInfo>):
   (m: Message, from: RemoteInfo, signed: boolean) => void {
   const where = (from: RemoteInfo): string => `${from.address}:${from.port}`;
-  const admitPeer = (m: PeerMessage, from: RemoteInfo, signed: boolean): boolean => {
+  const admitPeer = (m: PeerMessage | InstallSnapshotChunk, from: RemoteInfo, signed: boolean):
+    boolean => {
     const peer = opts.peers.get(m.src);
     if (peer === undefined || peer.host !== from.address || peer.port !== from.port) {
       runner.count('unknown-peer', `${m.type} from ${m.src} at ${where(from)}`);
@@ -146,7 +151,8 @@ function admission(opts: DirectOptions, runner: Runner, clients: Map<string, Rem
   };
   return (m, from, signed) => {
     if (PEER_TYPES.has(m.type)) {
-      if (admitPeer(m as PeerMessage, from, signed)) runner.feed(m as PeerMessage);
+      const peer = m as PeerMessage | InstallSnapshotChunk;
+      if (admitPeer(peer, from, signed)) runner.feed(peer);
     } else if (m.type === 'get' || m.type === 'put') {
       if (admitClient(m, from)) runner.feed(m);
     } else runner.count('not-a-request', `${m.type} from ${where(from)}`);
@@ -167,7 +173,10 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   const auth = opts.secret === undefined ? undefined : signer(opts.secret);
   const clients = new Map<string, RemoteInfo>();
   const sendTo = (bytes: Buffer, to: Address): void => { socket.send(bytes, to.port, to.host); };
-  const output = durableOutput(opts, wal, (m: Message): void => {
+  const output = durableOutput(opts, wal, (whole: Message): void => {
+    for (const m of toDatagrams(whole)) emitDatagram(m);
+  });
+  function emitDatagram(m: Message): void {
     const bytes = Buffer.from(encodeMessage(m));
     if (m.dst === 'FFFF' || opts.peers.has(m.dst)) {
       const signed = auth === undefined ? bytes : auth.sign(bytes);
@@ -177,7 +186,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     }
     const client = clients.get(m.dst);
     if (client !== undefined) sendTo(bytes, { host: client.address, port: client.port });
-  });
+  }
   const runner = startRunner({ id: opts.id, peers: [...opts.peers.keys()],
     tickMs: opts.tickMs ?? TICK_MS, seed: opts.seed, persisted: recovered.persisted,
     warmupMs: opts.warmupMs, bugs: opts.bugs }, output.take);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { NodeId } from '../wire/messages.js';
 import { CorruptWalError } from '../disk/wal.js';
 import { BUGS, type Bug } from '../core/state.js';
+import { lastLogIndex, snapshotIndex } from '../core/log.js';
 import { DIRECT_USAGE } from '../usage.js';
 import { parseAddress, startDirect, type Address } from './direct.js';
 
@@ -84,7 +85,8 @@ export async function directMain(args: readonly string[]): Promise<void> {
     const r = replica.recovered;
     console.error(`${parsed.id}: listening on ${parsed.listen.host}:${parsed.listen.port}; ` +
       `recovered term ${r.persisted.currentTerm}, vote ${r.persisted.votedFor ?? 'none'}, ` +
-      `${r.persisted.log.end - r.persisted.log.start} entries from ${r.file} ` +
+      `snapshot at ${snapshotIndex(r.persisted.log)}, log to ${lastLogIndex(r.persisted.log)} ` +
+      `from ${r.file} ` +
       `(${r.records} records` +
       `${r.tornBytes > 0 ? `, cut a torn tail of ${r.tornBytes} bytes` : ''})`);
     const stop = (): void => { void replica.stop().then(() => process.exit(0)); };

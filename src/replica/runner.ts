@@ -6,8 +6,11 @@
  * only in where datagrams go and whether writes are synced first.
  */
 import { createActor } from 'xstate';
-import type { ClientRequest, Message, NodeId, PeerMessage } from '../wire/messages.js';
+import type {
+  ClientRequest, InstallSnapshotChunk, Message, NodeId, PeerMessage,
+} from '../wire/messages.js';
 import { decodeDatagram, errorKind, type WireError } from '../wire/codec.js';
+import { Reassembler } from '../wire/chunks.js';
 import { raftMachine } from '../core/raft.js';
 import type { Bug, Effect, Persisted, RaftState } from '../core/state.js';
 import { warmUp } from './warmup.js';
@@ -24,6 +27,13 @@ import { warmUp } from './warmup.js';
 export const TIMING = { electionTimeoutTicksMin: 100, electionTimeoutTicksMax: 200,
   campaignRetryTicksMin: 40, campaignRetryTicksMax: 80, heartbeatTicks: 30,
   redirectFreshTicks: 2 } as const;
+
+/**
+ * [§7] A replica snapshots its state machine every this many applied entries. A snapshot copies
+ * every key and session once, so this keeps that cost small per entry while the log, and the
+ * write-ahead log file, stay short.
+ */
+export const SNAPSHOT_ENTRIES = 2000;
 
 /** Real time per Tick, in the replica process and in the deterministic simulation. */
 export const TICK_MS = 10;
@@ -46,15 +56,19 @@ export interface RunnerOptions {
 }
 
 const isClientRequest = (m: Message): boolean => m.type === 'get' || m.type === 'put';
-/** Peer messages and client requests go to the statechart; hellos and answers are not for it. */
+/**
+ * Peer messages and client requests go to the statechart; hellos and answers are not for it, and
+ * snapshot chunks go to a `Reassembler` first.
+ */
 export const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
-  m.type !== 'hello' && m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect';
+  m.type !== 'hello' && m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect'
+  && m.type !== 'InstallSnapshotChunk';
 
 export interface Runner {
   /** A datagram's bytes: decoded and, if it is for the machine, stepped. */
   receive(bytes: Buffer): void;
-  /** A message decoded elsewhere. */
-  feed(m: PeerMessage | ClientRequest): void;
+  /** A message decoded elsewhere; a snapshot chunk is held until its snapshot is whole. */
+  feed(m: PeerMessage | ClientRequest | InstallSnapshotChunk): void;
   state(): RaftState;
   /** Datagrams dropped, by wire error kind (and any kinds the shell counts itself). */
   readonly dropped: Map<string, number>;
@@ -68,7 +82,7 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
   if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
   const actor = createActor(raftMachine, {
     input: { seed: opts.seed, config: { id: opts.id, peers: opts.peers, ...TIMING,
-      bugs: opts.bugs ?? [] },
+      snapshotEntries: SNAPSHOT_ENTRIES, bugs: opts.bugs ?? [] },
       persisted: opts.persisted },
   });
   let effects: Effect[] = [];
@@ -87,7 +101,14 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
     if (n === 1) console.error(`${opts.id}: dropped a datagram (${kind}): ${detail}`);
   };
   let flushPending = false;
-  const feed = (m: PeerMessage | ClientRequest): void => {
+  const chunks = new Reassembler();
+  const feed = (m: PeerMessage | ClientRequest | InstallSnapshotChunk): void => {
+    if (m.type === 'InstallSnapshotChunk') {
+      const r = chunks.accept(m);
+      if (r.kind === 'invalid') count('invalid', `snapshot from ${m.src}: ${r.detail}`);
+      if (r.kind === 'complete') send(r.message);
+      return;
+    }
     send(m);
     if (isClientRequest(m) && !flushPending) {
       // Requests that arrive together leave together: one AppendEntries per peer for the batch.
@@ -103,8 +124,7 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
       const decoded = decodeDatagram(bytes);
       if (decoded._tag === 'Left') return bad(decoded.left);
       const m = decoded.right;
-      if (!isForTheMachine(m)) return;
-      feed(m);
+      if (isForTheMachine(m) || m.type === 'InstallSnapshotChunk') feed(m);
     },
     feed,
     state: () => actor.getSnapshot().context,

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:dgram';
 import type { Message, NodeId } from '../wire/messages.js';
 import { encodeMessage } from '../wire/codec.js';
+import { toDatagrams } from '../wire/chunks.js';
 import { startRunner } from './runner.js';
 
 export { TICK_MS, TIMING, WARMUP_MS } from './runner.js';
@@ -28,7 +29,10 @@ export interface ReplicaOptions {
  */
 export function startReplica(opts: ReplicaOptions, socket: Socket, early: readonly Buffer[] = []):
   { stop: () => void } {
-  const out = (m: Message): void => { socket.send(encodeMessage(m), opts.port, '127.0.0.1'); };
+  // [§7] a snapshot leaves as chunks that each fit in a datagram (`wire/chunks.ts`)
+  const out = (whole: Message): void => {
+    for (const m of toDatagrams(whole)) socket.send(encodeMessage(m), opts.port, '127.0.0.1');
+  };
   // Persist effects need no action here: the simulator never restarts a replica, so this mode
   // keeps no disk (the direct mode does, `direct.ts`). Messages and answers leave in the order
   // the core emitted them.

@@ -9,7 +9,8 @@
  * The host does not schedule anything itself: it tells its driver what to schedule, and when.
  */
 import { createActor, type Actor } from 'xstate';
-import type { Message } from '../wire/messages.js';
+import type { InstallSnapshotChunk, Message } from '../wire/messages.js';
+import { Reassembler, toDatagrams } from '../wire/chunks.js';
 import { raftMachine } from '../core/raft.js';
 import type { RaftEvent } from '../core/machine.js';
 import { ticksUntilDue } from '../core/timers.js';
@@ -63,6 +64,9 @@ export class Host {
   private reachedTick = 0;
   /** Counts processes of this replica: a restart is a new incarnation. */
   incarnation = 0;
+  /** Snapshot chunks collected by this process; and snapshots installed whole from chunks. */
+  private chunks = new Reassembler();
+  snapshotsReassembled = 0;
 
   constructor(readonly id: string, private readonly config: Config,
     private readonly tickMs: number, private readonly driver: HostDriver) {}
@@ -80,6 +84,7 @@ export class Host {
   start(nowMs: number, seed: number, persisted?: Persisted): void {
     this.incarnation++;
     this.inbox = [];
+    this.chunks = new Reassembler();
     this.commit = this.newCommit();
     this.flushPending = false;
     this.ticks = 0;
@@ -108,6 +113,18 @@ export class Host {
     this.pump(nowMs);
   }
 
+  /** A snapshot chunk arrives now; the snapshot arrives once it is whole. */
+  arriveChunk(chunk: InstallSnapshotChunk, nowMs: number): string | undefined {
+    if (!this.alive) return undefined;
+    const r = this.chunks.accept(chunk);
+    if (r.kind === 'invalid') return r.detail;
+    if (r.kind === 'complete') {
+      this.snapshotsReassembled++;
+      this.arrive(r.message, nowMs);
+    }
+    return undefined;
+  }
+
   wake(generation: number, nowMs: number): void {
     if (generation !== this.wakeGeneration || !this.alive) return;
     this.reachedTick = Math.max(this.reachedTick, this.wakeTick);
@@ -130,7 +147,8 @@ export class Host {
   /** The disk is the simulated one; what is written, synced and held is the shells' rule. */
   private newCommit(): GroupCommit {
     return new GroupCommit({
-      emit: (message) => this.driver.emit(this, message),
+      // [§7] a snapshot leaves as chunks, as from the replica shells (`wire/chunks.ts`)
+      emit: (message) => { for (const m of toDatagrams(message)) this.driver.emit(this, m); },
       sync: (writes) => {
         for (const w of writes) this.disk.write(w);
         this.disk.endBatch();

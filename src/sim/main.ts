@@ -98,6 +98,7 @@ export function formatSimulation(r: SimResult, wallMs: number): string {
       `${(r.simulatedMs / 1000).toFixed(1)} s simulated in ${(wallMs / 1000).toFixed(2)} s ` +
       `(${ratio} simulated s per wall s)`,
     `disk           ${r.syncs.toLocaleString('en')} syncs, ${perSync} writes per sync`,
+    `snapshots      ${r.snapshotsTaken} taken, ${r.snapshotsInstalled} installed from chunks`,
     r.failures.length === 0 ? 'simulation verdict: PASS (safety after every step, history, ' +
       'applied once, recovery)' : `simulation verdict: FAIL (seed ${r.report.scenario.seed})\n` +
       `${r.failures.map((f) => `  ${f.replace(/\n/g, '\n  ')}`).join('\n')}\n` +

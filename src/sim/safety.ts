@@ -12,11 +12,17 @@
  *   currentTerm from no lower than the highest term the server had put on a vote or append);
  * - stateMachineSafety: a server never commits at an index an entry other than the committed one;
  * - leaderCompleteness: a leader of a later term holds every committed entry;
- * - committedDurable: every committed entry is on the synced disks of a quorum.
+ * - committedDurable: every committed entry is on the synced disks of a quorum (in a log, or
+ *   under a snapshot);
+ * - snapshotSafety [§7]: every snapshot a server holds, taken or installed, is the state machine
+ *   of the committed entries up to its index (replayed here from the committed entries).
  */
 import type { Cmd, Entry } from '../wire/messages.js';
 import type { Violation } from '../core/invariants.js';
-import { entryAt, termAt, type RaftLog } from '../core/log.js';
+import { emptyKv, applyUpTo, takeSnapshotOf, type KvState } from '../core/kv.js';
+import {
+  appendEntry, emptyLog, entryAt, lastLogIndex, snapshotIndex, termAt, type RaftLog, type Snapshot,
+} from '../core/log.js';
 import type { Persisted, RaftState } from '../core/state.js';
 
 export type { Violation };
@@ -48,6 +54,10 @@ export class SafetyChecker {
   private maxLeaderTerm = 0;
   /** Indexes committed for the first time since the last `takeFresh`. */
   private fresh: number[] = [];
+  /** The committed entries as a log, and the state machine replayed from them (snapshotSafety). */
+  private committedLog: RaftLog = emptyLog();
+  private reference: KvState = emptyKv();
+  private readonly lastSnapshot = new Map<string, Snapshot>();
 
   constructor(private readonly quorum: number) {}
 
@@ -85,7 +95,36 @@ export class SafetyChecker {
       ?? this.monotonic(s)
       ?? this.stateMachineSafety(s)
       ?? (logFrom === undefined ? undefined : this.committedPrefixKept(s, logFrom))
-      ?? this.leaderCompleteness(s, logFrom);
+      ?? this.leaderCompleteness(s, logFrom)
+      ?? this.snapshotSafety(s);
+  }
+
+  /** A snapshot new to its server is the committed state machine at its index. */
+  private snapshotSafety(s: RaftState): Violation | undefined {
+    const snap = s.log.snapshot;
+    const id = s.config.id;
+    if (snap.index === 0 || this.lastSnapshot.get(id) === snap) return undefined;
+    this.lastSnapshot.set(id, snap);
+    if (snap.index > this.committed.length) {
+      return { invariant: 'snapshotSafety',
+        detail: `${id} holds a snapshot at ${snap.index}, past the committed ${this.committed.length}` };
+    }
+    if (snap.index < this.reference.appliedIndex) this.reference = emptyKv();
+    this.reference = applyUpTo(this.reference, this.committedLog, snap.index);
+    const want = takeSnapshotOf(this.reference, this.committedLog);
+    const same = (a: Snapshot, b: Snapshot): boolean =>
+      JSON.stringify([a.kv, a.sessions]) === JSON.stringify([b.kv, b.sessions]);
+    if (!same(want, snap)
+      || snap.term !== (this.committed[snap.index - 1] as { entry: Entry }).entry.term) {
+      return { invariant: 'snapshotSafety', detail: `${id}'s snapshot at ${snap.index} is not ` +
+        'the state machine of the committed entries up to it' };
+    }
+    // the server's own state machine, if it is at the snapshot's index (as after an install)
+    if (s.kv.appliedIndex === snap.index && !same(takeSnapshotOf(s.kv, s.log), snap)) {
+      return { invariant: 'snapshotSafety', detail: `${id}'s state machine at ${snap.index} ` +
+        'is not its snapshot' };
+    }
+    return undefined;
   }
 
   private electionSafety(s: RaftState): Violation | undefined {
@@ -102,8 +141,8 @@ export class SafetyChecker {
   }
 
   private logMatching(s: RaftState, from: number): Violation | undefined {
-    const last = s.log.end - s.log.start;
-    for (let i = Math.max(1, from); i <= last; i++) {
+    const last = lastLogIndex(s.log);
+    for (let i = Math.max(1, from, snapshotIndex(s.log) + 1); i <= last; i++) {
       const entry = entryAt(s.log, i) as Entry;
       const key = `${i}/${entry.term}`;
       const prevTerm = termAt(s.log, i - 1);
@@ -135,6 +174,8 @@ export class SafetyChecker {
     const from = (this.lastCommit.get(id) ?? 0) + 1;
     this.lastCommit.set(id, s.commitIndex);
     for (let i = from; i <= s.commitIndex; i++) {
+      // [§7] what a snapshot covers is checked as a whole, by snapshotSafety
+      if (i <= snapshotIndex(s.log) && this.committed[i - 1] !== undefined) continue;
       const entry = entryAt(s.log, i);
       if (entry === undefined) {
         return { invariant: 'stateMachineSafety', detail: `${id} commits ${i} past its log` };
@@ -142,6 +183,7 @@ export class SafetyChecker {
       const known = this.committed[i - 1];
       if (known === undefined) {
         this.committed.push({ entry, term: this.maxLeaderTerm });
+        this.committedLog = appendEntry(this.committedLog, entry);
         this.fresh.push(i);
       } else if (!sameEntry(known.entry, entry)) {
         return { invariant: 'stateMachineSafety',
@@ -157,7 +199,7 @@ export class SafetyChecker {
    */
   private committedPrefixKept(s: RaftState, from: number): Violation | undefined {
     const upTo = Math.min(s.commitIndex, this.committed.length);
-    for (let i = Math.max(1, from); i <= upTo; i++) {
+    for (let i = Math.max(1, from, snapshotIndex(s.log) + 1); i <= upTo; i++) {
       const c = this.committed[i - 1] as { entry: Entry };
       if (!sameEntry(entryAt(s.log, i), c.entry)) {
         return { invariant: 'stateMachineSafety',
@@ -186,7 +228,7 @@ export class SafetyChecker {
     const since = this.wasLeader.get(id) === s.currentTerm ? logFrom : 1;
     this.wasLeader.set(id, s.currentTerm);
     if (since === undefined) return undefined;
-    for (let i = Math.max(1, since); i <= this.committed.length; i++) {
+    for (let i = Math.max(1, since, snapshotIndex(s.log) + 1); i <= this.committed.length; i++) {
       const c = this.committed[i - 1] as { entry: Entry; term: number };
       if (c.term < s.currentTerm && !sameEntry(entryAt(s.log, i), c.entry)) {
         return { invariant: 'leaderCompleteness',
@@ -205,7 +247,8 @@ export class SafetyChecker {
     for (const i of check) {
       const c = this.committed[i - 1];
       if (c === undefined) continue;
-      const holders = disks.filter((d) => sameEntry(entryAt(d.log as RaftLog, i), c.entry)).length;
+      const holders = disks.filter((d) => i <= snapshotIndex(d.log)
+        || sameEntry(entryAt(d.log, i), c.entry)).length;
       if (holders < this.quorum) {
         return { invariant: 'committedDurable',
           detail: `committed index ${i} is on ${holders} synced disks, fewer than ${this.quorum}` };

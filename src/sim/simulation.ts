@@ -66,6 +66,9 @@ export interface SimResult {
   readonly simulatedMs: number;
   readonly syncs: number;
   readonly writesSynced: number;
+  /** [§7] Snapshots taken by replicas, and installed from a leader's chunks. */
+  readonly snapshotsTaken: number;
+  readonly snapshotsInstalled: number;
 }
 
 type Item =
@@ -86,6 +89,13 @@ const DEFAULT_MAX_STEPS = 5_000_000;
  * the same moment would otherwise spin forever without a step to count.
  */
 const MAX_EVENTS_PER_INSTANT = 100_000;
+
+/**
+ * Deviation from the replica processes' `SNAPSHOT_ENTRIES`: a simulated run commits a few
+ * thousand entries at most, so its replicas snapshot far more often, and a replica that was down
+ * or cut off catches up by InstallSnapshot, through the same code.
+ */
+export const SIM_SNAPSHOT_ENTRIES = 50;
 
 /** How long a run goes on after it converged (see `settled`). */
 export const SETTLE_MS = 1000;
@@ -111,6 +121,8 @@ export class Simulation implements HostDriver {
   private readonly votes = new VoteLedger();
   private readonly hops: Rng;
   private readonly syncs: Rng;
+  private snapshotsTaken = 0;
+  private snapshotsInstalled = 0;
   private readonly crashes: Rng;
   private readonly protocol: string[] = [];
   private nowMs = 0;
@@ -135,8 +147,8 @@ export class Simulation implements HostDriver {
     const ids = this.run.network.all() as readonly NodeId[];
     let config: Config = defaultConfig;
     for (const id of ids) {
-      config = { ...defaultConfig, ...TIMING, id, peers: ids.filter((p) => p !== id),
-        bugs: opts.bugs ?? [] };
+      config = { ...defaultConfig, ...TIMING, snapshotEntries: SIM_SNAPSHOT_ENTRIES, id,
+        peers: ids.filter((p) => p !== id), bugs: opts.bugs ?? [] };
       this.hosts.set(id, new Host(id, config, TICK_MS, this));
     }
     this.safety = new SafetyChecker(quorum(config));
@@ -247,7 +259,10 @@ export class Simulation implements HostDriver {
       this.protocol.push(`${host.id} received a bad datagram: ${decoded.left.detail}`);
       return;
     }
-    if (isForTheMachine(decoded.right)) host.arrive(decoded.right, this.nowMs);
+    if (decoded.right.type === 'InstallSnapshotChunk') {
+      const bad = host.arriveChunk(decoded.right, this.nowMs);
+      if (bad !== undefined) this.protocol.push(`${host.id} received a bad snapshot: ${bad}`);
+    } else if (isForTheMachine(decoded.right)) host.arrive(decoded.right, this.nowMs);
   }
 
   private kill(id: string): void {
@@ -303,6 +318,10 @@ export class Simulation implements HostDriver {
   stepped(host: Host, step: HostStep): void {
     const { event, after: state, logFrom } = step;
     this.steps++;
+    if (step.before.log.snapshot !== state.log.snapshot) {
+      if (event.type === 'InstallSnapshotRequest') this.snapshotsInstalled++;
+      else this.snapshotsTaken++;
+    }
     this.opts.trace?.(`${this.nowMs.toFixed(3)} ${host.id} ${eventLabel(event)} -> ` +
       `${state.role} term ${state.currentTerm} commit ${state.commitIndex} ` +
       `last ${lastLogIndex(state.log)}`);
@@ -382,7 +401,8 @@ export class Simulation implements HostDriver {
       writesSynced += h.disk.writesSynced;
     }
     return { report, failures, violation: v, steps: this.steps, simulatedMs: this.nowMs,
-      syncs, writesSynced };
+      syncs, writesSynced, snapshotsTaken: this.snapshotsTaken,
+      snapshotsInstalled: this.snapshotsInstalled };
   }
 }
 

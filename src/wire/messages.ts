@@ -283,6 +283,53 @@ export const AppendEntriesResponse = datagram('AppendEntriesResponse', {
 });
 export type AppendEntriesResponse = t.TypeOf<typeof AppendEntriesResponse>;
 
+/** [§6.3] A client session of the state machine: the client's last request number and answer. */
+export const SessionRecord = t.strict({ seq: Seq, value: Value }, 'Session');
+/** The state machine's pairs, sorted by key: a snapshot's content [§7]. */
+export const KvPairs = t.readonlyArray(t.tuple([Key, Value]), 'KvPairs');
+export const SessionPairs = t.readonlyArray(t.tuple([NodeId, SessionRecord]), 'SessionPairs');
+
+/**
+ * [§7 Figure 13] The leader's snapshot, whole: the state machine up to `lastIncludedIndex`. The
+ * core sends and handles it as one message, as the spec does; on the wire it always travels as
+ * `InstallSnapshotChunk` datagrams (`chunks.ts`), since a snapshot outgrows any datagram. The
+ * follower answers with an AppendEntriesResponse (as etcd answers MsgSnap with MsgAppResp).
+ */
+export const InstallSnapshotRequest = datagram('InstallSnapshotRequest', {
+  term: Term,
+  lastIncludedIndex: LogIndex,
+  lastIncludedTerm: Term,
+  kv: KvPairs,
+  sessions: SessionPairs,
+  readRound: ReadRound,
+});
+export type InstallSnapshotRequest = t.TypeOf<typeof InstallSnapshotRequest>;
+
+/** Most chunks of one snapshot (at 30,000 bytes each, about 120 MB), and bytes of one chunk. */
+export const MAX_SNAPSHOT_CHUNKS = 4096;
+export const MAX_CHUNK_DATA_LENGTH = 48_000;
+const ChunkData = refined('ChunkData', (u: unknown): u is string => typeof u === 'string'
+  && u.length <= MAX_CHUNK_DATA_LENGTH && /^[A-Za-z0-9+/]*={0,2}$/.test(u),
+  `expected base64 text of at most ${MAX_CHUNK_DATA_LENGTH} characters`);
+const ChunkCount = refined('ChunkCount', (u: unknown): u is number => isSafeNat(u) && u >= 1
+  && u <= MAX_SNAPSHOT_CHUNKS, `expected 1 to ${MAX_SNAPSHOT_CHUNKS}`);
+
+/**
+ * [§7 Figure 13 offset/data/done] One piece of an InstallSnapshotRequest: `data` is chunk number
+ * `chunk` (from 0) of `chunks`, base64, of the UTF-8 JSON of its `{ kv, sessions }`. The other
+ * fields are the request's own, in every chunk.
+ */
+export const InstallSnapshotChunk = datagram('InstallSnapshotChunk', {
+  term: Term,
+  lastIncludedIndex: LogIndex,
+  lastIncludedTerm: Term,
+  readRound: ReadRound,
+  chunk: SafeNat,
+  chunks: ChunkCount,
+  data: ChunkData,
+});
+export type InstallSnapshotChunk = t.TypeOf<typeof InstallSnapshotChunk>;
+
 // -------------------------------------------------------------------------------------------------
 // Unions
 // -------------------------------------------------------------------------------------------------
@@ -296,6 +343,7 @@ const peerMessages = {
   RequestVoteResponse,
   AppendEntriesRequest,
   AppendEntriesResponse,
+  InstallSnapshotRequest,
 };
 
 export const ClientRequest = new TagDispatchType('ClientRequest', 'type', clientRequests);
@@ -313,6 +361,7 @@ export const Message = new TagDispatchType('Message', 'type', {
   ...clientRequests,
   ...clientResponses,
   ...peerMessages,
+  InstallSnapshotChunk,
 });
 export type Message = t.TypeOf<typeof Message>;
 export type MessageType = Message['type'];

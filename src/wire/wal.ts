@@ -6,10 +6,20 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { Entry, LogIndex, NodeId, Term } from './messages.js';
+import { Entry, KvPairs, LogIndex, NodeId, SessionPairs, Term } from './messages.js';
 
-/** The log from `fromIndex` on is replaced by `entries` (unbounded: compaction writes it all). */
-export const WalLogChange = t.strict({ fromIndex: LogIndex, entries: t.array(Entry) }, 'LogChange');
+/** [§7] A snapshot: the state machine up to `index`, whose entry has term `term`. */
+export const WalSnapshot = t.strict(
+  { index: LogIndex, term: Term, kv: KvPairs, sessions: SessionPairs }, 'Snapshot');
+
+/**
+ * A new snapshot, if any, becomes the log's base; then the log from `fromIndex` on is replaced by
+ * `entries` (unbounded: compaction writes them all). JSON drops an absent snapshot.
+ */
+export const WalLogChange = t.exact(t.intersection([
+  t.type({ fromIndex: LogIndex, entries: t.array(Entry) }),
+  t.partial({ snapshot: WalSnapshot }),
+]), 'LogChange');
 
 /** An absent `log` (JSON drops `undefined`) means the write left the log unchanged. */
 export const WalRecord = t.strict(
@@ -29,7 +39,8 @@ export const WalBatch = t.refinement(t.array(WalRecord), (ws) => ws.length > 0, 
 interface WalRecordInput {
   readonly currentTerm: number;
   readonly votedFor: string | null;
-  readonly log: { readonly fromIndex: number; readonly entries: readonly Entry[] } | undefined;
+  readonly log: { readonly snapshot?: unknown; readonly fromIndex: number;
+    readonly entries: readonly Entry[] } | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -39,7 +50,8 @@ export function encodeWalBatch(writes: readonly WalRecordInput[]): Uint8Array {
   return encoder.encode(JSON.stringify(writes.map((w) => ({
     currentTerm: w.currentTerm,
     votedFor: w.votedFor,
-    log: w.log === undefined ? undefined : { fromIndex: w.log.fromIndex, entries: w.log.entries },
+    log: w.log === undefined ? undefined
+      : { snapshot: w.log.snapshot, fromIndex: w.log.fromIndex, entries: w.log.entries },
   }))));
 }
 

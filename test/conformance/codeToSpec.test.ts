@@ -9,6 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
 import type { Bug } from '../../src/core/state.js';
+import { lastLogIndex } from '../../src/core/log.js';
 import { quintAsync } from './quint.js';
 import { Recorder } from './record.js';
 import { quintModule, type RecordedStep } from './toQuint.js';
@@ -79,12 +80,12 @@ function preVoteToStaleLog(bugs: Bug[]): { trace: RecordedStep[]; granted: boole
     && m.type !== 'AppendEntriesRequest' || (m.type === 'AppendEntriesRequest' && m.dst === s0);
   script.event(s1, { type: 'ElectionTimeout' });
   for (let i = 0; i < 6; i++) script.deliverWhere(toOrFrom0); // 0001 leads, 0000 has its no-op
-  expect(r.cluster.state(s0).log.end).toBeGreaterThan(0);
+  expect(lastLogIndex(r.cluster.state(s0).log)).toBeGreaterThan(0);
   script.deliverWhere((m) => m.type === 'RequestVoteRequest' && m.dst === s2); // 0002: term 1
   script.dropAll();
   script.event(s0, { type: 'ElectionTimeout' }); // 0000 forgets its leader: it may pre-vote
   script.dropAll();
-  expect(r.cluster.state(s2).log.end).toBe(0);
+  expect(lastLogIndex(r.cluster.state(s2).log)).toBe(0);
   script.event(s2, { type: 'ElectionTimeout' });
   script.deliverWhere((m) => m.type === 'PreVoteRequest' && m.dst === s0);
   const granted = [...r.cluster.bag.values()].some((f) =>

@@ -6,14 +6,15 @@
 import { initialTransition, transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type {
-  AppendEntriesRequest, AppendEntriesResponse, ClientRequest, Entry, NodeId, RequestVoteRequest,
+  AppendEntriesRequest, InstallSnapshotRequest, AppendEntriesResponse, ClientRequest, Entry, NodeId, RequestVoteRequest,
   RequestVoteResponse,
 } from '../../src/wire/messages.js';
-import { chainOf, emptyChain, size } from '../../src/core/chain.js';
+import { chainOf, size } from '../../src/core/chain.js';
 import { applyUpTo, emptyKv, kvGet } from '../../src/core/kv.js';
-import { lastLogIndex, type RaftLog } from '../../src/core/log.js';
+import { emptyLog, lastLogIndex, logOf as logFrom, type RaftLog } from '../../src/core/log.js';
 import { effectsOf, raftMachine } from '../../src/core/raft.js';
 import { applyCommitted, clientRequest } from '../../src/core/rules/client.js';
+import { handleInstallSnapshotRequest } from '../../src/core/rules/snapshot.js';
 import {
   handleRequestVoteRequest, handleRequestVoteResponse,
 } from '../../src/core/rules/election.js';
@@ -31,7 +32,7 @@ const C = '00C0' as NodeId;
 
 const put = (term: number, value = 'v'): Entry =>
   ({ term, cmd: { kind: 'put', client: C, seq: 0, key: 'k', value } }) as Entry;
-const logOf = (...terms: number[]): RaftLog => chainOf(terms.map((t) => put(t)));
+const logOf = (...terms: number[]): RaftLog => logFrom(terms.map((t) => put(t)));
 
 /** A fresh server with `bugs`, then `patch` (a role, term, log, ...) laid over it. */
 function server(bugs: readonly Bug[], patch: Partial<RaftState> = {}): RaftState {
@@ -190,7 +191,7 @@ const cases: Case[] = [
     title: 'ackBeforeCommit answers a put when appended, and only then [§5.3 §8]',
     run: (bugs) => {
       const appendOut: Effect[] = [];
-      const appended = clientRequest(leader(bugs, 1, emptyChain()), client('put', 'p1'), appendOut);
+      const appended = clientRequest(leader(bugs, 1, emptyLog()), client('put', 'p1'), appendOut);
       const commitOut: Effect[] = [];
       applyCommitted(appended, 1, commitOut);
       return { atAppend: replies(appendOut), atCommit: replies(commitOut) };
@@ -203,7 +204,7 @@ const cases: Case[] = [
     title: 'applyBeforeCommit applies and answers an entry before it commits [Fig2:AllServers#1]',
     run: (bugs) => {
       const appendOut: Effect[] = [];
-      const appended = clientRequest(leader(bugs, 1, emptyChain()), client('put', 'p1'), appendOut);
+      const appended = clientRequest(leader(bugs, 1, emptyLog()), client('put', 'p1'), appendOut);
       const commitOut: Effect[] = [];
       const committed = applyCommitted(appended, 1, commitOut);
       return { atAppend: replies(appendOut), applied: appended.kv.appliedIndex,
@@ -262,6 +263,22 @@ const cases: Case[] = [
     correct: ['persist', 'send'],
     broken: ['send', 'persist'],
   },
+  {
+    bug: 'installSnapshotKeepsStateMachine',
+    title: 'installSnapshotKeepsStateMachine installs a snapshot but keeps the old state ' +
+      '[§7 Fig13#8]',
+    run: (bugs) => {
+      const out: Effect[] = [];
+      const s = server(bugs, { currentTerm: 2 });
+      const next = handleInstallSnapshotRequest(s, { type: 'InstallSnapshotRequest', src: A,
+        dst: ME, leader: A, term: 2, lastIncludedIndex: 5, lastIncludedTerm: 2,
+        kv: [['k', 'v5']], sessions: [], readRound: 0 } as unknown as InstallSnapshotRequest, out);
+      return { commitIndex: next.commitIndex, applied: next.kv.appliedIndex,
+        k: kvGet(next.kv, next.log, 'k') };
+    },
+    correct: { commitIndex: 5, applied: 5, k: 'v5' },
+    broken: { commitIndex: 5, applied: 5, k: '' },
+  },
 ];
 
 /** Where each flag is shown to break its rule; tsc makes a new member of `Bug` show up here. */
@@ -281,6 +298,7 @@ const shownIn: Record<Bug, 'cases' | 'test/sim/explorer.test.ts'> = {
   answerTwice: 'cases',
   forgetVotedForOnRestart: 'cases',
   persistAfterSend: 'cases',
+  installSnapshotKeepsStateMachine: 'cases',
 };
 
 describe('bug catalog: each flag breaks exactly its rule', () => {

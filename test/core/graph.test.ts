@@ -8,10 +8,11 @@ import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../../src/wire/messages.js';
 import { effectsOf, raftMachine, type RaftMachine } from '../../src/core/raft.js';
-import { toArray } from '../../src/core/chain.js';
 import type { Effect, RaftState } from '../../src/core/state.js';
 import type { RaftEvent, RaftInput } from '../../src/core/machine.js';
-import { lastLogIndex, lastLogTerm } from '../../src/core/log.js';
+import {
+  applyLogChange, entriesAfterSnapshot as toArray, lastLogIndex, lastLogTerm,
+} from '../../src/core/log.js';
 import { heartbeatTargets } from '../../src/core/pacing.js';
 
 type Snap = SnapshotFrom<RaftMachine>;
@@ -103,13 +104,13 @@ function expectPersisted(before: RaftState, after: RaftState, effects: Effect[])
   const changed = before.currentTerm !== after.currentTerm || before.votedFor !== after.votedFor
     || JSON.stringify(toArray(before.log)) !== JSON.stringify(toArray(after.log));
   expect(persists.length > 0).toBe(changed);
-  let log = toArray(before.log);
+  let log = before.log;
   for (const p of persists) {
     if (p.type !== 'persist') continue;
-    if (p.log !== undefined) log = [...log.slice(0, p.log.fromIndex - 1), ...p.log.entries];
+    if (p.log !== undefined) log = applyLogChange(log, p.log);
     expect([p.currentTerm, p.votedFor]).toEqual([after.currentTerm, after.votedFor]);
   }
-  expect(log).toEqual(toArray(after.log));
+  expect([log.snapshot, toArray(log)]).toEqual([after.log.snapshot, toArray(after.log)]);
 }
 
 const roleOf: Record<string, string> = {

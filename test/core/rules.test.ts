@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
 import { encodeMessage, MAX_DATAGRAM_BYTES, utf8ByteLength } from '../../src/wire/codec.js';
-import { chainOf } from '../../src/core/chain.js';
-import { logChange, mergeEntries } from '../../src/core/log.js';
+import { logChange, logOf as chainOf, mergeEntries } from '../../src/core/log.js';
 import type { Entry } from '../../src/wire/messages.js';
 import { Cluster } from '../../src/sim/cluster.js';
 

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toArray } from '../../src/core/chain.js';
+import { entriesAfterSnapshot as toArray } from '../../src/core/log.js';
 import { applyWrite, emptyPersisted } from '../../src/core/persisted.js';
 import type { Persisted } from '../../src/core/state.js';
 import {

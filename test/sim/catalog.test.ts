@@ -58,6 +58,8 @@ const CATALOG: Record<Bug, Row> = {
     known: 'Raft Figure 2: votedFor is persistent state' },
   persistAfterSend: { hunter: 'simulation', seeds: 20, checker: 'committedDurable',
     known: 'etcd raft Ready: save HardState before sending messages' },
+  installSnapshotKeepsStateMachine: { hunter: 'simulation', seeds: 20, checker: 'snapshotSafety',
+    known: 'Raft Figure 13 InstallSnapshot #8: reset the state machine from the snapshot' },
 };
 
 /** The checker named by a failed simulation. */

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import {
   MAX_ENTRIES_PER_MESSAGE,
+  MAX_SNAPSHOT_CHUNKS,
   MAX_KEY_LENGTH,
   MAX_MID_LENGTH,
   MAX_VALUE_LENGTH,
@@ -147,6 +148,28 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
     matchIndex: logIndexArb,
     rejectHint: logIndexArb,
     readRound: logIndexArb,
+  }),
+  InstallSnapshotRequest: fc.record({
+    ...envelope,
+    type: fc.constant('InstallSnapshotRequest' as const),
+    term: termArb,
+    lastIncludedIndex: logIndexArb,
+    lastIncludedTerm: termArb,
+    kv: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 8 }),
+    sessions: fc.array(fc.tuple(nodeIdArb, fc.record({ seq: seqArb, value: valueArb })),
+      { maxLength: 4 }),
+    readRound: logIndexArb,
+  }),
+  InstallSnapshotChunk: fc.record({
+    ...envelope,
+    type: fc.constant('InstallSnapshotChunk' as const),
+    term: termArb,
+    lastIncludedIndex: logIndexArb,
+    lastIncludedTerm: termArb,
+    readRound: logIndexArb,
+    chunk: fc.integer({ min: 0, max: 100 }),
+    chunks: fc.integer({ min: 1, max: MAX_SNAPSHOT_CHUNKS }),
+    data: fc.uint8Array({ maxLength: 3000 }).map((b) => Buffer.from(b).toString('base64')),
   }),
 };
 

@@ -45,6 +45,16 @@ export const examples = {
     src: '0002', dst: '0001', leader: '0001', type: 'AppendEntriesResponse',
     term: 3, success: true, matchIndex: 10, rejectHint: 0, readRound: 2,
   },
+  InstallSnapshotRequest: {
+    src: '0001', dst: '0002', leader: '0001', type: 'InstallSnapshotRequest',
+    term: 3, lastIncludedIndex: 2000, lastIncludedTerm: 2,
+    kv: [['k1', 'v1'], ['k2', '']], sessions: [['001C', { seq: 4, value: 'v1' }]], readRound: 2,
+  },
+  InstallSnapshotChunk: {
+    src: '0001', dst: '0002', leader: '0001', type: 'InstallSnapshotChunk',
+    term: 3, lastIncludedIndex: 2000, lastIncludedTerm: 2, readRound: 2, chunk: 0, chunks: 2,
+    data: 'eyJrdiI6W10=',
+  },
 } satisfies { readonly [K in MessageType]: Record<string, unknown> & { type: K } };
 
 /** A deep copy of the example of `type`, free to mutate. */

@@ -5,12 +5,15 @@
 import type {
   AppendEntriesRequest, AppendEntriesResponse, Entry, NodeId, ReadRound,
 } from '../../wire/messages.js';
-import { entriesBetween, lastLogIndex, mergeEntries, termAt, truncateAndAppend } from '../log.js';
+import {
+  entriesBetween, lastLogIndex, mergeEntries, snapshotIndex, termAt, truncateAndAppend,
+} from '../log.js';
 import { sent } from '../pacing.js';
 import { electionTimer, hasBug, quorum, type Effect, type RaftState } from '../state.js';
 import { applyCommitted } from './client.js';
 import { asIndex, asTerm, releaseHeld, send, stepDown } from './common.js';
 import { answerReads, roundWanted } from './reads.js';
+import { sendSnapshot } from './snapshot.js';
 
 /** Bytes one entry may take in a datagram: every character JSON-escaped, plus the fields. */
 function entryBytesMax(e: Entry): number {
@@ -37,7 +40,7 @@ function withinBudget(entries: Entry[]): Entry[] {
 
 /**
  * [Fig2:Leader#1 #3] Heartbeat or new entries: send each peer in `to` the entries from its
- * `nextIndex` (at most `maxBatch`). `nextIndex` moves only on responses [Fig2], so a request
+ * `nextIndex` (at most `maxBatch`), or [§7] the snapshot if they are compacted away. `nextIndex` moves only on responses [Fig2], so a request
  * carries everything its peer has not acknowledged and a lost one is repaired by the next. Which
  * peers, and when, is `pacing.ts`'s choice.
  */
@@ -49,6 +52,11 @@ export function replicate(before: RaftState, out: Effect[], to: readonly NodeId[
   for (const peer of s.config.peers) {
     if (!to.includes(peer)) continue;
     const next = s.nextIndex.get(peer) ?? last + 1;
+    if (next <= snapshotIndex(s.log)) { // [§7] the entries it needs are compacted away
+      sendSnapshot(s, out, peer);
+      sent(s, progress, peer, snapshotIndex(s.log));
+      continue;
+    }
     const entries = withinBudget(entriesBetween(s.log, next,
       Math.min(last, next + s.config.maxBatch - 1)));
     send(s, out, peer, {
@@ -65,9 +73,12 @@ export function replicate(before: RaftState, out: Effect[], to: readonly NodeId[
   return { ...s, progress };
 }
 
-/** [Fig2:AE#2] The consistency check. */
+/**
+ * [Fig2:AE#2] The consistency check. [§7] An index the snapshot covers is committed, so it
+ * matches the current leader's log [§5.4 Leader Completeness].
+ */
 export function logOk(s: RaftState, m: AppendEntriesRequest): boolean {
-  return m.prevLogIndex === 0 || (m.prevLogIndex <= lastLogIndex(s.log)
+  return m.prevLogIndex <= snapshotIndex(s.log) || (m.prevLogIndex <= lastLogIndex(s.log)
     && (termAt(s.log, m.prevLogIndex) === m.prevLogTerm || hasBug(s, 'skipPrevLogTermCheck')));
 }
 

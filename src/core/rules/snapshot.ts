@@ -1,0 +1,114 @@
+/**
+ * [§7] Log compaction and InstallSnapshot. A server snapshots its state machine at its applied
+ * index and drops the entries behind it. A leader that no longer holds the entries a peer needs
+ * sends its snapshot instead (`replicate`), whole: the wire layer cuts it into chunks
+ * (`wire/chunks.ts`), the spec and the core see one message. `spec/raft.qnt`: `takeSnapshot`,
+ * `onInstallSnapshotRequest`.
+ */
+import type {
+  AppendEntriesResponse, InstallSnapshotRequest, NodeId, ReadRound,
+} from '../../wire/messages.js';
+import { at, chainOf, size, toArray } from '../chain.js';
+import { kvFromSnapshot, takeSnapshotOf } from '../kv.js';
+import { compactTo, lastLogIndex, snapshotIndex, termAt, type Snapshot } from '../log.js';
+import { electionTimer, hasBug, type Effect, type Pending, type RaftState } from '../state.js';
+import { asIndex, asTerm, releaseHeld, reply, send, stepDown } from './common.js';
+
+/** Enough applied entries follow the snapshot to take the next one (`Config.snapshotEntries`). */
+export function snapshotDue(s: RaftState): boolean {
+  const every = s.config.snapshotEntries;
+  return every > 0 && s.kv.appliedIndex - snapshotIndex(s.log) >= every;
+}
+
+/**
+ * [§7] Snapshot the state machine at its applied index (= commitIndex: entries are applied as
+ * they commit) and compact the log behind it. Never more than is committed: a snapshot is never
+ * taken back.
+ */
+export function takeSnapshot(s: RaftState): RaftState {
+  if (s.commitIndex <= snapshotIndex(s.log)) return s;
+  return { ...s, log: compactTo(s.log, takeSnapshotOf(s.kv, s.log)) };
+}
+
+/** [§7] The request that carries this leader's snapshot to `peer`. */
+export function sendSnapshot(s: RaftState, out: Effect[], peer: NodeId): void {
+  const snap = s.log.snapshot;
+  send(s, out, peer, {
+    type: 'InstallSnapshotRequest',
+    term: asTerm(s.currentTerm),
+    lastIncludedIndex: asIndex(snap.index),
+    lastIncludedTerm: asTerm(snap.term),
+    kv: snap.kv,
+    sessions: snap.sessions as InstallSnapshotRequest['sessions'],
+    readRound: s.readRound as ReadRound,
+  });
+}
+
+export function snapshotOfRequest(m: InstallSnapshotRequest): Snapshot {
+  return { index: m.lastIncludedIndex, term: m.lastIncludedTerm, kv: m.kv, sessions: m.sessions };
+}
+
+function respond(s: RaftState, out: Effect[], m: InstallSnapshotRequest, success: boolean,
+  matchIndex: number): void {
+  const body: Omit<AppendEntriesResponse, 'src' | 'dst' | 'leader'> = {
+    type: 'AppendEntriesResponse',
+    term: asTerm(s.currentTerm),
+    success,
+    matchIndex: asIndex(matchIndex),
+    rejectHint: asIndex(0),
+    // [§6.4] as for AppendEntries: only an answer in the request's own term acknowledges its round
+    readRound: (m.term === s.currentTerm ? m.readRound : 0) as ReadRound,
+  };
+  send(s, out, m.src, body);
+}
+
+/**
+ * A deposed leader's pending requests that the snapshot covers are never applied here one by one.
+ * If the old log holds the snapshot's last entry, it held the same entries up to it [§5.3 Log
+ * Matching]: a request whose entry is still there committed (`ok`), one whose entry was replaced
+ * never will (redirect). Otherwise this server cannot tell, and leaves them unanswered: the
+ * client's retry finds its session.
+ */
+function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['pending'] {
+  if (size(s.pending) === 0 || (at(s.pending, 0) as Pending).index > snap.index) return s.pending;
+  const prefixKept = termAt(s.log, snap.index) === snap.term && snap.index <= lastLogIndex(s.log);
+  const items = toArray(s.pending);
+  for (const p of items) {
+    if (p.index > snap.index || !prefixKept) continue;
+    reply(s, out, p.client, termAt(s.log, p.index) === p.term ? 'ok' : 'redirect', p.mid);
+  }
+  return chainOf(items.filter((p) => p.index > snap.index));
+}
+
+/**
+ * [§7 Figure 13] InstallSnapshot: a stale leader is refused [#1]. Otherwise the server follows
+ * the sender, and unless it has already committed everything the snapshot holds, it takes the
+ * snapshot as its state machine and its log's base, keeping the entries after it if its log holds
+ * the snapshot's last entry [#6], else discarding the whole log [#7]. Answered with an
+ * AppendEntriesResponse that acknowledges `lastIncludedIndex`.
+ */
+export function handleInstallSnapshotRequest(s: RaftState, m: InstallSnapshotRequest,
+  out: Effect[]): RaftState {
+  if (m.term < s.currentTerm) {
+    respond(s, out, m, false, 0);
+    return s;
+  }
+  const follower = m.term > s.currentTerm || s.role !== 'Follower'
+    ? stepDown(s, m.term, out) : s;
+  const heard = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src }, out,
+    m.src);
+  // a snapshot no newer than what is committed here holds nothing new: its prefix matches already
+  if (m.lastIncludedIndex <= heard.commitIndex) {
+    respond(heard, out, m, true, m.lastIncludedIndex);
+    return heard;
+  }
+  const snap = snapshotOfRequest(m);
+  const pending = settlePending(heard, snap, out);
+  // The `installSnapshotKeepsStateMachine` bug moves the applied index but keeps the old state
+  const kv = hasBug(s, 'installSnapshotKeepsStateMachine')
+    ? { ...heard.kv, appliedIndex: snap.index } : kvFromSnapshot(snap);
+  const installed: RaftState = { ...heard, log: compactTo(heard.log, snap),
+    commitIndex: snap.index, kv, pending };
+  respond(installed, out, m, true, m.lastIncludedIndex);
+  return installed;
+}

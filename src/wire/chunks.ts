@@ -1,0 +1,99 @@
+/**
+ * [§7 Figure 13 offset/data/done] InstallSnapshot on the wire. The core sends and handles a
+ * snapshot as one `InstallSnapshotRequest`, as the spec does; a snapshot outgrows any datagram, so
+ * the shells send it as `InstallSnapshotChunk` datagrams and reassemble it on arrival. Shared by
+ * the replica shells and the deterministic simulation, whose network drops, duplicates and
+ * reorders chunks one by one.
+ *
+ * The chunked payload is the UTF-8 JSON of the snapshot's `{ kv, sessions }`, in base64: it is the
+ * same bytes for every send of one snapshot, so chunks of different sends fit together and a
+ * resend fills the gaps a lossy network left. A receiver keeps one partial snapshot per peer (the
+ * newest it has seen: by term, then index), so its memory is bounded by the peers' snapshots.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import {
+  InstallSnapshotRequest, MAX_SNAPSHOT_CHUNKS, type InstallSnapshotChunk, type Message,
+} from './messages.js';
+
+/** Payload bytes per chunk: 30,000 bytes are 40,000 base64 characters, well inside a datagram. */
+export const CHUNK_BYTES = 30_000;
+
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The datagrams that carry `m`: an InstallSnapshotRequest becomes its chunks, anything else goes
+ * as it is. Returns no datagram for a snapshot too large for `MAX_SNAPSHOT_CHUNKS` chunks.
+ */
+export function toDatagrams(m: Message, chunkBytes = CHUNK_BYTES): Message[] {
+  if (m.type !== 'InstallSnapshotRequest') return [m];
+  const payload = Buffer.from(encoder.encode(JSON.stringify({ kv: m.kv, sessions: m.sessions })));
+  const chunks = Math.max(1, Math.ceil(payload.length / chunkBytes));
+  if (chunks > MAX_SNAPSHOT_CHUNKS) return [];
+  const { kv: _kv, sessions: _sessions, type: _type, ...header } = m;
+  return Array.from({ length: chunks }, (_, chunk): InstallSnapshotChunk => ({
+    ...header,
+    type: 'InstallSnapshotChunk',
+    chunk,
+    chunks,
+    data: payload.subarray(chunk * chunkBytes, (chunk + 1) * chunkBytes).toString('base64'),
+  }));
+}
+
+interface Partial {
+  readonly term: number;
+  readonly lastIncludedIndex: number;
+  readonly lastIncludedTerm: number;
+  readonly parts: (string | undefined)[];
+  received: number;
+}
+
+export type Reassembled =
+  | { readonly kind: 'partial' }
+  | { readonly kind: 'stale' }
+  | { readonly kind: 'complete'; readonly message: InstallSnapshotRequest }
+  | { readonly kind: 'invalid'; readonly detail: string };
+
+/** Collects chunks per sending peer; hands back a request once all of its chunks are in. */
+export class Reassembler {
+  private readonly bySender = new Map<string, Partial>();
+
+  accept(c: InstallSnapshotChunk): Reassembled {
+    if (c.chunk >= c.chunks) return { kind: 'invalid', detail: `chunk ${c.chunk} of ${c.chunks}` };
+    let p = this.bySender.get(c.src);
+    const same = p !== undefined && p.term === c.term && p.lastIncludedIndex === c.lastIncludedIndex
+      && p.lastIncludedTerm === c.lastIncludedTerm && p.parts.length === c.chunks;
+    if (p !== undefined && !same) {
+      // an older snapshot's chunk (a late duplicate) must not discard a newer one's progress
+      const older = c.term < p.term || (c.term === p.term && c.lastIncludedIndex < p.lastIncludedIndex);
+      if (older) return { kind: 'stale' };
+    }
+    if (p === undefined || !same) {
+      p = { term: c.term, lastIncludedIndex: c.lastIncludedIndex,
+        lastIncludedTerm: c.lastIncludedTerm, parts: new Array<string | undefined>(c.chunks),
+        received: 0 };
+      this.bySender.set(c.src, p);
+    }
+    if (p.parts[c.chunk] === undefined) p.received++;
+    p.parts[c.chunk] = c.data;
+    if (p.received < p.parts.length) return { kind: 'partial' };
+    this.bySender.delete(c.src);
+    return assemble(c, p.parts as string[]);
+  }
+}
+
+/** The request whose chunks `parts` are, with the header of `last` (its newest read round). */
+function assemble(last: InstallSnapshotChunk, parts: readonly string[]): Reassembled {
+  let body: unknown;
+  try {
+    body = JSON.parse(utf8.decode(Buffer.concat(parts.map((d) => Buffer.from(d, 'base64')))));
+  } catch {
+    return { kind: 'invalid', detail: 'snapshot payload is not UTF-8 JSON' };
+  }
+  const { chunk: _chunk, chunks: _chunks, data: _data, ...header } = last;
+  const fields = typeof body === 'object' && body !== null ? body : {};
+  const decoded = InstallSnapshotRequest.decode({ ...fields, ...header,
+    type: 'InstallSnapshotRequest' });
+  if (E.isLeft(decoded)) return { kind: 'invalid', detail: 'snapshot payload fails its codec' };
+  return { kind: 'complete', message: decoded.right };
+}
