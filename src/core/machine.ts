@@ -10,7 +10,7 @@
 import { setup } from 'xstate';
 import type { ClientRequest, NodeId, PeerMessage } from '../wire/messages.js';
 import { flushTargets, heartbeatTargets, needsCatchUp } from './pacing.js';
-import { logChange } from './log.js';
+import { logChange, snapshotIndex } from './log.js';
 import { clientRequest } from './rules/client.js';
 import { handleInstallSnapshotRequest, snapshotDue, takeSnapshot } from './rules/snapshot.js';
 import {
@@ -110,6 +110,8 @@ export const raftSetup = typed.extend({
     checkQuorumDue: ({ context: s, event }) =>
       s.electionElapsed + ticksOf(event) >= s.config.electionTimeoutTicksMin,
     lacksQuorumContact: ({ context: s }) => !hasQuorumContact(s),
+    /** [§7] the spec's `takeSnapshot` is enabled: something committed is not in the snapshot. */
+    canSnapshot: ({ context: s }) => s.commitIndex > snapshotIndex(s.log),
     heartbeatDue: ({ context: s, event }) => heartbeatTargets(s, s.now + ticksOf(event)).length > 0,
     needsCatchUp: ({ context: s, event }) =>
       event.type === 'AppendEntriesResponse' && needsCatchUp(s, event),

@@ -10,7 +10,7 @@ const common = {
   PreVoteRequest: { actions: 'handlePreVoteRequest' },
   get: { actions: 'clientRequest' },
   put: { actions: 'clientRequest' },
-  TakeSnapshot: { actions: 'takeSnapshot' },
+  TakeSnapshot: { guard: 'canSnapshot', actions: 'takeSnapshot' },
 } as const;
 
 /** A message from a newer term turns any non-follower role into a follower. */

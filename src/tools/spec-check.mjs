@@ -35,10 +35,12 @@ const instanceFile = () => join(specDir, 'instance.qnt');
 const MAIN = 'instance';
 const INVARIANTS = [
   'electionSafety', 'logMatching', 'leaderCompleteness', 'stateMachineSafety', 'commitInLog',
-  'committedDurable', 'kvLinearizable',
+  'committedDurable', 'snapshotSafety', 'kvLinearizable',
 ];
-const WITNESSES = ['witnessNoLeader', 'witnessNoCommit', 'witnessNoGetAnswered', 'witnessNoRejoin'];
-const COVERAGE = ['reachedLeader', 'reachedCommit', 'reachedGetAnswered', 'reachedRejoin'];
+const WITNESSES = ['witnessNoLeader', 'witnessNoCommit', 'witnessNoGetAnswered', 'witnessNoRejoin',
+  'witnessNoSnapshotSent'];
+const COVERAGE = ['reachedLeader', 'reachedCommit', 'reachedGetAnswered', 'reachedRejoin',
+  'reachedSnapshotSent'];
 const TEST_SEED = '0x7e57';
 
 /**

@@ -52,7 +52,7 @@ export class Recorder {
   constructor(readonly opts: RecordOptions) {
     this.cluster = new Cluster(3, { trace: true, maxBatch: opts.maxBatch, bugs: opts.bugs ?? [],
       electionTimeoutTicksMin: 3, electionTimeoutTicksMax: 5, campaignRetryTicksMin: 3,
-      campaignRetryTicksMax: 5, heartbeatTicks: 2 }, opts.seed);
+      campaignRetryTicksMax: 5, heartbeatTicks: 2, snapshotEntries: 3 }, opts.seed);
     this.rng = opts.seed >>> 0;
   }
 
@@ -135,6 +135,7 @@ export class Recorder {
     else if (r < 0.7) this.serverStep(id, { type: 'ElectionTimeout' }, arg);
     else if (r < 0.74 && role === 'Leader') this.serverStep(id, { type: 'CheckQuorum' }, arg);
     else if (r < 0.77) this.serverStep(id, { type: 'Restart' }, arg);
+    else if (r < 0.8) this.serverStep(id, { type: 'TakeSnapshot' }, arg);
     else this.clientRequest(id);
   }
 

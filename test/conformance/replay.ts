@@ -19,7 +19,7 @@ export interface ReplayResult {
 
 const timerEvents: Record<string, RaftEvent['type']> = {
   electionTimeout: 'ElectionTimeout', checkQuorum: 'CheckQuorum',
-  restart: 'Restart',
+  restart: 'Restart', takeSnapshot: 'TakeSnapshot',
 };
 
 /** The messages in flight as `[canonical message, copies]`, sorted. */

@@ -20,13 +20,18 @@ export function quintCmd(c: AbstractCmd): string {
 
 const entry = (e: AbstractEntry): string => `{ term: ${e.term}, cmd: ${quintCmd(e.cmd)} }`;
 
+const session = (x: { seq: number; value: number }): string =>
+  `{ seq: ${x.seq}, value: ${x.value} }`;
+
 export function quintServer(s: AbstractServer): string {
   return `{ role: ${s.role}, currentTerm: ${s.currentTerm}, votedFor: ${str(s.votedFor)}, ` +
-    `log: [${s.log.map(entry).join(', ')}], commitIndex: ${s.commitIndex}, ` +
+    `log: [${s.log.map(entry).join(', ')}], snapshotIndex: ${s.snapshotIndex}, ` +
+    `snapshotTerm: ${s.snapshotTerm}, snapshotKv: ${map(s.snapshotKv, String)}, ` +
+    `snapshotSessions: ${map(s.snapshotSessions, session)}, commitIndex: ${s.commitIndex}, ` +
     `leaderId: ${str(s.leaderId)}, votesGranted: ${set(s.votesGranted)}, ` +
     `nextIndex: ${map(s.nextIndex, String)}, matchIndex: ${map(s.matchIndex, String)}, ` +
     `recentActive: ${set(s.recentActive)}, kv: ${map(s.kv, String)}, ` +
-    `sessions: ${map(s.sessions, (x) => `{ seq: ${x.seq}, value: ${x.value} }`)}, ` +
+    `sessions: ${map(s.sessions, session)}, ` +
     `reads: [${s.reads.map((r) => `{ cmd: ${quintCmd(r.cmd)}, readIndex: ${r.readIndex}, ` +
       `round: ${r.round} }`).join(', ')}], readRound: ${s.readRound}, ` +
     `ackedRound: ${map(s.ackedRound, String)} }`;
@@ -37,6 +42,10 @@ export function quintMessage(m: { tag: string; value: Record<string, unknown> })
   const fields = Object.keys(m.value).sort().map((k) => {
     const v = m.value[k];
     if (k === 'entries') return `${k}: [${(v as AbstractEntry[]).map(entry).join(', ')}]`;
+    if (k === 'kv') return `${k}: ${map(v as Record<string, number>, String)}`;
+    if (k === 'sessions') {
+      return `${k}: ${map(v as Record<string, { seq: number; value: number }>, session)}`;
+    }
     return `${k}: ${typeof v === 'string' ? str(v) : String(v)}`;
   });
   return `${m.tag}({ ${fields.join(', ')} })`;

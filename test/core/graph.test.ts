@@ -53,10 +53,17 @@ function events(snap: Snap): RaftEvent[] {
     { ...base, type: 'PreVoteRequest', src: A, term: t + 1, lastLogIndex: lli, lastLogTerm: llt },
     { ...base, type: 'AppendEntriesRequest', src: A, term: t, prevLogIndex: lli, prevLogTerm: llt,
       entries: [], leaderCommit: lli },
+    { type: 'TakeSnapshot' },
   ] as RaftEvent[];
+  if (room) { // [§7] A's snapshot of everything this server has, one entry further
+    list.push({ ...base, type: 'InstallSnapshotRequest', src: A, term: t, lastIncludedIndex: lli + 1,
+      lastIncludedTerm: t, kv: [['k', 'v']], sessions: [], readRound: 0 } as unknown as RaftEvent);
+  }
   if (t > 0) {
     list.push({ ...base, type: 'AppendEntriesRequest', src: A, term: t - 1, prevLogIndex: 0,
       prevLogTerm: 0, entries: [], leaderCommit: 0 } as unknown as RaftEvent);
+    list.push({ ...base, type: 'InstallSnapshotRequest', src: A, term: t - 1, lastIncludedIndex: 1,
+      lastIncludedTerm: t - 1, kv: [], sessions: [], readRound: 0 } as unknown as RaftEvent);
   }
   if (room && s.held.length === 0) {
     list.push({ ...base, type: 'put', src: C, MID: `p${lli}`, key: 'k', value: 'v' } as RaftEvent);
@@ -73,6 +80,11 @@ function events(snap: Snap): RaftEvent[] {
       { ...base, type: 'AppendEntriesRequest', src: B, term: t + 1, prevLogIndex: 0, prevLogTerm: 0,
         entries: room ? [{ term: t + 1, cmd: { kind: 'noop' } }] : [], leaderCommit: 0 },
     ] as RaftEvent[]));
+    if (room && lli === 0) {
+      list.push({ ...base, type: 'InstallSnapshotRequest', src: B, term: t + 1,
+        lastIncludedIndex: 1, lastIncludedTerm: t + 1, kv: [], sessions: [], readRound: 0,
+      } as unknown as RaftEvent);
+    }
   }
   return list;
 }
@@ -80,6 +92,7 @@ function events(snap: Snap): RaftEvent[] {
 function serialize(snap: Snap): string {
   const s = snap.context;
   return [snap.value, s.currentTerm, s.votedFor, lastLogIndex(s.log), lastLogTerm(s.log),
+    s.log.snapshot.index,
     s.commitIndex, s.leaderId, s.votesGranted.size, s.recentActive.size, s.electionElapsed,
     heartbeatTargets(s, s.now).join(','), s.held.length].join('|');
 }
@@ -102,6 +115,7 @@ function allTransitions(): Set<string> {
 function expectPersisted(before: RaftState, after: RaftState, effects: Effect[]): void {
   const persists = effects.filter((e) => e.type === 'persist');
   const changed = before.currentTerm !== after.currentTerm || before.votedFor !== after.votedFor
+    || before.log.snapshot !== after.log.snapshot
     || JSON.stringify(toArray(before.log)) !== JSON.stringify(toArray(after.log));
   expect(persists.length > 0).toBe(changed);
   let log = before.log;

@@ -214,7 +214,7 @@ describe('[Fig2:State] the write-ahead log', () => {
   it('refuses a log write that would leave a gap in the log', () => {
     const gap = write(1, null, { fromIndex: 2, entries: [entry(1, 'a')] });
     fs.writeFileSync(walFile(), encodeRecord([gap]).bytes);
-    expect(() => openWal(dir)).toThrow(/offset 0 \(log write from index 2 onto 0 entries\)/);
+    expect(() => openWal(dir)).toThrow(/offset 0 \(log write from index 2 onto a log of 1\.\.0\)/);
   });
 
   it('starts fresh on a missing directory, an empty one, or an empty file', () => {

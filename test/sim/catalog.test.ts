@@ -48,7 +48,7 @@ const CATALOG: Record<Bug, Row> = {
     known: 'Jepsen etcd and Consul (2014): stale reads from deposed leaders' },
   ackBeforeCommit: { hunter: 'simulation', seeds: 150, checker: 'linearizable',
     known: 'lost acknowledged writes' },
-  applyBeforeCommit: { hunter: 'simulation', seeds: 60, checker: 'linearizable',
+  applyBeforeCommit: { hunter: 'simulation', seeds: 60, checker: 'snapshotSafety',
     known: 'Raft Figure 2 lastApplied' },
   redirectPendingOnStepDown: { hunter: 'simulation', seeds: 60, checker: 'appliedOnce',
     known: 'Raft §8: a retried command applied twice' },

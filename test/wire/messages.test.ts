@@ -21,7 +21,8 @@ const types = Object.keys(examples) as MessageType[];
 describe('[replica-udp: Datagrams] every message type decodes', () => {
   it('knows exactly the protocol and peer message types', () => {
     expect([...MESSAGE_TYPES].sort()).toEqual([
-      'AppendEntriesRequest', 'AppendEntriesResponse', 'PreVoteRequest', 'PreVoteResponse',
+      'AppendEntriesRequest', 'AppendEntriesResponse', 'InstallSnapshotChunk',
+      'InstallSnapshotRequest', 'PreVoteRequest', 'PreVoteResponse',
       'RequestVoteRequest', 'RequestVoteResponse',
       'fail', 'get', 'hello', 'ok', 'put', 'redirect',
     ]);
@@ -96,7 +97,7 @@ describe('the union codecs dispatch on type', () => {
   const cases: [string, { is(u: unknown): boolean }, MessageType[]][] = [
     ['PeerMessage', PeerMessage, [
       'PreVoteRequest', 'PreVoteResponse', 'RequestVoteRequest', 'RequestVoteResponse',
-      'AppendEntriesRequest', 'AppendEntriesResponse',
+      'AppendEntriesRequest', 'AppendEntriesResponse', 'InstallSnapshotRequest',
     ]],
     ['ClientRequest', ClientRequest, ['get', 'put']],
     ['ClientResponse', ClientResponse, ['ok', 'fail', 'redirect']],

@@ -17,7 +17,7 @@ import { asIndex, asTerm, releaseHeld, reply, send, stepDown } from './common.js
 /** Enough applied entries follow the snapshot to take the next one (`Config.snapshotEntries`). */
 export function snapshotDue(s: RaftState): boolean {
   const every = s.config.snapshotEntries;
-  return every > 0 && s.kv.appliedIndex - snapshotIndex(s.log) >= every;
+  return every > 0 && s.commitIndex - snapshotIndex(s.log) >= every;
 }
 
 /**
