@@ -54,6 +54,14 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
     params: ['s', 'cmd'], events: ['get', 'put'], guards: [], actions: ['clientRequest'],
   },
   restart: { params: ['s'], events: ['Restart'], guards: [], actions: ['restart'] },
+  /** [§7] Raised by a tick once `snapshotEntries` entries are committed past the snapshot. */
+  takeSnapshot: {
+    params: ['s'], events: ['TakeSnapshot'], guards: ['canSnapshot'], actions: ['takeSnapshot'],
+  },
+  handleInstallSnapshotRequest: {
+    params: ['m'], events: ['InstallSnapshotRequest'], guards: ['isCurrentOrNewerTerm'],
+    actions: ['handleInstallSnapshotRequest'],
+  },
 };
 
 /** Spec actions of the network, not of a replica: the in-process cluster implements them. */

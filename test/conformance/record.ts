@@ -8,7 +8,6 @@ import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
 import {
   abstractMessage, abstractServer, clientRequestOf, type AbstractCmd,
 } from '../../src/core/abstract.js';
-import { entryAt } from '../../src/core/log.js';
 import type { RaftEvent } from '../../src/core/machine.js';
 import { nextRandom, type Bug } from '../../src/core/state.js';
 import { Cluster, type StepRecord } from '../../src/sim/cluster.js';
@@ -47,6 +46,8 @@ export class Recorder {
   private nextValue = 1;
   private readonly lastCmd = new Map<NodeId, AbstractCmd>();
   private readonly answered = new Set<string>();
+  /** The request (`client/seq`) each MID carried. */
+  private readonly mids = new Map<string, string>();
   private n = 0;
 
   constructor(readonly opts: RecordOptions) {
@@ -81,19 +82,22 @@ export class Recorder {
 
   /** A server step: the spec call it made, from the machine's trace of spec actions. */
   private serverStep(id: NodeId, event: RaftEvent, args: string): void {
-    const before = this.cluster.state(id);
     const r: StepRecord = this.cluster.event(id, event);
-    this.noteAnswers(id, before.commitIndex);
+    this.noteAnswers(id, r);
     this.record(callsOf(r, args), id);
   }
 
-  /** The spec records an `ok` for every put/get a leader applies. */
-  private noteAnswers(id: NodeId, commitBefore: number): void {
-    const s = this.cluster.state(id);
-    if (s.role !== 'Leader') return;
-    for (let i = commitBefore + 1; i <= s.commitIndex; i++) {
-      const cmd = entryAt(s.log, i)?.cmd;
-      if (cmd !== undefined && cmd.kind !== 'noop') this.answered.add(`${cmd.client}/${cmd.seq}`);
+  /**
+   * The spec records an `ok` for every put a leader applies and every get it answers from a read
+   * round [§6.4]: the `ok` answers of a step after which the server leads. (A deposed leader
+   * also answers its pending requests, which the spec's history leaves out.)
+   */
+  private noteAnswers(id: NodeId, r: StepRecord): void {
+    if (this.cluster.state(id).role !== 'Leader') return;
+    for (const e of r.effects) {
+      if (e.type !== 'reply' || e.message.type !== 'ok') continue;
+      const op = this.mids.get(e.message.MID);
+      if (op !== undefined) this.answered.add(op);
     }
   }
 
@@ -110,6 +114,7 @@ export class Recorder {
     } else {
       cmd = last;
     }
+    this.mids.set(`m${this.n}`, `${cmd.client}/${cmd.seq}`);
     this.serverStep(id, clientRequestOf(cmd, id, `m${this.n}`), `${str(id)}, ${quintCmd(cmd)}`);
   }
 
@@ -150,10 +155,10 @@ export class Recorder {
   deliver(key: string): void {
     const m = this.cluster.bag.get(key)?.message;
     if (m === undefined) return;
-    const before = this.cluster.state(m.dst);
     const rec = this.cluster.deliver(key);
-    this.noteAnswers(m.dst, before.commitIndex);
-    if (rec !== undefined) this.record(callsOf(rec, quintMessage(abstractMessage(m))), m.dst);
+    if (rec === undefined) return;
+    this.noteAnswers(m.dst, rec);
+    this.record(callsOf(rec, quintMessage(abstractMessage(m))), m.dst);
   }
 
   /** Hand-written traces: each call is a recorded step. */

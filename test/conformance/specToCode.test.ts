@@ -41,7 +41,7 @@ describe('[conformance:spec→code] MBT traces replay into the statechart', () =
     expect(traces.length).toBeGreaterThanOrEqual(300);
     expect(Math.min(...traces.map((t) => t.states.length - 1))).toBeGreaterThanOrEqual(30);
     for (const a of ['restart', 'dropMessage', 'duplicateMessage', 'clientRequest', 'checkQuorum',
-      'handleAppendEntriesResponse']) {
+      'handleAppendEntriesResponse', 'takeSnapshot', 'handleInstallSnapshotRequest']) {
       expect(actions.get(a) ?? 0, a).toBeGreaterThan(0);
     }
   }, 120_000);
@@ -51,6 +51,14 @@ describe('[conformance:spec→code] MBT traces replay into the statechart', () =
       bugs: ['voteWithoutUpToDateCheck'] })).filter((r) => r.failure !== undefined);
     console.log(`[spec→code] the wrong guard diverges from the spec in ${failures.length} of ` +
       `${traces.length} traces; first: ${failures[0]?.failure?.split('\n')[0]}`);
+    expect(failures.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('catches a deliberately wrong install: a snapshot installed without its state machine', () => {
+    const failures = traces.map((t) => replay(t, { maxBatch: MAX_BATCH,
+      bugs: ['installSnapshotKeepsStateMachine'] })).filter((r) => r.failure !== undefined);
+    console.log(`[spec→code] the wrong install diverges from the spec in ${failures.length} of ` +
+      `${traces.length} traces; first: ${failures[0]?.failure?.split('\n').slice(0, 2).join(' ')}`);
     expect(failures.length).toBeGreaterThan(0);
   }, 120_000);
 });

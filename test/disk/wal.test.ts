@@ -309,3 +309,45 @@ describe('[Fig2:State] the write-ahead log', () => {
     wal.close();
   });
 });
+
+describe('[§7] snapshots in the write-ahead log', () => {
+  const snapshot = (index: number, term: number): NonNullable<WalWrite['log']>['snapshot'] =>
+    ({ index, term, kv: [['a', 'v-a'], ['b', 'v-b']], sessions: [['C001', { seq: 4, value: 'v' }]] });
+
+  it('a batch with a snapshot rewrites the file to the snapshot and the entries after it', async () => {
+    const { wal } = openWal(dir);
+    const entries = Array.from({ length: 200 }, (_, i) => entry(1, `k${i}`));
+    await wal.append([write(1, 'A001', { fromIndex: 1, entries })]);
+    const before = fs.statSync(walFile()).size;
+    await wal.append([write(1, 'A001', { snapshot: snapshot(199, 1), fromIndex: 200,
+      entries: [entry(1, 'k199')] }), write(2, null, { fromIndex: 201, entries: [entry(2, 'n')] })]);
+    await wal.append([write(2, 'A002')]); // appends go on after the rewrite
+    wal.close();
+    expect(wal.rewrites).toBe(1);
+    expect(fs.statSync(walFile()).size).toBeLessThan(before / 10);
+    expect(fs.existsSync(path.join(dir, WAL_TMP_FILE))).toBe(false);
+    const r = reopen();
+    expect(r.persisted.log.snapshot).toEqual(snapshot(199, 1));
+    expect(view(r.persisted)).toEqual({ currentTerm: 2, votedFor: 'A002',
+      log: ['1:k199', '2:n'] });
+  });
+
+  it('keeps the snapshot across compaction on open, and refuses a bit flip in it', async () => {
+    await fill([[write(1, null, { snapshot: snapshot(10, 1), fromIndex: 11, entries: [] })]]);
+    expect(reopen().persisted.log.snapshot).toEqual(snapshot(10, 1));
+    const bytes = fs.readFileSync(walFile());
+    bytes[WAL_HEADER_BYTES + 20] = (bytes[WAL_HEADER_BYTES + 20] as number) ^ 0x04;
+    fs.writeFileSync(walFile(), bytes);
+    expect(() => openWal(dir)).toThrow(CorruptWalError);
+  });
+
+  it('a failed rewrite fails the append and every later one', async () => {
+    const { wal } = openWal(dir, { io: { fdatasync: () => Promise.reject(Object.assign(
+      new Error('no space'), { code: 'ENOSPC' })) } });
+    await expect(wal.append([write(1, null, { snapshot: snapshot(3, 1), fromIndex: 4,
+      entries: [] })])).rejects.toThrow('no space');
+    await expect(wal.append([write(1, 'A001')])).rejects.toThrow('no space');
+    wal.close();
+    expect(reopen().persisted.log.snapshot.index).toBe(0); // the old file is what counts
+  });
+});

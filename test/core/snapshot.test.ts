@@ -1,0 +1,197 @@
+/**
+ * [§7] Log compaction and InstallSnapshot in the core: a server snapshots its applied state and
+ * drops the log behind it; a leader sends its snapshot to a peer that needs compacted entries; a
+ * follower installs it as Figure 13 says, and a restart starts from it.
+ */
+import { initialTransition, transition } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import type {
+  AppendEntriesRequest, ClientRequest, Entry, InstallSnapshotRequest, NodeId, PeerMessage,
+} from '../../src/wire/messages.js';
+import { applyUpTo, emptyKv, kvData, kvSessions } from '../../src/core/kv.js';
+import {
+  entriesAfterSnapshot, lastLogIndex, logChange, logOf, mergeEntries, termAt,
+} from '../../src/core/log.js';
+import { applyWrite, emptyPersisted } from '../../src/core/persisted.js';
+import { effectsOf, raftMachine } from '../../src/core/raft.js';
+import { clientRequest } from '../../src/core/rules/client.js';
+import { handleAppendEntriesRequest, replicate } from '../../src/core/rules/replication.js';
+import { handleInstallSnapshotRequest, takeSnapshot } from '../../src/core/rules/snapshot.js';
+import { chainOf } from '../../src/core/chain.js';
+import {
+  defaultConfig, initialState, persistedOf, type Effect, type RaftState,
+} from '../../src/core/state.js';
+
+const ME = '0000' as NodeId;
+const A = '0001' as NodeId;
+const B = '0002' as NodeId;
+const C = '00C0' as NodeId;
+const put = (term: number, key: string, value: string, seq = 0): Entry =>
+  ({ term, cmd: { kind: 'put', client: C, seq, key, value } }) as Entry;
+
+/** A leader of term 2 with `n` committed and applied puts k0..k(n-1), the last of term 2. */
+function leader(n: number): RaftState {
+  const log = logOf(Array.from({ length: n }, (_, i) => put(i < n - 1 ? 1 : 2, `k${i % 3}`,
+    `v${i}`, i + 1)));
+  return { ...initialState(defaultConfig, 1), role: 'Leader', currentTerm: 2, votedFor: ME,
+    leaderId: ME, log, commitIndex: n, kv: applyUpTo(emptyKv(), log, n),
+    nextIndex: new Map([[A, n + 1], [B, n + 1]]), matchIndex: new Map([[A, n], [B, n]]) };
+}
+
+/** Server A, a follower of term `term` over `entries`, `commit` of them committed. */
+function follower(entries: Entry[] = [], commit = 0, term = 2): RaftState {
+  const log = logOf(entries);
+  return { ...initialState({ ...defaultConfig, id: A, peers: [ME, B] }, 1), currentTerm: term,
+    log, commitIndex: commit,
+    kv: applyUpTo(emptyKv(), log, commit) };
+}
+
+const sends = (out: readonly Effect[]): PeerMessage[] =>
+  out.flatMap((e) => (e.type === 'send' ? [e.message] : []));
+
+function snapshotRequest(s: RaftState, to: NodeId): InstallSnapshotRequest {
+  const out: Effect[] = [];
+  replicate({ ...s, nextIndex: new Map(s.nextIndex).set(to, 1) }, out, [to]);
+  return sends(out)[0] as InstallSnapshotRequest;
+}
+
+describe('[§7] takeSnapshot', () => {
+  it('snapshots the applied state at commitIndex and drops the entries up to it', () => {
+    const l = { ...leader(5), commitIndex: 5 };
+    const appended = clientRequest(l, { type: 'put', src: C, dst: ME, leader: ME, MID: 'm',
+      key: 'k9', value: 'x' } as ClientRequest, []);
+    const s = takeSnapshot(appended);
+    expect(s.log.snapshot).toEqual({ index: 5, term: 2,
+      kv: [['k0', 'v3'], ['k1', 'v4'], ['k2', 'v2']],
+      sessions: [[C, { seq: 5, value: 'v4' }]] });
+    // the uncommitted entry 6 stays; the state machine is the same
+    expect([lastLogIndex(s.log), entriesAfterSnapshot(s.log).length]).toEqual([6, 1]);
+    expect(kvData(s.kv, s.log)).toEqual(kvData(appended.kv, appended.log));
+    expect(termAt(s.log, 5)).toBe(2);
+    expect(termAt(s.log, 4)).toBe(0); // gone with the compacted entries
+  });
+
+  it('does nothing when nothing new is committed', () => {
+    const s = takeSnapshot(leader(3));
+    expect(takeSnapshot(s)).toBe(s);
+  });
+
+  it('is persisted as the new base: replaying the write gives the same log', () => {
+    const before = leader(4);
+    const after = takeSnapshot(before);
+    const change = logChange(before.log, after.log);
+    expect(change?.snapshot).toBe(after.log.snapshot);
+    const disk = applyWrite({ ...emptyPersisted(), log: before.log },
+      { currentTerm: 2, votedFor: ME, log: change });
+    expect(disk.log.snapshot).toBe(after.log.snapshot);
+    expect(entriesAfterSnapshot(disk.log)).toEqual(entriesAfterSnapshot(after.log));
+  });
+
+  it('a restart starts the state machine from the snapshot, committed up to it', () => {
+    const s = takeSnapshot(leader(4));
+    const restarted = initialState(defaultConfig, 2, persistedOf(s));
+    expect([restarted.commitIndex, restarted.kv.appliedIndex]).toEqual([4, 4]);
+    expect(kvData(restarted.kv, restarted.log)).toEqual(kvData(s.kv, s.log));
+    expect(kvSessions(restarted.kv, restarted.log)).toEqual(kvSessions(s.kv, s.log));
+  });
+
+  it('a tick takes one once snapshotEntries entries are committed past the last', () => {
+    const config = { ...defaultConfig, id: ME, peers: [A, B], snapshotEntries: 3 };
+    const persisted = { currentTerm: 2, votedFor: null, log: logOf([put(1, 'a', '1'),
+      put(1, 'a', '2'), put(2, 'a', '3')]) };
+    let [snap] = initialTransition(raftMachine, { config, seed: 1, persisted });
+    // a follower learns that all three are committed
+    const ae = { type: 'AppendEntriesRequest', src: A, dst: ME, leader: A, term: 2,
+      prevLogIndex: 3, prevLogTerm: 2, entries: [], leaderCommit: 3, readRound: 0 };
+    [snap] = transition(raftMachine, snap, ae as unknown as AppendEntriesRequest);
+    expect(snap.context.log.snapshot.index).toBe(0);
+    const [next, actions] = transition(raftMachine, snap, { type: 'Tick' });
+    expect(next.context.log.snapshot.index).toBe(3);
+    expect(effectsOf(actions).some((e) => e.type === 'persist' && e.log?.snapshot !== undefined))
+      .toBe(true);
+  });
+});
+
+describe('[§7] a leader sends its snapshot where entries are compacted away', () => {
+  it('sends InstallSnapshotRequest to a peer whose nextIndex the snapshot covers', () => {
+    const s = { ...takeSnapshot(leader(4)), nextIndex: new Map([[A, 2], [B, 5]]) };
+    const out: Effect[] = [];
+    replicate(s, out, [A, B]);
+    const [toA, toB] = sends(out);
+    expect(toA).toMatchObject({ type: 'InstallSnapshotRequest', dst: A, term: 2,
+      lastIncludedIndex: 4, lastIncludedTerm: 2, kv: s.log.snapshot.kv });
+    expect(toB).toMatchObject({ type: 'AppendEntriesRequest', dst: B, prevLogIndex: 4,
+      prevLogTerm: 2, entries: [] });
+  });
+});
+
+describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
+  const l = takeSnapshot(leader(4));
+
+  it('an empty follower takes the snapshot as its state and acknowledges its index', () => {
+    const out: Effect[] = [];
+    const f = handleInstallSnapshotRequest(follower(), snapshotRequest(l, A), out);
+    expect([f.commitIndex, f.kv.appliedIndex, lastLogIndex(f.log), f.leaderId])
+      .toEqual([4, 4, 4, ME]);
+    expect(kvData(f.kv, f.log)).toEqual(kvData(l.kv, l.log));
+    expect(sends(out)).toMatchObject([{ type: 'AppendEntriesResponse', success: true,
+      matchIndex: 4 }]);
+  });
+
+  it('#6: a log that holds the snapshot\'s last entry keeps the entries after it', () => {
+    const entries = [...entriesAfterSnapshot(leader(4).log), put(2, 'x', 'later')];
+    const f = handleInstallSnapshotRequest(follower(entries, 1), snapshotRequest(l, A), []);
+    expect([f.log.snapshot.index, lastLogIndex(f.log), f.commitIndex]).toEqual([4, 5, 4]);
+    expect(entriesAfterSnapshot(f.log)).toEqual([put(2, 'x', 'later')]);
+  });
+
+  it('#7: a log that conflicts at the snapshot\'s index is discarded', () => {
+    const entries = [put(1, 'a', '1'), put(1, 'a', '2'), put(1, 'a', '3'), put(1, 'a', '4'),
+      put(1, 'a', '5')];
+    const f = handleInstallSnapshotRequest(follower(entries, 1), snapshotRequest(l, A), []);
+    expect([f.log.snapshot.index, lastLogIndex(f.log)]).toEqual([4, 4]);
+  });
+
+  it('#1: a stale leader is refused, and learns the newer term', () => {
+    const out: Effect[] = [];
+    const f0 = follower([], 0, 3);
+    const f = handleInstallSnapshotRequest(f0, snapshotRequest(l, A), out);
+    expect(f).toBe(f0);
+    expect(sends(out)).toMatchObject([{ type: 'AppendEntriesResponse', term: 3, success: false }]);
+  });
+
+  it('a snapshot no newer than the commit index changes nothing but is acknowledged', () => {
+    const out: Effect[] = [];
+    const f0 = follower(entriesAfterSnapshot(leader(5).log), 5);
+    const f = handleInstallSnapshotRequest(f0, snapshotRequest(l, A), out);
+    expect([f.log, f.kv, f.commitIndex]).toEqual([f0.log, f0.kv, 5]);
+    expect(sends(out)).toMatchObject([{ success: true, matchIndex: 4 }]);
+  });
+
+  it('a deposed leader answers the pending requests the snapshot settles', () => {
+    const old = leader(4);
+    const deposed: RaftState = { ...old, role: 'Follower', currentTerm: 2,
+      pending: chainOf([{ index: 4, term: 2, client: C, mid: 'ok-me' },
+        { index: 3, term: 9, client: C, mid: 'lost' }].sort((a, b) => a.index - b.index)),
+      commitIndex: 2, kv: applyUpTo(emptyKv(), old.log, 2) };
+    const out: Effect[] = [];
+    const f = handleInstallSnapshotRequest(deposed, snapshotRequest(l, A), out);
+    const answers = out.flatMap((e) => (e.type === 'reply' ? [`${e.message.type} ${e.message.MID}`]
+      : []));
+    expect(answers.sort()).toEqual(['ok ok-me', 'redirect lost']);
+    expect(f.pending.end - f.pending.start).toBe(0);
+  });
+
+  it('AppendEntries below the snapshot: covered entries are skipped, the rest merged', () => {
+    const f0 = handleInstallSnapshotRequest(follower(), snapshotRequest(l, A), []);
+    const m = { type: 'AppendEntriesRequest', src: ME, dst: A, leader: ME, term: 2,
+      prevLogIndex: 2, prevLogTerm: 1, entries: [put(1, 'k0', 'v2'), put(2, 'k1', 'v3'),
+        put(2, 'n', 'new')], leaderCommit: 5, readRound: 0 } as unknown as AppendEntriesRequest;
+    const out: Effect[] = [];
+    const f = handleAppendEntriesRequest(f0, m, out);
+    expect([lastLogIndex(f.log), f.commitIndex]).toEqual([5, 5]);
+    expect(entriesAfterSnapshot(f.log)).toEqual([put(2, 'n', 'new')]);
+    expect(sends(out)).toMatchObject([{ success: true, matchIndex: 5 }]);
+    expect(mergeEntries(f0.log, 0, [put(1, 'z', 'z')])).toBe(f0.log); // all covered
+  });
+});
