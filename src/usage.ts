@@ -8,8 +8,9 @@ export const SIMULATE_USAGE = '       raftkv simulate <scenario.json> | --mix --
   '[--trace FILE] ...   (the deterministic simulation)';
 
 export const DIRECT_USAGE = '       raftkv replica --id ID --listen HOST:PORT ' +
-  '--peer ID=HOST:PORT ... --data-dir DIR [--secret-file FILE]';
+  '--peer ID=HOST:PORT ... --data-dir DIR [--secret-file FILE] [--snapshot-entries N]';
 export const CLUSTER_USAGE = '       raftkv cluster up [--replicas N] [--data-dir DIR] ' +
+  '[--snapshot-entries N] ' +
   '| status | down | ' +
   'kill ID|leader';
 export const CLIENT_USAGE = '       raftkv get KEY | put KEY VALUE | del KEY ' +

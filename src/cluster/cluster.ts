@@ -26,6 +26,8 @@ export interface Layout {
   readonly secretFile: string | undefined;
   /** Test only (the crash harness's broken replicas): `--bug` flags for every replica. */
   readonly bugs?: readonly string[];
+  /** [§7] `--snapshot-entries` for every replica; unset: the replicas' default. */
+  readonly snapshotEntries?: number;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -82,8 +84,10 @@ export function replicaArgs(layout: Layout, m: Member): string[] {
     .flatMap((p) => ['--peer', `${p.id}=${p.address.host}:${p.address.port}`]);
   const secret = layout.secretFile === undefined ? [] : ['--secret-file', layout.secretFile];
   const bugs = (layout.bugs ?? []).flatMap((b) => ['--bug', b]);
+  const snap = layout.snapshotEntries === undefined ? []
+    : ['--snapshot-entries', String(layout.snapshotEntries)];
   return ['replica', '--id', m.id, '--listen', `${m.address.host}:${m.address.port}`, ...peers,
-    '--data-dir', m.dataDir, ...secret, ...bugs];
+    '--data-dir', m.dataDir, ...secret, ...snap, ...bugs];
 }
 
 /** Start member `m` in the background; its PID goes into the layout. */
@@ -124,9 +128,16 @@ async function up(args: readonly string[], dir: string): Promise<number> {
     console.error('--replicas must be 1 to 15');
     return 2;
   }
+  const every = flag(args, '--snapshot-entries');
+  const snapshotEntries = every === undefined ? undefined : Number(every);
+  if (snapshotEntries !== undefined && !(Number.isSafeInteger(snapshotEntries)
+    && snapshotEntries > 0)) {
+    console.error('--snapshot-entries must be a positive integer');
+    return 2;
+  }
   mkdirSync(dir, { recursive: true });
-  const layout = readLayout(dir) ?? newLayout(dir, replicas, basePort,
-    flag(args, '--secret-file'));
+  const layout = readLayout(dir) ?? { ...newLayout(dir, replicas, basePort,
+    flag(args, '--secret-file')), ...(snapshotEntries === undefined ? {} : { snapshotEntries }) };
   for (const m of layout.members) {
     if (isRunning(m)) console.log(`${m.id} already running, pid ${m.pid}`);
     else console.log(`${m.id} started, pid ${startMember(layout, m)}, ` +
@@ -141,18 +152,20 @@ async function up(args: readonly string[], dir: string): Promise<number> {
 
 async function status(layout: Layout): Promise<number> {
   const replies = await queryStatus(layout.members.map((m) => m.address));
-  const rows = [['id', 'address', 'pid', 'role', 'term', 'commit', 'applied', 'last', 'syncs',
-    'entries/sync', 'dropped']];
+  const rows = [['id', 'address', 'pid', 'role', 'term', 'commit', 'applied', 'last', 'snapshot',
+    'syncs', 'entries/sync', 'wal', 'rss', 'dropped']];
+  const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)}M`;
   layout.members.forEach((m, k) => {
     const r = replies[k];
     const addr = `${m.address.host}:${m.address.port}`;
     const pid = isRunning(m) ? String(m.pid) : '-';
-    if (r === undefined) rows.push([m.id, addr, pid, 'down', '', '', '', '', '', '', '']);
+    if (r === undefined) rows.push([m.id, addr, pid, 'down', ...Array<string>(10).fill('')]);
     else {
       const dropped = Object.entries(r.dropped).map(([kind, n]) => `${kind}=${n}`).join(' ');
       rows.push([m.id, addr, pid, r.role, String(r.currentTerm), String(r.commitIndex),
-        String(r.appliedIndex), String(r.lastLogIndex), String(r.syncs),
-        r.syncs === 0 ? '-' : (r.entriesSynced / r.syncs).toFixed(2), dropped || '0']);
+        String(r.appliedIndex), String(r.lastLogIndex), String(r.snapshotIndex), String(r.syncs),
+        r.syncs === 0 ? '-' : (r.entriesSynced / r.syncs).toFixed(2), mb(r.walBytes),
+        mb(r.rssBytes), dropped || '0']);
     }
   });
   const widths = (rows[0] as string[])

@@ -54,11 +54,16 @@ export interface CrashOptions {
    * the shell's `ackBeforeSync`).
    */
   readonly bugs?: readonly string[];
+  /**
+   * [§7] Every replica snapshots every this many entries: far more often than a deployment's
+   * default, so that replicas restarted behind the leader catch up by InstallSnapshot.
+   */
+  readonly snapshotEntries: number;
   readonly log?: (line: string) => void;
 }
 
 export const DEFAULT_CRASH: CrashOptions = { seed: 1, replicas: 5, rounds: 10, clients: 4,
-  keys: 5, tornChance: 0.3, flipChance: 0.1, allChance: 0.2 };
+  keys: 5, tornChance: 0.3, flipChance: 0.1, allChance: 0.2, snapshotEntries: 200 };
 
 export interface CrashReport {
   readonly rounds: number;
@@ -77,7 +82,17 @@ export interface CrashReport {
   /** Refusals to start on a flipped bit: the replica's own message. */
   readonly refusals: readonly string[];
   readonly final: readonly (StatusReply | undefined)[];
+  /** [§7] Snapshots installed from a leader's chunks, over every replica's lifetime. */
+  readonly snapshotsInstalled: number;
   readonly seconds: number;
+}
+
+/** Snapshots a replica installed, as its log says (`runner.ts`), over all its restarts. */
+function installsLogged(dataDir: string): number {
+  const file = join(dataDir, 'replica.log');
+  return existsSync(file)
+    ? readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('installed a snapshot'))
+      .length : 0;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -181,7 +196,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
   const rng = Rng.stream(opts.seed, 'crash');
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'raftkv-crash-'));
   const layout = { ...newLayout(dir, opts.replicas, await freePorts(opts.replicas, rng),
-    undefined), bugs: opts.bugs ?? [] };
+    undefined), bugs: opts.bugs ?? [], snapshotEntries: opts.snapshotEntries };
   const t0 = performance.now();
   const counts = { kills: 0, leaderKills: 0, allKilled: 0, torn: 0, flipsRefused: 0,
     wiped: 0 };
@@ -298,5 +313,6 @@ async function finish(opts: CrashOptions, layout: Layout, run: {
     putsAcknowledged: acked.length,
     unanswered: history.filter((o) => o.ret === Infinity).length, lost,
     history: checkRegisterHistory(history, { maxStepsPerKey: 2_000_000 }),
-    refusals: run.refusals, final, seconds: (performance.now() - t0) / 1000 };
+    refusals: run.refusals, final, seconds: (performance.now() - t0) / 1000,
+    snapshotsInstalled: layout.members.reduce((n, m) => n + installsLogged(m.dataDir), 0) };
 }

@@ -1,6 +1,6 @@
 /**
  * `raftkv crashtest [--seed N] [--rounds N] [--replicas N] [--clients N] [--keys N]
- *  [--torn P] [--flip P] [--all P] [--bug NAME]`: one crash-test run (`harness.ts`); exit 1 if
+ *  [--torn P] [--flip P] [--all P] [--snapshot-entries N] [--bug NAME]`: one crash-test run (`harness.ts`); exit 1 if
  *  a check fails.
  */
 import { describeOp } from '../fault/linearizability.js';
@@ -16,7 +16,7 @@ function option(args: readonly string[], name: string, fallback: number): number
 export function crashOptions(args: readonly string[]): CrashOptions {
   const d = DEFAULT_CRASH;
   const known = ['--seed', '--rounds', '--replicas', '--clients', '--keys', '--torn', '--flip',
-    '--all', '--bug'];
+    '--all', '--bug', '--snapshot-entries'];
   for (let k = 0; k < args.length; k += 2) {
     if (!known.includes(args[k] as string)) throw new Error(`unknown option ${args[k]}`);
   }
@@ -24,6 +24,7 @@ export function crashOptions(args: readonly string[]): CrashOptions {
     replicas: option(args, '--replicas', d.replicas), clients: option(args, '--clients', d.clients),
     keys: option(args, '--keys', d.keys), tornChance: option(args, '--torn', d.tornChance),
     flipChance: option(args, '--flip', d.flipChance), allChance: option(args, '--all', d.allChance),
+    snapshotEntries: option(args, '--snapshot-entries', d.snapshotEntries),
     bugs: args.flatMap((a, k) => (a === '--bug' && args[k + 1] !== undefined
       ? [args[k + 1] as string] : [])) };
 }
@@ -38,7 +39,8 @@ export function summary(r: CrashReport): string[] {
   const lines = [
     `rounds ${r.rounds}: ${r.kills} kills (${r.leaderKills} of the leader alone, ` +
       `${r.allKilled} rounds killing all at once), ${r.torn} torn ` +
-      `tails appended, ${r.flipsRefused} bit flips refused, ${r.wiped} data dirs emptied`,
+      `tails appended, ${r.flipsRefused} bit flips refused, ${r.wiped} data dirs emptied, ` +
+      `${r.snapshotsInstalled} snapshots installed`,
     `ops ${r.ops}: ${r.putsAcknowledged} puts acknowledged, ${r.unanswered} unanswered`,
     `lost acknowledged puts: ${r.lost.length}${r.lost.length > 0
       ? ` (${r.lost.slice(0, 10).join(', ')}${r.lost.length > 10 ? ', ...' : ''})` : ''}`,

@@ -408,6 +408,11 @@ export class Wal {
     this.rewrites++;
   }
 
+  /** The file's size now. */
+  fileBytes(): number {
+    return fs.fstatSync(this.fd).size;
+  }
+
   close(): void {
     fs.closeSync(this.fd);
     unlock(this.dir);

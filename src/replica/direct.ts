@@ -38,6 +38,8 @@ export interface DirectOptions {
   readonly warmupMs?: number;
   /** Test only: deliberately wrong rules (`Bug`), to show the crash harness catches them. */
   readonly bugs?: readonly Bug[];
+  /** [§7] Snapshot every this many committed entries (default `SNAPSHOT_ENTRIES`). */
+  readonly snapshotEntries?: number;
   /**
    * Test only, the shell's own bug: messages and answers leave at once and writes reach the file
    * 200 ms later, so a crash loses writes whose effects were already seen.
@@ -189,13 +191,16 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   }
   const runner = startRunner({ id: opts.id, peers: [...opts.peers.keys()],
     tickMs: opts.tickMs ?? TICK_MS, seed: opts.seed, persisted: recovered.persisted,
-    warmupMs: opts.warmupMs, bugs: opts.bugs }, output.take);
+    warmupMs: opts.warmupMs, bugs: opts.bugs, snapshotEntries: opts.snapshotEntries }, output.take);
   const status = (): Omit<StatusReply, 'src' | 'type' | 'MID'> => {
     const s = runner.state();
     return { role: s.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
       commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex,
       lastLogIndex: lastLogIndex(s.log), dropped: Object.fromEntries(runner.dropped),
-      syncs: wal.syncs, entriesSynced: wal.entriesSynced };
+      syncs: wal.syncs, entriesSynced: wal.entriesSynced, snapshotIndex: s.log.snapshot.index,
+      snapshotsInstalled: runner.installs.count, lastInstallBytes: runner.installs.lastBytes,
+      lastInstallMs: runner.installs.lastMs, walBytes: wal.fileBytes(),
+      rssBytes: process.memoryUsage.rss() };
   };
   const admit = admission(opts, runner, clients);
   socket.on('message', (bytes, from) => {

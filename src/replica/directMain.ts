@@ -23,6 +23,8 @@ export interface DirectArgs {
   readonly secret: string | undefined;
   readonly bugs: Bug[];
   readonly ackBeforeSync: boolean;
+  /** [§7] Snapshot every this many committed entries (default `SNAPSHOT_ENTRIES`). */
+  readonly snapshotEntries?: number;
 }
 
 /** The arguments, or a message saying what is wrong with them. */
@@ -34,6 +36,7 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
   const peers = new Map<NodeId, Address>();
   const bugs: Bug[] = [];
   let ackBeforeSync = false;
+  let snapshotEntries: number | undefined;
   for (let i = 0; i < args.length; i += 2) {
     const [flag, value] = [args[i], args[i + 1]];
     if (value === undefined) return `${flag} needs a value`;
@@ -41,6 +44,12 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
     else if (flag === '--listen') listen = parseAddress(value);
     else if (flag === '--data-dir') dataDir = value;
     else if (flag === '--secret-file') secret = readFileSync(value, 'utf8').trim();
+    else if (flag === '--snapshot-entries') {
+      snapshotEntries = Number(value);
+      if (!Number.isSafeInteger(snapshotEntries) || snapshotEntries < 1) {
+        return `bad --snapshot-entries ${value}: expected a positive integer`;
+      }
+    }
     else if (flag === '--bug') {
       // test only: the crash harness shows it catches a deliberately broken replica
       if (value === 'ackBeforeSync') ackBeforeSync = true;
@@ -66,7 +75,8 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
     return `a --peer has this replica's own --listen address`;
   }
   if (secret === '') return 'the secret file is empty';
-  return { id: id as NodeId, listen, peers, dataDir, secret, bugs, ackBeforeSync };
+  return { id: id as NodeId, listen, peers, dataDir, secret, bugs, ackBeforeSync,
+    ...(snapshotEntries === undefined ? {} : { snapshotEntries }) };
 }
 
 export async function directMain(args: readonly string[]): Promise<void> {

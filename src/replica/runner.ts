@@ -53,6 +53,8 @@ export interface RunnerOptions {
   readonly warmupMs?: number;
   /** Deliberately wrong rules, for tests that show a checker catches them (`Bug`). */
   readonly bugs?: readonly Bug[];
+  /** [§7] Default `SNAPSHOT_ENTRIES`. */
+  readonly snapshotEntries?: number;
 }
 
 const isClientRequest = (m: Message): boolean => m.type === 'get' || m.type === 'put';
@@ -64,6 +66,15 @@ export const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
   m.type !== 'hello' && m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect'
   && m.type !== 'InstallSnapshotChunk';
 
+export interface InstallStats {
+  count: number;
+  lastIndex: number;
+  lastBytes: number;
+  lastChunks: number;
+  /** From its first chunk's arrival to the end of the core's step that installed it. */
+  lastMs: number;
+}
+
 export interface Runner {
   /** A datagram's bytes: decoded and, if it is for the machine, stepped. */
   receive(bytes: Buffer): void;
@@ -72,6 +83,8 @@ export interface Runner {
   state(): RaftState;
   /** Datagrams dropped, by wire error kind (and any kinds the shell counts itself). */
   readonly dropped: Map<string, number>;
+  /** [§7] Snapshots installed from chunks, and the last one's size and time. */
+  readonly installs: InstallStats;
   count(kind: string, detail: string): void;
   stop(): void;
 }
@@ -82,7 +95,7 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
   if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
   const actor = createActor(raftMachine, {
     input: { seed: opts.seed, config: { id: opts.id, peers: opts.peers, ...TIMING,
-      snapshotEntries: SNAPSHOT_ENTRIES, bugs: opts.bugs ?? [] },
+      snapshotEntries: opts.snapshotEntries ?? SNAPSHOT_ENTRIES, bugs: opts.bugs ?? [] },
       persisted: opts.persisted },
   });
   let effects: Effect[] = [];
@@ -102,11 +115,20 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
   };
   let flushPending = false;
   const chunks = new Reassembler();
+  const installs: InstallStats = { count: 0, lastIndex: 0, lastBytes: 0, lastChunks: 0,
+    lastMs: 0 };
   const feed = (m: PeerMessage | ClientRequest | InstallSnapshotChunk): void => {
     if (m.type === 'InstallSnapshotChunk') {
-      const r = chunks.accept(m);
+      const r = chunks.accept(m, performance.now());
       if (r.kind === 'invalid') count('invalid', `snapshot from ${m.src}: ${r.detail}`);
-      if (r.kind === 'complete') send(r.message);
+      if (r.kind !== 'complete') return;
+      const before = actor.getSnapshot().context.log.snapshot;
+      send(r.message);
+      if (actor.getSnapshot().context.log.snapshot === before) return; // nothing new in it
+      Object.assign(installs, { count: installs.count + 1, lastIndex: r.message.lastIncludedIndex,
+        lastBytes: r.bytes, lastChunks: r.chunks, lastMs: performance.now() - r.startedMs });
+      console.error(`${opts.id}: installed a snapshot at ${r.message.lastIncludedIndex} from ` +
+        `${m.src}: ${r.bytes} bytes in ${r.chunks} chunks, ${installs.lastMs.toFixed(1)} ms`);
       return;
     }
     send(m);
@@ -129,6 +151,7 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
     feed,
     state: () => actor.getSnapshot().context,
     dropped,
+    installs,
     count,
     stop: () => {
       clearInterval(ticker);

@@ -116,7 +116,7 @@ export class Host {
   /** A snapshot chunk arrives now; the snapshot arrives once it is whole. */
   arriveChunk(chunk: InstallSnapshotChunk, nowMs: number): string | undefined {
     if (!this.alive) return undefined;
-    const r = this.chunks.accept(chunk);
+    const r = this.chunks.accept(chunk, nowMs);
     if (r.kind === 'invalid') return r.detail;
     if (r.kind === 'complete') {
       this.snapshotsReassembled++;

@@ -29,6 +29,15 @@ export const StatusReply = t.strict({
   /** Group commit: syncs done and log entries they made durable. */
   syncs: Count,
   entriesSynced: Count,
+  /** [§7] The snapshot's index, and the entries held after it: the log's size in memory. */
+  snapshotIndex: Count,
+  /** Snapshots installed from a leader, and the last one's payload bytes and install time. */
+  snapshotsInstalled: Count,
+  lastInstallBytes: Count,
+  lastInstallMs: t.number,
+  /** The write-ahead log file's size, and the process's resident memory. */
+  walBytes: Count,
+  rssBytes: Count,
 }, 'StatusReply');
 export type StatusReply = t.TypeOf<typeof StatusReply>;
 

@@ -46,19 +46,24 @@ interface Partial {
   readonly lastIncludedTerm: number;
   readonly parts: (string | undefined)[];
   received: number;
+  /** When its first chunk arrived (the caller's clock). */
+  readonly startedMs: number;
 }
 
 export type Reassembled =
   | { readonly kind: 'partial' }
   | { readonly kind: 'stale' }
-  | { readonly kind: 'complete'; readonly message: InstallSnapshotRequest }
+  | { readonly kind: 'complete'; readonly message: InstallSnapshotRequest;
+      /** The payload's bytes and chunks, and when its first chunk arrived. */
+      readonly bytes: number; readonly chunks: number; readonly startedMs: number }
   | { readonly kind: 'invalid'; readonly detail: string };
 
 /** Collects chunks per sending peer; hands back a request once all of its chunks are in. */
 export class Reassembler {
   private readonly bySender = new Map<string, Partial>();
 
-  accept(c: InstallSnapshotChunk): Reassembled {
+  /** `nowMs` (any clock) only dates the first chunk of a snapshot, for `startedMs`. */
+  accept(c: InstallSnapshotChunk, nowMs = 0): Reassembled {
     if (c.chunk >= c.chunks) return { kind: 'invalid', detail: `chunk ${c.chunk} of ${c.chunks}` };
     let p = this.bySender.get(c.src);
     const same = p !== undefined && p.term === c.term && p.lastIncludedIndex === c.lastIncludedIndex
@@ -71,22 +76,26 @@ export class Reassembler {
     if (p === undefined || !same) {
       p = { term: c.term, lastIncludedIndex: c.lastIncludedIndex,
         lastIncludedTerm: c.lastIncludedTerm, parts: new Array<string | undefined>(c.chunks),
-        received: 0 };
+        received: 0, startedMs: nowMs };
       this.bySender.set(c.src, p);
     }
     if (p.parts[c.chunk] === undefined) p.received++;
     p.parts[c.chunk] = c.data;
     if (p.received < p.parts.length) return { kind: 'partial' };
     this.bySender.delete(c.src);
-    return assemble(c, p.parts as string[]);
+    return assemble(c, p.parts as string[], p.startedMs);
   }
 }
 
 /** The request whose chunks `parts` are, with the header of `last` (its newest read round). */
-function assemble(last: InstallSnapshotChunk, parts: readonly string[]): Reassembled {
+function assemble(last: InstallSnapshotChunk, parts: readonly string[], startedMs: number):
+  Reassembled {
   let body: unknown;
+  let bytes = 0;
   try {
-    body = JSON.parse(utf8.decode(Buffer.concat(parts.map((d) => Buffer.from(d, 'base64')))));
+    const payload = Buffer.concat(parts.map((d) => Buffer.from(d, 'base64')));
+    bytes = payload.length;
+    body = JSON.parse(utf8.decode(payload));
   } catch {
     return { kind: 'invalid', detail: 'snapshot payload is not UTF-8 JSON' };
   }
@@ -95,5 +104,5 @@ function assemble(last: InstallSnapshotChunk, parts: readonly string[]): Reassem
   const decoded = InstallSnapshotRequest.decode({ ...fields, ...header,
     type: 'InstallSnapshotRequest' });
   if (E.isLeft(decoded)) return { kind: 'invalid', detail: 'snapshot payload fails its codec' };
-  return { kind: 'complete', message: decoded.right };
+  return { kind: 'complete', message: decoded.right, bytes, chunks: parts.length, startedMs };
 }

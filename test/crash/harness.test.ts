@@ -2,6 +2,7 @@
  * [Fig2:State, §5.4 Leader Completeness] Crash tests with real processes: replicas killed with
  * SIGKILL (alone, the leader among them, and all at once), logs torn and bit-flipped, data
  * directories emptied; no acknowledged put may be lost and the history must be linearizable.
+ * Replicas snapshot often, so the restarted ones catch up by InstallSnapshot [§7].
  * The checkers are shown to catch a replica that answers before its writes are durable.
  */
 import { describe, expect, it } from 'vitest';
@@ -14,9 +15,11 @@ describe('[Fig2:State] crash tests with real processes', () => {
     async () => {
       requireBuiltDist();
       const r = await crashTest({ seed: 11, replicas: 5, rounds: 8, clients: 3, keys: 4,
-        tornChance: 0.5, flipChance: 0.3, allChance: 0.25 });
+        tornChance: 0.5, flipChance: 0.3, allChance: 0.25, snapshotEntries: 50 });
       console.log(summary(r).join('\n'));
       expect(r.kills).toBeGreaterThanOrEqual(8);
+      // [§7] replicas restarted behind the leader's snapshot (or emptied) caught up from it
+      expect(r.snapshotsInstalled).toBeGreaterThan(0);
       expect(r.putsAcknowledged).toBeGreaterThan(50);
       expect(r.lost).toEqual([]);
       expect(r.history.result).not.toBe('illegal');
@@ -31,7 +34,7 @@ describe('[Fig2:State] crash tests with real processes', () => {
   it('catches a replica that answers before its writes are durable', async () => {
     requireBuiltDist();
     const r = await crashTest({ seed: 12, replicas: 3, rounds: 3, clients: 3, keys: 3,
-      tornChance: 0, flipChance: 0, allChance: 1, bugs: ['ackBeforeSync'] });
+      tornChance: 0, flipChance: 0, allChance: 1, bugs: ['ackBeforeSync'], snapshotEntries: 2000 });
     console.log(summary(r).slice(0, 5).join('\n'));
     expect(r.allKilled).toBe(3);
     expect(r.lost.length).toBeGreaterThan(0);

@@ -52,7 +52,7 @@ describe('[§7] InstallSnapshot in chunks', () => {
     const results = shuffled.map((c) => r.accept(c));
     const complete = results.filter((x) => x.kind === 'complete');
     expect(complete).toHaveLength(1);
-    expect(complete[0]).toEqual({ kind: 'complete', message: m });
+    expect(complete[0]).toMatchObject({ kind: 'complete', message: m, chunks: chunks.length });
   });
 
   it('a resend (a later read round) fills the gaps a lossy network left', () => {
