@@ -18,6 +18,13 @@ import type { Config, Effect, Persisted, RaftState } from '../core/state.js';
 import { GroupCommit } from '../replica/commit.js';
 import { Disk } from './disk.js';
 
+/**
+ * Deviation from the shells' `CHUNK_BYTES`: a simulated store holds a few small keys, so its
+ * snapshots are cut into chunks this small, and every one travels as several datagrams that the
+ * network drops, duplicates and reorders one by one.
+ */
+export const SIM_CHUNK_BYTES = 48;
+
 export interface HostDriver {
   /** A message or answer left the replica now. */
   emit(host: Host, message: Message): void;
@@ -148,7 +155,9 @@ export class Host {
   private newCommit(): GroupCommit {
     return new GroupCommit({
       // [§7] a snapshot leaves as chunks, as from the replica shells (`wire/chunks.ts`)
-      emit: (message) => { for (const m of toDatagrams(message)) this.driver.emit(this, m); },
+      emit: (message) => {
+        for (const m of toDatagrams(message, SIM_CHUNK_BYTES)) this.driver.emit(this, m);
+      },
       sync: (writes) => {
         for (const w of writes) this.disk.write(w);
         this.disk.endBatch();

@@ -74,4 +74,20 @@ describe('[simulation] the correct core passes the shared scenarios', () => {
     expect(r.syncs).toBeGreaterThan(0);
     expect(r.writesSynced).toBeGreaterThan(r.syncs);
   });
+
+  it('[§7] snapshots and installs them through chunks on a lossy network, safely', () => {
+    let taken = 0;
+    let installed = 0;
+    const shipped = shippedScenarios();
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = simulate({ scenario: mixScenario(seed, shipped) });
+      expect(r.failures, `seed ${seed}`).toEqual([]);
+      taken += r.snapshotsTaken;
+      installed += r.snapshotsInstalled;
+    }
+    console.log(`[simulation] 40 seeds of the mix: ${taken} snapshots taken, ${installed} ` +
+      'installed from chunks; safety (snapshotSafety too) after every step');
+    expect(taken).toBeGreaterThan(50);
+    expect(installed).toBeGreaterThan(5);
+  }, 120_000);
 });
