@@ -52,10 +52,17 @@ export function truncate<T>(c: Chain<T>, length: number): Chain<T> {
   return { backing: c.backing, start: c.start, end, forkedAt: Math.min(c.forkedAt, end - c.start) };
 }
 
-/** Drop the first `count` items. */
+/**
+ * Drop the first `count` items. Once the dropped items outnumber the kept ones (and are many),
+ * the kept ones move to a fresh backing array, so that a chain used as a queue (a leader's pending
+ * requests) does not keep every item it ever held: amortized O(1) per item, and flat memory.
+ */
 export function dropFront<T>(c: Chain<T>, count: number): Chain<T> {
   if (count <= 0) return c;
   const start = Math.min(c.end, c.start + count);
+  if (start >= 1024 && start >= 2 * (c.end - start)) {
+    return chainOf(c.backing.slice(start, c.end));
+  }
   return { backing: c.backing, start, end: c.end, forkedAt: Math.max(0, c.forkedAt - count) };
 }
 

@@ -120,6 +120,12 @@ export function applyUpTo(
   return { store, version: store.version, appliedIndex: toIndex };
 }
 
+/** Keys and sessions held: what a snapshot copies. */
+export function kvSize(kv: KvState, log: RaftLog): number {
+  const store = ownStore(kv, log);
+  return store.data.size + store.sessions.size;
+}
+
 /** Read-only views for checkers and tests: fresh copies, safe to keep. */
 export function kvData(kv: KvState, log: RaftLog): Map<string, string> {
   return new Map(ownStore(kv, log).data);

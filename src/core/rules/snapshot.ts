@@ -9,15 +9,21 @@ import type {
   AppendEntriesResponse, InstallSnapshotRequest, NodeId, ReadRound,
 } from '../../wire/messages.js';
 import { at, chainOf, size, toArray } from '../chain.js';
-import { kvFromSnapshot, takeSnapshotOf } from '../kv.js';
+import { kvFromSnapshot, kvSize, takeSnapshotOf } from '../kv.js';
 import { compactTo, lastLogIndex, snapshotIndex, termAt, type Snapshot } from '../log.js';
 import { electionTimer, hasBug, type Effect, type Pending, type RaftState } from '../state.js';
 import { asIndex, asTerm, releaseHeld, reply, send, stepDown } from './common.js';
 
-/** Enough applied entries follow the snapshot to take the next one (`Config.snapshotEntries`). */
+/**
+ * Enough committed entries follow the snapshot to take the next one: `Config.snapshotEntries`,
+ * and at least as many as the state machine has keys and sessions. A snapshot copies every key,
+ * so this keeps its cost at most one key per entry, and the log it keeps in memory no larger than
+ * the state itself.
+ */
 export function snapshotDue(s: RaftState): boolean {
   const every = s.config.snapshotEntries;
-  return every > 0 && s.commitIndex - snapshotIndex(s.log) >= every;
+  const since = s.commitIndex - snapshotIndex(s.log);
+  return every > 0 && since >= every && since >= kvSize(s.kv, s.log);
 }
 
 /**
