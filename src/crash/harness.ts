@@ -95,6 +95,29 @@ function installsLogged(dataDir: string): number {
       .length : 0;
 }
 
+/**
+ * The procedure that makes an emptied replica's return safe, as the harness follows it: the
+ * replica forgot its vote and every entry it acknowledged, and the leader may still count those
+ * acknowledgements. Before it starts again, every other live replica must have applied all that
+ * any of them held when it was emptied (which includes all it ever acknowledged), so that each of
+ * those entries is on a quorum without it. Returns false if that took more than 10 s.
+ * (Without this wait, a committed entry can end up on a minority and be lost: Raft assumes that
+ * disks are not lost; a general fix is a membership change or a non-voting catch-up.)
+ */
+async function othersHoldAll(layout: Layout, victim: Member): Promise<boolean> {
+  const others = layout.members.filter((m) => m !== victim && isRunning(m));
+  const addresses = others.map((m) => m.address);
+  const target = Math.max(0, ...(await queryStatus(addresses, 300))
+    .map((r) => r?.lastLogIndex ?? 0));
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    const replies = await queryStatus(addresses, 300);
+    if (replies.every((r) => r !== undefined && r.appliedIndex >= target)) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A base port with `n` free UDP ports after it on 127.0.0.1. */
@@ -242,7 +265,9 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
         counts.flipsRefused++;
         rmSync(victim.dataDir, { recursive: true, force: true });
         counts.wiped++;
-        damage = 'flip: refused, wiped';
+        const held = await othersHoldAll(layout, victim);
+        damage = `flip: refused, wiped, rejoined ${held ? 'once the others held everything'
+          : 'WITHOUT the others holding everything (10 s passed)'}`;
       } else if (existsSync(file) && rng.chance(opts.tornChance)) {
         appendFileSync(file, tornBytes(rng));
         counts.torn++;
