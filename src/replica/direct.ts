@@ -175,8 +175,14 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   const auth = opts.secret === undefined ? undefined : signer(opts.secret);
   const clients = new Map<string, RemoteInfo>();
   const sendTo = (bytes: Buffer, to: Address): void => { socket.send(bytes, to.port, to.host); };
+  let tooLarge = false;
   const output = durableOutput(opts, wal, (whole: Message): void => {
-    for (const m of toDatagrams(whole)) emitDatagram(m);
+    const datagrams = toDatagrams(whole);
+    if (datagrams.length === 0 && !tooLarge) {
+      tooLarge = true; // said once: the state outgrew MAX_SNAPSHOT_CHUNKS chunks
+      console.error(`${opts.id}: a snapshot too large to send (${whole.type} to ${whole.dst})`);
+    }
+    for (const m of datagrams) emitDatagram(m);
   });
   function emitDatagram(m: Message): void {
     const bytes = Buffer.from(encodeMessage(m));

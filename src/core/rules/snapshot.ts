@@ -28,8 +28,8 @@ export function snapshotDue(s: RaftState): boolean {
 
 /**
  * [§7] Snapshot the state machine at its applied index (= commitIndex: entries are applied as
- * they commit) and compact the log behind it. Never more than is committed: a snapshot is never
- * taken back.
+ * they commit; only the test-only `applyBeforeCommit` bug breaks that, and `snapshotSafety` then
+ * catches the snapshot of uncommitted entries) and compact the log behind it.
  */
 export function takeSnapshot(s: RaftState): RaftState {
   if (s.commitIndex <= snapshotIndex(s.log)) return s;
