@@ -154,7 +154,8 @@ async function status(layout: Layout): Promise<number> {
   const replies = await queryStatus(layout.members.map((m) => m.address));
   const rows = [['id', 'address', 'pid', 'role', 'term', 'commit', 'applied', 'last', 'snapshot',
     'syncs', 'entries/sync', 'wal', 'rss', 'dropped']];
-  const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)}M`;
+  const mb = (bytes: number): string => (bytes < 2 ** 20 ? `${Math.ceil(bytes / 1024)}K`
+    : `${(bytes / 2 ** 20).toFixed(1)}M`);
   layout.members.forEach((m, k) => {
     const r = replies[k];
     const addr = `${m.address.host}:${m.address.port}`;
