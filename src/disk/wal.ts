@@ -63,6 +63,10 @@ export class CorruptWalError extends Error {
   }
 }
 
+/** Log entries the writes carry. */
+const entriesOf = (writes: readonly WalWrite[]): number =>
+  writes.reduce((n, w) => n + (w.log?.entries.length ?? 0), 0);
+
 /**
  * One record holding every write of a batch, and the log entries they carry. One record per
  * fdatasync: a crash, power loss included, can tear only the batch being synced, and that batch
@@ -75,8 +79,7 @@ export function encodeRecord(writes: readonly WalWrite[]): { bytes: Buffer; entr
   bytes.writeUInt32LE(crc32(payload), 4);
   bytes.writeUInt32LE(crc32(bytes, 0, 8), 8);
   bytes.set(payload, WAL_HEADER_BYTES);
-  const entries = writes.reduce((n, w) => n + (w.log?.entries.length ?? 0), 0);
-  return { bytes, entries };
+  return { bytes, entries: entriesOf(writes) };
 }
 
 type Probe =
@@ -362,9 +365,7 @@ export class Wal {
     const state = writes.reduce(applyWrite, this.state);
     const snapshot = writes.some((w) => w.log?.snapshot !== undefined);
     const { bytes, entries } = snapshot
-      ? { bytes: wholeState(state), entries: writes.reduce((n, w) => n + (w.log?.entries.length
-        ?? 0), 0) }
-      : encodeRecord(writes);
+      ? { bytes: wholeState(state), entries: entriesOf(writes) } : encodeRecord(writes);
     try {
       if (snapshot) await this.rewrite(bytes);
       else await this.writeAll(this.fd, bytes);

@@ -68,9 +68,7 @@ export const isForTheMachine = (m: Message): m is PeerMessage | ClientRequest =>
 
 export interface InstallStats {
   count: number;
-  lastIndex: number;
   lastBytes: number;
-  lastChunks: number;
   /** From its first chunk's arrival to the end of the core's step that installed it. */
   lastMs: number;
 }
@@ -115,8 +113,7 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
   };
   let flushPending = false;
   const chunks = new Reassembler();
-  const installs: InstallStats = { count: 0, lastIndex: 0, lastBytes: 0, lastChunks: 0,
-    lastMs: 0 };
+  const installs: InstallStats = { count: 0, lastBytes: 0, lastMs: 0 };
   const feed = (m: PeerMessage | ClientRequest | InstallSnapshotChunk): void => {
     if (m.type === 'InstallSnapshotChunk') {
       const r = chunks.accept(m, performance.now());
@@ -125,8 +122,8 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
       const before = actor.getSnapshot().context.log.snapshot;
       send(r.message);
       if (actor.getSnapshot().context.log.snapshot === before) return; // nothing new in it
-      Object.assign(installs, { count: installs.count + 1, lastIndex: r.message.lastIncludedIndex,
-        lastBytes: r.bytes, lastChunks: r.chunks, lastMs: performance.now() - r.startedMs });
+      Object.assign(installs, { count: installs.count + 1, lastBytes: r.bytes,
+        lastMs: performance.now() - r.startedMs });
       console.error(`${opts.id}: installed a snapshot at ${r.message.lastIncludedIndex} from ` +
         `${m.src}: ${r.bytes} bytes in ${r.chunks} chunks, ${installs.lastMs.toFixed(1)} ms`);
       return;

@@ -71,9 +71,8 @@ export class Host {
   private reachedTick = 0;
   /** Counts processes of this replica: a restart is a new incarnation. */
   incarnation = 0;
-  /** Snapshot chunks collected by this process; and snapshots installed whole from chunks. */
+  /** Snapshot chunks collected by this process. */
   private chunks = new Reassembler();
-  snapshotsReassembled = 0;
 
   constructor(readonly id: string, private readonly config: Config,
     private readonly tickMs: number, private readonly driver: HostDriver) {}
@@ -125,10 +124,7 @@ export class Host {
     if (!this.alive) return undefined;
     const r = this.chunks.accept(chunk, nowMs);
     if (r.kind === 'invalid') return r.detail;
-    if (r.kind === 'complete') {
-      this.snapshotsReassembled++;
-      this.arrive(r.message, nowMs);
-    }
+    if (r.kind === 'complete') this.arrive(r.message, nowMs);
     return undefined;
   }
 
