@@ -23,12 +23,20 @@ function usage(message: string, text = REPLICA_USAGE): never {
   process.exit(2);
 }
 
+/**
+ * A command that failed (a file it cannot read, a log it refuses) ends with one line and exit
+ * code 1, never a stack trace; `RAFTKV_DEBUG=1` adds the stack for a developer.
+ */
+function fail(e: unknown): never {
+  const message = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+  console.error(`raftkv ${command ?? ''}: ${message.slice(0, 500)}`);
+  if (process.env['RAFTKV_DEBUG'] === '1') console.error(e);
+  process.exit(1);
+}
+
 /** Loads a module only when its command runs, so that a replica's start-up stays fast. */
 function run(load: () => Promise<number | void>): void {
-  load().then((code) => { if (typeof code === 'number') process.exit(code); }, (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
+  load().then((code) => { if (typeof code === 'number') process.exit(code); }, fail);
 }
 
 function replica(args: readonly string[]): void {
@@ -68,22 +76,12 @@ function replica(args: readonly string[]): void {
 
 /** The simulator is loaded only when asked for, so that a replica's start-up stays fast. */
 function sim(args: readonly string[]): void {
-  import('./netsim/main.js').then(({ simMain }) => simMain(args)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
+  run(() => import('./netsim/main.js').then(({ simMain }) => simMain(args)));
 }
 
 /** The deterministic simulation: one run in virtual time, in this process. */
 function simulate(args: readonly string[]): void {
-  import('./sim/main.js').then(({ simulateMain }) => process.exit(simulateMain(args)),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
+  run(() => import('./sim/main.js').then(({ simulateMain }) => simulateMain(args)));
 }
 
 const [command, ...rest] = process.argv.slice(2);

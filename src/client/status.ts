@@ -3,10 +3,14 @@ import { createSocket } from 'node:dgram';
 import type { StatusReply } from '../wire/admin.js';
 import { decodeStatusReply } from '../wire/admin.js';
 import type { Address } from '../replica/direct.js';
+import { signer } from '../replica/auth.js';
 
-/** Each address's reply, or undefined if it gave none within `waitMs`. */
-export async function queryStatus(addresses: readonly Address[], waitMs = 500):
-  Promise<(StatusReply | undefined)[]> {
+/**
+ * Each address's reply, or undefined if it gave none within `waitMs`. A cluster with a shared
+ * secret answers only requests signed with it (`replica/auth.ts`).
+ */
+export async function queryStatus(addresses: readonly Address[], waitMs = 500,
+  secret?: string): Promise<(StatusReply | undefined)[]> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '0.0.0.0', resolve));
   const replies: (StatusReply | undefined)[] = addresses.map(() => undefined);
@@ -21,7 +25,8 @@ export async function queryStatus(addresses: readonly Address[], waitMs = 500):
       if (k >= 0) replies[k] = r.right;
       if (replies.every((x) => x !== undefined)) done();
     });
-    const request = Buffer.from(JSON.stringify({ src: 'FFFE', type: 'status', MID: mid }));
+    const json = Buffer.from(JSON.stringify({ src: 'FFFE', type: 'status', MID: mid }));
+    const request = secret === undefined ? json : signer(secret).sign(json);
     for (const a of addresses) socket.send(request, a.port, a.host);
   });
 }

@@ -11,8 +11,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts/lib/index.js';
 import type { Address } from '../replica/direct.js';
+import { NodeId } from '../wire/messages.js';
+import { invalid } from '../wire/codec.js';
+import { parseBoundedJson, type JsonLimits } from '../wire/json.js';
 import { leaderOf, queryStatus } from '../client/status.js';
+import type { StatusReply } from '../wire/admin.js';
 
 export interface Member {
   readonly id: string;
@@ -38,9 +44,35 @@ export const DEFAULT_DATA_DIR = 'raftkv-data';
 
 const layoutFile = (dir: string): string => join(dir, 'cluster.json');
 
+const Port = t.refinement(t.number, (n) => Number.isInteger(n) && n > 0 && n < 65536, 'Port');
+const Pid = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0, 'Pid');
+/** `cluster.json`: written by `cluster up`, but a file anyone may edit, so it is decoded. */
+const LayoutCodec = t.intersection([
+  t.type({
+    members: t.array(t.intersection([
+      t.type({ id: NodeId, address: t.type({ host: t.string, port: Port }), dataDir: t.string }),
+      t.partial({ pid: Pid }),
+    ])),
+  }),
+  t.partial({ secretFile: t.string, bugs: t.array(t.string),
+    snapshotEntries: t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0) }),
+]);
+const LAYOUT_JSON: JsonLimits = { maxChars: 1 << 20, maxDepth: 8, maxMembers: 1000 };
+
+/** A layout file that cannot be read as one: its path and what is wrong, on one line. */
+export class LayoutError extends Error {}
+
 export function readLayout(dir: string): Layout | undefined {
-  if (!existsSync(layoutFile(dir))) return undefined;
-  return JSON.parse(readFileSync(layoutFile(dir), 'utf8')) as Layout;
+  const file = layoutFile(dir);
+  if (!existsSync(file)) return undefined;
+  const parsed = parseBoundedJson(readFileSync(file, 'utf8'), LAYOUT_JSON);
+  if (E.isLeft(parsed)) throw new LayoutError(`${file}: ${parsed.left.detail}`);
+  const decoded = LayoutCodec.decode(parsed.right);
+  if (E.isLeft(decoded)) {
+    throw new LayoutError(`${file}: not a cluster layout (${invalid('layout', decoded.left).detail})`);
+  }
+  const { members, ...rest } = decoded.right;
+  return { secretFile: undefined, ...rest, members: members.map((m) => ({ pid: undefined, ...m })) };
 }
 
 export function writeLayout(dir: string, layout: Layout): void {
@@ -104,11 +136,22 @@ export function startMember(layout: Layout, m: Member): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The cluster's shared secret, read from the file the layout names; none if it names none. */
+function secretOf(layout: Layout): string | undefined {
+  return layout.secretFile === undefined ? undefined
+    : readFileSync(layout.secretFile, 'utf8').trim();
+}
+
+/** Every member's status reply (signed with the cluster's secret, which it needs then). */
+export function layoutStatus(layout: Layout, waitMs: number): Promise<(StatusReply | undefined)[]> {
+  return queryStatus(layout.members.map((m) => m.address), waitMs, secretOf(layout));
+}
+
 /** Poll until some replica says it leads, for at most `waitMs`. */
 export async function waitForLeader(layout: Layout, waitMs: number): Promise<Member | undefined> {
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
-    const replies = await queryStatus(layout.members.map((m) => m.address), 300);
+    const replies = await layoutStatus(layout, 300);
     const k = leaderOf(replies);
     if (k !== undefined) return layout.members[k];
     await sleep(100);
@@ -151,7 +194,7 @@ async function up(args: readonly string[], dir: string): Promise<number> {
 }
 
 async function status(layout: Layout): Promise<number> {
-  const replies = await queryStatus(layout.members.map((m) => m.address));
+  const replies = await layoutStatus(layout, 500);
   const rows = [['id', 'address', 'pid', 'role', 'term', 'commit', 'applied', 'last', 'snapshot',
     'syncs', 'entries/sync', 'wal', 'rss', 'dropped']];
   const mb = (bytes: number): string => (bytes < 2 ** 20 ? `${Math.ceil(bytes / 1024)}K`

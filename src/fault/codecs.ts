@@ -5,7 +5,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import { ClientResponse, NodeId, refined } from '../wire/messages.js';
-import { pathOf, reasonOf, show } from '../wire/codec.js';
+import { DATAGRAM_JSON, pathOf, reasonOf, show } from '../wire/codec.js';
+import { parseBoundedJson } from '../wire/json.js';
 
 export { refined };
 
@@ -72,13 +73,8 @@ export type Envelope = t.TypeOf<typeof Envelope>;
 /** JSON text -> an envelope, or one line that says what is wrong with it. */
 export function decodeEnvelope(text: string): E.Either<string, { envelope: Envelope;
   body: Record<string, unknown> }> {
-  let u: unknown;
-  try {
-    u = JSON.parse(text);
-  } catch {
-    return E.left(`not JSON: ${show(text)}`);
-  }
-  return decodeEnvelopeOf(u);
+  const parsed = parseBoundedJson(text, DATAGRAM_JSON);
+  return E.isLeft(parsed) ? E.left(parsed.left.detail) : decodeEnvelopeOf(parsed.right);
 }
 
 /** A parsed JSON value -> an envelope, or one line that says what is wrong with it. */

@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import { closedObject, describeErrors, refined, withDefault } from './codecs.js';
+import { parseBoundedJson, type JsonLimits } from '../wire/json.js';
 
 const isFiniteNumber = (u: unknown): u is number => typeof u === 'number' && Number.isFinite(u);
 
@@ -115,15 +116,13 @@ export function decodeScenario(u: unknown): E.Either<string[], Scenario> {
   return problems.length > 0 ? E.left(problems) : E.right(decoded.right);
 }
 
+/** A scenario file's shape: events nest 3 levels; a file far larger than any scenario is refused. */
+export const SCENARIO_JSON: JsonLimits = { maxChars: 1 << 20, maxDepth: 8, maxMembers: 10_000 };
+
 /** `decodeScenario` of JSON text (the driver reads the file). */
 export function parseScenario(text: string): E.Either<string[], Scenario> {
-  let u: unknown;
-  try {
-    u = JSON.parse(text);
-  } catch (e) {
-    return E.left([`not JSON: ${e instanceof Error ? e.message : String(e)}`]);
-  }
-  return decodeScenario(u);
+  const parsed = parseBoundedJson(text, SCENARIO_JSON);
+  return E.isLeft(parsed) ? E.left([parsed.left.detail]) : decodeScenario(parsed.right);
 }
 
 /** Thresholds on counts that grow with the length of a run. */

@@ -12,8 +12,8 @@ import type {
   ClientRequest, InstallSnapshotChunk, Message, NodeId, PeerMessage,
 } from '../wire/messages.js';
 import { toDatagrams } from '../wire/chunks.js';
-import { decodeDatagram, encodeMessage, errorKind } from '../wire/codec.js';
-import { decodeStatusRequest, type StatusReply } from '../wire/admin.js';
+import { decodeMessage, encodeMessage, errorKind, parseDatagram } from '../wire/codec.js';
+import { decodeStatusRequestOf, isStatusRequest, type StatusReply } from '../wire/admin.js';
 import { lastLogIndex } from '../core/log.js';
 import type { Bug, Effect } from '../core/state.js';
 import { openWal, type Recovered, type Wal, type WalOptions } from '../disk/wal.js';
@@ -154,9 +154,13 @@ function admission(opts: DirectOptions, runner: Runner, clients: Map<string, Rem
   return (m, from, signed) => {
     if (PEER_TYPES.has(m.type)) {
       const peer = m as PeerMessage | InstallSnapshotChunk;
-      if (admitPeer(peer, from, signed)) runner.feed(peer);
+      if (!admitPeer(peer, from, signed)) return;
+      runner.intake.accepted++;
+      runner.feed(peer);
     } else if (m.type === 'get' || m.type === 'put') {
-      if (admitClient(m, from)) runner.feed(m);
+      if (!admitClient(m, from)) return;
+      runner.intake.accepted++;
+      runner.feed(m);
     } else runner.count('not-a-request', `${m.type} from ${where(from)}`);
   };
 }
@@ -203,6 +207,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     return { role: s.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
       commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex,
       lastLogIndex: lastLogIndex(s.log), dropped: Object.fromEntries(runner.dropped),
+      received: runner.intake.received, accepted: runner.intake.accepted,
       syncs: wal.syncs, entriesSynced: wal.entriesSynced, snapshotIndex: s.log.snapshot.index,
       snapshotsInstalled: runner.installs.count, lastInstallBytes: runner.installs.lastBytes,
       lastInstallMs: runner.installs.lastMs, walBytes: wal.fileBytes(),
@@ -210,13 +215,22 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   };
   const admit = admission(opts, runner, clients);
   socket.on('message', (bytes, from) => {
+    runner.intake.received++;
     const verified = auth?.verify(bytes);
-    const decoded = decodeDatagram(verified ?? bytes);
-    if (decoded._tag === 'Right') return admit(decoded.right, from, verified !== undefined);
-    const request = decodeStatusRequest(bytes);
-    if (decoded.left.kind !== 'unknown-type' || request._tag === 'Left') {
-      return runner.count(errorKind(decoded.left), decoded.left.detail);
+    const parsed = parseDatagram(verified ?? bytes);
+    if (parsed._tag === 'Left') return runner.count(errorKind(parsed.left), parsed.left.detail);
+    if (!isStatusRequest(parsed.right)) {
+      const decoded = decodeMessage(parsed.right);
+      if (decoded._tag === 'Left') return runner.count(errorKind(decoded.left), decoded.left.detail);
+      return admit(decoded.right, from, verified !== undefined);
     }
+    // With a secret, only its holders may ask: a small request must not draw a large reply.
+    if (auth !== undefined && verified === undefined) {
+      return runner.count('bad-mac', `status from ${from.address}:${from.port} without a valid MAC`);
+    }
+    const request = decodeStatusRequestOf(parsed.right);
+    if (request._tag === 'Left') return runner.count(errorKind(request.left), request.left.detail);
+    runner.intake.accepted++;
     const reply = { src: opts.id, type: 'statusReply', MID: request.right.MID, ...status() };
     sendTo(Buffer.from(JSON.stringify(reply)), { host: from.address, port: from.port });
   });

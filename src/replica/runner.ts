@@ -73,6 +73,12 @@ export interface InstallStats {
   lastMs: number;
 }
 
+/** Every datagram a shell read, and those it handed on; the rest are counted in `dropped`. */
+export interface Intake {
+  received: number;
+  accepted: number;
+}
+
 export interface Runner {
   /** A datagram's bytes: decoded and, if it is for the machine, stepped. */
   receive(bytes: Buffer): void;
@@ -81,6 +87,8 @@ export interface Runner {
   state(): RaftState;
   /** Datagrams dropped, by wire error kind (and any kinds the shell counts itself). */
   readonly dropped: Map<string, number>;
+  /** received = accepted + the sum of `dropped`, for every datagram a shell reads. */
+  readonly intake: Intake;
   /** [§7] Snapshots installed from chunks, and the last one's size and time. */
   readonly installs: InstallStats;
   count(kind: string, detail: string): void;
@@ -135,19 +143,26 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
       setImmediate(() => { flushPending = false; send({ type: 'Flush' }); });
     }
   };
+  const intake: Intake = { received: 0, accepted: 0 };
   const bad = (e: WireError): void => count(errorKind(e), e.detail);
   actor.start();
   const ticker = setInterval(() => send({ type: 'Tick' }), opts.tickMs);
   return {
     receive: (bytes) => {
+      intake.received++;
       const decoded = decodeDatagram(bytes);
       if (decoded._tag === 'Left') return bad(decoded.left);
       const m = decoded.right;
-      if (isForTheMachine(m) || m.type === 'InstallSnapshotChunk') feed(m);
+      if (!isForTheMachine(m) && m.type !== 'InstallSnapshotChunk') {
+        return count('not-a-request', `${m.type} from ${m.src}`);
+      }
+      intake.accepted++;
+      feed(m);
     },
     feed,
     state: () => actor.getSnapshot().context,
     dropped,
+    intake,
     installs,
     count,
     stop: () => {

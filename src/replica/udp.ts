@@ -45,6 +45,10 @@ export function startReplica(opts: ReplicaOptions, socket: Socket, early: readon
     stop: () => {
       runner.stop();
       socket.close();
+      // the simulator-routed protocol has no status request: the counters go to the log at the end
+      const { received, accepted } = runner.intake;
+      console.error(`${opts.id}: received ${received} datagrams, accepted ${accepted}, dropped ` +
+        `${JSON.stringify(Object.fromEntries(runner.dropped))}`);
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { PathReporter } from 'io-ts/lib/PathReporter.js';
+import { invalid, parseDatagram, type WireError } from './codec.js';
 import { Mid, NodeId } from './messages.js';
 
 const Count = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'Count');
@@ -26,6 +26,9 @@ export const StatusReply = t.strict({
   lastLogIndex: Count,
   /** Datagrams dropped, by reason (wire error kinds, `unknown-peer`, `bad-mac`). */
   dropped: t.record(t.string, Count),
+  /** Datagrams read, and those handed on (a status request too): the rest are in `dropped`. */
+  received: Count,
+  accepted: Count,
   /** Group commit: syncs done and log entries they made durable. */
   syncs: Count,
   entriesSynced: Count,
@@ -41,19 +44,22 @@ export const StatusReply = t.strict({
 }, 'StatusReply');
 export type StatusReply = t.TypeOf<typeof StatusReply>;
 
-function decodeJson<A>(codec: t.Type<A, unknown, unknown>, bytes: Uint8Array | string):
-  E.Either<string, A> {
-  let value: unknown;
-  try {
-    value = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return E.left('not JSON');
-  }
-  const decoded = codec.decode(value);
-  return E.isLeft(decoded) ? E.left(PathReporter.report(decoded).join('; ')) : decoded;
+function decodeWith<A>(codec: t.Type<A, unknown, unknown>, u: unknown): E.Either<WireError, A> {
+  const decoded = codec.decode(u);
+  return E.isLeft(decoded) ? E.left(invalid(codec.name, decoded.left)) : decoded;
 }
 
-export const decodeStatusRequest = (bytes: Uint8Array | string): E.Either<string, StatusRequest> =>
-  decodeJson(StatusRequest, bytes);
-export const decodeStatusReply = (bytes: Uint8Array | string): E.Either<string, StatusReply> =>
-  decodeJson(StatusReply, bytes);
+/** Whether a parsed datagram asks for status: an object whose `type` is `status`. */
+export const isStatusRequest = (u: unknown): boolean =>
+  typeof u === 'object' && u !== null && Object.hasOwn(u, 'type')
+  && (u as Record<string, unknown>)['type'] === 'status';
+
+/** A status request from a datagram's parsed value (`parseDatagram` bounded it). */
+export const decodeStatusRequestOf = (u: unknown): E.Either<WireError, StatusRequest> =>
+  decodeWith(StatusRequest, u);
+
+/** A status reply from a datagram's bytes: bounded like every datagram, then its codec. */
+export function decodeStatusReply(bytes: Uint8Array | string): E.Either<WireError, StatusReply> {
+  const parsed = parseDatagram(bytes);
+  return E.isLeft(parsed) ? parsed : decodeWith(StatusReply, parsed.right);
+}

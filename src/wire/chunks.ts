@@ -14,9 +14,17 @@ import * as E from 'fp-ts/lib/Either.js';
 import {
   InstallSnapshotRequest, MAX_SNAPSHOT_CHUNKS, type InstallSnapshotChunk, type Message,
 } from './messages.js';
+import { parseBoundedJson, type JsonLimits } from './json.js';
 
 /** Payload bytes per chunk: 30,000 bytes are 40,000 base64 characters, well inside a datagram. */
 export const CHUNK_BYTES = 30_000;
+
+/**
+ * A reassembled payload's shape: `{ kv: [[key, value], ...], sessions: [[id, {...}], ...] }` nests
+ * 4 levels, and a snapshot holds as many pairs as the state has keys, so only depth is tight.
+ */
+const SNAPSHOT_JSON: JsonLimits = { maxChars: MAX_SNAPSHOT_CHUNKS * CHUNK_BYTES, maxDepth: 8,
+  maxMembers: MAX_SNAPSHOT_CHUNKS * CHUNK_BYTES };
 
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -90,15 +98,17 @@ export class Reassembler {
 /** The request whose chunks `parts` are, with the header of `last` (its newest read round). */
 function assemble(last: InstallSnapshotChunk, parts: readonly string[], startedMs: number):
   Reassembled {
-  let body: unknown;
-  let bytes = 0;
+  const payload = Buffer.concat(parts.map((d) => Buffer.from(d, 'base64')));
+  const bytes = payload.length;
+  let text: string;
   try {
-    const payload = Buffer.concat(parts.map((d) => Buffer.from(d, 'base64')));
-    bytes = payload.length;
-    body = JSON.parse(utf8.decode(payload));
+    text = utf8.decode(payload);
   } catch {
-    return { kind: 'invalid', detail: 'snapshot payload is not UTF-8 JSON' };
+    return { kind: 'invalid', detail: 'snapshot payload is not UTF-8' };
   }
+  const parsed = parseBoundedJson(text, SNAPSHOT_JSON);
+  if (E.isLeft(parsed)) return { kind: 'invalid', detail: `snapshot payload: ${parsed.left.detail}` };
+  const body = parsed.right;
   const { chunk: _chunk, chunks: _chunks, data: _data, ...header } = last;
   const fields = typeof body === 'object' && body !== null ? body : {};
   const decoded = InstallSnapshotRequest.decode({ ...fields, ...header,

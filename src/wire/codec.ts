@@ -6,9 +6,18 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts/lib/index.js';
 import { Message } from './messages.js';
+import { parseBoundedJson, type JsonLimits } from './json.js';
 
 /** "Keep every datagram well below 64 KiB": anything longer is refused unread. */
 export const MAX_DATAGRAM_BYTES = 60_000;
+
+/**
+ * The shape a datagram's JSON may have [STYLE §9]: the deepest valid message nests 4 levels (an
+ * AppendEntries' entries, an entry, its command) and the widest holds MAX_ENTRIES_PER_MESSAGE
+ * entries; the protocol allows extra fields, so the bounds leave room, but not for recursion.
+ */
+export const DATAGRAM_JSON: JsonLimits = { maxChars: MAX_DATAGRAM_BYTES, maxDepth: 16,
+  maxMembers: 1024 };
 
 /** At most this many distinct paths are kept in one error, and this many reasons in its detail. */
 export const MAX_REPORTED_PATHS = 32;
@@ -18,6 +27,7 @@ const MAX_DETAIL_REASONS = 3;
 export const WIRE_ERROR_KINDS = [
   'too-large',
   'not-json',
+  'too-deep',
   'not-object',
   'unknown-type',
   'invalid',
@@ -104,7 +114,11 @@ export function reasonOf(error: t.ValidationError): string {
   return `${expected}, got ${show(error.value)}`;
 }
 
-function invalid(type: string, errors: t.Errors): WireError {
+/**
+ * A bounded report of a codec's errors: at most MAX_REPORTED_PATHS paths and a few reasons, each
+ * showing at most a short prefix of the offending value (`show`), never the value itself.
+ */
+export function invalid(type: string, errors: t.Errors): WireError {
   const paths: string[] = [];
   const reasons: string[] = [];
   for (const error of errors) {
@@ -124,16 +138,11 @@ function describeNonObject(u: unknown): string {
 }
 
 function parse(text: string): E.Either<WireError, unknown> {
-  try {
-    return E.right(JSON.parse(text) as unknown);
-  } catch (e) {
-    // V8's message quotes the input: escape control characters to keep the detail on one line.
-    const reason = (e instanceof Error ? e.message : String(e)).slice(0, 120).replace(
-      /[\u0000-\u001f\u007f\u2028\u2029]/g,
-      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-    );
-    return wireError('not-json', `not JSON: ${reason}`);
-  }
+  const parsed = parseBoundedJson(text, DATAGRAM_JSON);
+  if (E.isRight(parsed)) return parsed;
+  const { kind, detail } = parsed.left;
+  return wireError(kind === 'shape' ? 'too-deep' : kind === 'syntax' ? 'not-json' : 'too-large',
+    detail);
 }
 
 function toText(bytes: Uint8Array | string): E.Either<WireError, string> {
@@ -152,13 +161,19 @@ function toText(bytes: Uint8Array | string): E.Either<WireError, string> {
   }
 }
 
-/** Decode one datagram: size, UTF-8, JSON, an object, a known `type`, then that type's codec. */
-export function decodeDatagram(bytes: Uint8Array | string): E.Either<WireError, Message> {
+/**
+ * A datagram's JSON value: its size, UTF-8, its shape (`DATAGRAM_JSON`), then JSON. Whatever reads
+ * a datagram starts here, so nothing walks a value deeper or wider than the limits.
+ */
+export function parseDatagram(bytes: Uint8Array | string): E.Either<WireError, unknown> {
   const text = toText(bytes);
-  if (E.isLeft(text)) return text;
-  const parsed = parse(text.right);
-  if (E.isLeft(parsed)) return parsed;
-  return decodeMessage(parsed.right);
+  return E.isLeft(text) ? text : parse(text.right);
+}
+
+/** Decode one datagram: `parseDatagram`, then an object, a known `type`, then its codec. */
+export function decodeDatagram(bytes: Uint8Array | string): E.Either<WireError, Message> {
+  const parsed = parseDatagram(bytes);
+  return E.isLeft(parsed) ? parsed : decodeMessage(parsed.right);
 }
 
 /**

@@ -7,6 +7,15 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import { Entry, KvPairs, LogIndex, NodeId, SessionPairs, Term } from './messages.js';
+import { parseBoundedJson, type JsonLimits } from './json.js';
+
+/**
+ * A record's shape: a batch, a write, its log change, a snapshot's pairs, a pair nest 5 levels.
+ * A record can hold a whole compacted log, so its width is bounded only by its length, which the
+ * framing (`src/disk/wal.ts`) checked before the payload was read.
+ */
+const WAL_JSON: JsonLimits = { maxChars: Number.MAX_SAFE_INTEGER, maxDepth: 8,
+  maxMembers: Number.MAX_SAFE_INTEGER };
 
 /** [§7] A snapshot: the state machine up to `index`, whose entry has term `term`. */
 export const WalSnapshot = t.strict(
@@ -57,13 +66,15 @@ export function encodeWalBatch(writes: readonly WalRecordInput[]): Uint8Array {
 
 /** The batch in `bytes`, or a one-line reason why they hold none. Never throws. */
 export function decodeWalBatch(bytes: Uint8Array): E.Either<string, WalRecord[]> {
-  let u: unknown;
+  let text: string;
   try {
-    u = JSON.parse(utf8.decode(bytes));
+    text = utf8.decode(bytes);
   } catch {
-    return E.left('payload is not UTF-8 JSON');
+    return E.left('payload is not UTF-8');
   }
-  const decoded = WalBatch.decode(u);
+  const parsed = parseBoundedJson(text, WAL_JSON);
+  if (E.isLeft(parsed)) return E.left(`payload: ${parsed.left.detail}`);
+  const decoded = WalBatch.decode(parsed.right);
   if (E.isRight(decoded)) return decoded;
   // Paths only: a reporter that prints the offending value could print the whole log.
   const paths = decoded.left.slice(0, 3)

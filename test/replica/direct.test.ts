@@ -349,7 +349,11 @@ describe('[admission] direct mode drops and counts what it must not step', { tim
       p1.send(r.address, signer(SECRET).sign(Buffer.from(JSON.stringify(appendEntries('0001',
         4)))));
       await waitFor('term 4', 3000, () => (r.status().currentTerm === 4 ? true : undefined));
-      stranger.send(r.address, { src: 'FFFE', type: 'status', MID: 'm1' });
+      // with a secret, a status request must carry its MAC: unsigned, it is dropped and counted
+      const sign = (m: object): Buffer => signer(SECRET).sign(Buffer.from(JSON.stringify(m)));
+      stranger.send(r.address, { src: 'FFFE', type: 'status', MID: 'm0' });
+      await waitDropped(r, 'bad-mac', 1);
+      stranger.send(r.address, sign({ src: 'FFFE', type: 'status', MID: 'm1' }));
       const bytes = await waitFor('a status reply', 3000, () => stranger.received[0]);
       const decoded = decodeStatusReply(bytes);
       expect(decoded._tag).toBe('Right');
@@ -360,11 +364,16 @@ describe('[admission] direct mode drops and counts what it must not step', { tim
       expect({ ...decoded.right, rssBytes: 0 }).toEqual({ src: '0000', type: 'statusReply',
         MID: 'm1', ...r.status(), rssBytes: 0 });
       expect(decoded.right.rssBytes).toBeGreaterThan(0);
+      // every datagram read is accounted for: handed on, or dropped under one kind
+      const drops = Object.values(decoded.right.dropped).reduce((a, b) => a + b, 0);
+      expect(decoded.right.received).toBe(decoded.right.accepted + drops);
       // a status request without a MID is not one: it is dropped and counted, not answered
-      stranger.send(r.address, { src: 'FFFE', type: 'status' });
-      await waitDropped(r, 'unknown-type', 1);
+      stranger.send(r.address, sign({ src: 'FFFE', type: 'status' }));
+      await waitDropped(r, 'invalid', 1);
       // loopback keeps order: an answer to it would arrive before the answer to this one
-      await stranger.ask(r.address, { src: 'FFFE', type: 'status', MID: 'm2' });
+      stranger.send(r.address, sign({ src: 'FFFE', type: 'status', MID: 'm2' }));
+      await waitFor('answer to m2', 3000,
+        () => stranger.messages().find((x) => x['MID'] === 'm2'));
       expect(stranger.messages().map((m) => m['MID'])).toEqual(['m1', 'm2']);
     });
   });

@@ -302,9 +302,10 @@ describe('[replica-udp: Datagrams] extra fields are allowed and stripped', () =>
 describe('errorKind', () => {
   it('is one of WIRE_ERROR_KINDS for every kind of rejection', () => {
     const tooLarge = 'x'.repeat(MAX_DATAGRAM_BYTES + 1);
-    const inputs = ['x', '[]', '{"type":"x"}', '{"type":"hello"}', tooLarge];
+    const inputs = ['x', '[]', '{"type":"x"}', '{"type":"hello"}', tooLarge, '['.repeat(17)];
     const kinds = inputs.map((i) => errorKind(rejection(i)));
-    expect(kinds).toEqual(['not-json', 'not-object', 'unknown-type', 'invalid', 'too-large']);
+    expect(kinds).toEqual(['not-json', 'not-object', 'unknown-type', 'invalid', 'too-large',
+      'too-deep']);
     expect(new Set(kinds)).toEqual(new Set(WIRE_ERROR_KINDS));
   });
 });
