@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, cli, deadPort, freeBase, LocalCluster, sleep } from '../support/processes.js';
+import { readLayout } from '../../src/cluster/cluster.js';
 
 const ROLE = /^(Follower|PreCandidate|Candidate|Leader)$/;
 
@@ -77,6 +78,16 @@ describe('[cluster] raftkv cluster and client commands, three real processes', (
     }
     expect(rows.filter((r) => r[3] === 'Leader').length).toBe(1);
   }, 20_000);
+
+  it('`cluster down` ends every replica of the directory, by its recorded pid', async () => {
+    const pids = readLayout(cluster.dir)?.members.map((m) => m.pid) ?? [];
+    expect(pids.every((p) => p !== undefined && alive(p))).toBe(true);
+    const down = await cluster.run(['cluster', 'down'], 10_000);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout.match(/^[0-9A-F]{4} stopped$/gm)?.length).toBe(3);
+    for (let wait = 0; wait < 60 && pids.some((p) => alive(p as number)); wait++) await sleep(50);
+    expect(pids.filter((p) => alive(p as number))).toEqual([]);
+  }, 15_000);
 
   it('a get against dead ports exits 1 with "no leader answered"', async () => {
     const dead = [await deadPort(), await deadPort()].map((p) => `127.0.0.1:${p}`);

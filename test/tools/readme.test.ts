@@ -1,0 +1,243 @@
+/**
+ * The README's commands, run as a user types them (through npm, with CI=true) and checked against
+ * what the README says they do; and a guard that every `npm run` / `npx raftkv` line in the
+ * README's sh blocks is run here, or is named by a test elsewhere that checks it in another form.
+ * Every command is bounded: one still running at its deadline is killed, with the processes npm
+ * started for it, by the id of the process group it leads.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUGS } from '../../src/core/state.js';
+import { requireBuiltDist } from '../support/dist.js';
+
+const THIS_FILE = 'test/tools/readme.test.ts';
+
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+  readonly timedOut: boolean;
+}
+
+/** Process groups (led by the npm we started) that have not exited yet. */
+const running = new Set<number>();
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch { /* the group has already gone */ }
+}
+
+afterAll(() => { for (const pid of running) killGroup(pid); });
+
+/** Runs a README line (no quoting in any of them) as a shell would split it. */
+function runAsTyped(command: string, timeoutMs: number): Promise<Ran> {
+  const [file, ...args] = command.split(/\s+/);
+  return new Promise((done, fail) => {
+    const t0 = performance.now();
+    // detached: the child leads a process group of its own, so that a deadline ends the script
+    // that npm runs under sh as well, not npm alone.
+    const child = spawn(file as string, args, { env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (pid !== undefined) killGroup(pid);
+    }, timeoutMs);
+    child.on('error', (e) => { clearTimeout(timer); fail(e); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (pid !== undefined) running.delete(pid);
+      const ms = Math.round(performance.now() - t0);
+      console.log(`[readme] ${command}: exit ${code}${timedOut ? ', killed' : ''} in ${ms} ms`);
+      done({ code, stdout, stderr, ms, timedOut });
+    });
+  });
+}
+
+/** What a run printed, for an assertion's message. */
+const shown = (r: Ran): string => `stdout:\n${r.stdout.slice(-3000)}\nstderr:\n${r.stderr}`;
+
+/** The lines a command itself wrote to stderr, without npm's own `npm error ...` lines. */
+const ownLines = (stderr: string): string[] =>
+  stderr.split('\n').filter((l) => l !== '' && !l.startsWith('npm '));
+
+// The README lines run here, verbatim; the guard below checks that each is still in the README.
+const EXPLORE_FIGURE_8 = 'npm run explore -- --bug commitEarlierTermByCount';
+const SIMULATE_MIX = 'npm run simulate -- --mix --seed 42';
+const SIMULATE_FILE = 'npm run simulate -- src/fault/scenarios/default.json --trace run.trace';
+const SIMULATE_BUG = 'npm run simulate -- --mix --seed 2 --bug persistAfterSend';
+const BENCH_SIM = 'npm run bench:sim';
+const RUN_HERE = [EXPLORE_FIGURE_8, SIMULATE_MIX, SIMULATE_FILE, SIMULATE_BUG, BENCH_SIM];
+
+describe('[README] npm run explore', () => {
+  it('`--bug commitEarlierTermByCount` shows the Figure 8 bug caught, with the seed and a ' +
+    'replay command that reproduces it [§5.4.2]', async () => {
+    const r = await runAsTyped(EXPLORE_FIGURE_8, 120_000);
+    expect(r.timedOut, shown(r)).toBe(false);
+    expect(r.code, shown(r)).toBe(0); // with --bug, finding it is success
+    // The checker the bug catalog names for this bug (test/sim/catalog.test.ts).
+    const caught = /^VIOLATION leaderCompleteness at seed (\d+), step \d+: .+$/m.exec(r.stdout);
+    expect(caught, shown(r)).not.toBeNull();
+    const seed = caught?.[1] ?? '';
+    const replay = /^replay: (.+)$/m.exec(r.stdout)?.[1];
+    expect(replay).toBe(`npm run explore -- --profile steered --seed ${seed} --seeds 1 ` +
+      '--bug commitEarlierTermByCount');
+
+    const again = await runAsTyped(replay ?? '', 60_000);
+    expect(again.code, shown(again)).toBe(0);
+    expect(again.stdout).toContain(caught?.[0]);
+    // The same seed with the rule intact: the violation is the bug's.
+    const intact = await runAsTyped((replay ?? '').replace(/ --bug \S+$/, ''), 60_000);
+    expect(intact.code, shown(intact)).toBe(0);
+    expect(intact.stdout).toMatch(/^1 seeds, 2000 events, no violation/m);
+  }, 300_000);
+
+  it('refuses an unknown bug name at once (exit 2), naming it and listing the known ones',
+    async () => {
+      const r = await runAsTyped('npm run explore -- --bug nonsense', 30_000);
+      expect(r.code, shown(r)).toBe(2);
+      expect(ownLines(r.stderr)).toEqual([`unknown bug nonsense; known: ${BUGS.join(', ')}`]);
+      expect(r.stdout).not.toContain('raftkv explorer'); // no seed ran
+      // npm and tsx start in about a second here; 200 seeds of the explorer take over ten.
+      expect(r.ms).toBeLessThan(15_000);
+    }, 60_000);
+});
+
+describe('[README] npm run simulate', () => {
+  it('`--mix --seed 42` runs one seed of the CI/soak mix and prints its report', async () => {
+    requireBuiltDist();
+    const r = await runAsTyped(SIMULATE_MIX, 60_000);
+    expect(r.code, shown(r)).toBe(0);
+    expect(r.stdout).toMatch(/^raftkv sim: .+ seed 42$/m);
+    expect(r.stdout).toMatch(/^history check +passed/m);
+    expect(r.stdout).toMatch(/^simulation verdict: PASS/m);
+  }, 90_000);
+
+  it('a scenario file with `--trace run.trace` passes and writes every step', async () => {
+    requireBuiltDist();
+    // The README line writes run.trace in the checkout: keep whatever was there before.
+    const before = existsSync('run.trace') ? readFileSync('run.trace') : undefined;
+    try {
+      const r = await runAsTyped(SIMULATE_FILE, 60_000);
+      expect(r.code, shown(r)).toBe(0);
+      expect(r.stdout).toMatch(/^simulation verdict: PASS/m);
+      const lines = Number(/^trace: run\.trace \((\d+) lines\)$/m.exec(r.stdout)?.[1]);
+      const [scenario, ...steps] = readFileSync('run.trace', 'utf8').trim().split('\n');
+      expect((JSON.parse(scenario as string) as { name: string }).name).toBe('default');
+      expect(steps.length).toBe(lines);
+      expect(lines).toBeGreaterThan(1000);
+    } finally {
+      if (before === undefined) rmSync('run.trace', { force: true });
+      else writeFileSync('run.trace', before);
+    }
+  }, 90_000);
+
+  it('`--mix --seed 2 --bug persistAfterSend` is a broken core, caught: FAIL naming the ' +
+    'checker, exit 1, and its replay command', async () => {
+    requireBuiltDist();
+    const r = await runAsTyped(SIMULATE_BUG, 60_000);
+    expect(r.code, shown(r)).toBe(1);
+    // The checker the bug catalog names for this bug (test/sim/catalog.test.ts). The same seed
+    // without the bug passes (test/sim/seeds.test.ts).
+    expect(r.stdout, shown(r))
+      .toMatch(/^simulation verdict: FAIL \(seed 2\)\n {2}committedDurable violated at step \d+/m);
+    expect(r.stdout).toMatch(
+      /^replay: node dist\/cli\.js simulate --mix --seed 2 --bug persistAfterSend$/m);
+  }, 90_000);
+});
+
+describe('[README] npm run bench:sim', () => {
+  it('prints simulated seconds per wall second at three loads', async () => {
+    const r = await runAsTyped(BENCH_SIM, 240_000);
+    expect(r.timedOut, shown(r)).toBe(false);
+    expect(r.code, shown(r)).toBe(0);
+    expect(r.stdout).toMatch(/^raftkv bench:sim on .+, 10 seeds per load/m);
+    expect(r.stdout.match(/^.+ +\d+ simulated s per wall s, \d+ replica steps\/s/gm)?.length)
+      .toBe(3);
+  }, 300_000);
+});
+
+/**
+ * README lines not run here, each with the test that checks what it does in another form; the
+ * form is said, so that nobody takes it for a run as typed. The guard checks that the file still
+ * holds the evidence. Run as typed, the cluster lines would take fixed ports (7100...) and
+ * /tmp/kv from whatever else runs; the soak would take 13 minutes, and `npm run soak` rebuilds
+ * dist/, which no test may do while others run it (test/support/dist.ts).
+ */
+const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: string }> = {
+  'npx raftkv cluster up --replicas 5 --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "['cluster', 'up', '--replicas', '3'", form: '3 replicas, free ports, a temp dir' },
+  'npx raftkv put colour blue --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "['put', 'k', 'v']", form: 'put k v, then get k prints v' },
+  'npx raftkv get colour --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "['get', 'k']", form: 'get k after put k v' },
+  'npx raftkv cluster kill leader --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "['cluster', 'kill', 'leader']", form: 'the leader SIGKILLed, get still answers' },
+  'npx raftkv cluster status --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "['cluster', 'status']", form: 'a role, term and pid per replica' },
+  'npx raftkv cluster up --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "['cluster', 'up']", form: 'restarts only the killed replica' },
+  'npx raftkv cluster down --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "['cluster', 'down']", form: 'every replica of the directory ends' },
+  'npm run soak -- --seeds 100000': { file: 'test/sim/seeds.test.ts',
+    evidence: "'dist/tools/soak.js', '--seeds', String(CI_SEEDS)", form: '2,000 seeds' },
+};
+
+/** Every `npm run ...` / `npx raftkv ...` command in the README's sh blocks, comments cut. */
+function readmeCommands(): string[] {
+  const blocks = [...readFileSync('README.md', 'utf8').matchAll(/^```sh\n([\s\S]*?)^```$/gm)];
+  return blocks.flatMap((b) => (b[1] ?? '').split('\n'))
+    .map((line) => line.replace(/\s+#.*$/, ''))
+    .flatMap((line) => line.split('&&'))
+    .map((c) => c.trim().replace(/\s+/g, ' '))
+    .filter((c) => c.startsWith('npm run ') || c.startsWith('npx raftkv '));
+}
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return testFiles(path);
+    return e.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('[README] every command in an sh block is checked by a test', () => {
+  const commands = readmeCommands();
+
+  it('finds the README commands (the parser works)', () => {
+    expect(commands).toContain(EXPLORE_FIGURE_8);
+    expect(commands).toContain(SIMULATE_BUG);
+    expect(commands.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it('each is run here as typed, named verbatim by another test, or listed with its test', () => {
+    const elsewhere = testFiles('test').filter((f) => f !== THIS_FILE)
+      .map((f) => readFileSync(f, 'utf8'));
+    const unchecked = commands.filter((c) => !RUN_HERE.includes(c)
+      && !elsewhere.some((text) => text.includes(c))
+      && TESTED_ELSEWHERE[c] === undefined);
+    expect(unchecked, 'README commands that no test checks: run them in ' +
+      `${THIS_FILE}, or name the test that does`).toEqual([]);
+  });
+
+  it('the commands run here and the lists above are all still in the README', () => {
+    const listed = [...RUN_HERE, ...Object.keys(TESTED_ELSEWHERE)];
+    expect(listed.filter((c) => !commands.includes(c))).toEqual([]);
+  });
+
+  it('each test named for a README command still holds its evidence', () => {
+    for (const [command, { file, evidence }] of Object.entries(TESTED_ELSEWHERE)) {
+      expect(readFileSync(file, 'utf8'), `${command}: ${file}`).toContain(evidence);
+    }
+  });
+});
