@@ -144,6 +144,14 @@ export interface Config {
   readonly catchUp: boolean;
   /** Emit a `trace` effect naming every spec action taken (conformance tests). */
   readonly trace: boolean;
+  /**
+   * Overload bounds (`rules/client.ts`): client requests a server keeps waiting (a leader's pending
+   * puts and reads, a follower's held requests), in all and per client, and a leader's entries
+   * appended but not yet committed. A request beyond them is answered `fail` at once.
+   */
+  readonly maxWaitingRequests: number;
+  readonly maxWaitingPerClient: number;
+  readonly maxUncommittedEntries: number;
   readonly bugs: readonly Bug[];
 }
 
@@ -231,6 +239,15 @@ export interface Step {
   readonly out: Effect[];
 }
 
+/**
+ * The overload bounds a replica runs with. Each waiting request costs a few hundred bytes and an
+ * uncommitted entry at most ~1.4 KB (the wire's key and value limits), so together they hold a
+ * server's memory for clients under ~25 MB however fast valid requests arrive; 64 busy clients
+ * use a small part of them.
+ */
+export const OVERLOAD_LIMITS = { maxWaitingRequests: 8192, maxWaitingPerClient: 1024,
+  maxUncommittedEntries: 16_384 } as const;
+
 export const defaultConfig: Config = {
   id: '0000' as NodeId,
   peers: ['0001', '0002'] as NodeId[],
@@ -244,6 +261,7 @@ export const defaultConfig: Config = {
   snapshotEntries: 0,
   catchUp: true,
   trace: false,
+  ...OVERLOAD_LIMITS,
   bugs: [],
 };
 

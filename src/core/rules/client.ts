@@ -23,6 +23,33 @@ function addPending(pending: Chain<Pending>, p: Pending): Chain<Pending> {
   return chainOf([...items.slice(0, offset), p, ...items.slice(offset)]);
 }
 
+/** How many requests of `client` this server keeps waiting: O(waiting), so used only near a bound. */
+function waitingFor(s: RaftState, client: string): number {
+  let n = 0;
+  for (let i = 0, p = at(s.pending, 0); p !== undefined; p = at(s.pending, ++i)) {
+    if (p.client === client) n++;
+  }
+  for (const r of s.reads) if (r.cmd.client === client) n++;
+  for (const h of s.held) if (h.client === client) n++;
+  return n;
+}
+
+/**
+ * Deviation from the spec (which has no resource bounds): a server answers `fail` at once rather
+ * than keep one more request waiting past `maxWaitingRequests` (or `maxWaitingPerClient` for its
+ * client), or append past `maxUncommittedEntries` uncommitted entries. So a flood of valid
+ * requests is refused, not stored. `fail` promises nothing: the client may retry the request.
+ */
+function overloaded(s: RaftState, m: ClientRequest): boolean {
+  const c = s.config;
+  const waiting = size(s.pending) + s.reads.length + s.held.length;
+  if (waiting >= c.maxWaitingRequests) return true;
+  // a client cannot reach its own bound before the total does
+  if (waiting >= c.maxWaitingPerClient && waitingFor(s, m.src) >= c.maxWaitingPerClient) return true;
+  return s.role === 'Leader' && m.type === 'put'
+    && lastLogIndex(s.log) - s.commitIndex >= c.maxUncommittedEntries;
+}
+
 /**
  * [§8] A leader appends the request and answers it once applied; it is sent with the next
  * `replicate`, so requests arriving together travel in one AppendEntries. A follower that heard
@@ -30,6 +57,12 @@ function addPending(pending: Chain<Pending>, p: Pending): Chain<Pending> {
  * (no storm of redirects while an election runs, or towards a leader that has just died).
  */
 export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): RaftState {
+  const redirectNow = s.role !== 'Leader' && s.leaderId !== null
+    && s.electionElapsed < s.config.redirectFreshTicks;
+  if (!redirectNow && overloaded(s, m)) {
+    reply(s, out, m.src, 'fail', m.MID);
+    return s;
+  }
   if (s.role === 'Leader') {
     if (m.type === 'get' && hasBug(s, 'localReadWithoutQuorum')) {
       reply(s, out, m.src, 'ok', m.MID, { value: kvGet(s.kv, s.log, m.key) });
@@ -51,7 +84,7 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): Ra
     // left to apply or answer up to it.
     return { ...appended, ...applyAndAnswer(appended, lastLogIndex(log), out) };
   }
-  if (s.leaderId !== null && s.electionElapsed < s.config.redirectFreshTicks) {
+  if (redirectNow) {
     reply(s, out, m.src, 'redirect', m.MID);
     return s;
   }

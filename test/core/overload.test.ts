@@ -1,0 +1,75 @@
+/**
+ * Overload: a flood of valid client requests is refused with `fail`, never stored past the bounds
+ * (`Config.maxWaitingRequests`, `maxWaitingPerClient`, `maxUncommittedEntries`).
+ */
+import { describe, expect, it } from 'vitest';
+import type { ClientRequest, Entry, NodeId } from '../../src/wire/messages.js';
+import { lastLogIndex, logOf } from '../../src/core/log.js';
+import { size } from '../../src/core/chain.js';
+import { applyUpTo, emptyKv } from '../../src/core/kv.js';
+import { clientRequest } from '../../src/core/rules/client.js';
+import { defaultConfig, initialState, type Effect, type RaftState } from '../../src/core/state.js';
+
+const ME = '0000' as NodeId;
+const A = '0001' as NodeId;
+const B = '0002' as NodeId;
+const config = { ...defaultConfig, maxWaitingRequests: 6, maxWaitingPerClient: 3,
+  maxUncommittedEntries: 5 };
+
+function leader(): RaftState {
+  const log = logOf([{ term: 1, cmd: { kind: 'noop' } } as Entry]);
+  return { ...initialState(config, 1), role: 'Leader', currentTerm: 1, votedFor: ME,
+    leaderId: ME, log, commitIndex: 1, kv: applyUpTo(emptyKv(), log, 1),
+    nextIndex: new Map([[A, 2], [B, 2]]), matchIndex: new Map([[A, 1], [B, 1]]) };
+}
+
+const request = (type: 'get' | 'put', client: string, mid: string): ClientRequest =>
+  ({ type, src: client as NodeId, dst: ME, leader: ME, MID: mid, key: 'k',
+    ...(type === 'put' ? { value: 'v' } : {}) }) as ClientRequest;
+
+function answers(out: readonly Effect[]): string[] {
+  return out.flatMap((e) => (e.type === 'reply' ? [`${e.message.type} ${e.message.MID}`] : []));
+}
+
+const waiting = (s: RaftState): number => size(s.pending) + s.reads.length + s.held.length;
+
+describe('overload: requests past the bounds are answered fail, not stored', () => {
+  it('a client past maxWaitingPerClient gets fail while others are still served', () => {
+    const out: Effect[] = [];
+    let s = leader();
+    for (let k = 0; k < 5; k++) s = clientRequest(s, request('put', '00C1', `a${k}`), out);
+    expect(answers(out)).toEqual(['fail a3', 'fail a4']);
+    expect(waiting(s)).toBe(3);
+    s = clientRequest(s, request('get', '00C2', 'b0'), out);
+    expect(s.reads.length).toBe(1);
+    expect(answers(out)).toEqual(['fail a3', 'fail a4']);
+  });
+
+  it('past maxWaitingRequests every client gets fail, and waiting stays at the bound', () => {
+    const out: Effect[] = [];
+    let s = leader();
+    for (let k = 0; k < 40; k++) s = clientRequest(s, request('get', `0${k + 100}`, `g${k}`), out);
+    expect(waiting(s)).toBe(config.maxWaitingRequests);
+    expect(answers(out).length).toBe(40 - config.maxWaitingRequests);
+    expect(answers(out).every((a) => a.startsWith('fail'))).toBe(true);
+  });
+
+  it('a leader appends no put past maxUncommittedEntries uncommitted entries', () => {
+    const out: Effect[] = [];
+    let s = { ...leader(), config: { ...config, maxWaitingRequests: 100, maxWaitingPerClient: 100 } };
+    for (let k = 0; k < 9; k++) s = clientRequest(s, request('put', `0${k + 100}`, `p${k}`), out);
+    expect(lastLogIndex(s.log) - s.commitIndex).toBe(config.maxUncommittedEntries);
+    expect(answers(out)).toEqual(['fail p5', 'fail p6', 'fail p7', 'fail p8']);
+    // reads need no log entry: they are still taken
+    s = clientRequest(s, request('get', '0200', 'g'), out);
+    expect(s.reads.length).toBe(1);
+  });
+
+  it('a follower holds requests only up to the bound while no leader is known', () => {
+    const out: Effect[] = [];
+    let s = initialState(config, 1);
+    for (let k = 0; k < 10; k++) s = clientRequest(s, request('put', `0${k + 100}`, `h${k}`), out);
+    expect(s.held.length).toBe(config.maxWaitingRequests);
+    expect(answers(out)).toEqual(['fail h6', 'fail h7', 'fail h8', 'fail h9']);
+  });
+});

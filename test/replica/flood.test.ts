@@ -1,0 +1,73 @@
+/**
+ * A flood of valid requests is bounded: three real direct-mode processes, and a sender that puts
+ * as fast as it can from 200 client ids at the leader for 8 s. The leader refuses what it cannot
+ * keep (`fail`), its resident memory stays flat, and the cluster still answers afterwards.
+ */
+import { createSocket } from 'node:dgram';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalCluster, sleep } from '../support/processes.js';
+import { readLayout } from '../../src/cluster/cluster.js';
+import { leaderOf, queryStatus } from '../../src/client/status.js';
+
+const FLOOD_MS = 8000;
+const CLIENTS = 200;
+
+let cluster: LocalCluster | undefined;
+afterAll(async () => { await cluster?.end(); }, 30_000);
+
+describe('overload: a flood of valid puts', () => {
+  it('is answered fail past the bounds, and the leader\'s memory stays flat', async () => {
+    cluster = LocalCluster.create('raftkv-flood-');
+    const up = await cluster.up(3);
+    expect(up.code, up.stderr).toBe(0);
+    const addresses = readLayout(cluster.dir)?.members.map((m) => m.address) ?? [];
+    const k = leaderOf(await queryStatus(addresses, 2000));
+    expect(k).toBeDefined();
+    const leader = addresses[k ?? 0] as (typeof addresses)[number];
+
+    const socket = createSocket({ type: 'udp4', sendBufferSize: 8 << 20, recvBufferSize: 8 << 20 });
+    await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
+    const answers = new Map<string, number>();
+    socket.on('message', (bytes) => {
+      const type = /"type":"(\w+)"/.exec(bytes.toString('utf8'))?.[1] ?? '?';
+      answers.set(type, (answers.get(type) ?? 0) + 1);
+    });
+    const rss: number[] = [];
+    let sent = 0;
+    const end = Date.now() + FLOOD_MS;
+    let nextSample = Date.now();
+    try {
+      while (Date.now() < end) {
+        for (let j = 0; j < 200; j++, sent++) {
+          const src = (0x1000 + (sent % CLIENTS)).toString(16).toUpperCase();
+          socket.send(JSON.stringify({ src, dst: '0000', leader: 'FFFF', type: 'put',
+            MID: `f${sent}`, key: `k${sent % 100}`, value: 'x'.repeat(100) }), leader.port, leader.host);
+        }
+        await sleep(2);
+        if (Date.now() >= nextSample) {
+          nextSample += 250;
+          const [r] = await queryStatus([leader], 200);
+          if (r !== undefined) rss.push(r.rssBytes);
+        }
+      }
+      await sleep(500);
+    } finally {
+      socket.close();
+    }
+    // past the bounds the leader refused rather than stored
+    expect(answers.get('fail') ?? 0, JSON.stringify([...answers])).toBeGreaterThan(0);
+    expect(answers.get('ok') ?? 0).toBeGreaterThan(0);
+    // flat: the peak of the last quarter within 20 % of the peak of the second (after warm-up)
+    const q = Math.floor(rss.length / 4);
+    expect(q).toBeGreaterThan(2);
+    const second = Math.max(...rss.slice(q, 2 * q));
+    const last = Math.max(...rss.slice(3 * q));
+    expect(last, `rss samples (MB): ${rss.map((b) => (b / 2 ** 20).toFixed(0)).join(' ')}`)
+      .toBeLessThan(second * 1.2);
+
+    const put = await cluster.run(['put', 'after', 'flood'], 15_000);
+    expect(put.code, put.stderr).toBe(0);
+    const get = await cluster.run(['get', 'after'], 15_000);
+    expect(get.stdout).toBe('flood\n');
+  }, 60_000);
+});
