@@ -154,13 +154,9 @@ function admission(opts: DirectOptions, runner: Runner, clients: Map<string, Rem
   return (m, from, signed) => {
     if (PEER_TYPES.has(m.type)) {
       const peer = m as PeerMessage | InstallSnapshotChunk;
-      if (!admitPeer(peer, from, signed)) return;
-      runner.intake.accepted++;
-      runner.feed(peer);
+      if (admitPeer(peer, from, signed)) runner.feed(peer, true);
     } else if (m.type === 'get' || m.type === 'put') {
-      if (!admitClient(m, from)) return;
-      runner.intake.accepted++;
-      runner.feed(m);
+      if (admitClient(m, from)) runner.feed(m);
     } else runner.count('not-a-request', `${m.type} from ${where(from)}`);
   };
 }
@@ -207,7 +203,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     return { role: s.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
       commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex,
       lastLogIndex: lastLogIndex(s.log), dropped: Object.fromEntries(runner.dropped),
-      received: runner.intake.received, accepted: runner.intake.accepted,
+      ...runner.intake,
       syncs: wal.syncs, entriesSynced: wal.entriesSynced, snapshotIndex: s.log.snapshot.index,
       snapshotsInstalled: runner.installs.count, lastInstallBytes: runner.installs.lastBytes,
       lastInstallMs: runner.installs.lastMs, walBytes: wal.fileBytes(),

@@ -71,19 +71,26 @@ export interface InstallStats {
   lastBytes: number;
   /** From its first chunk's arrival to the end of the core's step that installed it. */
   lastMs: number;
+  /** Snapshots whose chunks, put together, were not a snapshot (the datagrams were accepted). */
+  refused: number;
 }
 
 /** Every datagram a shell read, and those it handed on; the rest are counted in `dropped`. */
 export interface Intake {
   received: number;
   accepted: number;
+  /** Of those accepted, the peer messages from configured peers (direct mode only). */
+  acceptedFromPeers: number;
 }
 
 export interface Runner {
   /** A datagram's bytes: decoded and, if it is for the machine, stepped. */
   receive(bytes: Buffer): void;
-  /** A message decoded elsewhere; a snapshot chunk is held until its snapshot is whole. */
-  feed(m: PeerMessage | ClientRequest | InstallSnapshotChunk): void;
+  /**
+   * A message decoded elsewhere, counted as accepted (`fromPeer`: a configured peer's), unless it
+   * is a chunk of no possible snapshot; a snapshot chunk is held until its snapshot is whole.
+   */
+  feed(m: PeerMessage | ClientRequest | InstallSnapshotChunk, fromPeer?: boolean): void;
   state(): RaftState;
   /** Datagrams dropped, by wire error kind (and any kinds the shell counts itself). */
   readonly dropped: Map<string, number>;
@@ -121,11 +128,20 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
   };
   let flushPending = false;
   const chunks = new Reassembler();
-  const installs: InstallStats = { count: 0, lastBytes: 0, lastMs: 0 };
-  const feed = (m: PeerMessage | ClientRequest | InstallSnapshotChunk): void => {
+  const installs: InstallStats = { count: 0, lastBytes: 0, lastMs: 0, refused: 0 };
+  const intake: Intake = { received: 0, accepted: 0, acceptedFromPeers: 0 };
+  const feed = (m: PeerMessage | ClientRequest | InstallSnapshotChunk, fromPeer = false): void => {
     if (m.type === 'InstallSnapshotChunk') {
       const r = chunks.accept(m, performance.now());
-      if (r.kind === 'invalid') count('invalid', `snapshot from ${m.src}: ${r.detail}`);
+      if (r.kind === 'invalid-chunk') return count('invalid', `chunk from ${m.src}: ${r.detail}`);
+      intake.accepted++;
+      if (fromPeer) intake.acceptedFromPeers++;
+      if (r.kind === 'invalid') {
+        installs.refused++;
+        if (installs.refused === 1) {
+          console.error(`${opts.id}: refused a snapshot from ${m.src}: ${r.detail}`);
+        }
+      }
       if (r.kind !== 'complete') return;
       const before = actor.getSnapshot().context.log.snapshot;
       send(r.message);
@@ -136,6 +152,8 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
         `${m.src}: ${r.bytes} bytes in ${r.chunks} chunks, ${installs.lastMs.toFixed(1)} ms`);
       return;
     }
+    intake.accepted++;
+    if (fromPeer) intake.acceptedFromPeers++;
     send(m);
     if (isClientRequest(m) && !flushPending) {
       // Requests that arrive together leave together: one AppendEntries per peer for the batch.
@@ -143,7 +161,6 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
       setImmediate(() => { flushPending = false; send({ type: 'Flush' }); });
     }
   };
-  const intake: Intake = { received: 0, accepted: 0 };
   const bad = (e: WireError): void => count(errorKind(e), e.detail);
   actor.start();
   const ticker = setInterval(() => send({ type: 'Tick' }), opts.tickMs);
@@ -156,7 +173,6 @@ export function startRunner(opts: RunnerOptions, take: (effects: Effect[]) => vo
       if (!isForTheMachine(m) && m.type !== 'InstallSnapshotChunk') {
         return count('not-a-request', `${m.type} from ${m.src}`);
       }
-      intake.accepted++;
       feed(m);
     },
     feed,

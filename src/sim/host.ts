@@ -123,7 +123,7 @@ export class Host {
   arriveChunk(chunk: InstallSnapshotChunk, nowMs: number): string | undefined {
     if (!this.alive) return undefined;
     const r = this.chunks.accept(chunk, nowMs);
-    if (r.kind === 'invalid') return r.detail;
+    if (r.kind === 'invalid' || r.kind === 'invalid-chunk') return r.detail;
     if (r.kind === 'complete') this.arrive(r.message, nowMs);
     return undefined;
   }

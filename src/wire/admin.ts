@@ -29,6 +29,8 @@ export const StatusReply = t.strict({
   /** Datagrams read, and those handed on (a status request too): the rest are in `dropped`. */
   received: Count,
   accepted: Count,
+  /** Of those accepted, the messages of configured peers: the rest came from anyone else. */
+  acceptedFromPeers: Count,
   /** Group commit: syncs done and log entries they made durable. */
   syncs: Count,
   entriesSynced: Count,

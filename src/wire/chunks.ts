@@ -64,7 +64,10 @@ export type Reassembled =
   | { readonly kind: 'complete'; readonly message: InstallSnapshotRequest;
       /** The payload's bytes and chunks, and when its first chunk arrived. */
       readonly bytes: number; readonly chunks: number; readonly startedMs: number }
-  | { readonly kind: 'invalid'; readonly detail: string };
+  /** The whole snapshot, put together, is not one: its chunks each were fine. */
+  | { readonly kind: 'invalid'; readonly detail: string }
+  /** This chunk cannot belong to any snapshot: the datagram itself is bad. */
+  | { readonly kind: 'invalid-chunk'; readonly detail: string };
 
 /** Collects chunks per sending peer; hands back a request once all of its chunks are in. */
 export class Reassembler {
@@ -72,7 +75,9 @@ export class Reassembler {
 
   /** `nowMs` (any clock) only dates the first chunk of a snapshot, for `startedMs`. */
   accept(c: InstallSnapshotChunk, nowMs = 0): Reassembled {
-    if (c.chunk >= c.chunks) return { kind: 'invalid', detail: `chunk ${c.chunk} of ${c.chunks}` };
+    if (c.chunk >= c.chunks) {
+      return { kind: 'invalid-chunk', detail: `chunk ${c.chunk} of ${c.chunks}` };
+    }
     let p = this.bySender.get(c.src);
     const same = p !== undefined && p.term === c.term && p.lastIncludedIndex === c.lastIncludedIndex
       && p.lastIncludedTerm === c.lastIncludedTerm && p.parts.length === c.chunks;

@@ -81,7 +81,7 @@ describe('[§7] InstallSnapshot in chunks', () => {
     const r = new Reassembler();
     const bad = { ...one, data: Buffer.from('{"kv":[[1,2]]}').toString('base64') };
     expect(r.accept(bad as InstallSnapshotChunk).kind).toBe('invalid');
-    expect(r.accept({ ...one, chunk: 1 } as InstallSnapshotChunk).kind).toBe('invalid');
+    expect(r.accept({ ...one, chunk: 1 } as InstallSnapshotChunk).kind).toBe('invalid-chunk');
     const notJson = { ...one, data: Buffer.from('{"kv":').toString('base64') };
     expect(r.accept(notJson as InstallSnapshotChunk)).toMatchObject({ kind: 'invalid',
       detail: expect.stringMatching(/^snapshot payload: not JSON/) as unknown });
