@@ -12,6 +12,7 @@
  */
 import { createSocket } from 'node:dgram';
 import type { NodeId } from './wire/messages.js';
+import { shown } from './args.js';
 
 const HEX4 = /^[0-9A-F]{4}$/;
 
@@ -46,10 +47,10 @@ function replica(args: readonly string[]): void {
   }
   const [portText, id, ...peers] = args;
   const port = Number(portText);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) usage(`bad port: ${portText}`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) usage(`bad port: ${shown(portText ?? '')}`);
   const ids = [id, ...peers];
   if (peers.length === 0 || ids.some((x) => x === undefined || !HEX4.test(x) || x === 'FFFF')) {
-    usage(`bad ids: ${ids.join(' ')}`);
+    usage(`bad ids: ${shown(ids.join(' '))}`);
   }
   const self = id as string;
   const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
@@ -95,6 +96,6 @@ else if (command === 'cluster') {
 } else if (command === 'get' || command === 'put' || command === 'del') {
   run(() => import('./client/main.js').then(({ clientMain }) => clientMain(command, rest)));
 } else {
-  usage(`unknown command: ${command ?? '(none)'}`, `${REPLICA_USAGE}\n${DIRECT_USAGE}\n` +
+  usage(`unknown command: ${command === undefined ? '(none)' : shown(command)}`, `${REPLICA_USAGE}\n${DIRECT_USAGE}\n` +
     `${CLUSTER_USAGE}\n${CLIENT_USAGE}\n${SIM_USAGE}\n${SIMULATE_USAGE}`);
 }

@@ -18,6 +18,9 @@ import { NodeId } from '../wire/messages.js';
 import { invalid } from '../wire/codec.js';
 import { parseBoundedJson, type JsonLimits } from '../wire/json.js';
 import { leaderOf, queryStatus } from '../client/status.js';
+import { intArg, parseCommandArgs, readTextArg, shown, stringArg, type Parsed } from '../args.js';
+import { MAX_SECRET_BYTES } from '../replica/auth.js';
+import { CLUSTER_USAGE } from '../usage.js';
 import type { StatusReply } from '../wire/admin.js';
 
 export interface Member {
@@ -65,7 +68,9 @@ export class LayoutError extends Error {}
 export function readLayout(dir: string): Layout | undefined {
   const file = layoutFile(dir);
   if (!existsSync(file)) return undefined;
-  const parsed = parseBoundedJson(readFileSync(file, 'utf8'), LAYOUT_JSON);
+  const text = readTextArg('cluster layout', file, LAYOUT_JSON.maxChars);
+  if (typeof text !== 'string') throw new LayoutError(text.refused);
+  const parsed = parseBoundedJson(text, LAYOUT_JSON);
   if (E.isLeft(parsed)) throw new LayoutError(`${file}: ${parsed.left.detail}`);
   const decoded = LayoutCodec.decode(parsed.right);
   if (E.isLeft(decoded)) {
@@ -138,8 +143,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** The cluster's shared secret, read from the file the layout names; none if it names none. */
 function secretOf(layout: Layout): string | undefined {
-  return layout.secretFile === undefined ? undefined
-    : readFileSync(layout.secretFile, 'utf8').trim();
+  if (layout.secretFile === undefined) return undefined;
+  const text = readTextArg('secret file', layout.secretFile, MAX_SECRET_BYTES);
+  if (typeof text !== 'string') throw new LayoutError(text.refused);
+  return text.trim();
 }
 
 /** Every member's status reply (signed with the cluster's secret, which it needs then). */
@@ -159,28 +166,42 @@ export async function waitForLeader(layout: Layout, waitMs: number): Promise<Mem
   return undefined;
 }
 
-function flag(args: readonly string[], name: string): string | undefined {
-  const k = args.indexOf(name);
-  return k >= 0 ? args[k + 1] : undefined;
+const UP_OPTIONS = {
+  'replicas': { type: 'string' }, 'base-port': { type: 'string' },
+  'secret-file': { type: 'string' }, 'snapshot-entries': { type: 'string' },
+  'data-dir': { type: 'string' },
+} as const;
+
+interface UpArgs {
+  readonly replicas: number;
+  readonly basePort: number;
+  readonly secretFile: string | undefined;
+  readonly snapshotEntries: number | undefined;
 }
 
-async function up(args: readonly string[], dir: string): Promise<number> {
-  const replicas = Number(flag(args, '--replicas') ?? 5);
-  const basePort = Number(flag(args, '--base-port') ?? 7100);
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 15) {
-    console.error('--replicas must be 1 to 15');
-    return 2;
+function upArgs(p: Parsed): UpArgs | string {
+  const replicas = intArg('replicas', stringArg(p, 'replicas') ?? '5', 1, 15);
+  if (typeof replicas === 'string') return replicas;
+  const basePort = intArg('base-port', stringArg(p, 'base-port') ?? '7100', 1, 65535 - replicas);
+  if (typeof basePort === 'string') return basePort;
+  const every = stringArg(p, 'snapshot-entries');
+  const snapshotEntries = every === undefined ? undefined
+    : intArg('snapshot-entries', every, 1, Number.MAX_SAFE_INTEGER);
+  if (typeof snapshotEntries === 'string') return snapshotEntries;
+  const secretFile = stringArg(p, 'secret-file');
+  if (secretFile !== undefined) {
+    // read now: replicas that cannot read it would each exit, after `up` said they started
+    const text = readTextArg('secret file', secretFile, MAX_SECRET_BYTES);
+    if (typeof text !== 'string') return text.refused;
+    if (text.trim() === '') return `the secret file ${shown(secretFile)} is empty`;
   }
-  const every = flag(args, '--snapshot-entries');
-  const snapshotEntries = every === undefined ? undefined : Number(every);
-  if (snapshotEntries !== undefined && !(Number.isSafeInteger(snapshotEntries)
-    && snapshotEntries > 0)) {
-    console.error('--snapshot-entries must be a positive integer');
-    return 2;
-  }
+  return { replicas, basePort, secretFile, snapshotEntries };
+}
+
+async function up(a: UpArgs, dir: string): Promise<number> {
   mkdirSync(dir, { recursive: true });
-  const layout = readLayout(dir) ?? { ...newLayout(dir, replicas, basePort,
-    flag(args, '--secret-file')), ...(snapshotEntries === undefined ? {} : { snapshotEntries }) };
+  const layout = readLayout(dir) ?? { ...newLayout(dir, a.replicas, a.basePort, a.secretFile),
+    ...(a.snapshotEntries === undefined ? {} : { snapshotEntries: a.snapshotEntries }) };
   for (const m of layout.members) {
     if (isRunning(m)) console.log(`${m.id} already running, pid ${m.pid}`);
     else console.log(`${m.id} started, pid ${startMember(layout, m)}, ` +
@@ -218,13 +239,35 @@ async function status(layout: Layout): Promise<number> {
   return 0;
 }
 
+function usageError(message: string): number {
+  console.error(`raftkv cluster: ${message}\n${CLUSTER_USAGE.trim()}`);
+  return 2;
+}
+
 export async function clusterMain(args: readonly string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  const dir = resolve(flag(rest, '--data-dir') ?? DEFAULT_DATA_DIR);
-  if (sub === 'up') return up(rest, dir);
+  const p = parseCommandArgs(args, UP_OPTIONS);
+  if (typeof p === 'string') return usageError(p);
+  const [sub, ...rest] = p.positionals;
+  const dir = resolve(stringArg(p, 'data-dir') ?? DEFAULT_DATA_DIR);
+  const upOnly = ['replicas', 'base-port', 'secret-file', 'snapshot-entries']
+    .find((k) => p.values[k] !== undefined);
+  if (sub === 'up') {
+    if (rest.length > 0) return usageError(`unexpected argument ${shown(rest[0] as string)}`);
+    const a = upArgs(p);
+    return typeof a === 'string' ? usageError(a) : up(a, dir);
+  }
+  if (sub !== 'status' && sub !== 'down' && sub !== 'kill') {
+    return usageError(sub === undefined ? 'expected up, status, down or kill'
+      : `unknown subcommand ${shown(sub)}`);
+  }
+  if (upOnly !== undefined) return usageError(`--${upOnly} is an option of \`cluster up\` only`);
+  if (rest.length !== (sub === 'kill' ? 1 : 0)) {
+    return usageError(sub === 'kill' ? 'expected kill ID|leader'
+      : `unexpected argument ${shown(rest[0] as string)}`);
+  }
   const layout = readLayout(dir);
   if (layout === undefined) {
-    console.error(`no cluster in ${dir}: run \`raftkv cluster up --data-dir ${dir}\` first`);
+    console.error(`no cluster in ${shown(dir)}: run \`raftkv cluster up --data-dir DIR\` first`);
     return 1;
   }
   if (sub === 'status') return status(layout);
@@ -235,18 +278,14 @@ export async function clusterMain(args: readonly string[]): Promise<number> {
     }
     return 0;
   }
-  if (sub === 'kill') {
-    const which = rest[0];
-    const m = which === 'leader' ? await waitForLeader(layout, 3000)
-      : layout.members.find((x) => x.id === which);
-    if (m === undefined || !isRunning(m)) {
-      console.error(`no running replica ${which ?? ''}`);
-      return 1;
-    }
-    process.kill(m.pid as number, 'SIGKILL');
-    console.log(`${m.id} killed (SIGKILL), pid ${m.pid}`);
-    return 0;
+  const which = rest[0] as string;
+  const m = which === 'leader' ? await waitForLeader(layout, 3000)
+    : layout.members.find((x) => x.id === which);
+  if (m === undefined || !isRunning(m)) {
+    console.error(`no running replica ${shown(which)}`);
+    return 1;
   }
-  console.error('usage: raftkv cluster up|status|down|kill ID|leader [--data-dir DIR]');
-  return 2;
+  process.kill(m.pid as number, 'SIGKILL');
+  console.log(`${m.id} killed (SIGKILL), pid ${m.pid}`);
+  return 0;
 }

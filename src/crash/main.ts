@@ -4,29 +4,45 @@
  *  a check fails.
  */
 import { describeOp } from '../fault/linearizability.js';
+import { intArg, parseCommandArgs, shown, stringArg } from '../args.js';
 import { crashTest, DEFAULT_CRASH, type CrashOptions, type CrashReport } from './harness.js';
 
-function option(args: readonly string[], name: string, fallback: number): number {
-  const k = args.indexOf(name);
-  const v = k >= 0 ? Number(args[k + 1]) : fallback;
-  if (!Number.isFinite(v) || v < 0) throw new Error(`bad ${name}`);
-  return v;
+const OPTIONS = {
+  seed: { type: 'string' }, rounds: { type: 'string' }, replicas: { type: 'string' },
+  clients: { type: 'string' }, keys: { type: 'string' }, torn: { type: 'string' },
+  flip: { type: 'string' }, all: { type: 'string' }, 'snapshot-entries': { type: 'string' },
+  bug: { type: 'string', multiple: true },
+} as const;
+
+/** A probability flag's value in [0, 1], or a message naming the flag. */
+function chance(name: string, text: string | undefined, fallback: number): number | string {
+  if (text === undefined) return fallback;
+  const p = /^(0|1|0?\.\d{1,6}|1\.0*)$/.test(text) ? Number(text) : Number.NaN;
+  return p >= 0 && p <= 1 ? p : `bad --${name} ${shown(text)}: expected a probability from 0 to 1`;
 }
 
-export function crashOptions(args: readonly string[]): CrashOptions {
+/** The options, or one line naming the argument that is wrong. */
+export function crashOptions(args: readonly string[]): CrashOptions | string {
   const d = DEFAULT_CRASH;
-  const known = ['--seed', '--rounds', '--replicas', '--clients', '--keys', '--torn', '--flip',
-    '--all', '--bug', '--snapshot-entries'];
-  for (let k = 0; k < args.length; k += 2) {
-    if (!known.includes(args[k] as string)) throw new Error(`unknown option ${args[k]}`);
-  }
-  return { seed: option(args, '--seed', d.seed), rounds: option(args, '--rounds', d.rounds),
-    replicas: option(args, '--replicas', d.replicas), clients: option(args, '--clients', d.clients),
-    keys: option(args, '--keys', d.keys), tornChance: option(args, '--torn', d.tornChance),
-    flipChance: option(args, '--flip', d.flipChance), allChance: option(args, '--all', d.allChance),
-    snapshotEntries: option(args, '--snapshot-entries', d.snapshotEntries),
-    bugs: args.flatMap((a, k) => (a === '--bug' && args[k + 1] !== undefined
-      ? [args[k + 1] as string] : [])) };
+  const p = parseCommandArgs(args, OPTIONS);
+  if (typeof p === 'string') return p;
+  if (p.positionals.length > 0) return `unexpected argument ${shown(p.positionals[0] as string)}`;
+  const int = (name: string, fallback: number, min: number, max: number): number | string => {
+    const text = stringArg(p, name);
+    return text === undefined ? fallback : intArg(name, text, min, max);
+  };
+  const o = {
+    seed: int('seed', d.seed, 0, 2 ** 32 - 1), rounds: int('rounds', d.rounds, 1, 100_000),
+    replicas: int('replicas', d.replicas, 3, 15), clients: int('clients', d.clients, 1, 256),
+    keys: int('keys', d.keys, 1, 100_000), tornChance: chance('torn', stringArg(p, 'torn'), d.tornChance),
+    flipChance: chance('flip', stringArg(p, 'flip'), d.flipChance),
+    allChance: chance('all', stringArg(p, 'all'), d.allChance),
+    snapshotEntries: int('snapshot-entries', d.snapshotEntries, 1, Number.MAX_SAFE_INTEGER),
+  };
+  const wrong = Object.values(o).find((v) => typeof v === 'string');
+  if (typeof wrong === 'string') return wrong;
+  const bugs = (p.values['bug'] as string[] | undefined) ?? [];
+  return { ...(o as { [K in keyof typeof o]: number }), bugs };
 }
 
 /** Whether the run passed: a linearizable history (or undecided keys, said) and nothing lost. */
@@ -57,6 +73,10 @@ export function summary(r: CrashReport): string[] {
 
 export async function crashMain(args: readonly string[]): Promise<number> {
   const opts = crashOptions(args);
+  if (typeof opts === 'string') {
+    console.error(`raftkv crashtest: ${opts}`);
+    return 2;
+  }
   console.log(`crash test: seed ${opts.seed}, ${opts.replicas} replicas, ${opts.rounds} rounds, ` +
     `${opts.clients} clients`);
   const r = await crashTest({ ...opts, log: (line) => console.log(line) });

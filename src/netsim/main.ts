@@ -7,9 +7,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatReport, reportJson, verdict } from '../fault/report.js';
-import { parseScenario, shortened, type Scenario } from '../fault/scenario.js';
+import { parseScenario, SCENARIO_JSON, shortened, type Scenario } from '../fault/scenario.js';
 import { runNetsim } from './netsim.js';
 import type { ReplicaCommand } from './processes.js';
+import { oneLine, readTextArg, shown } from '../args.js';
 
 const USAGE = 'usage: raftkv sim <scenario.json> [--replica <executable>] [--seed N] ' +
   '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
@@ -34,17 +35,17 @@ export function parseSimArgs(args: readonly string[]): SimArgs | string {
     if (a === '--quiet' || a === '--verbose') flags.add(a);
     else if (['--replica', '--seed', '--lifetime', '--json'].includes(a)) {
       const v = args[++i];
-      if (v === undefined) return `${a} needs a value`;
+      if (v === undefined) return `${shown(a)} needs a value`;
       values.set(a, v);
-    } else if (a.startsWith('--')) return `unknown option ${a}`;
+    } else if (a.startsWith('--')) return `unknown option ${shown(a)}`;
     else positional.push(a);
   }
   if (positional.length !== 1) return 'expected exactly one scenario file';
   const seed = values.has('--seed') ? Number(values.get('--seed')) : undefined;
-  if (seed !== undefined && !Number.isSafeInteger(seed)) return `bad seed ${values.get('--seed')}`;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) return `bad seed ${shown(values.get('--seed') ?? '')}`;
   const lifetime = values.has('--lifetime') ? Number(values.get('--lifetime')) : undefined;
   if (lifetime !== undefined && !(lifetime > 0 && Number.isFinite(lifetime))) {
-    return `bad lifetime ${values.get('--lifetime')}`;
+    return `bad lifetime ${shown(values.get('--lifetime') ?? '')}`;
   }
   return { file: positional[0] as string, replica: values.get('--replica'), seed, lifetime,
     quiet: flags.has('--quiet'), verbose: flags.has('--verbose'), json: values.get('--json') };
@@ -65,14 +66,10 @@ function rerunCommand(a: SimArgs, seed: number): string {
 }
 
 function loadScenario(a: SimArgs): Scenario | string {
-  let text: string;
-  try {
-    text = readFileSync(a.file, 'utf8');
-  } catch (e) {
-    return `cannot read ${a.file}: ${e instanceof Error ? e.message : String(e)}`;
-  }
+  const text = readTextArg('scenario file', a.file, SCENARIO_JSON.maxChars);
+  if (typeof text !== 'string') return text.refused;
   const parsed = parseScenario(text);
-  if (parsed._tag === 'Left') return `${a.file}:\n  ${parsed.left.join('\n  ')}`;
+  if (parsed._tag === 'Left') return `${shown(a.file)}: ${oneLine(parsed.left)}`;
   const restart = parsed.right.events.findIndex((e) => e.type === 'restart');
   if (restart >= 0) {
     return `${a.file}:\n  events.${restart}.type: restart needs replicas that keep a disk; ` +

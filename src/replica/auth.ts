@@ -12,6 +12,9 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** A shared secret file holds a short key, not a document: longer files are refused. */
+export const MAX_SECRET_BYTES = 4096;
+
 const HEAD = Buffer.from(',"mac":"');
 const MAC_HEX = 64;
 /** `,"mac":"` + 64 hex digits + `"}` */

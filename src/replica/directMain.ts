@@ -4,12 +4,13 @@
  * fails a write stops the process with a message naming the file: it must not run on state it
  * cannot trust or keep.
  */
-import { readFileSync } from 'node:fs';
 import type { NodeId } from '../wire/messages.js';
 import { CorruptWalError } from '../disk/wal.js';
 import { BUGS, type Bug } from '../core/state.js';
 import { lastLogIndex, snapshotIndex } from '../core/log.js';
 import { DIRECT_USAGE } from '../usage.js';
+import { readTextArg, shown } from '../args.js';
+import { MAX_SECRET_BYTES } from './auth.js';
 import { parseAddress, startDirect, type Address } from './direct.js';
 
 
@@ -39,33 +40,37 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
   let snapshotEntries: number | undefined;
   for (let i = 0; i < args.length; i += 2) {
     const [flag, value] = [args[i], args[i + 1]];
-    if (value === undefined) return `${flag} needs a value`;
+    if (value === undefined) return `${shown(flag ?? '')} needs a value`;
     if (flag === '--id') id = value;
     else if (flag === '--listen') listen = parseAddress(value);
     else if (flag === '--data-dir') dataDir = value;
-    else if (flag === '--secret-file') secret = readFileSync(value, 'utf8').trim();
+    else if (flag === '--secret-file') {
+      const text = readTextArg('secret file', value, MAX_SECRET_BYTES);
+      if (typeof text !== 'string') return text.refused;
+      secret = text.trim();
+    }
     else if (flag === '--snapshot-entries') {
       snapshotEntries = Number(value);
       if (!Number.isSafeInteger(snapshotEntries) || snapshotEntries < 1) {
-        return `bad --snapshot-entries ${value}: expected a positive integer`;
+        return `bad --snapshot-entries ${shown(value)}: expected a positive integer`;
       }
     }
     else if (flag === '--bug') {
       // test only: the crash harness shows it catches a deliberately broken replica
       if (value === 'ackBeforeSync') ackBeforeSync = true;
-      else if (!(BUGS as readonly string[]).includes(value)) return `unknown --bug ${value}`;
+      else if (!(BUGS as readonly string[]).includes(value)) return `unknown --bug ${shown(value)}`;
       else bugs.push(value as Bug);
     }
     else if (flag === '--peer') {
       const [peerId, addr, ...extra] = value.split('=');
       const address = addr === undefined ? undefined : parseAddress(addr);
       if (peerId === undefined || !HEX4.test(peerId) || address === undefined || extra.length > 0) {
-        return `bad --peer ${value}: expected ID=HOST:PORT`;
+        return `bad --peer ${shown(value)}: expected ID=HOST:PORT`;
       }
       peers.set(peerId as NodeId, address);
-    } else return `unknown option ${flag}`;
+    } else return `unknown option ${shown(flag ?? '')}`;
   }
-  if (id === undefined || !HEX4.test(id) || id === 'FFFF') return `bad or missing --id ${id ?? ''}`;
+  if (id === undefined || !HEX4.test(id) || id === 'FFFF') return `bad or missing --id ${shown(id ?? '')}`;
   if (listen === undefined) return 'bad or missing --listen HOST:PORT';
   if (dataDir === undefined) return 'missing --data-dir';
   if (peers.size === 0) return 'at least one --peer is needed';

@@ -7,10 +7,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatReport } from '../fault/report.js';
-import { parseScenario, shortened, type Scenario } from '../fault/scenario.js';
+import { parseScenario, SCENARIO_JSON, shortened, type Scenario } from '../fault/scenario.js';
 import { BUGS, type Bug } from '../core/state.js';
 import { MIX_END_WAIT_S, mixScenario, shippedScenarios } from './mix.js';
 import { simulate, type SimResult } from './simulation.js';
+import { oneLine, readTextArg, shown } from '../args.js';
 
 const USAGE = 'usage: raftkv simulate <scenario.json> [--seed N] [--lifetime S] [--bug NAME] ' +
   '[--trace FILE]\n       raftkv simulate --mix --seed N [--bug NAME] [--trace FILE]';
@@ -34,9 +35,9 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs | strin
     if (a === '--mix') mix = true;
     else if (['--seed', '--lifetime', '--bug', '--trace'].includes(a)) {
       const v = args[++i];
-      if (v === undefined) return `${a} needs a value`;
+      if (v === undefined) return `${shown(a)} needs a value`;
       values.set(a, [...(values.get(a) ?? []), v]);
-    } else if (a.startsWith('--')) return `unknown option ${a}`;
+    } else if (a.startsWith('--')) return `unknown option ${shown(a)}`;
     else positional.push(a);
   }
   if (mix === (positional.length === 1) || positional.length > 1) {
@@ -44,15 +45,15 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs | strin
   }
   const last = (k: string): string | undefined => values.get(k)?.at(-1);
   const seed = last('--seed') === undefined ? undefined : Number(last('--seed'));
-  if (seed !== undefined && !Number.isSafeInteger(seed)) return `bad seed ${last('--seed')}`;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) return `bad seed ${shown(last('--seed') ?? '')}`;
   if (mix && seed === undefined) return '--mix needs --seed';
   const lifetime = last('--lifetime') === undefined ? undefined : Number(last('--lifetime'));
   if (lifetime !== undefined && !(lifetime > 0 && Number.isFinite(lifetime))) {
-    return `bad lifetime ${last('--lifetime')}`;
+    return `bad lifetime ${shown(last('--lifetime') ?? '')}`;
   }
   const bugs = values.get('--bug') ?? [];
   const unknown = bugs.find((b) => !(BUGS as readonly string[]).includes(b));
-  if (unknown !== undefined) return `unknown bug ${unknown}; known: ${BUGS.join(', ')}`;
+  if (unknown !== undefined) return `unknown bug ${shown(unknown)}; known: ${BUGS.join(', ')}`;
   return { file: positional[0], mix, seed, lifetime, bugs: bugs as Bug[],
     trace: last('--trace') };
 }
@@ -66,14 +67,10 @@ export function replayCommand(seed: number, bugs: readonly Bug[], trace?: string
 
 function scenarioOf(a: SimulateArgs): Scenario | string {
   if (a.mix) return mixScenario(a.seed as number, shippedScenarios());
-  let text: string;
-  try {
-    text = readFileSync(a.file as string, 'utf8');
-  } catch (e) {
-    return `cannot read ${a.file}: ${e instanceof Error ? e.message : String(e)}`;
-  }
+  const text = readTextArg('scenario file', a.file as string, SCENARIO_JSON.maxChars);
+  if (typeof text !== 'string') return text.refused;
   const parsed = parseScenario(text);
-  if (parsed._tag === 'Left') return `${a.file}:\n  ${parsed.left.join('\n  ')}`;
+  if (parsed._tag === 'Left') return `${shown(a.file as string)}: ${oneLine(parsed.left)}`;
   const seeded = a.seed === undefined ? parsed.right : { ...parsed.right, seed: a.seed };
   const sized = a.lifetime === undefined ? seeded : shortened(seeded, a.lifetime);
   // The simulation also checks that a leader commits its whole log after the faults end, and an

@@ -91,14 +91,16 @@ class Mutator {
 /**
  * Pacing without a status request (the simulator-routed protocol has none): whenever the kernel's
  * receive-buffer drops grew since the last look, wait twice as long; otherwise a little less.
+ * The kernel's counter is machine-wide, so other traffic can slow the fuzzer, never speed it up.
  */
 class Backoff {
   private errors = kernelRcvbufErrors();
-  private delayMs = 5;
+  private delayMs = 8;
   async pace(): Promise<void> {
     const now = kernelRcvbufErrors();
+    // AIMD, as TCP: back off at once, speed up slowly
     this.delayMs = now > this.errors ? Math.min(200, this.delayMs * 2)
-      : Math.max(1, this.delayMs * 0.9);
+      : Math.max(1, this.delayMs - 0.05);
     this.errors = now;
     await sleep(this.delayMs);
   }

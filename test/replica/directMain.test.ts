@@ -65,7 +65,7 @@ describe('[direct CLI] parseDirectArgs', () => {
       '0001=127.0.0.1', '0001=127.0.0.1:0', '0001=127.0.0.1:70000', '0001=example.com:7101',
       '0001=127.0.0.1:7101=junk', '0001=999.999.999.999:7101', '0001=127.0.0.256:7101']) {
       const args = [...without('--peer'), '--peer', peer];
-      expect(parseDirectArgs(args), peer).toBe(`bad --peer ${peer}: expected ID=HOST:PORT`);
+      expect(parseDirectArgs(args), peer).toBe(`bad --peer "${peer}": expected ID=HOST:PORT`);
     }
   });
 
@@ -79,8 +79,8 @@ describe('[direct CLI] parseDirectArgs', () => {
   });
 
   it('rejects an unknown option, and an option without a value', () => {
-    expect(parseDirectArgs([...FULL, '--verbose', 'yes'])).toBe('unknown option --verbose');
-    expect(parseDirectArgs([...FULL, '--data-dir'])).toBe('--data-dir needs a value');
+    expect(parseDirectArgs([...FULL, '--verbose', 'yes'])).toBe('unknown option "--verbose"');
+    expect(parseDirectArgs([...FULL, '--data-dir'])).toBe('"--data-dir" needs a value');
   });
 
   it('rejects a bad or missing --listen', () => {
