@@ -8,7 +8,7 @@ import type { ClientRequest, Cmd, NodeId, PeerMessage } from '../wire/messages.j
 import { kvData, kvSessions } from './kv.js';
 import { toArray } from './chain.js';
 import type { Snapshot } from './log.js';
-import type { RaftState, Role } from './state.js';
+import type { Persisted, RaftState, Role } from './state.js';
 
 export interface AbstractCmd {
   kind: 'noop' | 'put' | 'get';
@@ -107,6 +107,23 @@ export function abstractServer(s: RaftState): AbstractServer {
       round: r.round })),
     readRound: s.readRound,
     ackedRound: record(s.ackedRound, (n) => n),
+  };
+}
+
+/** What a server's disk holds, as the spec's `Durable` record. */
+export type AbstractDurable = Pick<AbstractServer, 'currentTerm' | 'votedFor' | 'log'
+  | 'snapshotIndex' | 'snapshotTerm' | 'snapshotKv' | 'snapshotSessions'>;
+
+export function abstractDurable(p: Persisted): AbstractDurable {
+  const snap = p.log.snapshot;
+  return {
+    currentTerm: p.currentTerm,
+    votedFor: p.votedFor ?? '',
+    log: toArray(p.log.entries).map((e) => ({ term: e.term, cmd: abstractCmd(e.cmd) })),
+    snapshotIndex: snap.index,
+    snapshotTerm: snap.term,
+    snapshotKv: kvRecord(snap.kv),
+    snapshotSessions: sessionRecord(snap.sessions),
   };
 }
 

@@ -50,7 +50,11 @@ export type RaftEvent =
   | { readonly type: 'Flush' }
   /** [§7] Snapshot and compact now (the spec's `takeSnapshot`); ticks raise it when it is due. */
   | { readonly type: 'TakeSnapshot' }
-  | { readonly type: 'Restart' };
+  /**
+   * The process starts again from its disk: `persisted` is what the disk holds (what was durable
+   * at the crash); without it, everything the server wrote is taken as durable.
+   */
+  | { readonly type: 'Restart'; readonly persisted?: Persisted };
 
 export interface RaftInput {
   readonly config?: Partial<Config>;
@@ -142,7 +146,12 @@ export const raftSetup = typed.extend({
       ({ type: 'Replicate' as const, to: 'src' in event ? [event.src] : [] })),
     /** A deliberate ignore, named so that it shows in the definition and in `can()`. */
     ignore: () => undefined,
-    restart: rule<RaftEvent>('restart', (s) => initialState(s.config, s.rng, persistedOf(s))),
+    /** [rules:restart] from what the disk holds: nothing is written, nothing sent. */
+    restart: typed.enqueueActions(({ context: s, event, enqueue }) => {
+      const persisted = event.type === 'Restart' ? event.persisted : undefined;
+      enqueue.assign(() => initialState(s.config, s.rng, persisted ?? persistedOf(s)));
+      if (s.config.trace) enqueue.emit({ type: 'trace', action: 'restart' });
+    }),
     electionTimeout: rule<RaftEvent>('electionTimeout', (s, _e, out) => electionTimeout(s, out)),
     replicate: rule<Msg<'Replicate'>>('replicate', (s, e, out) => replicate(s, out, e.to)),
     checkQuorum: rule<RaftEvent>('checkQuorum', (s, _e, out) => checkQuorum(s, out)),

@@ -68,6 +68,8 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
 export const environmentActions: Readonly<Record<string, readonly string[]>> = {
   dropMessage: ['m'],
   duplicateMessage: ['m'],
+  /** A disk write completes: the shells' group commit (`replica/commit.ts`), the cluster's disk. */
+  persist: ['s'],
 };
 
 /** Machine parts that are no spec action, and why. */

@@ -117,7 +117,7 @@ export function explore(opts: ExploreOptions): ExploreResult {
       }
       list.push({ weight: w.restart, run: () => {
         checker.restarted(id);
-        return cluster.event(id, { type: 'Restart' });
+        return cluster.restart(id);
       } });
       list.push({ weight: w.client, run: () => clientRequest(id) });
     }

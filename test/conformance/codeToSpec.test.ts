@@ -39,6 +39,20 @@ async function validate(files: RecordedStep[][][]): Promise<{ code: number; out:
 }
 
 describe('[conformance:code→spec] recorded traces are spec behaviours', () => {
+  it('[Fig2 persist before send] rejects persistAfterSend\'s crash trace, accepts the core\'s',
+    async () => {
+      const correct = voteThenCrash([]);
+      const broken = voteThenCrash(['persistAfterSend']);
+      expect(correct.answerInFlight).toBe(false);
+      expect(broken.answerInFlight).toBe(true); // a vote its voter no longer remembers
+      const [ok, bad] = await validate([[correct.trace], [broken.trace]]);
+      console.log(`[code→spec] vote then crash: correct core exit ${ok?.code}, persistAfterSend ` +
+        `exit ${bad?.code}: ${bad?.out.match(/.*failed.*/)?.[0]?.trim() ?? ''}`);
+      expect(ok?.code, ok?.out.slice(-2000)).toBe(0);
+      expect(bad?.code).not.toBe(0);
+      expect(bad?.out).toMatch(/trace0Test failed/); // a failed run, not a type error
+    }, 300_000);
+
   it(`${FILES * TRACES_PER_FILE} random traces of ${STEPS} steps validate in quint test`, async () => {
     const files = Array.from({ length: FILES }, (_, f) =>
       Array.from({ length: TRACES_PER_FILE }, (_, t) => record(1000 + f * TRACES_PER_FILE + t)));
@@ -66,6 +80,29 @@ describe('[conformance:code→spec] recorded traces are spec behaviours', () => 
 });
 
 /**
+ * [Fig2 "respond after persisting"] A scripted crash point: 0000 grants 0001's vote and crashes
+ * right after the step's first effect reached the shell, before its disk write completed. The
+ * correct core emits the write first, so its answer waits and is lost with the crash; the
+ * `persistAfterSend` core emits the answer first, so it is in flight while 0000 forgets the vote.
+ */
+function voteThenCrash(bugs: Bug[]): { trace: RecordedStep[]; answerInFlight: boolean } {
+  const r = new Recorder({ seed: 6, steps: 0, maxBatch: 2, bugs });
+  const initial = r.initial();
+  const s0 = '0000' as NodeId;
+  const s1 = '0001' as NodeId;
+  const script = r.script();
+  script.event(s1, { type: 'ElectionTimeout' });
+  script.deliverWhere((m) => m.type === 'PreVoteRequest' && m.dst === s0);
+  script.deliverWhere((m) => m.type === 'PreVoteResponse' && m.dst === s1); // 0001: candidate
+  script.persist(s1);
+  script.deliverWhere((m) => m.type === 'RequestVoteRequest' && m.dst === s0); // the vote
+  script.restart(s0); // the crash, before 0000's write completes
+  const answerInFlight = [...r.cluster.bag.values()].some((f) =>
+    f.message.type === 'RequestVoteResponse' && f.message.voteGranted);
+  return { trace: [initial, ...r.steps], answerInFlight };
+}
+
+/**
  * A scripted trace: 0001 leads and replicates its no-op to 0000; 0002, whose log is empty, asks
  * 0000 for a pre-vote. The spec refuses it.
  */
@@ -79,9 +116,13 @@ function preVoteToStaleLog(bugs: Bug[]): { trace: RecordedStep[]; granted: boole
   const toOrFrom0 = (m: PeerMessage): boolean => (m.dst === s0 || m.src === s0)
     && m.type !== 'AppendEntriesRequest' || (m.type === 'AppendEntriesRequest' && m.dst === s0);
   script.event(s1, { type: 'ElectionTimeout' });
-  for (let i = 0; i < 6; i++) script.deliverWhere(toOrFrom0); // 0001 leads, 0000 has its no-op
+  for (let i = 0; i < 6; i++) { // 0001 leads, 0000 has its no-op
+    script.deliverWhere(toOrFrom0);
+    script.settle();
+  }
   expect(lastLogIndex(r.cluster.state(s0).log)).toBeGreaterThan(0);
   script.deliverWhere((m) => m.type === 'RequestVoteRequest' && m.dst === s2); // 0002: term 1
+  script.settle();
   script.dropAll();
   script.event(s0, { type: 'ElectionTimeout' }); // 0000 forgets its leader: it may pre-vote
   script.dropAll();

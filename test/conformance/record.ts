@@ -6,12 +6,14 @@
  */
 import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
 import {
-  abstractMessage, abstractServer, clientRequestOf, type AbstractCmd,
+  abstractDurable, abstractMessage, abstractServer, clientRequestOf, type AbstractCmd,
 } from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
 import { nextRandom, type Bug } from '../../src/core/state.js';
 import { Cluster, type StepRecord } from '../../src/sim/cluster.js';
-import { quintCmd, quintMessage, quintServer, type RecordedStep } from './toQuint.js';
+import {
+  quintCmd, quintDurable, quintMessage, quintServer, type RecordedStep,
+} from './toQuint.js';
 
 export const CLIENTS = ['00C0', '00C1'] as NodeId[];
 export const KEYS = ['a', 'b'];
@@ -24,6 +26,13 @@ export interface RecordOptions {
 }
 
 const str = JSON.stringify;
+
+/** A bag of messages in Quint, in a deterministic order. */
+function bagOf(bag: ReadonlyMap<string, { message: PeerMessage; count: number }>):
+  [string, number][] {
+  return [...bag.values()]
+    .map((f): [string, number] => [quintMessage(abstractMessage(f.message)), f.count]).sort();
+}
 
 /**
  * The spec calls one event of the code made, from the machine's trace: the first with `args`
@@ -53,7 +62,7 @@ export class Recorder {
   constructor(readonly opts: RecordOptions) {
     this.cluster = new Cluster(3, { trace: true, maxBatch: opts.maxBatch, bugs: opts.bugs ?? [],
       electionTimeoutTicksMin: 3, electionTimeoutTicksMax: 5, campaignRetryTicksMin: 3,
-      campaignRetryTicksMax: 5, heartbeatTicks: 2, snapshotEntries: 3 }, opts.seed);
+      campaignRetryTicksMax: 5, heartbeatTicks: 2, snapshotEntries: 3 }, opts.seed, 'explicit');
     this.rng = opts.seed >>> 0;
   }
 
@@ -74,10 +83,30 @@ export class Recorder {
   private record(calls: readonly string[], changed?: NodeId): void {
     if (calls.length === 0) return;
     const servers: Record<string, string> = {};
-    if (changed !== undefined) servers[changed] = quintServer(abstractServer(this.cluster.state(changed)));
-    const msgs = [...this.cluster.bag.values()]
-      .map((f): [string, number] => [quintMessage(abstractMessage(f.message)), f.count]);
-    this.steps.push({ calls, servers, msgs });
+    const durable: Record<string, string> = {};
+    if (changed !== undefined) {
+      servers[changed] = quintServer(abstractServer(this.cluster.state(changed)));
+      durable[changed] = quintDurable(abstractDurable(this.cluster.durable(changed)));
+    }
+    this.steps.push({ calls, servers, msgs: bagOf(this.cluster.bag), durable,
+      outbox: this.outboxes() });
+  }
+
+  private outboxes(): Record<string, [string, number][]> {
+    return Object.fromEntries(this.cluster.ids.map((id) => [id, bagOf(this.cluster.outbox(id))]));
+  }
+
+  /** A disk write of server `id` completes, if one is pending (the spec's `persist`). */
+  persist(id: NodeId): void {
+    if (!this.cluster.canPersist(id)) return;
+    this.cluster.persist(id);
+    this.record([`persist(${str(id)})`], id);
+  }
+
+  /** Server `id` crashes and restarts from its disk (the spec's `restart`). */
+  restart(id: NodeId): void {
+    const r = this.cluster.restart(id);
+    this.record(callsOf(r, str(id)), id);
   }
 
   /** A server step: the spec call it made, from the machine's trace of spec actions. */
@@ -135,11 +164,12 @@ export class Recorder {
       return;
     }
     const arg = str(id);
-    if (r < 0.62) this.serverStep(id, { type: 'Tick' }, arg);
+    if (r < 0.58) this.serverStep(id, { type: 'Tick' }, arg);
+    else if (r < 0.64) this.persist(id);
     else if (r < 0.7 && role === 'Leader') this.serverStep(id, this.replicateEvent(id), arg);
     else if (r < 0.7) this.serverStep(id, { type: 'ElectionTimeout' }, arg);
     else if (r < 0.74 && role === 'Leader') this.serverStep(id, { type: 'CheckQuorum' }, arg);
-    else if (r < 0.77) this.serverStep(id, { type: 'Restart' }, arg);
+    else if (r < 0.77) this.restart(id);
     else if (r < 0.8) this.serverStep(id, { type: 'TakeSnapshot' }, arg);
     else this.clientRequest(id);
   }
@@ -164,11 +194,18 @@ export class Recorder {
   /** Hand-written traces: each call is a recorded step. */
   script(): {
     event: (id: NodeId, event: RaftEvent) => void;
+    persist: (id: NodeId) => void;
+    restart: (id: NodeId) => void;
+    /** Every pending disk write completes (a persist step for each server that has one). */
+    settle: () => void;
     deliverWhere: (pred: (m: PeerMessage) => boolean) => void;
     dropAll: () => void;
   } {
     return {
       event: (id, event) => this.serverStep(id, event, str(id)),
+      persist: (id) => this.persist(id),
+      restart: (id) => this.restart(id),
+      settle: () => { for (const id of this.cluster.ids) this.persist(id); },
       deliverWhere: (pred) => {
         for (const key of this.cluster.inFlightKeys()) {
           const m = this.cluster.bag.get(key)?.message;
@@ -190,7 +227,11 @@ export class Recorder {
   initial(): RecordedStep {
     const servers: Record<string, string> = {};
     for (const id of this.cluster.ids) servers[id] = quintServer(abstractServer(this.cluster.state(id)));
-    return { calls: ['init'], servers, msgs: [] };
+    const durable: Record<string, string> = {};
+    for (const id of this.cluster.ids) {
+      durable[id] = quintDurable(abstractDurable(this.cluster.durable(id)));
+    }
+    return { calls: ['init'], servers, msgs: [], durable, outbox: this.outboxes() };
   }
 
   run(): RecordedStep[] {

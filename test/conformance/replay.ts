@@ -5,10 +5,12 @@
  * abstract state and the messages in flight must equal the spec's.
  */
 import type { NodeId } from '../../src/wire/messages.js';
-import { abstractServer, clientRequestOf, type AbstractCmd } from '../../src/core/abstract.js';
+import {
+  abstractDurable, abstractServer, clientRequestOf, type AbstractCmd,
+} from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
 import type { Bug } from '../../src/core/state.js';
-import { canonical, Cluster, type StepRecord } from '../../src/sim/cluster.js';
+import { canonical, Cluster, type InFlight, type StepRecord } from '../../src/sim/cluster.js';
 import { pick, plain, variable, type ItfTrace, type Plain } from './itf.js';
 
 export interface ReplayResult {
@@ -18,17 +20,17 @@ export interface ReplayResult {
 }
 
 const timerEvents: Record<string, RaftEvent['type']> = {
-  electionTimeout: 'ElectionTimeout', checkQuorum: 'CheckQuorum',
-  restart: 'Restart', takeSnapshot: 'TakeSnapshot',
+  electionTimeout: 'ElectionTimeout', checkQuorum: 'CheckQuorum', takeSnapshot: 'TakeSnapshot',
 };
 
-/** The messages in flight as `[canonical message, copies]`, sorted. */
-function bagOf(cluster: Cluster): [string, number][] {
-  return [...cluster.bag.entries()].map(([key, f]): [string, number] => [key, f.count]).sort();
+/** A bag of messages as `[canonical message, copies]`, sorted. */
+function bagOf(bag: ReadonlyMap<string, InFlight>): [string, number][] {
+  return [...bag.entries()].map(([key, f]): [string, number] => [key, f.count]).sort();
 }
 
-function specBag(state: Record<string, unknown>): [string, number][] {
-  const pairs = plain(variable(state, 'msgs')) as unknown as [Plain, number][] | Record<string, never>;
+/** A spec bag (`Message -> int`, read from ITF) in the same form. */
+function specBag(value: Plain | undefined): [string, number][] {
+  const pairs = value as unknown as [Plain, number][] | Record<string, never> | undefined;
   if (!Array.isArray(pairs)) return [];
   return pairs.map(([m, n]): [string, number] => [canonical(m), n]).sort();
 }
@@ -46,10 +48,23 @@ export function compare(cluster: Cluster, state: Record<string, unknown>): strin
       }
     }
   }
-  const code = bagOf(cluster);
-  const spec = specBag(state);
+  const code = bagOf(cluster.bag);
+  const spec = specBag(plain(variable(state, 'msgs')));
   if (canonical(code) !== canonical(spec)) {
     diffs.push(`msgs: code ${canonical(code)}\n      spec ${canonical(spec)}`);
+  }
+  // [Fig2:State] what each disk holds, and the sends that wait for it
+  const durable = plain(variable(state, 'durable')) as Record<string, Plain>;
+  const outbox = plain(variable(state, 'outbox')) as Record<string, Plain>;
+  for (const id of cluster.ids) {
+    const codeDisk = canonical(abstractDurable(cluster.durable(id)));
+    if (codeDisk !== canonical(durable[id])) {
+      diffs.push(`durable ${id}: code ${codeDisk}\n      spec ${canonical(durable[id])}`);
+    }
+    const codeOut = canonical(bagOf(cluster.outbox(id)));
+    if (codeOut !== canonical(specBag(outbox[id]))) {
+      diffs.push(`outbox ${id}: code ${codeOut}\n      spec ${canonical(specBag(outbox[id]))}`);
+    }
   }
   return diffs.length === 0 ? undefined : diffs.join('\n  ');
 }
@@ -63,6 +78,12 @@ function step(cluster: Cluster, action: string, state: Record<string, unknown>, 
     r === undefined ? `${action}: message not in flight`
       : r.actions.join(',') === action ? undefined
         : `${action} not enabled in the code: it took [${r.actions.join(',')}]`;
+  if (action === 'persist' && s !== undefined) {
+    if (!cluster.canPersist(s)) return 'persist: nothing to persist in the code';
+    cluster.persist(s);
+    return undefined;
+  }
+  if (action === 'restart' && s !== undefined) return expectAction(cluster.restart(s));
   if (action in timerEvents && s !== undefined) {
     return expectAction(cluster.event(s, { type: timerEvents[action] } as RaftEvent));
   }
@@ -89,7 +110,7 @@ export function replay(trace: ItfTrace, options: { maxBatch: number; bugs?: Bug[
   const servers = Object.keys(plain(variable(trace.states[0] ?? {}, 'servers')) as object).length;
   // Catch-up sends are the code's own extra `replicate` steps; the spec trace has its own.
   const cluster = new Cluster(servers, { trace: true, catchUp: false, maxBatch: options.maxBatch,
-    bugs: options.bugs ?? [] });
+    bugs: options.bugs ?? [] }, 1, 'explicit');
   const actions = new Map<string, number>();
   const first = compare(cluster, trace.states[0] ?? {});
   if (first !== undefined) return { steps: 0, actions, failure: `initial state:\n  ${first}` };

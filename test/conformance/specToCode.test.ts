@@ -13,9 +13,9 @@ import { replay } from './replay.js';
 const MAX_BATCH = 2; // the instance's MaxBatch
 const RUNS = [
   { seed: 11, traces: 110, steps: 40, step: 'step' },
-  { seed: 12, traces: 110, steps: 40, step: 'stepSteered' },
+  { seed: 12, traces: 110, steps: 70, step: 'stepSteered' },
   { seed: 13, traces: 50, steps: 40, step: 'step' },
-  { seed: 14, traces: 50, steps: 40, step: 'stepSteered' },
+  { seed: 14, traces: 50, steps: 70, step: 'stepSteered' },
 ];
 
 describe('[conformance:spec→code] MBT traces replay into the statechart', () => {

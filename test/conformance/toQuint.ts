@@ -3,7 +3,9 @@
  * itself checks that each recorded step is an enabled spec action reaching the recorded state
  * (as etcd validates its traces against the TLA+ spec with TLC).
  */
-import type { AbstractCmd, AbstractEntry, AbstractServer } from '../../src/core/abstract.js';
+import type {
+  AbstractCmd, AbstractDurable, AbstractEntry, AbstractServer,
+} from '../../src/core/abstract.js';
 
 const str = (s: string): string => JSON.stringify(s);
 const set = (xs: readonly string[]): string => `Set(${xs.map(str).join(', ')})`;
@@ -37,6 +39,13 @@ export function quintServer(s: AbstractServer): string {
     `ackedRound: ${map(s.ackedRound, String)} }`;
 }
 
+export function quintDurable(d: AbstractDurable): string {
+  return `{ currentTerm: ${d.currentTerm}, votedFor: ${str(d.votedFor)}, ` +
+    `log: [${d.log.map(entry).join(', ')}], snapshotIndex: ${d.snapshotIndex}, ` +
+    `snapshotTerm: ${d.snapshotTerm}, snapshotKv: ${map(d.snapshotKv, String)}, ` +
+    `snapshotSessions: ${map(d.snapshotSessions, session)} }`;
+}
+
 /** A message in its abstract form (`{ tag, value }`) as a Quint variant. */
 export function quintMessage(m: { tag: string; value: Record<string, unknown> }): string {
   const fields = Object.keys(m.value).sort().map((k) => {
@@ -60,10 +69,17 @@ export interface RecordedStep {
   /** The servers the step changed (all of them initially) and the bag after it, in Quint. */
   readonly servers: Record<string, string>;
   readonly msgs: readonly [string, number][];
+  /** The disks of the servers the step changed (a persist or restart changes one). */
+  readonly durable: Record<string, string>;
+  /** Every server's outbox after the step. */
+  readonly outbox: Record<string, readonly [string, number][]>;
 }
 
+const bagMap = (bag: readonly (readonly [string, number])[]): string =>
+  `Map(${bag.map(([m, n]) => `${m} -> ${n}`).join(', ')})`;
+
 function msgsMap(step: RecordedStep): string {
-  return `Map(${step.msgs.map(([m, n]) => `${m} -> ${n}`).join(', ')})`;
+  return bagMap(step.msgs);
 }
 
 
@@ -76,13 +92,20 @@ function expectedValues(prefix: string, steps: readonly RecordedStep[]): string 
     ...Object.keys(s.servers).sort().map((id) =>
       `  pure val ${prefix}s${k}_${id}: Server = ${s.servers[id]}`),
     `  pure val ${prefix}m${k}: Message -> int = ${msgsMap(s)}`,
+    ...Object.keys(s.durable).sort().map((id) =>
+      `  pure val ${prefix}d${k}_${id}: Durable = ${s.durable[id]}`),
+    `  pure val ${prefix}o${k}: str -> (Message -> int) = ${map(
+      Object.fromEntries(Object.entries(s.outbox)), (b) => bagMap(b))}`,
   ].join('\n')).join('\n');
 }
 
 function expectation(prefix: string, k: number, step: RecordedStep): string {
   const servers = Object.keys(step.servers).sort()
     .map((id) => `servers.get(${str(id)}) == ${prefix}s${k}_${id}`);
-  return [...servers, `msgs == ${prefix}m${k}`].join(' and ');
+  const disks = Object.keys(step.durable).sort()
+    .map((id) => `durable.get(${str(id)}) == ${prefix}d${k}_${id}`);
+  return [...servers, `msgs == ${prefix}m${k}`, ...disks, `outbox == ${prefix}o${k}`]
+    .join(' and ');
 }
 
 /** A module of `run` tests, one per trace, importing the spec with generous bounds. */
