@@ -6,7 +6,8 @@
  *   2. `quint test` on the scripted scenarios (spec/raftTest.qnt);
  *   3. `quint run` random simulation of `step` and of the steered `stepSteered`, checking every
  *      invariant together (`--invariants`, which names the one violated) and reporting how often
- *      the runs reached a leader, a commit, an answered get and a rejoin;
+ *      the runs reached a leader, a commit, an answered get, a rejoin and a snapshot; the same
+ *      for the five-server instance (`spec/instance5.qnt`), deeper, since it needs more steps;
  *   4. `quint run` on each witness, which must be VIOLATED (the behaviour is reachable).
  *
  * Two quint processes run at a time (one per core). Seeds are fixed and printed, so every run
@@ -29,18 +30,22 @@ const logDir = join(root, '.quint-out', 'spec-check');
 
 /** The spec directory: `--spec-dir` points the checks at a copy, e.g. a deliberately broken one. */
 let specDir = 'spec';
-const specFiles = () => ['raft.qnt', 'instance.qnt', 'raftTest.qnt'].map((f) => join(specDir, f));
+const specFiles = () => ['raft.qnt', 'instance.qnt', 'instance5.qnt', 'raftTest.qnt']
+  .map((f) => join(specDir, f));
 const testFile = () => join(specDir, 'raftTest.qnt');
-const instanceFile = () => join(specDir, 'instance.qnt');
-const MAIN = 'instance';
+/** The instances: three servers (the default), and five (quorum 3). */
+const INSTANCES = { 3: 'instance', 5: 'instance5' };
+const instanceFile = (n) => join(specDir, `${INSTANCES[n]}.qnt`);
 const INVARIANTS = [
   'electionSafety', 'logMatching', 'leaderCompleteness', 'stateMachineSafety', 'commitInLog',
-  'committedDurable', 'snapshotSafety', 'kvLinearizable',
+  'committedDurable', 'snapshotSafety', 'kvLinearizable', 'electionSafetyHistory',
+  'termMonotonic', 'commitMonotonic', 'ackedPutCommitted', 'appliedAtMostOnce',
 ];
 const WITNESSES = ['witnessNoLeader', 'witnessNoCommit', 'witnessNoGetAnswered', 'witnessNoRejoin',
-  'witnessNoSnapshotSent'];
+  'witnessNoSnapshotSent', 'witnessNoIndirectCommit', 'witnessNoTruncation', 'witnessNoDedupHit',
+  'witnessNoRefusedStaleRead', 'witnessNoSnapshotInstalled', 'witnessNoCheckQuorumStepDown'];
 const COVERAGE = ['reachedLeader', 'reachedCommit', 'reachedGetAnswered', 'reachedRejoin',
-  'reachedSnapshotSent'];
+  'reachedSnapshotSent', 'reachedSnapshotInstalled'];
 const TEST_SEED = '0x7e57';
 
 /**
@@ -55,6 +60,7 @@ const BUDGETS = {
     invariants: [
       { step: 'step', seed: '0x2a01000000000000', samples: 1500, maxSteps: 40 },
       { step: 'stepSteered', seed: '0x2a02000000000000', samples: 1200, maxSteps: 50 },
+      { step: 'stepSteered', seed: '0x2a05000000000000', samples: 100, maxSteps: 120, servers: 5 },
     ],
     witnessSamples: 3000,
     witnessSteps: ['stepSteered'],
@@ -65,6 +71,7 @@ const BUDGETS = {
       { step: 'stepSteered', seed: '0x2a02000000000000', samples: 1300, maxSteps: 60 },
       { step: 'step', seed: '0x2a03000000000000', samples: 2000, maxSteps: 40 },
       { step: 'stepSteered', seed: '0x2a04000000000000', samples: 1300, maxSteps: 60 },
+      { step: 'stepSteered', seed: '0x2a05000000000000', samples: 500, maxSteps: 120, servers: 5 },
     ],
     witnessSamples: 5000,
     witnessSteps: ['stepSteered', 'step'],
@@ -109,9 +116,9 @@ function runQuint(args) {
   });
 }
 
-const simArgs = (step, seed, samples, maxSteps) => [
-  'run', instanceFile(), '--backend=typescript', `--main=${MAIN}`, `--step=${step}`,
-  `--seed=${seed}`, `--max-samples=${samples}`, `--max-steps=${maxSteps}`,
+const simArgs = (step, seed, samples, maxSteps, servers = 3) => [
+  'run', instanceFile(servers), '--backend=typescript', `--main=${INSTANCES[servers]}`,
+  `--step=${step}`, `--seed=${seed}`, `--max-samples=${samples}`, `--max-steps=${maxSteps}`,
 ];
 
 /** Traces explored, from "(1234ms at 25 traces/second)" (quint prints no count on violations). */
@@ -154,10 +161,10 @@ function testJob() {
   };
 }
 
-function invariantJob({ step, seed, samples, maxSteps }) {
+function invariantJob({ step, seed, samples, maxSteps, servers = 3 }) {
   return {
-    name: `invariants ${step} seed=${seed}`,
-    args: [...simArgs(step, seed, samples, maxSteps), '--invariants', ...INVARIANTS,
+    name: `invariants ${servers} servers ${step} depth ${maxSteps} seed=${seed}`,
+    args: [...simArgs(step, seed, samples, maxSteps, servers), '--invariants', ...INVARIANTS,
       '--witnesses', ...COVERAGE],
     judge: (r) => {
       const ok = r.code === 0 && r.out.includes('[ok] No violation found');
