@@ -54,7 +54,8 @@ export function stringArg(p: Parsed, name: string): string | undefined {
  * `maxBytes` (a path to `/dev/zero` or a 10 GB file must not exhaust memory), or one line saying
  * why not.
  */
-export function readTextArg(what: string, path: string, maxBytes: number): string | { refused: string } {
+export function readTextArg(what: string, path: string, maxBytes: number):
+  string | { refused: string } {
   try {
     const st = statSync(path);
     if (!st.isFile()) return { refused: `${what} ${shown(path)} is not a regular file` };

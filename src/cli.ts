@@ -47,7 +47,9 @@ function replica(args: readonly string[]): void {
   }
   const [portText, id, ...peers] = args;
   const port = Number(portText);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) usage(`bad port: ${shown(portText ?? '')}`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    usage(`bad port: ${shown(portText ?? '')}`);
+  }
   const ids = [id, ...peers];
   if (peers.length === 0 || ids.some((x) => x === undefined || !HEX4.test(x) || x === 'FFFF')) {
     usage(`bad ids: ${shown(ids.join(' '))}`);
@@ -96,6 +98,7 @@ else if (command === 'cluster') {
 } else if (command === 'get' || command === 'put' || command === 'del') {
   run(() => import('./client/main.js').then(({ clientMain }) => clientMain(command, rest)));
 } else {
-  usage(`unknown command: ${command === undefined ? '(none)' : shown(command)}`, `${REPLICA_USAGE}\n${DIRECT_USAGE}\n` +
+  usage(`unknown command: ${command === undefined ? '(none)' : shown(command)}`,
+    `${REPLICA_USAGE}\n${DIRECT_USAGE}\n` +
     `${CLUSTER_USAGE}\n${CLIENT_USAGE}\n${SIM_USAGE}\n${SIMULATE_USAGE}`);
 }

@@ -74,10 +74,12 @@ export function readLayout(dir: string): Layout | undefined {
   if (E.isLeft(parsed)) throw new LayoutError(`${file}: ${parsed.left.detail}`);
   const decoded = LayoutCodec.decode(parsed.right);
   if (E.isLeft(decoded)) {
-    throw new LayoutError(`${file}: not a cluster layout (${invalid('layout', decoded.left).detail})`);
+    const why = invalid('layout', decoded.left).detail;
+    throw new LayoutError(`${file}: not a cluster layout (${why})`);
   }
   const { members, ...rest } = decoded.right;
-  return { secretFile: undefined, ...rest, members: members.map((m) => ({ pid: undefined, ...m })) };
+  return { secretFile: undefined, ...rest,
+    members: members.map((m) => ({ pid: undefined, ...m })) };
 }
 
 export function writeLayout(dir: string, layout: Layout): void {

@@ -34,7 +34,8 @@ export function crashOptions(args: readonly string[]): CrashOptions | string {
   const o = {
     seed: int('seed', d.seed, 0, 2 ** 32 - 1), rounds: int('rounds', d.rounds, 1, 100_000),
     replicas: int('replicas', d.replicas, 3, 15), clients: int('clients', d.clients, 1, 256),
-    keys: int('keys', d.keys, 1, 100_000), tornChance: chance('torn', stringArg(p, 'torn'), d.tornChance),
+    keys: int('keys', d.keys, 1, 100_000),
+    tornChance: chance('torn', stringArg(p, 'torn'), d.tornChance),
     flipChance: chance('flip', stringArg(p, 'flip'), d.flipChance),
     allChance: chance('all', stringArg(p, 'all'), d.allChance),
     snapshotEntries: int('snapshot-entries', d.snapshotEntries, 1, Number.MAX_SAFE_INTEGER),

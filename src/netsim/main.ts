@@ -42,7 +42,9 @@ export function parseSimArgs(args: readonly string[]): SimArgs | string {
   }
   if (positional.length !== 1) return 'expected exactly one scenario file';
   const seed = values.has('--seed') ? Number(values.get('--seed')) : undefined;
-  if (seed !== undefined && !Number.isSafeInteger(seed)) return `bad seed ${shown(values.get('--seed') ?? '')}`;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    return `bad seed ${shown(values.get('--seed') ?? '')}`;
+  }
   const lifetime = values.has('--lifetime') ? Number(values.get('--lifetime')) : undefined;
   if (lifetime !== undefined && !(lifetime > 0 && Number.isFinite(lifetime))) {
     return `bad lifetime ${shown(values.get('--lifetime') ?? '')}`;

@@ -70,7 +70,9 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
       peers.set(peerId as NodeId, address);
     } else return `unknown option ${shown(flag ?? '')}`;
   }
-  if (id === undefined || !HEX4.test(id) || id === 'FFFF') return `bad or missing --id ${shown(id ?? '')}`;
+  if (id === undefined || !HEX4.test(id) || id === 'FFFF') {
+    return `bad or missing --id ${shown(id ?? '')}`;
+  }
   if (listen === undefined) return 'bad or missing --listen HOST:PORT';
   if (dataDir === undefined) return 'missing --data-dir';
   if (peers.size === 0) return 'at least one --peer is needed';

@@ -45,7 +45,9 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs | strin
   }
   const last = (k: string): string | undefined => values.get(k)?.at(-1);
   const seed = last('--seed') === undefined ? undefined : Number(last('--seed'));
-  if (seed !== undefined && !Number.isSafeInteger(seed)) return `bad seed ${shown(last('--seed') ?? '')}`;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    return `bad seed ${shown(last('--seed') ?? '')}`;
+  }
   if (mix && seed === undefined) return '--mix needs --seed';
   const lifetime = last('--lifetime') === undefined ? undefined : Number(last('--lifetime'));
   if (lifetime !== undefined && !(lifetime > 0 && Number.isFinite(lifetime))) {

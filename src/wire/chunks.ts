@@ -112,7 +112,9 @@ function assemble(last: InstallSnapshotChunk, parts: readonly string[], startedM
     return { kind: 'invalid', detail: 'snapshot payload is not UTF-8' };
   }
   const parsed = parseBoundedJson(text, SNAPSHOT_JSON);
-  if (E.isLeft(parsed)) return { kind: 'invalid', detail: `snapshot payload: ${parsed.left.detail}` };
+  if (E.isLeft(parsed)) {
+    return { kind: 'invalid', detail: `snapshot payload: ${parsed.left.detail}` };
+  }
   const body = parsed.right;
   const { chunk: _chunk, chunks: _chunks, data: _data, ...header } = last;
   const fields = typeof body === 'object' && body !== null ? body : {};

@@ -19,7 +19,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The largest single argument Linux passes (MAX_ARG_STRLEN, 128 KiB with its NUL byte). */
 const BIG = 'x'.repeat(128 * 1024 - 1);
-const HOSTILE_VALUES = [BIG, `--${BIG.slice(2)}`, '__proto__', 'constructor', 'NaN', 'Infinity', '1e308',
+const HOSTILE_VALUES = [BIG, `--${BIG.slice(2)}`, '__proto__', 'constructor', 'NaN', 'Infinity',
+  '1e308',
   '-0', '9007199254740993', '-1', '', '\n', 'a\rb', '\u202e', '/dev/zero', '/', '/proc/self/mem',
   '{"__proto__":1}', '[[[[[[', '🦀'.repeat(1000)];
 const COMMANDS = ['replica', 'cluster', 'get', 'put', 'del', 'sim', 'simulate', 'crashtest',

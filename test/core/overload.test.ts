@@ -56,7 +56,8 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
 
   it('a leader appends no put past maxUncommittedEntries uncommitted entries', () => {
     const out: Effect[] = [];
-    let s = { ...leader(), config: { ...config, maxWaitingRequests: 100, maxWaitingPerClient: 100 } };
+    let s = { ...leader(),
+      config: { ...config, maxWaitingRequests: 100, maxWaitingPerClient: 100 } };
     for (let k = 0; k < 9; k++) s = clientRequest(s, request('put', `0${k + 100}`, `p${k}`), out);
     expect(lastLogIndex(s.log) - s.commitIndex).toBe(config.maxUncommittedEntries);
     expect(answers(out)).toEqual(['fail p5', 'fail p6', 'fail p7', 'fail p8']);

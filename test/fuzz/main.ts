@@ -54,12 +54,16 @@ function options(): Options {
   } });
   const int = (name: string, text: string): number => {
     const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got ${text}`);
+    if (!Number.isSafeInteger(n) || n < 1) {
+      throw new Error(`--${name}: expected a positive integer, got ${text}`);
+    }
     return n;
   };
   const targets = values.targets.split(',');
   for (const t of targets) {
-    if (!['direct', 'direct-secret', 'routed'].includes(t)) throw new Error(`--targets: unknown target ${t}`);
+    if (!['direct', 'direct-secret', 'routed'].includes(t)) {
+      throw new Error(`--targets: unknown target ${t}`);
+    }
   }
   return { datagrams: int('datagrams', values.datagrams), targets, cli: resolve(values.cli),
     seed: int('seed', values.seed), corpus: int('corpus', values.corpus), json: values.json };
@@ -67,7 +71,8 @@ function options(): Options {
 
 /** The kernel's count of UDP datagrams dropped for a full receive buffer, machine-wide. */
 function kernelRcvbufErrors(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n')
+    .filter((l) => l.startsWith('Udp:'));
   const [names, values] = lines.map((l) => l.split(/\s+/));
   const k = names?.indexOf('RcvbufErrors') ?? -1;
   return k < 0 ? 0 : Number(values?.[k] ?? 0);
@@ -106,20 +111,28 @@ class Backoff {
   }
 }
 
-interface Process { readonly id: string; readonly child: ChildProcess; stderr: string; exit?: string }
+interface Process {
+  readonly id: string;
+  readonly child: ChildProcess;
+  stderr: string;
+  exit?: string;
+}
 
 function start(cli: string, args: readonly string[], id: string): Process {
   const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   const p: Process = { id, child, stderr: '' };
-  child.stderr?.on('data', (b: Buffer) => { p.stderr = (p.stderr + b.toString('utf8')).slice(-20_000); });
+  child.stderr?.on('data', (b: Buffer) => {
+    p.stderr = (p.stderr + b.toString('utf8')).slice(-20_000);
+  });
   child.on('exit', (code, signal) => { p.exit = `code ${code ?? '-'} signal ${signal ?? '-'}`; });
   return p;
 }
 
 async function stop(ps: readonly Process[]): Promise<void> {
-  for (const p of ps) if (p.exit === undefined && p.child.pid !== undefined) p.child.kill('SIGTERM');
+  const running = (p: Process): boolean => p.exit === undefined && p.child.pid !== undefined;
+  for (const p of ps) if (running(p)) p.child.kill('SIGTERM');
   for (let wait = 0; wait < 60 && ps.some((p) => p.exit === undefined); wait++) await sleep(50);
-  for (const p of ps) if (p.exit === undefined && p.child.pid !== undefined) p.child.kill('SIGKILL');
+  for (const p of ps) if (running(p)) p.child.kill('SIGKILL');
 }
 
 interface Result {
@@ -139,7 +152,8 @@ interface Result {
 /** Sends the corpus, mutated, to `send` until `total` datagrams; stops early if one died. */
 async function pump(corpus: readonly Hostile[], total: number, seed: number, every: number,
   admit: (bytes: Buffer) => boolean,
-  send: (b: Buffer) => void, died: () => string | undefined, catchUp: (sent: number) => Promise<void>):
+  send: (b: Buffer) => void, died: () => string | undefined,
+  catchUp: (sent: number) => Promise<void>):
   Promise<{ sent: number; byShape: Record<string, number>; crashed?: string }> {
   const mutator = new Mutator(seed);
   const byShape: Record<string, number> = {};
@@ -186,7 +200,8 @@ async function directTarget(o: Options, corpus: readonly Hostile[], secret: stri
     secretArgs = ['--secret-file', join(dir, 'secret')];
   }
   const replicas = ids.map((id, k) => start(o.cli, ['replica', '--id', id, '--listen',
-    `127.0.0.1:${base + k}`, ...ids.flatMap((p, j) => (j === k ? [] : ['--peer', `${p}=127.0.0.1:${base + j}`])),
+    `127.0.0.1:${base + k}`,
+    ...ids.flatMap((p, j) => (j === k ? [] : ['--peer', `${p}=127.0.0.1:${base + j}`])),
     '--data-dir', join(dir, id), ...secretArgs], id));
   const socket = createSocket({ type: 'udp4', sendBufferSize: 8 << 20 });
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
@@ -220,7 +235,8 @@ async function directTarget(o: Options, corpus: readonly Hostile[], secret: stri
       byShape: pumped.byShape, kernelDrops: kernelRcvbufErrors() - kernelBefore };
     if (pumped.crashed !== undefined) {
       const dead = replicas.find((p) => p.exit !== undefined) as Process;
-      result.crashed = `replica ${dead.id} ended (${pumped.crashed}) after ${pumped.sent} datagrams: ` +
+      result.crashed = `replica ${dead.id} ended (${pumped.crashed}) after ${pumped.sent} ` +
+        'datagrams: ' +
         (dead.stderr.split('\n').find((l) => /Error|error/.test(l)) ?? dead.stderr.slice(-300));
       return result;
     }
@@ -245,14 +261,17 @@ async function directTarget(o: Options, corpus: readonly Hostile[], secret: stri
         dropped[kind] = (dropped[kind] ?? 0) + d;
         drops += d;
       }
-      accountedFor += (r.accepted - r.acceptedFromPeers) - (b.accepted - b.acceptedFromPeers) + drops;
+      accountedFor += (r.accepted - r.acceptedFromPeers) - (b.accepted - b.acceptedFromPeers)
+        + drops;
     });
-    Object.assign(result, { received: received - queries * 3, accountedFor: accountedFor - queries * 3,
+    Object.assign(result, { received: received - queries * 3,
+      accountedFor: accountedFor - queries * 3,
       dropped });
     const client = await KvClient.open({ cluster: addresses, timeoutMs: 10_000 });
     try {
       await client.put('after-fuzz', target);
-      result.answersAfter = (await client.get('after-fuzz')) === target ? 'put and get ok' : 'wrong value';
+      const value = await client.get('after-fuzz');
+      result.answersAfter = value === target ? 'put and get ok' : 'wrong value';
     } catch (e) {
       result.answersAfter = `no answer: ${(e as Error).message}`;
     } finally {
@@ -315,17 +334,17 @@ async function routedTarget(o: Options, corpus: readonly Hostile[]): Promise<Res
       perSecond: pumped.sent / seconds, byShape: pumped.byShape, kernelDrops: 0 };
     if (pumped.crashed !== undefined) {
       const dead = replicas.find((p) => p.exit !== undefined) as Process;
-      result.crashed = `replica ${dead.id} ended (${pumped.crashed}) after ${pumped.sent} datagrams`;
+      result.crashed = `replica ${dead.id} ended (${pumped.crashed}) after ${pumped.sent} ` +
+        'datagrams';
       return result;
     }
     // a client of the routed cluster: try each replica until one answers ok
-    let clientSent = 0;
-    const ask = async (m: Record<string, unknown>): Promise<Record<string, unknown> | undefined> => {
+    type Answer = Record<string, unknown> | undefined;
+    const ask = async (m: Record<string, unknown>): Promise<Answer> => {
       for (let attempt = 0; attempt < 30; attempt++) {
         const dst = ids[attempt % 3] as string;
         const mid = `${String(m['MID'])}.${attempt}`;
         to(dst, Buffer.from(JSON.stringify({ ...m, src: 'C001', dst, leader: 'FFFF', MID: mid })));
-        if (dst === '0001') clientSent++;
         for (let w = 0; w < 20; w++) {
           const a = answers.find((x) => x['MID'] === mid);
           if (a?.['type'] === 'ok') return a;
@@ -341,7 +360,8 @@ async function routedTarget(o: Options, corpus: readonly Hostile[]): Promise<Res
       : `no answer (put ${put === undefined ? 'unanswered' : 'ok'}, get ${JSON.stringify(get)})`;
     if (result.answersAfter !== 'put and get ok') {
       for (const p of replicas) {
-        process.stderr.write(`--- ${p.id} stderr (tail)\n${p.stderr.split('\n').slice(-8).join('\n')}\n`);
+        const tail = p.stderr.split('\n').slice(-8).join('\n');
+        process.stderr.write(`--- ${p.id} stderr (tail)\n${tail}\n`);
       }
       process.stderr.write(`answers: ${JSON.stringify(answers.slice(-10))}\n`);
     }
@@ -358,7 +378,6 @@ async function routedTarget(o: Options, corpus: readonly Hostile[]): Promise<Res
         accountedFor: Number(line[2]) + drops - peerAndClient, dropped });
       result.sent = fuzzSent;
     }
-    void clientSent;
     return result;
   } finally {
     router.close();
@@ -368,7 +387,7 @@ async function routedTarget(o: Options, corpus: readonly Hostile[]): Promise<Res
 
 async function main(): Promise<number> {
   const o = options();
-  process.stderr.write(`fuzz: building a corpus of ${o.corpus} hostile datagrams (seed ${o.seed})\n`);
+  process.stderr.write(`fuzz: a corpus of ${o.corpus} hostile datagrams (seed ${o.seed})\n`);
   const corpus = fc.sample(hostileArb(), { numRuns: o.corpus, seed: o.seed });
   const results: Result[] = [];
   for (const target of o.targets) {
@@ -376,7 +395,8 @@ async function main(): Promise<number> {
     const r = target === 'routed' ? await routedTarget(o, corpus)
       : await directTarget(o, corpus, target === 'direct' ? undefined : 'fuzz secret');
     results.push(r);
-    console.log(`${r.target}: ${r.sent.toLocaleString('en')} datagrams in ${r.seconds.toFixed(1)} s ` +
+    console.log(`${r.target}: ${r.sent.toLocaleString('en')} datagrams in ` +
+      `${r.seconds.toFixed(1)} s ` +
       `(${Math.round(r.perSecond).toLocaleString('en')}/s)`);
     console.log(`  by shape: ${Object.entries(r.byShape).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     if (r.crashed !== undefined) { console.log(`  CRASH: ${r.crashed}`); continue; }

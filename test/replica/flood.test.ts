@@ -41,7 +41,8 @@ describe('overload: a flood of valid puts', () => {
         for (let j = 0; j < 200; j++, sent++) {
           const src = (0x1000 + (sent % CLIENTS)).toString(16).toUpperCase();
           socket.send(JSON.stringify({ src, dst: '0000', leader: 'FFFF', type: 'put',
-            MID: `f${sent}`, key: `k${sent % 100}`, value: 'x'.repeat(100) }), leader.port, leader.host);
+            MID: `f${sent}`, key: `k${sent % 100}`, value: 'x'.repeat(100) }),
+          leader.port, leader.host);
         }
         await sleep(2);
         if (Date.now() >= nextSample) {

@@ -98,7 +98,8 @@ export function hostileArb(maxBytes = MAX_UDP_PAYLOAD): fc.Arbitrary<Hostile> {
     text('wide', fc.tuple(fc.integer({ min: 1, max: 12_000 }), fc.boolean())
       .map(([n, o]) => wide(n, o))),
     fc.tuple(validText, fc.nat(), fc.constantFrom(...BAD_UTF8)).map(([s, at, bad]) =>
-      ({ shape: 'utf8' as const, bytes: spliceBytes(s, at % (s.length + 1), bad).subarray(0, maxBytes) })),
+      ({ shape: 'utf8' as const,
+        bytes: spliceBytes(s, at % (s.length + 1), bad).subarray(0, maxBytes) })),
     text('truncated', fc.tuple(validText, fc.nat()).map(([s, at]) => s.slice(0, at % s.length))),
     text('concatenated', fc.tuple(validText, validText, fc.constantFrom('', '\n', ' '))
       .map(([a, b, sep]) => a + sep + b)),

@@ -13,7 +13,11 @@ import { requireBuiltDist } from './dist.js';
 
 export const CLI = resolve('dist/cli.js');
 
-export interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+export interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 /** Runs the CLI; a command still running after `timeoutMs` is killed by its PID and fails. */
 export function cli(args: readonly string[], timeoutMs: number, input?: string): Promise<Run> {
@@ -27,7 +31,8 @@ export function cli(args: readonly string[], timeoutMs: number, input?: string):
     if (input !== undefined) child.stdin?.end(input);
     const timer = setTimeout(() => {
       if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-      fail(new Error(`raftkv ${args.join(' ').slice(0, 200)}: still running after ${timeoutMs} ms`));
+      const what = args.join(' ').slice(0, 200);
+      fail(new Error(`raftkv ${what}: still running after ${timeoutMs} ms`));
     }, timeoutMs);
     child.on('error', (e) => { clearTimeout(timer); fail(e); });
     child.on('close', (code) => { clearTimeout(timer); done({ code, stdout, stderr }); });
@@ -134,7 +139,9 @@ export class LocalCluster {
       await cli(this.withDir('cluster', 'down'), 10_000);
     } finally {
       try {
-        for (const m of readLayout(this.dir)?.members ?? []) if (m.pid !== undefined) this.pids.add(m.pid);
+        for (const m of readLayout(this.dir)?.members ?? []) {
+          if (m.pid !== undefined) this.pids.add(m.pid);
+        }
       } catch { /* a layout the test broke on purpose: the printed PIDs remain */ }
       for (let wait = 0; wait < 40 && [...this.pids].some((p) => this.isOurReplica(p)); wait++) {
         await sleep(50);

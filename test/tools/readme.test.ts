@@ -189,6 +189,8 @@ const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: s
     evidence: "['cluster', 'up']", form: 'restarts only the killed replica' },
   'npx raftkv cluster down --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
     evidence: "['cluster', 'down']", form: 'every replica of the directory ends' },
+  'npm run fuzz -- --datagrams 1000000': { file: 'test/fuzz/fuzz.test.ts',
+    evidence: "'test/fuzz/main.ts'", form: '20,000 datagrams per target, without the build step' },
   'npm run soak -- --seeds 100000': { file: 'test/sim/seeds.test.ts',
     evidence: "'dist/tools/soak.js', '--seeds', String(CI_SEEDS)", form: '2,000 seeds' },
 };

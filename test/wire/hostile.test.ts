@@ -84,7 +84,9 @@ describe('[STYLE §4] every datagram surface answers hostile bytes with a counte
   const cases = (): fc.Arbitrary<Hostile> => hostileArb(MAX_UDP_PAYLOAD);
 
   it('decodeDatagram: a message or one of the wire error kinds, with a one-line detail', () => {
-    for (const text of DEEP) expect(bounded(() => decodeDatagram(Buffer.from(text)))._tag).toBe('Left');
+    for (const text of DEEP) {
+      expect(bounded(() => decodeDatagram(Buffer.from(text)))._tag).toBe('Left');
+    }
     fc.assert(fc.property(cases(), (h) => {
       const r = bounded(() => decodeDatagram(h.bytes));
       if (r._tag === 'Left') {
@@ -133,7 +135,7 @@ describe('[STYLE §4] every datagram surface answers hostile bytes with a counte
   });
 });
 
-describe('[STYLE §4] files: WAL records, scenarios and the layout refuse hostile bytes in one line', () => {
+describe('[STYLE §4] files: WAL records, scenarios, the layout: one-line refusals', () => {
   /** A record with good checksums around `payload`: only the payload's decoding can refuse it. */
   function record(payload: Buffer): Buffer {
     const header = Buffer.alloc(WAL_HEADER_BYTES);
@@ -144,14 +146,16 @@ describe('[STYLE §4] files: WAL records, scenarios and the layout refuse hostil
   }
 
   it('decodeWalBatch refuses every hostile payload with a short reason', () => {
-    for (const text of DEEP) expect(bounded(() => decodeWalBatch(Buffer.from(text)))._tag).toBe('Left');
+    for (const text of DEEP) {
+      expect(bounded(() => decodeWalBatch(Buffer.from(text)))._tag).toBe('Left');
+    }
     fc.assert(fc.property(hostileArb(1 << 20), (h) => {
       const r = bounded(() => decodeWalBatch(h.bytes));
       if (r._tag === 'Left') expect(oneLine(r.left)).toBe(true);
     }), { numRuns: RUNS });
   });
 
-  it('a replica refuses to open a log whose checksummed record is hostile, naming file and offset', () => {
+  it('a replica refuses a log whose checksummed record is hostile, naming file and offset', () => {
     const dir = mkdtempSync(join(tmpdir(), 'raftkv-hostile-wal-'));
     dirs.push(dir);
     fc.assert(fc.property(hostileArb(1 << 20), (h) => {

@@ -23,7 +23,7 @@ function addPending(pending: Chain<Pending>, p: Pending): Chain<Pending> {
   return chainOf([...items.slice(0, offset), p, ...items.slice(offset)]);
 }
 
-/** How many requests of `client` this server keeps waiting: O(waiting), so used only near a bound. */
+/** The requests of `client` this server keeps waiting: O(waiting), so used only near a bound. */
 function waitingFor(s: RaftState, client: string): number {
   let n = 0;
   for (let i = 0, p = at(s.pending, 0); p !== undefined; p = at(s.pending, ++i)) {
@@ -45,7 +45,8 @@ function overloaded(s: RaftState, m: ClientRequest): boolean {
   const waiting = size(s.pending) + s.reads.length + s.held.length;
   if (waiting >= c.maxWaitingRequests) return true;
   // a client cannot reach its own bound before the total does
-  if (waiting >= c.maxWaitingPerClient && waitingFor(s, m.src) >= c.maxWaitingPerClient) return true;
+  if (waiting >= c.maxWaitingPerClient
+    && waitingFor(s, m.src) >= c.maxWaitingPerClient) return true;
   return s.role === 'Leader' && m.type === 'put'
     && lastLogIndex(s.log) - s.commitIndex >= c.maxUncommittedEntries;
 }
