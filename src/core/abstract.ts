@@ -7,7 +7,6 @@
 import type { ClientRequest, Cmd, NodeId, PeerMessage } from '../wire/messages.js';
 import { kvData, kvSessions } from './kv.js';
 import { toArray } from './chain.js';
-import type { Snapshot } from './log.js';
 import type { Persisted, RaftState, Role } from './state.js';
 
 export interface AbstractCmd {
@@ -85,16 +84,9 @@ const sessionRecord = (sessions: Pairs<{ seq: number; value: string }>):
   record(new Map(sessions), (x) => ({ seq: x.seq, value: specValue(x.value) }));
 
 export function abstractServer(s: RaftState): AbstractServer {
-  const snap: Snapshot = s.log.snapshot;
   return {
     role: s.role,
-    currentTerm: s.currentTerm,
-    votedFor: s.votedFor ?? '',
-    log: toArray(s.log.entries).map((e) => ({ term: e.term, cmd: abstractCmd(e.cmd) })),
-    snapshotIndex: snap.index,
-    snapshotTerm: snap.term,
-    snapshotKv: kvRecord(snap.kv),
-    snapshotSessions: sessionRecord(snap.sessions),
+    ...abstractDurable(s), // term, vote, log and snapshot: the same fields as the disk's
     commitIndex: s.commitIndex,
     leaderId: s.leaderId ?? '',
     votesGranted: sorted(s.votesGranted),

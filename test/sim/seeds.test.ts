@@ -69,7 +69,7 @@ describe('[simulation] thousands of seeds per CI run', () => {
     const bug = spawnSync(process.execPath, ['dist/cli.js', 'simulate', '--mix', '--seed', '1',
       '--bug', 'nope'], { encoding: 'utf8' });
     expect(bug.status).toBe(2);
-    expect(bug.stderr).toMatch(/unknown bug nope; known: voteWithoutUpToDateCheck/);
+    expect(bug.stderr).toMatch(/unknown bug "nope"; known: voteWithoutUpToDateCheck/);
     expect(execFileSync(process.execPath, ['dist/cli.js', 'simulate', '--mix', '--seed', '2'],
       { encoding: 'utf8' })).toMatch(/simulation verdict: PASS/);
   });
