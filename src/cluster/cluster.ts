@@ -219,20 +219,20 @@ async function up(a: UpArgs, dir: string): Promise<number> {
 async function status(layout: Layout): Promise<number> {
   const replies = await layoutStatus(layout, 500);
   const rows = [['id', 'address', 'pid', 'role', 'term', 'commit', 'applied', 'last', 'snapshot',
-    'syncs', 'entries/sync', 'wal', 'rss', 'dropped']];
+    'syncs', 'entries/sync', 'wal', 'rss', 'read', 'accepted', 'dropped']];
   const mb = (bytes: number): string => (bytes < 2 ** 20 ? `${Math.ceil(bytes / 1024)}K`
     : `${(bytes / 2 ** 20).toFixed(1)}M`);
   layout.members.forEach((m, k) => {
     const r = replies[k];
     const addr = `${m.address.host}:${m.address.port}`;
     const pid = isRunning(m) ? String(m.pid) : '-';
-    if (r === undefined) rows.push([m.id, addr, pid, 'down', ...Array<string>(10).fill('')]);
+    if (r === undefined) rows.push([m.id, addr, pid, 'down', ...Array<string>(12).fill('')]);
     else {
       const dropped = Object.entries(r.dropped).map(([kind, n]) => `${kind}=${n}`).join(' ');
       rows.push([m.id, addr, pid, r.role, String(r.currentTerm), String(r.commitIndex),
         String(r.appliedIndex), String(r.lastLogIndex), String(r.snapshotIndex), String(r.syncs),
         r.syncs === 0 ? '-' : (r.entriesSynced / r.syncs).toFixed(2), mb(r.walBytes),
-        mb(r.rssBytes), dropped || '0']);
+        mb(r.rssBytes), String(r.received), String(r.accepted), dropped || '0']);
     }
   });
   const widths = (rows[0] as string[])

@@ -10,11 +10,12 @@ import { Entry, KvPairs, LogIndex, NodeId, SessionPairs, Term } from './messages
 import { parseBoundedJson, type JsonLimits } from './json.js';
 
 /**
- * A record's shape: a batch, a write, its log change, a snapshot's pairs, a pair nest 5 levels.
+ * A record's shape: a batch, a write, its log change, its snapshot, the sessions, a pair, a
+ * session nest 7 levels.
  * A record can hold a whole compacted log, so its width is bounded only by its length, which the
  * framing (`src/disk/wal.ts`) checked before the payload was read.
  */
-const WAL_JSON: JsonLimits = { maxChars: Number.MAX_SAFE_INTEGER, maxDepth: 8,
+const WAL_JSON: JsonLimits = { maxChars: Number.MAX_SAFE_INTEGER, maxDepth: 12,
   maxMembers: Number.MAX_SAFE_INTEGER };
 
 /** [§7] A snapshot: the state machine up to `index`, whose entry has term `term`. */

@@ -57,6 +57,9 @@ describe('[STYLE §9] bounded JSON', () => {
     expect(checkJsonShape(`${'['.repeat(17)}${']'.repeat(17)}`, limits)?.kind).toBe('shape');
     // brackets inside strings do not count, escaped quotes do not end them
     expect(checkJsonShape(`["${'['.repeat(100)}\\"${'{'.repeat(100)}"]`, limits)).toBeUndefined();
+    // an escaped backslash does end before the quote that closes the string
+    expect(checkJsonShape(`["\\\\",${'['.repeat(17)}${']'.repeat(17)}]`, limits)?.kind)
+      .toBe('shape');
   });
 
   it('counts the members of each array and object, not of the whole text', () => {
