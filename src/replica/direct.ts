@@ -15,6 +15,7 @@ import { toDatagrams } from '../wire/chunks.js';
 import { decodeMessage, encodeMessage, errorKind, parseDatagram } from '../wire/codec.js';
 import { decodeStatusRequestOf, isStatusRequest, type StatusReply } from '../wire/admin.js';
 import { lastLogIndex } from '../core/log.js';
+import { waitingRequests } from '../core/rules/client.js';
 import type { Bug, Effect } from '../core/state.js';
 import { openWal, type Recovered, type Wal, type WalOptions } from '../disk/wal.js';
 import { GroupCommit, type Write } from './commit.js';
@@ -203,6 +204,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     return { role: s.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
       commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex,
       lastLogIndex: lastLogIndex(s.log), dropped: Object.fromEntries(runner.dropped),
+      waitingRequests: waitingRequests(s),
       ...runner.intake,
       syncs: wal.syncs, entriesSynced: wal.entriesSynced, snapshotIndex: s.log.snapshot.index,
       snapshotsInstalled: runner.installs.count, lastInstallBytes: runner.installs.lastBytes,

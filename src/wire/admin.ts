@@ -24,6 +24,8 @@ export const StatusReply = t.strict({
   commitIndex: Count,
   appliedIndex: Count,
   lastLogIndex: Count,
+  /** Client requests waiting for an answer (bounded: `Config.maxWaitingRequests`). */
+  waitingRequests: Count,
   /** Datagrams dropped, by reason (wire error kinds, `unknown-peer`, `bad-mac`). */
   dropped: t.record(t.string, Count),
   /** Datagrams read, and those handed on (a status request too): the rest are in `dropped`. */

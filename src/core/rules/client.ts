@@ -40,9 +40,14 @@ function waitingFor(s: RaftState, client: string): number {
  * client), or append past `maxUncommittedEntries` uncommitted entries. So a flood of valid
  * requests is refused, not stored. `fail` promises nothing: the client may retry the request.
  */
+/** Client requests this server keeps waiting: a leader's pending puts and reads, held ones. */
+export function waitingRequests(s: RaftState): number {
+  return size(s.pending) + s.reads.length + s.held.length;
+}
+
 function overloaded(s: RaftState, m: ClientRequest): boolean {
   const c = s.config;
-  const waiting = size(s.pending) + s.reads.length + s.held.length;
+  const waiting = waitingRequests(s);
   if (waiting >= c.maxWaitingRequests) return true;
   // a client cannot reach its own bound before the total does
   if (waiting >= c.maxWaitingPerClient
