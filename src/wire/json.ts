@@ -50,8 +50,11 @@ export function checkJsonShape(text: string, limits: JsonLimits): JsonRefusal | 
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
+      // jump to the next quote: most of a datagram is string content
+      const q = text.indexOf('"', i);
+      if (q < 0) break; // an unterminated string: JSON.parse refuses it
+      if (!escaped(text, q)) inString = false;
+      i = q;
     } else if (c === QUOTE) inString = true;
     else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       depth++;
@@ -72,6 +75,13 @@ export function checkJsonShape(text: string, limits: JsonLimits): JsonRefusal | 
     }
   }
   return undefined;
+}
+
+/** Whether the quote at `q` is escaped: an odd number of backslashes stands before it. */
+function escaped(text: string, q: number): boolean {
+  let k = q - 1;
+  while (k >= 0 && text.charCodeAt(k) === BACKSLASH) k--;
+  return (q - 1 - k) % 2 === 1;
 }
 
 /** Escape control characters so a parser's message stays on one line in a log. */

@@ -71,6 +71,23 @@ describe('[STYLE §9] bounded JSON', () => {
     expect(checkJsonShape('["a,b,c,d,e"]', limits)).toBeUndefined();
   });
 
+  it('measures the true depth, whatever backslashes, quotes and brackets the strings hold', () => {
+    const tricky = fc.string({ unit: fc.constantFrom('\\', '"', '[', ']', '{', '}', ',', 'a') });
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, tricky, fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(tricky, tie('v'), { maxKeys: 3 })),
+    })).v;
+    const depthOf = (v: unknown): number => (typeof v !== 'object' || v === null ? 0
+      : 1 + Math.max(0, ...Object.values(v as object).map(depthOf)));
+    fc.assert(fc.property(value, (v) => {
+      const text = JSON.stringify(v);
+      const d = depthOf(v);
+      const limits = { maxChars: 1e6, maxDepth: d, maxMembers: 1e6 };
+      expect(checkJsonShape(text, limits)).toBeUndefined();
+      if (d > 0) expect(checkJsonShape(text, { ...limits, maxDepth: d - 1 })?.kind).toBe('shape');
+    }), { numRuns: 500 });
+  });
+
   it('never throws, and agrees with JSON.parse on what it accepts', () => {
     fc.assert(fc.property(fc.oneof(fc.json(), fc.string()), (text) => {
       const r = parseBoundedJson(text, { maxChars: 1e6, maxDepth: 64, maxMembers: 1e6 });
