@@ -8,8 +8,8 @@
  * durable (`commit.ts`).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type {
-  ClientRequest, InstallSnapshotChunk, Message, NodeId, PeerMessage,
+import {
+  PeerMessage, type ClientRequest, type InstallSnapshotChunk, type Message, type NodeId,
 } from '../wire/messages.js';
 import { toDatagrams } from '../wire/chunks.js';
 import { decodeMessage, encodeMessage, errorKind, parseDatagram } from '../wire/codec.js';
@@ -62,9 +62,9 @@ export interface DirectReplica {
 /** The most clients whose address a replica remembers for its answers (oldest forgotten first). */
 const MAX_CLIENTS = 10_000;
 
-const PEER_TYPES: ReadonlySet<string> = new Set(['PreVoteRequest', 'PreVoteResponse',
-  'RequestVoteRequest', 'RequestVoteResponse', 'AppendEntriesRequest', 'AppendEntriesResponse',
-  'InstallSnapshotRequest', 'InstallSnapshotChunk']);
+/** The datagram types only peers send: every peer message, and a snapshot's chunks. */
+export const PEER_TYPES: ReadonlySet<string> = new Set([...PeerMessage.tags,
+  'InstallSnapshotChunk']);
 
 /** `localhost` is 127.0.0.1; other hosts must be IPv4 literals, compared as the socket reports. */
 export function parseAddress(text: string): Address | undefined {

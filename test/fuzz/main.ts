@@ -27,12 +27,9 @@ import { queryStatus } from '../../src/client/status.js';
 import { KvClient } from '../../src/client/client.js';
 import { decodeDatagram } from '../../src/wire/codec.js';
 import { Rng } from '../../src/fault/rng.js';
-import type { Address } from '../../src/replica/direct.js';
+import { PEER_TYPES, type Address } from '../../src/replica/direct.js';
 import type { StatusReply } from '../../src/wire/admin.js';
 
-const PEER_TYPES = new Set(['PreVoteRequest', 'PreVoteResponse', 'RequestVoteRequest',
-  'RequestVoteResponse', 'AppendEntriesRequest', 'AppendEntriesResponse',
-  'InstallSnapshotRequest', 'InstallSnapshotChunk']);
 
 interface Options {
   readonly datagrams: number;
