@@ -4,7 +4,9 @@
  * Spec values are integers; the code's are strings: a put of spec value 7 carries "7", and the
  * empty string (a key never written) is the spec's 0.
  */
-import type { ClientRequest, Cmd, NodeId, PeerMessage } from '../wire/messages.js';
+import {
+  BROADCAST, type ClientRequest, type ClientResponse, type Cmd, type NodeId, type PeerMessage,
+} from '../wire/messages.js';
 import { kvData, kvSessions } from './kv.js';
 import { toArray } from './chain.js';
 import type { Persisted, RaftState, Role } from './state.js';
@@ -40,9 +42,26 @@ export interface AbstractServer {
   reads: AbstractRead[];
   readRound: number;
   ackedRound: Record<string, number>;
+  pending: AbstractPending[];
+  held: AbstractCmd[];
+  leaderFresh: boolean;
 }
 
 export interface AbstractRead { cmd: AbstractCmd; readIndex: number; round: number }
+export interface AbstractPending { index: number; term: number; cmd: AbstractCmd }
+
+/**
+ * An answer to a client as the spec's `Event` (ev "ok", "redirect" or "fail"): who sent it, the
+ * leader it named ("" for none), the request it answers and, for a get, the value read (0 for
+ * a key never written, and for every other answer).
+ */
+export interface AbstractAnswer {
+  ev: 'ok' | 'redirect' | 'fail';
+  server: string;
+  leader: string;
+  cmd: AbstractCmd;
+  value: number;
+}
 
 export const specValue = (v: string): number => (v === '' ? 0 : Number(v));
 
@@ -99,6 +118,21 @@ export function abstractServer(s: RaftState): AbstractServer {
       round: r.round })),
     readRound: s.readRound,
     ackedRound: record(s.ackedRound, (n) => n),
+    pending: toArray(s.pending).map((p) => ({ index: p.index, term: p.term,
+      cmd: abstractCmd(p.cmd) })),
+    held: s.held.map((h) => abstractCmd(h.cmd)),
+    leaderFresh: s.leaderFresh,
+  };
+}
+
+/** A reply datagram as the spec's answer event, given the command its MID carried. */
+export function abstractAnswer(r: ClientResponse, cmd: AbstractCmd): AbstractAnswer {
+  return {
+    ev: r.type,
+    server: r.src,
+    leader: r.leader === BROADCAST ? '' : r.leader,
+    cmd,
+    value: r.type === 'ok' && cmd.kind === 'get' ? specValue(r.value ?? '') : 0,
   };
 }
 

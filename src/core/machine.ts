@@ -44,6 +44,8 @@ export type RaftEvent =
   | { readonly type: 'Tick'; readonly ticks?: number }
   | { readonly type: 'ElectionTimeout' }
   | { readonly type: 'CheckQuorum' }
+  /** A follower has not heard from its leader for `redirectFreshTicks` (the spec's `leaderStale`). */
+  | { readonly type: 'LeaderStale' }
   /** Replicate to these peers (the spec's `replicate(s, ts)`). */
   | { readonly type: 'Replicate'; readonly to: readonly NodeId[] }
   /** From the shell at the end of an input batch with client requests: send the new entries. */
@@ -114,6 +116,10 @@ export const raftSetup = typed.extend({
     checkQuorumDue: ({ context: s, event }) =>
       s.electionElapsed + ticksOf(event) >= s.config.electionTimeoutTicksMin,
     lacksQuorumContact: ({ context: s }) => !hasQuorumContact(s),
+    /** The spec's `leaderStale` is enabled: the follower heard from its leader lately. */
+    isLeaderFresh: ({ context: s }) => s.leaderFresh,
+    leaderStaleDue: ({ context: s, event }) =>
+      s.leaderFresh && s.electionElapsed + ticksOf(event) >= s.config.redirectFreshTicks,
     /** [§7] the spec's `takeSnapshot` is enabled: something committed is not in the snapshot. */
     canSnapshot: ({ context: s }) => s.commitIndex > snapshotIndex(s.log),
     heartbeatDue: ({ context: s, event }) => heartbeatTargets(s, s.now + ticksOf(event)).length > 0,
@@ -138,6 +144,7 @@ export const raftSetup = typed.extend({
     }),
     raiseElectionTimeout: typed.raise({ type: 'ElectionTimeout' }),
     raiseCheckQuorum: typed.raise({ type: 'CheckQuorum' }),
+    raiseLeaderStale: typed.raise({ type: 'LeaderStale' }),
     // Pacing (`pacing.ts`): each raises the spec's `replicate` for the peers it chooses.
     raiseHeartbeat: typed.raise(({ context: s }) =>
       ({ type: 'Replicate' as const, to: heartbeatTargets(s, s.now) })),
@@ -155,6 +162,7 @@ export const raftSetup = typed.extend({
     electionTimeout: rule<RaftEvent>('electionTimeout', (s, _e, out) => electionTimeout(s, out)),
     replicate: rule<Msg<'Replicate'>>('replicate', (s, e, out) => replicate(s, out, e.to)),
     checkQuorum: rule<RaftEvent>('checkQuorum', (s, _e, out) => checkQuorum(s, out)),
+    leaderStale: rule<RaftEvent>('leaderStale', (s) => ({ ...s, leaderFresh: false })),
     takeSnapshot: rule<RaftEvent>('takeSnapshot', (s) => takeSnapshot(s)),
     handleInstallSnapshotRequest: rule<Msg<'InstallSnapshotRequest'>>(
       'handleInstallSnapshotRequest', handleInstallSnapshotRequest),

@@ -5,9 +5,13 @@
  */
 import { raftSetup } from './machine.js';
 
-/** Handlers every role shares: pre-votes never change a role; `clientRequest` serves clients. */
+/**
+ * Handlers every role shares: pre-votes never change a role; `clientRequest` serves clients. Only
+ * a follower knows a leader it heard from (`leaderFresh`), so `LeaderStale` is its own.
+ */
 const common = {
   PreVoteRequest: { actions: 'handlePreVoteRequest' },
+  LeaderStale: { actions: 'ignore' },
   get: { actions: 'clientRequest' },
   put: { actions: 'clientRequest' },
   TakeSnapshot: { guard: 'canSnapshot', actions: 'takeSnapshot' },
@@ -51,14 +55,22 @@ const electionTick = [
   { actions: 'tick' },
 ] as const;
 
+/** A follower's timers: the election timeout first (it forgets the leader), then staleness. */
+const followerTick = [
+  electionTick[0],
+  { guard: 'leaderStaleDue', actions: ['tick', 'raiseLeaderStale'] },
+  electionTick[1],
+] as const;
+
 /** [§5.2 §9.6] The election timer restarts a pre-vote round from any non-leader role. */
 const ElectionTimeout = { target: 'preCandidate', actions: 'electionTimeout' } as const;
 
 export const follower = raftSetup.createStateConfig({
   on: {
     ...common,
-    Tick: electionTick,
+    Tick: followerTick,
     ElectionTimeout,
+    LeaderStale: [{ guard: 'isLeaderFresh', actions: 'leaderStale' }, { actions: 'ignore' }],
     Replicate: { actions: 'ignore' },
     Flush: { actions: 'ignore' },
     CheckQuorum: { actions: 'ignore' },

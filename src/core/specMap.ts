@@ -50,6 +50,11 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
     params: ['s'], events: ['CheckQuorum'], guards: ['checkQuorumDue', 'lacksQuorumContact'],
     actions: ['raiseCheckQuorum', 'checkQuorum'],
   },
+  /** Raised by a follower's tick `redirectFreshTicks` after it last heard from its leader. */
+  leaderStale: {
+    params: ['s'], events: ['LeaderStale'], guards: ['leaderStaleDue', 'isLeaderFresh'],
+    actions: ['raiseLeaderStale', 'leaderStale'],
+  },
   clientRequest: {
     params: ['s', 'cmd'], events: ['get', 'put'], guards: [], actions: ['clientRequest'],
   },

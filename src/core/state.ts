@@ -2,7 +2,7 @@
  * The replica's state (the statechart's context) and the helpers every rule shares.
  * Field names are the spec's (`spec/raft.qnt`, Server record) and Raft Figure 2's.
  */
-import type { ClientResponse, NodeId, PeerMessage } from '../wire/messages.js';
+import type { ClientResponse, Cmd, NodeId, PeerMessage } from '../wire/messages.js';
 import { emptyChain, type Chain } from './chain.js';
 import { kvFromSnapshot, type KvState } from './kv.js';
 import { emptyLog, type RaftLog, type LogChange } from './log.js';
@@ -155,11 +155,17 @@ export interface Config {
   readonly bugs: readonly Bug[];
 }
 
-/** A client request the leader appended and must answer once it is applied. */
+/** A put or get: the command of a client request. */
+export type ClientCmd = Exclude<Cmd, { kind: 'noop' }>;
+
+/**
+ * A client request the leader appended and must answer once it is applied (the spec's `Pending`;
+ * `cmd` is the entry's own command object, so it costs a reference).
+ */
 export interface Pending {
   readonly index: number;
   readonly term: number;
-  readonly client: NodeId;
+  readonly cmd: ClientCmd;
   readonly mid: string;
 }
 
@@ -178,9 +184,9 @@ export interface Progress {
   readonly leftBehind: boolean;
 }
 
-/** A client request held while no leader is known. */
+/** A client request held until a leader is heard from (the spec's `held`). */
 export interface Held {
-  readonly client: NodeId;
+  readonly cmd: ClientCmd;
   readonly mid: string;
 }
 
@@ -201,6 +207,12 @@ export interface RaftState {
   readonly kv: KvState;
   readonly pending: Chain<Pending>;
   readonly held: readonly Held[];
+  /**
+   * A follower heard from its leader lately: set by the leader's AppendEntries or snapshot,
+   * cleared by the `leaderStale` timer (`redirectFreshTicks`) and whenever the leader is forgotten.
+   * Only then does it redirect a client at once (the spec's `leaderFresh`).
+   */
+  readonly leaderFresh: boolean;
   /** [§6.4] Gets waiting for their read round (`rules/reads.ts`); leader only. */
   readonly reads: readonly Read[];
   /** The last read round this leader started; `ackedRound`: per peer, the highest it answered. */
@@ -328,6 +340,7 @@ export function initialState(config: Config, seed: number, persisted?: Persisted
     kv: kvFromSnapshot(log.snapshot),
     pending: emptyChain(),
     held: [],
+    leaderFresh: false,
     reads: [],
     readRound: 0,
     ackedRound: peerMap(config, 0),
@@ -356,6 +369,7 @@ export function becomeFollower(s: RaftState, term: number): RaftState {
     currentTerm: newer ? term : s.currentTerm,
     votedFor: newer ? null : s.votedFor,
     leaderId: null,
+    leaderFresh: false,
     votesGranted: noVotes,
     recentActive: noVotes,
     reads: [],

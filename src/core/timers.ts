@@ -13,7 +13,10 @@ import type { RaftState } from './state.js';
  * `Tick` transitions in roles.ts, which fire when `elapsed + ticks >= timeout`).
  */
 export function ticksUntilDue(s: RaftState): number {
-  if (s.role !== 'Leader') return Math.max(1, s.electionTimeoutTicks - s.electionElapsed);
+  if (s.role !== 'Leader') {
+    const stale = s.leaderFresh ? s.config.redirectFreshTicks - s.electionElapsed : Infinity;
+    return Math.max(1, Math.min(s.electionTimeoutTicks - s.electionElapsed, stale));
+  }
   let due = s.config.electionTimeoutTicksMin - s.electionElapsed;
   for (const peer of s.config.peers) {
     due = Math.min(due, s.config.heartbeatTicks - (s.now - progressOf(s, peer).sentAt));

@@ -43,7 +43,8 @@ const INVARIANTS = [
 ];
 const WITNESSES = ['witnessNoLeader', 'witnessNoCommit', 'witnessNoGetAnswered', 'witnessNoRejoin',
   'witnessNoSnapshotSent', 'witnessNoIndirectCommit', 'witnessNoTruncation', 'witnessNoDedupHit',
-  'witnessNoRefusedStaleRead', 'witnessNoSnapshotInstalled', 'witnessNoCheckQuorumStepDown'];
+  'witnessNoRefusedStaleRead', 'witnessNoSnapshotInstalled', 'witnessNoCheckQuorumStepDown',
+  'witnessNoDeposedAnswer', 'witnessNoLostRedirect', 'witnessNoOverloadFail'];
 const COVERAGE = ['reachedLeader', 'reachedCommit', 'reachedGetAnswered', 'reachedRejoin',
   'reachedSnapshotSent', 'reachedSnapshotInstalled'];
 const TEST_SEED = '0x7e57';
@@ -79,6 +80,11 @@ const BUDGETS = {
     witnessSteps: ['stepSteered', 'step'],
   },
 };
+/**
+ * Witnesses that need a longer run: a put appended, its leader deposed, and the next leader's
+ * commit reaching the deposed one takes two elections and a commit.
+ */
+const WITNESS_DEPTH = { witnessNoDeposedAnswer: 100, witnessNoLostRedirect: 100 };
 /** Witness runs stop at the first violation; each gets its own seed, per step. */
 const WITNESS_STEPS = [
   { step: 'stepSteered', seedBase: 0x31n, maxSteps: 40 },
@@ -187,9 +193,10 @@ function invariantJob({ step, seed, samples, maxSteps, servers = 3 }) {
 
 function witnessJob(witness, { step, seedBase, maxSteps }, index, samples) {
   const seed = `0x${((seedBase << 56n) + (BigInt(index) << 48n)).toString(16)}`;
+  const depth = WITNESS_DEPTH[witness] ?? maxSteps;
   return {
-    name: `${witness} ${step} seed=${seed}`,
-    args: [...simArgs(step, seed, samples, maxSteps), `--invariant=${witness}`],
+    name: `${witness} ${step} depth ${depth} seed=${seed}`,
+    args: [...simArgs(step, seed, samples, depth), `--invariant=${witness}`],
     judge: (r) => {
       // Reached means quint found a state violating the witness, not that it crashed.
       const ok = r.code === 1 && r.out.includes('[violation] Found an issue');

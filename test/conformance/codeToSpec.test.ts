@@ -11,15 +11,18 @@ import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
 import type { Bug } from '../../src/core/state.js';
 import { lastLogIndex } from '../../src/core/log.js';
 import { quintAsync } from './quint.js';
-import { Recorder } from './record.js';
+import { OVERLOAD, Recorder } from './record.js';
 import { quintModule, type RecordedStep } from './toQuint.js';
 
 const PARAMS = 'Servers = Set("0000", "0001", "0002"), Clients = Set("00C0", "00C1"), '
   + 'Keys = Set("a", "b"), MaxBatch = 2, MaxValue = 100000, MaxTerm = 1000, MaxLogLength = 1000, '
-  + 'MaxMessages = 1000, MaxRestarts = 1000, MaxHistory = 100000';
-const FILES = 2;
-const TRACES_PER_FILE = 25;
-const STEPS = 30;
+  + 'MaxMessages = 1000, MaxRestarts = 1000, MaxHistory = 100000, '
+  + `MaxWaiting = ${OVERLOAD.maxWaitingRequests}, `
+  + `MaxWaitingPerClient = ${OVERLOAD.maxWaitingPerClient}, `
+  + `MaxUncommitted = ${OVERLOAD.maxUncommittedEntries}`;
+const FILES = 4;
+const TRACES_PER_FILE = 7;
+const STEPS = 60;
 
 function record(seed: number, bugs: Bug[] = []): RecordedStep[] {
   const r = new Recorder({ seed, steps: STEPS, maxBatch: 2, bugs });
@@ -59,11 +62,33 @@ describe('[conformance:code→spec] recorded traces are spec behaviours', () => 
     const results = await validate(files);
     const steps = files.flat().reduce((n, t) => n + t.length - 1, 0);
     const passed = results.reduce((n, r) => n + (r.out.match(/ok trace\d+Test/g)?.length ?? 0), 0);
+    const answers = new Map<string, number>();
+    for (const step of files.flat(2)) {
+      for (const [event, n] of step.replies.flat()) {
+        const ev = /ev: "(\w+)"/.exec(event)?.[1] ?? '?';
+        answers.set(ev, (answers.get(ev) ?? 0) + n);
+      }
+    }
     console.log(`[code→spec] ${files.flat().length} traces, ${steps} steps validated; ` +
-      `${passed} run tests passed`);
+      `${passed} run tests passed; answers compared: ` +
+      [...answers].sort().map(([a, n]) => `${a} ${n}`).join(', '));
+    for (const kind of ['ok', 'redirect', 'fail']) expect(answers.get(kind) ?? 0, kind).toBeGreaterThan(0);
     for (const r of results) expect(r.code, r.out.slice(-3000)).toBe(0);
     expect(passed).toBe(FILES * TRACES_PER_FILE);
   }, 900_000);
+
+  it('catches deliberately wrong answers: one request answered twice', async () => {
+    const correct = putAnswered([]);
+    const broken = putAnswered(['answerTwice']);
+    expect(correct.oks).toBe(1);
+    expect(broken.oks).toBe(2); // the same MID answered twice, in one step
+    const [ok, bad] = await validate([[correct.trace], [broken.trace]]);
+    console.log(`[code→spec] scripted put answered: correct core exit ${ok?.code}, answerTwice ` +
+      `exit ${bad?.code}: ${bad?.out.match(/.*failed.*/)?.[0]?.trim() ?? ''}`);
+    expect(ok?.code, ok?.out.slice(-2000)).toBe(0);
+    expect(bad?.code).not.toBe(0);
+    expect(bad?.out).toMatch(/trace0Test failed/);
+  }, 300_000);
 
   it('catches a deliberately wrong guard: a vote granted without the up-to-date check', async () => {
     const correct = preVoteToStaleLog([]);
@@ -100,6 +125,29 @@ function voteThenCrash(bugs: Bug[]): { trace: RecordedStep[]; answerInFlight: bo
   const answerInFlight = [...r.cluster.bag.values()].some((f) =>
     f.message.type === 'RequestVoteResponse' && f.message.voteGranted);
   return { trace: [initial, ...r.steps], answerInFlight };
+}
+
+/**
+ * A scripted trace: 0001 leads, a client's put reaches it, and once 0000 acknowledges it the
+ * leader commits and answers it: one `ok`.
+ */
+function putAnswered(bugs: Bug[]): { trace: RecordedStep[]; oks: number } {
+  const r = new Recorder({ seed: 7, steps: 0, maxBatch: 2, bugs });
+  const initial = r.initial();
+  const s0 = '0000' as NodeId;
+  const s1 = '0001' as NodeId;
+  const script = r.script();
+  const between01 = (m: PeerMessage): boolean =>
+    (m.src === s0 && m.dst === s1) || (m.src === s1 && m.dst === s0);
+  script.event(s1, { type: 'ElectionTimeout' });
+  for (let i = 0; i < 6; i++) { script.deliverWhere(between01); script.settle(); }
+  expect(r.cluster.state(s1).role).toBe('Leader');
+  const before = r.cluster.replies.length;
+  script.request(s1, { kind: 'put', client: '00C0', seq: 1, key: 'a', value: 1 });
+  script.event(s1, { type: 'Replicate', to: [s0] });
+  for (let i = 0; i < 4; i++) { script.settle(); script.deliverWhere(between01); }
+  const oks = r.cluster.replies.slice(before).filter((m) => m.type === 'ok').length;
+  return { trace: [initial, ...r.steps], oks };
 }
 
 /**

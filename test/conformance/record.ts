@@ -6,17 +6,37 @@
  */
 import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
 import {
-  abstractDurable, abstractMessage, abstractServer, clientRequestOf, type AbstractCmd,
+  abstractAnswer, abstractDurable, abstractMessage, abstractServer, clientRequestOf,
+  type AbstractCmd,
 } from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
-import { nextRandom, type Bug } from '../../src/core/state.js';
-import { Cluster, type StepRecord } from '../../src/sim/cluster.js';
+import { nextRandom, type Bug, type Effect } from '../../src/core/state.js';
+import { canonical, Cluster, type StepRecord } from '../../src/sim/cluster.js';
 import {
-  quintCmd, quintDurable, quintMessage, quintServer, type RecordedStep,
+  quintAnswer, quintCmd, quintDurable, quintMessage, quintServer, type RecordedStep,
 } from './toQuint.js';
 
 export const CLIENTS = ['00C0', '00C1'] as NodeId[];
 export const KEYS = ['a', 'b'];
+
+/**
+ * The overload bounds of the spec's instances (`MaxWaiting`, `MaxWaitingPerClient`,
+ * `MaxUncommitted` in spec/instance.qnt; the static test checks they agree): small, so that
+ * traces reach `fail` answers.
+ */
+export const OVERLOAD = { maxWaitingRequests: 3, maxWaitingPerClient: 2, maxUncommittedEntries: 4 };
+
+/** Answers (reply effects) as a sorted bag of `[spec event, copies]`, given each MID's command. */
+export function answersOf(effects: readonly Effect[], cmdOf: (mid: string) => AbstractCmd):
+  [string, number][] {
+  const bag = new Map<string, number>();
+  for (const e of effects) {
+    if (e.type !== 'reply') continue;
+    const key = canonical(abstractAnswer(e.message, cmdOf(e.message.MID)));
+    bag.set(key, (bag.get(key) ?? 0) + 1);
+  }
+  return [...bag].sort();
+}
 
 export interface RecordOptions {
   readonly seed: number;
@@ -55,14 +75,15 @@ export class Recorder {
   private nextValue = 1;
   private readonly lastCmd = new Map<NodeId, AbstractCmd>();
   private readonly answered = new Set<string>();
-  /** The request (`client/seq`) each MID carried. */
-  private readonly mids = new Map<string, string>();
+  /** The request each MID carried. */
+  private readonly mids = new Map<string, AbstractCmd>();
   private n = 0;
 
   constructor(readonly opts: RecordOptions) {
     this.cluster = new Cluster(3, { trace: true, maxBatch: opts.maxBatch, bugs: opts.bugs ?? [],
-      electionTimeoutTicksMin: 3, electionTimeoutTicksMax: 5, campaignRetryTicksMin: 3,
-      campaignRetryTicksMax: 5, heartbeatTicks: 2, snapshotEntries: 3 }, opts.seed, 'explicit');
+      electionTimeoutTicksMin: 6, electionTimeoutTicksMax: 10, campaignRetryTicksMin: 6,
+      campaignRetryTicksMax: 10, heartbeatTicks: 2, snapshotEntries: 3, redirectFreshTicks: 2,
+      ...OVERLOAD }, opts.seed, 'explicit');
     this.rng = opts.seed >>> 0;
   }
 
@@ -80,7 +101,8 @@ export class Recorder {
    * Record a step that took spec action `call` (skip stutters: no spec action), with the state of
    * the one server it changed (the spec's actions change one server at most) and the network.
    */
-  private record(calls: readonly string[], changed?: NodeId): void {
+  private record(calls: readonly string[], changed?: NodeId, effects: readonly Effect[] = []):
+    void {
     if (calls.length === 0) return;
     const servers: Record<string, string> = {};
     const durable: Record<string, string> = {};
@@ -88,8 +110,26 @@ export class Recorder {
       servers[changed] = quintServer(abstractServer(this.cluster.state(changed)));
       durable[changed] = quintDurable(abstractDurable(this.cluster.durable(changed)));
     }
+    // each spec action's answers: the effects from its trace marker to the next one
+    const perCall: Effect[][] = calls.map(() => []);
+    let k = -1;
+    for (const e of effects) {
+      if (e.type === 'trace') k++;
+      else if (k >= 0) perCall[k]?.push(e);
+    }
     this.steps.push({ calls, servers, msgs: bagOf(this.cluster.bag), durable,
-      outbox: this.outboxes() });
+      outbox: this.outboxes(), replies: perCall.map((es) => this.answers(es)) });
+  }
+
+  /** The step's answers, in Quint, as the spec's `replies` bag. */
+  private answers(effects: readonly Effect[]): [string, number][] {
+    const cmdOf = (mid: string): AbstractCmd => {
+      const cmd = this.mids.get(mid);
+      if (cmd === undefined) throw new Error(`an answer to unknown MID ${mid}`);
+      return cmd;
+    };
+    return answersOf(effects, cmdOf).map(([key, n]): [string, number] =>
+      [quintAnswer(JSON.parse(key) as Parameters<typeof quintAnswer>[0]), n]);
   }
 
   private outboxes(): Record<string, [string, number][]> {
@@ -112,21 +152,16 @@ export class Recorder {
   /** A server step: the spec call it made, from the machine's trace of spec actions. */
   private serverStep(id: NodeId, event: RaftEvent, args: string): void {
     const r: StepRecord = this.cluster.event(id, event);
-    this.noteAnswers(id, r);
-    this.record(callsOf(r, args), id);
+    this.noteAnswers(r);
+    this.record(callsOf(r, args), id, r.effects);
   }
 
-  /**
-   * The spec records an `ok` for every put a leader applies and every get it answers from a read
-   * round [§6.4]: the `ok` answers of a step after which the server leads. (A deposed leader
-   * also answers its pending requests, which the spec's history leaves out.)
-   */
-  private noteAnswers(id: NodeId, r: StepRecord): void {
-    if (this.cluster.state(id).role !== 'Leader') return;
+  /** A client's request is answered once any server answered it `ok` (the spec's `answered`). */
+  private noteAnswers(r: StepRecord): void {
     for (const e of r.effects) {
       if (e.type !== 'reply' || e.message.type !== 'ok') continue;
       const op = this.mids.get(e.message.MID);
-      if (op !== undefined) this.answered.add(op);
+      if (op !== undefined) this.answered.add(`${op.client}/${op.seq}`);
     }
   }
 
@@ -143,35 +178,59 @@ export class Recorder {
     } else {
       cmd = last;
     }
-    this.mids.set(`m${this.n}`, `${cmd.client}/${cmd.seq}`);
+    this.send(id, cmd);
+  }
+
+  private send(id: NodeId, cmd: AbstractCmd): void {
+    this.n++;
+    this.lastCmd.set(cmd.client as NodeId, cmd);
+    this.mids.set(`m${this.n}`, cmd);
     this.serverStep(id, clientRequestOf(cmd, id, `m${this.n}`), `${str(id)}, ${quintCmd(cmd)}`);
   }
 
+  /**
+   * One random step. The odds follow the spec's steered step: an election timeout mostly waits
+   * until no campaign is running, clients mostly reach the leader, disks complete their writes
+   * often and crashes are rare, so that walks of 30 steps elect leaders and commit and answer
+   * puts, not only campaign over and over.
+   */
   step(): void {
     this.n++;
     const keys = this.cluster.inFlightKeys();
-    const id = this.pickOf(this.cluster.ids);
+    const ids = this.cluster.ids;
+    const id = this.pickOf(ids);
     const role = this.cluster.state(id).role;
+    const campaigning = ids.some((p) => ['PreCandidate', 'Candidate']
+      .includes(this.cluster.state(p).role));
     const r = this.random();
-    if (keys.length > 0 && r < 0.5) {
+    if (keys.length > 0 && r < 0.45) {
       const key = this.pickOf(keys);
       const m = this.cluster.bag.get(key)?.message;
       if (m === undefined) return;
       const call = quintMessage(abstractMessage(m));
-      if (r < 0.05) { this.cluster.drop(key); this.record([`dropMessage(${call})`]); return; }
-      if (r < 0.08) { this.cluster.duplicate(key); this.record([`duplicateMessage(${call})`]); return; }
+      if (r < 0.03) { this.cluster.drop(key); this.record([`dropMessage(${call})`]); return; }
+      if (r < 0.05) { this.cluster.duplicate(key); this.record([`duplicateMessage(${call})`]); return; }
       this.deliver(key);
       return;
     }
     const arg = str(id);
-    if (r < 0.58) this.serverStep(id, { type: 'Tick' }, arg);
-    else if (r < 0.64) this.persist(id);
-    else if (r < 0.7 && role === 'Leader') this.serverStep(id, this.replicateEvent(id), arg);
-    else if (r < 0.7) this.serverStep(id, { type: 'ElectionTimeout' }, arg);
-    else if (r < 0.74 && role === 'Leader') this.serverStep(id, { type: 'CheckQuorum' }, arg);
-    else if (r < 0.77) this.restart(id);
-    else if (r < 0.8) this.serverStep(id, { type: 'TakeSnapshot' }, arg);
-    else this.clientRequest(id);
+    const writing = ids.filter((p) => this.cluster.canPersist(p));
+    const leader = ids.find((p) => this.cluster.state(p).role === 'Leader');
+    if (r < 0.53) this.serverStep(id, { type: 'Tick' }, arg);
+    else if (r < 0.66) this.persist(writing.length > 0 ? this.pickOf(writing) : id);
+    else if (r < 0.72) {
+      if (role === 'Leader') this.serverStep(id, this.replicateEvent(id), arg);
+      else if (!campaigning && r < 0.68) this.serverStep(id, { type: 'ElectionTimeout' }, arg);
+    } else if (r < 0.74) {
+      if (role === 'Leader') this.serverStep(id, { type: 'CheckQuorum' }, arg);
+    } else if (r < 0.75) this.restart(id);
+    else if (r < 0.77) this.serverStep(id, { type: 'TakeSnapshot' }, arg);
+    else if (r < 0.87) {
+      const to = leader !== undefined && this.random() < 0.7 ? leader : id;
+      this.clientRequest(to);
+      // the shell's end of the batch: a leader sends its new entries at once
+      if (to === leader && this.random() < 0.5) this.serverStep(to, { type: 'Flush' }, str(to));
+    } else this.serverStep(id, { type: 'Tick' }, arg);
   }
 
   /** Replicate to a random non-empty set of peers, or flush as the shell does. */
@@ -187,13 +246,15 @@ export class Recorder {
     if (m === undefined) return;
     const rec = this.cluster.deliver(key);
     if (rec === undefined) return;
-    this.noteAnswers(m.dst, rec);
-    this.record(callsOf(rec, quintMessage(abstractMessage(m))), m.dst);
+    this.noteAnswers(rec);
+    this.record(callsOf(rec, quintMessage(abstractMessage(m))), m.dst, rec.effects);
   }
 
   /** Hand-written traces: each call is a recorded step. */
   script(): {
     event: (id: NodeId, event: RaftEvent) => void;
+    /** A client's request `cmd` reaches server `id`. */
+    request: (id: NodeId, cmd: AbstractCmd) => void;
     persist: (id: NodeId) => void;
     restart: (id: NodeId) => void;
     /** Every pending disk write completes (a persist step for each server that has one). */
@@ -203,6 +264,7 @@ export class Recorder {
   } {
     return {
       event: (id, event) => this.serverStep(id, event, str(id)),
+      request: (id, cmd) => this.send(id, cmd),
       persist: (id) => this.persist(id),
       restart: (id) => this.restart(id),
       settle: () => { for (const id of this.cluster.ids) this.persist(id); },
@@ -231,7 +293,8 @@ export class Recorder {
     for (const id of this.cluster.ids) {
       durable[id] = quintDurable(abstractDurable(this.cluster.durable(id)));
     }
-    return { calls: ['init'], servers, msgs: [], durable, outbox: this.outboxes() };
+    return { calls: ['init'], servers, msgs: [], durable, outbox: this.outboxes(),
+      replies: [[]] };
   }
 
   run(): RecordedStep[] {

@@ -12,15 +12,19 @@ import type { RaftEvent } from '../../src/core/machine.js';
 import type { Bug } from '../../src/core/state.js';
 import { canonical, Cluster, type InFlight, type StepRecord } from '../../src/sim/cluster.js';
 import { pick, plain, variable, type ItfTrace, type Plain } from './itf.js';
+import { answersOf, OVERLOAD } from './record.js';
 
 export interface ReplayResult {
   readonly steps: number;
   readonly actions: Map<string, number>;
+  /** Answers compared, by kind (ok, redirect, fail). */
+  readonly answers: Map<string, number>;
   readonly failure?: string;
 }
 
 const timerEvents: Record<string, RaftEvent['type']> = {
   electionTimeout: 'ElectionTimeout', checkQuorum: 'CheckQuorum', takeSnapshot: 'TakeSnapshot',
+  leaderStale: 'LeaderStale',
 };
 
 /** A bag of messages as `[canonical message, copies]`, sorted. */
@@ -69,19 +73,37 @@ export function compare(cluster: Cluster, state: Record<string, unknown>): strin
   return diffs.length === 0 ? undefined : diffs.join('\n  ');
 }
 
+/**
+ * The code's answers in the step against the spec's `replies`: every answer (ok, redirect or
+ * fail), with the leader it names and the value it carries, as many times as the spec sends it.
+ */
+function compareAnswers(record: StepRecord | undefined, state: Record<string, unknown>,
+  mids: ReadonlyMap<string, AbstractCmd>): string | undefined {
+  const code = answersOf(record?.effects ?? [], (mid) => mids.get(mid) as AbstractCmd);
+  const spec = specBag(plain(variable(state, 'replies')));
+  return canonical(code) === canonical(spec) ? undefined
+    : `replies: code ${canonical(code)}\n      spec ${canonical(spec)}`;
+}
+
 /** Run one spec step on the cluster; returns why it is not enabled in the code, if it is not. */
-function step(cluster: Cluster, action: string, state: Record<string, unknown>, n: number):
-  string | undefined {
+function step(cluster: Cluster, action: string, state: Record<string, unknown>, n: number,
+  mids: Map<string, AbstractCmd>): { failure?: string; record?: StepRecord } {
+  const r = stepOnce(cluster, action, state, n, mids);
+  return typeof r === 'string' ? { failure: r } : r;
+}
+
+function stepOnce(cluster: Cluster, action: string, state: Record<string, unknown>, n: number,
+  mids: Map<string, AbstractCmd>): string | { failure?: string; record?: StepRecord } {
   const s = pick(state, 's') as NodeId | undefined;
   const m = pick(state, 'm');
-  const expectAction = (r: StepRecord | undefined): string | undefined =>
-    r === undefined ? `${action}: message not in flight`
-      : r.actions.join(',') === action ? undefined
-        : `${action} not enabled in the code: it took [${r.actions.join(',')}]`;
+  const expectAction = (r: StepRecord | undefined): { failure?: string; record?: StepRecord } =>
+    r === undefined ? { failure: `${action}: message not in flight` }
+      : r.actions.join(',') === action ? { record: r }
+        : { failure: `${action} not enabled in the code: it took [${r.actions.join(',')}]` };
   if (action === 'persist' && s !== undefined) {
     if (!cluster.canPersist(s)) return 'persist: nothing to persist in the code';
     cluster.persist(s);
-    return undefined;
+    return {};
   }
   if (action === 'restart' && s !== undefined) return expectAction(cluster.restart(s));
   if (action in timerEvents && s !== undefined) {
@@ -97,10 +119,11 @@ function step(cluster: Cluster, action: string, state: Record<string, unknown>, 
   if (action === 'dropMessage' || action === 'duplicateMessage') {
     const key = canonical(plain(m));
     const ok = action === 'dropMessage' ? cluster.drop(key) : cluster.duplicate(key);
-    return ok ? undefined : `${action}: message not in flight`;
+    return ok ? {} : `${action}: message not in flight`;
   }
   if (action === 'clientRequest' && s !== undefined) {
     const cmd = plain(pick(state, 'cmd')) as unknown as AbstractCmd;
+    mids.set(`m${n}`, cmd);
     return expectAction(cluster.event(s, clientRequestOf(cmd, s, `m${n}`)));
   }
   return `unmapped spec step ${action}`;
@@ -110,19 +133,27 @@ export function replay(trace: ItfTrace, options: { maxBatch: number; bugs?: Bug[
   const servers = Object.keys(plain(variable(trace.states[0] ?? {}, 'servers')) as object).length;
   // Catch-up sends are the code's own extra `replicate` steps; the spec trace has its own.
   const cluster = new Cluster(servers, { trace: true, catchUp: false, maxBatch: options.maxBatch,
-    bugs: options.bugs ?? [] }, 1, 'explicit');
+    bugs: options.bugs ?? [], ...OVERLOAD }, 1, 'explicit');
+  const mids = new Map<string, AbstractCmd>();
   const actions = new Map<string, number>();
+  const answers = new Map<string, number>();
   const first = compare(cluster, trace.states[0] ?? {});
-  if (first !== undefined) return { steps: 0, actions, failure: `initial state:\n  ${first}` };
+  if (first !== undefined) {
+    return { steps: 0, actions, answers, failure: `initial state:\n  ${first}` };
+  }
   for (let i = 1; i < trace.states.length; i++) {
     const state = trace.states[i] as Record<string, unknown>;
     const action = variable(state, 'mbt::actionTaken') as string;
     actions.set(action, (actions.get(action) ?? 0) + 1);
-    const failure = step(cluster, action, state, i)
-      ?? compare(cluster, state);
+    const taken = step(cluster, action, state, i, mids);
+    const failure = taken.failure ?? compare(cluster, state)
+      ?? compareAnswers(taken.record, state, mids);
     if (failure !== undefined) {
-      return { steps: i, actions, failure: `step ${i} ${action}:\n  ${failure}` };
+      return { steps: i, actions, answers, failure: `step ${i} ${action}:\n  ${failure}` };
+    }
+    for (const e of taken.record?.effects ?? []) {
+      if (e.type === 'reply') answers.set(e.message.type, (answers.get(e.message.type) ?? 0) + 1);
     }
   }
-  return { steps: trace.states.length - 1, actions };
+  return { steps: trace.states.length - 1, actions, answers };
 }

@@ -29,19 +29,24 @@ describe('[conformance:spec→code] MBT traces replay into the statechart', () =
 
   it('every step is enabled and every state equal, over 300+ traces of 30+ steps', () => {
     const actions = new Map<string, number>();
+    const answers = new Map<string, number>();
     let steps = 0;
     for (const trace of traces) {
       const r = replay(trace, { maxBatch: MAX_BATCH });
       expect(r.failure, r.failure).toBeUndefined();
       steps += r.steps;
       for (const [a, n] of r.actions) actions.set(a, (actions.get(a) ?? 0) + n);
+      for (const [a, n] of r.answers) answers.set(a, (answers.get(a) ?? 0) + n);
     }
-    console.log(`[spec→code] ${traces.length} traces, ${steps} steps replayed; actions: ` +
+    console.log(`[spec→code] ${traces.length} traces, ${steps} steps replayed; answers compared: ` +
+      [...answers].sort().map(([a, n]) => `${a} ${n}`).join(', ') + '; actions: ' +
       [...actions].sort().map(([a, n]) => `${a} ${n}`).join(', '));
+    for (const kind of ['ok', 'redirect', 'fail']) expect(answers.get(kind) ?? 0, kind).toBeGreaterThan(0);
     expect(traces.length).toBeGreaterThanOrEqual(300);
     expect(Math.min(...traces.map((t) => t.states.length - 1))).toBeGreaterThanOrEqual(30);
     for (const a of ['restart', 'dropMessage', 'duplicateMessage', 'clientRequest', 'checkQuorum',
-      'handleAppendEntriesResponse', 'takeSnapshot', 'handleInstallSnapshotRequest']) {
+      'handleAppendEntriesResponse', 'takeSnapshot', 'handleInstallSnapshotRequest',
+      'leaderStale']) {
       expect(actions.get(a) ?? 0, a).toBeGreaterThan(0);
     }
   }, 120_000);
@@ -53,6 +58,17 @@ describe('[conformance:spec→code] MBT traces replay into the statechart', () =
       `${traces.length} traces; first: ${failures[0]?.failure?.split('\n')[0]}`);
     expect(failures.length).toBeGreaterThan(0);
   }, 120_000);
+
+  // Wrong answers: one MID answered twice; pending puts redirected although they may commit.
+  for (const bug of ['answerTwice', 'redirectPendingOnStepDown'] as const) {
+    it(`catches deliberately wrong answers: ${bug}`, () => {
+      const failures = traces.map((t) => replay(t, { maxBatch: MAX_BATCH, bugs: [bug] }))
+        .filter((r) => r.failure !== undefined);
+      console.log(`[spec→code] ${bug} diverges from the spec in ${failures.length} of ` +
+        `${traces.length} traces; first: ${failures[0]?.failure?.split('\n').slice(0, 2).join(' ')}`);
+      expect(failures.length).toBeGreaterThan(0);
+    }, 120_000);
+  }
 
   it('catches a deliberately wrong install: a snapshot installed without its state machine', () => {
     const failures = traces.map((t) => replay(t, { maxBatch: MAX_BATCH,

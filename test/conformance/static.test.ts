@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { raftMachine } from '../../src/core/raft.js';
 import { codeOnly, environmentActions, specInternal, specMap } from '../../src/core/specMap.js';
 import { specActions } from './quint.js';
+import { OVERLOAD } from './record.js';
 
 type Named = string | { readonly type: string } | ((...a: never[]) => unknown);
 interface Node {
@@ -83,5 +85,16 @@ describe('[conformance:static] every spec action maps to the statechart and back
 
   it('no guard or action is inline (unnamed ones vanish from the definition)', () => {
     expect(machine.inline).toEqual([]);
+  });
+
+  it('the replays run the code with the overload bounds of the spec\'s instances', () => {
+    for (const file of ['spec/instance.qnt', 'spec/instance5.qnt']) {
+      const text = readFileSync(file, 'utf8');
+      const bound = (name: string): number =>
+        Number(new RegExp(`\\b${name} = (\\d+)`).exec(text)?.[1]);
+      expect([bound('MaxWaiting'), bound('MaxWaitingPerClient'), bound('MaxUncommitted')], file)
+        .toEqual([OVERLOAD.maxWaitingRequests, OVERLOAD.maxWaitingPerClient,
+          OVERLOAD.maxUncommittedEntries]);
+    }
   });
 });

@@ -4,7 +4,7 @@
  * (as etcd validates its traces against the TLA+ spec with TLC).
  */
 import type {
-  AbstractCmd, AbstractDurable, AbstractEntry, AbstractServer,
+  AbstractAnswer, AbstractCmd, AbstractDurable, AbstractEntry, AbstractServer,
 } from '../../src/core/abstract.js';
 
 const str = (s: string): string => JSON.stringify(s);
@@ -36,7 +36,16 @@ export function quintServer(s: AbstractServer): string {
     `sessions: ${map(s.sessions, session)}, ` +
     `reads: [${s.reads.map((r) => `{ cmd: ${quintCmd(r.cmd)}, readIndex: ${r.readIndex}, ` +
       `round: ${r.round} }`).join(', ')}], readRound: ${s.readRound}, ` +
-    `ackedRound: ${map(s.ackedRound, String)} }`;
+    `ackedRound: ${map(s.ackedRound, String)}, ` +
+    `pending: [${s.pending.map((p) => `{ index: ${p.index}, term: ${p.term}, ` +
+      `cmd: ${quintCmd(p.cmd)} }`).join(', ')}], ` +
+    `held: [${s.held.map(quintCmd).join(', ')}], leaderFresh: ${String(s.leaderFresh)} }`;
+}
+
+/** An answer as the spec's `Event`. */
+export function quintAnswer(a: AbstractAnswer): string {
+  return `{ ev: ${str(a.ev)}, server: ${str(a.server)}, leader: ${str(a.leader)}, ` +
+    `cmd: ${quintCmd(a.cmd)}, value: ${a.value} }`;
 }
 
 export function quintDurable(d: AbstractDurable): string {
@@ -73,6 +82,8 @@ export interface RecordedStep {
   readonly durable: Record<string, string>;
   /** Every server's outbox after the step. */
   readonly outbox: Record<string, readonly [string, number][]>;
+  /** The answers each call of the step sent to clients, as the spec's `replies` bag. */
+  readonly replies: readonly (readonly [string, number][])[];
 }
 
 const bagMap = (bag: readonly (readonly [string, number])[]): string =>
@@ -96,6 +107,7 @@ function expectedValues(prefix: string, steps: readonly RecordedStep[]): string 
       `  pure val ${prefix}d${k}_${id}: Durable = ${s.durable[id]}`),
     `  pure val ${prefix}o${k}: str -> (Message -> int) = ${map(
       Object.fromEntries(Object.entries(s.outbox)), (b) => bagMap(b))}`,
+    ...s.replies.map((r, c) => `  pure val ${prefix}r${k}_${c}: Event -> int = ${bagMap(r)}`),
   ].join('\n')).join('\n');
 }
 
@@ -104,8 +116,8 @@ function expectation(prefix: string, k: number, step: RecordedStep): string {
     .map((id) => `servers.get(${str(id)}) == ${prefix}s${k}_${id}`);
   const disks = Object.keys(step.durable).sort()
     .map((id) => `durable.get(${str(id)}) == ${prefix}d${k}_${id}`);
-  return [...servers, `msgs == ${prefix}m${k}`, ...disks, `outbox == ${prefix}o${k}`]
-    .join(' and ');
+  return [...servers, `msgs == ${prefix}m${k}`, ...disks, `outbox == ${prefix}o${k}`,
+    `replies == ${prefix}r${k}_${step.replies.length - 1}`].join(' and ');
 }
 
 /** A module of `run` tests, one per trace, importing the spec with generous bounds. */
@@ -115,8 +127,10 @@ export function quintModule(name: string, specPath: string,
     const p = `t${i}`;
     const [first] = steps;
     if (first === undefined) throw new Error('a trace starts with its initial state');
+    // a step of several calls (a response and the catch-up it raised): each call's answers
     const body = steps.slice(1)
-      .map((s, k) => `${s.calls.map((c) => `    .then(${c})\n`).join('')}`
+      .map((s, k) => `${s.calls.map((c, j) => `    .then(${c})\n` + (j < s.calls.length - 1
+        ? `    .expect(replies == ${p}r${k + 1}_${j})\n` : '')).join('')}`
         + `    .expect(${expectation(p, k + 1, s)})`).join('\n');
     return `${expectedValues(p, steps)}\n\n  run trace${i}Test =\n    init\n` +
       `    .expect(${expectation(p, 0, first)})\n${body}`;

@@ -29,6 +29,7 @@ const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
 const B = '0002' as NodeId;
 const C = '00C0' as NodeId;
+const putOf = (client: NodeId) => ({ kind: 'put' as const, client, seq: 1, key: 'k', value: 'v' });
 
 const put = (term: number, value = 'v'): Entry =>
   ({ term, cmd: { kind: 'put', client: C, seq: 0, key: 'k', value } }) as Entry;
@@ -221,7 +222,7 @@ const cases: Case[] = [
     title: 'redirectPendingOnStepDown redirects pending requests when deposed [§8]',
     run: (bugs) => {
       const out: Effect[] = [];
-      const s = leader(bugs, 1, logOf(1), [{ index: 1, term: 1, client: C, mid: 'p1' }]);
+      const s = leader(bugs, 1, logOf(1), [{ index: 1, term: 1, cmd: putOf(C), mid: 'p1' }]);
       const next = handleAppendEntriesResponse(s, { ...appendAck(2, 0), success: false }, out);
       return { role: next.role, replies: replies(out), pending: size(next.pending) };
     },
@@ -233,7 +234,7 @@ const cases: Case[] = [
     title: 'answerTwice answers one MID twice [§8]',
     run: (bugs) => {
       const out: Effect[] = [];
-      const s = leader(bugs, 1, logOf(1), [{ index: 1, term: 1, client: C, mid: 'p1' }]);
+      const s = leader(bugs, 1, logOf(1), [{ index: 1, term: 1, cmd: putOf(C), mid: 'p1' }]);
       const next = handleAppendEntriesResponse(s, appendAck(1, 1), out);
       return { commitIndex: next.commitIndex, replies: replies(out) };
     },

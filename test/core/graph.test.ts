@@ -40,6 +40,7 @@ function events(snap: Snap): RaftEvent[] {
   const base = { dst: ME, leader: ME };
   const list: RaftEvent[] = [
     { type: 'Tick' }, { type: 'ElectionTimeout' }, { type: 'CheckQuorum' }, { type: 'Flush' },
+    { type: 'LeaderStale' },
     { type: 'Replicate', to: [A] },
     { type: 'Restart' },
     { ...base, type: 'RequestVoteResponse', src: A, term: t, voteGranted: true },
@@ -94,7 +95,7 @@ function serialize(snap: Snap): string {
   return [snap.value, s.currentTerm, s.votedFor, lastLogIndex(s.log), lastLogTerm(s.log),
     s.log.snapshot.index,
     s.commitIndex, s.leaderId, s.votesGranted.size, s.recentActive.size, s.electionElapsed,
-    heartbeatTargets(s, s.now).join(','), s.held.length].join('|');
+    heartbeatTargets(s, s.now).join(','), s.held.length, s.leaderFresh].join('|');
 }
 
 /** Every transition of the definition: `state|event|branch`. */

@@ -86,7 +86,7 @@ describe('[§6.4] ReadIndex', () => {
     let s = replicate(clientRequest(leader(), get('g1'), out), out, [A]);
     s = handleAppendEntriesResponse(s, ack(3, 1), out); // a newer term: step down
     expect([s.role, s.reads, s.held, replies(out)])
-      .toEqual(['Follower', [], [{ client: C, mid: 'g1' }], []]);
+      .toEqual(['Follower', [], [{ cmd: { kind: 'get', client: C, seq: 0, key: 'k' }, mid: 'g1' }], []]);
     const heartbeat = { type: 'AppendEntriesRequest', src: B, dst: ME, leader: B, term: 3,
       prevLogIndex: 2, prevLogTerm: 2, entries: [], leaderCommit: 2, readRound: 0 };
     s = handleAppendEntriesRequest(s, heartbeat as unknown as AppendEntriesRequest, out);

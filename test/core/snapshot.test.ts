@@ -26,6 +26,7 @@ const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
 const B = '0002' as NodeId;
 const C = '00C0' as NodeId;
+const putOf = (client: NodeId) => ({ kind: 'put' as const, client, seq: 1, key: 'k', value: 'v' });
 const put = (term: number, key: string, value: string, seq = 0): Entry =>
   ({ term, cmd: { kind: 'put', client: C, seq, key, value } }) as Entry;
 
@@ -171,8 +172,8 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
   it('a deposed leader answers the pending requests the snapshot settles', () => {
     const old = leader(4);
     const deposed: RaftState = { ...old, role: 'Follower', currentTerm: 2,
-      pending: chainOf([{ index: 4, term: 2, client: C, mid: 'ok-me' },
-        { index: 3, term: 9, client: C, mid: 'lost' }].sort((a, b) => a.index - b.index)),
+      pending: chainOf([{ index: 4, term: 2, cmd: putOf(C), mid: 'ok-me' },
+        { index: 3, term: 9, cmd: putOf(C), mid: 'lost' }].sort((a, b) => a.index - b.index)),
       commitIndex: 2, kv: applyUpTo(emptyKv(), old.log, 2) };
     const out: Effect[] = [];
     const f = handleInstallSnapshotRequest(deposed, snapshotRequest(l, A), out);

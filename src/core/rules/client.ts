@@ -1,13 +1,13 @@
 /** Client requests: append (leader), redirect, or hold; answers once applied. */
-import type { Cmd, ClientRequest } from '../../wire/messages.js';
+import type { ClientRequest } from '../../wire/messages.js';
 import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chain.js';
 import { applyUpTo, kvGet } from '../kv.js';
 import { appendEntry, lastLogIndex, termAt } from '../log.js';
-import { hasBug, type Effect, type Pending, type RaftState } from '../state.js';
+import { hasBug, type ClientCmd, type Effect, type Pending, type RaftState } from '../state.js';
 import { asTerm, reply } from './common.js';
 import { addRead } from './reads.js';
 
-export function commandOf(m: ClientRequest): Cmd {
+export function commandOf(m: ClientRequest): ClientCmd {
   const seq = m.seq ?? 0;
   return m.type === 'put'
     ? { kind: 'put', client: m.src, seq, key: m.key, value: m.value }
@@ -27,10 +27,10 @@ function addPending(pending: Chain<Pending>, p: Pending): Chain<Pending> {
 function waitingFor(s: RaftState, client: string): number {
   let n = 0;
   for (let i = 0, p = at(s.pending, 0); p !== undefined; p = at(s.pending, ++i)) {
-    if (p.client === client) n++;
+    if (p.cmd.client === client) n++;
   }
   for (const r of s.reads) if (r.cmd.client === client) n++;
-  for (const h of s.held) if (h.client === client) n++;
+  for (const h of s.held) if (h.cmd.client === client) n++;
   return n;
 }
 
@@ -59,12 +59,12 @@ function overloaded(s: RaftState, m: ClientRequest): boolean {
 /**
  * [§8] A leader appends the request and answers it once applied; it is sent with the next
  * `replicate`, so requests arriving together travel in one AppendEntries. A follower that heard
- * from its leader just now redirects; otherwise the request is held until a leader is heard from
- * (no storm of redirects while an election runs, or towards a leader that has just died).
+ * from its leader lately (`leaderFresh`) redirects; otherwise the request is held until a leader
+ * is heard from (no storm of redirects while an election runs, or towards a leader that has just
+ * died). `spec/raft.qnt`: `onClientRequest`.
  */
 export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): RaftState {
-  const redirectNow = s.role !== 'Leader' && s.leaderId !== null
-    && s.electionElapsed < s.config.redirectFreshTicks;
+  const redirectNow = s.role !== 'Leader' && s.leaderId !== null && s.leaderFresh;
   if (!redirectNow && overloaded(s, m)) {
     reply(s, out, m.src, 'fail', m.MID);
     return s;
@@ -75,14 +75,15 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): Ra
       return s;
     }
     if (m.type === 'get') return addRead(s, m, out); // [§6.4] no log write
-    const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd: commandOf(m) });
+    const cmd = commandOf(m);
+    const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd });
     if (m.type === 'put' && hasBug(s, 'ackBeforeCommit')) {
       // answered now, so not pending: still exactly one answer per MID, only an early one
       reply(s, out, m.src, 'ok', m.MID);
       return { ...s, log };
     }
     const pending = addPending(s.pending,
-      { index: lastLogIndex(log), term: s.currentTerm, client: m.src, mid: m.MID });
+      { index: lastLogIndex(log), term: s.currentTerm, cmd, mid: m.MID });
     const appended = { ...s, log, pending };
     if (!hasBug(s, 'applyBeforeCommit')) return appended;
     // The bug applies the whole log, earlier terms' uncommitted entries too, and answers every
@@ -94,7 +95,7 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): Ra
     reply(s, out, m.src, 'redirect', m.MID);
     return s;
   }
-  return { ...s, held: [...s.held, { client: m.src, mid: m.MID }] };
+  return { ...s, held: [...s.held, { cmd: commandOf(m), mid: m.MID }] };
 }
 
 /**
@@ -124,10 +125,10 @@ function applyAndAnswer(s: RaftState, upTo: number, out: Effect[]):
     p = at(s.pending, ++answered)) {
     if (termAt(s.log, p.index) === p.term) {
       const value = values.get(p.index);
-      reply(s, out, p.client, 'ok', p.mid, value === undefined ? {} : { value });
-      if (twice) reply(s, out, p.client, 'ok', p.mid, value === undefined ? {} : { value });
+      reply(s, out, p.cmd.client, 'ok', p.mid, value === undefined ? {} : { value });
+      if (twice) reply(s, out, p.cmd.client, 'ok', p.mid, value === undefined ? {} : { value });
     } else {
-      reply(s, out, p.client, 'redirect', p.mid);
+      reply(s, out, p.cmd.client, 'redirect', p.mid);
     }
   }
   return { kv, pending: answered === 0 ? s.pending : dropFront(s.pending, answered) };
@@ -148,6 +149,6 @@ function redirectLost(s: RaftState, pending: Chain<Pending>, commit: number, out
   if (!anyLost) return pending; // the usual case: no copy on the commit path
   const items = toArray(pending);
   const lost = items.filter((p) => p.term < committedTerm);
-  for (const p of lost) reply(s, out, p.client, 'redirect', p.mid);
+  for (const p of lost) reply(s, out, p.cmd.client, 'redirect', p.mid);
   return chainOf(items.filter((p) => p.term >= committedTerm));
 }

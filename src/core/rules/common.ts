@@ -52,7 +52,7 @@ export function reply(
  */
 export function releaseHeld(s: RaftState, out: Effect[], leader: NodeId): RaftState {
   if (s.held.length === 0) return s;
-  for (const h of s.held) reply(s, out, h.client, 'redirect', h.mid, { leader });
+  for (const h of s.held) reply(s, out, h.cmd.client, 'redirect', h.mid, { leader });
   return { ...s, held: [] };
 }
 
@@ -66,10 +66,10 @@ export function releaseHeld(s: RaftState, out: Effect[], leader: NodeId): RaftSt
 export function stepDown(s: RaftState, term: number, out: Effect[]): RaftState {
   const deposed = becomeFollower(s, term);
   const follower = s.reads.length === 0 ? deposed : { ...deposed,
-    held: [...deposed.held, ...s.reads.map((r) => ({ client: r.cmd.client, mid: r.mid }))] };
+    held: [...deposed.held, ...s.reads.map((r) => ({ cmd: r.cmd, mid: r.mid }))] };
   if (s.role !== 'Leader' || size(s.pending) === 0 || !hasBug(s, 'redirectPendingOnStepDown')) {
     return follower;
   }
-  for (const p of toArray(s.pending)) reply(follower, out, p.client, 'redirect', p.mid);
+  for (const p of toArray(s.pending)) reply(follower, out, p.cmd.client, 'redirect', p.mid);
   return { ...follower, pending: emptyChain() };
 }

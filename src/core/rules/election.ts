@@ -39,6 +39,7 @@ export function electionTimeout(s: RaftState, out: Effect[]): RaftState {
     ...released,
     role: 'PreCandidate',
     leaderId: null,
+    leaderFresh: false,
     votesGranted: new Set([s.config.id]),
   });
   requestVotes(next, out, 'PreVoteRequest', next.currentTerm + 1);

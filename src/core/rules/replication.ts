@@ -111,8 +111,8 @@ export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest
   const ok = logOk(follower, m);
   const merge = hasBug(s, 'truncateOnEveryAppend') ? truncateAndAppend : mergeEntries;
   const log = ok ? merge(follower.log, m.prevLogIndex, m.entries) : follower.log;
-  const merged = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src, log },
-    out, m.src);
+  const merged = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src,
+    leaderFresh: true, log }, out, m.src);
   if (!ok) {
     respond(merged, out, m, false);
     return merged;

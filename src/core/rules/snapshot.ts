@@ -81,7 +81,7 @@ function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['
   const items = toArray(s.pending);
   for (const p of items) {
     if (p.index > snap.index || !prefixKept) continue;
-    reply(s, out, p.client, termAt(s.log, p.index) === p.term ? 'ok' : 'redirect', p.mid);
+    reply(s, out, p.cmd.client, termAt(s.log, p.index) === p.term ? 'ok' : 'redirect', p.mid);
   }
   return chainOf(items.filter((p) => p.index > snap.index));
 }
@@ -101,8 +101,8 @@ export function handleInstallSnapshotRequest(s: RaftState, m: InstallSnapshotReq
   }
   const follower = m.term > s.currentTerm || s.role !== 'Follower'
     ? stepDown(s, m.term, out) : s;
-  const heard = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src }, out,
-    m.src);
+  const heard = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src,
+    leaderFresh: true }, out, m.src);
   // a snapshot no newer than what is committed here holds nothing new: its prefix matches already
   if (m.lastIncludedIndex <= heard.commitIndex) {
     respond(heard, out, m, true, m.lastIncludedIndex);
