@@ -82,9 +82,12 @@ const BUDGETS = {
 };
 /**
  * Witnesses that need a longer run: a put appended, its leader deposed, and the next leader's
- * commit reaching the deposed one takes two elections and a commit.
+ * commit reaching the deposed one takes two elections and a commit; an indirect commit (Figure 8)
+ * takes two elections and a commit in a third term, which random `step` walks (a commit in 1 % of
+ * 40-step samples) no longer reach in 40 steps now that clients may be refused as overloaded.
  */
-const WITNESS_DEPTH = { witnessNoDeposedAnswer: 100, witnessNoLostRedirect: 100 };
+const WITNESS_DEPTH = { witnessNoDeposedAnswer: 100, witnessNoLostRedirect: 100,
+  witnessNoIndirectCommit: 100 };
 /** Witness runs stop at the first violation; each gets its own seed, per step. */
 const WITNESS_STEPS = [
   { step: 'stepSteered', seedBase: 0x31n, maxSteps: 40 },
