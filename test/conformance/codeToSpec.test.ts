@@ -21,7 +21,7 @@ const PARAMS = 'Servers = Set("0000", "0001", "0002"), Clients = Set("00C0", "00
   + `MaxWaitingPerClient = ${OVERLOAD.maxWaitingPerClient}, `
   + `MaxUncommitted = ${OVERLOAD.maxUncommittedEntries}`;
 const FILES = 4;
-const TRACES_PER_FILE = 5;
+const TRACES_PER_FILE = 4;
 const STEPS = 60;
 
 function record(seed: number, bugs: Bug[] = []): RecordedStep[] {
