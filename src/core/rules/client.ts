@@ -34,17 +34,18 @@ function waitingFor(s: RaftState, client: string): number {
   return n;
 }
 
-/**
- * Deviation from the spec (which has no resource bounds): a server answers `fail` at once rather
- * than keep one more request waiting past `maxWaitingRequests` (or `maxWaitingPerClient` for its
- * client), or append past `maxUncommittedEntries` uncommitted entries. So a flood of valid
- * requests is refused, not stored. `fail` promises nothing: the client may retry the request.
- */
 /** Client requests this server keeps waiting: a leader's pending puts and reads, held ones. */
 export function waitingRequests(s: RaftState): number {
   return size(s.pending) + s.reads.length + s.held.length;
 }
 
+/**
+ * [spec: overloaded, with MaxWaiting, MaxWaitingPerClient, MaxUncommitted] a server answers `fail`
+ * at once rather than keep one more request waiting past `maxWaitingRequests` (or
+ * `maxWaitingPerClient` for its client), or append past `maxUncommittedEntries` uncommitted
+ * entries. So a flood of valid requests is refused, not stored. `fail` promises nothing: the
+ * client may retry the request.
+ */
 function overloaded(s: RaftState, m: ClientRequest): boolean {
   const c = s.config;
   const waiting = waitingRequests(s);
