@@ -41,6 +41,20 @@ async function validate(files: RecordedStep[][][]): Promise<{ code: number; out:
   }));
 }
 
+/**
+ * A scripted scenario recorded from the real core and from a broken one: `quint test` accepts the
+ * first and refuses the second with a failed run (not a type error).
+ */
+async function expectRefused(label: string, correct: RecordedStep[], broken: RecordedStep[]):
+  Promise<void> {
+  const [ok, bad] = await validate([[correct], [broken]]);
+  console.log(`[code→spec] ${label}: correct core exit ${ok?.code}, broken exit ${bad?.code}: ` +
+    `${bad?.out.match(/.*failed.*/)?.[0]?.trim() ?? ''}`);
+  expect(ok?.code, ok?.out.slice(-2000)).toBe(0);
+  expect(bad?.code).not.toBe(0);
+  expect(bad?.out).toMatch(/trace0Test failed/);
+}
+
 describe('[conformance:code→spec] recorded traces are spec behaviours', () => {
   it('[Fig2 persist before send] rejects persistAfterSend\'s crash trace, accepts the core\'s',
     async () => {
@@ -48,12 +62,7 @@ describe('[conformance:code→spec] recorded traces are spec behaviours', () => 
       const broken = voteThenCrash(['persistAfterSend']);
       expect(correct.answerInFlight).toBe(false);
       expect(broken.answerInFlight).toBe(true); // a vote its voter no longer remembers
-      const [ok, bad] = await validate([[correct.trace], [broken.trace]]);
-      console.log(`[code→spec] vote then crash: correct core exit ${ok?.code}, persistAfterSend ` +
-        `exit ${bad?.code}: ${bad?.out.match(/.*failed.*/)?.[0]?.trim() ?? ''}`);
-      expect(ok?.code, ok?.out.slice(-2000)).toBe(0);
-      expect(bad?.code).not.toBe(0);
-      expect(bad?.out).toMatch(/trace0Test failed/); // a failed run, not a type error
+      await expectRefused('vote then crash (persistAfterSend)', correct.trace, broken.trace);
     }, 300_000);
 
   it(`${FILES * TRACES_PER_FILE} random traces of ${STEPS} steps validate in quint test`, async () => {
@@ -82,12 +91,7 @@ describe('[conformance:code→spec] recorded traces are spec behaviours', () => 
     const broken = putAnswered(['answerTwice']);
     expect(correct.oks).toBe(1);
     expect(broken.oks).toBe(2); // the same MID answered twice, in one step
-    const [ok, bad] = await validate([[correct.trace], [broken.trace]]);
-    console.log(`[code→spec] scripted put answered: correct core exit ${ok?.code}, answerTwice ` +
-      `exit ${bad?.code}: ${bad?.out.match(/.*failed.*/)?.[0]?.trim() ?? ''}`);
-    expect(ok?.code, ok?.out.slice(-2000)).toBe(0);
-    expect(bad?.code).not.toBe(0);
-    expect(bad?.out).toMatch(/trace0Test failed/);
+    await expectRefused('scripted put answered', correct.trace, broken.trace);
   }, 300_000);
 
   it('catches a deliberately wrong guard: a vote granted without the up-to-date check', async () => {
@@ -95,12 +99,7 @@ describe('[conformance:code→spec] recorded traces are spec behaviours', () => 
     const broken = preVoteToStaleLog(['voteWithoutUpToDateCheck']);
     expect(correct.granted).toBe(false);
     expect(broken.granted).toBe(true); // the broken code granted a pre-vote to an out-of-date log
-    const [ok, bad] = await validate([[correct.trace], [broken.trace]]);
-    console.log(`[code→spec] scripted pre-vote to a stale log: correct core exit ${ok?.code}, ` +
-      `broken guard exit ${bad?.code}: ${bad?.out.match(/.*failed.*/)?.[0]?.trim() ?? ''}`);
-    expect(ok?.code, ok?.out.slice(-2000)).toBe(0);
-    expect(bad?.code).not.toBe(0);
-    expect(bad?.out).toMatch(/trace0Test failed/); // a failed run, not a type error
+    await expectRefused('scripted pre-vote to a stale log', correct.trace, broken.trace);
   }, 300_000);
 });
 

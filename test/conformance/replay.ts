@@ -85,23 +85,20 @@ function compareAnswers(record: StepRecord | undefined, state: Record<string, un
     : `replies: code ${canonical(code)}\n      spec ${canonical(spec)}`;
 }
 
-/** Run one spec step on the cluster; returns why it is not enabled in the code, if it is not. */
-function step(cluster: Cluster, action: string, state: Record<string, unknown>, n: number,
-  mids: Map<string, AbstractCmd>): { failure?: string; record?: StepRecord } {
-  const r = stepOnce(cluster, action, state, n, mids);
-  return typeof r === 'string' ? { failure: r } : r;
-}
+/** What one spec step did in the code: why it is not enabled there, or the step it took. */
+interface Taken { readonly failure?: string; readonly record?: StepRecord }
 
-function stepOnce(cluster: Cluster, action: string, state: Record<string, unknown>, n: number,
-  mids: Map<string, AbstractCmd>): string | { failure?: string; record?: StepRecord } {
+/** Run one spec step on the cluster. */
+function step(cluster: Cluster, action: string, state: Record<string, unknown>, n: number,
+  mids: Map<string, AbstractCmd>): Taken {
   const s = pick(state, 's') as NodeId | undefined;
   const m = pick(state, 'm');
-  const expectAction = (r: StepRecord | undefined): { failure?: string; record?: StepRecord } =>
+  const expectAction = (r: StepRecord | undefined): Taken =>
     r === undefined ? { failure: `${action}: message not in flight` }
       : r.actions.join(',') === action ? { record: r }
         : { failure: `${action} not enabled in the code: it took [${r.actions.join(',')}]` };
   if (action === 'persist' && s !== undefined) {
-    if (!cluster.canPersist(s)) return 'persist: nothing to persist in the code';
+    if (!cluster.canPersist(s)) return { failure: 'persist: nothing to persist in the code' };
     cluster.persist(s);
     return {};
   }
@@ -119,14 +116,14 @@ function stepOnce(cluster: Cluster, action: string, state: Record<string, unknow
   if (action === 'dropMessage' || action === 'duplicateMessage') {
     const key = canonical(plain(m));
     const ok = action === 'dropMessage' ? cluster.drop(key) : cluster.duplicate(key);
-    return ok ? {} : `${action}: message not in flight`;
+    return ok ? {} : { failure: `${action}: message not in flight` };
   }
   if (action === 'clientRequest' && s !== undefined) {
     const cmd = plain(pick(state, 'cmd')) as unknown as AbstractCmd;
     mids.set(`m${n}`, cmd);
     return expectAction(cluster.event(s, clientRequestOf(cmd, s, `m${n}`)));
   }
-  return `unmapped spec step ${action}`;
+  return { failure: `unmapped spec step ${action}` };
 }
 
 export function replay(trace: ItfTrace, options: { maxBatch: number; bugs?: Bug[] }): ReplayResult {
