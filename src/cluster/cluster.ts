@@ -33,8 +33,6 @@ export interface Member {
 export interface Layout {
   readonly members: Member[];
   readonly secretFile: string | undefined;
-  /** Test only (the crash harness's broken replicas): `--bug` flags for every replica. */
-  readonly bugs?: readonly string[];
   /** [§7] `--snapshot-entries` for every replica; unset: the replicas' default. */
   readonly snapshotEntries?: number;
 }
@@ -57,7 +55,7 @@ const LayoutCodec = t.intersection([
       t.partial({ pid: Pid }),
     ])),
   }),
-  t.partial({ secretFile: t.string, bugs: t.array(t.string),
+  t.partial({ secretFile: t.string,
     snapshotEntries: t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0) }),
 ]);
 const LAYOUT_JSON: JsonLimits = { maxChars: 1 << 20, maxDepth: 8, maxMembers: 1000 };
@@ -72,13 +70,17 @@ export function readLayout(dir: string): Layout | undefined {
   if (typeof text !== 'string') throw new LayoutError(text.refused);
   const parsed = parseBoundedJson(text, LAYOUT_JSON);
   if (E.isLeft(parsed)) throw new LayoutError(`${file}: ${parsed.left.detail}`);
+  // a deployed replica runs no test bugs: a layout that asks for one is not a layout
+  if (typeof parsed.right === 'object' && parsed.right !== null && 'bugs' in parsed.right) {
+    throw new LayoutError(`${file}: a layout has no "bugs": \`raftkv replica\` refuses --bug`);
+  }
   const decoded = LayoutCodec.decode(parsed.right);
   if (E.isLeft(decoded)) {
     const why = invalid('layout', decoded.left).detail;
     throw new LayoutError(`${file}: not a cluster layout (${why})`);
   }
-  const { members, ...rest } = decoded.right;
-  return { secretFile: undefined, ...rest,
+  const { members, secretFile, snapshotEntries } = decoded.right;
+  return { secretFile, ...(snapshotEntries === undefined ? {} : { snapshotEntries }),
     members: members.map((m) => ({ pid: undefined, ...m })) };
 }
 
@@ -117,23 +119,26 @@ export function isRunning(m: Member): boolean {
   return cmdline.split('\0').includes(m.dataDir);
 }
 
-/** The command line of one member: its address, its peers' addresses, its data directory. */
+/** How a member starts: `raftkv replica` (the crash harness starts its own broken ones). */
+export const REPLICA_COMMAND: readonly string[] = [CLI_PATH, 'replica'];
+
+/** The arguments of one member: its address, its peers' addresses, its data directory. */
 export function replicaArgs(layout: Layout, m: Member): string[] {
   const peers = layout.members.filter((p) => p.id !== m.id)
     .flatMap((p) => ['--peer', `${p.id}=${p.address.host}:${p.address.port}`]);
   const secret = layout.secretFile === undefined ? [] : ['--secret-file', layout.secretFile];
-  const bugs = (layout.bugs ?? []).flatMap((b) => ['--bug', b]);
   const snap = layout.snapshotEntries === undefined ? []
     : ['--snapshot-entries', String(layout.snapshotEntries)];
-  return ['replica', '--id', m.id, '--listen', `${m.address.host}:${m.address.port}`, ...peers,
-    '--data-dir', m.dataDir, ...secret, ...snap, ...bugs];
+  return ['--id', m.id, '--listen', `${m.address.host}:${m.address.port}`, ...peers,
+    '--data-dir', m.dataDir, ...secret, ...snap];
 }
 
 /** Start member `m` in the background; its PID goes into the layout. */
-export function startMember(layout: Layout, m: Member): number {
+export function startMember(layout: Layout, m: Member,
+  command: readonly string[] = REPLICA_COMMAND): number {
   mkdirSync(m.dataDir, { recursive: true });
   const log = openSync(join(m.dataDir, 'replica.log'), 'a');
-  const child = spawn(process.execPath, [CLI_PATH, ...replicaArgs(layout, m)],
+  const child = spawn(process.execPath, [...command, ...replicaArgs(layout, m)],
     { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();

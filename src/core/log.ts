@@ -130,16 +130,6 @@ export function mergeEntries(log: RaftLog, prevLogIndex: number, entries: readon
   return merged;
 }
 
-/**
- * The `truncateOnEveryAppend` bug's merge, breaking [Fig2:AE#3]: the log after `prevLogIndex` is
- * replaced by `entries` even where they match, so a stale request deletes newer entries.
- */
-export function truncateAndAppend(log: RaftLog, prevLogIndex: number, entries: readonly Entry[]):
-  RaftLog {
-  const skip = Math.max(0, log.snapshot.index - prevLogIndex);
-  return replaceFrom(log, prevLogIndex + 1 + skip, entries.slice(skip));
-}
-
 /** [§5.4.1] The election restriction: is a log ending at (lli, llt) at least as up-to-date? */
 export function logUpToDate(log: RaftLog, lli: number, llt: number): boolean {
   const myTerm = lastLogTerm(log);

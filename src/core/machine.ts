@@ -4,8 +4,9 @@
  * the spec's enabling conditions that decide a change of role; every other action is named after
  * the spec action it implements (`spec/raft.qnt`) and is a one-line adapter over a pure rule.
  * Effects (persist, send, reply) are emitted, never performed: `transition()` returns them, and a
- * live actor hands them to its `on('*')` listeners. Persist always comes first (only the test-only
- * `persistAfterSend` bug flag reverses that, so the checkers can show they catch it).
+ * live actor hands them to its `on('*')` listeners. Persist comes first (`RaftRules.orderEffects`).
+ * The guards and actions are built from a rules record (`raftRules.ts`): a replica's machine from
+ * `raftRules`, the bug catalog's from its variants (`src/mutants/`).
  */
 import { setup } from 'xstate';
 import type { ClientRequest, NodeId, PeerMessage } from '../wire/messages.js';
@@ -27,8 +28,8 @@ import {
   hasQuorumContact,
   replicate,
 } from './rules/replication.js';
+import { raftRules, type RaftRules } from './raftRules.js';
 import {
-  initialState,
   persistedOf,
   quorum,
   type Config,
@@ -64,7 +65,7 @@ export interface RaftInput {
   readonly persisted?: Persisted;
 }
 
-type Rule<E> = (s: RaftState, e: E, out: Effect[]) => RaftState;
+type Rule<E> = (s: RaftState, e: E, out: Effect[], rules: RaftRules) => RaftState;
 
 /** The persist effect for what changed in term, vote or log, if anything did. */
 export function persistEffect(before: RaftState, after: RaftState): Effect | undefined {
@@ -83,24 +84,23 @@ const typed = setup({
   },
 });
 
-/** Adapt a pure rule to an XState action: assign its state, emit persist first, then its output. */
-function rule<E>(name: string, fn: Rule<E>) {
+/**
+ * Adapt a pure rule to an XState action: assign its state, then emit its persist effect and its
+ * output in the rules' order (persist first).
+ */
+function rule<E>(rules: RaftRules, name: string, fn: Rule<E>) {
   return typed.enqueueActions(
     ({ context, event, enqueue }) => {
       const out: Effect[] = [];
-      const next = fn(context, event as E, out);
+      const next = fn(context, event as E, out, rules);
       enqueue.assign(() => next);
       if (context.config.trace) {
         enqueue.emit({ type: 'trace', action: name,
           ...(event.type === 'Replicate' ? { to: event.to } : {}) });
       }
-      const persist = persistEffect(context, next);
-      // The `persistAfterSend` bug (hasBug, inlined) emits persist last [Fig2; etcd Ready].
-      const bugs = context.config.bugs;
-      const late = bugs.length > 0 && bugs.includes('persistAfterSend');
-      if (persist !== undefined && !late) enqueue.emit(persist);
-      for (const effect of out) enqueue.emit(effect);
-      if (persist !== undefined && late) enqueue.emit(persist);
+      for (const effect of rules.orderEffects(persistEffect(context, next), out)) {
+        enqueue.emit(effect);
+      }
     },
   );
 }
@@ -109,7 +109,8 @@ type Msg<T extends RaftEvent['type']> = Extract<RaftEvent, { type: T }>;
 const termOf = (e: RaftEvent): number => ('term' in e ? e.term : -1);
 const ticksOf = (e: RaftEvent): number => (e.type === 'Tick' ? e.ticks ?? 1 : 0);
 
-export const raftSetup = typed.extend({
+/** The machine's guards and actions, over the decisions of `rules`. */
+export const raftSetupFor = (rules: RaftRules) => typed.extend({
   guards: {
     electionTimeoutElapsed: ({ context: s, event }) =>
       s.electionElapsed + ticksOf(event) >= s.electionTimeoutTicks,
@@ -156,28 +157,32 @@ export const raftSetup = typed.extend({
     /** [rules:restart] from what the disk holds: nothing is written, nothing sent. */
     restart: typed.enqueueActions(({ context: s, event, enqueue }) => {
       const persisted = event.type === 'Restart' ? event.persisted : undefined;
-      enqueue.assign(() => initialState(s.config, s.rng, persisted ?? persistedOf(s)));
+      enqueue.assign(() => rules.recover(s.config, s.rng, persisted ?? persistedOf(s)));
       if (s.config.trace) enqueue.emit({ type: 'trace', action: 'restart' });
     }),
-    electionTimeout: rule<RaftEvent>('electionTimeout', (s, _e, out) => electionTimeout(s, out)),
-    replicate: rule<Msg<'Replicate'>>('replicate', (s, e, out) => replicate(s, out, e.to)),
-    checkQuorum: rule<RaftEvent>('checkQuorum', (s, _e, out) => checkQuorum(s, out)),
-    leaderStale: rule<RaftEvent>('leaderStale', (s) => ({ ...s, leaderFresh: false })),
-    takeSnapshot: rule<RaftEvent>('takeSnapshot', (s) => takeSnapshot(s)),
-    handleInstallSnapshotRequest: rule<Msg<'InstallSnapshotRequest'>>(
+    electionTimeout: rule<RaftEvent>(rules, 'electionTimeout', (s, _e, out) =>
+      electionTimeout(s, out)),
+    replicate: rule<Msg<'Replicate'>>(rules, 'replicate', (s, e, out) => replicate(s, out, e.to)),
+    checkQuorum: rule<RaftEvent>(rules, 'checkQuorum', (s, _e, out, r) => checkQuorum(s, out, r)),
+    leaderStale: rule<RaftEvent>(rules, 'leaderStale', (s) => ({ ...s, leaderFresh: false })),
+    takeSnapshot: rule<RaftEvent>(rules, 'takeSnapshot', (s) => takeSnapshot(s)),
+    handleInstallSnapshotRequest: rule<Msg<'InstallSnapshotRequest'>>(rules,
       'handleInstallSnapshotRequest', handleInstallSnapshotRequest),
-    clientRequest: rule<ClientRequest>('clientRequest', clientRequest),
-    handlePreVoteRequest: rule<Msg<'PreVoteRequest'>>('handlePreVoteRequest', handlePreVoteRequest),
+    clientRequest: rule<ClientRequest>(rules, 'clientRequest', clientRequest),
+    handlePreVoteRequest:
+      rule<Msg<'PreVoteRequest'>>(rules, 'handlePreVoteRequest', handlePreVoteRequest),
     handlePreVoteResponse:
-      rule<Msg<'PreVoteResponse'>>('handlePreVoteResponse', handlePreVoteResponse),
-    handleRequestVoteRequest:
-      rule<Msg<'RequestVoteRequest'>>('handleRequestVoteRequest', handleRequestVoteRequest),
-    handleRequestVoteResponse:
-      rule<Msg<'RequestVoteResponse'>>('handleRequestVoteResponse', handleRequestVoteResponse),
-    handleAppendEntriesRequest:
-      rule<Msg<'AppendEntriesRequest'>>('handleAppendEntriesRequest', handleAppendEntriesRequest),
-    handleAppendEntriesResponse:
-      rule<Msg<'AppendEntriesResponse'>>('handleAppendEntriesResponse',
-        handleAppendEntriesResponse),
+      rule<Msg<'PreVoteResponse'>>(rules, 'handlePreVoteResponse', handlePreVoteResponse),
+    handleRequestVoteRequest: rule<Msg<'RequestVoteRequest'>>(rules, 'handleRequestVoteRequest',
+      handleRequestVoteRequest),
+    handleRequestVoteResponse: rule<Msg<'RequestVoteResponse'>>(rules,
+      'handleRequestVoteResponse', handleRequestVoteResponse),
+    handleAppendEntriesRequest: rule<Msg<'AppendEntriesRequest'>>(rules,
+      'handleAppendEntriesRequest', handleAppendEntriesRequest),
+    handleAppendEntriesResponse: rule<Msg<'AppendEntriesResponse'>>(rules,
+      'handleAppendEntriesResponse', handleAppendEntriesResponse),
   },
 });
+
+/** The setup of a replica's machine: `raftRules`. */
+export const raftSetup = raftSetupFor(raftRules);

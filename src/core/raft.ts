@@ -1,18 +1,27 @@
-/** The replica statechart: `raftMachine`, with its roles, built from `raftSetup`. */
-import { raftSetup } from './machine.js';
+/**
+ * The replica statechart: `raftMachine`, with its roles, built from the rules a replica runs
+ * (`raftRules`). `makeRaftMachine` builds the same statechart over another rules record: only
+ * test and tool code (the bug catalog, `src/mutants/`) passes one.
+ */
+import { raftSetupFor } from './machine.js';
+import { raftRules, type RaftRules } from './raftRules.js';
 import { candidate, follower, leader, preCandidate } from './roles.js';
-import { defaultConfig, initialState, type Effect } from './state.js';
+import { defaultConfig, type Effect } from './state.js';
 
-export const raftMachine = raftSetup.createMachine({
-  id: 'raft',
-  context: ({ input }) =>
-    initialState({ ...defaultConfig, ...input?.config }, input?.seed ?? 1, input?.persisted),
-  initial: 'follower',
-  on: {
-    Restart: { target: '.follower', reenter: true, actions: 'restart' },
-  },
-  states: { follower, preCandidate, candidate, leader },
-});
+export function makeRaftMachine(rules: RaftRules) {
+  return raftSetupFor(rules).createMachine({
+    id: 'raft',
+    context: ({ input }) =>
+      rules.recover({ ...defaultConfig, ...input?.config }, input?.seed ?? 1, input?.persisted),
+    initial: 'follower',
+    on: {
+      Restart: { target: '.follower', reenter: true, actions: 'restart' },
+    },
+    states: { follower, preCandidate, candidate, leader },
+  });
+}
+
+export const raftMachine = makeRaftMachine(raftRules);
 
 export type RaftMachine = typeof raftMachine;
 

@@ -10,105 +10,6 @@ import type { Read } from './rules/reads.js';
 
 export type Role = 'Follower' | 'PreCandidate' | 'Candidate' | 'Leader';
 
-/**
- * Deliberately wrong rules, switched in only by tests to show that each checker catches them.
- * A replica process never sets any.
- */
-export type Bug =
-  /** [§5.4.1] grant a vote without the up-to-date check */
-  | 'voteWithoutUpToDateCheck'
-  /** [§5.4.2 Figure 8] commit an entry of an earlier term by counting replicas */
-  | 'commitEarlierTermByCount'
-  /**
-   * [Fig2:AE#2] `logOk` checks only that `prevLogIndex` exists, not its term: a follower appends
-   * after an entry that differs from the leader's, and Log Matching no longer holds.
-   */
-  | 'skipPrevLogTermCheck'
-  /**
-   * [Fig2:RV#2] grant a vote ignoring `votedFor` (term and up-to-date checks still apply): two
-   * candidates can both win one term.
-   */
-  | 'voteTwiceInTerm'
-  /**
-   * [Fig2:AE#1] a follower accepts an AppendEntriesRequest from a term below its own as if it were
-   * current: a deposed leader's entries overwrite entries the newer leader may have committed.
-   */
-  | 'acceptStaleTermAppend'
-  /**
-   * [Fig2:AE#5] a follower commits up to `min(leaderCommit, lastLogIndex)` of its whole log, not of
-   * the last new entry: it commits stale entries beyond what the request checked.
-   */
-  | 'commitBeyondNewEntries'
-  /**
-   * [Fig2:AE#3] a request that passes the check always truncates after `prevLogIndex`, even where
-   * the entries match: a stale, reordered request deletes entries already acknowledged.
-   */
-  | 'truncateOnEveryAppend'
-  /**
-   * [§8] a new leader does not append its no-op: entries of earlier terms cannot commit (nor their
-   * pending requests be answered) until a client writes.
-   */
-  | 'noNoopOnElection'
-  /**
-   * [§6.4 §8] a leader answers a get at once from its own applied state, without confirming its
-   * leadership with a read round: a deposed leader that does not know it yet serves a stale read.
-   */
-  | 'localReadWithoutQuorum'
-  /**
-   * [§5.3 §8] a leader answers a put `ok` as soon as it appends it: a put that never commits was
-   * acknowledged, and is lost.
-   */
-  | 'ackBeforeCommit'
-  /**
-   * [Fig2:AllServers#1] a leader applies its log up to its last index as soon as it appends a
-   * client entry, and answers from it: entries that never commit are applied and acknowledged.
-   */
-  | 'applyBeforeCommit'
-  /**
-   * [§8] a deposed leader redirects its pending requests at once: a request that still commits
-   * under the next leader is retried by its client and applied twice.
-   */
-  | 'redirectPendingOnStepDown'
-  /** [§8] every `ok` for a pending request is sent twice: one MID gets two answers. */
-  | 'answerTwice'
-  /**
-   * [Fig2:State] `votedFor` is not restored on restart: a server that voted, crashed and restarted
-   * in the same term votes again, so two leaders can win one term.
-   */
-  | 'forgetVotedForOnRestart'
-  /**
-   * [Fig2 "respond after persisting"; etcd Ready: save HardState BEFORE sending] a step emits its
-   * sends and replies before its persist effect: a crash between them loses a vote or an
-   * acknowledged entry that a peer already counted.
-   */
-  | 'persistAfterSend'
-  /**
-   * [§7 Figure 13 #8] a follower that installs a snapshot moves its applied index to the
-   * snapshot's but keeps its old state machine: the snapshot's writes are missing from it.
-   */
-  | 'installSnapshotKeepsStateMachine';
-
-/** Every bug flag: the record makes the compiler check that the list is complete. */
-const BUG_FLAGS: Record<Bug, true> = {
-  voteWithoutUpToDateCheck: true,
-  commitEarlierTermByCount: true,
-  skipPrevLogTermCheck: true,
-  voteTwiceInTerm: true,
-  acceptStaleTermAppend: true,
-  commitBeyondNewEntries: true,
-  truncateOnEveryAppend: true,
-  noNoopOnElection: true,
-  localReadWithoutQuorum: true,
-  ackBeforeCommit: true,
-  applyBeforeCommit: true,
-  redirectPendingOnStepDown: true,
-  answerTwice: true,
-  forgetVotedForOnRestart: true,
-  persistAfterSend: true,
-  installSnapshotKeepsStateMachine: true,
-};
-export const BUGS = Object.keys(BUG_FLAGS) as readonly Bug[];
-
 export interface Config {
   readonly id: NodeId;
   /** The other servers, sorted: peers are always iterated in id order. */
@@ -152,7 +53,6 @@ export interface Config {
   readonly maxWaitingRequests: number;
   readonly maxWaitingPerClient: number;
   readonly maxUncommittedEntries: number;
-  readonly bugs: readonly Bug[];
 }
 
 /** A put or get: the command of a client request. */
@@ -274,12 +174,7 @@ export const defaultConfig: Config = {
   catchUp: true,
   trace: false,
   ...OVERLOAD_LIMITS,
-  bugs: [],
 };
-
-export function hasBug(s: RaftState, bug: Bug): boolean {
-  return s.config.bugs.length > 0 && s.config.bugs.includes(bug);
-}
 
 export function quorum(config: Config): number {
   return Math.floor((config.peers.length + 1) / 2) + 1;
@@ -327,8 +222,7 @@ export function initialState(config: Config, seed: number, persisted?: Persisted
   const state: RaftState = {
     config: { ...config, peers: [...config.peers].sort() },
     currentTerm: persisted?.currentTerm ?? 0,
-    // [Fig2:State] votedFor survives a restart, unless a test breaks exactly that
-    votedFor: config.bugs.includes('forgetVotedForOnRestart') ? null : persisted?.votedFor ?? null,
+    votedFor: persisted?.votedFor ?? null, // [Fig2:State] it survives a restart
     log,
     role: 'Follower',
     commitIndex: log.snapshot.index,

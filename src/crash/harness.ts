@@ -25,6 +25,7 @@ import { KvClient, NoLeaderError } from '../client/client.js';
 import { leaderOf, queryStatus } from '../client/status.js';
 import { CLI_PATH, isRunning, newLayout, replicaArgs, startMember, waitForLeader, writeLayout,
   type Layout, type Member } from '../cluster/cluster.js';
+import { dirname } from 'node:path';
 import { openWal, WAL_FILE } from '../disk/wal.js';
 import { Rng } from '../fault/rng.js';
 import { keyName } from '../fault/workload.js';
@@ -50,8 +51,8 @@ export interface CrashOptions {
   readonly allChance: number;
   readonly dataDir?: string;
   /**
-   * Test only: every replica runs with these deliberately wrong rules (`--bug`: a core `Bug`, or
-   * the shell's `ackBeforeSync`).
+   * Every replica runs with these deliberately wrong rules (`--bug` of the harness's own replica
+   * entry, `replica.ts`: a catalog bug, or the shell's `ackBeforeSync`).
    */
   readonly bugs?: readonly string[];
   /**
@@ -195,9 +196,14 @@ function flipBit(file: string, rng: Rng): boolean {
   return true;
 }
 
+/** The harness's replicas: its own entry point, which takes `--bug` (`replica.ts`). */
+function replicaCommand(bugs: readonly string[]): string[] {
+  return [join(dirname(CLI_PATH), 'crash', 'replica.js'), ...bugs.flatMap((b) => ['--bug', b])];
+}
+
 /** Start `m` in the foreground and expect it to refuse; return its message. */
-function expectRefusal(layout: Layout, m: Member): string {
-  const r = spawnSync(process.execPath, [CLI_PATH, ...replicaArgs(layout, m)],
+function expectRefusal(command: readonly string[], layout: Layout, m: Member): string {
+  const r = spawnSync(process.execPath, [...command, ...replicaArgs(layout, m)],
     { timeout: 10_000, encoding: 'utf8' });
   const line = (r.stderr ?? '').split('\n').find((l) => l.includes('corrupt')) ?? '';
   if (r.status !== 1 || !line.includes(WAL_FILE)) {
@@ -207,11 +213,11 @@ function expectRefusal(layout: Layout, m: Member): string {
 }
 
 /** SIGKILL every replica at once, then restart them all. */
-async function killAll(layout: Layout, rng: Rng): Promise<void> {
+async function killAll(command: readonly string[], layout: Layout, rng: Rng): Promise<void> {
   for (const m of layout.members) if (isRunning(m)) process.kill(m.pid as number, 'SIGKILL');
   while (layout.members.some((m) => isRunning(m))) await sleep(5);
   await sleep(200 + rng.int(800));
-  for (const m of layout.members) startMember(layout, m);
+  for (const m of layout.members) startMember(layout, m, command);
 }
 
 export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
@@ -219,7 +225,8 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
   const rng = Rng.stream(opts.seed, 'crash');
   const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'raftkv-crash-'));
   const layout = { ...newLayout(dir, opts.replicas, await freePorts(opts.replicas, rng),
-    undefined), bugs: opts.bugs ?? [], snapshotEntries: opts.snapshotEntries };
+    undefined), snapshotEntries: opts.snapshotEntries };
+  const command = replicaCommand(opts.bugs ?? []);
   const t0 = performance.now();
   const counts = { kills: 0, leaderKills: 0, allKilled: 0, torn: 0, flipsRefused: 0,
     wiped: 0 };
@@ -228,7 +235,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
   const sessions = new Map<string, PutSession>();
   let stopping = false;
   try {
-    for (const m of layout.members) startMember(layout, m);
+    for (const m of layout.members) startMember(layout, m, command);
     writeLayout(dir, layout);
     if (await waitForLeader(layout, 15_000) === undefined) {
       throw new Error(`the cluster elected no leader in 15 s: see ${dir}/*/replica.log`);
@@ -239,7 +246,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
     for (let round = 1; round <= opts.rounds; round++) {
       await sleep(300 + rng.int(1200));
       if (rng.chance(opts.allChance)) {
-        await killAll(layout, rng);
+        await killAll(command, layout, rng);
         counts.kills += opts.replicas;
         counts.allKilled++;
         writeLayout(dir, layout);
@@ -261,7 +268,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
       const file = join(victim.dataDir, WAL_FILE);
       let damage = 'none';
       if (existsSync(file) && rng.chance(opts.flipChance) && flipBit(file, rng)) {
-        refusals.push(expectRefusal(layout, victim));
+        refusals.push(expectRefusal(command, layout, victim));
         counts.flipsRefused++;
         rmSync(victim.dataDir, { recursive: true, force: true });
         counts.wiped++;
@@ -273,7 +280,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
         counts.torn++;
         damage = 'torn tail';
       }
-      startMember(layout, victim);
+      startMember(layout, victim, command);
       writeLayout(dir, layout);
       const seconds = ((performance.now() - t0) / 1000).toFixed(1);
       log(`${seconds} s, round ${round}: killed ${victim.id}${hitLeader ? ' (leader)' : ''}, ` +

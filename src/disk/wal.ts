@@ -15,22 +15,19 @@
  * snapshot and the few entries after it, so the file stays about the size of one snapshot plus
  * the entries since it, however long the replica runs.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { applyWrite, emptyPersisted, type PersistWrite } from '../core/persisted.js';
 import { compactTo, entriesAfterSnapshot, lastLogIndex } from '../core/log.js';
 import type { Persisted } from '../core/state.js';
 import { decodeWalBatch, encodeWalBatch } from '../wire/wal.js';
+import { nodeFileSystem, type Fd, type FileSystem } from './fs.js';
+
+export { WalLockedError, WAL_LOCK_FILE } from './fs.js';
 
 export const WAL_FILE = 'raft.wal';
 export const WAL_TMP_FILE = 'raft.wal.tmp';
-/** Holds the PID of the process that has the log open. */
-export const WAL_LOCK_FILE = 'raft.lock';
 export const WAL_HEADER_BYTES = 12;
-
-/** One `persist` effect without its tag, as the core emits it. */
-export type WalWrite = PersistWrite;
 
 // -------------------------------------------------------------------------------------------------
 // CRC-32 (IEEE 802.3, as zlib): `zlib.crc32` only exists from Node 20.15, and engines allows 20.11.
@@ -64,7 +61,7 @@ export class CorruptWalError extends Error {
 }
 
 /** Log entries the writes carry. */
-const entriesOf = (writes: readonly WalWrite[]): number =>
+const entriesOf = (writes: readonly PersistWrite[]): number =>
   writes.reduce((n, w) => n + (w.log?.entries.length ?? 0), 0);
 
 /**
@@ -72,7 +69,7 @@ const entriesOf = (writes: readonly WalWrite[]): number =>
  * fdatasync: a crash, power loss included, can tear only the batch being synced, and that batch
  * is the file's tail, so a torn write never looks like a bad record followed by a good one.
  */
-export function encodeRecord(writes: readonly WalWrite[]): { bytes: Buffer; entries: number } {
+export function encodeRecord(writes: readonly PersistWrite[]): { bytes: Buffer; entries: number } {
   const payload = encodeWalBatch(writes);
   const bytes = Buffer.allocUnsafe(WAL_HEADER_BYTES + payload.length);
   bytes.writeUInt32LE(payload.length, 0);
@@ -157,61 +154,24 @@ function scan(bytes: Buffer, file: string): Scan {
 // Files
 // -------------------------------------------------------------------------------------------------
 
-/** A new or renamed directory entry is durable only once its directory is synced. */
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function makeDir(dir: string): void {
-  const first = fs.mkdirSync(dir, { recursive: true });
-  if (first === undefined) return;
-  const top = path.resolve(first);
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    fsyncDir(path.dirname(d));
-    if (d === top || d === path.dirname(d)) break;
-  }
-}
-
-function truncateFile(file: string, length: number): void {
-  const fd = fs.openSync(file, 'r+');
-  try {
-    fs.ftruncateSync(fd, length);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Replaces the file by a record of the whole of `p`, then a short record that changes nothing: a
  * crash leaves either the old file or the new one. The second record keeps the first from ever
  * being the last: recovery takes a bad last record for a torn append, and this one holds the
  * server's whole state, which a bit flip must not be able to erase without a word.
  */
-function compact(dir: string, p: Persisted): void {
+function compact(fs: FileSystem, dir: string, p: Persisted): void {
   const tmp = path.join(dir, WAL_TMP_FILE);
-  const bytes = wholeState(p);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done);
-    fs.fdatasyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, path.join(dir, WAL_FILE));
-  fsyncDir(dir);
+  fs.writeFileSynced(tmp, wholeState(p));
+  fs.rename(tmp, path.join(dir, WAL_FILE));
+  fs.syncDir(dir);
 }
 
 /** The records of a compacted file: the whole of `p` (its snapshot included), then a marker. */
 function wholeState(p: Persisted): Buffer {
   const hard = { currentTerm: p.currentTerm, votedFor: p.votedFor };
   const snap = p.log.snapshot;
-  const whole: WalWrite = { ...hard, log: { ...(snap.index > 0 ? { snapshot: snap } : {}),
+  const whole: PersistWrite = { ...hard, log: { ...(snap.index > 0 ? { snapshot: snap } : {}),
     fromIndex: snap.index + 1, entries: entriesAfterSnapshot(p.log) } };
   return Buffer.concat([encodeRecord([whole]).bytes,
     encodeRecord([{ ...hard, log: undefined }]).bytes]);
@@ -226,66 +186,15 @@ export interface Recovered {
   readonly file: string;
 }
 
-/** The write path of `Wal.append`, injectable so that a test can fail it (ENOSPC, EIO). */
-export interface WalIo {
-  /** Writes at the end of the file; resolves with the bytes written. */
-  write(fd: number, bytes: Uint8Array, offset: number, length: number): Promise<number>;
-  fdatasync(fd: number): Promise<void>;
-}
-
-const nodeIo: WalIo = {
-  write: (fd, bytes, offset, length) => new Promise((resolve, reject) => {
-    fs.write(fd, bytes, offset, length, null, (e, n) => (e ? reject(e) : resolve(n)));
-  }),
-  fdatasync: (fd) => new Promise((resolve, reject) => {
-    fs.fdatasync(fd, (e) => (e ? reject(e) : resolve()));
-  }),
-};
-
 export interface WalOptions {
-  readonly io?: Partial<WalIo>;
+  /** Default: Node's. The simulation passes its disk; a test, one that fails (ENOSPC, EIO). */
+  readonly fs?: FileSystem;
 }
 
-/** Another process (or another open log in this one) has the directory. */
-export class WalLockedError extends Error {
-  constructor(readonly dir: string, readonly pid: number) {
-    super(`${dir} is in use by process ${pid}: one replica per data directory`);
-    this.name = 'WalLockedError';
-  }
-}
-
-/** Directories whose log this process has open. */
-const lockedHere = new Set<string>();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * One process per data directory: a second one would compact the file under the first, which
- * would go on syncing into a file that no longer has a name and lose every later write. A lock
- * left by a process that died (kill -9) is taken over.
- */
-function lock(dir: string): void {
-  const at = path.join(dir, WAL_LOCK_FILE);
-  const key = path.resolve(dir);
-  const owner = Number.parseInt(fs.existsSync(at) ? fs.readFileSync(at, 'utf8') : '', 10);
-  if (lockedHere.has(key)) throw new WalLockedError(dir, process.pid);
-  if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
-    throw new WalLockedError(dir, owner);
-  }
-  fs.writeFileSync(at, String(process.pid));
-  lockedHere.add(key);
-}
-
-function unlock(dir: string): void {
-  lockedHere.delete(path.resolve(dir));
-  fs.rmSync(path.join(dir, WAL_LOCK_FILE), { force: true });
+/** What `dir` holds, as recovery would read it, without changing anything; throws as `openWal`. */
+export function readWal(dir: string, fs: FileSystem = nodeFileSystem): Persisted {
+  const file = path.join(dir, WAL_FILE);
+  return fs.exists(file) ? scan(fs.readFile(file), file).persisted : emptyPersisted();
 }
 
 /**
@@ -296,35 +205,39 @@ function unlock(dir: string): void {
  */
 export function openWal(dir: string, options: WalOptions = {}):
   { wal: Wal; recovered: Recovered } {
-  makeDir(dir);
-  lock(dir);
+  const fs = options.fs ?? nodeFileSystem;
+  fs.mkdirp(dir);
+  fs.lock(dir);
   try {
-    return recover(dir, options);
+    return recover(fs, dir);
   } catch (e) {
-    unlock(dir);
+    fs.unlock(dir);
     throw e;
   }
 }
 
-function recover(dir: string, options: WalOptions): { wal: Wal; recovered: Recovered } {
+function recover(fs: FileSystem, dir: string): { wal: Wal; recovered: Recovered } {
   const file = path.join(dir, WAL_FILE);
   // A leftover temporary file is a compaction whose rename never happened: raft.wal still holds
   // the whole state.
-  fs.rmSync(path.join(dir, WAL_TMP_FILE), { force: true });
-  const existed = fs.existsSync(file);
-  const bytes = existed ? fs.readFileSync(file) : Buffer.alloc(0);
+  fs.remove(path.join(dir, WAL_TMP_FILE));
+  const existed = fs.exists(file);
+  const bytes = existed ? fs.readFile(file) : Buffer.alloc(0);
   const { persisted, records, end } = scan(bytes, file);
   const tornBytes = bytes.length - end;
   // Compaction rewrites the file, so it drops a torn tail too.
-  if (records > 0) compact(dir, persisted);
-  else if (tornBytes > 0) truncateFile(file, end);
-  const fd = fs.openSync(file, 'a');
-  if (!existed) fsyncDir(dir);
-  const wal = new Wal(dir, file, fd, { ...nodeIo, ...options.io }, persisted);
+  if (records > 0) compact(fs, dir, persisted);
+  else if (tornBytes > 0) fs.truncate(file, end);
+  const fd = fs.open(file, 'a');
+  if (!existed) fs.syncDir(dir);
+  const wal = new Wal(fs, dir, file, fd, persisted);
   return { wal, recovered: { persisted, records, tornBytes, file } };
 }
 
-/** The open log. Appends are group commits: one write and one fdatasync per batch. */
+/**
+ * The open log. Appends are group commits: one write and one fdatasync per batch (`append`),
+ * the durability a replica loop runs over (`replica/loop.ts`).
+ */
 export class Wal {
   /** Figures: fdatasyncs completed, and the records, log entries and bytes they made durable. */
   syncs = 0;
@@ -335,58 +248,73 @@ export class Wal {
   /** Rewrites of the whole file, one per batch that carried a snapshot [§7]. */
   rewrites = 0;
   /** The error that failed an append: the file's tail is unknown from then on. */
-  private failure: { readonly error: unknown } | undefined;
+  private failure: Error | undefined;
+  private closed = false;
 
   /**
    * `state` is what the file holds: kept up to date with every batch, to rewrite the file from
    * when a snapshot comes. It shares its entries with the core's log, so it costs little.
    */
-  constructor(private readonly dir: string, readonly file: string, private fd: number,
-    private readonly io: WalIo, private state: Persisted = emptyPersisted()) {}
+  constructor(private readonly fs: FileSystem, private readonly dir: string, readonly file: string,
+    private fd: Fd, private state: Persisted = emptyPersisted()) {}
 
-  /**
-   * Makes `writes` durable, in order; resolves once they are. The caller must wait for each
-   * append before the next one (it batches what arrives meanwhile into the next); an overlapping
-   * call is a bug and throws. A failed write or sync rejects with the fs error (ENOSPC, EIO), and
-   * so does every later append: a partial record could otherwise end up followed by good ones,
-   * which recovery would take for corruption. The caller is expected to exit.
-   */
-  append(writes: readonly WalWrite[]): Promise<void> {
-    if (this.inFlight) throw new Error(`${this.file}: append while another append is in flight`);
-    if (this.failure !== undefined) return Promise.reject(this.failure.error);
-    if (writes.length === 0) return Promise.resolve();
-    this.inFlight = true;
-    return this.commit(writes).finally(() => {
-      this.inFlight = false;
-    });
+  /** What the appends completed so far made durable. */
+  get durable(): Persisted {
+    return this.state;
   }
 
-  private async commit(writes: readonly WalWrite[]): Promise<void> {
+  /**
+   * Makes `writes` durable, in order, then calls `done()`. The caller must wait for each append
+   * before the next one (it batches what arrives meanwhile into the next); an overlapping call is
+   * a bug and throws. A failed write or sync calls `done(error)` with the fs error (ENOSPC, EIO),
+   * and so does every later append: a partial record could otherwise end up followed by good
+   * ones, which recovery would take for corruption. The caller is expected to stop: no retry.
+   */
+  append(writes: readonly PersistWrite[], done: (error?: Error) => void): void {
+    if (this.inFlight) throw new Error(`${this.file}: append while another append is in flight`);
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      queueMicrotask(() => done(failure));
+      return;
+    }
+    if (writes.length === 0) {
+      queueMicrotask(() => done());
+      return;
+    }
+    this.inFlight = true;
     const state = writes.reduce(applyWrite, this.state);
     const snapshot = writes.some((w) => w.log?.snapshot !== undefined);
     const { bytes, entries } = snapshot
       ? { bytes: wholeState(state), entries: entriesOf(writes) } : encodeRecord(writes);
-    try {
-      if (snapshot) await this.rewrite(bytes);
-      else await this.writeAll(this.fd, bytes);
-    } catch (error) {
-      this.failure = { error };
-      throw error;
-    }
-    this.state = state;
-    this.syncs++;
-    this.writesSynced += writes.length;
-    this.entriesSynced += entries;
-    this.bytesSynced += bytes.length;
+    const finish = (error: Error | null): void => {
+      this.inFlight = false;
+      if (this.closed) return;
+      if (error !== null) {
+        this.failure = error;
+        done(error);
+        return;
+      }
+      this.state = state;
+      this.syncs++;
+      this.writesSynced += writes.length;
+      this.entriesSynced += entries;
+      this.bytesSynced += bytes.length;
+      done();
+    };
+    if (snapshot) this.rewrite(bytes, finish);
+    else this.writeAll(this.fd, bytes, finish);
   }
 
-  private async writeAll(fd: number, bytes: Buffer): Promise<void> {
-    for (let done = 0; done < bytes.length;) {
-      const n = await this.io.write(fd, bytes, done, bytes.length - done);
-      if (n <= 0) throw new Error(`${this.file}: write made no progress`);
-      done += n;
+  private writeAll(fd: Fd, bytes: Buffer, done: (error: Error | null) => void, from = 0): void {
+    if (from >= bytes.length) {
+      this.fs.fdatasync(fd, done);
+      return;
     }
-    await this.io.fdatasync(fd);
+    this.fs.write(fd, bytes, from, bytes.length - from, (e, n) => {
+      if (e !== null) done(e);
+      else if (n <= 0) done(new Error(`${this.file}: write made no progress`));
+      else this.writeAll(fd, bytes, done, from + n);
+    });
   }
 
   /**
@@ -394,28 +322,48 @@ export class Wal {
    * and synced under a temporary name, renamed over the log, the directory synced. A crash leaves
    * the old file or the new one, so the batch is durable whole or not at all, as an append is.
    */
-  private async rewrite(bytes: Buffer): Promise<void> {
+  private rewrite(bytes: Buffer, done: (error: Error | null) => void): void {
     const tmp = path.join(this.dir, WAL_TMP_FILE);
-    const fd = fs.openSync(tmp, 'w');
+    let fd: Fd;
     try {
-      await this.writeAll(fd, bytes);
-    } finally {
-      fs.closeSync(fd);
+      fd = this.fs.open(tmp, 'w');
+    } catch (e) {
+      done(e as Error);
+      return;
     }
-    fs.renameSync(tmp, this.file);
-    fsyncDir(this.dir);
-    fs.closeSync(this.fd);
-    this.fd = fs.openSync(this.file, 'a');
-    this.rewrites++;
+    this.writeAll(fd, bytes, (error) => {
+      try {
+        this.fs.close(fd);
+        if (error !== null || this.closed) {
+          done(error);
+          return;
+        }
+        this.fs.rename(tmp, this.file);
+        this.fs.syncDir(this.dir);
+        this.fs.close(this.fd);
+        this.fd = this.fs.open(this.file, 'a');
+        this.rewrites++;
+      } catch (e) {
+        done(e as Error);
+        return;
+      }
+      done(null);
+    });
   }
 
   /** The file's size now. */
   fileBytes(): number {
-    return fs.fstatSync(this.fd).size;
+    return this.fs.size(this.fd);
   }
 
+  /**
+   * Stop: an append in flight completes on its own, but calls back no more. The directory is
+   * unlocked for the next process.
+   */
   close(): void {
-    fs.closeSync(this.fd);
-    unlock(this.dir);
+    if (this.closed) return;
+    this.closed = true;
+    this.fs.close(this.fd);
+    this.fs.unlock(this.dir);
   }
 }

@@ -6,12 +6,11 @@
  */
 import type { NodeId } from '../wire/messages.js';
 import { CorruptWalError } from '../disk/wal.js';
-import { BUGS, type Bug } from '../core/state.js';
 import { lastLogIndex, snapshotIndex } from '../core/log.js';
 import { DIRECT_USAGE } from '../usage.js';
 import { readTextArg, shown } from '../args.js';
 import { MAX_SECRET_BYTES } from './auth.js';
-import { parseAddress, startDirect, type Address } from './direct.js';
+import { parseAddress, startDirect, type Address, type DirectOptions } from './direct.js';
 
 
 const HEX4 = /^[0-9A-F]{4}$/;
@@ -22,8 +21,6 @@ export interface DirectArgs {
   readonly peers: Map<NodeId, Address>;
   readonly dataDir: string;
   readonly secret: string | undefined;
-  readonly bugs: Bug[];
-  readonly ackBeforeSync: boolean;
   /** [§7] Snapshot every this many committed entries (default `SNAPSHOT_ENTRIES`). */
   readonly snapshotEntries?: number;
 }
@@ -35,8 +32,6 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
   let dataDir: string | undefined;
   let secret: string | undefined;
   const peers = new Map<NodeId, Address>();
-  const bugs: Bug[] = [];
-  let ackBeforeSync = false;
   let snapshotEntries: number | undefined;
   for (let i = 0; i < args.length; i += 2) {
     const [flag, value] = [args[i], args[i + 1]];
@@ -54,12 +49,6 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
       if (!Number.isSafeInteger(snapshotEntries) || snapshotEntries < 1) {
         return `bad --snapshot-entries ${shown(value)}: expected a positive integer`;
       }
-    }
-    else if (flag === '--bug') {
-      // test only: the crash harness shows it catches a deliberately broken replica
-      if (value === 'ackBeforeSync') ackBeforeSync = true;
-      else if (!(BUGS as readonly string[]).includes(value)) return `unknown --bug ${shown(value)}`;
-      else bugs.push(value as Bug);
     }
     else if (flag === '--peer') {
       const [peerId, addr, ...extra] = value.split('=');
@@ -82,11 +71,16 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
     return `a --peer has this replica's own --listen address`;
   }
   if (secret === '') return 'the secret file is empty';
-  return { id: id as NodeId, listen, peers, dataDir, secret, bugs, ackBeforeSync,
+  return { id: id as NodeId, listen, peers, dataDir, secret,
     ...(snapshotEntries === undefined ? {} : { snapshotEntries }) };
 }
 
-export async function directMain(args: readonly string[]): Promise<void> {
+/**
+ * Run a replica. `testOnly` is for the crash harness's own entry point (`crash/replica.ts`), which
+ * starts deliberately broken replicas; `raftkv replica` never passes it.
+ */
+export async function directMain(args: readonly string[],
+  testOnly: Pick<DirectOptions, 'machine' | 'wrapDurability'> = {}): Promise<void> {
   const parsed = parseDirectArgs(args);
   if (typeof parsed === 'string') {
     console.error(`${parsed}\n${DIRECT_USAGE.trim()}`);
@@ -94,7 +88,7 @@ export async function directMain(args: readonly string[]): Promise<void> {
   }
   const seed = (Number.parseInt(parsed.id, 16) * 2654435761 + process.pid) >>> 0;
   try {
-    const replica = await startDirect({ ...parsed, seed, onFatal: (e) => {
+    const replica = await startDirect({ ...parsed, ...testOnly, seed, onFatal: (e) => {
       console.error(`${parsed.id}: the write-ahead log failed (${e.message}); stopping: Raft ` +
         'cannot answer for what it cannot write');
       process.exit(1);

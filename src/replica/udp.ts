@@ -1,15 +1,18 @@
 /**
  * The replica process in simulator-routed mode (`../shared/protocol/replica-udp.md`): one UDP socket
- * on 127.0.0.1, every datagram to the simulator's port. A thin shell over `runner.ts`: all Raft
- * logic is in the core.
+ * on 127.0.0.1, every datagram to the simulator's port. It only supplies the replica loop
+ * (`loop.ts`) with real time and that socket; it keeps no disk, since the simulator never restarts
+ * a replica (writes are dropped, messages leave in the order the core emitted them).
  */
 import type { Socket } from 'node:dgram';
-import type { Message, NodeId } from '../wire/messages.js';
+import type { NodeId } from '../wire/messages.js';
 import { encodeMessage } from '../wire/codec.js';
-import { toDatagrams } from '../wire/chunks.js';
-import { startRunner } from './runner.js';
+import { realClock } from './clock.js';
+import { ReplicaLoop } from './loop.js';
+import { SNAPSHOT_ENTRIES, TIMING, WARMUP_MS, WARMUP_REQUESTS } from './timing.js';
+import { warmUp } from './warmup.js';
 
-export { TICK_MS, TIMING, WARMUP_MS } from './runner.js';
+export { TICK_MS, TIMING, WARMUP_MS } from './timing.js';
 
 export interface ReplicaOptions {
   readonly port: number;
@@ -29,26 +32,27 @@ export interface ReplicaOptions {
  */
 export function startReplica(opts: ReplicaOptions, socket: Socket, early: readonly Buffer[] = []):
   { stop: () => void } {
-  // [§7] a snapshot leaves as chunks that each fit in a datagram (`wire/chunks.ts`)
-  const out = (whole: Message): void => {
-    for (const m of toDatagrams(whole)) socket.send(encodeMessage(m), opts.port, '127.0.0.1');
-  };
-  // Persist effects need no action here: the simulator never restarts a replica, so this mode
-  // keeps no disk (the direct mode does, `direct.ts`). Messages and answers leave in the order
-  // the core emitted them.
-  const runner = startRunner(opts, (effects) => {
-    for (const e of effects) if (e.type === 'send' || e.type === 'reply') out(e.message);
+  const warmupMs = opts.warmupMs ?? WARMUP_MS;
+  if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
+  const loop = new ReplicaLoop({
+    config: { id: opts.id, peers: opts.peers, ...TIMING, snapshotEntries: SNAPSHOT_ENTRIES },
+    seed: opts.seed,
+    tickMs: opts.tickMs,
+    clock: realClock,
+    transport: { send: (m) => { socket.send(encodeMessage(m), opts.port, '127.0.0.1'); } },
+    onFatal: () => undefined, // no disk, nothing can fail
+    log: (line) => console.error(line),
   });
-  for (const bytes of early) runner.receive(bytes);
-  socket.on('message', (bytes) => runner.receive(bytes));
+  for (const bytes of early) loop.receive(bytes);
+  socket.on('message', (bytes) => loop.receive(bytes));
   return {
     stop: () => {
-      runner.stop();
+      loop.stop();
       socket.close();
       // the simulator-routed protocol has no status request: the counters go to the log at the end
-      const { received, accepted } = runner.intake;
+      const { received, accepted } = loop.intake;
       console.error(`${opts.id}: received ${received} datagrams, accepted ${accepted}, dropped ` +
-        `${JSON.stringify(Object.fromEntries(runner.dropped))}`);
+        `${JSON.stringify(Object.fromEntries(loop.dropped))}`);
     },
   };
 }

@@ -17,7 +17,7 @@ import type { ClientRequest, Message, NodeId } from '../wire/messages.js';
 import { decodeDatagram, encodeMessage } from '../wire/codec.js';
 import { raftMachine } from '../core/raft.js';
 import type { Effect } from '../core/state.js';
-import type { TIMING as Timing } from './runner.js';
+import type { TIMING as Timing } from './timing.js';
 
 export interface WarmupStats {
   readonly steps: number;

@@ -14,7 +14,7 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { ClientResponse, NodeId, PeerMessage } from '../wire/messages.js';
 import { abstractMessage } from '../core/abstract.js';
-import { effectsOf, raftMachine } from '../core/raft.js';
+import { effectsOf, raftMachine, type RaftMachine } from '../core/raft.js';
 import type { RaftEvent } from '../core/machine.js';
 import {
   defaultConfig, persistedOf, type Config, type Effect, type Persisted, type RaftState,
@@ -73,12 +73,14 @@ export class Cluster {
   private readonly disks = new Map<NodeId, Disk>();
 
   constructor(n: number, config: Partial<Config> = {}, seed = 1,
-    readonly durability: Durability = 'immediate') {
+    readonly durability: Durability = 'immediate',
+    /** The statechart every server runs: a catalog mutant's in tests (`mutants/catalog.ts`). */
+    private readonly machine: RaftMachine = raftMachine) {
     this.ids = serverIds(n);
     for (const [i, id] of this.ids.entries()) {
       const peers = this.ids.filter((p) => p !== id);
       const input = { config: { ...defaultConfig, ...config, id, peers }, seed: seed * 1000 + i };
-      const [snapshot] = initialTransition(raftMachine, input);
+      const [snapshot] = initialTransition(machine, input);
       this.snapshots.set(id, snapshot);
       const p = persistedOf(snapshot.context);
       this.disks.set(id, { durable: p, written: p, unsynced: false, outbox: new Map() });
@@ -144,7 +146,7 @@ export class Cluster {
 
   /** Feed one event to one server and route what it emits. */
   event(id: NodeId, event: RaftEvent): StepRecord {
-    const [next, actions] = transition(raftMachine, this.snapshot(id), event);
+    const [next, actions] = transition(this.machine, this.snapshot(id), event);
     this.snapshots.set(id, next);
     const effects = effectsOf(actions);
     const taken: string[] = [];

@@ -7,7 +7,8 @@
 import type { NodeId } from '../wire/messages.js';
 import { InvariantChecker, type Violation } from '../core/invariants.js';
 import type { RaftEvent } from '../core/machine.js';
-import type { Bug, RaftState, Role } from '../core/state.js';
+import type { RaftState, Role } from '../core/state.js';
+import { machineWith, type Bug } from '../mutants/catalog.js';
 import { Rng } from '../fault/rng.js';
 import { Cluster, type StepRecord } from './cluster.js';
 import { KvHistory } from './history.js';
@@ -64,8 +65,8 @@ function replicateEvent(rng: Rng, peers: readonly NodeId[]): RaftEvent {
 
 export function explore(opts: ExploreOptions): ExploreResult {
   const rng = new Rng(opts.seed);
-  const config = { bugs: opts.bugs ?? [], maxBatch: opts.maxBatch ?? 3 };
-  const cluster = new Cluster(opts.servers, config, opts.seed);
+  const cluster = new Cluster(opts.servers, { maxBatch: opts.maxBatch ?? 3 }, opts.seed,
+    'immediate', machineWith(opts.bugs ?? []));
   const checker = new InvariantChecker();
   const history = new KvHistory();
   const maxInFlight = opts.maxInFlight ?? 10;

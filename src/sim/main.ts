@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatReport } from '../fault/report.js';
 import { parseScenario, SCENARIO_JSON, shortened, type Scenario } from '../fault/scenario.js';
-import { BUGS, type Bug } from '../core/state.js';
+import { BUGS, type Bug } from '../mutants/catalog.js';
 import { MIX_END_WAIT_S, mixScenario, shippedScenarios } from './mix.js';
 import { simulate, type SimResult } from './simulation.js';
 import { oneLine, readTextArg, shown } from '../args.js';

@@ -2,27 +2,27 @@
  * The deterministic simulation: every replica's statechart in one process, in virtual time, from
  * one seed. It is the second driver of the shared fault model (`src/fault/run.ts`): the same
  * scenario, workload, clients, fault schedule, network model, history and report as the network
- * simulator, with replica processes replaced by hosts (`host.ts`) that keep a disk, and sockets by
- * an event queue. After every step of every replica the Raft safety properties are checked
+ * simulator, with replica processes replaced by hosts (`host.ts`): each runs the real replica
+ * loop, group commit and write-ahead log, over a simulated disk; sockets are replaced by an event
+ * queue. After every step of every replica the Raft safety properties are checked
  * (`safety.ts`); a violation stops the run with its seed, step and a replay command. At the end the
  * client history goes through the same checkers as the network simulator's.
  * Nothing here reads a clock or `Math.random`: every choice comes from a stream of the seed, and
  * events at the same virtual moment run in the order they were scheduled.
  */
-import * as E from 'fp-ts/lib/Either.js';
 import type { Message, NodeId } from '../wire/messages.js';
-import { decodeMessage } from '../wire/codec.js';
 import type { RaftEvent } from '../core/machine.js';
-import { defaultConfig, quorum, type Bug, type Config, type Persisted, type RaftState }
-  from '../core/state.js';
+import { defaultConfig, quorum, type Config, type Persisted } from '../core/state.js';
+import { machineWith, type Bug } from '../mutants/catalog.js';
 import { lastLogIndex } from '../core/log.js';
 import { FaultRun, type Payload } from '../fault/run.js';
 import { linearizableChecker, midAnswers } from '../fault/checkers.js';
 import { verdict, type Report } from '../fault/report.js';
 import { Rng } from '../fault/rng.js';
 import type { Scenario } from '../fault/scenario.js';
-import { isForTheMachine, TICK_MS, TIMING } from '../replica/runner.js';
-import { Host, type HostDriver, type HostStep } from './host.js';
+import { TICK_MS, TIMING } from '../replica/timing.js';
+import type { LoopStep } from '../replica/loop.js';
+import { Host, type HostDriver } from './host.js';
 import { checkStepRules, VoteLedger } from './stepRules.js';
 import { EventQueue } from './queue.js';
 import { SafetyChecker, type Violation } from './safety.js';
@@ -31,8 +31,8 @@ import { SafetyChecker, type Violation } from './safety.js';
 export const SIM_TIMING = {
   /** One way between a replica and the simulator (loopback plus a process's receive path). */
   hopMsMin: 0.05, hopMsMax: 0.25,
-  /** An fdatasync. */
-  syncMsMin: 0.1, syncMsMax: 1,
+  /** A write into the page cache, and an fdatasync. */
+  writeMs: 0.005, syncMsMin: 0.1, syncMsMax: 1,
   /** The shell's end-of-batch Flush (setImmediate). */
   flushMs: 0.001,
   /** From spawn to the first datagram (Node's start-up). */
@@ -41,7 +41,7 @@ export const SIM_TIMING = {
 
 export interface SimOptions {
   readonly scenario: Scenario;
-  /** Test-only flags that break the core on purpose (`Bug` in core/state.ts). */
+  /** Catalog bugs switched into every replica's rules (`mutants/catalog.ts`). */
   readonly bugs?: readonly Bug[];
   /** Every step and fault, one line each: the trace that a seed reproduces byte for byte. */
   readonly trace?: (line: string) => void;
@@ -49,6 +49,8 @@ export interface SimOptions {
   readonly maxSteps?: number;
   /** The command that replays this run, for the report. */
   readonly rerun?: string;
+  /** Chance that a disk write or fdatasync fails (EIO, ENOSPC); default 0. */
+  readonly diskFailChance?: number;
 }
 
 export interface SimViolation extends Violation {
@@ -66,6 +68,10 @@ export interface SimResult {
   readonly simulatedMs: number;
   readonly syncs: number;
   readonly writesSynced: number;
+  /** Kills that lost power, writes torn by them, and disk failures (each a fail-stop). */
+  readonly powerLosses: number;
+  readonly tornWrites: number;
+  readonly diskFailures: number;
   /** [§7] Snapshots taken by replicas, and installed from a leader's chunks. */
   readonly snapshotsTaken: number;
   readonly snapshotsInstalled: number;
@@ -75,14 +81,15 @@ type Item =
   | { readonly k: 'hello'; readonly host: Host }
   | { readonly k: 'toRun'; readonly host: Host; readonly value: unknown }
   | { readonly k: 'toReplica'; readonly host: Host; readonly value: unknown }
-  | { readonly k: 'wake'; readonly host: Host; readonly generation: number }
-  | { readonly k: 'flush'; readonly host: Host; readonly incarnation: number }
-  | { readonly k: 'synced'; readonly host: Host; readonly incarnation: number;
-      readonly upTo: number }
+  | { readonly k: 'call'; readonly fn: () => void }
+  | { readonly k: 'supervisor'; readonly host: Host }
   | { readonly k: 'advance' }
   | { readonly k: 'recover' };
 
 const DEFAULT_MAX_STEPS = 5_000_000;
+
+/** A replica whose disk failed is restarted by its supervisor this long after it stopped. */
+const SUPERVISOR_RESTART_MS = 1000;
 /**
  * A stall guard: more events than this at one virtual instant fail the run. Every delay is
  * positive, so a sane run has a handful per instant; an event that keeps rescheduling itself at
@@ -120,7 +127,6 @@ export class Simulation implements HostDriver {
   private readonly safety: SafetyChecker;
   private readonly votes = new VoteLedger();
   private readonly hops: Rng;
-  private readonly syncs: Rng;
   private snapshotsTaken = 0;
   private snapshotsInstalled = 0;
   private readonly crashes: Rng;
@@ -137,7 +143,6 @@ export class Simulation implements HostDriver {
   constructor(private readonly opts: SimOptions) {
     const s = opts.scenario;
     this.hops = Rng.stream(s.seed, 'sim-hops');
-    this.syncs = Rng.stream(s.seed, 'sim-syncs');
     this.crashes = Rng.stream(s.seed, 'sim-crashes');
     this.run = new FaultRun(s, {
       send: (address, payload, delayMs) => this.toReplica(address, payload, delayMs),
@@ -146,10 +151,13 @@ export class Simulation implements HostDriver {
     }, [midAnswers, linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY })]);
     const ids = this.run.network.all() as readonly NodeId[];
     let config: Config = defaultConfig;
+    const machine = machineWith(opts.bugs ?? []);
     for (const id of ids) {
       config = { ...defaultConfig, ...TIMING, snapshotEntries: SIM_SNAPSHOT_ENTRIES, id,
-        peers: ids.filter((p) => p !== id), bugs: opts.bugs ?? [] };
-      this.hosts.set(id, new Host(id, config, TICK_MS, this));
+        peers: ids.filter((p) => p !== id) };
+      this.hosts.set(id, new Host(id, { config, tickMs: TICK_MS, machine,
+        flushMs: SIM_TIMING.flushMs, disk: SIM_TIMING, diskFailChance: opts.diskFailChance ?? 0,
+        diskRng: Rng.stream(s.seed, `sim-disk ${id}`) }, this));
     }
     this.safety = new SafetyChecker(quorum(config));
   }
@@ -194,13 +202,8 @@ export class Simulation implements HostDriver {
       case 'hello': return this.hello(item.host);
       case 'toRun': return this.run.parsedDatagram(item.value, item.host.id, this.nowMs);
       case 'toReplica': return this.deliver(item.host, item.value);
-      case 'wake': return item.host.wake(item.generation, this.nowMs);
-      case 'flush':
-        if (item.incarnation === item.host.incarnation) item.host.flush(this.nowMs);
-        return;
-      case 'synced':
-        if (item.incarnation === item.host.incarnation) item.host.synced(item.upTo);
-        return;
+      case 'call': return item.fn();
+      case 'supervisor': return this.restart(item.host.id);
       case 'advance': return this.advance();
       case 'recover':
         this.recovered = true;
@@ -211,7 +214,7 @@ export class Simulation implements HostDriver {
 
   /** A process starts and says hello; when all have, clients start after `start_wait`. */
   private hello(host: Host): void {
-    this.startHost(host, undefined);
+    if (!this.startHost(host)) return;
     const hello = { src: host.id, dst: 'FFFF', leader: 'FFFF', type: 'hello' };
     this.run.datagram(JSON.stringify(hello), host.id, this.nowMs);
     if (this.run.missingHellos().length > 0) return;
@@ -232,12 +235,20 @@ export class Simulation implements HostDriver {
     this.queue.push(this.run.nextDueMs() ?? this.nowMs, { k: 'advance' });
   }
 
-  private startHost(host: Host, persisted: Persisted | undefined): void {
+  /** Start a process from what its disk holds; a log it refuses is a failure of the run. */
+  private startHost(host: Host): boolean {
     const seed = Rng.stream(this.opts.scenario.seed, `replica ${host.id} ${host.incarnation}`)
       .nextUint32();
-    host.start(this.nowMs, seed, persisted);
+    try {
+      host.start(seed);
+    } catch (e) {
+      this.protocol.push(`${host.id} could not start from its disk: ${(e as Error).message}`);
+      this.over = true;
+      return false;
+    }
     this.safety.restarted(host.id);
     this.check(this.safety.step(host.state, 1));
+    return true;
   }
 
   private hop(): number {
@@ -251,37 +262,41 @@ export class Simulation implements HostDriver {
       value: payload.value });
   }
 
-  /** The replica's receive path: the wire codec validates every datagram, as over UDP. */
+  /** The replica's receive path: its loop decodes and admits every datagram, as over UDP. */
   private deliver(host: Host, value: unknown): void {
-    if (!host.alive) return;
-    const decoded = decodeMessage(value);
-    if (E.isLeft(decoded)) {
-      this.protocol.push(`${host.id} received a bad datagram: ${decoded.left.detail}`);
-      return;
-    }
-    if (decoded.right.type === 'InstallSnapshotChunk') {
-      const bad = host.arriveChunk(decoded.right, this.nowMs);
-      if (bad !== undefined) this.protocol.push(`${host.id} received a bad snapshot: ${bad}`);
-    } else if (isForTheMachine(decoded.right)) host.arrive(decoded.right, this.nowMs);
+    host.receive(value);
   }
 
+  /** SIGKILL; half the kills (a stream of the seed) also cut the machine's power. */
   private kill(id: string): void {
     const host = this.hosts.get(id) as Host;
-    host.kill();
-    host.disk.crash(this.crashes);
-    this.opts.trace?.(`${this.nowMs.toFixed(3)} ${id} killed`);
+    if (!host.alive) return;
+    const powerLoss = this.crashes.chance(0.5);
+    this.down(host, () => host.kill(powerLoss));
+    this.opts.trace?.(`${this.nowMs.toFixed(3)} ${id} killed${powerLoss ? ', power lost' : ''}`);
     this.check(this.safety.durable(this.disks()));
+  }
+
+  /** `stop` ends the process; a disk it leaves unreadable is a failure of the run. */
+  private down(host: Host, stop: () => void): void {
+    try {
+      stop();
+    } catch (e) {
+      this.protocol.push(`${host.id}'s disk cannot be read after a crash: ${(e as Error).message}`);
+      this.over = true;
+    }
   }
 
   private restart(id: string): void {
     const host = this.hosts.get(id) as Host;
-    this.startHost(host, host.disk.durable());
+    if (host.alive || this.over) return;
+    if (!this.startHost(host)) return;
     this.opts.trace?.(`${this.nowMs.toFixed(3)} ${id} restarted at term ` +
       `${host.state.currentTerm} with ${lastLogIndex(host.state.log)} entries`);
   }
 
   private disks(): Persisted[] {
-    return [...this.hosts.values()].map((h) => h.disk.durable());
+    return [...this.hosts.values()].map((h) => h.durable());
   }
 
   private check(v: Violation | undefined): void {
@@ -292,6 +307,24 @@ export class Simulation implements HostDriver {
 
   // HostDriver
 
+  now(): number {
+    return this.nowMs;
+  }
+
+  schedule(atMs: number, fn: () => void): void {
+    this.queue.push(atMs, { k: 'call', fn });
+  }
+
+  /**
+   * A disk error stopped the replica (fail-stop, no fsync retry); its supervisor restarts it a
+   * second later, from what the disk holds.
+   */
+  failed(host: Host, error: Error): void {
+    this.opts.trace?.(`${this.nowMs.toFixed(3)} ${host.id} stopped: disk failed (${error.message})`);
+    this.check(this.safety.durable(this.disks()));
+    this.queue.push(this.nowMs + SUPERVISOR_RESTART_MS, { k: 'supervisor', host });
+  }
+
   emit(host: Host, message: Message): void {
     this.check(this.votes.sent(message));
     if ('term' in message) this.safety.sent(host.id, message.type, message.term);
@@ -300,22 +333,7 @@ export class Simulation implements HostDriver {
     this.queue.push(this.nowMs + this.hop(), { k: 'toRun', host, value: message });
   }
 
-  startSync(host: Host, upTo: number): void {
-    const ms = SIM_TIMING.syncMsMin + this.syncs.float() * (SIM_TIMING.syncMsMax
-      - SIM_TIMING.syncMsMin);
-    this.queue.push(this.nowMs + ms, { k: 'synced', host, incarnation: host.incarnation, upTo });
-  }
-
-  wakeAt(host: Host, atMs: number, generation: number): void {
-    this.queue.push(atMs, { k: 'wake', host, generation });
-  }
-
-  flushSoon(host: Host): void {
-    this.queue.push(this.nowMs + SIM_TIMING.flushMs, { k: 'flush', host,
-      incarnation: host.incarnation });
-  }
-
-  stepped(host: Host, step: HostStep): void {
+  stepped(host: Host, step: LoopStep): void {
     const { event, after: state, logFrom } = step;
     this.steps++;
     if (step.before.log.snapshot !== state.log.snapshot) {
@@ -385,6 +403,16 @@ export class Simulation implements HostDriver {
       failures.push(`more than ${MAX_EVENTS_PER_INSTANT} events at ${this.nowMs} ms: ` +
         'time stood still');
     }
+    for (const h of this.hosts.values()) {
+      h.finish();
+      // every datagram in a simulation comes from a correct replica: a drop is a wire bug
+      for (const [kind, n] of h.dropped) {
+        this.protocol.push(`${h.id} dropped ${n} datagram(s) of kind ${kind}`);
+      }
+      if (h.refusedSnapshots > 0) {
+        this.protocol.push(`${h.id} refused ${h.refusedSnapshots} snapshot(s) put together`);
+      }
+    }
     failures.push(...this.protocol.slice(0, 5));
     // A cut-short run has an incomplete history: its verdict would be about the cut, not the run.
     if (v === undefined) {
@@ -396,13 +424,19 @@ export class Simulation implements HostDriver {
     }
     let syncs = 0;
     let writesSynced = 0;
+    let powerLosses = 0;
+    let tornWrites = 0;
+    let diskFailures = 0;
     for (const h of this.hosts.values()) {
-      syncs += h.disk.syncs;
-      writesSynced += h.disk.writesSynced;
+      syncs += h.syncs;
+      writesSynced += h.writesSynced;
+      powerLosses += h.disk.powerLosses;
+      tornWrites += h.disk.tornWrites;
+      diskFailures += h.disk.failures;
     }
     return { report, failures, violation: v, steps: this.steps, simulatedMs: this.nowMs,
-      syncs, writesSynced, snapshotsTaken: this.snapshotsTaken,
-      snapshotsInstalled: this.snapshotsInstalled };
+      syncs, writesSynced, powerLosses, tornWrites, diskFailures,
+      snapshotsTaken: this.snapshotsTaken, snapshotsInstalled: this.snapshotsInstalled };
   }
 }
 

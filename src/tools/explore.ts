@@ -6,7 +6,7 @@
  * Exit 0 when no seed violates a property (with --bug: when one does), 1 otherwise, 2 on a usage
  * error, which is reported before any seed runs.
  */
-import { BUGS, type Bug } from '../core/state.js';
+import { BUGS, type Bug } from '../mutants/catalog.js';
 import { explore, randomProfile, steeredProfile, type ExploreOptions } from '../sim/explorer.js';
 
 const USAGE = 'usage: npm run explore -- [--seeds N] [--seed FIRST] ' +

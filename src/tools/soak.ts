@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { BUGS, type Bug } from '../core/state.js';
+import { BUGS, type Bug } from '../mutants/catalog.js';
 import { mixScenario, shippedScenarios } from '../sim/mix.js';
 import { replayCommand } from '../sim/main.js';
 import { simulate } from '../sim/simulation.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
-import type { Bug } from '../../src/core/state.js';
+import type { Bug } from '../../src/mutants/catalog.js';
 import { lastLogIndex } from '../../src/core/log.js';
 import { quintAsync } from './quint.js';
 import { OVERLOAD, Recorder } from './record.js';

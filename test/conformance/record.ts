@@ -10,7 +10,8 @@ import {
   type AbstractCmd,
 } from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
-import { nextRandom, type Bug, type Effect } from '../../src/core/state.js';
+import { nextRandom, type Effect } from '../../src/core/state.js';
+import { machineWith, type Bug } from '../../src/mutants/catalog.js';
 import { canonical, Cluster, type StepRecord } from '../../src/sim/cluster.js';
 import {
   quintAnswer, quintCmd, quintDurable, quintMessage, quintServer, type RecordedStep,
@@ -80,10 +81,10 @@ export class Recorder {
   private n = 0;
 
   constructor(readonly opts: RecordOptions) {
-    this.cluster = new Cluster(3, { trace: true, maxBatch: opts.maxBatch, bugs: opts.bugs ?? [],
+    this.cluster = new Cluster(3, { trace: true, maxBatch: opts.maxBatch,
       electionTimeoutTicksMin: 6, electionTimeoutTicksMax: 10, campaignRetryTicksMin: 6,
       campaignRetryTicksMax: 10, heartbeatTicks: 2, snapshotEntries: 3, redirectFreshTicks: 2,
-      ...OVERLOAD }, opts.seed, 'explicit');
+      ...OVERLOAD }, opts.seed, 'explicit', machineWith(opts.bugs ?? []));
     this.rng = opts.seed >>> 0;
   }
 

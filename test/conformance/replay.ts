@@ -9,7 +9,7 @@ import {
   abstractDurable, abstractServer, clientRequestOf, type AbstractCmd,
 } from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
-import type { Bug } from '../../src/core/state.js';
+import { machineWith, type Bug } from '../../src/mutants/catalog.js';
 import { canonical, Cluster, type InFlight, type StepRecord } from '../../src/sim/cluster.js';
 import { pick, plain, variable, type ItfTrace, type Plain } from './itf.js';
 import { answersOf, OVERLOAD } from './record.js';
@@ -130,7 +130,7 @@ export function replay(trace: ItfTrace, options: { maxBatch: number; bugs?: Bug[
   const servers = Object.keys(plain(variable(trace.states[0] ?? {}, 'servers')) as object).length;
   // Catch-up sends are the code's own extra `replicate` steps; the spec trace has its own.
   const cluster = new Cluster(servers, { trace: true, catchUp: false, maxBatch: options.maxBatch,
-    bugs: options.bugs ?? [], ...OVERLOAD }, 1, 'explicit');
+    ...OVERLOAD }, 1, 'explicit', machineWith(options.bugs ?? []));
   const mids = new Map<string, AbstractCmd>();
   const actions = new Map<string, number>();
   const answers = new Map<string, number>();

@@ -1,6 +1,6 @@
 /**
- * The bug catalog (`Bug` in state.ts): each flag, run against the one situation its rule decides,
- * next to the correct replica (`bugs: []`) in the same situation. A checker is only as good as the
+ * The bug catalog (`src/mutants/catalog.ts`): each mutant, run against the one situation its
+ * decision decides, next to the correct rules (`bugs: []`) in the same situation. A checker is only as good as the
  * broken replicas it catches; these tests pin down that each flag breaks what its name says.
  */
 import { initialTransition, transition } from 'xstate';
@@ -12,7 +12,7 @@ import type {
 import { chainOf, size } from '../../src/core/chain.js';
 import { applyUpTo, emptyKv, kvGet } from '../../src/core/kv.js';
 import { emptyLog, lastLogIndex, logOf as logFrom, type RaftLog } from '../../src/core/log.js';
-import { effectsOf, raftMachine } from '../../src/core/raft.js';
+import { effectsOf } from '../../src/core/raft.js';
 import { applyCommitted, clientRequest } from '../../src/core/rules/client.js';
 import { handleInstallSnapshotRequest } from '../../src/core/rules/snapshot.js';
 import {
@@ -22,8 +22,9 @@ import {
   handleAppendEntriesRequest, handleAppendEntriesResponse,
 } from '../../src/core/rules/replication.js';
 import {
-  defaultConfig, initialState, type Bug, type Effect, type Pending, type RaftState,
+  defaultConfig, initialState, type Effect, type Pending, type RaftState,
 } from '../../src/core/state.js';
+import { machineWith, rulesWith, type Bug } from '../../src/mutants/catalog.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -35,15 +36,14 @@ const put = (term: number, value = 'v'): Entry =>
   ({ term, cmd: { kind: 'put', client: C, seq: 0, key: 'k', value } }) as Entry;
 const logOf = (...terms: number[]): RaftLog => logFrom(terms.map((t) => put(t)));
 
-/** A fresh server with `bugs`, then `patch` (a role, term, log, ...) laid over it. */
-function server(bugs: readonly Bug[], patch: Partial<RaftState> = {}): RaftState {
-  return { ...initialState({ ...defaultConfig, bugs }, 1), ...patch };
+/** A fresh server, then `patch` (a role, term, log, ...) laid over it. */
+function server(patch: Partial<RaftState> = {}): RaftState {
+  return { ...initialState(defaultConfig, 1), ...patch };
 }
 
 /** The leader of `term` over `log`, everything committed and applied, no peer acknowledged. */
-function leader(bugs: readonly Bug[], term: number, log: RaftLog, pending: Pending[] = []):
-  RaftState {
-  return server(bugs, {
+function leader(term: number, log: RaftLog, pending: Pending[] = []): RaftState {
+  return server({
     role: 'Leader', currentTerm: term, votedFor: ME, leaderId: ME, log,
     nextIndex: new Map([[A, lastLogIndex(log) + 1], [B, lastLogIndex(log) + 1]]),
     matchIndex: new Map([[A, 0], [B, 0]]), pending: chainOf(pending),
@@ -96,8 +96,8 @@ const cases: Case[] = [
     title: 'skipPrevLogTermCheck appends after a prevLogIndex whose term differs [Fig2:AE#2]',
     run: (bugs) => {
       const out: Effect[] = [];
-      const s = server(bugs, { currentTerm: 2, log: logOf(1, 1) });
-      const next = handleAppendEntriesRequest(s, appendEntries(2, 2, 2, [put(2)], 0), out);
+      const s = server({ currentTerm: 2, log: logOf(1, 1) });
+      const next = handleAppendEntriesRequest(s, appendEntries(2, 2, 2, [put(2)], 0), out, rulesWith(bugs));
       return { success: appendResponse(out)?.success, log: lastLogIndex(next.log) };
     },
     correct: { success: false, log: 2 },
@@ -108,10 +108,10 @@ const cases: Case[] = [
     title: 'voteTwiceInTerm grants a second vote in one term [Fig2:RV#2]',
     run: (bugs) => {
       const out: Effect[] = [];
-      const s = server(bugs, { currentTerm: 2, votedFor: A });
+      const s = server({ currentTerm: 2, votedFor: A });
       const m = { type: 'RequestVoteRequest', src: B, dst: ME, leader: B, term: 2,
         lastLogIndex: 0, lastLogTerm: 0 } as RequestVoteRequest;
-      const next = handleRequestVoteRequest(s, m, out);
+      const next = handleRequestVoteRequest(s, m, out, rulesWith(bugs));
       const sent = out[0]?.type === 'send' ? out[0].message : undefined;
       return { voteGranted: sent?.type === 'RequestVoteResponse' && sent.voteGranted,
         votedFor: next.votedFor };
@@ -124,8 +124,8 @@ const cases: Case[] = [
     title: 'acceptStaleTermAppend merges and acknowledges a request of an older term [Fig2:AE#1]',
     run: (bugs) => {
       const out: Effect[] = [];
-      const s = server(bugs, { currentTerm: 3, log: logOf(1) });
-      const next = handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [put(2)], 0), out);
+      const s = server({ currentTerm: 3, log: logOf(1) });
+      const next = handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [put(2)], 0), out, rulesWith(bugs));
       const r = appendResponse(out);
       return { success: r?.success, responseTerm: r?.term, currentTerm: next.currentTerm,
         role: next.role, leaderId: next.leaderId, log: lastLogIndex(next.log) };
@@ -139,9 +139,9 @@ const cases: Case[] = [
     bug: 'commitBeyondNewEntries',
     title: 'commitBeyondNewEntries commits entries past the last one checked [Fig2:AE#5]',
     run: (bugs) => {
-      const s = server(bugs, { currentTerm: 2, log: logOf(1, 1, 1) });
+      const s = server({ currentTerm: 2, log: logOf(1, 1, 1) });
       // a heartbeat that checks index 1 only; entries 2 and 3 may not be the leader's
-      return handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [], 3), []).commitIndex;
+      return handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [], 3), [], rulesWith(bugs)).commitIndex;
     },
     correct: 1,
     broken: 3,
@@ -151,9 +151,9 @@ const cases: Case[] = [
     title: 'truncateOnEveryAppend lets a stale request delete matching entries [Fig2:AE#3]',
     run: (bugs) => {
       const out: Effect[] = [];
-      const s = server(bugs, { currentTerm: 1, leaderId: A, log: logOf(1, 1, 1) });
+      const s = server({ currentTerm: 1, leaderId: A, log: logOf(1, 1, 1) });
       // the leader's first request, delayed past the two that followed it
-      const next = handleAppendEntriesRequest(s, appendEntries(1, 0, 0, [put(1)], 0), out);
+      const next = handleAppendEntriesRequest(s, appendEntries(1, 0, 0, [put(1)], 0), out, rulesWith(bugs));
       return { matchIndex: appendResponse(out)?.matchIndex, log: lastLogIndex(next.log) };
     },
     correct: { matchIndex: 1, log: 3 },
@@ -163,11 +163,11 @@ const cases: Case[] = [
     bug: 'noNoopOnElection',
     title: 'noNoopOnElection takes office without appending a no-op [§8]',
     run: (bugs) => {
-      const s = server(bugs, { role: 'Candidate', currentTerm: 2, votedFor: ME,
+      const s = server({ role: 'Candidate', currentTerm: 2, votedFor: ME,
         votesGranted: new Set([ME]), log: logOf(1) });
       const m = { type: 'RequestVoteResponse', src: A, dst: ME, leader: ME, term: 2,
         voteGranted: true } as RequestVoteResponse;
-      const next = handleRequestVoteResponse(s, m, []);
+      const next = handleRequestVoteResponse(s, m, [], rulesWith(bugs));
       return { role: next.role, log: lastLogIndex(next.log) };
     },
     correct: { role: 'Leader', log: 2 },
@@ -179,8 +179,8 @@ const cases: Case[] = [
     run: (bugs) => {
       const out: Effect[] = [];
       const log = logOf(1);
-      const s = { ...leader(bugs, 1, log), commitIndex: 1, kv: applyUpTo(emptyKv(), log, 1) };
-      const next = clientRequest(s, client('get', 'g1'), out);
+      const s = { ...leader(1, log), commitIndex: 1, kv: applyUpTo(emptyKv(), log, 1) };
+      const next = clientRequest(s, client('get', 'g1'), out, rulesWith(bugs));
       return { replies: replies(out), log: lastLogIndex(next.log), reads: next.reads.length };
     },
     // a get is never logged [§6.4]: it waits for a quorum to acknowledge the next round
@@ -192,9 +192,9 @@ const cases: Case[] = [
     title: 'ackBeforeCommit answers a put when appended, and only then [§5.3 §8]',
     run: (bugs) => {
       const appendOut: Effect[] = [];
-      const appended = clientRequest(leader(bugs, 1, emptyLog()), client('put', 'p1'), appendOut);
+      const appended = clientRequest(leader(1, emptyLog()), client('put', 'p1'), appendOut, rulesWith(bugs));
       const commitOut: Effect[] = [];
-      applyCommitted(appended, 1, commitOut);
+      applyCommitted(appended, 1, commitOut, rulesWith(bugs));
       return { atAppend: replies(appendOut), atCommit: replies(commitOut) };
     },
     correct: { atAppend: [], atCommit: ['ok p1'] },
@@ -205,9 +205,9 @@ const cases: Case[] = [
     title: 'applyBeforeCommit applies and answers an entry before it commits [Fig2:AllServers#1]',
     run: (bugs) => {
       const appendOut: Effect[] = [];
-      const appended = clientRequest(leader(bugs, 1, emptyLog()), client('put', 'p1'), appendOut);
+      const appended = clientRequest(leader(1, emptyLog()), client('put', 'p1'), appendOut, rulesWith(bugs));
       const commitOut: Effect[] = [];
-      const committed = applyCommitted(appended, 1, commitOut);
+      const committed = applyCommitted(appended, 1, commitOut, rulesWith(bugs));
       return { atAppend: replies(appendOut), applied: appended.kv.appliedIndex,
         value: kvGet(appended.kv, appended.log, 'k'), commitIndex: appended.commitIndex,
         atCommit: replies(commitOut), committed: committed.commitIndex };
@@ -222,8 +222,8 @@ const cases: Case[] = [
     title: 'redirectPendingOnStepDown redirects pending requests when deposed [§8]',
     run: (bugs) => {
       const out: Effect[] = [];
-      const s = leader(bugs, 1, logOf(1), [{ index: 1, term: 1, cmd: putOf(C), mid: 'p1' }]);
-      const next = handleAppendEntriesResponse(s, { ...appendAck(2, 0), success: false }, out);
+      const s = leader(1, logOf(1), [{ index: 1, term: 1, cmd: putOf(C), mid: 'p1' }]);
+      const next = handleAppendEntriesResponse(s, { ...appendAck(2, 0), success: false }, out, rulesWith(bugs));
       return { role: next.role, replies: replies(out), pending: size(next.pending) };
     },
     correct: { role: 'Follower', replies: [], pending: 1 },
@@ -234,8 +234,8 @@ const cases: Case[] = [
     title: 'answerTwice answers one MID twice [§8]',
     run: (bugs) => {
       const out: Effect[] = [];
-      const s = leader(bugs, 1, logOf(1), [{ index: 1, term: 1, cmd: putOf(C), mid: 'p1' }]);
-      const next = handleAppendEntriesResponse(s, appendAck(1, 1), out);
+      const s = leader(1, logOf(1), [{ index: 1, term: 1, cmd: putOf(C), mid: 'p1' }]);
+      const next = handleAppendEntriesResponse(s, appendAck(1, 1), out, rulesWith(bugs));
       return { commitIndex: next.commitIndex, replies: replies(out) };
     },
     correct: { commitIndex: 1, replies: ['ok p1'] },
@@ -245,7 +245,7 @@ const cases: Case[] = [
     bug: 'forgetVotedForOnRestart',
     title: 'forgetVotedForOnRestart restarts without the vote it persisted [Fig2:State]',
     run: (bugs) => {
-      const s = initialState({ ...defaultConfig, bugs }, 1,
+      const s = rulesWith(bugs).recover(defaultConfig, 1,
         { currentTerm: 2, votedFor: A, log: logOf(1) });
       return { currentTerm: s.currentTerm, votedFor: s.votedFor, log: lastLogIndex(s.log) };
     },
@@ -256,8 +256,9 @@ const cases: Case[] = [
     bug: 'persistAfterSend',
     title: 'persistAfterSend emits the vote before persisting it [Fig2; etcd Ready]',
     run: (bugs) => {
-      const [snap] = initialTransition(raftMachine, { config: { bugs }, seed: 1 });
-      const [, actions] = transition(raftMachine, snap, { type: 'RequestVoteRequest', src: A,
+      const machine = machineWith(bugs);
+      const [snap] = initialTransition(machine, { seed: 1 });
+      const [, actions] = transition(machine, snap, { type: 'RequestVoteRequest', src: A,
         dst: ME, leader: A, term: 1, lastLogIndex: 0, lastLogTerm: 0 } as RequestVoteRequest);
       return effectsOf(actions).map((e) => e.type);
     },
@@ -270,10 +271,10 @@ const cases: Case[] = [
       '[§7 Fig13#8]',
     run: (bugs) => {
       const out: Effect[] = [];
-      const s = server(bugs, { currentTerm: 2 });
+      const s = server({ currentTerm: 2 });
       const next = handleInstallSnapshotRequest(s, { type: 'InstallSnapshotRequest', src: A,
         dst: ME, leader: A, term: 2, lastIncludedIndex: 5, lastIncludedTerm: 2,
-        kv: [['k', 'v5']], sessions: [], readRound: 0 } as unknown as InstallSnapshotRequest, out);
+        kv: [['k', 'v5']], sessions: [], readRound: 0 } as unknown as InstallSnapshotRequest, out, rulesWith(bugs));
       return { commitIndex: next.commitIndex, applied: next.kv.appliedIndex,
         k: kvGet(next.kv, next.log, 'k') };
     },
@@ -341,8 +342,9 @@ describe('bug catalog: each flag breaks exactly its rule', () => {
   });
 
   it('acceptStaleTermAppend: a stale leader steps down on its success [Fig2:AllServers#2]', () => {
-    const s = leader(['acceptStaleTermAppend'], 2, logOf(1, 2));
-    const next = handleAppendEntriesResponse(s, appendAck(3, 2), []);
+    const s = leader(2, logOf(1, 2));
+    const next = handleAppendEntriesResponse(s, appendAck(3, 2), [],
+      rulesWith(['acceptStaleTermAppend']));
     expect([next.role, next.currentTerm, next.matchIndex.get(A)]).toEqual(['Follower', 3, 0]);
   });
 });

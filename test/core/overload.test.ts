@@ -9,6 +9,7 @@ import { size } from '../../src/core/chain.js';
 import { applyUpTo, emptyKv } from '../../src/core/kv.js';
 import { clientRequest } from '../../src/core/rules/client.js';
 import { defaultConfig, initialState, type Effect, type RaftState } from '../../src/core/state.js';
+import { raftRules } from '../../src/core/raftRules.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -37,10 +38,10 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
   it('a client past maxWaitingPerClient gets fail while others are still served', () => {
     const out: Effect[] = [];
     let s = leader();
-    for (let k = 0; k < 5; k++) s = clientRequest(s, request('put', '00C1', `a${k}`), out);
+    for (let k = 0; k < 5; k++) s = clientRequest(s, request('put', '00C1', `a${k}`), out, raftRules);
     expect(answers(out)).toEqual(['fail a3', 'fail a4']);
     expect(waiting(s)).toBe(3);
-    s = clientRequest(s, request('get', '00C2', 'b0'), out);
+    s = clientRequest(s, request('get', '00C2', 'b0'), out, raftRules);
     expect(s.reads.length).toBe(1);
     expect(answers(out)).toEqual(['fail a3', 'fail a4']);
   });
@@ -48,7 +49,7 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
   it('past maxWaitingRequests every client gets fail, and waiting stays at the bound', () => {
     const out: Effect[] = [];
     let s = leader();
-    for (let k = 0; k < 40; k++) s = clientRequest(s, request('get', `0${k + 100}`, `g${k}`), out);
+    for (let k = 0; k < 40; k++) s = clientRequest(s, request('get', `0${k + 100}`, `g${k}`), out, raftRules);
     expect(waiting(s)).toBe(config.maxWaitingRequests);
     expect(answers(out).length).toBe(40 - config.maxWaitingRequests);
     expect(answers(out).every((a) => a.startsWith('fail'))).toBe(true);
@@ -58,18 +59,18 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
     const out: Effect[] = [];
     let s = { ...leader(),
       config: { ...config, maxWaitingRequests: 100, maxWaitingPerClient: 100 } };
-    for (let k = 0; k < 9; k++) s = clientRequest(s, request('put', `0${k + 100}`, `p${k}`), out);
+    for (let k = 0; k < 9; k++) s = clientRequest(s, request('put', `0${k + 100}`, `p${k}`), out, raftRules);
     expect(lastLogIndex(s.log) - s.commitIndex).toBe(config.maxUncommittedEntries);
     expect(answers(out)).toEqual(['fail p5', 'fail p6', 'fail p7', 'fail p8']);
     // reads need no log entry: they are still taken
-    s = clientRequest(s, request('get', '0200', 'g'), out);
+    s = clientRequest(s, request('get', '0200', 'g'), out, raftRules);
     expect(s.reads.length).toBe(1);
   });
 
   it('a follower holds requests only up to the bound while no leader is known', () => {
     const out: Effect[] = [];
     let s = initialState(config, 1);
-    for (let k = 0; k < 10; k++) s = clientRequest(s, request('put', `0${k + 100}`, `h${k}`), out);
+    for (let k = 0; k < 10; k++) s = clientRequest(s, request('put', `0${k + 100}`, `h${k}`), out, raftRules);
     expect(s.held.length).toBe(config.maxWaitingRequests);
     expect(answers(out)).toEqual(['fail h6', 'fail h7', 'fail h8', 'fail h9']);
   });

@@ -13,6 +13,7 @@ import {
   handleAppendEntriesRequest, handleAppendEntriesResponse, replicate,
 } from '../../src/core/rules/replication.js';
 import { defaultConfig, initialState, type Effect, type RaftState } from '../../src/core/state.js';
+import { raftRules } from '../../src/core/raftRules.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -41,14 +42,14 @@ const replies = (out: readonly Effect[]): string[] => out.flatMap((e) => (e.type
 describe('[§6.4] ReadIndex', () => {
   it('answers a get once a quorum acknowledged a round started after it; nothing is logged', () => {
     const out: Effect[] = [];
-    let s = clientRequest(leader(), get('g1'), out);
+    let s = clientRequest(leader(), get('g1'), out, raftRules);
     expect([s.reads.length, lastLogIndex(s.log), replies(out)]).toEqual([1, 2, []]);
     s = replicate(s, out, [A]);
     const sent = out.find((e) => e.type === 'send')?.message as unknown as AppendEntriesRequest;
     expect(sent.readRound).toBe(1);
-    s = handleAppendEntriesResponse(s, ack(2, 0), out); // an ack of an earlier round: not enough
+    s = handleAppendEntriesResponse(s, ack(2, 0), out, raftRules); // an ack of an earlier round: not enough
     expect(replies(out)).toEqual([]);
-    s = handleAppendEntriesResponse(s, ack(2, 1), out);
+    s = handleAppendEntriesResponse(s, ack(2, 1), out, raftRules);
     expect(replies(out)).toEqual(['ok g1=new leader 0000']);
     expect(s.reads).toEqual([]);
   });
@@ -59,11 +60,11 @@ describe('[§6.4] ReadIndex', () => {
     const base = leader();
     const stale = { ...base, commitIndex: 1, kv: applyUpTo(emptyKv(), base.log, 1),
       matchIndex: new Map([[A, 0], [B, 0]]) };
-    let s = replicate(clientRequest(stale, get('g1'), out), out, [A, B]);
+    let s = replicate(clientRequest(stale, get('g1'), out, raftRules), out, [A, B]);
     const partial = { ...ack(2, 1), matchIndex: 1 } as AppendEntriesResponse;
-    s = handleAppendEntriesResponse(s, partial, out);
+    s = handleAppendEntriesResponse(s, partial, out, raftRules);
     expect([s.commitIndex, replies(out)]).toEqual([1, []]); // round acknowledged, term 2 not
-    s = handleAppendEntriesResponse(s, ack(2, 1, B), out); // commits index 2 (term 2)
+    s = handleAppendEntriesResponse(s, ack(2, 1, B), out, raftRules); // commits index 2 (term 2)
     expect(s.commitIndex).toBe(2);
     expect(replies(out)).toEqual(['ok g1=new leader 0000']);
   });
@@ -73,9 +74,9 @@ describe('[§6.4] ReadIndex', () => {
     const follower = { ...initialState(defaultConfig, 1), currentTerm: 5 };
     const request = { type: 'AppendEntriesRequest', src: A, dst: ME, leader: A, term: 4,
       prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readRound: 3 };
-    handleAppendEntriesRequest(follower, request as unknown as AppendEntriesRequest, out);
+    handleAppendEntriesRequest(follower, request as unknown as AppendEntriesRequest, out, raftRules);
     const current = { ...request, term: 5 } as unknown as AppendEntriesRequest;
-    handleAppendEntriesRequest(follower, current, out);
+    handleAppendEntriesRequest(follower, current, out, raftRules);
     const rounds = out.flatMap((e) => (e.type === 'send'
       ? [(e.message as AppendEntriesResponse).readRound] : []));
     expect(rounds).toEqual([0, 3]);
@@ -83,13 +84,13 @@ describe('[§6.4] ReadIndex', () => {
 
   it('a deposed leader holds its reads, then redirects them to the leader it hears from', () => {
     const out: Effect[] = [];
-    let s = replicate(clientRequest(leader(), get('g1'), out), out, [A]);
-    s = handleAppendEntriesResponse(s, ack(3, 1), out); // a newer term: step down
+    let s = replicate(clientRequest(leader(), get('g1'), out, raftRules), out, [A]);
+    s = handleAppendEntriesResponse(s, ack(3, 1), out, raftRules); // a newer term: step down
     expect([s.role, s.reads, s.held, replies(out)])
       .toEqual(['Follower', [], [{ cmd: { kind: 'get', client: C, seq: 0, key: 'k' }, mid: 'g1' }], []]);
     const heartbeat = { type: 'AppendEntriesRequest', src: B, dst: ME, leader: B, term: 3,
       prevLogIndex: 2, prevLogTerm: 2, entries: [], leaderCommit: 2, readRound: 0 };
-    s = handleAppendEntriesRequest(s, heartbeat as unknown as AppendEntriesRequest, out);
+    s = handleAppendEntriesRequest(s, heartbeat as unknown as AppendEntriesRequest, out, raftRules);
     expect(replies(out)).toEqual(['redirect g1 leader 0002']);
     expect(s.held).toEqual([]);
   });

@@ -21,6 +21,7 @@ import { chainOf } from '../../src/core/chain.js';
 import {
   defaultConfig, initialState, persistedOf, type Effect, type RaftState,
 } from '../../src/core/state.js';
+import { raftRules } from '../../src/core/raftRules.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -60,7 +61,7 @@ describe('[§7] takeSnapshot', () => {
   it('snapshots the applied state at commitIndex and drops the entries up to it', () => {
     const l = { ...leader(5), commitIndex: 5 };
     const appended = clientRequest(l, { type: 'put', src: C, dst: ME, leader: ME, MID: 'm',
-      key: 'k9', value: 'x' } as ClientRequest, []);
+      key: 'k9', value: 'x' } as ClientRequest, [], raftRules);
     const s = takeSnapshot(appended);
     expect(s.log.snapshot).toEqual({ index: 5, term: 2,
       kv: [['k0', 'v3'], ['k1', 'v4'], ['k2', 'v2']],
@@ -131,7 +132,7 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
 
   it('an empty follower takes the snapshot as its state and acknowledges its index', () => {
     const out: Effect[] = [];
-    const f = handleInstallSnapshotRequest(follower(), snapshotRequest(l, A), out);
+    const f = handleInstallSnapshotRequest(follower(), snapshotRequest(l, A), out, raftRules);
     expect([f.commitIndex, f.kv.appliedIndex, lastLogIndex(f.log), f.leaderId])
       .toEqual([4, 4, 4, ME]);
     expect(kvData(f.kv, f.log)).toEqual(kvData(l.kv, l.log));
@@ -141,7 +142,7 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
 
   it('#6: a log that holds the snapshot\'s last entry keeps the entries after it', () => {
     const entries = [...entriesAfterSnapshot(leader(4).log), put(2, 'x', 'later')];
-    const f = handleInstallSnapshotRequest(follower(entries, 1), snapshotRequest(l, A), []);
+    const f = handleInstallSnapshotRequest(follower(entries, 1), snapshotRequest(l, A), [], raftRules);
     expect([f.log.snapshot.index, lastLogIndex(f.log), f.commitIndex]).toEqual([4, 5, 4]);
     expect(entriesAfterSnapshot(f.log)).toEqual([put(2, 'x', 'later')]);
   });
@@ -149,14 +150,14 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
   it('#7: a log that conflicts at the snapshot\'s index is discarded', () => {
     const entries = [put(1, 'a', '1'), put(1, 'a', '2'), put(1, 'a', '3'), put(1, 'a', '4'),
       put(1, 'a', '5')];
-    const f = handleInstallSnapshotRequest(follower(entries, 1), snapshotRequest(l, A), []);
+    const f = handleInstallSnapshotRequest(follower(entries, 1), snapshotRequest(l, A), [], raftRules);
     expect([f.log.snapshot.index, lastLogIndex(f.log)]).toEqual([4, 4]);
   });
 
   it('#1: a stale leader is refused, and learns the newer term', () => {
     const out: Effect[] = [];
     const f0 = follower([], 0, 3);
-    const f = handleInstallSnapshotRequest(f0, snapshotRequest(l, A), out);
+    const f = handleInstallSnapshotRequest(f0, snapshotRequest(l, A), out, raftRules);
     expect(f).toBe(f0);
     expect(sends(out)).toMatchObject([{ type: 'AppendEntriesResponse', term: 3, success: false }]);
   });
@@ -164,7 +165,7 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
   it('a snapshot no newer than the commit index changes nothing but is acknowledged', () => {
     const out: Effect[] = [];
     const f0 = follower(entriesAfterSnapshot(leader(5).log), 5);
-    const f = handleInstallSnapshotRequest(f0, snapshotRequest(l, A), out);
+    const f = handleInstallSnapshotRequest(f0, snapshotRequest(l, A), out, raftRules);
     expect([f.log, f.kv, f.commitIndex]).toEqual([f0.log, f0.kv, 5]);
     expect(sends(out)).toMatchObject([{ success: true, matchIndex: 4 }]);
   });
@@ -176,7 +177,7 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
         { index: 3, term: 9, cmd: putOf(C), mid: 'lost' }].sort((a, b) => a.index - b.index)),
       commitIndex: 2, kv: applyUpTo(emptyKv(), old.log, 2) };
     const out: Effect[] = [];
-    const f = handleInstallSnapshotRequest(deposed, snapshotRequest(l, A), out);
+    const f = handleInstallSnapshotRequest(deposed, snapshotRequest(l, A), out, raftRules);
     const answers = out.flatMap((e) => (e.type === 'reply' ? [`${e.message.type} ${e.message.MID}`]
       : []));
     expect(answers.sort()).toEqual(['ok ok-me', 'redirect lost']);
@@ -184,12 +185,12 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
   });
 
   it('AppendEntries below the snapshot: covered entries are skipped, the rest merged', () => {
-    const f0 = handleInstallSnapshotRequest(follower(), snapshotRequest(l, A), []);
+    const f0 = handleInstallSnapshotRequest(follower(), snapshotRequest(l, A), [], raftRules);
     const m = { type: 'AppendEntriesRequest', src: ME, dst: A, leader: ME, term: 2,
       prevLogIndex: 2, prevLogTerm: 1, entries: [put(1, 'k0', 'v2'), put(2, 'k1', 'v3'),
         put(2, 'n', 'new')], leaderCommit: 5, readRound: 0 } as unknown as AppendEntriesRequest;
     const out: Effect[] = [];
-    const f = handleAppendEntriesRequest(f0, m, out);
+    const f = handleAppendEntriesRequest(f0, m, out, raftRules);
     expect([lastLogIndex(f.log), f.commitIndex]).toEqual([5, 5]);
     expect(entriesAfterSnapshot(f.log)).toEqual([put(2, 'n', 'new')]);
     expect(sends(out)).toMatchObject([{ success: true, matchIndex: 5 }]);

@@ -16,8 +16,10 @@ import {
   WalLockedError,
   WAL_HEADER_BYTES,
   WAL_TMP_FILE,
-  type WalWrite,
+  type Wal,
 } from '../../src/disk/wal.js';
+import { nodeFileSystem } from '../../src/disk/fs.js';
+import type { PersistWrite as WalWrite } from '../../src/core/persisted.js';
 import type { Entry, NodeId, Term } from '../../src/wire/messages.js';
 
 let dir = '';
@@ -59,10 +61,17 @@ function recordOffsets(bytes: Buffer): number[] {
   return offsets;
 }
 
+/** `wal.append`, as a promise. */
+function append(wal: Wal, writes: readonly WalWrite[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    wal.append(writes, (e) => (e === undefined ? resolve() : reject(e)));
+  });
+}
+
 /** Appends `batches`, one append each, and closes the log. */
 async function fill(batches: readonly WalWrite[][], at = dir): Promise<void> {
   const { wal } = openWal(at);
-  for (const batch of batches) await wal.append(batch);
+  for (const batch of batches) await append(wal, batch);
   wal.close();
 }
 
@@ -95,26 +104,28 @@ describe('[Fig2:State] the write-ahead log', () => {
     const writes = BATCHES.flat();
     const calls: string[] = [];
     const { wal } = openWal(dir, {
-      io: {
-        write: (fd, bytes, offset, length) => {
+      fs: { ...nodeFileSystem,
+        // calls back later, as Node does (the file system's contract)
+        write: (fd, bytes, offset, length, done) => {
           calls.push('write');
-          return Promise.resolve(fs.writeSync(fd, bytes, offset, length));
+          const n = fs.writeSync(fd, bytes, offset, length);
+          setImmediate(() => done(null, n));
         },
-        fdatasync: (fd) => {
+        fdatasync: (fd, done) => {
           calls.push('fdatasync');
           fs.fdatasyncSync(fd);
-          return Promise.resolve();
+          setImmediate(() => done(null));
         },
       },
     });
-    await wal.append(writes);
+    await append(wal, writes);
     expect(calls).toEqual(['write', 'fdatasync']);
     expect([wal.syncs, wal.writesSynced, wal.entriesSynced]).toEqual([1, 7, 6]);
     expect(wal.bytesSynced).toBe(fs.statSync(walFile()).size);
-    await wal.append([write(4, null)]);
+    await append(wal, [write(4, null)]);
     expect([wal.syncs, wal.writesSynced, wal.entriesSynced]).toEqual([2, 8, 6]);
-    const pending = wal.append([write(5, null)]);
-    expect(() => wal.append([write(6, null)])).toThrow(/in flight/);
+    const pending = append(wal, [write(5, null)]);
+    expect(() => wal.append([write(6, null)], () => undefined)).toThrow(/in flight/);
     await pending;
     expect([wal.syncs, wal.writesSynced]).toEqual([3, 9]);
     wal.close();
@@ -241,18 +252,23 @@ describe('[Fig2:State] the write-ahead log', () => {
     const enospc = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     // Fails once only: the second append must still refuse, as the file's tail is unknown.
     let failed = false;
-    const failOnce = <T>(ok: () => T): Promise<T> => {
-      if (failed) return Promise.resolve(ok());
+    const failOnce = (): boolean => {
+      if (failed) return false;
       failed = true;
-      return Promise.reject(enospc);
+      return true;
     };
     const { wal } = openWal(dir, {
-      io: op === 'write'
-        ? { write: (fd, b, o, n) => failOnce(() => fs.writeSync(fd, b, o, n)) }
-        : { fdatasync: (fd) => failOnce(() => fs.fdatasyncSync(fd)) },
+      fs: op === 'write'
+        ? { ...nodeFileSystem, write: (fd, b, o, n, done) => (failOnce() ? done(enospc, 0)
+          : done(null, fs.writeSync(fd, b, o, n))) }
+        : { ...nodeFileSystem, fdatasync: (fd, done) => {
+          if (failOnce()) return done(enospc);
+          fs.fdatasyncSync(fd);
+          done(null);
+        } },
     });
-    await expect(wal.append([write(1, null)])).rejects.toBe(enospc);
-    await expect(wal.append([write(2, null)])).rejects.toBe(enospc);
+    await expect(append(wal, [write(1, null)])).rejects.toBe(enospc);
+    await expect(append(wal, [write(2, null)])).rejects.toBe(enospc);
     expect([wal.syncs, wal.writesSynced, wal.bytesSynced]).toEqual([0, 0, 0]);
     wal.close();
   });
@@ -261,14 +277,14 @@ describe('[Fig2:State] the write-ahead log', () => {
     await fill([[write(1, 'A001')]]);
     const enospc = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
     const { wal } = openWal(dir, {
-      io: {
-        write: (fd, bytes, offset, length) => (offset > 0 ? Promise.reject(enospc)
-          : Promise.resolve(fs.writeSync(fd, bytes, offset, length >> 1))),
+      fs: { ...nodeFileSystem,
+        write: (fd, bytes, offset, length, done) => (offset > 0 ? done(enospc, 0)
+          : done(null, fs.writeSync(fd, bytes, offset, length >> 1))),
       },
     });
     const before = fs.statSync(walFile()).size; // after the compaction on open
     const batch = [write(2, null, { fromIndex: 1, entries: [entry(2, 'a')] }), write(2, 'A002')];
-    await expect(wal.append(batch)).rejects.toBe(enospc);
+    await expect(append(wal, batch)).rejects.toBe(enospc);
     wal.close();
     const torn = fs.statSync(walFile()).size - before;
     expect(torn).toBe(encodeRecord(batch).bytes.length >> 1);
@@ -317,11 +333,11 @@ describe('[§7] snapshots in the write-ahead log', () => {
   it('a batch with a snapshot rewrites the file to the snapshot and the entries after it', async () => {
     const { wal } = openWal(dir);
     const entries = Array.from({ length: 200 }, (_, i) => entry(1, `k${i}`));
-    await wal.append([write(1, 'A001', { fromIndex: 1, entries })]);
+    await append(wal, [write(1, 'A001', { fromIndex: 1, entries })]);
     const before = fs.statSync(walFile()).size;
-    await wal.append([write(1, 'A001', { snapshot: snapshot(199, 1), fromIndex: 200,
+    await append(wal, [write(1, 'A001', { snapshot: snapshot(199, 1), fromIndex: 200,
       entries: [entry(1, 'k199')] }), write(2, null, { fromIndex: 201, entries: [entry(2, 'n')] })]);
-    await wal.append([write(2, 'A002')]); // appends go on after the rewrite
+    await append(wal, [write(2, 'A002')]); // appends go on after the rewrite
     wal.close();
     expect(wal.rewrites).toBe(1);
     expect(fs.statSync(walFile()).size).toBeLessThan(before / 10);
@@ -342,11 +358,11 @@ describe('[§7] snapshots in the write-ahead log', () => {
   });
 
   it('a failed rewrite fails the append and every later one', async () => {
-    const { wal } = openWal(dir, { io: { fdatasync: () => Promise.reject(Object.assign(
-      new Error('no space'), { code: 'ENOSPC' })) } });
-    await expect(wal.append([write(1, null, { snapshot: snapshot(3, 1), fromIndex: 4,
+    const { wal } = openWal(dir, { fs: { ...nodeFileSystem, fdatasync: (_fd, done) =>
+      done(Object.assign(new Error('no space'), { code: 'ENOSPC' })) } });
+    await expect(append(wal, [write(1, null, { snapshot: snapshot(3, 1), fromIndex: 4,
       entries: [] })])).rejects.toThrow('no space');
-    await expect(wal.append([write(1, 'A001')])).rejects.toThrow('no space');
+    await expect(append(wal, [write(1, 'A001')])).rejects.toThrow('no space');
     wal.close();
     expect(reopen().persisted.log.snapshot.index).toBe(0); // the old file is what counts
   });

@@ -27,7 +27,8 @@ import { queryStatus } from '../../src/client/status.js';
 import { KvClient } from '../../src/client/client.js';
 import { decodeDatagram } from '../../src/wire/codec.js';
 import { Rng } from '../../src/fault/rng.js';
-import { PEER_TYPES, type Address } from '../../src/replica/direct.js';
+import { PEER_TYPES } from '../../src/replica/loop.js';
+import type { Address } from '../../src/replica/address.js';
 import type { StatusReply } from '../../src/wire/admin.js';
 
 

@@ -14,6 +14,7 @@ import { leaderOf, queryStatus } from '../../src/client/status.js';
 import { lastLogIndex } from '../../src/core/log.js';
 import { signer } from '../../src/replica/auth.js';
 import { startDirect, type Address, type DirectReplica } from '../../src/replica/direct.js';
+import { nodeFileSystem } from '../../src/disk/fs.js';
 import { decodeStatusReply } from '../../src/wire/admin.js';
 import { MAX_DATAGRAM_BYTES } from '../../src/wire/codec.js';
 import type { NodeId } from '../../src/wire/messages.js';
@@ -390,7 +391,8 @@ describe('[Fig2:State] a disk that cannot be written stops the replica', { timeo
       listen: { host: '127.0.0.1', port: await freePort() }, peers,
       dataDir: join(tempDir(), '0000'), tickMs: 10, warmupMs: 0, seed: 1,
       onFatal: (e) => { failures.push(e); },
-      walOptions: { io: { write: () => Promise.reject(enospc) } } });
+      walOptions: { fs: { ...nodeFileSystem,
+        write: (_fd, _b, _o, _n, done) => setImmediate(() => done(enospc, 0)) } } });
     running.push(r);
     p1.send(r.address, requestVote(5));
     await waitFor('the failed write', 3000, () => (failures.length > 0 ? true : undefined));

@@ -3,7 +3,7 @@
  * requests through the wire codecs, within its budget, or stops at its request bound.
  */
 import { describe, expect, it } from 'vitest';
-import { TIMING } from '../../src/replica/runner.js';
+import { TIMING } from '../../src/replica/timing.js';
 import { warmUp } from '../../src/replica/warmup.js';
 
 describe('[replica] JIT warm-up before serving', () => {

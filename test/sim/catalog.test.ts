@@ -1,13 +1,12 @@
 /**
- * The bug catalog: every test-only bug flag of the core (`Bug` in src/core/state.ts) must be
+ * The bug catalog: every mutant of the rules (`Bug` in src/mutants/catalog.ts) must be
  * caught within a bounded number of seeds, by the deterministic simulation (seeds of the CI/soak
  * mix) or by the explorer (spec actions in random or steered order). Each test prints the checker
  * that caught its bug and how many seeds it took. A bug that nothing catches is a gap in the
  * checkers to close, never a row to delete: the record type makes the table complete.
  */
 import { describe, expect, it } from 'vitest';
-import type { Bug } from '../../src/core/state.js';
-import { BUGS } from '../../src/core/state.js';
+import { BUGS, type Bug } from '../../src/mutants/catalog.js';
 import { randomProfile, search, steeredProfile } from '../../src/sim/explorer.js';
 import { mixScenario, shippedScenarios } from '../../src/sim/mix.js';
 import { simulate, type SimResult } from '../../src/sim/simulation.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Bug } from '../../src/core/state.js';
+import type { Bug } from '../../src/mutants/catalog.js';
 import {
   randomProfile, search, steeredProfile, type ExploreOptions,
 } from '../../src/sim/explorer.js';

@@ -8,7 +8,6 @@ import { entriesAfterSnapshot, lastLogIndex, logOf as chainOf } from '../../src/
 import { defaultConfig, initialState, type Persisted, type RaftState, type Role }
   from '../../src/core/state.js';
 import { Rng } from '../../src/fault/rng.js';
-import { Disk } from '../../src/sim/disk.js';
 import { SafetyChecker } from '../../src/sim/safety.js';
 import { checkStepRules, VoteLedger } from '../../src/sim/stepRules.js';
 
@@ -132,39 +131,5 @@ describe('[safety] step rules: Figure 2 receiver rules, the moment they act', ()
     expect(v.sent(vote('0001', 1))).toBeUndefined(); // the same vote again is fine
     expect(v.sent(vote('0002', 2))).toBeUndefined();
     expect(v.sent(vote('0001', 2))?.invariant).toBe('voteOnce');
-  });
-});
-
-describe('[disk] writes are durable once synced; a crash keeps a prefix of the rest', () => {
-  const w = (term: number, from: number, entries: Entry[]) => ({ currentTerm: term,
-    votedFor: null, log: { fromIndex: from, entries } });
-
-  it('a sync makes the writes before it durable, in order, truncating as they say', () => {
-    const d = new Disk();
-    d.write(w(1, 1, [e(1, 'a'), e(1, 'b')]));
-    const upTo = d.write(w(2, 2, [e(2, 'c')]));
-    expect(lastLogIndex(d.durable().log)).toBe(0);
-    d.syncedUpTo(upTo);
-    expect(d.durable().currentTerm).toBe(2);
-    expect(entriesAfterSnapshot(d.durable().log))
-      .toEqual([e(1, 'a'), e(2, 'c')]);
-    expect([d.syncs, d.writesSynced]).toEqual([1, 2]);
-  });
-
-  it('a crash keeps a random prefix of whole unsynced batches (a torn record is cut off)', () => {
-    const kept = new Set<number>();
-    for (let seed = 1; seed <= 40; seed++) {
-      const d = new Disk();
-      d.syncedUpTo(d.write(w(1, 1, [e(1, 'a')])));
-      d.write(w(2, 2, [e(2, 'b')]));
-      d.endBatch();
-      d.write(w(3, 3, [e(3, 'c')])); // one batch of two writes: never split
-      d.write(w(4, 4, [e(4, 'd')]));
-      d.endBatch();
-      const after = d.crash(new Rng(seed));
-      kept.add(after.currentTerm);
-      expect(lastLogIndex(after.log)).toBe(after.currentTerm);
-    }
-    expect([...kept].sort()).toEqual([1, 2, 4]);
   });
 });

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUGS } from '../../src/core/state.js';
+import { BUGS } from '../../src/mutants/catalog.js';
 import { requireBuiltDist } from '../support/dist.js';
 
 const THIS_FILE = 'test/tools/readme.test.ts';

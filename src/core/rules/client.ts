@@ -1,9 +1,10 @@
 /** Client requests: append (leader), redirect, or hold; answers once applied. */
 import type { ClientRequest } from '../../wire/messages.js';
 import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chain.js';
-import { applyUpTo, kvGet } from '../kv.js';
+import { applyUpTo } from '../kv.js';
 import { appendEntry, lastLogIndex, termAt } from '../log.js';
-import { hasBug, type ClientCmd, type Effect, type Pending, type RaftState } from '../state.js';
+import type { RaftRules } from '../raftRules.js';
+import type { ClientCmd, Effect, Pending, RaftState } from '../state.js';
 import { asTerm, reply } from './common.js';
 import { addRead } from './reads.js';
 
@@ -64,39 +65,36 @@ function overloaded(s: RaftState, m: ClientRequest): boolean {
  * is heard from (no storm of redirects while an election runs, or towards a leader that has just
  * died). `spec/raft.qnt`: `onClientRequest`.
  */
-export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): RaftState {
+export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[], rules: RaftRules):
+  RaftState {
   const redirectNow = s.role !== 'Leader' && s.leaderId !== null && s.leaderFresh;
   if (!redirectNow && overloaded(s, m)) {
     reply(s, out, m.src, 'fail', m.MID);
     return s;
   }
   if (s.role === 'Leader') {
-    if (m.type === 'get' && hasBug(s, 'localReadWithoutQuorum')) {
-      reply(s, out, m.src, 'ok', m.MID, { value: kvGet(s.kv, s.log, m.key) });
-      return s;
-    }
-    if (m.type === 'get') return addRead(s, m, out); // [§6.4] no log write
-    const cmd = commandOf(m);
-    const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd });
-    if (m.type === 'put' && hasBug(s, 'ackBeforeCommit')) {
-      // answered now, so not pending: still exactly one answer per MID, only an early one
-      reply(s, out, m.src, 'ok', m.MID);
-      return { ...s, log };
-    }
-    const pending = addPending(s.pending,
-      { index: lastLogIndex(log), term: s.currentTerm, cmd, mid: m.MID });
-    const appended = { ...s, log, pending };
-    if (!hasBug(s, 'applyBeforeCommit')) return appended;
-    // The bug applies the whole log, earlier terms' uncommitted entries too, and answers every
-    // pending request at once; commitIndex stays right, and applyCommitted later finds nothing
-    // left to apply or answer up to it.
-    return { ...appended, ...applyAndAnswer(appended, lastLogIndex(log), out) };
+    return m.type === 'get' ? rules.leaderGet(s, m, out, rules) : rules.leaderPut(s, m, out, rules);
   }
   if (redirectNow) {
     reply(s, out, m.src, 'redirect', m.MID);
     return s;
   }
   return { ...s, held: [...s.held, { cmd: commandOf(m), mid: m.MID }] };
+}
+
+/** [§6.4] A leader's get is a read: no log write (`reads.ts`). */
+export function leaderGet(s: RaftState, m: ClientRequest & { type: 'get' }, out: Effect[]):
+  RaftState {
+  return addRead(s, m, out);
+}
+
+/** [§8] A leader appends a put, and answers it once its entry is applied. */
+export function leaderPut(s: RaftState, m: ClientRequest & { type: 'put' }): RaftState {
+  const cmd = commandOf(m);
+  const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd });
+  const pending = addPending(s.pending,
+    { index: lastLogIndex(log), term: s.currentTerm, cmd, mid: m.MID });
+  return { ...s, log, pending };
 }
 
 /**
@@ -107,32 +105,36 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[]): Ra
  * keeps its pending requests for this: redirecting one that may still commit under the next
  * leader would make its client apply it twice.
  */
-export function applyCommitted(s: RaftState, commit: number, out: Effect[]): RaftState {
+export function applyCommitted(s: RaftState, commit: number, out: Effect[], rules: RaftRules):
+  RaftState {
   if (commit <= s.commitIndex) return s;
-  const { kv, pending } = applyAndAnswer(s, commit, out);
+  const { kv, pending } = applyAndAnswer(s, commit, out, rules);
   return { ...s, commitIndex: commit, kv, pending: redirectLost(s, pending, commit, out) };
 }
 
 /** Apply the log up to `upTo` and answer, once, every pending request up to it (as above). */
-function applyAndAnswer(s: RaftState, upTo: number, out: Effect[]):
+export function applyAndAnswer(s: RaftState, upTo: number, out: Effect[], rules: RaftRules):
   Pick<RaftState, 'kv' | 'pending'> {
   const values = new Map<number, string | undefined>();
   const kv = applyUpTo(s.kv, s.log, upTo, (applied) => {
     if (applied.cmd.kind === 'get') values.set(applied.index, applied.value ?? '');
   });
-  const twice = hasBug(s, 'answerTwice');
   let answered = 0;
   for (let p = at(s.pending, 0); p !== undefined && p.index <= upTo;
     p = at(s.pending, ++answered)) {
     if (termAt(s.log, p.index) === p.term) {
-      const value = values.get(p.index);
-      reply(s, out, p.cmd.client, 'ok', p.mid, value === undefined ? {} : { value });
-      if (twice) reply(s, out, p.cmd.client, 'ok', p.mid, value === undefined ? {} : { value });
+      rules.answerApplied(s, out, p, values.get(p.index));
     } else {
       reply(s, out, p.cmd.client, 'redirect', p.mid);
     }
   }
   return { kv, pending: answered === 0 ? s.pending : dropFront(s.pending, answered) };
+}
+
+/** [§8] Answer `ok` a pending request whose own entry was applied (a get with its value). */
+export function answerApplied(s: RaftState, out: Effect[], p: Pending, value: string | undefined):
+  void {
+  reply(s, out, p.cmd.client, 'ok', p.mid, value === undefined ? {} : { value });
 }
 
 /**

@@ -7,8 +7,7 @@ import {
   type PeerMessage,
   type Term,
 } from '../../wire/messages.js';
-import { emptyChain, size, toArray } from '../chain.js';
-import { becomeFollower, hasBug, type Effect, type RaftState } from '../state.js';
+import { becomeFollower, type Effect, type RaftState } from '../state.js';
 
 export const asTerm = (n: number): Term => n as Term;
 export const asIndex = (n: number): LogIndex => n as LogIndex;
@@ -60,16 +59,11 @@ export function releaseHeld(s: RaftState, out: Effect[], leader: NodeId): RaftSt
  * [Fig2:AllServers#2] becomeFollower. A deposed leader keeps its pending requests: each is answered
  * once its index is applied here (see `applyCommitted`). Its reads [§6.4] have no effect, so they
  * join the held requests, redirected to the next leader this server hears from (a redirect now
- * could only name no leader, and send the client round in a storm). `out` carries only the
- * answers of the `redirectPendingOnStepDown` bug.
+ * could only name no leader, and send the client round in a storm). It answers nothing now: `out`
+ * is there for the rules record's signature (`RaftRules.stepDown`).
  */
-export function stepDown(s: RaftState, term: number, out: Effect[]): RaftState {
+export function stepDown(s: RaftState, term: number, _out: Effect[]): RaftState {
   const deposed = becomeFollower(s, term);
-  const follower = s.reads.length === 0 ? deposed : { ...deposed,
+  return s.reads.length === 0 ? deposed : { ...deposed,
     held: [...deposed.held, ...s.reads.map((r) => ({ cmd: r.cmd, mid: r.mid }))] };
-  if (s.role !== 'Leader' || size(s.pending) === 0 || !hasBug(s, 'redirectPendingOnStepDown')) {
-    return follower;
-  }
-  for (const p of toArray(s.pending)) reply(follower, out, p.cmd.client, 'redirect', p.mid);
-  return { ...follower, pending: emptyChain() };
 }

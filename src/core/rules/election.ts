@@ -4,17 +4,17 @@
  */
 import {
   BROADCAST,
+  type NodeId,
   type PreVoteRequest,
   type PreVoteResponse,
   type RequestVoteRequest,
   type RequestVoteResponse,
 } from '../../wire/messages.js';
-import { appendEntry, lastLogIndex, lastLogTerm, logUpToDate } from '../log.js';
-import { hasBug, quorum, resetElectionTimer, type Effect, type RaftState } from '../state.js';
-import { asIndex, asTerm, releaseHeld, send, stepDown } from './common.js';
+import { lastLogIndex, lastLogTerm } from '../log.js';
+import type { RaftRules } from '../raftRules.js';
+import { quorum, resetElectionTimer, type Effect, type RaftState } from '../state.js';
+import { asIndex, asTerm, releaseHeld, send } from './common.js';
 import { replicate } from './replication.js';
-
-const noop = { kind: 'noop' } as const;
 
 function requestVotes(s: RaftState, out: Effect[], type: 'PreVoteRequest' | 'RequestVoteRequest',
   term: number): void {
@@ -46,19 +46,18 @@ export function electionTimeout(s: RaftState, out: Effect[]): RaftState {
   return next;
 }
 
-/** [§5.4.1] The election restriction, in pre-votes and votes alike. */
-function upToDate(s: RaftState, lastIndex: number, lastTerm: number): boolean {
-  return logUpToDate(s.log, lastIndex, lastTerm) || hasBug(s, 'voteWithoutUpToDateCheck');
-}
-
-/** Would this server grant a pre-vote? It records nothing and keeps its term. */
-export function preVoteGranted(s: RaftState, m: PreVoteRequest): boolean {
+/**
+ * Would this server grant a pre-vote? It records nothing and keeps its term. [§5.4.1] The election
+ * restriction applies to pre-votes as to votes.
+ */
+export function preVoteGranted(s: RaftState, m: PreVoteRequest, rules: RaftRules): boolean {
   return m.term > s.currentTerm && s.leaderId === null && s.role !== 'Leader'
-    && upToDate(s, m.lastLogIndex, m.lastLogTerm);
+    && rules.logUpToDate(s, m.lastLogIndex, m.lastLogTerm);
 }
 
-export function handlePreVoteRequest(s: RaftState, m: PreVoteRequest, out: Effect[]): RaftState {
-  const voteGranted = preVoteGranted(s, m);
+export function handlePreVoteRequest(s: RaftState, m: PreVoteRequest, out: Effect[],
+  rules: RaftRules): RaftState {
+  const voteGranted = preVoteGranted(s, m, rules);
   const term = asTerm(voteGranted ? m.term : s.currentTerm);
   send(s, out, m.src, { type: 'PreVoteResponse', term, voteGranted });
   return s;
@@ -77,25 +76,30 @@ function becomeCandidate(s: RaftState, out: Effect[]): RaftState {
   return next;
 }
 
-export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse, out: Effect[]): RaftState {
-  if (!m.voteGranted && m.term > s.currentTerm) return stepDown(s, m.term, out);
+export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse, out: Effect[],
+  rules: RaftRules): RaftState {
+  if (!m.voteGranted && m.term > s.currentTerm) return rules.stepDown(s, m.term, out);
   if (s.role !== 'PreCandidate' || !m.voteGranted || m.term !== s.currentTerm + 1) return s;
   const votesGranted = new Set(s.votesGranted).add(m.src);
   const next = { ...s, votesGranted };
   return votesGranted.size >= quorum(s.config) ? becomeCandidate(next, out) : next;
 }
 
-/** [Fig2:RV#2 §5.4.1] Grant at most one vote per term, and only to an up-to-date log. */
-export function voteGranted(s: RaftState, m: RequestVoteRequest): boolean {
-  return m.term === s.currentTerm
-    && (s.votedFor === null || s.votedFor === m.src || hasBug(s, 'voteTwiceInTerm'))
-    && upToDate(s, m.lastLogIndex, m.lastLogTerm);
+/** [Fig2:RV#2] This term's vote is free for `candidate`: not given, or given to it. */
+export function voteFree(s: RaftState, candidate: NodeId): boolean {
+  return s.votedFor === null || s.votedFor === candidate;
 }
 
-export function handleRequestVoteRequest(s: RaftState, m: RequestVoteRequest, out: Effect[]):
-  RaftState {
-  const current = m.term > s.currentTerm ? stepDown(s, m.term, out) : s;
-  const granted = voteGranted(current, m);
+/** [Fig2:RV#2 §5.4.1] Grant at most one vote per term, and only to an up-to-date log. */
+export function voteGranted(s: RaftState, m: RequestVoteRequest, rules: RaftRules): boolean {
+  return m.term === s.currentTerm && rules.voteFree(s, m.src)
+    && rules.logUpToDate(s, m.lastLogIndex, m.lastLogTerm);
+}
+
+export function handleRequestVoteRequest(s: RaftState, m: RequestVoteRequest, out: Effect[],
+  rules: RaftRules): RaftState {
+  const current = m.term > s.currentTerm ? rules.stepDown(s, m.term, out) : s;
+  const granted = voteGranted(current, m, rules);
   const next = granted ? resetElectionTimer({ ...current, votedFor: m.src }) : current;
   send(next, out, m.src, {
     type: 'RequestVoteResponse', term: asTerm(next.currentTerm), voteGranted: granted,
@@ -107,7 +111,7 @@ export function handleRequestVoteRequest(s: RaftState, m: RequestVoteRequest, ou
  * [§5.2 §8] Won the election: take office, append a no-op of the new term (so entries of earlier
  * terms can commit, and reads see everything committed), and replicate at once.
  */
-function becomeLeader(s: RaftState, out: Effect[]): RaftState {
+function becomeLeader(s: RaftState, out: Effect[], rules: RaftRules): RaftState {
   const nextIndex = new Map(s.config.peers.map((p) => [p, lastLogIndex(s.log) + 1]));
   const matchIndex = new Map(s.config.peers.map((p) => [p, 0]));
   const leader = {
@@ -120,19 +124,18 @@ function becomeLeader(s: RaftState, out: Effect[]): RaftState {
     reads: [],
     readRound: 0,
     ackedRound: new Map(s.config.peers.map((p) => [p, 0])),
-    log: hasBug(s, 'noNoopOnElection') ? s.log
-      : appendEntry(s.log, { term: asTerm(s.currentTerm), cmd: noop }),
+    log: rules.openTerm(s.log, s.currentTerm),
     electionElapsed: 0,
     progress: new Map(),
   };
   return replicate(releaseHeld(leader, out, s.config.id), out, s.config.peers);
 }
 
-export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse, out: Effect[]):
-  RaftState {
-  if (m.term > s.currentTerm) return stepDown(s, m.term, out);
+export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse, out: Effect[],
+  rules: RaftRules): RaftState {
+  if (m.term > s.currentTerm) return rules.stepDown(s, m.term, out);
   if (s.role !== 'Candidate' || m.term !== s.currentTerm || !m.voteGranted) return s;
   const votesGranted = new Set(s.votesGranted).add(m.src);
   const next = { ...s, votesGranted };
-  return votesGranted.size >= quorum(s.config) ? becomeLeader(next, out) : next;
+  return votesGranted.size >= quorum(s.config) ? becomeLeader(next, out, rules) : next;
 }

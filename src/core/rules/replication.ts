@@ -5,13 +5,12 @@
 import type {
   AppendEntriesRequest, AppendEntriesResponse, Entry, NodeId, ReadRound,
 } from '../../wire/messages.js';
-import {
-  entriesBetween, lastLogIndex, mergeEntries, snapshotIndex, termAt, truncateAndAppend,
-} from '../log.js';
+import { entriesBetween, lastLogIndex, snapshotIndex, termAt, type RaftLog } from '../log.js';
 import { sent } from '../pacing.js';
-import { electionTimer, hasBug, quorum, type Effect, type RaftState } from '../state.js';
+import type { RaftRules } from '../raftRules.js';
+import { electionTimer, quorum, type Effect, type RaftState } from '../state.js';
 import { applyCommitted } from './client.js';
-import { asIndex, asTerm, releaseHeld, send, stepDown } from './common.js';
+import { asIndex, asTerm, releaseHeld, send } from './common.js';
 import { answerReads, roundWanted } from './reads.js';
 import { sendSnapshot } from './snapshot.js';
 
@@ -79,7 +78,17 @@ export function replicate(before: RaftState, out: Effect[], to: readonly NodeId[
  */
 export function logOk(s: RaftState, m: AppendEntriesRequest): boolean {
   return m.prevLogIndex <= snapshotIndex(s.log) || (m.prevLogIndex <= lastLogIndex(s.log)
-    && (termAt(s.log, m.prevLogIndex) === m.prevLogTerm || hasBug(s, 'skipPrevLogTermCheck')));
+    && termAt(s.log, m.prevLogIndex) === m.prevLogTerm);
+}
+
+/** [Fig2:AE#1] A request from a term older than this server's is refused. */
+export function staleAppend(s: RaftState, m: AppendEntriesRequest): boolean {
+  return m.term < s.currentTerm;
+}
+
+/** [Fig2:AE#5] The last entry the request carried: the log is known to match up to it. */
+export function lastNewEntry(_log: RaftLog, m: AppendEntriesRequest): number {
+  return m.prevLogIndex + m.entries.length;
 }
 
 function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: boolean): void {
@@ -97,20 +106,17 @@ function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: 
   });
 }
 
-export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest, out: Effect[]):
-  RaftState {
-  // [Fig2:AE#1] reject a stale leader; it learns the newer term. The `acceptStaleTermAppend` bug
-  // lets a follower go on as if the term were its own (keeping its term and role).
-  if (m.term < s.currentTerm
-    && !(s.role === 'Follower' && hasBug(s, 'acceptStaleTermAppend'))) {
+export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest, out: Effect[],
+  rules: RaftRules): RaftState {
+  // [Fig2:AE#1] reject a stale leader; it learns the newer term
+  if (rules.staleAppend(s, m)) {
     respond(s, out, m, false);
     return s;
   }
   const follower = m.term > s.currentTerm || s.role !== 'Follower'
-    ? stepDown(s, m.term, out) : s;
-  const ok = logOk(follower, m);
-  const merge = hasBug(s, 'truncateOnEveryAppend') ? truncateAndAppend : mergeEntries;
-  const log = ok ? merge(follower.log, m.prevLogIndex, m.entries) : follower.log;
+    ? rules.stepDown(s, m.term, out) : s;
+  const ok = rules.logOk(follower, m);
+  const log = ok ? rules.mergeEntries(follower.log, m.prevLogIndex, m.entries) : follower.log;
   const merged = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src,
     leaderFresh: true, log }, out, m.src);
   if (!ok) {
@@ -118,10 +124,9 @@ export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest
     return merged;
   }
   // [Fig2:AE#5] commit up to what the leader committed, within what this message proved matches
-  const lastNew = hasBug(s, 'commitBeyondNewEntries') ? lastLogIndex(log)
-    : m.prevLogIndex + m.entries.length;
+  const lastNew = rules.lastNewEntry(log, m);
   const commit = Math.max(merged.commitIndex, Math.min(m.leaderCommit, lastNew));
-  const next = applyCommitted(merged, commit, out);
+  const next = applyCommitted(merged, commit, out, rules);
   respond(next, out, m, true);
   return next;
 }
@@ -132,15 +137,19 @@ export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest
  * indirectly with the first entry of the current term.
  */
 export function quorumCommitIndex(s: RaftState): number {
-  const matches = s.config.peers.map((p) => s.matchIndex.get(p) ?? 0).sort((a, b) => b - a);
-  const n = matches[quorum(s.config) - 2] ?? lastLogIndex(s.log); // the leader holds its whole log
-  const currentTermOk = termAt(s.log, n) === s.currentTerm || hasBug(s, 'commitEarlierTermByCount');
-  return n > s.commitIndex && currentTermOk ? n : s.commitIndex;
+  const n = quorumMatchIndex(s);
+  return n > s.commitIndex && termAt(s.log, n) === s.currentTerm ? n : s.commitIndex;
 }
 
-export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesResponse, out: Effect[]):
-  RaftState {
-  if (m.term > s.currentTerm) return stepDown(s, m.term, out);
+/** The highest index stored on a quorum of servers (the leader holds its whole log). */
+export function quorumMatchIndex(s: RaftState): number {
+  const matches = s.config.peers.map((p) => s.matchIndex.get(p) ?? 0).sort((a, b) => b - a);
+  return matches[quorum(s.config) - 2] ?? lastLogIndex(s.log);
+}
+
+export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesResponse, out: Effect[],
+  rules: RaftRules): RaftState {
+  if (m.term > s.currentTerm) return rules.stepDown(s, m.term, out);
   if (s.role !== 'Leader' || m.term !== s.currentTerm) return s;
   const recentActive = new Set(s.recentActive).add(m.src);
   const match = s.matchIndex.get(m.src) ?? 0;
@@ -161,7 +170,7 @@ export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesRespon
     matchIndex: new Map(s.matchIndex).set(m.src, Math.max(match, m.matchIndex)),
     nextIndex: new Map(s.nextIndex).set(m.src, Math.max(next, m.matchIndex + 1)),
   };
-  return answerReads(applyCommitted(updated, quorumCommitIndex(updated), out), out);
+  return answerReads(applyCommitted(updated, rules.quorumCommitIndex(updated), out, rules), out);
 }
 
 /** Has the leader heard from a quorum (itself included) since the last check? */
@@ -170,7 +179,7 @@ export function hasQuorumContact(s: RaftState): boolean {
 }
 
 /** [§6.2] CheckQuorum: a leader that has not heard from a quorum steps down. */
-export function checkQuorum(s: RaftState, out: Effect[]): RaftState {
-  if (!hasQuorumContact(s)) return stepDown(s, s.currentTerm, out);
+export function checkQuorum(s: RaftState, out: Effect[], rules: RaftRules): RaftState {
+  if (!hasQuorumContact(s)) return rules.stepDown(s, s.currentTerm, out);
   return { ...s, recentActive: new Set(), electionElapsed: 0 };
 }

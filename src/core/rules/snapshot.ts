@@ -9,10 +9,11 @@ import type {
   AppendEntriesResponse, InstallSnapshotRequest, NodeId, ReadRound,
 } from '../../wire/messages.js';
 import { at, chainOf, size, toArray } from '../chain.js';
-import { kvFromSnapshot, kvSize, takeSnapshotOf } from '../kv.js';
+import { kvSize, takeSnapshotOf } from '../kv.js';
 import { compactTo, lastLogIndex, snapshotIndex, termAt, type Snapshot } from '../log.js';
-import { electionTimer, hasBug, type Effect, type Pending, type RaftState } from '../state.js';
-import { asIndex, asTerm, releaseHeld, reply, send, stepDown } from './common.js';
+import type { RaftRules } from '../raftRules.js';
+import { electionTimer, type Effect, type Pending, type RaftState } from '../state.js';
+import { asIndex, asTerm, releaseHeld, reply, send } from './common.js';
 
 /**
  * Enough committed entries follow the snapshot to take the next one: `Config.snapshotEntries`,
@@ -28,8 +29,8 @@ export function snapshotDue(s: RaftState): boolean {
 
 /**
  * [§7] Snapshot the state machine at its applied index (= commitIndex: entries are applied as
- * they commit; only the test-only `applyBeforeCommit` bug breaks that, and `snapshotSafety` then
- * catches the snapshot of uncommitted entries) and compact the log behind it.
+ * they commit; a replica that applied early would snapshot uncommitted entries, which the
+ * `snapshotSafety` invariant catches) and compact the log behind it.
  */
 export function takeSnapshot(s: RaftState): RaftState {
   if (s.commitIndex <= snapshotIndex(s.log)) return s;
@@ -94,13 +95,13 @@ function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['
  * AppendEntriesResponse that acknowledges `lastIncludedIndex`.
  */
 export function handleInstallSnapshotRequest(s: RaftState, m: InstallSnapshotRequest,
-  out: Effect[]): RaftState {
+  out: Effect[], rules: RaftRules): RaftState {
   if (m.term < s.currentTerm) {
     respond(s, out, m, false, 0);
     return s;
   }
   const follower = m.term > s.currentTerm || s.role !== 'Follower'
-    ? stepDown(s, m.term, out) : s;
+    ? rules.stepDown(s, m.term, out) : s;
   const heard = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src,
     leaderFresh: true }, out, m.src);
   // a snapshot no newer than what is committed here holds nothing new: its prefix matches already
@@ -110,11 +111,8 @@ export function handleInstallSnapshotRequest(s: RaftState, m: InstallSnapshotReq
   }
   const snap = snapshotOfRequest(m);
   const pending = settlePending(heard, snap, out);
-  // The `installSnapshotKeepsStateMachine` bug moves the applied index but keeps the old state
-  const kv = hasBug(s, 'installSnapshotKeepsStateMachine')
-    ? { ...heard.kv, appliedIndex: snap.index } : kvFromSnapshot(snap);
   const installed: RaftState = { ...heard, log: compactTo(heard.log, snap),
-    commitIndex: snap.index, kv, pending };
+    commitIndex: snap.index, kv: rules.installedKv(heard, snap), pending };
   respond(installed, out, m, true, m.lastIncludedIndex);
   return installed;
 }

@@ -1,9 +1,8 @@
 /**
- * Group commit and the output barrier: the one piece of shell logic that Raft's safety rests on,
- * shared by the replica process in direct mode (`direct.ts`) and the simulation's host
- * (`sim/host.ts`), so that the simulation checks the rule the processes follow. Pure: no I/O,
- * the caller does it. (The simulator-routed shell, `udp.ts`, keeps no disk: the simulator never
- * restarts a replica.)
+ * Group commit and the output barrier: the one piece of the replica loop (`loop.ts`) that Raft's
+ * safety rests on, run by every replica with a disk, in the processes and in the simulation
+ * alike. Pure: no I/O, the loop does it. "Group commit" is about fsync batching only; Raft's
+ * commit (an entry stored on a quorum) is the core's.
  *
  * [Fig2 "respond to RPCs only after updating stable storage"; etcd Ready: HardState and Entries
  * are saved BEFORE Messages are sent] Every message or answer waits until every write the core
@@ -20,9 +19,6 @@ import type { PersistWrite } from '../core/persisted.js';
 import type { Effect } from '../core/state.js';
 import type { Message } from '../wire/messages.js';
 
-/** A persist effect: currentTerm, votedFor, and the log from some index on. */
-export type Write = PersistWrite;
-
 export interface CommitIo {
   /** A message or answer may leave now. */
   emit(message: Message): void;
@@ -30,10 +26,10 @@ export interface CommitIo {
    * Make `writes` durable, in order, then call `synced()`. Never called again before that: the
    * writes issued meanwhile wait for the next call, as one batch.
    */
-  sync(writes: readonly Write[]): void;
+  sync(writes: readonly PersistWrite[]): void;
 }
 
-interface Held {
+interface Waiting {
   readonly needSeq: number;
   readonly message: Message;
 }
@@ -44,9 +40,9 @@ export class GroupCommit {
   private syncedSeq = 0;
   /** The last write the sync in flight covers; undefined when none is in flight. */
   private syncingTo: number | undefined;
-  private batch: Write[] = [];
+  private batch: PersistWrite[] = [];
   /** Messages and answers waiting for a sync, in the order the core emitted them. */
-  private held: Held[] = [];
+  private waiting: Waiting[] = [];
 
   constructor(private readonly io: CommitIo) {}
 
@@ -57,8 +53,8 @@ export class GroupCommit {
         this.batch.push({ currentTerm: e.currentTerm, votedFor: e.votedFor, log: e.log });
         this.lastSeq++;
       } else if (e.type === 'send' || e.type === 'reply') {
-        if (this.held.length === 0 && this.syncedSeq === this.lastSeq) this.io.emit(e.message);
-        else this.held.push({ needSeq: this.lastSeq, message: e.message });
+        if (this.waiting.length === 0 && this.syncedSeq === this.lastSeq) this.io.emit(e.message);
+        else this.waiting.push({ needSeq: this.lastSeq, message: e.message });
       }
     }
     this.startSync();
@@ -70,11 +66,11 @@ export class GroupCommit {
     this.syncedSeq = this.syncingTo;
     this.syncingTo = undefined;
     let released = 0;
-    while (released < this.held.length && (this.held[released] as Held).needSeq <= this.syncedSeq) {
-      this.io.emit((this.held[released] as Held).message);
+    while (released < this.waiting.length && (this.waiting[released] as Waiting).needSeq <= this.syncedSeq) {
+      this.io.emit((this.waiting[released] as Waiting).message);
       released++;
     }
-    this.held = released === this.held.length ? [] : this.held.slice(released);
+    this.waiting = released === this.waiting.length ? [] : this.waiting.slice(released);
     this.startSync();
   }
 

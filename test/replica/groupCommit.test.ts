@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../../src/core/state.js';
-import { GroupCommit, type Write } from '../../src/replica/commit.js';
+import { GroupCommit } from '../../src/replica/groupCommit.js';
+import type { PersistWrite as Write } from '../../src/core/persisted.js';
 import type { Message } from '../../src/wire/messages.js';
 
 const persist = (term: number): Effect =>

@@ -1,0 +1,422 @@
+/**
+ * The replica loop: everything a replica does around its statechart, once, for every shell.
+ * It decodes each datagram with the wire codecs (counting and dropping bad ones), admits it (which
+ * messages may reach the core, from whom), puts snapshot chunks back together, steps the
+ * statechart, ends each batch of client requests with `Flush`, drives the timers, and hands every
+ * message and answer to the group commit (`groupCommit.ts`), which lets it leave only once the
+ * writes it may depend on are durable.
+ *
+ * It is parameterised by a clock, a transport and a durability (the write-ahead log):
+ * - the simulator-routed shell (`udp.ts`): real time, one UDP socket to the simulator, no disk;
+ * - the direct shell (`direct.ts`): real time, UDP to configured peers, the WAL on Node's disk;
+ * - the deterministic simulation (`sim/host.ts`): virtual time, its event queue, the WAL on a
+ *   simulated disk that tears writes, loses what was not synced, and fails.
+ *
+ * Time moves in ticks of `tickMs`. The loop wakes only when a timer is due (`ticksUntilDue`), and
+ * delivers the ticks owed before every event, so the state sees exactly what one tick at a time
+ * would have shown it.
+ */
+import { createActor, type Actor } from 'xstate';
+import * as E from 'fp-ts/lib/Either.js';
+import {
+  PeerMessage, type ClientRequest, type InstallSnapshotChunk, type Message, type NodeId,
+} from '../wire/messages.js';
+import { decodeMessage, errorKind, parseDatagram, type WireError } from '../wire/codec.js';
+import { Reassembler, toDatagrams, CHUNK_BYTES } from '../wire/chunks.js';
+import { raftMachine, type RaftMachine } from '../core/raft.js';
+import type { RaftEvent } from '../core/machine.js';
+import type { PersistWrite } from '../core/persisted.js';
+import { ticksUntilDue } from '../core/timers.js';
+import type { Config, Effect, Persisted, RaftState } from '../core/state.js';
+import { GroupCommit } from './groupCommit.js';
+import type { Address } from './address.js';
+import type { Signer } from './auth.js';
+import { isStatusRequest } from '../wire/admin.js';
+
+export interface Clock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** Call `fn` at `atMs`, or as soon after as it can; the returned function cancels it. */
+  at(atMs: number, fn: () => void): () => void;
+  /** Call `fn` once the datagrams that arrived together have been handled (`setImmediate`). */
+  afterBatch(fn: () => void): void;
+}
+
+export interface Transport {
+  /**
+   * A datagram leaves: to `to` (a peer's or a client's address), or, without one, to the network
+   * that routes by `dst` (the simulator-routed protocol). `peer`: a message for replicas.
+   */
+  send(m: Message, to: Address | undefined, peer: boolean): void;
+}
+
+/** The disk: the write-ahead log (`disk/wal.ts`) implements it. */
+export interface Durability {
+  /**
+   * Make `writes` durable, in order, then call `done()`; `done(error)` if the disk failed. Never
+   * called again before `done`.
+   */
+  append(writes: readonly PersistWrite[], done: (error?: Error) => void): void;
+}
+
+/**
+ * Who may reach the core. Without `peers`, the network is trusted to route (the simulator-routed
+ * protocol and the simulation): every peer message and client request goes in. With them (direct
+ * mode), a peer message only from a configured id at its address, for this replica, and signed
+ * if there is a signer; a client request from anyone not using a replica's id, whose address is
+ * kept for the answer.
+ */
+export interface Admission {
+  readonly peers?: ReadonlyMap<NodeId, Address>;
+  readonly auth?: Signer;
+}
+
+/** One step of the statechart, for the simulation's checkers. */
+export interface LoopStep {
+  readonly event: RaftEvent;
+  readonly before: RaftState;
+  readonly after: RaftState;
+  readonly effects: readonly Effect[];
+  /** The first log index the step's writes changed. */
+  readonly logFrom: number | undefined;
+}
+
+export interface LoopOptions {
+  readonly config: Partial<Config> & Pick<Config, 'id' | 'peers'>;
+  readonly seed: number;
+  /** What the disk held at start-up. */
+  readonly persisted?: Persisted;
+  /** Test and tool code only: a statechart with a catalog mutant's rules (`mutants/`). */
+  readonly machine?: RaftMachine;
+  readonly tickMs: number;
+  readonly clock: Clock;
+  readonly transport: Transport;
+  /** None: a replica without storage (the simulator never restarts one); writes are dropped. */
+  readonly durability?: Durability;
+  readonly admission?: Admission;
+  /** [§7] The size snapshots are cut into for the wire (default `CHUNK_BYTES`). */
+  readonly chunkBytes?: number;
+  /** The disk failed: the replica must stop (no retry). The loop has stopped already. */
+  readonly onFatal: (error: Error) => void;
+  /** A line for the replica's log (first drops, snapshots installed). */
+  readonly log?: (line: string) => void;
+  /** After every step (the simulation's checkers). */
+  readonly observe?: (step: LoopStep) => void;
+  /** A status request arrived (direct mode's admin protocol); `signed` as for peers. */
+  readonly status?: (request: unknown, from: Address | undefined, signed: boolean) => void;
+}
+
+export interface InstallStats {
+  count: number;
+  lastBytes: number;
+  /** From its first chunk's arrival to the end of the core's step that installed it. */
+  lastMs: number;
+  /** Snapshots whose chunks, put together, were not a snapshot (the datagrams were accepted). */
+  refused: number;
+}
+
+/** Every datagram the loop read, and those it handed on; the rest are counted in `dropped`. */
+export interface Intake {
+  received: number;
+  accepted: number;
+  /** Of those accepted, the peer messages from configured peers (direct mode only). */
+  acceptedFromPeers: number;
+}
+
+/** The datagram types only peers send: every peer message, and a snapshot's chunks. */
+export const PEER_TYPES: ReadonlySet<string> = new Set([...PeerMessage.tags,
+  'InstallSnapshotChunk']);
+
+const isClientRequest = (m: Message): m is ClientRequest => m.type === 'get' || m.type === 'put';
+
+/** The most clients whose address a replica remembers for its answers (oldest forgotten first). */
+const MAX_CLIENTS = 10_000;
+
+export class ReplicaLoop {
+  private readonly actor: Actor<RaftMachine>;
+  private effects: Effect[] = [];
+  private readonly commit: GroupCommit | undefined;
+  private readonly chunks = new Reassembler();
+  private readonly clients = new Map<string, Address>();
+  private flushPending = false;
+  private stopped = false;
+  /** Ticks delivered since start, and when it started. */
+  private ticks = 0;
+  private readonly startMs: number;
+  /**
+   * The tick the scheduled wake is for (Infinity: none), and the latest tick a wake has reached.
+   * Time is counted in whole ticks: `(startMs + n * tickMs - startMs) / tickMs` can round to
+   * just under `n`, and a wake that delivered no tick would schedule itself again forever.
+   */
+  private wakeTick = Infinity;
+  private reachedTick = 0;
+  private cancelWake: (() => void) | undefined;
+  private syncing = false;
+  /** Resolves `idle()` callers once no append is in flight. */
+  private idleWaiters: (() => void)[] = [];
+  readonly dropped = new Map<string, number>();
+  readonly intake: Intake = { received: 0, accepted: 0, acceptedFromPeers: 0 };
+  readonly installs: InstallStats = { count: 0, lastBytes: 0, lastMs: 0, refused: 0 };
+  private tooLarge = false;
+
+  constructor(private readonly opts: LoopOptions) {
+    this.startMs = opts.clock.now();
+    const durability = opts.durability;
+    if (durability !== undefined) {
+      this.commit = new GroupCommit({
+        emit: (m) => this.emit(m),
+        sync: (writes) => {
+          this.syncing = true;
+          durability.append(writes, (error) => {
+            this.syncing = false;
+            if (this.stopped) return this.settle();
+            if (error !== undefined) return this.fail(error);
+            this.commit?.synced();
+            this.settle();
+          });
+        },
+      });
+    }
+    this.actor = createActor(opts.machine ?? raftMachine, {
+      input: { seed: opts.seed, config: opts.config, persisted: opts.persisted },
+    });
+    this.actor.on('*', (e: Effect) => { this.effects.push(e); });
+    this.actor.start();
+    this.scheduleWake();
+  }
+
+  get state(): RaftState {
+    return this.actor.getSnapshot().context;
+  }
+
+  get alive(): boolean {
+    return !this.stopped;
+  }
+
+  /** Writes issued and not yet durable. */
+  get unsynced(): number {
+    return this.commit?.unsynced ?? 0;
+  }
+
+  /** A datagram's bytes, from `from` (direct mode) or from the routing network. */
+  receive(bytes: Buffer, from?: Address): void {
+    if (this.stopped) return;
+    this.intake.received++;
+    const verified = this.opts.admission?.auth?.verify(bytes);
+    const parsed = parseDatagram(verified ?? bytes);
+    if (E.isLeft(parsed)) return this.bad(parsed.left);
+    this.admit(parsed.right, from, verified !== undefined);
+  }
+
+  /**
+   * A datagram already parsed to its JSON value (the simulation's network carries values), as
+   * if its bytes had arrived: counted, decoded, admitted.
+   */
+  receiveValue(value: unknown, from?: Address): void {
+    if (this.stopped) return;
+    this.intake.received++;
+    this.admit(value, from, false);
+  }
+
+  count(kind: string, detail: string): void {
+    const n = (this.dropped.get(kind) ?? 0) + 1;
+    this.dropped.set(kind, n);
+    // the first of each kind is logged; after that only counted, so bad input cannot flood a log
+    if (n === 1) this.opts.log?.(`${this.opts.config.id}: dropped a datagram (${kind}): ${detail}`);
+  }
+
+  /** Stop: no more steps, timers or output. The caller closes the disk once `idle()` resolves. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.cancelWake?.();
+    this.actor.stop();
+    this.settle();
+  }
+
+  /** Resolves once no append is in flight (after `stop`, none starts again). */
+  idle(): Promise<void> {
+    if (!this.syncing) return Promise.resolve();
+    return new Promise((resolve) => { this.idleWaiters.push(resolve); });
+  }
+
+  private settle(): void {
+    if (this.syncing) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private fail(error: Error): void {
+    this.stop();
+    this.opts.onFatal(error);
+  }
+
+  private bad(e: WireError): void {
+    this.count(errorKind(e), e.detail);
+  }
+
+  private admit(value: unknown, from: Address | undefined, signed: boolean): void {
+    const status = this.opts.status;
+    if (status !== undefined && isStatusRequest(value)) return status(value, from, signed);
+    const decoded = decodeMessage(value);
+    if (E.isLeft(decoded)) return this.bad(decoded.left);
+    const m = decoded.right;
+    if (PEER_TYPES.has(m.type)) {
+      const peer = m as PeerMessage | InstallSnapshotChunk;
+      if (this.admitPeer(peer, from, signed)) this.feed(peer, this.opts.admission?.peers !== undefined);
+    } else if (isClientRequest(m)) {
+      if (this.admitClient(m, from)) this.feed(m, false);
+    } else this.count('not-a-request', `${m.type} from ${m.src}`);
+  }
+
+  private where(from: Address | undefined): string {
+    return from === undefined ? 'the network' : `${from.host}:${from.port}`;
+  }
+
+  private admitPeer(m: PeerMessage | InstallSnapshotChunk, from: Address | undefined,
+    signed: boolean): boolean {
+    const a = this.opts.admission;
+    if (a?.peers === undefined) return true;
+    const peer = a.peers.get(m.src);
+    if (peer === undefined || from === undefined || peer.host !== from.host
+      || peer.port !== from.port) {
+      this.count('unknown-peer', `${m.type} from ${m.src} at ${this.where(from)}`);
+      return false;
+    }
+    if (a.auth !== undefined && !signed) {
+      this.count('bad-mac', `${m.type} from ${m.src} without a valid MAC`);
+      return false;
+    }
+    // a signed message replayed to another replica must not count there (a vote, an ack)
+    if (m.dst !== this.opts.config.id && m.dst !== 'FFFF') {
+      this.count('wrong-dst', `${m.type} from ${m.src} for ${m.dst}`);
+      return false;
+    }
+    return true;
+  }
+
+  private admitClient(m: ClientRequest, from: Address | undefined): boolean {
+    const peers = this.opts.admission?.peers;
+    if (peers === undefined || from === undefined) return true;
+    if (m.src === this.opts.config.id || peers.has(m.src) || m.src === 'FFFF') {
+      this.count('bad-client-id', `${m.type} from ${this.where(from)} as ${m.src}`);
+      return false;
+    }
+    this.clients.delete(m.src);
+    this.clients.set(m.src, from);
+    if (this.clients.size > MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value as string);
+    return true;
+  }
+
+  /** An admitted message: a snapshot chunk waits for its snapshot, anything else is stepped. */
+  private feed(m: PeerMessage | ClientRequest | InstallSnapshotChunk, fromPeer: boolean): void {
+    if (m.type === 'InstallSnapshotChunk') return this.chunk(m, fromPeer);
+    this.intake.accepted++;
+    if (fromPeer) this.intake.acceptedFromPeers++;
+    this.pump(m);
+    if (isClientRequest(m) && !this.flushPending) {
+      // Requests that arrive together leave together: one AppendEntries per peer for the batch.
+      this.flushPending = true;
+      this.opts.clock.afterBatch(() => {
+        this.flushPending = false;
+        if (!this.stopped) this.pump({ type: 'Flush' });
+      });
+    }
+  }
+
+  private chunk(m: InstallSnapshotChunk, fromPeer: boolean): void {
+    const nowMs = this.opts.clock.now();
+    const r = this.chunks.accept(m, nowMs);
+    if (r.kind === 'invalid-chunk') return this.count('invalid', `chunk from ${m.src}: ${r.detail}`);
+    this.intake.accepted++;
+    if (fromPeer) this.intake.acceptedFromPeers++;
+    if (r.kind === 'invalid') {
+      this.installs.refused++;
+      if (this.installs.refused === 1) {
+        this.opts.log?.(`${this.opts.config.id}: refused a snapshot from ${m.src}: ${r.detail}`);
+      }
+    }
+    if (r.kind !== 'complete') return;
+    const before = this.state.log.snapshot;
+    this.pump(r.message);
+    if (this.stopped || this.state.log.snapshot === before) return; // nothing new in it
+    Object.assign(this.installs, { count: this.installs.count + 1, lastBytes: r.bytes,
+      lastMs: this.opts.clock.now() - r.startedMs });
+    this.opts.log?.(`${this.opts.config.id}: installed a snapshot at ` +
+      `${r.message.lastIncludedIndex} from ${m.src}: ${r.bytes} bytes in ${r.chunks} chunks, ` +
+      `${this.installs.lastMs.toFixed(1)} ms`);
+  }
+
+  /** Ticks owed first (a `Tick` never jumps past a due timer), then `event`, if any. */
+  private pump(event?: RaftEvent): void {
+    for (;;) {
+      if (this.stopped) return;
+      const owed = Math.max(Math.floor((this.opts.clock.now() - this.startMs) / this.opts.tickMs),
+        this.reachedTick) - this.ticks;
+      if (owed <= 0) break;
+      const ticks = Math.min(owed, ticksUntilDue(this.state));
+      this.ticks += ticks;
+      this.step({ type: 'Tick', ticks });
+    }
+    if (event !== undefined) this.step(event);
+    this.scheduleWake();
+  }
+
+  private step(event: RaftEvent): void {
+    if (this.stopped) return;
+    const before = this.state;
+    this.actor.send(event);
+    const effects = this.effects;
+    this.effects = [];
+    const observe = this.opts.observe;
+    if (observe !== undefined) {
+      let logFrom: number | undefined;
+      for (const e of effects) {
+        if (e.type === 'persist' && e.log !== undefined) {
+          logFrom = Math.min(logFrom ?? Infinity, e.log.fromIndex);
+        }
+      }
+      observe({ event, before, after: this.state, effects, logFrom });
+    }
+    if (effects.length === 0) return;
+    if (this.commit !== undefined) this.commit.take(effects);
+    else for (const e of effects) if (e.type === 'send' || e.type === 'reply') this.emit(e.message);
+  }
+
+  private scheduleWake(): void {
+    if (this.stopped) return;
+    const dueTick = this.ticks + ticksUntilDue(this.state);
+    if (dueTick === this.wakeTick) return;
+    this.cancelWake?.();
+    this.wakeTick = dueTick;
+    this.cancelWake = this.opts.clock.at(this.startMs + dueTick * this.opts.tickMs, () => {
+      this.cancelWake = undefined;
+      this.reachedTick = Math.max(this.reachedTick, this.wakeTick);
+      this.wakeTick = Infinity;
+      this.pump();
+    });
+  }
+
+  /** A message or answer may leave: [§7] a snapshot as chunks that each fit in a datagram. */
+  private emit(whole: Message): void {
+    if (this.stopped) return;
+    const datagrams = toDatagrams(whole, this.opts.chunkBytes ?? CHUNK_BYTES);
+    if (datagrams.length === 0 && !this.tooLarge) {
+      this.tooLarge = true; // said once: the state outgrew MAX_SNAPSHOT_CHUNKS chunks
+      this.opts.log?.(`${this.opts.config.id}: a snapshot too large to send (${whole.type} to ` +
+        `${whole.dst})`);
+    }
+    const peers = this.opts.admission?.peers;
+    for (const m of datagrams) {
+      const peer = m.dst === 'FFFF' || PEER_TYPES.has(m.type);
+      if (peers === undefined) this.opts.transport.send(m, undefined, peer);
+      else if (m.dst === 'FFFF') for (const to of peers.values()) this.opts.transport.send(m, to, true);
+      else if (peers.has(m.dst)) this.opts.transport.send(m, peers.get(m.dst), true);
+      else {
+        const client = this.clients.get(m.dst);
+        if (client !== undefined) this.opts.transport.send(m, client, false);
+      }
+    }
+  }
+}

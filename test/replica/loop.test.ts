@@ -1,0 +1,208 @@
+/**
+ * The replica loop (`src/replica/loop.ts`) in virtual time, over the real write-ahead log on the
+ * simulated disk: persist before send, group commit (the loop keeps stepping while a sync is in
+ * flight; one sync per batch), and timers that wake only when due.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Message, NodeId } from '../../src/wire/messages.js';
+import { defaultConfig } from '../../src/core/state.js';
+import { lastLogIndex } from '../../src/core/log.js';
+import { openWal, readWal, type Wal } from '../../src/disk/wal.js';
+import { Rng } from '../../src/fault/rng.js';
+import { ReplicaLoop, type LoopStep } from '../../src/replica/loop.js';
+import { SimDisk } from '../../src/sim/disk.js';
+
+const config = { ...defaultConfig, id: '0000' as NodeId, peers: ['0001', '0002'] as NodeId[],
+  electionTimeoutTicksMin: 10, electionTimeoutTicksMax: 11 };
+const DIR = '/data';
+
+/** A loop, its disk and its outputs, with time and the disk's completions run by the test. */
+class Rig {
+  nowMs: number;
+  readonly timers: { atMs: number; fn: () => void; live: boolean }[] = [];
+  readonly batches: (() => void)[] = [];
+  /** The disk's completions, run by `completeDisk`. */
+  readonly diskOps: (() => void)[] = [];
+  readonly out: Message[] = [];
+  readonly steps: LoopStep[] = [];
+  readonly disk: SimDisk;
+  wal!: Wal;
+  loop!: ReplicaLoop;
+
+  constructor(startMs = 0, seed = 3) {
+    this.nowMs = startMs;
+    this.disk = new SimDisk((_delay, fn) => this.diskOps.push(fn), new Rng(seed),
+      { writeMs: 0, syncMsMin: 0, syncMsMax: 0 });
+    this.start();
+  }
+
+  start(): void {
+    const { wal, recovered } = openWal(DIR, { fs: this.disk });
+    this.wal = wal;
+    this.loop = new ReplicaLoop({ config, seed: 1, persisted: recovered.persisted, tickMs: 10,
+      clock: {
+        now: () => this.nowMs,
+        at: (atMs, fn) => {
+          const t = { atMs, fn, live: true };
+          this.timers.push(t);
+          return () => { t.live = false; };
+        },
+        afterBatch: (fn) => { this.batches.push(fn); },
+      },
+      transport: { send: (m) => { this.out.push(m); } },
+      durability: wal,
+      onFatal: (e) => { throw e; },
+      observe: (step) => { this.steps.push(step); },
+    });
+  }
+
+  /** The live timers' due times. */
+  wakes(): number[] {
+    return this.timers.filter((t) => t.live).map((t) => t.atMs);
+  }
+
+  /** Time moves to `ms`; the timers due by then fire. */
+  advance(ms: number): void {
+    this.nowMs = ms;
+    for (const t of this.timers.filter((x) => x.live && x.atMs <= ms)) {
+      t.live = false;
+      t.fn();
+    }
+  }
+
+  /** Complete the disk's next `n` operations, in order. */
+  runDiskOps(n: number): void {
+    for (let k = 0; k < n; k++) (this.diskOps.shift() as () => void)();
+  }
+
+  /** Complete what the disk has in flight, and what that starts, until it is idle. */
+  completeDisk(): void {
+    while (this.diskOps.length > 0) (this.diskOps.shift() as () => void)();
+  }
+
+  types(type: string): Message[] {
+    return this.out.filter((m) => m.type === type);
+  }
+
+  arrive(m: object): void {
+    this.loop.receiveValue({ dst: '0000', leader: 'FFFF', ...m });
+  }
+}
+
+const preVoteGranted = (src: string) =>
+  ({ type: 'PreVoteResponse', src, term: 1, voteGranted: true });
+
+describe('[loop] the replica loop in virtual time, over the WAL on a simulated disk', () => {
+  it('holds the vote requests of a campaign until its term and vote are synced', () => {
+    const r = new Rig();
+    expect(r.wakes()).toEqual([100]); // the election timeout: 10 ticks of 10 ms
+    r.advance(100);
+    // Pre-vote first (nothing to persist), then the pre-votes win and the campaign persists.
+    expect(r.out.map((m) => m.type)).toEqual(['PreVoteRequest', 'PreVoteRequest']);
+    r.nowMs = 101;
+    for (const src of ['0001', '0002']) r.arrive(preVoteGranted(src));
+    expect(r.loop.unsynced).toBe(1);
+    expect(r.types('RequestVoteRequest')).toEqual([]);
+    expect(r.wal.durable.currentTerm).toBe(0);
+    r.completeDisk();
+    expect(r.types('RequestVoteRequest').length).toBe(2);
+    expect(r.wal.durable.currentTerm).toBe(1);
+    expect(r.wal.durable.votedFor).toBe('0000');
+    expect(readWal(DIR, r.disk).votedFor).toBe('0000'); // what a restart would read
+  });
+
+  it('a power loss before the sync: what waited for it never leaves; recovery reads a ' +
+    'state the writes can explain', () => {
+    const seen = new Set<number>();
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = new Rig(0, seed);
+      r.advance(100);
+      r.nowMs = 101;
+      for (const src of ['0001', '0002']) r.arrive(preVoteGranted(src));
+      // the write is in the page cache, its sync not done: the machine loses power
+      r.runDiskOps(1); // the write completes; the fdatasync it starts never does
+      r.loop.stop();
+      r.disk.powerLoss();
+      expect(r.types('RequestVoteRequest')).toEqual([]);
+      const after = readWal(DIR, r.disk);
+      seen.add(after.currentTerm);
+      expect(after.votedFor).toBe(after.currentTerm === 1 ? '0000' : null);
+      r.start(); // the WAL's recovery cuts a torn record off
+      expect(r.loop.state.currentTerm).toBe(after.currentTerm);
+    }
+    expect([...seen].sort()).toEqual([0, 1]); // lost or kept whole, never half a record
+  });
+
+  it('a Tick never jumps past a due timer: idle time is crossed in timer-sized steps', () => {
+    const r = new Rig();
+    r.nowMs = 1000;
+    r.arrive({ type: 'PreVoteResponse', src: '0001', term: 0, voteGranted: false });
+    const ticks = r.steps.filter((s) => s.event.type === 'Tick')
+      .map((s) => (s.event as { ticks?: number }).ticks);
+    expect(ticks[0]).toBe(10);
+    expect(ticks.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(100);
+  });
+
+  it('a wake always delivers its tick, even where float time rounds the elapsed ticks down', () => {
+    // A start time like a restart's, chosen so that (due - start) / 10 rounds to just under the
+    // whole number of ticks: counting elapsed ticks from milliseconds alone would deliver no tick
+    // and schedule the same wake again at the same instant, forever.
+    const startMs = 474.448516;
+    const r = new Rig(startMs);
+    const due = r.wakes()[0] as number;
+    const dueTicks = Math.round((due - startMs) / 10);
+    expect(Math.floor((due - startMs) / 10)).toBeLessThan(dueTicks); // the trap is really here
+    r.advance(due);
+    const ticks = r.steps.filter((s) => s.event.type === 'Tick')
+      .reduce((n, s) => n + ((s.event as { ticks?: number }).ticks ?? 1), 0);
+    expect(ticks).toBe(dueTicks);
+    expect(r.wakes().length).toBe(1);
+    expect(r.wakes()[0]).toBeGreaterThan(due);
+  });
+
+  it('group commit: appends that arrive during a sync are made durable by one next sync', () => {
+    const r = new Rig();
+    const append = (index: number) => ({ src: '0001', leader: '0001',
+      type: 'AppendEntriesRequest', term: 1, prevLogIndex: index - 1,
+      prevLogTerm: index > 1 ? 1 : 0, leaderCommit: 0, readRound: 0,
+      entries: [{ term: 1, cmd: { kind: 'put', client: '001C', seq: 0, key: 'k',
+        value: `v${index}` } }] });
+    const acks = (): number[] => r.types('AppendEntriesResponse')
+      .map((m) => (m as { matchIndex: number }).matchIndex);
+    r.nowMs = 5;
+    r.arrive(append(1));
+    expect(r.wal.syncs).toBe(0);
+    r.arrive(append(2));
+    r.arrive(append(3));
+    // all three were stepped (the log holds 3 entries) but wait for the sync in flight to end
+    expect(lastLogIndex(r.loop.state.log)).toBe(3);
+    expect(acks()).toEqual([]);
+    r.runDiskOps(2); // the first append's write, then its fdatasync
+    expect(acks()).toEqual([1]);
+    expect(r.wal.syncs).toBe(1);
+    r.completeDisk();
+    expect(acks()).toEqual([1, 2, 3]);
+    expect([r.wal.syncs, r.wal.writesSynced]).toEqual([2, 3]); // one sync for the two writes
+    expect(r.out.every((m) => m.type === 'AppendEntriesResponse')).toBe(true);
+    expect(r.loop.dropped.size).toBe(0);
+  });
+
+  it('a disk that fails stops the loop (no retry), and nothing that waited leaves', () => {
+    const failing = new Rig();
+    const errors: Error[] = [];
+    const disk = new SimDisk((_d, fn) => failing.diskOps.push(fn), new Rng(1),
+      { writeMs: 0, syncMsMin: 0, syncMsMax: 0 }, 1);
+    const { wal } = openWal('/other', { fs: disk });
+    const loop = new ReplicaLoop({ config, seed: 1, tickMs: 10,
+      clock: { now: () => 101, at: () => () => undefined, afterBatch: () => undefined },
+      transport: { send: (m) => { failing.out.push(m); } },
+      durability: wal, onFatal: (e) => { errors.push(e); } });
+    loop.receiveValue({ type: 'RequestVoteRequest', src: '0001', dst: '0000', leader: 'FFFF',
+      term: 5, lastLogIndex: 0, lastLogTerm: 0 });
+    failing.completeDisk();
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual([
+      expect.stringMatching(/^(EIO|ENOSPC)$/)]);
+    expect(loop.alive).toBe(false);
+    expect(failing.types('RequestVoteResponse')).toEqual([]);
+  });
+});
