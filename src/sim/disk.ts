@@ -46,8 +46,13 @@ export class SimDisk implements FileSystem {
   powerLosses = 0;
   tornWrites = 0;
 
+  /**
+   * `lies`: a broken disk for the checkers to catch (tool code only): fdatasync reports success
+   * and makes nothing durable, as a drive with a volatile write cache that ignores flushes.
+   */
   constructor(private readonly schedule: Schedule, private readonly rng: Rng,
-    private readonly timing: DiskTiming, private readonly failChance = 0) {}
+    private readonly timing: DiskTiming, private readonly failChance = 0,
+    private readonly lies = false) {}
 
   mkdirp(dir: string): void {
     for (let d = path.resolve(dir); !this.dirs.has(d); d = path.dirname(d)) this.dirs.add(d);
@@ -128,7 +133,7 @@ export class SimDisk implements FileSystem {
     const upTo = inode?.length ?? 0;
     const t = this.timing;
     this.later(t.syncMsMin + this.rng.float() * (t.syncMsMax - t.syncMsMin), () => {
-      if (failure === undefined && inode !== undefined) {
+      if (failure === undefined && inode !== undefined && !this.lies) {
         inode.durable = Math.max(inode.durable, Math.min(upTo, inode.length));
         this.syncs++;
       }

@@ -47,6 +47,8 @@ export interface HostOptions {
   readonly diskFailChance: number;
   /** The disk's stream: latencies, torn writes, failures. */
   readonly diskRng: Rng;
+  /** A broken disk whose fdatasync makes nothing durable (`SimDisk`), for the checkers. */
+  readonly diskLies?: boolean;
 }
 
 export class Host {
@@ -67,7 +69,7 @@ export class Host {
   constructor(readonly id: string, private readonly opts: HostOptions,
     private readonly driver: HostDriver) {
     this.disk = new SimDisk((delayMs, fn) => driver.schedule(driver.now() + delayMs, fn),
-      opts.diskRng, opts.disk, opts.diskFailChance);
+      opts.diskRng, opts.disk, opts.diskFailChance, opts.diskLies === true);
     this.afterCrash = readWal(SIM_DATA_DIR, this.disk);
   }
 

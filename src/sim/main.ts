@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { formatReport } from '../fault/report.js';
 import { parseScenario, SCENARIO_JSON, shortened, type Scenario } from '../fault/scenario.js';
 import { BUGS, type Bug } from '../mutants/catalog.js';
-import { MIX_END_WAIT_S, mixScenario, shippedScenarios } from './mix.js';
+import { MIX_END_WAIT_S, mixRun, shippedScenarios } from './mix.js';
 import { simulate, type SimResult } from './simulation.js';
 import { oneLine, readTextArg, shown } from '../args.js';
 
@@ -68,7 +68,7 @@ export function replayCommand(seed: number, bugs: readonly Bug[], trace?: string
 }
 
 function scenarioOf(a: SimulateArgs): Scenario | string {
-  if (a.mix) return mixScenario(a.seed as number, shippedScenarios());
+  if (a.mix) return mixRun(a.seed as number, shippedScenarios()).scenario;
   const text = readTextArg('scenario file', a.file as string, SCENARIO_JSON.maxChars);
   if (typeof text !== 'string') return text.refused;
   const parsed = parseScenario(text);
@@ -96,7 +96,9 @@ export function formatSimulation(r: SimResult, wallMs: number): string {
     `simulation     ${r.steps.toLocaleString('en')} replica steps, ` +
       `${(r.simulatedMs / 1000).toFixed(1)} s simulated in ${(wallMs / 1000).toFixed(2)} s ` +
       `(${ratio} simulated s per wall s)`,
-    `disk           ${r.syncs.toLocaleString('en')} syncs, ${perSync} writes per sync`,
+    `disk           ${r.syncs.toLocaleString('en')} syncs, ${perSync} writes per sync; ` +
+      `${r.powerLosses} power losses (${r.tornWrites} torn writes), ${r.diskFailures} disk ` +
+      'failures',
     `snapshots      ${r.snapshotsTaken} taken, ${r.snapshotsInstalled} installed from chunks`,
     r.failures.length === 0 ? 'simulation verdict: PASS (safety after every step, history, ' +
       'applied once, recovery)' : `simulation verdict: FAIL (seed ${r.report.scenario.seed})\n` +
@@ -119,7 +121,8 @@ export function simulateMain(args: readonly string[]): number {
   }
   const lines: string[] = [];
   const t0 = performance.now();
-  const result = simulate({ scenario, bugs: a.bugs, rerun: rerunOf(a, scenario),
+  const diskFailChance = a.mix ? mixRun(a.seed as number, []).diskFailChance : 0;
+  const result = simulate({ scenario, bugs: a.bugs, rerun: rerunOf(a, scenario), diskFailChance,
     ...(a.trace === undefined ? {} : { trace: (line: string) => { lines.push(line); } }) });
   const wallMs = performance.now() - t0;
   if (a.trace !== undefined) {

@@ -24,6 +24,19 @@ export function shippedScenarios(): Scenario[] {
   });
 }
 
+/**
+ * One seed in ten also runs on failing disks: each write or fdatasync fails (EIO or ENOSPC) at
+ * this chance, so a replica fails stop about once a run and its supervisor restarts it.
+ */
+export const MIX_DISK_FAIL_CHANCE = 0.002;
+
+/** What a mix seed runs: its scenario, and whether its disks fail. */
+export function mixRun(seed: number, shipped: readonly Scenario[]):
+  { scenario: Scenario; diskFailChance: number } {
+  return { scenario: mixScenario(seed, shipped),
+    diskFailChance: seed % 10 === 7 ? MIX_DISK_FAIL_CHANCE : 0 };
+}
+
 export function mixScenario(seed: number, shipped: readonly Scenario[]): Scenario {
   if (seed % 5 !== 0 || shipped.length === 0) return chaosScenario(seed, MIX_SHAPE);
   const base = shipped[Math.floor(seed / 5) % shipped.length] as Scenario;

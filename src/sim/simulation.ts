@@ -51,6 +51,8 @@ export interface SimOptions {
   readonly rerun?: string;
   /** Chance that a disk write or fdatasync fails (EIO, ENOSPC); default 0. */
   readonly diskFailChance?: number;
+  /** A broken disk whose fdatasync makes nothing durable: the checkers must catch it. */
+  readonly diskLies?: boolean;
 }
 
 export interface SimViolation extends Violation {
@@ -157,7 +159,7 @@ export class Simulation implements HostDriver {
         peers: ids.filter((p) => p !== id) };
       this.hosts.set(id, new Host(id, { config, tickMs: TICK_MS, machine,
         flushMs: SIM_TIMING.flushMs, disk: SIM_TIMING, diskFailChance: opts.diskFailChance ?? 0,
-        diskRng: Rng.stream(s.seed, `sim-disk ${id}`) }, this));
+        diskRng: Rng.stream(s.seed, `sim-disk ${id}`), diskLies: opts.diskLies }, this));
     }
     this.safety = new SafetyChecker(quorum(config));
   }

@@ -10,7 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { BUGS, type Bug } from '../mutants/catalog.js';
-import { mixScenario, shippedScenarios } from '../sim/mix.js';
+import { mixRun, shippedScenarios } from '../sim/mix.js';
 import { replayCommand } from '../sim/main.js';
 import { simulate } from '../sim/simulation.js';
 
@@ -50,8 +50,8 @@ function work(job: Job): void {
   };
   for (let k = job.offset; k < job.count; k += job.stride) {
     const seed = job.from + k;
-    const scenario = mixScenario(seed, shipped);
-    const r = simulate({ scenario, bugs: job.bugs });
+    const { scenario, diskFailChance } = mixRun(seed, shipped);
+    const r = simulate({ scenario, diskFailChance, bugs: job.bugs });
     seeds++;
     simulatedMs += r.simulatedMs;
     steps += r.steps;
@@ -59,7 +59,7 @@ function work(job: Job): void {
     if (r.failures.length > 0) {
       // Run it again with the trace on: the same seed gives the same run, step for step.
       const lines: string[] = [];
-      simulate({ scenario, bugs: job.bugs, trace: (l) => { lines.push(l); } });
+      simulate({ scenario, diskFailChance, bugs: job.bugs, trace: (l) => { lines.push(l); } });
       const trace = join(job.traces, `seed-${seed}.trace`);
       writeFileSync(trace, `${JSON.stringify(scenario)}\n${lines.join('\n')}\n`);
       port.postMessage({ kind: 'failure', failure: { seed, failures: r.failures, trace } });

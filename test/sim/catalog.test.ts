@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUGS, type Bug } from '../../src/mutants/catalog.js';
 import { randomProfile, search, steeredProfile } from '../../src/sim/explorer.js';
-import { mixScenario, shippedScenarios } from '../../src/sim/mix.js';
+import { mixRun, shippedScenarios } from '../../src/sim/mix.js';
 import { simulate, type SimResult } from '../../src/sim/simulation.js';
 
 type Hunter = 'simulation' | 'explorer (random)' | 'explorer (steered)';
@@ -75,7 +75,7 @@ function hunt(bug: Bug, row: Row): { seed: number; checker: string } | undefined
   if (row.hunter === 'simulation') {
     const shipped = shippedScenarios();
     for (let seed = 1; seed <= row.seeds; seed++) {
-      const r = simulate({ scenario: mixScenario(seed, shipped), bugs: [bug] });
+      const r = simulate({ ...mixRun(seed, shipped), bugs: [bug] });
       if (r.failures.length > 0) return { seed, checker: checkerOf(r) };
     }
     return undefined;

@@ -93,3 +93,21 @@ describe('[sim disk] what survives', () => {
     expect(run()).toBe(run());
   });
 });
+
+describe('[sim disk] the checkers catch a disk that lies about fdatasync', () => {
+  it('a drive that acknowledges flushes it never made loses acknowledged writes at a power ' +
+    'loss, and a mix seed catches it', async () => {
+    const { simulate } = await import('../../src/sim/simulation.js');
+    const { mixRun, shippedScenarios } = await import('../../src/sim/mix.js');
+    const shipped = shippedScenarios();
+    let caught: { seed: number; failure: string } | undefined;
+    for (let seed = 1; seed <= 60 && caught === undefined; seed++) {
+      const honest = simulate(mixRun(seed, shipped));
+      expect(honest.failures, `seed ${seed} with an honest disk`).toEqual([]);
+      const r = simulate({ ...mixRun(seed, shipped), diskLies: true });
+      if (r.failures.length > 0) caught = { seed, failure: r.failures[0] as string };
+    }
+    console.log(`[sim disk] a lying fdatasync caught at seed ${caught?.seed}: ${caught?.failure}`);
+    expect(caught?.failure).toMatch(/committedDurable|linearizable|leaderCompleteness|logMatching/);
+  }, 120_000);
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chaosScenario } from '../../src/fault/generate.js';
 import { reportJson } from '../../src/fault/report.js';
 import { shortened, type Scenario } from '../../src/fault/scenario.js';
-import { mixScenario, shippedScenarios } from '../../src/sim/mix.js';
+import { mixRun, mixScenario, shippedScenarios } from '../../src/sim/mix.js';
 import { simulate, type SimResult } from '../../src/sim/simulation.js';
 
 function traced(scenario: Scenario): { result: SimResult; trace: string; report: string } {
@@ -80,7 +80,7 @@ describe('[simulation] the correct core passes the shared scenarios', () => {
     let installed = 0;
     const shipped = shippedScenarios();
     for (let seed = 1; seed <= 40; seed++) {
-      const r = simulate({ scenario: mixScenario(seed, shipped) });
+      const r = simulate(mixRun(seed, shipped));
       expect(r.failures, `seed ${seed}`).toEqual([]);
       taken += r.snapshotsTaken;
       installed += r.snapshotsInstalled;
