@@ -5,8 +5,11 @@
  *   raftkv replica --id ID --listen HOST:PORT --peer ID=HOST:PORT ... --data-dir DIR   (direct)
  *   raftkv cluster up|status|down|kill   (a local direct-mode cluster)
  *   raftkv get KEY | put KEY VALUE | del KEY [--cluster HOST:PORT,...]
- *   raftkv sim <scenario.json> [--replica <executable>] [--seed N] ...   (the network simulator)
- *   raftkv simulate <scenario.json> | --mix --seed N ...   (the deterministic simulation)
+ *   raftkv netsim <scenario.json> [--replica <executable>] [--seed N] ...   (the network simulator:
+ *     real replica processes, routed over UDP)
+ *   raftkv detsim <scenario.json> | --mix --seed N ...   (the deterministic simulation: every
+ *     replica in this process, in virtual time)
+ * `sim` and `simulate`, their old names, still run them this round, saying the new name.
  * The replica says hello before it loads the core: the protocol wants the first datagram well
  * within 100 ms, and loading XState and io-ts takes longer than Node's own start-up.
  */
@@ -77,20 +80,29 @@ function replica(args: readonly string[]): void {
   });
 }
 
-/** The simulator is loaded only when asked for, so that a replica's start-up stays fast. */
-function sim(args: readonly string[]): void {
+/** The network simulator, loaded only when asked for, so that a replica's start-up stays fast. */
+function netsim(args: readonly string[]): void {
   run(() => import('./netsim/main.js').then(({ simMain }) => simMain(args)));
 }
 
 /** The deterministic simulation: one run in virtual time, in this process. */
-function simulate(args: readonly string[]): void {
-  run(() => import('./sim/main.js').then(({ simulateMain }) => simulateMain(args)));
+function detsim(args: readonly string[]): void {
+  run(() => import('./detsim/main.js').then(({ simulateMain }) => simulateMain(args)));
+}
+
+/** An old command name: it still works this round, and says the new one. */
+function renamed(old: string, now: string, go: (args: readonly string[]) => void,
+  args: readonly string[]): void {
+  console.error(`raftkv ${old} is now raftkv ${now}; the old name goes in the next release`);
+  go(args);
 }
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'replica') replica(rest);
-else if (command === 'sim') sim(rest);
-else if (command === 'simulate') simulate(rest);
+else if (command === 'netsim') netsim(rest);
+else if (command === 'detsim') detsim(rest);
+else if (command === 'sim') renamed('sim', 'netsim', netsim, rest);
+else if (command === 'simulate') renamed('simulate', 'detsim', detsim, rest);
 else if (command === 'cluster') {
   run(() => import('./cluster/cluster.js').then(({ clusterMain }) => clusterMain(rest)));
 } else if (command === 'crashtest') {

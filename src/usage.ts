@@ -1,9 +1,9 @@
 /** The command line's usage lines, in a module of their own so every command can print them. */
 export const REPLICA_USAGE = 'usage: raftkv replica <port> <own id> <other id> [<other id> ...]';
-export const SIM_USAGE = '       raftkv sim <scenario.json> [--replica <executable>] [--seed N] ' +
-  '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
+export const SIM_USAGE = '       raftkv netsim <scenario.json> [--replica <executable>] [--seed N] ' +
+  '[--lifetime S] [--quiet] [--verbose] [--json <file>]   (the network simulator)';
 
-export const SIMULATE_USAGE = '       raftkv simulate <scenario.json> | --mix --seed N ' +
+export const SIMULATE_USAGE = '       raftkv detsim <scenario.json> | --mix --seed N ' +
   '[--bug NAME] ' +
   '[--trace FILE] ...   (the deterministic simulation)';
 

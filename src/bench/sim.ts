@@ -7,8 +7,8 @@
  */
 import { cpus } from 'node:os';
 import type { Scenario } from '../fault/scenario.js';
-import { shippedScenarios } from '../sim/mix.js';
-import { simulate } from '../sim/simulation.js';
+import { shippedScenarios } from '../detsim/mix.js';
+import { simulate } from '../detsim/simulation.js';
 
 const i = process.argv.indexOf('--seeds');
 const seeds = i >= 0 ? Number(process.argv[i + 1]) : 10;

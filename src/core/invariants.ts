@@ -79,7 +79,7 @@ export class InvariantChecker {
 
   /**
    * Deviation: these predicates read whole logs, so they do not model snapshots [§7]; the
-   * explorer runs without them (the simulation's `sim/safety.ts` and the spec check snapshots).
+   * explorer runs without them (the simulation's `check/safety.ts` and the spec check snapshots).
    * A snapshot here is a misuse, refused rather than judged wrongly.
    */
   check(servers: readonly RaftState[]): Violation | undefined {

@@ -56,10 +56,20 @@ export function needsCatchUp(s: RaftState, m: AppendEntriesResponse): boolean {
   if (!s.config.catchUp || s.role !== 'Leader' || m.term !== s.currentTerm) return false;
   const match = s.matchIndex.get(m.src) ?? 0;
   const next = s.nextIndex.get(m.src) ?? 1;
-  if (!m.success) return Math.max(match + 1, Math.min(next, m.rejectHint + 1)) < next;
+  if (!m.success) return backOff(match, next, m.rejectHint) < next;
   const p = progressOf(s, m.src);
   return p.leftBehind && m.matchIndex > match && m.matchIndex >= p.sentUpTo
     && m.matchIndex < lastLogIndex(s.log);
+}
+
+/**
+ * [§5.3] The `nextIndex` after a rejection: back to the follower's hint (the highest index at which
+ * its log may still match), never below what is known to match, never forward. The hint is
+ * relative to the rejected request, so a stale rejection cannot make it oscillate. The one rule
+ * for moving `nextIndex` back: the response handler and the catch-up decision both use it.
+ */
+export function backOff(match: number, next: number, rejectHint: number): number {
+  return Math.max(match + 1, Math.min(next, rejectHint + 1));
 }
 
 /** Record, in `progress`, a send to `peer` of the entries up to `sentUpTo`. */

@@ -1,7 +1,7 @@
 /**
  * The file operations the write-ahead log (`wal.ts`) uses, and nothing else: so that the same log
  * code runs on Node's file system in a replica process and on the deterministic simulation's
- * disk (`sim/disk.ts`), which can tear writes, lose what was not synced, and fail.
+ * disk (`detsim/disk.ts`), which can tear writes, lose what was not synced, and fail.
  * Start-up operations are synchronous (nothing is served before recovery ends); the group
  * commit's path (`write`, `fdatasync`) calls back, as Node does, never before it returns.
  */

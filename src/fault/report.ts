@@ -51,6 +51,8 @@ export interface Death {
 /** Every time is in ms after clients start (negative: during start-up). */
 export interface Report {
   readonly scenario: Scenario;
+  /** Which simulator ran it: the network simulator or the deterministic simulation. */
+  readonly tool: 'netsim' | 'detsim';
   readonly replicaCommand: string;
   readonly rerun: string;
   readonly endMs: number;
@@ -265,7 +267,7 @@ export function formatReport(r: Report, reasons?: readonly VerdictReason[]): str
       r.errors.slice(0, 3).join('\n')],
   ];
   const incorrect = r.incorrect.slice(0, 5).map((v) => `  ${v.detail}`);
-  const head = [`raftkv sim: ${s.name ?? 'scenario'} - ${s.replicas} replicas, ${s.lifetime} s, ` +
+  const head = [`raftkv ${r.tool}: ${s.name ?? 'scenario'} - ${s.replicas} replicas, ${s.lifetime} s, ` +
     `${s.requests} requests, ${pct(s.mix)} gets, ${pct(s.drops)} drops, seed ${s.seed}`,
   `rerun: ${r.rerun}`, ''];
   // Something undecided (a search bound reached) does not fail the run, but the verdict says so.

@@ -56,7 +56,7 @@ export function buildTimeline(plan: readonly PlannedRequest[], events: readonly 
   return items.sort((a, b) => a.atMs - b.atMs);
 }
 
-export interface Progress {
+export interface RunProgress {
   /** ms after clients start (negative: still starting). */
   readonly elapsedMs: number;
   readonly leader: string | undefined;
@@ -267,14 +267,15 @@ export class FaultRun {
     this.stopped = true;
   }
 
-  progress(nowMs: number): Progress {
+  progress(nowMs: number): RunProgress {
     const ops = this.history.operations;
     return { elapsedMs: nowMs - (this.startMs ?? nowMs), leader: this.network.leader(),
       answered: ops.filter((o) => o.status === 'ok').length, invoked: ops.length,
       total: this.plan.length, live: this.network.live().length };
   }
 
-  report(nowMs: number, meta: { replicaCommand: string; rerun: string }): Report {
+  report(nowMs: number, meta: { tool: Report['tool']; replicaCommand: string; rerun: string }):
+    Report {
     const start = this.startMs ?? nowMs;
     const check = checkHistory(this.history, this.checkers);
     return {

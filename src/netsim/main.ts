@@ -1,5 +1,5 @@
 /**
- * `raftkv sim <scenario.json> [--replica <executable>] [--seed N] [--lifetime S] [--quiet]
+ * `raftkv netsim <scenario.json> [--replica <executable>] [--seed N] [--lifetime S] [--quiet]
  *   [--verbose] [--json <file>]`: run a scenario against real replica processes, print the report,
  * and exit 0 when the verdict is clean, 1 when it is not, 2 on a usage error.
  */
@@ -12,7 +12,7 @@ import { runNetsim } from './netsim.js';
 import type { ReplicaCommand } from './processes.js';
 import { oneLine, readTextArg, shown } from '../args.js';
 
-const USAGE = 'usage: raftkv sim <scenario.json> [--replica <executable>] [--seed N] ' +
+const USAGE = 'usage: raftkv netsim <scenario.json> [--replica <executable>] [--seed N] ' +
   '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
 
 export interface SimArgs {
@@ -62,7 +62,7 @@ const quote = (a: string): string =>
 
 function rerunCommand(a: SimArgs, seed: number): string {
   const cli = relative(process.cwd(), ownCli()) || ownCli();
-  return ['node', cli, 'sim', a.file, '--seed', String(seed),
+  return ['node', cli, 'netsim', a.file, '--seed', String(seed),
     ...(a.lifetime === undefined ? [] : ['--lifetime', String(a.lifetime)]),
     ...(a.replica === undefined ? [] : ['--replica', a.replica])].map(quote).join(' ');
 }
@@ -75,7 +75,7 @@ function loadScenario(a: SimArgs): Scenario | string {
   const restart = parsed.right.events.findIndex((e) => e.type === 'restart');
   if (restart >= 0) {
     return `${a.file}:\n  events.${restart}.type: restart needs replicas that keep a disk; ` +
-      'replica processes do not yet (the in-process simulation, raftkv simulate, does)';
+      'replica processes do not yet (the deterministic simulation, raftkv detsim, does)';
   }
   const seeded = a.seed === undefined ? parsed.right : { ...parsed.right, seed: a.seed };
   return a.lifetime === undefined ? seeded : shortened(seeded, a.lifetime);
@@ -103,7 +103,7 @@ export async function simMain(args: readonly string[]): Promise<number> {
     if (a.json !== undefined) writeFileSync(a.json, reportJson(report, reasons));
     return reasons.length === 0 ? 0 : 1;
   } catch (e) {
-    console.error(`raftkv sim: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`raftkv netsim: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
 }

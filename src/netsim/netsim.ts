@@ -6,7 +6,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { FaultRun, type Progress } from '../fault/run.js';
+import { FaultRun, type RunProgress } from '../fault/run.js';
 import type { Report } from '../fault/report.js';
 import type { Scenario } from '../fault/scenario.js';
 import { ReplicaProcesses, type ReplicaCommand } from './processes.js';
@@ -34,7 +34,7 @@ function describeCommand(c: ReplicaCommand): string {
   return [c.command, ...c.args].join(' ');
 }
 
-function progressLine(p: Progress, s: Scenario): string {
+function progressLine(p: RunProgress, s: Scenario): string {
   const t = (p.elapsedMs / 1000).toFixed(1);
   return `sim ${t} s of ${s.lifetime + s.end_wait} s  leader ${p.leader ?? 'none'}  ` +
     `answered ${p.answered}/${p.invoked} of ${p.total}  live ${p.live}/${s.replicas}`;
@@ -87,7 +87,7 @@ export async function runNetsim(opts: NetsimOptions): Promise<Report> {
     } });
   const interrupted = (): void => {
     procs.killAllNow();
-    log('\nraftkv sim: interrupted; every replica process group was sent SIGKILL\n');
+    log('\nraftkv netsim: interrupted; every replica process group was sent SIGKILL\n');
     process.exit(130);
   };
   const onExit = (): void => procs.killAllNow();
@@ -108,7 +108,7 @@ export async function runNetsim(opts: NetsimOptions): Promise<Report> {
     run.begin(now());
     if (opts.quiet !== true) progress = startProgress(run, s, now, log);
     await runTimeline(run, now);
-    return run.report(now(), { replicaCommand: describeCommand(opts.replica), rerun: opts.rerun });
+    return run.report(now(), { tool: 'netsim', replicaCommand: describeCommand(opts.replica), rerun: opts.rerun });
   } finally {
     if (progress !== undefined) clearInterval(progress);
     if (opts.quiet !== true && process.stderr.isTTY) log(`\r${' '.repeat(79)}\r`);

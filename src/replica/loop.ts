@@ -9,7 +9,7 @@
  * It is parameterised by a clock, a transport and a durability (the write-ahead log):
  * - the simulator-routed shell (`udp.ts`): real time, one UDP socket to the simulator, no disk;
  * - the direct shell (`direct.ts`): real time, UDP to configured peers, the WAL on Node's disk;
- * - the deterministic simulation (`sim/host.ts`): virtual time, its event queue, the WAL on a
+ * - the deterministic simulation (`detsim/host.ts`): virtual time, its event queue, the WAL on a
  *   simulated disk that tears writes, loses what was not synced, and fails.
  *
  * Time moves in ticks of `tickMs`. The loop wakes only when a timer is due (`ticksUntilDue`), and

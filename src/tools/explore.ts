@@ -7,13 +7,13 @@
  * error, which is reported before any seed runs.
  */
 import { BUGS, type Bug } from '../mutants/catalog.js';
-import { explore, randomProfile, steeredProfile, type ExploreOptions } from '../sim/explorer.js';
+import { explore, randomProfile, steeredProfile, type ExploreOptions } from '../explorer/explorer.js';
 
 const USAGE = 'usage: npm run explore -- [--seeds N] [--seed FIRST] ' +
   '[--profile random|steered] [--bug NAME]';
 
 /**
- * The profiles exactly as the bug catalog (test/sim/catalog.test.ts) runs them, so that a bug the
+ * The profiles exactly as the bug catalog (test/mutants/catalog.test.ts) runs them, so that a bug the
  * catalog catches within its seeds is caught here by the same seed. (This tool once cut the
  * steered profile to 1,000 events per seed; Figure 8 then escaped every seed up to 300.)
  */

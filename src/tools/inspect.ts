@@ -10,7 +10,7 @@ import { createSkyInspector } from '@statelyai/inspect';
 import type { NodeId, PeerMessage } from '../wire/messages.js';
 import { raftMachine } from '../core/raft.js';
 import type { Effect } from '../core/state.js';
-import { serverIds } from '../sim/cluster.js';
+import { serverIds } from '../explorer/cluster.js';
 
 const ids = serverIds(3);
 const out = createWriteStream('raftkv-inspect.ndjson');

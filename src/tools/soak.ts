@@ -1,6 +1,6 @@
 /**
  * `npm run soak -- --seeds N [--from S] [--workers W] [--bug NAME] [--traces DIR] [--json FILE]`:
- * seeds S..S+N-1 of the scenario mix (`src/sim/mix.ts`), each one deterministic simulation, spread
+ * seeds S..S+N-1 of the scenario mix (`src/detsim/mix.ts`), each one deterministic simulation, spread
  * over worker threads (one per core by default). A progress bar on a terminal, a line per 10 %
  * otherwise. Each failing seed is printed with its replay command and written as a trace file.
  * Exit 0 when no seed fails (or, with --bug, when some seed catches the bug), else 1.
@@ -10,9 +10,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { BUGS, type Bug } from '../mutants/catalog.js';
-import { mixRun, shippedScenarios } from '../sim/mix.js';
-import { replayCommand } from '../sim/main.js';
-import { simulate } from '../sim/simulation.js';
+import { mixRun, shippedScenarios } from '../detsim/mix.js';
+import { replayCommand } from '../detsim/main.js';
+import { simulate } from '../detsim/simulation.js';
 
 interface Job {
   readonly from: number;

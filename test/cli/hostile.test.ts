@@ -23,7 +23,7 @@ const HOSTILE_VALUES = [BIG, `--${BIG.slice(2)}`, '__proto__', 'constructor', 'N
   '1e308',
   '-0', '9007199254740993', '-1', '', '\n', 'a\rb', '\u202e', '/dev/zero', '/', '/proc/self/mem',
   '{"__proto__":1}', '[[[[[[', '🦀'.repeat(1000)];
-const COMMANDS = ['replica', 'cluster', 'get', 'put', 'del', 'sim', 'simulate', 'crashtest',
+const COMMANDS = ['replica', 'cluster', 'get', 'put', 'del', 'netsim', 'detsim', 'crashtest',
   'nonsense'];
 const FLAGS = ['--id', '--listen', '--peer', '--data-dir', '--secret-file', '--replicas',
   '--base-port', '--timeout', '--cluster', '--seed', '--lifetime', '--rounds', '--torn', '--bug',
@@ -83,9 +83,9 @@ describe('[STYLE §4] hostile arguments get a short refusal, never a stack trace
       ['cluster', 'up', '--secret-file', '/dev/zero'], ['cluster', 'up', BIG],
       ['cluster', 'status', '--data-dir', BIG], ['cluster', 'kill', BIG],
       ['cluster', '__proto__'], ['replica', BIG], ['replica', '--id', '0001', '--secret-file', '/'],
-      ['sim', '/dev/zero'], ['sim', join(dir, 'deep.json')], ['simulate', '/proc/self/mem'],
-      ['simulate', join(dir, 'deep.json')], ['simulate', '--mix', '--seed', '-0x1'],
-      ['simulate', '--mix', '--seed', '1', '--bug', '__proto__'],
+      ['netsim', '/dev/zero'], ['netsim', join(dir, 'deep.json')], ['detsim', '/proc/self/mem'],
+      ['detsim', join(dir, 'deep.json')], ['detsim', '--mix', '--seed', '-0x1'],
+      ['detsim', '--mix', '--seed', '1', '--bug', '__proto__'],
       ['crashtest', '--rounds', '9007199254740993'], ['crashtest', '--torn', 'NaN'],
       ['crashtest', BIG], [BIG],
     ];

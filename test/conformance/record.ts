@@ -12,7 +12,7 @@ import {
 import type { RaftEvent } from '../../src/core/machine.js';
 import { nextRandom, type Effect } from '../../src/core/state.js';
 import { machineWith, type Bug } from '../../src/mutants/catalog.js';
-import { canonical, Cluster, type StepRecord } from '../../src/sim/cluster.js';
+import { canonical, Cluster, type StepRecord } from '../../src/explorer/cluster.js';
 import {
   quintAnswer, quintCmd, quintDurable, quintMessage, quintServer, type RecordedStep,
 } from './toQuint.js';

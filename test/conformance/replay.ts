@@ -10,7 +10,7 @@ import {
 } from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
 import { machineWith, type Bug } from '../../src/mutants/catalog.js';
-import { canonical, Cluster, type InFlight, type StepRecord } from '../../src/sim/cluster.js';
+import { canonical, Cluster, type InFlight, type StepRecord } from '../../src/explorer/cluster.js';
 import { pick, plain, variable, type ItfTrace, type Plain } from './itf.js';
 import { answersOf, OVERLOAD } from './record.js';
 

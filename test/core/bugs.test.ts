@@ -284,9 +284,9 @@ const cases: Case[] = [
 ];
 
 /** Where each flag is shown to break its rule; tsc makes a new member of `Bug` show up here. */
-const shownIn: Record<Bug, 'cases' | 'test/sim/explorer.test.ts'> = {
-  voteWithoutUpToDateCheck: 'test/sim/explorer.test.ts',
-  commitEarlierTermByCount: 'test/sim/explorer.test.ts',
+const shownIn: Record<Bug, 'cases' | 'test/explorer/explorer.test.ts'> = {
+  voteWithoutUpToDateCheck: 'test/explorer/explorer.test.ts',
+  commitEarlierTermByCount: 'test/explorer/explorer.test.ts',
   skipPrevLogTermCheck: 'cases',
   voteTwiceInTerm: 'cases',
   acceptStaleTermAppend: 'cases',

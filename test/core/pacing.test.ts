@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AppendEntriesRequest, NodeId, PeerMessage } from '../../src/wire/messages.js';
-import { Cluster, type StepRecord } from '../../src/sim/cluster.js';
+import { Cluster, type StepRecord } from '../../src/explorer/cluster.js';
 import { lastLogIndex } from '../../src/core/log.js';
 
 const CLIENT = '00C0' as NodeId;

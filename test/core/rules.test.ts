@@ -3,7 +3,7 @@ import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
 import { encodeMessage, MAX_DATAGRAM_BYTES, utf8ByteLength } from '../../src/wire/codec.js';
 import { logChange, logOf as chainOf, mergeEntries } from '../../src/core/log.js';
 import type { Entry } from '../../src/wire/messages.js';
-import { Cluster } from '../../src/sim/cluster.js';
+import { Cluster } from '../../src/explorer/cluster.js';
 
 const entry = (term: number, value = 'v'): Entry =>
   ({ term, cmd: { kind: 'put', client: '00C0', seq: 0, key: 'k', value } }) as Entry;

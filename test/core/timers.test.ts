@@ -8,7 +8,7 @@ import { transition } from 'xstate';
 import type { NodeId } from '../../src/wire/messages.js';
 import { effectsOf, raftMachine } from '../../src/core/raft.js';
 import { ticksUntilDue } from '../../src/core/timers.js';
-import { canonical, Cluster, type Snapshot } from '../../src/sim/cluster.js';
+import { canonical, Cluster, type MachineSnapshot as Snapshot } from '../../src/explorer/cluster.js';
 import { Rng } from '../../src/fault/rng.js';
 
 const CLIENT = '00C0' as NodeId;

@@ -204,7 +204,7 @@ function reportOf(check: Report['check']): Report {
   const scenario: Scenario = { name: 'unit', lifetime: 1, replicas: 3, requests: 1, mix: 0.5,
     drops: 0, seed: 1, start_wait: 1, end_wait: 1, events: [], clients: 1, keys: 1,
     thresholds: {}, network: {} };
-  return { scenario, replicaCommand: 'r', rerun: 'x', endMs: 1, leaders: [],
+  return { scenario, tool: 'detsim', replicaCommand: 'r', rerun: 'x', endMs: 1, leaders: [],
     network: { messages: 0, delivered: 0, dropped: 0, partitioned: 0, toDead: 0, beforeHello: 0,
       fromDead: 0, duplicated: 0 },
     clients: { planned: 1, ops: 1, gets: 1, puts: 1, attempts: 2, getsAnswered: 1,

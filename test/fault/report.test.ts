@@ -12,7 +12,8 @@ const scenario: Scenario = { name: 'unit', lifetime: 30, replicas: 5, requests: 
 function report(over: Partial<Report['clients']> = {}, rest: Partial<Report> = {}): Report {
   const check = checkHistory(new History());
   return {
-    scenario, replicaCommand: 'node dist/cli.js replica', rerun: 'node dist/cli.js sim x --seed 3',
+    scenario, tool: 'netsim', replicaCommand: 'node dist/cli.js replica',
+    rerun: 'node dist/cli.js netsim x --seed 3',
     endMs: 33_000, leaders: [[-800, '0001'], [8_000, 'none'], [9_500, '0003']],
     network: { messages: 1000, delivered: 900, dropped: 100, partitioned: 0, toDead: 0,
       beforeHello: 0, fromDead: 0, duplicated: 0 },
@@ -71,7 +72,7 @@ describe('[report] the text and JSON forms', () => {
   it('prints the seed, the rerun command, leaders, events and the verdict', () => {
     const text = formatReport(report(), verdict(report(), scenario));
     expect(text).toMatch(/seed 3/);
-    expect(text).toMatch(/rerun: node dist\/cli\.js sim x --seed 3/);
+    expect(text).toMatch(/rerun: node dist\/cli\.js netsim x --seed 3/);
     expect(text).toMatch(/leaders +-0\.80 s 0001, 8\.00 s none, 9\.50 s 0003/);
     expect(text).toMatch(/events +8\.00 s kill_leader: killed 0001/);
     expect(text).toMatch(/verdict: PASS$/);

@@ -64,7 +64,7 @@ function simulate(s: Scenario, behaviour: Behaviour,
     }
   }
   run.stop();
-  return { report: run.report(t, { replicaCommand: 'fake', rerun: 'fake' }), killed };
+  return { report: run.report(t, { tool: 'netsim', replicaCommand: 'fake', rerun: 'fake' }), killed };
 }
 
 describe('[run] the fault model end to end in virtual time', () => {

@@ -105,7 +105,7 @@ describe('[netsim] the verdict catches deliberately broken replicas', () => {
     const scenarioFile = join(tmp, 'tiny.json');
     const jsonFile = join(tmp, 'liar-report.json');
     writeFileSync(scenarioFile, JSON.stringify(tiny));
-    const { code, out } = await cli(['sim', scenarioFile, '--replica', LIAR, '--quiet',
+    const { code, out } = await cli(['netsim', scenarioFile, '--replica', LIAR, '--quiet',
       '--json', jsonFile]);
     expect(code).toBe(1);
     expect(out).toMatch(/verdict: FAIL/);
@@ -133,10 +133,10 @@ describe('[netsim] the verdict catches deliberately broken replicas', () => {
   }, 30_000);
 
   it('usage errors and bad scenario files exit with 2 and say why', async () => {
-    expect((await cli(['sim'])).code).toBe(2);
+    expect((await cli(['netsim'])).code).toBe(2);
     const bad = join(tmp, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ...tiny, replicas: 2, extra: 1 }));
-    const { code, out } = await cli(['sim', bad]);
+    const { code, out } = await cli(['netsim', bad]);
     expect(code).toBe(2);
     expect(out).toMatch(/replicas: expected an integer from 3 to 31, got 2/);
     expect(out).toMatch(/extra: unknown field/);

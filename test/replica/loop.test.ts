@@ -10,7 +10,7 @@ import { lastLogIndex } from '../../src/core/log.js';
 import { openWal, readWal, type Wal } from '../../src/disk/wal.js';
 import { Rng } from '../../src/fault/rng.js';
 import { ReplicaLoop, type LoopStep } from '../../src/replica/loop.js';
-import { SimDisk } from '../../src/sim/disk.js';
+import { SimDisk } from '../../src/detsim/disk.js';
 
 const config = { ...defaultConfig, id: '0000' as NodeId, peers: ['0001', '0002'] as NodeId[],
   electionTimeoutTicksMin: 10, electionTimeoutTicksMax: 11 };

@@ -73,9 +73,9 @@ const ownLines = (stderr: string): string[] =>
 
 // The README lines run here, verbatim; the guard below checks that each is still in the README.
 const EXPLORE_FIGURE_8 = 'npm run explore -- --bug commitEarlierTermByCount';
-const SIMULATE_MIX = 'npm run simulate -- --mix --seed 42';
-const SIMULATE_FILE = 'npm run simulate -- src/fault/scenarios/default.json --trace run.trace';
-const SIMULATE_BUG = 'npm run simulate -- --mix --seed 2 --bug persistAfterSend';
+const SIMULATE_MIX = 'npm run detsim -- --mix --seed 42';
+const SIMULATE_FILE = 'npm run detsim -- src/fault/scenarios/default.json --trace run.trace';
+const SIMULATE_BUG = 'npm run detsim -- --mix --seed 2 --bug persistAfterSend';
 const BENCH_SIM = 'npm run bench:sim';
 const RUN_HERE = [EXPLORE_FIGURE_8, SIMULATE_MIX, SIMULATE_FILE, SIMULATE_BUG, BENCH_SIM];
 
@@ -85,7 +85,7 @@ describe('[README] npm run explore', () => {
     const r = await runAsTyped(EXPLORE_FIGURE_8, 120_000);
     expect(r.timedOut, shown(r)).toBe(false);
     expect(r.code, shown(r)).toBe(0); // with --bug, finding it is success
-    // The checker the bug catalog names for this bug (test/sim/catalog.test.ts).
+    // The checker the bug catalog names for this bug (test/mutants/catalog.test.ts).
     const caught = /^VIOLATION leaderCompleteness at seed (\d+), step \d+: .+$/m.exec(r.stdout);
     expect(caught, shown(r)).not.toBeNull();
     const seed = caught?.[1] ?? '';
@@ -113,12 +113,12 @@ describe('[README] npm run explore', () => {
     }, 60_000);
 });
 
-describe('[README] npm run simulate', () => {
+describe('[README] npm run detsim', () => {
   it('`--mix --seed 42` runs one seed of the CI/soak mix and prints its report', async () => {
     requireBuiltDist();
     const r = await runAsTyped(SIMULATE_MIX, 60_000);
     expect(r.code, shown(r)).toBe(0);
-    expect(r.stdout).toMatch(/^raftkv sim: .+ seed 42$/m);
+    expect(r.stdout).toMatch(/^raftkv detsim: .+ seed 42$/m);
     expect(r.stdout).toMatch(/^history check +passed/m);
     expect(r.stdout).toMatch(/^simulation verdict: PASS/m);
   }, 90_000);
@@ -147,12 +147,12 @@ describe('[README] npm run simulate', () => {
     requireBuiltDist();
     const r = await runAsTyped(SIMULATE_BUG, 60_000);
     expect(r.code, shown(r)).toBe(1);
-    // The checker the bug catalog names for this bug (test/sim/catalog.test.ts). The same seed
-    // without the bug passes (test/sim/seeds.test.ts).
+    // The checker the bug catalog names for this bug (test/mutants/catalog.test.ts). The same seed
+    // without the bug passes (test/detsim/seeds.test.ts).
     expect(r.stdout, shown(r))
       .toMatch(/^simulation verdict: FAIL \(seed 2\)\n {2}committedDurable violated at step \d+/m);
     expect(r.stdout).toMatch(
-      /^replay: node dist\/cli\.js simulate --mix --seed 2 --bug persistAfterSend$/m);
+      /^replay: node dist\/cli\.js detsim --mix --seed 2 --bug persistAfterSend$/m);
   }, 90_000);
 });
 
@@ -191,7 +191,7 @@ const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: s
     evidence: "['cluster', 'down']", form: 'every replica of the directory ends' },
   'npm run fuzz -- --datagrams 1000000': { file: 'test/fuzz/fuzz.test.ts',
     evidence: "'test/fuzz/main.ts'", form: '20,000 datagrams per target, without the build step' },
-  'npm run soak -- --seeds 100000': { file: 'test/sim/seeds.test.ts',
+  'npm run soak -- --seeds 100000': { file: 'test/detsim/seeds.test.ts',
     evidence: "'dist/tools/soak.js', '--seeds', String(CI_SEEDS)", form: '2,000 seeds' },
 };
 

@@ -6,7 +6,7 @@ import type {
   AppendEntriesRequest, AppendEntriesResponse, Entry, NodeId, ReadRound,
 } from '../../wire/messages.js';
 import { entriesBetween, lastLogIndex, snapshotIndex, termAt, type RaftLog } from '../log.js';
-import { sent } from '../pacing.js';
+import { backOff, sent } from '../pacing.js';
 import type { RaftRules } from '../raftRules.js';
 import { electionTimer, quorum, type Effect, type RaftState } from '../state.js';
 import { applyCommitted } from './client.js';
@@ -158,9 +158,8 @@ export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesRespon
   const acked = s.ackedRound.get(m.src) ?? 0;
   const ackedRound = m.readRound > acked ? new Map(s.ackedRound).set(m.src, m.readRound)
     : s.ackedRound;
-  if (!m.success) { // walk back to the hint, never below what is known to match
-    const nextIndex = new Map(s.nextIndex)
-      .set(m.src, Math.max(match + 1, Math.min(next, m.rejectHint + 1)));
+  if (!m.success) {
+    const nextIndex = new Map(s.nextIndex).set(m.src, backOff(match, next, m.rejectHint));
     return answerReads({ ...s, recentActive, ackedRound, nextIndex }, out);
   }
   const updated = {

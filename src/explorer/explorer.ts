@@ -12,7 +12,7 @@ import { machineWith, type Bug } from '../mutants/catalog.js';
 import { Rng } from '../fault/rng.js';
 import { Cluster, type StepRecord } from './cluster.js';
 import { KvHistory } from './history.js';
-import { checkStepRules, VoteLedger } from './stepRules.js';
+import { checkStepRules, VoteLedger } from '../check/stepRules.js';
 
 export interface ExploreOptions {
   readonly servers: number;

@@ -21,7 +21,8 @@ import {
 } from '../core/state.js';
 import { applyWrite } from '../core/persisted.js';
 
-export type Snapshot = SnapshotFrom<typeof raftMachine>;
+/** The statechart's own snapshot (XState), not a Raft snapshot of the state machine. */
+export type MachineSnapshot = SnapshotFrom<typeof raftMachine>;
 
 /** JSON with object keys sorted: one string per value, whatever the key order it was built in. */
 export function canonical(value: unknown): string {
@@ -67,7 +68,7 @@ export type Durability = 'immediate' | 'explicit';
 
 export class Cluster {
   readonly ids: NodeId[];
-  readonly snapshots = new Map<NodeId, Snapshot>();
+  readonly snapshots = new Map<NodeId, MachineSnapshot>();
   readonly bag = new Map<string, InFlight>();
   readonly replies: ClientResponse[] = [];
   private readonly disks = new Map<NodeId, Disk>();
@@ -138,7 +139,7 @@ export class Cluster {
     return this.ids.map((id) => this.state(id));
   }
 
-  snapshot(id: NodeId): Snapshot {
+  snapshot(id: NodeId): MachineSnapshot {
     const s = this.snapshots.get(id);
     if (s === undefined) throw new Error(`no server ${id}`);
     return s;

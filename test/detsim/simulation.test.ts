@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { chaosScenario } from '../../src/fault/generate.js';
 import { reportJson } from '../../src/fault/report.js';
 import { shortened, type Scenario } from '../../src/fault/scenario.js';
-import { mixRun, mixScenario, shippedScenarios } from '../../src/sim/mix.js';
-import { simulate, type SimResult } from '../../src/sim/simulation.js';
+import { mixRun, mixScenario, shippedScenarios } from '../../src/detsim/mix.js';
+import { simulate, type SimResult } from '../../src/detsim/simulation.js';
 
 function traced(scenario: Scenario): { result: SimResult; trace: string; report: string } {
   const lines: string[] = [];

@@ -23,9 +23,9 @@ import type { Scenario } from '../fault/scenario.js';
 import { TICK_MS, TIMING } from '../replica/timing.js';
 import type { LoopStep } from '../replica/loop.js';
 import { Host, type HostDriver } from './host.js';
-import { checkStepRules, VoteLedger } from './stepRules.js';
+import { checkStepRules, VoteLedger } from '../check/stepRules.js';
 import { EventQueue } from './queue.js';
-import { SafetyChecker, type Violation } from './safety.js';
+import { SafetyChecker, type Violation } from '../check/safety.js';
 
 /** Virtual latencies, in ms. Each draw comes from the seed's `sim-*` streams. */
 export const SIM_TIMING = {
@@ -391,9 +391,9 @@ export class Simulation implements HostDriver {
   private result(maxSteps: number): SimResult {
     const s = this.opts.scenario;
     const bugs = this.opts.bugs ?? [];
-    const report = this.run.report(this.nowMs, {
+    const report = this.run.report(this.nowMs, { tool: 'detsim',
       replicaCommand: `in-process core${bugs.length > 0 ? ` with bugs ${bugs.join(',')}` : ''}`,
-      rerun: this.opts.rerun ?? `raftkv simulate --seed ${s.seed}` });
+      rerun: this.opts.rerun ?? `raftkv detsim --seed ${s.seed}` });
     const failures: string[] = [];
     const v = this.violation;
     if (v !== undefined) {

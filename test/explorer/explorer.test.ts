@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bug } from '../../src/mutants/catalog.js';
 import {
   randomProfile, search, steeredProfile, type ExploreOptions,
-} from '../../src/sim/explorer.js';
+} from '../../src/explorer/explorer.js';
 
 function rate(events: number, ms: number): string {
   return `${Math.round(events / (ms / 1000)).toLocaleString('en')} events/s`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientResponse, NodeId } from '../../src/wire/messages.js';
-import { KvHistory } from '../../src/sim/history.js';
+import { KvHistory } from '../../src/explorer/history.js';
 
 const R = '0000' as NodeId;
 const C = '00C0' as NodeId;

@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BUGS, type Bug } from '../../src/mutants/catalog.js';
-import { randomProfile, search, steeredProfile } from '../../src/sim/explorer.js';
-import { mixRun, shippedScenarios } from '../../src/sim/mix.js';
-import { simulate, type SimResult } from '../../src/sim/simulation.js';
+import { randomProfile, search, steeredProfile } from '../../src/explorer/explorer.js';
+import { mixRun, shippedScenarios } from '../../src/detsim/mix.js';
+import { simulate, type SimResult } from '../../src/detsim/simulation.js';
 
 type Hunter = 'simulation' | 'explorer (random)' | 'explorer (steered)';
 

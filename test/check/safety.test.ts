@@ -8,8 +8,8 @@ import { entriesAfterSnapshot, lastLogIndex, logOf as chainOf } from '../../src/
 import { defaultConfig, initialState, type Persisted, type RaftState, type Role }
   from '../../src/core/state.js';
 import { Rng } from '../../src/fault/rng.js';
-import { SafetyChecker } from '../../src/sim/safety.js';
-import { checkStepRules, VoteLedger } from '../../src/sim/stepRules.js';
+import { SafetyChecker } from '../../src/check/safety.js';
+import { checkStepRules, VoteLedger } from '../../src/check/stepRules.js';
 
 const ids = ['0000', '0001', '0002'] as NodeId[];
 const put = (value: string): Cmd => ({ kind: 'put', client: '00C0' as NodeId, seq: 0, key: 'k',

@@ -1,5 +1,5 @@
 /**
- * The simulation's disk (`src/sim/disk.ts`), on its own and under the real write-ahead log: what
+ * The simulation's disk (`src/detsim/disk.ts`), on its own and under the real write-ahead log: what
  * survives a process crash and a power loss, torn writes, renames that need their directory
  * synced, and injected failures.
  */
@@ -9,7 +9,7 @@ import { lastLogIndex } from '../../src/core/log.js';
 import type { PersistWrite } from '../../src/core/persisted.js';
 import { openWal, readWal, type Wal } from '../../src/disk/wal.js';
 import { Rng } from '../../src/fault/rng.js';
-import { SimDisk } from '../../src/sim/disk.js';
+import { SimDisk } from '../../src/detsim/disk.js';
 
 const TIMING = { writeMs: 0, syncMsMin: 0, syncMsMax: 0 };
 const e = (term: number, key: string): Entry => ({ term: term as Term,
@@ -97,8 +97,8 @@ describe('[sim disk] what survives', () => {
 describe('[sim disk] the checkers catch a disk that lies about fdatasync', () => {
   it('a drive that acknowledges flushes it never made loses acknowledged writes at a power ' +
     'loss, and a mix seed catches it', async () => {
-    const { simulate } = await import('../../src/sim/simulation.js');
-    const { mixRun, shippedScenarios } = await import('../../src/sim/mix.js');
+    const { simulate } = await import('../../src/detsim/simulation.js');
+    const { mixRun, shippedScenarios } = await import('../../src/detsim/mix.js');
     const shipped = shippedScenarios();
     let caught: { seed: number; failure: string } | undefined;
     for (let seed = 1; seed <= 60 && caught === undefined; seed++) {

@@ -41,7 +41,7 @@ describe('[simulation] thousands of seeds per CI run', () => {
       const r = spawnSync(process.execPath, ['dist/tools/soak.js', '--seeds', '3', '--workers',
         '1', '--bug', 'answerTwice', '--traces', dir], { encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stdout + r.stderr).toBe(0); // with --bug, finding it is success
-      const replay = /replay: (node dist\/cli\.js simulate --mix --seed (\d+) --bug answerTwice)/
+      const replay = /replay: (node dist\/cli\.js detsim --mix --seed (\d+) --bug answerTwice)/
         .exec(r.stdout);
       expect(replay, r.stdout).not.toBeNull();
       const seed = Number(replay?.[2]);
@@ -61,16 +61,29 @@ describe('[simulation] thousands of seeds per CI run', () => {
       expect(readFileSync(join(dir, 'again.trace'), 'utf8')).toBe(readFileSync(trace, 'utf8'));
     }, 120_000);
 
-  it('raftkv simulate refuses bad arguments with a usage line (exit 2)', () => {
-    const r = spawnSync(process.execPath, ['dist/cli.js', 'simulate', '--mix'],
+  it('raftkv detsim refuses bad arguments with a usage line (exit 2)', () => {
+    const r = spawnSync(process.execPath, ['dist/cli.js', 'detsim', '--mix'],
       { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--mix needs --seed\nusage: raftkv simulate/);
-    const bug = spawnSync(process.execPath, ['dist/cli.js', 'simulate', '--mix', '--seed', '1',
+    expect(r.stderr).toMatch(/--mix needs --seed\nusage: raftkv detsim/);
+    const bug = spawnSync(process.execPath, ['dist/cli.js', 'detsim', '--mix', '--seed', '1',
       '--bug', 'nope'], { encoding: 'utf8' });
     expect(bug.status).toBe(2);
     expect(bug.stderr).toMatch(/unknown bug "nope"; known: voteWithoutUpToDateCheck/);
-    expect(execFileSync(process.execPath, ['dist/cli.js', 'simulate', '--mix', '--seed', '2'],
+    expect(execFileSync(process.execPath, ['dist/cli.js', 'detsim', '--mix', '--seed', '2'],
       { encoding: 'utf8' })).toMatch(/simulation verdict: PASS/);
   });
+
+  it('the old names still run this round, saying the new one: simulate is detsim, sim is netsim',
+    () => {
+      const old = spawnSync(process.execPath, ['dist/cli.js', 'simulate', '--mix', '--seed', '2'],
+        { encoding: 'utf8' });
+      expect(old.status).toBe(0);
+      expect(old.stderr).toContain('raftkv simulate is now raftkv detsim');
+      expect(old.stdout).toMatch(/^raftkv detsim: .+ seed 2$/m);
+      const sim = spawnSync(process.execPath, ['dist/cli.js', 'sim'], { encoding: 'utf8' });
+      expect(sim.status).toBe(2); // no scenario: the network simulator's own usage line
+      expect(sim.stderr).toContain('raftkv sim is now raftkv netsim');
+      expect(sim.stderr).toContain('usage: raftkv netsim <scenario.json>');
+    });
 });

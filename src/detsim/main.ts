@@ -1,7 +1,7 @@
 /**
- * `raftkv simulate`: one run of the deterministic simulation, with its report.
- *   raftkv simulate <scenario.json> [--seed N] [--lifetime S] [--bug NAME] [--trace FILE]
- *   raftkv simulate --mix --seed N [--bug NAME] [--trace FILE]   (seed N of the CI/soak mix)
+ * `raftkv detsim`: one run of the deterministic simulation, with its report.
+ *   raftkv detsim <scenario.json> [--seed N] [--lifetime S] [--bug NAME] [--trace FILE]
+ *   raftkv detsim --mix --seed N [--bug NAME] [--trace FILE]   (seed N of the CI/soak mix)
  * Exit 0 when the run passes, 1 when a checker fails, 2 on a usage error. The same arguments
  * replay the same run, step for step; `--trace` writes every step to a file.
  */
@@ -13,8 +13,8 @@ import { MIX_END_WAIT_S, mixRun, shippedScenarios } from './mix.js';
 import { simulate, type SimResult } from './simulation.js';
 import { oneLine, readTextArg, shown } from '../args.js';
 
-const USAGE = 'usage: raftkv simulate <scenario.json> [--seed N] [--lifetime S] [--bug NAME] ' +
-  '[--trace FILE]\n       raftkv simulate --mix --seed N [--bug NAME] [--trace FILE]';
+const USAGE = 'usage: raftkv detsim <scenario.json> [--seed N] [--lifetime S] [--bug NAME] ' +
+  '[--trace FILE]\n       raftkv detsim --mix --seed N [--bug NAME] [--trace FILE]';
 
 export interface SimulateArgs {
   readonly file: string | undefined;
@@ -62,7 +62,7 @@ export function parseSimulateArgs(args: readonly string[]): SimulateArgs | strin
 
 /** The command that replays a run of the mix. */
 export function replayCommand(seed: number, bugs: readonly Bug[], trace?: string): string {
-  return ['node dist/cli.js simulate --mix --seed', String(seed),
+  return ['node dist/cli.js detsim --mix --seed', String(seed),
     ...bugs.map((b) => `--bug ${b}`), ...(trace === undefined ? [] : [`--trace ${trace}`])]
     .join(' ');
 }
@@ -83,7 +83,7 @@ function scenarioOf(a: SimulateArgs): Scenario | string {
 
 function rerunOf(a: SimulateArgs, s: Scenario): string {
   if (a.mix) return replayCommand(s.seed, a.bugs);
-  return ['node dist/cli.js simulate', a.file as string, '--seed', String(s.seed),
+  return ['node dist/cli.js detsim', a.file as string, '--seed', String(s.seed),
     ...(a.lifetime === undefined ? [] : ['--lifetime', String(a.lifetime)]),
     ...a.bugs.map((b) => `--bug ${b}`)].join(' ');
 }
