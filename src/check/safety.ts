@@ -1,6 +1,6 @@
 /**
- * The Raft safety properties of `spec/raft.qnt` (Figure 3), checked after every step of the
- * deterministic simulation, incrementally: a step costs what it changed, not the size of the
+ * The Raft safety properties of `spec/raft.qnt` (Figure 3): the one checker, run after every step
+ * of the deterministic simulation and of the explorer, incrementally: a step costs what it changed, not the size of the
  * logs, so a 5-replica run of thousands of entries can be checked at every one of its steps.
  * The ghost state is the spec's: every leader of every term, every committed entry.
  *
@@ -18,14 +18,17 @@
  *   of the committed entries up to its index (replayed here from the committed entries).
  */
 import type { Cmd, Entry } from '../wire/messages.js';
-import type { Violation } from '../core/invariants.js';
 import { emptyKv, applyUpTo, takeSnapshotOf, type KvState } from '../core/kv.js';
 import {
   appendEntry, emptyLog, entryAt, lastLogIndex, snapshotIndex, termAt, type RaftLog, type Snapshot,
 } from '../core/log.js';
 import type { Persisted, RaftState } from '../core/state.js';
 
-export type { Violation };
+/** A safety property that does not hold: a bug, not an input. Callers stop and report. */
+export interface Violation {
+  readonly invariant: string;
+  readonly detail: string;
+}
 
 function sameCmd(a: Cmd, b: Cmd): boolean {
   if (a === b) return true;

@@ -12,7 +12,7 @@
  * - voteOnce [Fig2:RV#2, Fig2:State votedFor is persistent]: a server grants at most one vote per
  *   term, across restarts (`VoteLedger`, fed the RequestVoteResponses that actually left).
  */
-import type { Violation } from '../core/invariants.js';
+import type { Violation } from './safety.js';
 import type { RaftEvent } from '../core/machine.js';
 import type { Effect, RaftState } from '../core/state.js';
 import type { Message } from '../wire/messages.js';

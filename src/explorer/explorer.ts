@@ -5,9 +5,9 @@
  * because it runs tens of thousands of events per second. Every run is a function of its seed.
  */
 import type { NodeId } from '../wire/messages.js';
-import { InvariantChecker, type Violation } from '../core/invariants.js';
+import { SafetyChecker, type Violation } from '../check/safety.js';
 import type { RaftEvent } from '../core/machine.js';
-import type { RaftState, Role } from '../core/state.js';
+import { quorum, type RaftState, type Role } from '../core/state.js';
 import { machineWith, type Bug } from '../mutants/catalog.js';
 import { Rng } from '../fault/rng.js';
 import { Cluster, type StepRecord } from './cluster.js';
@@ -67,7 +67,8 @@ export function explore(opts: ExploreOptions): ExploreResult {
   const rng = new Rng(opts.seed);
   const cluster = new Cluster(opts.servers, { maxBatch: opts.maxBatch ?? 3 }, opts.seed,
     'immediate', machineWith(opts.bugs ?? []));
-  const checker = new InvariantChecker();
+  const safety = new SafetyChecker(quorum(cluster.state(cluster.ids[0] as NodeId).config));
+  for (const id of cluster.ids) safety.step(cluster.state(id), 1);
   const history = new KvHistory();
   const maxInFlight = opts.maxInFlight ?? 10;
   const maxTerm = opts.maxTerm ?? 6;
@@ -117,7 +118,7 @@ export function explore(opts: ExploreOptions): ExploreResult {
         list.push({ weight: w.checkQuorum, run: () => cluster.event(id, { type: 'CheckQuorum' }) });
       }
       list.push({ weight: w.restart, run: () => {
-        checker.restarted(id);
+        safety.restarted(id);
         return cluster.restart(id);
       } });
       list.push({ weight: w.client, run: () => clientRequest(id) });
@@ -150,7 +151,7 @@ export function explore(opts: ExploreOptions): ExploreResult {
     const before = new Map(cluster.ids.map((id) => [id, cluster.state(id)] as const));
     const record = choice.run();
     events++;
-    const violation = checkStep(cluster, checker, history, replies)
+    const violation = checkStep(cluster, safety, record, history, replies)
       ?? stepRulesOf(record, before, cluster, votes);
     replies = cluster.replies.length;
     if (violation !== undefined) {
@@ -179,8 +180,13 @@ function stepRulesOf(record: StepRecord | boolean | undefined,
     : checkStepRules(was, record.event, cluster.state(record.server), record.effects);
 }
 
-function checkStep(cluster: Cluster, checker: InvariantChecker, history: KvHistory,
-  seenReplies: number): Violation | undefined {
+/**
+ * After a step: the role the statechart is in is the one its context holds, every answer is the
+ * only one for its MID, and the safety properties hold (`check/safety.ts`, the checker the
+ * deterministic simulation runs too: the server that stepped, then the disks if it committed).
+ */
+function checkStep(cluster: Cluster, safety: SafetyChecker, record: StepRecord | boolean | undefined,
+  history: KvHistory, seenReplies: number): Violation | undefined {
   for (const id of cluster.ids) {
     const snapshot = cluster.snapshot(id);
     if (roleOfValue[snapshot.value as string] !== snapshot.context.role) {
@@ -192,7 +198,22 @@ function checkStep(cluster: Cluster, checker: InvariantChecker, history: KvHisto
     const v = history.answer(reply);
     if (v !== undefined) return { invariant: 'answeredOnce', detail: v.detail };
   }
-  return checker.check(cluster.states());
+  if (typeof record !== 'object') return undefined;
+  let logFrom: number | undefined;
+  for (const e of record.effects) {
+    if (e.type === 'send' && 'term' in e.message) {
+      safety.sent(record.server, e.message.type, e.message.term);
+    }
+    if (e.type === 'persist' && e.log !== undefined) {
+      logFrom = Math.min(logFrom ?? Infinity, e.log.fromIndex);
+    }
+  }
+  const restarted = record.event.type === 'Restart' ? 1 : logFrom;
+  const v = safety.step(cluster.state(record.server), restarted);
+  if (v !== undefined) return v;
+  const fresh = safety.takeFresh();
+  return fresh.length === 0 ? undefined
+    : safety.durable(cluster.ids.map((id) => cluster.durable(id)), fresh);
 }
 
 /**
