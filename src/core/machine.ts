@@ -15,23 +15,27 @@ import { logChange, snapshotIndex } from './log.js';
 import { clientRequest } from './rules/client.js';
 import { handleInstallSnapshotRequest, snapshotDue, takeSnapshot } from './rules/snapshot.js';
 import {
+  completesPreVoteQuorum,
+  completesVoteQuorum,
   electionTimeout,
   handlePreVoteRequest,
   handlePreVoteResponse,
   handleRequestVoteRequest,
   handleRequestVoteResponse,
+  winElection,
+  winPreVote,
 } from './rules/election.js';
 import {
   checkQuorum,
   handleAppendEntriesRequest,
   handleAppendEntriesResponse,
   hasQuorumContact,
+  loseQuorum,
   replicate,
 } from './rules/replication.js';
 import { raftRules, type RaftRules } from './raftRules.js';
 import {
   persistedOf,
-  quorum,
   type Config,
   type Effect,
   type Persisted,
@@ -66,6 +70,16 @@ export interface RaftInput {
 }
 
 type Rule<E> = (s: RaftState, e: E, out: Effect[], rules: RaftRules) => RaftState;
+
+/**
+ * [etcd Step; Fig2:AllServers#2] A message that makes this server follow another term or leader:
+ * step down first, in the message's term, then handle the message as a follower. The statechart
+ * decides when (`isNewerTerm`, `isCurrentOrNewerTerm`, `isPreVoteRejectionFromNewerTerm`, first in
+ * every role); the rules never check the term again for it.
+ */
+export function stepDownThen<E extends { readonly term: number }>(handler: Rule<E>): Rule<E> {
+  return (s, m, out, rules) => handler(rules.stepDown(s, m.term, out), m, out, rules);
+}
 
 /** The persist effect for what changed in term, vote or log, if anything did. */
 export function persistEffect(before: RaftState, after: RaftState): Effect | undefined {
@@ -131,11 +145,9 @@ export const raftSetupFor = (rules: RaftRules) => typed.extend({
     isPreVoteRejectionFromNewerTerm: ({ context: s, event }) =>
       event.type === 'PreVoteResponse' && !event.voteGranted && event.term > s.currentTerm,
     hasPreVoteQuorum: ({ context: s, event }) =>
-      event.type === 'PreVoteResponse' && event.voteGranted && event.term === s.currentTerm + 1
-      && new Set(s.votesGranted).add(event.src).size >= quorum(s.config),
+      event.type === 'PreVoteResponse' && completesPreVoteQuorum(s, event),
     hasVoteQuorum: ({ context: s, event }) =>
-      event.type === 'RequestVoteResponse' && event.voteGranted && event.term === s.currentTerm
-      && new Set(s.votesGranted).add(event.src).size >= quorum(s.config),
+      event.type === 'RequestVoteResponse' && completesVoteQuorum(s, event),
   },
   actions: {
     tick: typed.enqueueActions(({ context: s, event, enqueue }) => {
@@ -163,24 +175,41 @@ export const raftSetupFor = (rules: RaftRules) => typed.extend({
     electionTimeout: rule<RaftEvent>(rules, 'electionTimeout', (s, _e, out) =>
       electionTimeout(s, out)),
     replicate: rule<Msg<'Replicate'>>(rules, 'replicate', (s, e, out) => replicate(s, out, e.to)),
-    checkQuorum: rule<RaftEvent>(rules, 'checkQuorum', (s, _e, out, r) => checkQuorum(s, out, r)),
+    checkQuorum: rule<RaftEvent>(rules, 'checkQuorum', (s) => checkQuorum(s)),
+    loseQuorum: rule<RaftEvent>(rules, 'checkQuorum', (s, _e, out, r) => loseQuorum(s, out, r)),
     leaderStale: rule<RaftEvent>(rules, 'leaderStale', (s) => ({ ...s, leaderFresh: false })),
     takeSnapshot: rule<RaftEvent>(rules, 'takeSnapshot', (s) => takeSnapshot(s)),
     handleInstallSnapshotRequest: rule<Msg<'InstallSnapshotRequest'>>(rules,
       'handleInstallSnapshotRequest', handleInstallSnapshotRequest),
+    stepDownThenHandleInstallSnapshotRequest: rule<Msg<'InstallSnapshotRequest'>>(rules,
+      'handleInstallSnapshotRequest', stepDownThen(handleInstallSnapshotRequest)),
     clientRequest: rule<ClientRequest>(rules, 'clientRequest', clientRequest),
     handlePreVoteRequest:
       rule<Msg<'PreVoteRequest'>>(rules, 'handlePreVoteRequest', handlePreVoteRequest),
-    handlePreVoteResponse:
-      rule<Msg<'PreVoteResponse'>>(rules, 'handlePreVoteResponse', handlePreVoteResponse),
+    handlePreVoteResponse: rule<Msg<'PreVoteResponse'>>(rules, 'handlePreVoteResponse',
+      (s, m) => handlePreVoteResponse(s, m)),
+    stepDownThenHandlePreVoteResponse: rule<Msg<'PreVoteResponse'>>(rules,
+      'handlePreVoteResponse', stepDownThen((s, m) => handlePreVoteResponse(s, m))),
+    winPreVote: rule<Msg<'PreVoteResponse'>>(rules, 'handlePreVoteResponse',
+      (s, m, out) => winPreVote(s, m, out)),
     handleRequestVoteRequest: rule<Msg<'RequestVoteRequest'>>(rules, 'handleRequestVoteRequest',
       handleRequestVoteRequest),
+    stepDownThenHandleRequestVoteRequest: rule<Msg<'RequestVoteRequest'>>(rules,
+      'handleRequestVoteRequest', stepDownThen(handleRequestVoteRequest)),
     handleRequestVoteResponse: rule<Msg<'RequestVoteResponse'>>(rules,
-      'handleRequestVoteResponse', handleRequestVoteResponse),
+      'handleRequestVoteResponse', (s, m) => handleRequestVoteResponse(s, m)),
+    stepDownThenHandleRequestVoteResponse: rule<Msg<'RequestVoteResponse'>>(rules,
+      'handleRequestVoteResponse', stepDownThen((s, m) => handleRequestVoteResponse(s, m))),
+    winElection: rule<Msg<'RequestVoteResponse'>>(rules, 'handleRequestVoteResponse',
+      winElection),
     handleAppendEntriesRequest: rule<Msg<'AppendEntriesRequest'>>(rules,
       'handleAppendEntriesRequest', handleAppendEntriesRequest),
+    stepDownThenHandleAppendEntriesRequest: rule<Msg<'AppendEntriesRequest'>>(rules,
+      'handleAppendEntriesRequest', stepDownThen(handleAppendEntriesRequest)),
     handleAppendEntriesResponse: rule<Msg<'AppendEntriesResponse'>>(rules,
       'handleAppendEntriesResponse', handleAppendEntriesResponse),
+    stepDownThenHandleAppendEntriesResponse: rule<Msg<'AppendEntriesResponse'>>(rules,
+      'handleAppendEntriesResponse', stepDownThen(handleAppendEntriesResponse)),
   },
 });
 

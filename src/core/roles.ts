@@ -1,7 +1,8 @@
 /**
  * One state per Raft role (as etcd splits stepFollower / stepCandidate / stepLeader). A guard on a
- * transition decides only a change of role; the rule it runs does the rest. Transitions without a
- * target keep the role.
+ * transition decides a change of role (a newer term seen, a quorum reached, a quorum lost), once:
+ * the action it runs does what that decision implies, and the rules never decide it again.
+ * Transitions without a target keep the role.
  */
 import { raftSetup } from './machine.js';
 
@@ -17,34 +18,48 @@ const common = {
   TakeSnapshot: { guard: 'canSnapshot', actions: 'takeSnapshot' },
 } as const;
 
-/** A message from a newer term turns any non-follower role into a follower. */
-const newerTermStepsDown = {
-  PreVoteResponse: [
-    { guard: 'isPreVoteRejectionFromNewerTerm', target: 'follower',
-      actions: 'handlePreVoteResponse' },
-    { actions: 'handlePreVoteResponse' },
-  ],
-  RequestVoteRequest: [
-    { guard: 'isNewerTerm', target: 'follower', actions: 'handleRequestVoteRequest' },
-    { actions: 'handleRequestVoteRequest' },
-  ],
-  RequestVoteResponse: [
-    { guard: 'isNewerTerm', target: 'follower', actions: 'handleRequestVoteResponse' },
-    { actions: 'handleRequestVoteResponse' },
-  ],
-  AppendEntriesRequest: [
-    { guard: 'isCurrentOrNewerTerm', target: 'follower', actions: 'handleAppendEntriesRequest' },
-    { actions: 'handleAppendEntriesRequest' },
-  ],
-  AppendEntriesResponse: [
-    { guard: 'isNewerTerm', target: 'follower', actions: 'handleAppendEntriesResponse' },
-    { actions: 'handleAppendEntriesResponse' },
-  ],
-  InstallSnapshotRequest: [
-    { guard: 'isCurrentOrNewerTerm', target: 'follower', actions: 'handleInstallSnapshotRequest' },
-    { actions: 'handleInstallSnapshotRequest' },
-  ],
-} as const;
+/**
+ * [etcd Step] The term first, in every role: a message from a newer term makes the server step
+ * down, adopt the term and follow (its action steps down, then handles the message); only then
+ * does the role's own handling apply. A pre-vote proposes a term without changing it, so a
+ * pre-vote request never moves a term, and a pre-vote response only when it refuses from a newer
+ * one. `newerTerm` is the follower's table (it stays a follower); `stepsDown` the other roles'.
+ */
+function termFirst(target: { target: 'follower' } | Record<string, never>) {
+  return {
+    PreVoteResponse: [
+      { guard: 'isPreVoteRejectionFromNewerTerm', ...target,
+        actions: 'stepDownThenHandlePreVoteResponse' },
+      { actions: 'handlePreVoteResponse' },
+    ],
+    RequestVoteRequest: [
+      { guard: 'isNewerTerm', ...target, actions: 'stepDownThenHandleRequestVoteRequest' },
+      { actions: 'handleRequestVoteRequest' },
+    ],
+    RequestVoteResponse: [
+      { guard: 'isNewerTerm', ...target, actions: 'stepDownThenHandleRequestVoteResponse' },
+      { actions: 'handleRequestVoteResponse' },
+    ],
+    AppendEntriesResponse: [
+      { guard: 'isNewerTerm', ...target, actions: 'stepDownThenHandleAppendEntriesResponse' },
+      { actions: 'handleAppendEntriesResponse' },
+    ],
+    // [Fig2:Candidates] a leader of the current term is followed too, by a (pre-)candidate
+    AppendEntriesRequest: [
+      { guard: 'target' in target ? 'isCurrentOrNewerTerm' : 'isNewerTerm', ...target,
+        actions: 'stepDownThenHandleAppendEntriesRequest' },
+      { actions: 'handleAppendEntriesRequest' },
+    ],
+    InstallSnapshotRequest: [
+      { guard: 'target' in target ? 'isCurrentOrNewerTerm' : 'isNewerTerm', ...target,
+        actions: 'stepDownThenHandleInstallSnapshotRequest' },
+      { actions: 'handleInstallSnapshotRequest' },
+    ],
+  } as const;
+}
+
+const newerTerm = termFirst({});
+const stepsDown = termFirst({ target: 'follower' });
 
 /**
  * Time: a `Tick` that makes a timer expire raises the timer's own event (as etcd's tick raises
@@ -74,27 +89,23 @@ export const follower = raftSetup.createStateConfig({
     Replicate: { actions: 'ignore' },
     Flush: { actions: 'ignore' },
     CheckQuorum: { actions: 'ignore' },
-    PreVoteResponse: { actions: 'handlePreVoteResponse' },
-    RequestVoteRequest: { actions: 'handleRequestVoteRequest' },
-    RequestVoteResponse: { actions: 'handleRequestVoteResponse' },
-    AppendEntriesRequest: { actions: 'handleAppendEntriesRequest' },
-    AppendEntriesResponse: { actions: 'handleAppendEntriesResponse' },
-    InstallSnapshotRequest: { actions: 'handleInstallSnapshotRequest' },
+    ...newerTerm,
   },
 });
 
 export const preCandidate = raftSetup.createStateConfig({
   on: {
     ...common,
-    ...newerTermStepsDown,
+    ...stepsDown,
     Tick: electionTick,
     ElectionTimeout,
     Replicate: { actions: 'ignore' },
     Flush: { actions: 'ignore' },
     CheckQuorum: { actions: 'ignore' },
     PreVoteResponse: [
-      { guard: 'hasPreVoteQuorum', target: 'candidate', actions: 'handlePreVoteResponse' },
-      ...newerTermStepsDown.PreVoteResponse,
+      stepsDown.PreVoteResponse[0],
+      { guard: 'hasPreVoteQuorum', target: 'candidate', actions: 'winPreVote' },
+      stepsDown.PreVoteResponse[1],
     ],
   },
 });
@@ -102,15 +113,16 @@ export const preCandidate = raftSetup.createStateConfig({
 export const candidate = raftSetup.createStateConfig({
   on: {
     ...common,
-    ...newerTermStepsDown,
+    ...stepsDown,
     Tick: electionTick,
     ElectionTimeout,
     Replicate: { actions: 'ignore' },
     Flush: { actions: 'ignore' },
     CheckQuorum: { actions: 'ignore' },
     RequestVoteResponse: [
-      { guard: 'hasVoteQuorum', target: 'leader', actions: 'handleRequestVoteResponse' },
-      ...newerTermStepsDown.RequestVoteResponse,
+      stepsDown.RequestVoteResponse[0],
+      { guard: 'hasVoteQuorum', target: 'leader', actions: 'winElection' },
+      stepsDown.RequestVoteResponse[1],
     ],
   },
 });
@@ -118,7 +130,7 @@ export const candidate = raftSetup.createStateConfig({
 export const leader = raftSetup.createStateConfig({
   on: {
     ...common,
-    ...newerTermStepsDown,
+    ...stepsDown,
     Tick: [
       { guard: 'checkQuorumDue', actions: ['tick', 'raiseCheckQuorum'] },
       { guard: 'heartbeatDue', actions: ['tick', 'raiseHeartbeat'] },
@@ -128,12 +140,12 @@ export const leader = raftSetup.createStateConfig({
     Replicate: { actions: 'replicate' },
     Flush: { actions: 'raiseFlush' },
     AppendEntriesResponse: [
-      ...newerTermStepsDown.AppendEntriesResponse.slice(0, 1),
+      stepsDown.AppendEntriesResponse[0],
       { guard: 'needsCatchUp', actions: ['handleAppendEntriesResponse', 'raiseCatchUp'] },
-      { actions: 'handleAppendEntriesResponse' },
+      stepsDown.AppendEntriesResponse[1],
     ],
     CheckQuorum: [
-      { guard: 'lacksQuorumContact', target: 'follower', actions: 'checkQuorum' },
+      { guard: 'lacksQuorumContact', target: 'follower', actions: 'loseQuorum' },
       { actions: 'checkQuorum' },
     ],
   },

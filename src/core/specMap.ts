@@ -23,23 +23,24 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
   handlePreVoteResponse: {
     params: ['m'], events: ['PreVoteResponse'],
     guards: ['hasPreVoteQuorum', 'isPreVoteRejectionFromNewerTerm'],
-    actions: ['handlePreVoteResponse'],
+    actions: ['handlePreVoteResponse', 'stepDownThenHandlePreVoteResponse', 'winPreVote'],
   },
   handleRequestVoteRequest: {
     params: ['m'], events: ['RequestVoteRequest'], guards: ['isNewerTerm'],
-    actions: ['handleRequestVoteRequest'],
+    actions: ['handleRequestVoteRequest', 'stepDownThenHandleRequestVoteRequest'],
   },
   handleRequestVoteResponse: {
     params: ['m'], events: ['RequestVoteResponse'], guards: ['hasVoteQuorum', 'isNewerTerm'],
-    actions: ['handleRequestVoteResponse'],
+    actions: ['handleRequestVoteResponse', 'stepDownThenHandleRequestVoteResponse',
+      'winElection'],
   },
   handleAppendEntriesRequest: {
-    params: ['m'], events: ['AppendEntriesRequest'], guards: ['isCurrentOrNewerTerm'],
-    actions: ['handleAppendEntriesRequest'],
+    params: ['m'], events: ['AppendEntriesRequest'], guards: ['isNewerTerm', 'isCurrentOrNewerTerm'],
+    actions: ['handleAppendEntriesRequest', 'stepDownThenHandleAppendEntriesRequest'],
   },
   handleAppendEntriesResponse: {
     params: ['m'], events: ['AppendEntriesResponse'], guards: ['isNewerTerm'],
-    actions: ['handleAppendEntriesResponse'],
+    actions: ['handleAppendEntriesResponse', 'stepDownThenHandleAppendEntriesResponse'],
   },
   /** Raised by the pacing policy (`pacing.ts`): a heartbeat, a flush of new entries, a catch-up. */
   replicate: {
@@ -48,7 +49,7 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
   },
   checkQuorum: {
     params: ['s'], events: ['CheckQuorum'], guards: ['checkQuorumDue', 'lacksQuorumContact'],
-    actions: ['raiseCheckQuorum', 'checkQuorum'],
+    actions: ['raiseCheckQuorum', 'checkQuorum', 'loseQuorum'],
   },
   /** Raised by a follower's tick `redirectFreshTicks` after it last heard from its leader. */
   leaderStale: {
@@ -64,8 +65,8 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
     params: ['s'], events: ['TakeSnapshot'], guards: ['canSnapshot'], actions: ['takeSnapshot'],
   },
   handleInstallSnapshotRequest: {
-    params: ['m'], events: ['InstallSnapshotRequest'], guards: ['isCurrentOrNewerTerm'],
-    actions: ['handleInstallSnapshotRequest'],
+    params: ['m'], events: ['InstallSnapshotRequest'], guards: ['isNewerTerm', 'isCurrentOrNewerTerm'],
+    actions: ['handleInstallSnapshotRequest', 'stepDownThenHandleInstallSnapshotRequest'],
   },
 };
 

@@ -13,11 +13,10 @@ import { chainOf, size } from '../../src/core/chain.js';
 import { applyUpTo, emptyKv, kvGet } from '../../src/core/kv.js';
 import { emptyLog, lastLogIndex, logOf as logFrom, type RaftLog } from '../../src/core/log.js';
 import { effectsOf } from '../../src/core/raft.js';
+import { stepDownThen } from '../../src/core/machine.js';
 import { applyCommitted, clientRequest } from '../../src/core/rules/client.js';
 import { handleInstallSnapshotRequest } from '../../src/core/rules/snapshot.js';
-import {
-  handleRequestVoteRequest, handleRequestVoteResponse,
-} from '../../src/core/rules/election.js';
+import { handleRequestVoteRequest, winElection } from '../../src/core/rules/election.js';
 import {
   handleAppendEntriesRequest, handleAppendEntriesResponse,
 } from '../../src/core/rules/replication.js';
@@ -167,7 +166,8 @@ const cases: Case[] = [
         votesGranted: new Set([ME]), log: logOf(1) });
       const m = { type: 'RequestVoteResponse', src: A, dst: ME, leader: ME, term: 2,
         voteGranted: true } as RequestVoteResponse;
-      const next = handleRequestVoteResponse(s, m, [], rulesWith(bugs));
+      // the statechart's `hasVoteQuorum` decided: this vote wins (`winElection`)
+      const next = winElection(s, m, [], rulesWith(bugs));
       return { role: next.role, log: lastLogIndex(next.log) };
     },
     correct: { role: 'Leader', log: 2 },
@@ -223,7 +223,9 @@ const cases: Case[] = [
     run: (bugs) => {
       const out: Effect[] = [];
       const s = leader(1, logOf(1), [{ index: 1, term: 1, cmd: putOf(C), mid: 'p1' }]);
-      const next = handleAppendEntriesResponse(s, { ...appendAck(2, 0), success: false }, out, rulesWith(bugs));
+      // a newer term: the statechart steps down first (`isNewerTerm`, `stepDownThen`)
+      const next = stepDownThen(handleAppendEntriesResponse)(s,
+        { ...appendAck(2, 0), success: false }, out, rulesWith(bugs));
       return { role: next.role, replies: replies(out), pending: size(next.pending) };
     },
     correct: { role: 'Follower', replies: [], pending: 1 },
@@ -342,9 +344,10 @@ describe('bug catalog: each flag breaks exactly its rule', () => {
   });
 
   it('acceptStaleTermAppend: a stale leader steps down on its success [Fig2:AllServers#2]', () => {
-    const s = leader(2, logOf(1, 2));
-    const next = handleAppendEntriesResponse(s, appendAck(3, 2), [],
-      rulesWith(['acceptStaleTermAppend']));
-    expect([next.role, next.currentTerm, next.matchIndex.get(A)]).toEqual(['Follower', 3, 0]);
+    const machine = machineWith(['acceptStaleTermAppend']);
+    const snap = machine.resolveState({ value: 'leader', context: leader(2, logOf(1, 2)) });
+    const [next] = transition(machine, snap, appendAck(3, 2));
+    expect([next.value, next.context.role, next.context.currentTerm,
+      next.context.matchIndex.get(A)]).toEqual(['follower', 'Follower', 3, 0]);
   });
 });

@@ -14,6 +14,7 @@ import {
 } from '../../src/core/rules/replication.js';
 import { defaultConfig, initialState, type Effect, type RaftState } from '../../src/core/state.js';
 import { raftRules } from '../../src/core/raftRules.js';
+import { stepDownThen } from '../../src/core/machine.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -85,7 +86,8 @@ describe('[§6.4] ReadIndex', () => {
   it('a deposed leader holds its reads, then redirects them to the leader it hears from', () => {
     const out: Effect[] = [];
     let s = replicate(clientRequest(leader(), get('g1'), out, raftRules), out, [A]);
-    s = handleAppendEntriesResponse(s, ack(3, 1), out, raftRules); // a newer term: step down
+    // a newer term: the statechart steps down first (`isNewerTerm`, `stepDownThen`)
+    s = stepDownThen(handleAppendEntriesResponse)(s, ack(3, 1), out, raftRules);
     expect([s.role, s.reads, s.held, replies(out)])
       .toEqual(['Follower', [], [{ cmd: { kind: 'get', client: C, seq: 0, key: 'k' }, mid: 'g1' }], []]);
     const heartbeat = { type: 'AppendEntriesRequest', src: B, dst: ME, leader: B, term: 3,

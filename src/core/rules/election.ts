@@ -76,13 +76,25 @@ function becomeCandidate(s: RaftState, out: Effect[]): RaftState {
   return next;
 }
 
-export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse, out: Effect[],
-  rules: RaftRules): RaftState {
-  if (!m.voteGranted && m.term > s.currentTerm) return rules.stepDown(s, m.term, out);
+/**
+ * A pre-candidate counts a pre-vote granted for its next term. A rejection from a newer term is
+ * the statechart's to handle, first (`isPreVoteRejectionFromNewerTerm`); so is a quorum
+ * (`hasPreVoteQuorum`, then `winPreVote`).
+ */
+export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse): RaftState {
   if (s.role !== 'PreCandidate' || !m.voteGranted || m.term !== s.currentTerm + 1) return s;
-  const votesGranted = new Set(s.votesGranted).add(m.src);
-  const next = { ...s, votesGranted };
-  return votesGranted.size >= quorum(s.config) ? becomeCandidate(next, out) : next;
+  return { ...s, votesGranted: new Set(s.votesGranted).add(m.src) };
+}
+
+/** [§9.6] The guard `hasPreVoteQuorum` decided: this pre-vote completes a quorum. */
+export function winPreVote(s: RaftState, m: PreVoteResponse, out: Effect[]): RaftState {
+  return becomeCandidate(handlePreVoteResponse(s, m), out);
+}
+
+/** Would this grant complete a quorum of pre-votes (the guard `hasPreVoteQuorum`)? */
+export function completesPreVoteQuorum(s: RaftState, m: PreVoteResponse): boolean {
+  return m.voteGranted && m.term === s.currentTerm + 1
+    && new Set(s.votesGranted).add(m.src).size >= quorum(s.config);
 }
 
 /** [Fig2:RV#2] This term's vote is free for `candidate`: not given, or given to it. */
@@ -96,11 +108,11 @@ export function voteGranted(s: RaftState, m: RequestVoteRequest, rules: RaftRule
     && rules.logUpToDate(s, m.lastLogIndex, m.lastLogTerm);
 }
 
+/** A newer term was adopted before this runs (the statechart's `isNewerTerm`, first). */
 export function handleRequestVoteRequest(s: RaftState, m: RequestVoteRequest, out: Effect[],
   rules: RaftRules): RaftState {
-  const current = m.term > s.currentTerm ? rules.stepDown(s, m.term, out) : s;
-  const granted = voteGranted(current, m, rules);
-  const next = granted ? resetElectionTimer({ ...current, votedFor: m.src }) : current;
+  const granted = voteGranted(s, m, rules);
+  const next = granted ? resetElectionTimer({ ...s, votedFor: m.src }) : s;
   send(next, out, m.src, {
     type: 'RequestVoteResponse', term: asTerm(next.currentTerm), voteGranted: granted,
   });
@@ -131,11 +143,23 @@ function becomeLeader(s: RaftState, out: Effect[], rules: RaftRules): RaftState 
   return replicate(releaseHeld(leader, out, s.config.id), out, s.config.peers);
 }
 
-export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse, out: Effect[],
-  rules: RaftRules): RaftState {
-  if (m.term > s.currentTerm) return rules.stepDown(s, m.term, out);
+/**
+ * A candidate counts a vote granted in its term. A newer term is the statechart's to handle,
+ * first (`isNewerTerm`); so is a quorum (`hasVoteQuorum`, then `winElection`).
+ */
+export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse): RaftState {
   if (s.role !== 'Candidate' || m.term !== s.currentTerm || !m.voteGranted) return s;
-  const votesGranted = new Set(s.votesGranted).add(m.src);
-  const next = { ...s, votesGranted };
-  return votesGranted.size >= quorum(s.config) ? becomeLeader(next, out, rules) : next;
+  return { ...s, votesGranted: new Set(s.votesGranted).add(m.src) };
+}
+
+/** [§5.2] The guard `hasVoteQuorum` decided: this vote completes a quorum. */
+export function winElection(s: RaftState, m: RequestVoteResponse, out: Effect[],
+  rules: RaftRules): RaftState {
+  return becomeLeader(handleRequestVoteResponse(s, m), out, rules);
+}
+
+/** Would this vote complete a quorum (the guard `hasVoteQuorum`)? */
+export function completesVoteQuorum(s: RaftState, m: RequestVoteResponse): boolean {
+  return m.voteGranted && m.term === s.currentTerm
+    && new Set(s.votesGranted).add(m.src).size >= quorum(s.config);
 }

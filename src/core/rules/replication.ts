@@ -113,11 +113,10 @@ export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest
     respond(s, out, m, false);
     return s;
   }
-  const follower = m.term > s.currentTerm || s.role !== 'Follower'
-    ? rules.stepDown(s, m.term, out) : s;
-  const ok = rules.logOk(follower, m);
-  const log = ok ? rules.mergeEntries(follower.log, m.prevLogIndex, m.entries) : follower.log;
-  const merged = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src,
+  // a newer term, or a leader of this one seen by a candidate, was followed before this runs
+  const ok = rules.logOk(s, m);
+  const log = ok ? rules.mergeEntries(s.log, m.prevLogIndex, m.entries) : s.log;
+  const merged = releaseHeld({ ...s, ...electionTimer(s), leaderId: m.src,
     leaderFresh: true, log }, out, m.src);
   if (!ok) {
     respond(merged, out, m, false);
@@ -147,9 +146,9 @@ export function quorumMatchIndex(s: RaftState): number {
   return matches[quorum(s.config) - 2] ?? lastLogIndex(s.log);
 }
 
+/** A newer term was adopted before this runs (the statechart's `isNewerTerm`, first). */
 export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesResponse, out: Effect[],
   rules: RaftRules): RaftState {
-  if (m.term > s.currentTerm) return rules.stepDown(s, m.term, out);
   if (s.role !== 'Leader' || m.term !== s.currentTerm) return s;
   const recentActive = new Set(s.recentActive).add(m.src);
   const match = s.matchIndex.get(m.src) ?? 0;
@@ -177,8 +176,15 @@ export function hasQuorumContact(s: RaftState): boolean {
   return 1 + s.recentActive.size >= quorum(s.config);
 }
 
-/** [§6.2] CheckQuorum: a leader that has not heard from a quorum steps down. */
-export function checkQuorum(s: RaftState, out: Effect[], rules: RaftRules): RaftState {
-  if (!hasQuorumContact(s)) return rules.stepDown(s, s.currentTerm, out);
+/**
+ * [§6.2] CheckQuorum: the leader heard from a quorum since the last check, so it starts counting
+ * again. Whether it did is the statechart's guard (`lacksQuorumContact`, then `loseQuorum`).
+ */
+export function checkQuorum(s: RaftState): RaftState {
   return { ...s, recentActive: new Set(), electionElapsed: 0 };
+}
+
+/** [§6.2] A leader that has not heard from a quorum steps down, in its own term. */
+export function loseQuorum(s: RaftState, out: Effect[], rules: RaftRules): RaftState {
+  return rules.stepDown(s, s.currentTerm, out);
 }

@@ -100,9 +100,8 @@ export function handleInstallSnapshotRequest(s: RaftState, m: InstallSnapshotReq
     respond(s, out, m, false, 0);
     return s;
   }
-  const follower = m.term > s.currentTerm || s.role !== 'Follower'
-    ? rules.stepDown(s, m.term, out) : s;
-  const heard = releaseHeld({ ...follower, ...electionTimer(follower), leaderId: m.src,
+  // a newer term, or a leader of this one seen by a candidate, was followed before this runs
+  const heard = releaseHeld({ ...s, ...electionTimer(s), leaderId: m.src,
     leaderFresh: true }, out, m.src);
   // a snapshot no newer than what is committed here holds nothing new: its prefix matches already
   if (m.lastIncludedIndex <= heard.commitIndex) {
