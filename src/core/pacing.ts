@@ -12,16 +12,12 @@
  */
 import type { AppendEntriesResponse, NodeId } from '../wire/messages.js';
 import { lastLogIndex, snapshotIndex } from './log.js';
-import { quorum, type Progress, type RaftState } from './state.js';
+import { progressOf, quorum, type Progress, type RaftState } from './state.js';
 
 /** A peer that has not answered what it was sent for this long is passed over for new entries. */
 const SUSPECT_AFTER_TICKS = 2;
 
-const never: Progress = { sentAt: -Infinity, sentOrder: 0, sentUpTo: 0, leftBehind: false };
-
-export function progressOf(s: RaftState, peer: NodeId): Progress {
-  return s.progress.get(peer) ?? never;
-}
+export { progressOf };
 
 /** Peers due a heartbeat at tick `now`. */
 export function heartbeatTargets(s: RaftState, now: number): NodeId[] {
@@ -31,7 +27,7 @@ export function heartbeatTargets(s: RaftState, now: number): NodeId[] {
 /** The peer has not acknowledged the entries it was last sent, for a while. */
 function suspect(s: RaftState, peer: NodeId): boolean {
   const p = progressOf(s, peer);
-  return (s.matchIndex.get(peer) ?? 0) < p.sentUpTo && s.now - p.sentAt >= SUSPECT_AFTER_TICKS;
+  return p.match < p.sentUpTo && s.now - p.sentAt >= SUSPECT_AFTER_TICKS;
 }
 
 /**
@@ -40,7 +36,7 @@ function suspect(s: RaftState, peer: NodeId): boolean {
  * snapshot with every batch of requests.
  */
 export function flushTargets(s: RaftState): NodeId[] {
-  const ranked = s.config.peers.filter((id) => (s.nextIndex.get(id) ?? 0) > snapshotIndex(s.log))
+  const ranked = s.config.peers.filter((id) => progressOf(s, id).next > snapshotIndex(s.log))
     .map((id) => ({ id, suspect: suspect(s, id),
     order: progressOf(s, id).sentOrder }))
     .sort((a, b) => Number(a.suspect) - Number(b.suspect) || a.order - b.order);
@@ -54,11 +50,9 @@ export function flushTargets(s: RaftState): NodeId[] {
  */
 export function needsCatchUp(s: RaftState, m: AppendEntriesResponse): boolean {
   if (!s.config.catchUp || s.role !== 'Leader' || m.term !== s.currentTerm) return false;
-  const match = s.matchIndex.get(m.src) ?? 0;
-  const next = s.nextIndex.get(m.src) ?? 1;
-  if (!m.success) return backOff(match, next, m.rejectHint) < next;
   const p = progressOf(s, m.src);
-  return p.leftBehind && m.matchIndex > match && m.matchIndex >= p.sentUpTo
+  if (!m.success) return backOff(p.match, p.next, m.rejectHint) < p.next;
+  return p.leftBehind && m.matchIndex > p.match && m.matchIndex >= p.sentUpTo
     && m.matchIndex < lastLogIndex(s.log);
 }
 
@@ -77,6 +71,6 @@ export function sent(s: RaftState, progress: Map<NodeId, Progress>, peer: NodeId
   sentUpTo: number): void {
   let sentOrder = 1;
   for (const p of progress.values()) sentOrder = Math.max(sentOrder, p.sentOrder + 1);
-  progress.set(peer, { sentAt: s.now, sentOrder, sentUpTo,
-    leftBehind: sentUpTo < lastLogIndex(s.log) });
+  progress.set(peer, { ...(progress.get(peer) ?? progressOf(s, peer)), sentAt: s.now, sentOrder,
+    sentUpTo, leftBehind: sentUpTo < lastLogIndex(s.log) });
 }

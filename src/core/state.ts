@@ -70,11 +70,21 @@ export interface Pending {
 }
 
 /**
- * The leader's view of one peer for pacing (`pacing.ts`), in ticks of `now`. Code-only: the spec
- * lets a leader replicate to any peers at any time; this decides which and when.
+ * Everything a leader keeps about one peer, in one record (etcd's Progress): the spec's
+ * `nextIndex`, `matchIndex`, `recentActive` and `ackedRound`, and the pacing of its sends
+ * (`pacing.ts`, in ticks of `now`; code-only: the spec lets a leader replicate to any peers at any
+ * time, this decides which and when). `nextIndex` moves back by one rule (`pacing.backOff`).
  */
 export interface Progress {
-  /** When the leader last sent the peer an AppendEntriesRequest. */
+  /** [Fig2] nextIndex: the next entry to send it. */
+  readonly next: number;
+  /** [Fig2] matchIndex: the highest entry known to be stored there. */
+  readonly match: number;
+  /** [§6.2] It answered since the last CheckQuorum (the spec's `recentActive`). */
+  readonly active: boolean;
+  /** [§6.4] The highest read round it acknowledged. */
+  readonly ackedRound: number;
+  /** When the leader last sent the peer an AppendEntriesRequest (-Infinity: never). */
   readonly sentAt: number;
   /** Orders sends: unlike `sentAt`, never equal for two peers. */
   readonly sentOrder: number;
@@ -101,9 +111,8 @@ export interface RaftState {
   readonly commitIndex: number;
   readonly leaderId: NodeId | null;
   readonly votesGranted: ReadonlySet<NodeId>;
-  readonly nextIndex: ReadonlyMap<NodeId, number>;
-  readonly matchIndex: ReadonlyMap<NodeId, number>;
-  readonly recentActive: ReadonlySet<NodeId>;
+  /** One record per peer (`Progress`): replication, CheckQuorum, reads and pacing. */
+  readonly progress: ReadonlyMap<NodeId, Progress>;
   readonly kv: KvState;
   readonly pending: Chain<Pending>;
   readonly held: readonly Held[];
@@ -115,15 +124,13 @@ export interface RaftState {
   readonly leaderFresh: boolean;
   /** [§6.4] Gets waiting for their read round (`rules/reads.ts`); leader only. */
   readonly reads: readonly Read[];
-  /** The last read round this leader started; `ackedRound`: per peer, the highest it answered. */
+  /** The last read round this leader started (each peer's `ackedRound`: the highest it answered). */
   readonly readRound: number;
-  readonly ackedRound: ReadonlyMap<NodeId, number>;
   // Time and randomness: ticks come in as events; the PRNG state lives here.
   readonly electionElapsed: number;
   readonly electionTimeoutTicks: number;
   /** Ticks since start: the clock of `progress`. */
   readonly now: number;
-  readonly progress: ReadonlyMap<NodeId, Progress>;
   readonly rng: number;
 }
 
@@ -207,8 +214,39 @@ export function resetElectionTimer(s: RaftState): RaftState {
   return { ...s, ...electionTimer(s) };
 }
 
-function peerMap(config: Config, value: number): ReadonlyMap<NodeId, number> {
-  return new Map(config.peers.map((p) => [p, value]));
+/** A peer's record before the leader has heard from it or sent it anything. */
+export function freshProgress(next: number): Progress {
+  return { next, match: 0, active: false, ackedRound: 0, sentAt: -Infinity, sentOrder: 0,
+    sentUpTo: 0, leftBehind: false };
+}
+
+/** One fresh record per peer, each sending from `next`. */
+export function freshProgressOf(config: Config, next: number): ReadonlyMap<NodeId, Progress> {
+  return new Map(config.peers.map((p) => [p, freshProgress(next)]));
+}
+
+/** `peer`'s record (a fresh one for a peer this server does not know). */
+export function progressOf(s: RaftState, peer: NodeId): Progress {
+  return s.progress.get(peer) ?? freshProgress(1);
+}
+
+/** The records with `peer`'s changed by `patch`. */
+export function withProgress(s: RaftState, peer: NodeId, patch: Partial<Progress>):
+  ReadonlyMap<NodeId, Progress> {
+  return new Map(s.progress).set(peer, { ...progressOf(s, peer), ...patch });
+}
+
+/** The records with every peer inactive again [§6.2]. */
+function inactive(progress: ReadonlyMap<NodeId, Progress>): ReadonlyMap<NodeId, Progress> {
+  let any = false;
+  for (const p of progress.values()) any ||= p.active;
+  if (!any) return progress;
+  return new Map([...progress].map(([id, p]) => [id, p.active ? { ...p, active: false } : p]));
+}
+
+/** The records with every peer inactive, for a new CheckQuorum period. */
+export function resetActive(s: RaftState): ReadonlyMap<NodeId, Progress> {
+  return inactive(s.progress);
 }
 
 const noVotes: ReadonlySet<NodeId> = new Set();
@@ -228,20 +266,16 @@ export function initialState(config: Config, seed: number, persisted?: Persisted
     commitIndex: log.snapshot.index,
     leaderId: null,
     votesGranted: noVotes,
-    nextIndex: peerMap(config, 1),
-    matchIndex: peerMap(config, 0),
-    recentActive: noVotes,
+    progress: freshProgressOf(config, 1),
     kv: kvFromSnapshot(log.snapshot),
     pending: emptyChain(),
     held: [],
     leaderFresh: false,
     reads: [],
     readRound: 0,
-    ackedRound: peerMap(config, 0),
     electionElapsed: 0,
     electionTimeoutTicks: config.electionTimeoutTicksMax,
     now: 0,
-    progress: new Map(),
     rng: seed >>> 0,
   };
   return resetElectionTimer(state);
@@ -265,7 +299,7 @@ export function becomeFollower(s: RaftState, term: number): RaftState {
     leaderId: null,
     leaderFresh: false,
     votesGranted: noVotes,
-    recentActive: noVotes,
+    progress: inactive(s.progress),
     reads: [],
   };
 }

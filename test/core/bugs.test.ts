@@ -24,6 +24,7 @@ import {
   defaultConfig, initialState, type Effect, type Pending, type RaftState,
 } from '../../src/core/state.js';
 import { machineWith, rulesWith, type Bug } from '../../src/mutants/catalog.js';
+import { freshProgress } from '../../src/core/state.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -44,8 +45,8 @@ function server(patch: Partial<RaftState> = {}): RaftState {
 function leader(term: number, log: RaftLog, pending: Pending[] = []): RaftState {
   return server({
     role: 'Leader', currentTerm: term, votedFor: ME, leaderId: ME, log,
-    nextIndex: new Map([[A, lastLogIndex(log) + 1], [B, lastLogIndex(log) + 1]]),
-    matchIndex: new Map([[A, 0], [B, 0]]), pending: chainOf(pending),
+    progress: new Map([[A, freshProgress(lastLogIndex(log) + 1)],
+      [B, freshProgress(lastLogIndex(log) + 1)]]), pending: chainOf(pending),
   });
 }
 
@@ -348,6 +349,6 @@ describe('bug catalog: each flag breaks exactly its rule', () => {
     const snap = machine.resolveState({ value: 'leader', context: leader(2, logOf(1, 2)) });
     const [next] = transition(machine, snap, appendAck(3, 2));
     expect([next.value, next.context.role, next.context.currentTerm,
-      next.context.matchIndex.get(A)]).toEqual(['follower', 'Follower', 3, 0]);
+      next.context.progress.get(A)?.match]).toEqual(['follower', 'Follower', 3, 0]);
   });
 });

@@ -94,7 +94,8 @@ function serialize(snap: Snap): string {
   const s = snap.context;
   return [snap.value, s.currentTerm, s.votedFor, lastLogIndex(s.log), lastLogTerm(s.log),
     s.log.snapshot.index,
-    s.commitIndex, s.leaderId, s.votesGranted.size, s.recentActive.size, s.electionElapsed,
+    s.commitIndex, s.leaderId, s.votesGranted.size,
+    [...s.progress.values()].filter((p) => p.active).length, s.electionElapsed,
     heartbeatTargets(s, s.now).join(','), s.held.length, s.leaderFresh].join('|');
 }
 

@@ -10,6 +10,7 @@ import { applyUpTo, emptyKv } from '../../src/core/kv.js';
 import { clientRequest } from '../../src/core/rules/client.js';
 import { defaultConfig, initialState, type Effect, type RaftState } from '../../src/core/state.js';
 import { raftRules } from '../../src/core/raftRules.js';
+import { freshProgress } from '../../src/core/state.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -21,7 +22,7 @@ function leader(): RaftState {
   const log = logOf([{ term: 1, cmd: { kind: 'noop' } } as Entry]);
   return { ...initialState(config, 1), role: 'Leader', currentTerm: 1, votedFor: ME,
     leaderId: ME, log, commitIndex: 1, kv: applyUpTo(emptyKv(), log, 1),
-    nextIndex: new Map([[A, 2], [B, 2]]), matchIndex: new Map([[A, 1], [B, 1]]) };
+    progress: new Map([[A, { ...freshProgress(2), match: 1 }], [B, { ...freshProgress(2), match: 1 }]]) };
 }
 
 const request = (type: 'get' | 'put', client: string, mid: string): ClientRequest =>

@@ -15,6 +15,7 @@ import {
 import { defaultConfig, initialState, type Effect, type RaftState } from '../../src/core/state.js';
 import { raftRules } from '../../src/core/raftRules.js';
 import { stepDownThen } from '../../src/core/machine.js';
+import { freshProgress } from '../../src/core/state.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -28,7 +29,7 @@ function leader(): RaftState {
   const log = chainOf([entry(1, 'old'), entry(2, 'new')]);
   return { ...initialState(defaultConfig, 1), role: 'Leader', currentTerm: 2, votedFor: ME,
     leaderId: ME, log, commitIndex: 2, kv: applyUpTo(emptyKv(), log, 2),
-    nextIndex: new Map([[A, 3], [B, 3]]), matchIndex: new Map([[A, 2], [B, 2]]) };
+    progress: new Map([[A, { ...freshProgress(3), match: 2 }], [B, { ...freshProgress(3), match: 2 }]]) };
 }
 
 const get = (mid: string): ClientRequest =>
@@ -60,7 +61,7 @@ describe('[§6.4] ReadIndex', () => {
     // its entry of term 2 is on no follower yet, so only the term-1 entry is known committed
     const base = leader();
     const stale = { ...base, commitIndex: 1, kv: applyUpTo(emptyKv(), base.log, 1),
-      matchIndex: new Map([[A, 0], [B, 0]]) };
+      progress: new Map([[A, freshProgress(3)], [B, freshProgress(3)]]) };
     let s = replicate(clientRequest(stale, get('g1'), out, raftRules), out, [A, B]);
     const partial = { ...ack(2, 1), matchIndex: 1 } as AppendEntriesResponse;
     s = handleAppendEntriesResponse(s, partial, out, raftRules);

@@ -22,6 +22,7 @@ import {
   defaultConfig, initialState, persistedOf, type Effect, type RaftState,
 } from '../../src/core/state.js';
 import { raftRules } from '../../src/core/raftRules.js';
+import { freshProgress, withProgress } from '../../src/core/state.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -37,7 +38,8 @@ function leader(n: number): RaftState {
     `v${i}`, i + 1)));
   return { ...initialState(defaultConfig, 1), role: 'Leader', currentTerm: 2, votedFor: ME,
     leaderId: ME, log, commitIndex: n, kv: applyUpTo(emptyKv(), log, n),
-    nextIndex: new Map([[A, n + 1], [B, n + 1]]), matchIndex: new Map([[A, n], [B, n]]) };
+    progress: new Map([[A, { ...freshProgress(n + 1), match: n }],
+      [B, { ...freshProgress(n + 1), match: n }]]) };
 }
 
 /** Server A, a follower of term `term` over `entries`, `commit` of them committed. */
@@ -53,7 +55,7 @@ const sends = (out: readonly Effect[]): PeerMessage[] =>
 
 function snapshotRequest(s: RaftState, to: NodeId): InstallSnapshotRequest {
   const out: Effect[] = [];
-  replicate({ ...s, nextIndex: new Map(s.nextIndex).set(to, 1) }, out, [to]);
+  replicate({ ...s, progress: withProgress(s, to, { next: 1 }) }, out, [to]);
   return sends(out)[0] as InstallSnapshotRequest;
 }
 
@@ -116,7 +118,9 @@ describe('[§7] takeSnapshot', () => {
 
 describe('[§7] a leader sends its snapshot where entries are compacted away', () => {
   it('sends InstallSnapshotRequest to a peer whose nextIndex the snapshot covers', () => {
-    const s = { ...takeSnapshot(leader(4)), nextIndex: new Map([[A, 2], [B, 5]]) };
+    const l = takeSnapshot(leader(4));
+    const s = { ...l, progress: withProgress({ ...l, progress: withProgress(l, A, { next: 2 }) }, B,
+      { next: 5 }) };
     const out: Effect[] = [];
     replicate(s, out, [A, B]);
     const [toA, toB] = sends(out);

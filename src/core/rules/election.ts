@@ -12,7 +12,9 @@ import {
 } from '../../wire/messages.js';
 import { lastLogIndex, lastLogTerm } from '../log.js';
 import type { RaftRules } from '../raftRules.js';
-import { quorum, resetElectionTimer, type Effect, type RaftState } from '../state.js';
+import {
+  freshProgressOf, quorum, resetElectionTimer, type Effect, type RaftState,
+} from '../state.js';
 import { asIndex, asTerm, releaseHeld, send } from './common.js';
 import { replicate } from './replication.js';
 
@@ -124,21 +126,15 @@ export function handleRequestVoteRequest(s: RaftState, m: RequestVoteRequest, ou
  * terms can commit, and reads see everything committed), and replicate at once.
  */
 function becomeLeader(s: RaftState, out: Effect[], rules: RaftRules): RaftState {
-  const nextIndex = new Map(s.config.peers.map((p) => [p, lastLogIndex(s.log) + 1]));
-  const matchIndex = new Map(s.config.peers.map((p) => [p, 0]));
   const leader = {
     ...s,
     role: 'Leader' as const,
     leaderId: s.config.id,
-    nextIndex,
-    matchIndex,
-    recentActive: new Set<never>(),
+    progress: freshProgressOf(s.config, lastLogIndex(s.log) + 1),
     reads: [],
     readRound: 0,
-    ackedRound: new Map(s.config.peers.map((p) => [p, 0])),
     log: rules.openTerm(s.log, s.currentTerm),
     electionElapsed: 0,
-    progress: new Map(),
   };
   return replicate(releaseHeld(leader, out, s.config.id), out, s.config.peers);
 }

@@ -31,7 +31,7 @@ function readReady(s: RaftState, r: Read): boolean {
   if (s.role !== 'Leader' || termAt(s.log, s.commitIndex) !== s.currentTerm) return false;
   if (s.commitIndex < r.readIndex) return false;
   let acks = 1;
-  for (const round of s.ackedRound.values()) if (round >= r.round) acks++;
+  for (const p of s.progress.values()) if (p.ackedRound >= r.round) acks++;
   return acks >= quorum(s.config);
 }
 

@@ -8,7 +8,9 @@ import type {
 import { entriesBetween, lastLogIndex, snapshotIndex, termAt, type RaftLog } from '../log.js';
 import { backOff, sent } from '../pacing.js';
 import type { RaftRules } from '../raftRules.js';
-import { electionTimer, quorum, type Effect, type RaftState } from '../state.js';
+import {
+  electionTimer, progressOf, quorum, resetActive, withProgress, type Effect, type RaftState,
+} from '../state.js';
 import { applyCommitted } from './client.js';
 import { asIndex, asTerm, releaseHeld, send } from './common.js';
 import { answerReads, roundWanted } from './reads.js';
@@ -50,7 +52,7 @@ export function replicate(before: RaftState, out: Effect[], to: readonly NodeId[
   const last = lastLogIndex(s.log);
   for (const peer of s.config.peers) {
     if (!to.includes(peer)) continue;
-    const next = s.nextIndex.get(peer) ?? last + 1;
+    const next = progressOf(s, peer).next;
     if (next <= snapshotIndex(s.log)) { // [§7] the entries it needs are compacted away
       sendSnapshot(s, out, peer);
       sent(s, progress, peer, snapshotIndex(s.log));
@@ -142,7 +144,7 @@ export function quorumCommitIndex(s: RaftState): number {
 
 /** The highest index stored on a quorum of servers (the leader holds its whole log). */
 export function quorumMatchIndex(s: RaftState): number {
-  const matches = s.config.peers.map((p) => s.matchIndex.get(p) ?? 0).sort((a, b) => b - a);
+  const matches = s.config.peers.map((p) => progressOf(s, p).match).sort((a, b) => b - a);
   return matches[quorum(s.config) - 2] ?? lastLogIndex(s.log);
 }
 
@@ -150,30 +152,25 @@ export function quorumMatchIndex(s: RaftState): number {
 export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesResponse, out: Effect[],
   rules: RaftRules): RaftState {
   if (s.role !== 'Leader' || m.term !== s.currentTerm) return s;
-  const recentActive = new Set(s.recentActive).add(m.src);
-  const match = s.matchIndex.get(m.src) ?? 0;
-  const next = s.nextIndex.get(m.src) ?? 1;
-  // [§6.4] any response of this term, success or not, acknowledges the round its request carried
-  const acked = s.ackedRound.get(m.src) ?? 0;
-  const ackedRound = m.readRound > acked ? new Map(s.ackedRound).set(m.src, m.readRound)
-    : s.ackedRound;
+  const p = progressOf(s, m.src);
+  // [§6.2] it is active; [§6.4] any response of this term, success or not, acknowledges the round
+  // its request carried
+  const heard = { active: true, ackedRound: Math.max(p.ackedRound, m.readRound) };
   if (!m.success) {
-    const nextIndex = new Map(s.nextIndex).set(m.src, backOff(match, next, m.rejectHint));
-    return answerReads({ ...s, recentActive, ackedRound, nextIndex }, out);
+    const progress = withProgress(s, m.src, { ...heard,
+      next: backOff(p.match, p.next, m.rejectHint) });
+    return answerReads({ ...s, progress }, out);
   }
-  const updated = {
-    ...s,
-    recentActive,
-    ackedRound,
-    matchIndex: new Map(s.matchIndex).set(m.src, Math.max(match, m.matchIndex)),
-    nextIndex: new Map(s.nextIndex).set(m.src, Math.max(next, m.matchIndex + 1)),
-  };
+  const updated = { ...s, progress: withProgress(s, m.src, { ...heard,
+    match: Math.max(p.match, m.matchIndex), next: Math.max(p.next, m.matchIndex + 1) }) };
   return answerReads(applyCommitted(updated, rules.quorumCommitIndex(updated), out, rules), out);
 }
 
 /** Has the leader heard from a quorum (itself included) since the last check? */
 export function hasQuorumContact(s: RaftState): boolean {
-  return 1 + s.recentActive.size >= quorum(s.config);
+  let active = 1;
+  for (const p of s.progress.values()) if (p.active) active++;
+  return active >= quorum(s.config);
 }
 
 /**
@@ -181,7 +178,7 @@ export function hasQuorumContact(s: RaftState): boolean {
  * again. Whether it did is the statechart's guard (`lacksQuorumContact`, then `loseQuorum`).
  */
 export function checkQuorum(s: RaftState): RaftState {
-  return { ...s, recentActive: new Set(), electionElapsed: 0 };
+  return { ...s, progress: resetActive(s), electionElapsed: 0 };
 }
 
 /** [§6.2] A leader that has not heard from a quorum steps down, in its own term. */
