@@ -74,7 +74,7 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
 export const environmentActions: Readonly<Record<string, readonly string[]>> = {
   dropMessage: ['m'],
   duplicateMessage: ['m'],
-  /** A disk write completes: the shells' group commit (`replica/commit.ts`), the cluster's disk. */
+  /** A disk write completes: the replica loop's group commit (`replica/groupCommit.ts`), the cluster's disk. */
   persist: ['s'],
 };
 

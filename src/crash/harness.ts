@@ -88,7 +88,7 @@ export interface CrashReport {
   readonly seconds: number;
 }
 
-/** Snapshots a replica installed, as its log says (`runner.ts`), over all its restarts. */
+/** Snapshots a replica installed, as its log says (`replica/loop.ts`), over all its restarts. */
 function installsLogged(dataDir: string): number {
   const file = join(dataDir, 'replica.log');
   return existsSync(file)

@@ -8,7 +8,7 @@
  * Each server has a disk, as the spec's `durable` and `outbox`: a `persist` effect is a write that
  * completes only at the server's next `persist(id)` (a group commit's fdatasync), and a send
  * that follows an incomplete write waits in the server's outbox until then, as the shells' group
- * commit holds it (`replica/commit.ts`). A restart starts from the disk. With `durability:
+ * commit holds it (`replica/groupCommit.ts`). A restart starts from the disk. With `durability:
  * 'immediate'` (the explorer's default) every step's writes complete at its end.
  */
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';

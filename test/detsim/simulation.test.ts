@@ -70,7 +70,7 @@ describe('[simulation] the correct core passes the shared scenarios', () => {
     const kinds = r.report.events.map((e) => `${e.type}:${e.action.kind}`);
     expect(kinds).toEqual(['kill_leader:kill', 'part_easy:partition', 'part_end:heal',
       'restart:restart']);
-    // Group commit: writes issued during a sync share the next one (replica/commit.ts).
+    // Group commit: writes issued during a sync share the next one (replica/groupCommit.ts).
     expect(r.syncs).toBeGreaterThan(0);
     expect(r.writesSynced).toBeGreaterThan(r.syncs);
   });
