@@ -11,7 +11,7 @@ import { quorum, type RaftState, type Role } from '../core/state.js';
 import { machineWith, type Bug } from '../mutants/catalog.js';
 import { Rng } from '../fault/rng.js';
 import { Cluster, type StepRecord } from './cluster.js';
-import { KvHistory } from './history.js';
+import { ExplorerClients, kvLinearizable } from './history.js';
 import { checkStepRules, VoteLedger } from '../check/stepRules.js';
 
 export interface ExploreOptions {
@@ -69,7 +69,7 @@ export function explore(opts: ExploreOptions): ExploreResult {
     'immediate', machineWith(opts.bugs ?? []));
   const safety = new SafetyChecker(quorum(cluster.state(cluster.ids[0] as NodeId).config));
   for (const id of cluster.ids) safety.step(cluster.state(id), 1);
-  const history = new KvHistory();
+  const history = new ExplorerClients();
   const maxInFlight = opts.maxInFlight ?? 10;
   const maxTerm = opts.maxTerm ?? 6;
   const w: Weights = { ...defaultWeights, ...opts.weights };
@@ -134,11 +134,11 @@ export function explore(opts: ExploreOptions): ExploreResult {
     // hunted here corrupt.
     if (rng.float() < 0.8) {
       const value = String(++putValue);
-      history.invoke(mid, 'put', key, value);
+      history.invoke(mid, 'put', key, value, client, id);
       return cluster.event(id,
         { type: 'put', src: client, dst: id, leader: id, MID: mid, key, value });
     }
-    history.invoke(mid, 'get', key);
+    history.invoke(mid, 'get', key, undefined, client, id);
     return cluster.event(id, { type: 'get', src: client, dst: id, leader: id, MID: mid, key });
   };
 
@@ -158,7 +158,7 @@ export function explore(opts: ExploreOptions): ExploreResult {
       return { seed: opts.seed, events, violation: { ...violation, step } };
     }
   }
-  const end = history.check();
+  const end = kvLinearizable(history.history);
   if (end !== undefined) {
     const violation = { invariant: 'kvLinearizable', detail: end.detail, step: events };
     return { seed: opts.seed, events, violation };
@@ -186,7 +186,7 @@ function stepRulesOf(record: StepRecord | boolean | undefined,
  * deterministic simulation runs too: the server that stepped, then the disks if it committed).
  */
 function checkStep(cluster: Cluster, safety: SafetyChecker, record: StepRecord | boolean | undefined,
-  history: KvHistory, seenReplies: number): Violation | undefined {
+  history: ExplorerClients, seenReplies: number): Violation | undefined {
   for (const id of cluster.ids) {
     const snapshot = cluster.snapshot(id);
     if (roleOfValue[snapshot.value as string] !== snapshot.context.role) {
