@@ -22,7 +22,7 @@ import { emptyKv, applyUpTo, takeSnapshotOf, type KvState } from '../core/kv.js'
 import {
   appendEntry, emptyLog, entryAt, lastLogIndex, snapshotIndex, termAt, type RaftLog, type Snapshot,
 } from '../core/log.js';
-import type { Persisted, RaftState } from '../core/state.js';
+import type { Persisted, RaftState, Role } from '../core/state.js';
 
 /** A safety property that does not hold: a bug, not an input. Callers stop and report. */
 export interface Violation {
@@ -92,13 +92,13 @@ export class SafetyChecker {
    * After a step of `s`: `logFrom` is the first log index the step changed (undefined: the log
    * did not change), as its persist effect says.
    */
-  step(s: RaftState, logFrom: number | undefined): Violation | undefined {
-    return this.electionSafety(s)
+  step(s: RaftState, role: Role, logFrom: number | undefined): Violation | undefined {
+    return this.electionSafety(s, role)
       ?? (logFrom === undefined ? undefined : this.logMatching(s, logFrom))
       ?? this.monotonic(s)
       ?? this.stateMachineSafety(s)
       ?? (logFrom === undefined ? undefined : this.committedPrefixKept(s, logFrom))
-      ?? this.leaderCompleteness(s, logFrom)
+      ?? this.leaderCompleteness(s, role, logFrom)
       ?? this.snapshotSafety(s);
   }
 
@@ -130,8 +130,8 @@ export class SafetyChecker {
     return undefined;
   }
 
-  private electionSafety(s: RaftState): Violation | undefined {
-    if (s.role !== 'Leader') return undefined;
+  private electionSafety(s: RaftState, role: Role): Violation | undefined {
+    if (role !== 'Leader') return undefined;
     const id = s.config.id;
     const other = this.leaderOfTerm.get(s.currentTerm);
     if (other !== undefined && other !== id) {
@@ -225,8 +225,9 @@ export class SafetyChecker {
 
   /** A leader holds every entry committed before its term: checked when it takes office and
    * whenever its log changes below the committed index. */
-  private leaderCompleteness(s: RaftState, logFrom: number | undefined): Violation | undefined {
-    if (s.role !== 'Leader') return undefined;
+  private leaderCompleteness(s: RaftState, role: Role, logFrom: number | undefined):
+    Violation | undefined {
+    if (role !== 'Leader') return undefined;
     const id = s.config.id;
     const since = this.wasLeader.get(id) === s.currentTerm ? logFrom : 1;
     this.wasLeader.set(id, s.currentTerm);

@@ -102,9 +102,10 @@ const sessionRecord = (sessions: Pairs<{ seq: number; value: string }>):
   Record<string, AbstractSession> =>
   record(new Map(sessions), (x) => ({ seq: x.seq, value: specValue(x.value) }));
 
-export function abstractServer(s: RaftState): AbstractServer {
+/** A server as the spec sees it; `role` is its statechart's state (`roleOf`). */
+export function abstractServer(s: RaftState, role: Role): AbstractServer {
   return {
-    role: s.role,
+    role,
     ...abstractDurable(s), // term, vote, log and snapshot: the same fields as the disk's
     commitIndex: s.commitIndex,
     leaderId: s.leaderId ?? '',

@@ -40,6 +40,7 @@ import {
   type Effect,
   type Persisted,
   type RaftState,
+  type Role,
 } from './state.js';
 
 export type RaftEvent =
@@ -69,7 +70,11 @@ export interface RaftInput {
   readonly persisted?: Persisted;
 }
 
-type Rule<E> = (s: RaftState, e: E, out: Effect[], rules: RaftRules) => RaftState;
+/** A rule: the state, the event, the output, the rules record, and the role the statechart is in. */
+type Rule<E> = (s: RaftState, e: E, out: Effect[], rules: RaftRules, role: Role) => RaftState;
+
+/** The parameter every rule's action gets from its state: the role (`roles.ts`). */
+export interface RoleParams { readonly role: Role }
 
 /**
  * [etcd Step; Fig2:AllServers#2] A message that makes this server follow another term or leader:
@@ -78,7 +83,8 @@ type Rule<E> = (s: RaftState, e: E, out: Effect[], rules: RaftRules) => RaftStat
  * every role); the rules never check the term again for it.
  */
 export function stepDownThen<E extends { readonly term: number }>(handler: Rule<E>): Rule<E> {
-  return (s, m, out, rules) => handler(rules.stepDown(s, m.term, out), m, out, rules);
+  return (s, m, out, rules, role) =>
+    handler(rules.stepDown(s, m.term, out, role), m, out, rules, 'Follower');
 }
 
 /** The persist effect for what changed in term, vote or log, if anything did. */
@@ -104,9 +110,11 @@ const typed = setup({
  */
 function rule<E>(rules: RaftRules, name: string, fn: Rule<E>) {
   return typed.enqueueActions(
-    ({ context, event, enqueue }) => {
+    ({ context, event, enqueue }, params) => {
       const out: Effect[] = [];
-      const next = fn(context, event as E, out, rules);
+      // the state's `role` parameter (`roles.ts`); setup types action parameters as absent
+      const { role } = params as unknown as RoleParams;
+      const next = fn(context, event as E, out, rules, role);
       enqueue.assign(() => next);
       if (context.config.trace) {
         enqueue.emit({ type: 'trace', action: name,
@@ -172,8 +180,8 @@ export const raftSetupFor = (rules: RaftRules) => typed.extend({
       enqueue.assign(() => rules.recover(s.config, s.rng, persisted ?? persistedOf(s)));
       if (s.config.trace) enqueue.emit({ type: 'trace', action: 'restart' });
     }),
-    electionTimeout: rule<RaftEvent>(rules, 'electionTimeout', (s, _e, out) =>
-      electionTimeout(s, out)),
+    electionTimeout: rule<RaftEvent>(rules, 'electionTimeout', (s, _e, out, _r, role) =>
+      electionTimeout(s, out, role)),
     replicate: rule<Msg<'Replicate'>>(rules, 'replicate', (s, e, out) => replicate(s, out, e.to)),
     checkQuorum: rule<RaftEvent>(rules, 'checkQuorum', (s) => checkQuorum(s)),
     loseQuorum: rule<RaftEvent>(rules, 'checkQuorum', (s, _e, out, r) => loseQuorum(s, out, r)),
@@ -187,9 +195,10 @@ export const raftSetupFor = (rules: RaftRules) => typed.extend({
     handlePreVoteRequest:
       rule<Msg<'PreVoteRequest'>>(rules, 'handlePreVoteRequest', handlePreVoteRequest),
     handlePreVoteResponse: rule<Msg<'PreVoteResponse'>>(rules, 'handlePreVoteResponse',
-      (s, m) => handlePreVoteResponse(s, m)),
+      (s, m, _out, _r, role) => handlePreVoteResponse(s, m, role)),
     stepDownThenHandlePreVoteResponse: rule<Msg<'PreVoteResponse'>>(rules,
-      'handlePreVoteResponse', stepDownThen((s, m) => handlePreVoteResponse(s, m))),
+      'handlePreVoteResponse',
+      stepDownThen((s, m, _out, _r, role) => handlePreVoteResponse(s, m, role))),
     winPreVote: rule<Msg<'PreVoteResponse'>>(rules, 'handlePreVoteResponse',
       (s, m, out) => winPreVote(s, m, out)),
     handleRequestVoteRequest: rule<Msg<'RequestVoteRequest'>>(rules, 'handleRequestVoteRequest',
@@ -197,9 +206,10 @@ export const raftSetupFor = (rules: RaftRules) => typed.extend({
     stepDownThenHandleRequestVoteRequest: rule<Msg<'RequestVoteRequest'>>(rules,
       'handleRequestVoteRequest', stepDownThen(handleRequestVoteRequest)),
     handleRequestVoteResponse: rule<Msg<'RequestVoteResponse'>>(rules,
-      'handleRequestVoteResponse', (s, m) => handleRequestVoteResponse(s, m)),
+      'handleRequestVoteResponse', (s, m, _out, _r, role) => handleRequestVoteResponse(s, m, role)),
     stepDownThenHandleRequestVoteResponse: rule<Msg<'RequestVoteResponse'>>(rules,
-      'handleRequestVoteResponse', stepDownThen((s, m) => handleRequestVoteResponse(s, m))),
+      'handleRequestVoteResponse',
+      stepDownThen((s, m, _out, _r, role) => handleRequestVoteResponse(s, m, role))),
     winElection: rule<Msg<'RequestVoteResponse'>>(rules, 'handleRequestVoteResponse',
       winElection),
     handleAppendEntriesRequest: rule<Msg<'AppendEntriesRequest'>>(rules,

@@ -49,7 +49,8 @@ export function flushTargets(s: RaftState): NodeId[] {
  * behind. Decided on the state before the response is handled.
  */
 export function needsCatchUp(s: RaftState, m: AppendEntriesResponse): boolean {
-  if (!s.config.catchUp || s.role !== 'Leader' || m.term !== s.currentTerm) return false;
+  // a guard of the leader's only
+  if (!s.config.catchUp || m.term !== s.currentTerm) return false;
   const p = progressOf(s, m.src);
   if (!m.success) return backOff(p.match, p.next, m.rejectHint) < p.next;
   return p.leftBehind && m.matchIndex > p.match && m.matchIndex >= p.sentUpTo

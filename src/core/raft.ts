@@ -6,7 +6,7 @@
 import { raftSetupFor } from './machine.js';
 import { raftRules, type RaftRules } from './raftRules.js';
 import { candidate, follower, leader, preCandidate } from './roles.js';
-import { defaultConfig, type Effect } from './state.js';
+import { defaultConfig, type Effect, type Role } from './state.js';
 
 export function makeRaftMachine(rules: RaftRules) {
   return raftSetupFor(rules).createMachine({
@@ -24,6 +24,16 @@ export function makeRaftMachine(rules: RaftRules) {
 export const raftMachine = makeRaftMachine(raftRules);
 
 export type RaftMachine = typeof raftMachine;
+
+const ROLES: Readonly<Record<string, Role>> = { follower: 'Follower', preCandidate: 'PreCandidate',
+  candidate: 'Candidate', leader: 'Leader' };
+
+/** The role a snapshot of the statechart is in: its state, the role's only owner. */
+export function roleOf(snapshot: { readonly value: unknown }): Role {
+  const role = ROLES[snapshot.value as string];
+  if (role === undefined) throw new Error(`not a role: ${String(snapshot.value)}`);
+  return role;
+}
 
 /** The effects a pure `transition()` returned, in order: its emitted events. */
 export function effectsOf(actions: readonly { readonly type: string; readonly params?: unknown }[]):

@@ -10,7 +10,7 @@ import type {
 } from '../wire/messages.js';
 import { kvFromSnapshot, type KvState } from './kv.js';
 import { appendEntry, logUpToDate, mergeEntries, type RaftLog, type Snapshot } from './log.js';
-import type { Config, Effect, Pending, Persisted, RaftState } from './state.js';
+import type { Config, Effect, Pending, Persisted, RaftState, Role } from './state.js';
 import { initialState } from './state.js';
 import { answerApplied, leaderGet, leaderPut } from './rules/client.js';
 import { stepDown } from './rules/common.js';
@@ -23,7 +23,7 @@ export interface RaftRules {
   /** [Fig2:RV#2] This term's vote is still free for `candidate` (not given to another). */
   readonly voteFree: (s: RaftState, candidate: NodeId) => boolean;
   /** [Fig2:AE#1] The request is from a term older than this server's: refuse it. */
-  readonly staleAppend: (s: RaftState, m: AppendEntriesRequest) => boolean;
+  readonly staleAppend: (s: RaftState, m: AppendEntriesRequest, role: Role) => boolean;
   /** [Fig2:AE#2] The consistency check. */
   readonly logOk: (s: RaftState, m: AppendEntriesRequest) => boolean;
   /** [Fig2:AE#3 #4] The log after a request that passed the check. */
@@ -44,8 +44,8 @@ export interface RaftRules {
   /** [§8] Answer a pending request whose own entry was applied. */
   readonly answerApplied: (s: RaftState, out: Effect[], p: Pending, value: string | undefined) =>
     void;
-  /** [Fig2:AllServers#2] Step down to follower, adopting `term` if newer. */
-  readonly stepDown: (s: RaftState, term: number, out: Effect[]) => RaftState;
+  /** [Fig2:AllServers#2] Step down from `from` to follower, adopting `term` if newer. */
+  readonly stepDown: (s: RaftState, term: number, out: Effect[], from: Role) => RaftState;
   /** [Fig2:State §5.1] A server (re)starting from what it persisted. */
   readonly recover: (config: Config, seed: number, persisted?: Persisted) => RaftState;
   /** [Fig2 "respond after persisting"; etcd Ready] The order a step's effects leave in. */

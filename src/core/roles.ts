@@ -1,65 +1,77 @@
 /**
- * One state per Raft role (as etcd splits stepFollower / stepCandidate / stepLeader). A guard on a
- * transition decides a change of role (a newer term seen, a quorum reached, a quorum lost), once:
- * the action it runs does what that decision implies, and the rules never decide it again.
- * Transitions without a target keep the role.
+ * One state per Raft role (as etcd splits stepFollower / stepCandidate / stepLeader). The state
+ * is the role's only owner: the context holds no role, and each state passes its role to the
+ * rules it runs (the `role` parameter of their actions). A guard on a transition decides a change
+ * of role (a newer term seen, a quorum reached, a quorum lost), once: the action it runs does what
+ * that decision implies, and the rules never decide it again. Transitions without a target keep
+ * the role.
  */
 import { raftSetup } from './machine.js';
+import type { Role } from './state.js';
+
+/**
+ * The action `type` as a state of role `role` runs it: with the role as its parameter. (Typed as
+ * the action's name, which the setup checks; the setup types action parameters as absent.)
+ */
+function as(role: Role) {
+  return <T extends string>(type: T): T => ({ type, params: { role } }) as unknown as T;
+}
 
 /**
  * Handlers every role shares: pre-votes never change a role; `clientRequest` serves clients. Only
  * a follower knows a leader it heard from (`leaderFresh`), so `LeaderStale` is its own.
  */
-const common = {
-  PreVoteRequest: { actions: 'handlePreVoteRequest' },
-  LeaderStale: { actions: 'ignore' },
-  get: { actions: 'clientRequest' },
-  put: { actions: 'clientRequest' },
-  TakeSnapshot: { guard: 'canSnapshot', actions: 'takeSnapshot' },
-} as const;
-
-/**
- * [etcd Step] The term first, in every role: a message from a newer term makes the server step
- * down, adopt the term and follow (its action steps down, then handles the message); only then
- * does the role's own handling apply. A pre-vote proposes a term without changing it, so a
- * pre-vote request never moves a term, and a pre-vote response only when it refuses from a newer
- * one. `newerTerm` is the follower's table (it stays a follower); `stepsDown` the other roles'.
- */
-function termFirst(target: { target: 'follower' } | Record<string, never>) {
+function common<R extends Role>(role: R) {
+  const a = as(role);
   return {
-    PreVoteResponse: [
-      { guard: 'isPreVoteRejectionFromNewerTerm', ...target,
-        actions: 'stepDownThenHandlePreVoteResponse' },
-      { actions: 'handlePreVoteResponse' },
-    ],
-    RequestVoteRequest: [
-      { guard: 'isNewerTerm', ...target, actions: 'stepDownThenHandleRequestVoteRequest' },
-      { actions: 'handleRequestVoteRequest' },
-    ],
-    RequestVoteResponse: [
-      { guard: 'isNewerTerm', ...target, actions: 'stepDownThenHandleRequestVoteResponse' },
-      { actions: 'handleRequestVoteResponse' },
-    ],
-    AppendEntriesResponse: [
-      { guard: 'isNewerTerm', ...target, actions: 'stepDownThenHandleAppendEntriesResponse' },
-      { actions: 'handleAppendEntriesResponse' },
-    ],
-    // [Fig2:Candidates] a leader of the current term is followed too, by a (pre-)candidate
-    AppendEntriesRequest: [
-      { guard: 'target' in target ? 'isCurrentOrNewerTerm' : 'isNewerTerm', ...target,
-        actions: 'stepDownThenHandleAppendEntriesRequest' },
-      { actions: 'handleAppendEntriesRequest' },
-    ],
-    InstallSnapshotRequest: [
-      { guard: 'target' in target ? 'isCurrentOrNewerTerm' : 'isNewerTerm', ...target,
-        actions: 'stepDownThenHandleInstallSnapshotRequest' },
-      { actions: 'handleInstallSnapshotRequest' },
-    ],
+    PreVoteRequest: { actions: a('handlePreVoteRequest') },
+    LeaderStale: { actions: 'ignore' },
+    get: { actions: a('clientRequest') },
+    put: { actions: a('clientRequest') },
+    TakeSnapshot: { guard: 'canSnapshot', actions: a('takeSnapshot') },
   } as const;
 }
 
-const newerTerm = termFirst({});
-const stepsDown = termFirst({ target: 'follower' });
+/**
+ * [etcd Step] The term first, in every role: a message from a newer term makes the server step
+ * down, adopt the term and follow (its action steps down from `role`, then handles the message as
+ * a follower); only then does the role's own handling apply. A pre-vote proposes a term without
+ * changing it, so a pre-vote request never moves a term, and a pre-vote response only when it
+ * refuses from a newer one. A follower stays a follower; the other roles move to `follower`, and
+ * [Fig2:Candidates] also follow a leader of their own term.
+ */
+function termFirst<R extends Role>(role: R) {
+  const a = as(role);
+  const target = role === 'Follower' ? {} : { target: 'follower' as const };
+  const leaderSeen = role === 'Follower' ? 'isNewerTerm' as const : 'isCurrentOrNewerTerm' as const;
+  return {
+    PreVoteResponse: [
+      { guard: 'isPreVoteRejectionFromNewerTerm', ...target,
+        actions: a('stepDownThenHandlePreVoteResponse') },
+      { actions: a('handlePreVoteResponse') },
+    ],
+    RequestVoteRequest: [
+      { guard: 'isNewerTerm', ...target, actions: a('stepDownThenHandleRequestVoteRequest') },
+      { actions: a('handleRequestVoteRequest') },
+    ],
+    RequestVoteResponse: [
+      { guard: 'isNewerTerm', ...target, actions: a('stepDownThenHandleRequestVoteResponse') },
+      { actions: a('handleRequestVoteResponse') },
+    ],
+    AppendEntriesResponse: [
+      { guard: 'isNewerTerm', ...target, actions: a('stepDownThenHandleAppendEntriesResponse') },
+      { actions: a('handleAppendEntriesResponse') },
+    ],
+    AppendEntriesRequest: [
+      { guard: leaderSeen, ...target, actions: a('stepDownThenHandleAppendEntriesRequest') },
+      { actions: a('handleAppendEntriesRequest') },
+    ],
+    InstallSnapshotRequest: [
+      { guard: leaderSeen, ...target, actions: a('stepDownThenHandleInstallSnapshotRequest') },
+      { actions: a('handleInstallSnapshotRequest') },
+    ],
+  } as const;
+}
 
 /**
  * Time: a `Tick` that makes a timer expire raises the timer's own event (as etcd's tick raises
@@ -78,75 +90,83 @@ const followerTick = [
 ] as const;
 
 /** [§5.2 §9.6] The election timer restarts a pre-vote round from any non-leader role. */
-const ElectionTimeout = { target: 'preCandidate', actions: 'electionTimeout' } as const;
+function electionTimeout<R extends Role>(role: R) {
+  return { target: 'preCandidate', actions: as(role)('electionTimeout') } as const;
+}
 
+/** Events only a leader acts on. */
+const notLeading = {
+  Replicate: { actions: 'ignore' },
+  Flush: { actions: 'ignore' },
+  CheckQuorum: { actions: 'ignore' },
+} as const;
+
+const f = as('Follower');
 export const follower = raftSetup.createStateConfig({
   on: {
-    ...common,
+    ...common('Follower'),
+    ...termFirst('Follower'),
+    ...notLeading,
     Tick: followerTick,
-    ElectionTimeout,
-    LeaderStale: [{ guard: 'isLeaderFresh', actions: 'leaderStale' }, { actions: 'ignore' }],
-    Replicate: { actions: 'ignore' },
-    Flush: { actions: 'ignore' },
-    CheckQuorum: { actions: 'ignore' },
-    ...newerTerm,
+    ElectionTimeout: electionTimeout('Follower'),
+    LeaderStale: [{ guard: 'isLeaderFresh', actions: f('leaderStale') }, { actions: 'ignore' }],
   },
 });
 
+const preCandidateTerm = termFirst('PreCandidate');
 export const preCandidate = raftSetup.createStateConfig({
   on: {
-    ...common,
-    ...stepsDown,
+    ...common('PreCandidate'),
+    ...preCandidateTerm,
+    ...notLeading,
     Tick: electionTick,
-    ElectionTimeout,
-    Replicate: { actions: 'ignore' },
-    Flush: { actions: 'ignore' },
-    CheckQuorum: { actions: 'ignore' },
+    ElectionTimeout: electionTimeout('PreCandidate'),
     PreVoteResponse: [
-      stepsDown.PreVoteResponse[0],
-      { guard: 'hasPreVoteQuorum', target: 'candidate', actions: 'winPreVote' },
-      stepsDown.PreVoteResponse[1],
+      preCandidateTerm.PreVoteResponse[0],
+      { guard: 'hasPreVoteQuorum', target: 'candidate', actions: as('PreCandidate')('winPreVote') },
+      preCandidateTerm.PreVoteResponse[1],
     ],
   },
 });
 
+const candidateTerm = termFirst('Candidate');
 export const candidate = raftSetup.createStateConfig({
   on: {
-    ...common,
-    ...stepsDown,
+    ...common('Candidate'),
+    ...candidateTerm,
+    ...notLeading,
     Tick: electionTick,
-    ElectionTimeout,
-    Replicate: { actions: 'ignore' },
-    Flush: { actions: 'ignore' },
-    CheckQuorum: { actions: 'ignore' },
+    ElectionTimeout: electionTimeout('Candidate'),
     RequestVoteResponse: [
-      stepsDown.RequestVoteResponse[0],
-      { guard: 'hasVoteQuorum', target: 'leader', actions: 'winElection' },
-      stepsDown.RequestVoteResponse[1],
+      candidateTerm.RequestVoteResponse[0],
+      { guard: 'hasVoteQuorum', target: 'leader', actions: as('Candidate')('winElection') },
+      candidateTerm.RequestVoteResponse[1],
     ],
   },
 });
 
+const l = as('Leader');
+const leaderTerm = termFirst('Leader');
 export const leader = raftSetup.createStateConfig({
   on: {
-    ...common,
-    ...stepsDown,
+    ...common('Leader'),
+    ...leaderTerm,
     Tick: [
       { guard: 'checkQuorumDue', actions: ['tick', 'raiseCheckQuorum'] },
       { guard: 'heartbeatDue', actions: ['tick', 'raiseHeartbeat'] },
       { actions: 'tick' },
     ],
     ElectionTimeout: { actions: 'ignore' },
-    Replicate: { actions: 'replicate' },
+    Replicate: { actions: l('replicate') },
     Flush: { actions: 'raiseFlush' },
     AppendEntriesResponse: [
-      stepsDown.AppendEntriesResponse[0],
-      { guard: 'needsCatchUp', actions: ['handleAppendEntriesResponse', 'raiseCatchUp'] },
-      stepsDown.AppendEntriesResponse[1],
+      leaderTerm.AppendEntriesResponse[0],
+      { guard: 'needsCatchUp', actions: [l('handleAppendEntriesResponse'), 'raiseCatchUp'] },
+      leaderTerm.AppendEntriesResponse[1],
     ],
     CheckQuorum: [
-      { guard: 'lacksQuorumContact', target: 'follower', actions: 'loseQuorum' },
-      { actions: 'checkQuorum' },
+      { guard: 'lacksQuorumContact', target: 'follower', actions: l('loseQuorum') },
+      { actions: l('checkQuorum') },
     ],
   },
 });

@@ -1,6 +1,7 @@
 /**
  * The replica's state (the statechart's context) and the helpers every rule shares.
- * Field names are the spec's (`spec/raft.qnt`, Server record) and Raft Figure 2's.
+ * Field names are the spec's (`spec/raft.qnt`, Server record) and Raft Figure 2's, except the
+ * spec's `role`: that is the statechart's state (`roleOf` in raft.ts), held nowhere else.
  */
 import type { ClientResponse, Cmd, NodeId, PeerMessage } from '../wire/messages.js';
 import { emptyChain, type Chain } from './chain.js';
@@ -106,8 +107,8 @@ export interface RaftState {
   readonly currentTerm: number;
   readonly votedFor: NodeId | null;
   readonly log: RaftLog;
-  // Volatile state
-  readonly role: Role;
+  // Volatile state. The role is not here: it is the statechart's state (`follower`, ...), and the
+  // machine passes it to each rule that needs it.
   readonly commitIndex: number;
   readonly leaderId: NodeId | null;
   readonly votesGranted: ReadonlySet<NodeId>;
@@ -202,16 +203,20 @@ type Timer = Pick<RaftState, 'electionElapsed' | 'electionTimeoutTicks' | 'rng'>
  * A restarted election timer with a fresh randomized timeout [§5.2], to spread into a state: the
  * campaign retry timeout for a pre-candidate or candidate, else the election timeout.
  */
-export function electionTimer(s: RaftState): Timer {
+export function electionTimer(s: RaftState, role: Role): Timer {
   const [r, rng] = nextRandom(s.rng);
-  const campaigning = s.role === 'PreCandidate' || s.role === 'Candidate';
+  const campaigning = isCampaigning(role);
   const lo = campaigning ? s.config.campaignRetryTicksMin : s.config.electionTimeoutTicksMin;
   const hi = campaigning ? s.config.campaignRetryTicksMax : s.config.electionTimeoutTicksMax;
   return { electionElapsed: 0, electionTimeoutTicks: lo + Math.floor(r * (hi - lo)), rng };
 }
 
-export function resetElectionTimer(s: RaftState): RaftState {
-  return { ...s, ...electionTimer(s) };
+export function resetElectionTimer(s: RaftState, role: Role): RaftState {
+  return { ...s, ...electionTimer(s, role) };
+}
+
+export function isCampaigning(role: Role): boolean {
+  return role === 'PreCandidate' || role === 'Candidate';
 }
 
 /** A peer's record before the leader has heard from it or sent it anything. */
@@ -262,7 +267,6 @@ export function initialState(config: Config, seed: number, persisted?: Persisted
     currentTerm: persisted?.currentTerm ?? 0,
     votedFor: persisted?.votedFor ?? null, // [Fig2:State] it survives a restart
     log,
-    role: 'Follower',
     commitIndex: log.snapshot.index,
     leaderId: null,
     votesGranted: noVotes,
@@ -278,22 +282,23 @@ export function initialState(config: Config, seed: number, persisted?: Persisted
     now: 0,
     rng: seed >>> 0,
   };
-  return resetElectionTimer(state);
+  return resetElectionTimer(state, 'Follower');
 }
 
 export function persistedOf(s: RaftState): Persisted {
   return { currentTerm: s.currentTerm, votedFor: s.votedFor, log: s.log };
 }
 
-/** [Fig2:AllServers#2] Step down to follower, adopting `term` if it is newer. */
-export function becomeFollower(s: RaftState, term: number): RaftState {
+/**
+ * [Fig2:AllServers#2] Step down from `from` to follower (the statechart moves to `follower`),
+ * adopting `term` if it is newer.
+ */
+export function becomeFollower(s: RaftState, term: number, from: Role): RaftState {
   const newer = term > s.currentTerm;
-  // a campaign's short retry timeout gives way to a follower's election timeout
-  const campaigning = s.role === 'PreCandidate' || s.role === 'Candidate';
   return {
     ...s,
-    ...(campaigning ? electionTimer({ ...s, role: 'Follower' }) : {}),
-    role: 'Follower',
+    // a campaign's short retry timeout gives way to a follower's election timeout
+    ...(isCampaigning(from) ? electionTimer(s, 'Follower') : {}),
     currentTerm: newer ? term : s.currentTerm,
     votedFor: newer ? null : s.votedFor,
     leaderId: null,

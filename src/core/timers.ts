@@ -5,15 +5,15 @@
  * skips idle time this way. The replica process ticks one at a time.
  */
 import { progressOf } from './pacing.js';
-import type { RaftState } from './state.js';
+import type { RaftState, Role } from './state.js';
 
 /**
  * The number of ticks, at least 1, after which the next timer expires: the election timeout of a
  * follower or campaigner; CheckQuorum or the first heartbeat due for a leader (the guards of the
  * `Tick` transitions in roles.ts, which fire when `elapsed + ticks >= timeout`).
  */
-export function ticksUntilDue(s: RaftState): number {
-  if (s.role !== 'Leader') {
+export function ticksUntilDue(s: RaftState, role: Role): number {
+  if (role !== 'Leader') {
     const stale = s.leaderFresh ? s.config.redirectFreshTicks - s.electionElapsed : Infinity;
     return Math.max(1, Math.min(s.electionTimeoutTicks - s.electionElapsed, stale));
   }

@@ -8,7 +8,7 @@
  */
 import type { Message } from '../wire/messages.js';
 import type { RaftMachine } from '../core/raft.js';
-import type { Config, Persisted, RaftState } from '../core/state.js';
+import type { Config, Persisted, RaftState, Role } from '../core/state.js';
 import { openWal, readWal, type Recovered, type Wal } from '../disk/wal.js';
 import { ReplicaLoop, type LoopStep } from '../replica/loop.js';
 import type { Rng } from '../fault/rng.js';
@@ -80,6 +80,12 @@ export class Host {
   get state(): RaftState {
     if (this.loop === undefined) throw new Error(`${this.id} is not running`);
     return this.loop.state;
+  }
+
+  /** The role: the statechart's state. */
+  get role(): Role {
+    if (this.loop === undefined) throw new Error(`${this.id} is not running`);
+    return this.loop.role;
   }
 
   /** What is on disk for sure: every synced write (the last crash's survivors, while down). */

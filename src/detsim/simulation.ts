@@ -249,7 +249,7 @@ export class Simulation implements HostDriver {
       return false;
     }
     this.safety.restarted(host.id);
-    this.check(this.safety.step(host.state, 1));
+    this.check(this.safety.step(host.state, host.role, 1));
     return true;
   }
 
@@ -343,11 +343,11 @@ export class Simulation implements HostDriver {
       else this.snapshotsTaken++;
     }
     this.opts.trace?.(`${this.nowMs.toFixed(3)} ${host.id} ${eventLabel(event)} -> ` +
-      `${state.role} term ${state.currentTerm} commit ${state.commitIndex} ` +
+      `${step.role} term ${state.currentTerm} commit ${state.commitIndex} ` +
       `last ${lastLogIndex(state.log)}`);
-    this.check(this.safety.step(state, logFrom)
+    this.check(this.safety.step(state, step.role, logFrom)
       ?? checkStepRules(step.before, event, state, step.effects));
-    if (this.recovered && this.convergedAtMs === undefined && state.role === 'Leader'
+    if (this.recovered && this.convergedAtMs === undefined && step.role === 'Leader'
       && state.commitIndex === lastLogIndex(state.log)) this.convergedAtMs = this.nowMs;
     const fresh = this.safety.takeFresh();
     if (fresh.length > 0) this.check(this.safety.durable(this.disks(), fresh));
@@ -379,8 +379,8 @@ export class Simulation implements HostDriver {
    */
   private converged(): string[] {
     if (this.convergedAtMs !== undefined) return [];
-    const live = [...this.hosts.values()].filter((h) => h.alive).map((h) => h.state);
-    const leader = live.filter((st) => st.role === 'Leader')
+    const live = [...this.hosts.values()].filter((h) => h.alive && h.role === 'Leader');
+    const leader = live.map((h) => h.state)
       .sort((a, b) => b.currentTerm - a.currentTerm)[0];
     const since = `${this.opts.scenario.end_wait} s after the faults ended`;
     return [leader === undefined ? `convergence: no leader committed its whole log ${since}`

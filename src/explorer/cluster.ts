@@ -14,10 +14,10 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { ClientResponse, NodeId, PeerMessage } from '../wire/messages.js';
 import { abstractMessage } from '../core/abstract.js';
-import { effectsOf, raftMachine, type RaftMachine } from '../core/raft.js';
+import { effectsOf, raftMachine, roleOf, type RaftMachine } from '../core/raft.js';
 import type { RaftEvent } from '../core/machine.js';
 import {
-  defaultConfig, persistedOf, type Config, type Effect, type Persisted, type RaftState,
+  defaultConfig, persistedOf, type Config, type Effect, type Persisted, type RaftState, type Role,
 } from '../core/state.js';
 import { applyWrite } from '../core/persisted.js';
 
@@ -129,6 +129,11 @@ export class Cluster {
     d.unsynced = false;
     d.outbox.clear();
     return this.event(id, { type: 'Restart', persisted: d.durable });
+  }
+
+  /** The role server `id` is in: its statechart's state. */
+  role(id: NodeId): Role {
+    return roleOf(this.snapshot(id));
   }
 
   state(id: NodeId): RaftState {

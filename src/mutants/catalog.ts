@@ -40,8 +40,8 @@ const MUTANTS = {
    * current (keeping its term and role): a deposed leader's entries overwrite entries the newer
    * leader may have committed.
    */
-  acceptStaleTermAppend: (r: RaftRules): RaftRules => ({ ...r, staleAppend: (s, m) =>
-    r.staleAppend(s, m) && s.role !== 'Follower' }),
+  acceptStaleTermAppend: (r: RaftRules): RaftRules => ({ ...r, staleAppend: (s, m, role) =>
+    r.staleAppend(s, m, role) && role !== 'Follower' }),
   /**
    * [Fig2:AE#5] a follower commits up to `min(leaderCommit, lastLogIndex)` of its whole log, not of
    * the last new entry: it commits stale entries beyond what the request checked.
@@ -88,9 +88,10 @@ const MUTANTS = {
    * [§8] a deposed leader redirects its pending requests at once: a request that still commits
    * under the next leader is retried by its client and applied twice.
    */
-  redirectPendingOnStepDown: (r: RaftRules): RaftRules => ({ ...r, stepDown: (s, term, out) => {
-    const follower = r.stepDown(s, term, out);
-    if (s.role !== 'Leader' || size(s.pending) === 0) return follower;
+  redirectPendingOnStepDown: (r: RaftRules): RaftRules => ({ ...r,
+    stepDown: (s, term, out, from) => {
+    const follower = r.stepDown(s, term, out, from);
+    if (from !== 'Leader' || size(s.pending) === 0) return follower;
     for (const p of toArray(s.pending)) reply(follower, out, p.cmd.client, 'redirect', p.mid);
     return { ...follower, pending: emptyChain() };
   } }),

@@ -66,7 +66,7 @@ async function bindSocket(listen: Address): Promise<Socket> {
 
 function statusOf(loop: ReplicaLoop, wal: Wal): Omit<StatusReply, 'src' | 'type' | 'MID'> {
   const s = loop.state;
-  return { role: s.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
+  return { role: loop.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
     commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex,
     lastLogIndex: lastLogIndex(s.log), dropped: Object.fromEntries(loop.dropped),
     waitingRequests: waitingRequests(s),

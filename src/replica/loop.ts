@@ -23,11 +23,11 @@ import {
 } from '../wire/messages.js';
 import { decodeMessage, errorKind, parseDatagram, type WireError } from '../wire/codec.js';
 import { Reassembler, toDatagrams, CHUNK_BYTES } from '../wire/chunks.js';
-import { raftMachine, type RaftMachine } from '../core/raft.js';
+import { raftMachine, roleOf, type RaftMachine } from '../core/raft.js';
 import type { RaftEvent } from '../core/machine.js';
 import type { PersistWrite } from '../core/persisted.js';
 import { ticksUntilDue } from '../core/timers.js';
-import type { Config, Effect, Persisted, RaftState } from '../core/state.js';
+import type { Config, Effect, Persisted, RaftState, Role } from '../core/state.js';
 import { GroupCommit } from './groupCommit.js';
 import type { Address } from './address.js';
 import type { Signer } from './auth.js';
@@ -76,6 +76,8 @@ export interface LoopStep {
   readonly event: RaftEvent;
   readonly before: RaftState;
   readonly after: RaftState;
+  /** The role after the step: the statechart's state. */
+  readonly role: Role;
   readonly effects: readonly Effect[];
   /** The first log index the step's writes changed. */
   readonly logFrom: number | undefined;
@@ -187,6 +189,11 @@ export class ReplicaLoop {
 
   get state(): RaftState {
     return this.actor.getSnapshot().context;
+  }
+
+  /** The role: the statechart's state, its only owner. */
+  get role(): Role {
+    return roleOf(this.actor.getSnapshot());
   }
 
   get alive(): boolean {
@@ -355,7 +362,7 @@ export class ReplicaLoop {
       const owed = Math.max(Math.floor((this.opts.clock.now() - this.startMs) / this.opts.tickMs),
         this.reachedTick) - this.ticks;
       if (owed <= 0) break;
-      const ticks = Math.min(owed, ticksUntilDue(this.state));
+      const ticks = Math.min(owed, ticksUntilDue(this.state, this.role));
       this.ticks += ticks;
       this.step({ type: 'Tick', ticks });
     }
@@ -377,7 +384,7 @@ export class ReplicaLoop {
           logFrom = Math.min(logFrom ?? Infinity, e.log.fromIndex);
         }
       }
-      observe({ event, before, after: this.state, effects, logFrom });
+      observe({ event, before, after: this.state, role: this.role, effects, logFrom });
     }
     if (effects.length === 0) return;
     if (this.commit !== undefined) this.commit.take(effects);
@@ -386,7 +393,7 @@ export class ReplicaLoop {
 
   private scheduleWake(): void {
     if (this.stopped) return;
-    const dueTick = this.ticks + ticksUntilDue(this.state);
+    const dueTick = this.ticks + ticksUntilDue(this.state, this.role);
     if (dueTick === this.wakeTick) return;
     this.cancelWake?.();
     this.wakeTick = dueTick;

@@ -15,7 +15,7 @@
 import { createActor, type Actor } from 'xstate';
 import type { ClientRequest, Message, NodeId } from '../wire/messages.js';
 import { decodeDatagram, encodeMessage } from '../wire/codec.js';
-import { raftMachine } from '../core/raft.js';
+import { raftMachine, roleOf } from '../core/raft.js';
 import type { Effect } from '../core/state.js';
 import type { TIMING as Timing } from './timing.js';
 
@@ -74,7 +74,7 @@ export function warmUp(timing: typeof Timing, budgetMs: number, maxRequests: num
     drain();
   };
   const leader = (): NodeId | undefined =>
-    IDS.find((id) => actors.get(id)?.getSnapshot().context.role === 'Leader');
+    IDS.find((id) => { const a = actors.get(id); return a !== undefined && roleOf(a.getSnapshot()) === 'Leader'; });
   const within = (): boolean => performance.now() - t0 < budgetMs;
 
   while (leader() === undefined && within()) tick();

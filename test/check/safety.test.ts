@@ -8,7 +8,7 @@ import { entriesAfterSnapshot, lastLogIndex, logOf as chainOf } from '../../src/
 import { defaultConfig, initialState, type Persisted, type RaftState, type Role }
   from '../../src/core/state.js';
 import { Rng } from '../../src/fault/rng.js';
-import { SafetyChecker } from '../../src/check/safety.js';
+import { SafetyChecker, type Violation } from '../../src/check/safety.js';
 import { checkStepRules, VoteLedger } from '../../src/check/stepRules.js';
 
 const ids = ['0000', '0001', '0002'] as NodeId[];
@@ -16,84 +16,91 @@ const put = (value: string): Cmd => ({ kind: 'put', client: '00C0' as NodeId, se
   value });
 const e = (term: number, value: string): Entry => ({ term, cmd: put(value) } as Entry);
 
+/** A server's state, and the role its statechart would be in. */
+type Server = RaftState & { readonly role: Role };
+
 function server(id: NodeId, over: { term?: number; role?: Role; log?: Entry[];
-  commit?: number; votedFor?: NodeId | null } = {}): RaftState {
+  commit?: number; votedFor?: NodeId | null } = {}): Server {
   const s = initialState({ ...defaultConfig, id, peers: ids.filter((p) => p !== id) }, 1);
   return { ...s, currentTerm: over.term ?? 1, role: over.role ?? 'Follower',
     log: chainOf(over.log ?? []), commitIndex: over.commit ?? 0,
     votedFor: over.votedFor ?? null };
 }
 
+/** `c.step` on a server and its role. */
+const step = (c: SafetyChecker, s: Server, logFrom: number | undefined):
+  Violation | undefined => c.step(s, s.role, logFrom);
+
 describe('[safety] Figure 3 properties, incrementally, after every step', () => {
   it('electionSafety: two leaders of one term, even if the first has crashed since', () => {
     const c = new SafetyChecker(2);
-    expect(c.step(server(ids[0] as NodeId, { role: 'Leader' }), undefined)).toBeUndefined();
-    expect(c.step(server(ids[0] as NodeId, { role: 'Leader', term: 2 }), undefined))
+    expect(step(c, server(ids[0] as NodeId, { role: 'Leader' }), undefined)).toBeUndefined();
+    expect(step(c, server(ids[0] as NodeId, { role: 'Leader', term: 2 }), undefined))
       .toBeUndefined();
-    expect(c.step(server(ids[1] as NodeId, { role: 'Leader', term: 2 }), undefined)?.invariant)
+    expect(step(c, server(ids[1] as NodeId, { role: 'Leader', term: 2 }), undefined)?.invariant)
       .toBe('electionSafety');
   });
 
   it('logMatching: another command, or another previous entry, at one index and term', () => {
     const c = new SafetyChecker(2);
-    expect(c.step(server(ids[0] as NodeId, { log: [e(1, 'a'), e(1, 'b')] }), 1)).toBeUndefined();
-    expect(c.step(server(ids[1] as NodeId, { log: [e(1, 'a'), e(1, 'b')] }), 1)).toBeUndefined();
-    expect(c.step(server(ids[2] as NodeId, { log: [e(1, 'a'), e(1, 'x')] }), 1)?.invariant)
+    expect(step(c, server(ids[0] as NodeId, { log: [e(1, 'a'), e(1, 'b')] }), 1)).toBeUndefined();
+    expect(step(c, server(ids[1] as NodeId, { log: [e(1, 'a'), e(1, 'b')] }), 1)).toBeUndefined();
+    expect(step(c, server(ids[2] as NodeId, { log: [e(1, 'a'), e(1, 'x')] }), 1)?.invariant)
       .toBe('logMatching');
     const d = new SafetyChecker(2);
-    d.step(server(ids[0] as NodeId, { log: [e(1, 'a'), e(2, 'b')] }), 1);
-    expect(d.step(server(ids[1] as NodeId, { log: [e(2, 'z'), e(2, 'b')] }), 1)?.invariant)
+    step(d, server(ids[0] as NodeId, { log: [e(1, 'a'), e(2, 'b')] }), 1);
+    expect(step(d, server(ids[1] as NodeId, { log: [e(2, 'z'), e(2, 'b')] }), 1)?.invariant)
       .toBe('logMatching');
   });
 
   it('monotonic term and commit, except commitIndex after a restart', () => {
     const c = new SafetyChecker(2);
     const a = ids[0] as NodeId;
-    c.step(server(a, { term: 3, log: [e(1, 'a')], commit: 1 }), 1);
-    expect(c.step(server(a, { term: 2, log: [e(1, 'a')], commit: 1 }), undefined)?.invariant)
+    step(c, server(a, { term: 3, log: [e(1, 'a')], commit: 1 }), 1);
+    expect(step(c, server(a, { term: 2, log: [e(1, 'a')], commit: 1 }), undefined)?.invariant)
       .toBe('monotonicTerm');
     const d = new SafetyChecker(2);
-    d.step(server(a, { log: [e(1, 'a')], commit: 1 }), 1);
-    expect(d.step(server(a, { log: [e(1, 'a')], commit: 0 }), undefined)?.invariant)
+    step(d, server(a, { log: [e(1, 'a')], commit: 1 }), 1);
+    expect(step(d, server(a, { log: [e(1, 'a')], commit: 0 }), undefined)?.invariant)
       .toBe('monotonicCommit');
     d.restarted(a);
-    expect(d.step(server(a, { log: [e(1, 'a')], commit: 0 }), 1)).toBeUndefined();
+    expect(step(d, server(a, { log: [e(1, 'a')], commit: 0 }), 1)).toBeUndefined();
   });
 
   it('monotonicTerm across a restart: never below a term the server had sent', () => {
     const c = new SafetyChecker(2);
     const a = ids[0] as NodeId;
-    c.step(server(a, { term: 4 }), undefined);
+    step(c, server(a, { term: 4 }), undefined);
     c.sent(a, 'PreVoteRequest', 6); // only proposed: a pre-vote persists nothing
     c.sent(a, 'RequestVoteRequest', 4);
     c.restarted(a);
-    expect(c.step(server(a, { term: 4 }), undefined)).toBeUndefined();
+    expect(step(c, server(a, { term: 4 }), undefined)).toBeUndefined();
     c.restarted(a);
-    expect(c.step(server(a, { term: 3 }), undefined)?.invariant).toBe('monotonicTerm');
+    expect(step(c, server(a, { term: 3 }), undefined)?.invariant).toBe('monotonicTerm');
   });
 
   it('stateMachineSafety: committing another entry, or replacing a committed one', () => {
     const c = new SafetyChecker(2);
-    c.step(server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
+    step(c, server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
     expect(c.takeFresh()).toEqual([1]);
-    expect(c.step(server(ids[1] as NodeId, { log: [e(2, 'b')], commit: 1 }), 1)?.invariant)
+    expect(step(c, server(ids[1] as NodeId, { log: [e(2, 'b')], commit: 1 }), 1)?.invariant)
       .toBe('stateMachineSafety');
     const d = new SafetyChecker(2);
-    d.step(server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
-    expect(d.step(server(ids[0] as NodeId, { log: [e(2, 'b')], commit: 1 }), 1)?.invariant)
+    step(d, server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
+    expect(step(d, server(ids[0] as NodeId, { log: [e(2, 'b')], commit: 1 }), 1)?.invariant)
       .toBe('stateMachineSafety');
   });
 
   it('leaderCompleteness: a leader of a later term lacks a committed entry', () => {
     const c = new SafetyChecker(2);
-    c.step(server(ids[0] as NodeId, { role: 'Leader', log: [e(1, 'a')], commit: 1 }), 1);
-    expect(c.step(server(ids[1] as NodeId, { role: 'Leader', term: 2 }), undefined)?.invariant)
+    step(c, server(ids[0] as NodeId, { role: 'Leader', log: [e(1, 'a')], commit: 1 }), 1);
+    expect(step(c, server(ids[1] as NodeId, { role: 'Leader', term: 2 }), undefined)?.invariant)
       .toBe('leaderCompleteness');
   });
 
   it('committedDurable: a committed entry on fewer synced disks than a quorum', () => {
     const c = new SafetyChecker(2);
-    c.step(server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
+    step(c, server(ids[0] as NodeId, { log: [e(1, 'a')], commit: 1 }), 1);
     const on = (log: Entry[]): Persisted => ({ currentTerm: 1, votedFor: null,
       log: chainOf(log) });
     expect(c.durable([on([e(1, 'a')]), on([e(1, 'a')]), on([])])).toBeUndefined();

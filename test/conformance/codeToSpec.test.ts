@@ -140,7 +140,7 @@ function putAnswered(bugs: Bug[]): { trace: RecordedStep[]; oks: number } {
     (m.src === s0 && m.dst === s1) || (m.src === s1 && m.dst === s0);
   script.event(s1, { type: 'ElectionTimeout' });
   for (let i = 0; i < 6; i++) { script.deliverWhere(between01); script.settle(); }
-  expect(r.cluster.state(s1).role).toBe('Leader');
+  expect(r.cluster.role(s1)).toBe('Leader');
   const before = r.cluster.replies.length;
   script.request(s1, { kind: 'put', client: '00C0', seq: 1, key: 'a', value: 1 });
   script.event(s1, { type: 'Replicate', to: [s0] });

@@ -108,7 +108,7 @@ export class Recorder {
     const servers: Record<string, string> = {};
     const durable: Record<string, string> = {};
     if (changed !== undefined) {
-      servers[changed] = quintServer(abstractServer(this.cluster.state(changed)));
+      servers[changed] = quintServer(abstractServer(this.cluster.state(changed), this.cluster.role(changed)));
       durable[changed] = quintDurable(abstractDurable(this.cluster.durable(changed)));
     }
     // each spec action's answers: the effects from its trace marker to the next one
@@ -200,9 +200,9 @@ export class Recorder {
     const keys = this.cluster.inFlightKeys();
     const ids = this.cluster.ids;
     const id = this.pickOf(ids);
-    const role = this.cluster.state(id).role;
+    const role = this.cluster.role(id);
     const campaigning = ids.some((p) => ['PreCandidate', 'Candidate']
-      .includes(this.cluster.state(p).role));
+      .includes(this.cluster.role(p)));
     const r = this.random();
     if (keys.length > 0 && r < 0.45) {
       const key = this.pickOf(keys);
@@ -216,7 +216,7 @@ export class Recorder {
     }
     const arg = str(id);
     const writing = ids.filter((p) => this.cluster.canPersist(p));
-    const leader = ids.find((p) => this.cluster.state(p).role === 'Leader');
+    const leader = ids.find((p) => this.cluster.role(p) === 'Leader');
     if (r < 0.53) this.serverStep(id, { type: 'Tick' }, arg);
     else if (r < 0.66) this.persist(writing.length > 0 ? this.pickOf(writing) : id);
     else if (r < 0.72) {
@@ -289,7 +289,7 @@ export class Recorder {
   /** The initial state as a Quint predicate over `servers` and `msgs`. */
   initial(): RecordedStep {
     const servers: Record<string, string> = {};
-    for (const id of this.cluster.ids) servers[id] = quintServer(abstractServer(this.cluster.state(id)));
+    for (const id of this.cluster.ids) servers[id] = quintServer(abstractServer(this.cluster.state(id), this.cluster.role(id)));
     const durable: Record<string, string> = {};
     for (const id of this.cluster.ids) {
       durable[id] = quintDurable(abstractDurable(this.cluster.durable(id)));

@@ -44,7 +44,7 @@ export function compare(cluster: Cluster, state: Record<string, unknown>): strin
   const servers = plain(variable(state, 'servers')) as Record<string, Plain>;
   const diffs: string[] = [];
   for (const id of cluster.ids) {
-    const code = abstractServer(cluster.state(id)) as unknown as Record<string, Plain>;
+    const code = abstractServer(cluster.state(id), cluster.role(id)) as unknown as Record<string, Plain>;
     const spec = servers[id] as Record<string, Plain>;
     for (const field of Object.keys(spec)) {
       if (canonical(code[field]) !== canonical(spec[field])) {

@@ -44,7 +44,7 @@ function server(patch: Partial<RaftState> = {}): RaftState {
 /** The leader of `term` over `log`, everything committed and applied, no peer acknowledged. */
 function leader(term: number, log: RaftLog, pending: Pending[] = []): RaftState {
   return server({
-    role: 'Leader', currentTerm: term, votedFor: ME, leaderId: ME, log,
+    currentTerm: term, votedFor: ME, leaderId: ME, log,
     progress: new Map([[A, freshProgress(lastLogIndex(log) + 1)],
       [B, freshProgress(lastLogIndex(log) + 1)]]), pending: chainOf(pending),
   });
@@ -97,7 +97,8 @@ const cases: Case[] = [
     run: (bugs) => {
       const out: Effect[] = [];
       const s = server({ currentTerm: 2, log: logOf(1, 1) });
-      const next = handleAppendEntriesRequest(s, appendEntries(2, 2, 2, [put(2)], 0), out, rulesWith(bugs));
+      const next = handleAppendEntriesRequest(s, appendEntries(2, 2, 2, [put(2)], 0), out, rulesWith(bugs),
+        'Follower');
       return { success: appendResponse(out)?.success, log: lastLogIndex(next.log) };
     },
     correct: { success: false, log: 2 },
@@ -111,7 +112,7 @@ const cases: Case[] = [
       const s = server({ currentTerm: 2, votedFor: A });
       const m = { type: 'RequestVoteRequest', src: B, dst: ME, leader: B, term: 2,
         lastLogIndex: 0, lastLogTerm: 0 } as RequestVoteRequest;
-      const next = handleRequestVoteRequest(s, m, out, rulesWith(bugs));
+      const next = handleRequestVoteRequest(s, m, out, rulesWith(bugs), 'Follower');
       const sent = out[0]?.type === 'send' ? out[0].message : undefined;
       return { voteGranted: sent?.type === 'RequestVoteResponse' && sent.voteGranted,
         votedFor: next.votedFor };
@@ -125,14 +126,15 @@ const cases: Case[] = [
     run: (bugs) => {
       const out: Effect[] = [];
       const s = server({ currentTerm: 3, log: logOf(1) });
-      const next = handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [put(2)], 0), out, rulesWith(bugs));
+      const next = handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [put(2)], 0), out, rulesWith(bugs),
+        'Follower');
       const r = appendResponse(out);
       return { success: r?.success, responseTerm: r?.term, currentTerm: next.currentTerm,
-        role: next.role, leaderId: next.leaderId, log: lastLogIndex(next.log) };
+        leaderId: next.leaderId, log: lastLogIndex(next.log) };
     },
-    correct: { success: false, responseTerm: 3, currentTerm: 3, role: 'Follower', leaderId: null,
+    correct: { success: false, responseTerm: 3, currentTerm: 3, leaderId: null,
       log: 1 },
-    broken: { success: true, responseTerm: 3, currentTerm: 3, role: 'Follower', leaderId: A,
+    broken: { success: true, responseTerm: 3, currentTerm: 3, leaderId: A,
       log: 2 },
   },
   {
@@ -141,7 +143,8 @@ const cases: Case[] = [
     run: (bugs) => {
       const s = server({ currentTerm: 2, log: logOf(1, 1, 1) });
       // a heartbeat that checks index 1 only; entries 2 and 3 may not be the leader's
-      return handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [], 3), [], rulesWith(bugs)).commitIndex;
+      return handleAppendEntriesRequest(s, appendEntries(2, 1, 1, [], 3), [], rulesWith(bugs),
+        'Follower').commitIndex;
     },
     correct: 1,
     broken: 3,
@@ -153,7 +156,8 @@ const cases: Case[] = [
       const out: Effect[] = [];
       const s = server({ currentTerm: 1, leaderId: A, log: logOf(1, 1, 1) });
       // the leader's first request, delayed past the two that followed it
-      const next = handleAppendEntriesRequest(s, appendEntries(1, 0, 0, [put(1)], 0), out, rulesWith(bugs));
+      const next = handleAppendEntriesRequest(s, appendEntries(1, 0, 0, [put(1)], 0), out, rulesWith(bugs),
+        'Follower');
       return { matchIndex: appendResponse(out)?.matchIndex, log: lastLogIndex(next.log) };
     },
     correct: { matchIndex: 1, log: 3 },
@@ -163,16 +167,16 @@ const cases: Case[] = [
     bug: 'noNoopOnElection',
     title: 'noNoopOnElection takes office without appending a no-op [§8]',
     run: (bugs) => {
-      const s = server({ role: 'Candidate', currentTerm: 2, votedFor: ME,
+      const s = server({ currentTerm: 2, votedFor: ME,
         votesGranted: new Set([ME]), log: logOf(1) });
       const m = { type: 'RequestVoteResponse', src: A, dst: ME, leader: ME, term: 2,
         voteGranted: true } as RequestVoteResponse;
       // the statechart's `hasVoteQuorum` decided: this vote wins (`winElection`)
       const next = winElection(s, m, [], rulesWith(bugs));
-      return { role: next.role, log: lastLogIndex(next.log) };
+      return { log: lastLogIndex(next.log) };
     },
-    correct: { role: 'Leader', log: 2 },
-    broken: { role: 'Leader', log: 1 },
+    correct: { log: 2 },
+    broken: { log: 1 },
   },
   {
     bug: 'localReadWithoutQuorum',
@@ -181,7 +185,7 @@ const cases: Case[] = [
       const out: Effect[] = [];
       const log = logOf(1);
       const s = { ...leader(1, log), commitIndex: 1, kv: applyUpTo(emptyKv(), log, 1) };
-      const next = clientRequest(s, client('get', 'g1'), out, rulesWith(bugs));
+      const next = clientRequest(s, client('get', 'g1'), out, rulesWith(bugs), 'Leader');
       return { replies: replies(out), log: lastLogIndex(next.log), reads: next.reads.length };
     },
     // a get is never logged [§6.4]: it waits for a quorum to acknowledge the next round
@@ -193,7 +197,8 @@ const cases: Case[] = [
     title: 'ackBeforeCommit answers a put when appended, and only then [§5.3 §8]',
     run: (bugs) => {
       const appendOut: Effect[] = [];
-      const appended = clientRequest(leader(1, emptyLog()), client('put', 'p1'), appendOut, rulesWith(bugs));
+      const appended = clientRequest(leader(1, emptyLog()), client('put', 'p1'), appendOut,
+        rulesWith(bugs), 'Leader');
       const commitOut: Effect[] = [];
       applyCommitted(appended, 1, commitOut, rulesWith(bugs));
       return { atAppend: replies(appendOut), atCommit: replies(commitOut) };
@@ -206,7 +211,8 @@ const cases: Case[] = [
     title: 'applyBeforeCommit applies and answers an entry before it commits [Fig2:AllServers#1]',
     run: (bugs) => {
       const appendOut: Effect[] = [];
-      const appended = clientRequest(leader(1, emptyLog()), client('put', 'p1'), appendOut, rulesWith(bugs));
+      const appended = clientRequest(leader(1, emptyLog()), client('put', 'p1'), appendOut,
+        rulesWith(bugs), 'Leader');
       const commitOut: Effect[] = [];
       const committed = applyCommitted(appended, 1, commitOut, rulesWith(bugs));
       return { atAppend: replies(appendOut), applied: appended.kv.appliedIndex,
@@ -226,11 +232,11 @@ const cases: Case[] = [
       const s = leader(1, logOf(1), [{ index: 1, term: 1, cmd: putOf(C), mid: 'p1' }]);
       // a newer term: the statechart steps down first (`isNewerTerm`, `stepDownThen`)
       const next = stepDownThen(handleAppendEntriesResponse)(s,
-        { ...appendAck(2, 0), success: false }, out, rulesWith(bugs));
-      return { role: next.role, replies: replies(out), pending: size(next.pending) };
+        { ...appendAck(2, 0), success: false }, out, rulesWith(bugs), 'Leader');
+      return { replies: replies(out), pending: size(next.pending) };
     },
-    correct: { role: 'Follower', replies: [], pending: 1 },
-    broken: { role: 'Follower', replies: ['redirect p1'], pending: 0 },
+    correct: { replies: [], pending: 1 },
+    broken: { replies: ['redirect p1'], pending: 0 },
   },
   {
     bug: 'answerTwice',
@@ -238,7 +244,7 @@ const cases: Case[] = [
     run: (bugs) => {
       const out: Effect[] = [];
       const s = leader(1, logOf(1), [{ index: 1, term: 1, cmd: putOf(C), mid: 'p1' }]);
-      const next = handleAppendEntriesResponse(s, appendAck(1, 1), out, rulesWith(bugs));
+      const next = handleAppendEntriesResponse(s, appendAck(1, 1), out, rulesWith(bugs), 'Leader');
       return { commitIndex: next.commitIndex, replies: replies(out) };
     },
     correct: { commitIndex: 1, replies: ['ok p1'] },
@@ -348,7 +354,7 @@ describe('bug catalog: each flag breaks exactly its rule', () => {
     const machine = machineWith(['acceptStaleTermAppend']);
     const snap = machine.resolveState({ value: 'leader', context: leader(2, logOf(1, 2)) });
     const [next] = transition(machine, snap, appendAck(3, 2));
-    expect([next.value, next.context.role, next.context.currentTerm,
-      next.context.progress.get(A)?.match]).toEqual(['follower', 'Follower', 3, 0]);
+    expect([next.value, next.context.currentTerm,
+      next.context.progress.get(A)?.match]).toEqual(['follower', 3, 0]);
   });
 });

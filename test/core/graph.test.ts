@@ -153,7 +153,7 @@ describe('[MBT] @xstate/graph paths cover the statechart', () => {
     const firstPersist = effects.findIndex((e) => e.type === 'persist');
     const firstOut = effects.findIndex((e) => e.type === 'send' || e.type === 'reply');
     if (firstPersist >= 0 && firstOut >= 0) expect(firstPersist).toBeLessThan(firstOut);
-    expect(roleOf[next.value as string]).toBe(next.context.role);
+    expect(roleOf[next.value as string]).toBeDefined(); // the role: the state, held nowhere else
     steps++;
     return next;
   };

@@ -20,7 +20,7 @@ const config = { ...defaultConfig, maxWaitingRequests: 6, maxWaitingPerClient: 3
 
 function leader(): RaftState {
   const log = logOf([{ term: 1, cmd: { kind: 'noop' } } as Entry]);
-  return { ...initialState(config, 1), role: 'Leader', currentTerm: 1, votedFor: ME,
+  return { ...initialState(config, 1), currentTerm: 1, votedFor: ME,
     leaderId: ME, log, commitIndex: 1, kv: applyUpTo(emptyKv(), log, 1),
     progress: new Map([[A, { ...freshProgress(2), match: 1 }], [B, { ...freshProgress(2), match: 1 }]]) };
 }
@@ -39,10 +39,11 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
   it('a client past maxWaitingPerClient gets fail while others are still served', () => {
     const out: Effect[] = [];
     let s = leader();
-    for (let k = 0; k < 5; k++) s = clientRequest(s, request('put', '00C1', `a${k}`), out, raftRules);
+    for (let k = 0; k < 5; k++) s = clientRequest(s, request('put', '00C1', `a${k}`), out,
+      raftRules, 'Leader');
     expect(answers(out)).toEqual(['fail a3', 'fail a4']);
     expect(waiting(s)).toBe(3);
-    s = clientRequest(s, request('get', '00C2', 'b0'), out, raftRules);
+    s = clientRequest(s, request('get', '00C2', 'b0'), out, raftRules, 'Leader');
     expect(s.reads.length).toBe(1);
     expect(answers(out)).toEqual(['fail a3', 'fail a4']);
   });
@@ -50,7 +51,8 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
   it('past maxWaitingRequests every client gets fail, and waiting stays at the bound', () => {
     const out: Effect[] = [];
     let s = leader();
-    for (let k = 0; k < 40; k++) s = clientRequest(s, request('get', `0${k + 100}`, `g${k}`), out, raftRules);
+    for (let k = 0; k < 40; k++) s = clientRequest(s, request('get', `0${k + 100}`, `g${k}`), out,
+      raftRules, 'Leader');
     expect(waiting(s)).toBe(config.maxWaitingRequests);
     expect(answers(out).length).toBe(40 - config.maxWaitingRequests);
     expect(answers(out).every((a) => a.startsWith('fail'))).toBe(true);
@@ -60,18 +62,20 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
     const out: Effect[] = [];
     let s = { ...leader(),
       config: { ...config, maxWaitingRequests: 100, maxWaitingPerClient: 100 } };
-    for (let k = 0; k < 9; k++) s = clientRequest(s, request('put', `0${k + 100}`, `p${k}`), out, raftRules);
+    for (let k = 0; k < 9; k++) s = clientRequest(s, request('put', `0${k + 100}`, `p${k}`), out,
+      raftRules, 'Leader');
     expect(lastLogIndex(s.log) - s.commitIndex).toBe(config.maxUncommittedEntries);
     expect(answers(out)).toEqual(['fail p5', 'fail p6', 'fail p7', 'fail p8']);
     // reads need no log entry: they are still taken
-    s = clientRequest(s, request('get', '0200', 'g'), out, raftRules);
+    s = clientRequest(s, request('get', '0200', 'g'), out, raftRules, 'Leader');
     expect(s.reads.length).toBe(1);
   });
 
   it('a follower holds requests only up to the bound while no leader is known', () => {
     const out: Effect[] = [];
     let s = initialState(config, 1);
-    for (let k = 0; k < 10; k++) s = clientRequest(s, request('put', `0${k + 100}`, `h${k}`), out, raftRules);
+    for (let k = 0; k < 10; k++) s = clientRequest(s, request('put', `0${k + 100}`, `h${k}`), out,
+      raftRules, 'Follower');
     expect(s.held.length).toBe(config.maxWaitingRequests);
     expect(answers(out)).toEqual(['fail h6', 'fail h7', 'fail h8', 'fail h9']);
   });

@@ -16,7 +16,7 @@ function elected5(config = {}): { c: Cluster; leader: NodeId } {
   const leader = c.ids[0] as NodeId;
   c.event(leader, { type: 'ElectionTimeout' });
   for (let i = 0; i < 8; i++) for (const k of c.inFlightKeys()) c.deliver(k);
-  expect(c.state(leader).role).toBe('Leader');
+  expect(c.role(leader)).toBe('Leader');
   expect(c.state(leader).commitIndex).toBe(1);
   return { c, leader };
 }
@@ -117,7 +117,7 @@ describe('[pacing] catch-up', () => {
         c.deliver(k);
       }
     }
-    expect(c.state(leader).role).toBe('Leader');
+    expect(c.role(leader)).toBe('Leader');
     expect(c.state(behind).log).toEqual(c.state(leader).log); // 7 entries: 6 and the new no-op
     // the no-op (rejected), then 2-3, 4-5, 6-7: no heartbeat was needed
     expect(toBehind).toBe(4);

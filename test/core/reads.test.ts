@@ -27,7 +27,7 @@ const entry = (term: number, value: string): Entry =>
 /** The leader of term 2 whose log (term 1, then its own term 2) is committed and applied. */
 function leader(): RaftState {
   const log = chainOf([entry(1, 'old'), entry(2, 'new')]);
-  return { ...initialState(defaultConfig, 1), role: 'Leader', currentTerm: 2, votedFor: ME,
+  return { ...initialState(defaultConfig, 1), currentTerm: 2, votedFor: ME,
     leaderId: ME, log, commitIndex: 2, kv: applyUpTo(emptyKv(), log, 2),
     progress: new Map([[A, { ...freshProgress(3), match: 2 }], [B, { ...freshProgress(3), match: 2 }]]) };
 }
@@ -44,14 +44,14 @@ const replies = (out: readonly Effect[]): string[] => out.flatMap((e) => (e.type
 describe('[§6.4] ReadIndex', () => {
   it('answers a get once a quorum acknowledged a round started after it; nothing is logged', () => {
     const out: Effect[] = [];
-    let s = clientRequest(leader(), get('g1'), out, raftRules);
+    let s = clientRequest(leader(), get('g1'), out, raftRules, 'Leader');
     expect([s.reads.length, lastLogIndex(s.log), replies(out)]).toEqual([1, 2, []]);
     s = replicate(s, out, [A]);
     const sent = out.find((e) => e.type === 'send')?.message as unknown as AppendEntriesRequest;
     expect(sent.readRound).toBe(1);
-    s = handleAppendEntriesResponse(s, ack(2, 0), out, raftRules); // an ack of an earlier round: not enough
+    s = handleAppendEntriesResponse(s, ack(2, 0), out, raftRules, 'Leader'); // an ack of an earlier round: not enough
     expect(replies(out)).toEqual([]);
-    s = handleAppendEntriesResponse(s, ack(2, 1), out, raftRules);
+    s = handleAppendEntriesResponse(s, ack(2, 1), out, raftRules, 'Leader');
     expect(replies(out)).toEqual(['ok g1=new leader 0000']);
     expect(s.reads).toEqual([]);
   });
@@ -62,11 +62,11 @@ describe('[§6.4] ReadIndex', () => {
     const base = leader();
     const stale = { ...base, commitIndex: 1, kv: applyUpTo(emptyKv(), base.log, 1),
       progress: new Map([[A, freshProgress(3)], [B, freshProgress(3)]]) };
-    let s = replicate(clientRequest(stale, get('g1'), out, raftRules), out, [A, B]);
+    let s = replicate(clientRequest(stale, get('g1'), out, raftRules, 'Leader'), out, [A, B]);
     const partial = { ...ack(2, 1), matchIndex: 1 } as AppendEntriesResponse;
-    s = handleAppendEntriesResponse(s, partial, out, raftRules);
+    s = handleAppendEntriesResponse(s, partial, out, raftRules, 'Leader');
     expect([s.commitIndex, replies(out)]).toEqual([1, []]); // round acknowledged, term 2 not
-    s = handleAppendEntriesResponse(s, ack(2, 1, B), out, raftRules); // commits index 2 (term 2)
+    s = handleAppendEntriesResponse(s, ack(2, 1, B), out, raftRules, 'Leader'); // commits index 2 (term 2)
     expect(s.commitIndex).toBe(2);
     expect(replies(out)).toEqual(['ok g1=new leader 0000']);
   });
@@ -76,9 +76,10 @@ describe('[§6.4] ReadIndex', () => {
     const follower = { ...initialState(defaultConfig, 1), currentTerm: 5 };
     const request = { type: 'AppendEntriesRequest', src: A, dst: ME, leader: A, term: 4,
       prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readRound: 3 };
-    handleAppendEntriesRequest(follower, request as unknown as AppendEntriesRequest, out, raftRules);
+    handleAppendEntriesRequest(follower, request as unknown as AppendEntriesRequest, out, raftRules,
+      'Follower');
     const current = { ...request, term: 5 } as unknown as AppendEntriesRequest;
-    handleAppendEntriesRequest(follower, current, out, raftRules);
+    handleAppendEntriesRequest(follower, current, out, raftRules, 'Follower');
     const rounds = out.flatMap((e) => (e.type === 'send'
       ? [(e.message as AppendEntriesResponse).readRound] : []));
     expect(rounds).toEqual([0, 3]);
@@ -86,14 +87,15 @@ describe('[§6.4] ReadIndex', () => {
 
   it('a deposed leader holds its reads, then redirects them to the leader it hears from', () => {
     const out: Effect[] = [];
-    let s = replicate(clientRequest(leader(), get('g1'), out, raftRules), out, [A]);
+    let s = replicate(clientRequest(leader(), get('g1'), out, raftRules, 'Leader'), out, [A]);
     // a newer term: the statechart steps down first (`isNewerTerm`, `stepDownThen`)
-    s = stepDownThen(handleAppendEntriesResponse)(s, ack(3, 1), out, raftRules);
-    expect([s.role, s.reads, s.held, replies(out)])
-      .toEqual(['Follower', [], [{ cmd: { kind: 'get', client: C, seq: 0, key: 'k' }, mid: 'g1' }], []]);
+    s = stepDownThen(handleAppendEntriesResponse)(s, ack(3, 1), out, raftRules, 'Leader');
+    expect([s.reads, s.held, replies(out)])
+      .toEqual([[], [{ cmd: { kind: 'get', client: C, seq: 0, key: 'k' }, mid: 'g1' }], []]);
     const heartbeat = { type: 'AppendEntriesRequest', src: B, dst: ME, leader: B, term: 3,
       prevLogIndex: 2, prevLogTerm: 2, entries: [], leaderCommit: 2, readRound: 0 };
-    s = handleAppendEntriesRequest(s, heartbeat as unknown as AppendEntriesRequest, out, raftRules);
+    s = handleAppendEntriesRequest(s, heartbeat as unknown as AppendEntriesRequest, out, raftRules,
+      'Follower');
     expect(replies(out)).toEqual(['redirect g1 leader 0002']);
     expect(s.held).toEqual([]);
   });

@@ -13,7 +13,7 @@ function elected(maxBatch = 16): Cluster {
   const c = new Cluster(3, { maxBatch }, 1);
   c.event(c.ids[0] as NodeId, { type: 'ElectionTimeout' });
   for (let i = 0; i < 8; i++) for (const k of c.inFlightKeys()) c.deliver(k);
-  expect(c.state(c.ids[0] as NodeId).role).toBe('Leader');
+  expect(c.role(c.ids[0] as NodeId)).toBe('Leader');
   return c;
 }
 
@@ -99,7 +99,7 @@ describe('[§8] client answers', () => {
       value: '1' } as never);
     c.event(leader, { type: 'AppendEntriesRequest', src: other, dst: leader, leader: other,
       term: 9, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0 } as never);
-    expect(c.state(leader).role).toBe('Follower');
+    expect(c.role(leader)).toBe('Follower');
     // not answered yet: the entry may still commit under the new leader
     expect(c.replies).toEqual([]);
     return { c, leader, other, term };
@@ -146,7 +146,7 @@ describe('[§5.2] election timers', () => {
     expect(follower).toBeGreaterThanOrEqual(100);
     expect(follower).toBeLessThan(200);
     c.event(id, { type: 'ElectionTimeout' });
-    expect(c.state(id).role).toBe('PreCandidate');
+    expect(c.role(id)).toBe('PreCandidate');
     const retry = c.state(id).electionTimeoutTicks;
     expect(retry).toBeGreaterThanOrEqual(40);
     expect(retry).toBeLessThan(80);

@@ -36,7 +36,7 @@ const put = (term: number, key: string, value: string, seq = 0): Entry =>
 function leader(n: number): RaftState {
   const log = logOf(Array.from({ length: n }, (_, i) => put(i < n - 1 ? 1 : 2, `k${i % 3}`,
     `v${i}`, i + 1)));
-  return { ...initialState(defaultConfig, 1), role: 'Leader', currentTerm: 2, votedFor: ME,
+  return { ...initialState(defaultConfig, 1), currentTerm: 2, votedFor: ME,
     leaderId: ME, log, commitIndex: n, kv: applyUpTo(emptyKv(), log, n),
     progress: new Map([[A, { ...freshProgress(n + 1), match: n }],
       [B, { ...freshProgress(n + 1), match: n }]]) };
@@ -63,7 +63,7 @@ describe('[§7] takeSnapshot', () => {
   it('snapshots the applied state at commitIndex and drops the entries up to it', () => {
     const l = { ...leader(5), commitIndex: 5 };
     const appended = clientRequest(l, { type: 'put', src: C, dst: ME, leader: ME, MID: 'm',
-      key: 'k9', value: 'x' } as ClientRequest, [], raftRules);
+      key: 'k9', value: 'x' } as ClientRequest, [], raftRules, 'Leader');
     const s = takeSnapshot(appended);
     expect(s.log.snapshot).toEqual({ index: 5, term: 2,
       kv: [['k0', 'v3'], ['k1', 'v4'], ['k2', 'v2']],
@@ -176,7 +176,7 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
 
   it('a deposed leader answers the pending requests the snapshot settles', () => {
     const old = leader(4);
-    const deposed: RaftState = { ...old, role: 'Follower', currentTerm: 2,
+    const deposed: RaftState = { ...old, currentTerm: 2,
       pending: chainOf([{ index: 4, term: 2, cmd: putOf(C), mid: 'ok-me' },
         { index: 3, term: 9, cmd: putOf(C), mid: 'lost' }].sort((a, b) => a.index - b.index)),
       commitIndex: 2, kv: applyUpTo(emptyKv(), old.log, 2) };
@@ -194,7 +194,7 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
       prevLogIndex: 2, prevLogTerm: 1, entries: [put(1, 'k0', 'v2'), put(2, 'k1', 'v3'),
         put(2, 'n', 'new')], leaderCommit: 5, readRound: 0 } as unknown as AppendEntriesRequest;
     const out: Effect[] = [];
-    const f = handleAppendEntriesRequest(f0, m, out, raftRules);
+    const f = handleAppendEntriesRequest(f0, m, out, raftRules, 'Follower');
     expect([lastLogIndex(f.log), f.commitIndex]).toEqual([5, 5]);
     expect(entriesAfterSnapshot(f.log)).toEqual([put(2, 'n', 'new')]);
     expect(sends(out)).toMatchObject([{ success: true, matchIndex: 5 }]);

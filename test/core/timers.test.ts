@@ -8,6 +8,7 @@ import { transition } from 'xstate';
 import type { NodeId } from '../../src/wire/messages.js';
 import { effectsOf, raftMachine } from '../../src/core/raft.js';
 import { ticksUntilDue } from '../../src/core/timers.js';
+import { roleOf } from '../../src/core/raft.js';
 import { canonical, Cluster, type MachineSnapshot as Snapshot } from '../../src/explorer/cluster.js';
 import { Rng } from '../../src/fault/rng.js';
 
@@ -47,7 +48,7 @@ describe('[timers] a Tick of ticksUntilDue ticks equals that many single ticks',
       const c = randomCluster(seed, 300);
       for (const id of c.ids) {
         const start = c.snapshot(id);
-        const n = ticksUntilDue(start.context);
+        const n = ticksUntilDue(start.context, roleOf(start));
         expect(n).toBeGreaterThanOrEqual(1);
         let single = start;
         for (let k = 1; k < n; k++) {

@@ -4,7 +4,7 @@ import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chai
 import { applyUpTo } from '../kv.js';
 import { appendEntry, lastLogIndex, termAt } from '../log.js';
 import type { RaftRules } from '../raftRules.js';
-import type { ClientCmd, Effect, Pending, RaftState } from '../state.js';
+import type { ClientCmd, Effect, Pending, RaftState, Role } from '../state.js';
 import { asTerm, reply } from './common.js';
 import { addRead } from './reads.js';
 
@@ -47,14 +47,14 @@ export function waitingRequests(s: RaftState): number {
  * entries. So a flood of valid requests is refused, not stored. `fail` promises nothing: the
  * client may retry the request.
  */
-function overloaded(s: RaftState, m: ClientRequest): boolean {
+function overloaded(s: RaftState, m: ClientRequest, role: Role): boolean {
   const c = s.config;
   const waiting = waitingRequests(s);
   if (waiting >= c.maxWaitingRequests) return true;
   // a client cannot reach its own bound before the total does
   if (waiting >= c.maxWaitingPerClient
     && waitingFor(s, m.src) >= c.maxWaitingPerClient) return true;
-  return s.role === 'Leader' && m.type === 'put'
+  return role === 'Leader' && m.type === 'put'
     && lastLogIndex(s.log) - s.commitIndex >= c.maxUncommittedEntries;
 }
 
@@ -65,14 +65,14 @@ function overloaded(s: RaftState, m: ClientRequest): boolean {
  * is heard from (no storm of redirects while an election runs, or towards a leader that has just
  * died). `spec/raft.qnt`: `onClientRequest`.
  */
-export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[], rules: RaftRules):
-  RaftState {
-  const redirectNow = s.role !== 'Leader' && s.leaderId !== null && s.leaderFresh;
-  if (!redirectNow && overloaded(s, m)) {
+export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[], rules: RaftRules,
+  role: Role): RaftState {
+  const redirectNow = role !== 'Leader' && s.leaderId !== null && s.leaderFresh;
+  if (!redirectNow && overloaded(s, m, role)) {
     reply(s, out, m.src, 'fail', m.MID);
     return s;
   }
-  if (s.role === 'Leader') {
+  if (role === 'Leader') {
     return m.type === 'get' ? rules.leaderGet(s, m, out, rules) : rules.leaderPut(s, m, out, rules);
   }
   if (redirectNow) {

@@ -7,7 +7,7 @@ import {
   type PeerMessage,
   type Term,
 } from '../../wire/messages.js';
-import { becomeFollower, type Effect, type RaftState } from '../state.js';
+import { becomeFollower, type Effect, type RaftState, type Role } from '../state.js';
 
 export const asTerm = (n: number): Term => n as Term;
 export const asIndex = (n: number): LogIndex => n as LogIndex;
@@ -62,8 +62,8 @@ export function releaseHeld(s: RaftState, out: Effect[], leader: NodeId): RaftSt
  * could only name no leader, and send the client round in a storm). It answers nothing now: `out`
  * is there for the rules record's signature (`RaftRules.stepDown`).
  */
-export function stepDown(s: RaftState, term: number, _out: Effect[]): RaftState {
-  const deposed = becomeFollower(s, term);
+export function stepDown(s: RaftState, term: number, _out: Effect[], from: Role): RaftState {
+  const deposed = becomeFollower(s, term, from);
   return s.reads.length === 0 ? deposed : { ...deposed,
     held: [...deposed.held, ...s.reads.map((r) => ({ cmd: r.cmd, mid: r.mid }))] };
 }

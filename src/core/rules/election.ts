@@ -13,7 +13,8 @@ import {
 import { lastLogIndex, lastLogTerm } from '../log.js';
 import type { RaftRules } from '../raftRules.js';
 import {
-  freshProgressOf, quorum, resetElectionTimer, type Effect, type RaftState,
+  freshProgressOf, isCampaigning, quorum, resetElectionTimer, type Effect, type RaftState,
+  type Role,
 } from '../state.js';
 import { asIndex, asTerm, releaseHeld, send } from './common.js';
 import { replicate } from './replication.js';
@@ -32,18 +33,16 @@ function requestVotes(s: RaftState, out: Effect[], type: 'PreVoteRequest' | 'Req
  * [§9.6] The election timer fired: start a pre-vote round for `currentTerm + 1` without changing
  * the term, so a server cut off from the others cannot inflate terms and depose a healthy leader.
  */
-export function electionTimeout(s: RaftState, out: Effect[]): RaftState {
+export function electionTimeout(s: RaftState, out: Effect[], role: Role): RaftState {
   // A request held through a whole failed round goes back to its client (leader unknown), so a
   // replica in a minority does not keep it forever.
-  const failedRound = s.role === 'PreCandidate' || s.role === 'Candidate';
-  const released = failedRound ? releaseHeld(s, out, BROADCAST) : s;
+  const released = isCampaigning(role) ? releaseHeld(s, out, BROADCAST) : s;
   const next = resetElectionTimer({
     ...released,
-    role: 'PreCandidate',
     leaderId: null,
     leaderFresh: false,
     votesGranted: new Set([s.config.id]),
-  });
+  }, 'PreCandidate');
   requestVotes(next, out, 'PreVoteRequest', next.currentTerm + 1);
   return next;
 }
@@ -52,14 +51,15 @@ export function electionTimeout(s: RaftState, out: Effect[]): RaftState {
  * Would this server grant a pre-vote? It records nothing and keeps its term. [§5.4.1] The election
  * restriction applies to pre-votes as to votes.
  */
-export function preVoteGranted(s: RaftState, m: PreVoteRequest, rules: RaftRules): boolean {
-  return m.term > s.currentTerm && s.leaderId === null && s.role !== 'Leader'
+export function preVoteGranted(s: RaftState, m: PreVoteRequest, rules: RaftRules, role: Role):
+  boolean {
+  return m.term > s.currentTerm && s.leaderId === null && role !== 'Leader'
     && rules.logUpToDate(s, m.lastLogIndex, m.lastLogTerm);
 }
 
 export function handlePreVoteRequest(s: RaftState, m: PreVoteRequest, out: Effect[],
-  rules: RaftRules): RaftState {
-  const voteGranted = preVoteGranted(s, m, rules);
+  rules: RaftRules, role: Role): RaftState {
+  const voteGranted = preVoteGranted(s, m, rules, role);
   const term = asTerm(voteGranted ? m.term : s.currentTerm);
   send(s, out, m.src, { type: 'PreVoteResponse', term, voteGranted });
   return s;
@@ -68,12 +68,11 @@ export function handlePreVoteRequest(s: RaftState, m: PreVoteRequest, out: Effec
 function becomeCandidate(s: RaftState, out: Effect[]): RaftState {
   const next = resetElectionTimer({
     ...s,
-    role: 'Candidate',
     currentTerm: s.currentTerm + 1,
     votedFor: s.config.id,
     votesGranted: new Set([s.config.id]),
     leaderId: null,
-  });
+  }, 'Candidate');
   requestVotes(next, out, 'RequestVoteRequest', next.currentTerm);
   return next;
 }
@@ -83,14 +82,14 @@ function becomeCandidate(s: RaftState, out: Effect[]): RaftState {
  * the statechart's to handle, first (`isPreVoteRejectionFromNewerTerm`); so is a quorum
  * (`hasPreVoteQuorum`, then `winPreVote`).
  */
-export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse): RaftState {
-  if (s.role !== 'PreCandidate' || !m.voteGranted || m.term !== s.currentTerm + 1) return s;
+export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse, role: Role): RaftState {
+  if (role !== 'PreCandidate' || !m.voteGranted || m.term !== s.currentTerm + 1) return s;
   return { ...s, votesGranted: new Set(s.votesGranted).add(m.src) };
 }
 
 /** [§9.6] The guard `hasPreVoteQuorum` decided: this pre-vote completes a quorum. */
 export function winPreVote(s: RaftState, m: PreVoteResponse, out: Effect[]): RaftState {
-  return becomeCandidate(handlePreVoteResponse(s, m), out);
+  return becomeCandidate(handlePreVoteResponse(s, m, 'PreCandidate'), out);
 }
 
 /** Would this grant complete a quorum of pre-votes (the guard `hasPreVoteQuorum`)? */
@@ -112,9 +111,9 @@ export function voteGranted(s: RaftState, m: RequestVoteRequest, rules: RaftRule
 
 /** A newer term was adopted before this runs (the statechart's `isNewerTerm`, first). */
 export function handleRequestVoteRequest(s: RaftState, m: RequestVoteRequest, out: Effect[],
-  rules: RaftRules): RaftState {
+  rules: RaftRules, role: Role): RaftState {
   const granted = voteGranted(s, m, rules);
-  const next = granted ? resetElectionTimer({ ...s, votedFor: m.src }) : s;
+  const next = granted ? resetElectionTimer({ ...s, votedFor: m.src }, role) : s;
   send(next, out, m.src, {
     type: 'RequestVoteResponse', term: asTerm(next.currentTerm), voteGranted: granted,
   });
@@ -128,7 +127,6 @@ export function handleRequestVoteRequest(s: RaftState, m: RequestVoteRequest, ou
 function becomeLeader(s: RaftState, out: Effect[], rules: RaftRules): RaftState {
   const leader = {
     ...s,
-    role: 'Leader' as const,
     leaderId: s.config.id,
     progress: freshProgressOf(s.config, lastLogIndex(s.log) + 1),
     reads: [],
@@ -143,15 +141,16 @@ function becomeLeader(s: RaftState, out: Effect[], rules: RaftRules): RaftState 
  * A candidate counts a vote granted in its term. A newer term is the statechart's to handle,
  * first (`isNewerTerm`); so is a quorum (`hasVoteQuorum`, then `winElection`).
  */
-export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse): RaftState {
-  if (s.role !== 'Candidate' || m.term !== s.currentTerm || !m.voteGranted) return s;
+export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse, role: Role):
+  RaftState {
+  if (role !== 'Candidate' || m.term !== s.currentTerm || !m.voteGranted) return s;
   return { ...s, votesGranted: new Set(s.votesGranted).add(m.src) };
 }
 
 /** [§5.2] The guard `hasVoteQuorum` decided: this vote completes a quorum. */
 export function winElection(s: RaftState, m: RequestVoteResponse, out: Effect[],
   rules: RaftRules): RaftState {
-  return becomeLeader(handleRequestVoteResponse(s, m), out, rules);
+  return becomeLeader(handleRequestVoteResponse(s, m, 'Candidate'), out, rules);
 }
 
 /** Would this vote complete a quorum (the guard `hasVoteQuorum`)? */

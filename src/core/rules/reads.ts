@@ -27,8 +27,9 @@ export function roundWanted(s: RaftState): boolean {
   return s.reads.some((r) => r.round > s.readRound);
 }
 
+/** Only a leader has reads: a deposed one holds them (`stepDown`). */
 function readReady(s: RaftState, r: Read): boolean {
-  if (s.role !== 'Leader' || termAt(s.log, s.commitIndex) !== s.currentTerm) return false;
+  if (termAt(s.log, s.commitIndex) !== s.currentTerm) return false;
   if (s.commitIndex < r.readIndex) return false;
   let acks = 1;
   for (const p of s.progress.values()) if (p.ackedRound >= r.round) acks++;

@@ -10,6 +10,7 @@ import { backOff, sent } from '../pacing.js';
 import type { RaftRules } from '../raftRules.js';
 import {
   electionTimer, progressOf, quorum, resetActive, withProgress, type Effect, type RaftState,
+  type Role,
 } from '../state.js';
 import { applyCommitted } from './client.js';
 import { asIndex, asTerm, releaseHeld, send } from './common.js';
@@ -109,16 +110,16 @@ function respond(s: RaftState, out: Effect[], m: AppendEntriesRequest, success: 
 }
 
 export function handleAppendEntriesRequest(s: RaftState, m: AppendEntriesRequest, out: Effect[],
-  rules: RaftRules): RaftState {
+  rules: RaftRules, role: Role): RaftState {
   // [Fig2:AE#1] reject a stale leader; it learns the newer term
-  if (rules.staleAppend(s, m)) {
+  if (rules.staleAppend(s, m, role)) {
     respond(s, out, m, false);
     return s;
   }
   // a newer term, or a leader of this one seen by a candidate, was followed before this runs
   const ok = rules.logOk(s, m);
   const log = ok ? rules.mergeEntries(s.log, m.prevLogIndex, m.entries) : s.log;
-  const merged = releaseHeld({ ...s, ...electionTimer(s), leaderId: m.src,
+  const merged = releaseHeld({ ...s, ...electionTimer(s, 'Follower'), leaderId: m.src,
     leaderFresh: true, log }, out, m.src);
   if (!ok) {
     respond(merged, out, m, false);
@@ -150,8 +151,8 @@ export function quorumMatchIndex(s: RaftState): number {
 
 /** A newer term was adopted before this runs (the statechart's `isNewerTerm`, first). */
 export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesResponse, out: Effect[],
-  rules: RaftRules): RaftState {
-  if (s.role !== 'Leader' || m.term !== s.currentTerm) return s;
+  rules: RaftRules, role: Role): RaftState {
+  if (role !== 'Leader' || m.term !== s.currentTerm) return s;
   const p = progressOf(s, m.src);
   // [§6.2] it is active; [§6.4] any response of this term, success or not, acknowledges the round
   // its request carried
@@ -183,5 +184,5 @@ export function checkQuorum(s: RaftState): RaftState {
 
 /** [§6.2] A leader that has not heard from a quorum steps down, in its own term. */
 export function loseQuorum(s: RaftState, out: Effect[], rules: RaftRules): RaftState {
-  return rules.stepDown(s, s.currentTerm, out);
+  return rules.stepDown(s, s.currentTerm, out, 'Leader');
 }

@@ -101,7 +101,7 @@ export function handleInstallSnapshotRequest(s: RaftState, m: InstallSnapshotReq
     return s;
   }
   // a newer term, or a leader of this one seen by a candidate, was followed before this runs
-  const heard = releaseHeld({ ...s, ...electionTimer(s), leaderId: m.src,
+  const heard = releaseHeld({ ...s, ...electionTimer(s, 'Follower'), leaderId: m.src,
     leaderFresh: true }, out, m.src);
   // a snapshot no newer than what is committed here holds nothing new: its prefix matches already
   if (m.lastIncludedIndex <= heard.commitIndex) {
