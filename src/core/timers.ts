@@ -1,8 +1,8 @@
 /**
  * How far time can jump. A `Tick` only counts (`electionElapsed`, `now`) until a timer expires, so
  * a driver in virtual time may deliver `ticksUntilDue(s)` ticks as one `Tick` event and reach
- * exactly the state, and the effects, that as many single ticks would: the deterministic simulation
- * skips idle time this way. The replica process ticks one at a time.
+ * exactly the state, and the effects, that as many single ticks would: the replica loop
+ * (`replica/loop.ts`) wakes only when a timer is due, in the processes and the simulation alike.
  */
 import { progressOf } from './pacing.js';
 import type { RaftState, Role } from './state.js';

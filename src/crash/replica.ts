@@ -5,9 +5,8 @@
  *   node dist/crash/replica.js [--bug NAME ...] --id ID --listen HOST:PORT --peer ... --data-dir DIR
  */
 import { BUGS, isBug, machineWith, type Bug } from '../mutants/catalog.js';
-import type { PersistWrite } from '../core/persisted.js';
 import { directMain } from '../replica/directMain.js';
-import type { Durability } from '../replica/loop.js';
+import { ackBeforeSync } from './ackBeforeSync.js';
 
 /** The shell's own broken variant: answers leave before the writes they depend on are durable. */
 export const SHELL_BUGS = ['ackBeforeSync'] as const;
@@ -29,34 +28,6 @@ export function splitBugs(args: readonly string[]):
     else return `unknown --bug ${name}; known: ${[...BUGS, ...SHELL_BUGS].join(', ')}`;
   }
   return { bugs, ackBeforeSync, rest };
-}
-
-/**
- * `ackBeforeSync`: the disk as the replica loop sees it says every write is durable at once, and
- * the write reaches the file 200 ms later, so a crash loses writes whose effects were seen.
- */
-function ackBeforeSync(wal: Durability): Durability {
-  const queue: (readonly PersistWrite[])[] = [];
-  let busy = false;
-  const next = (): void => {
-    const writes = queue.shift();
-    if (busy || writes === undefined) return;
-    busy = true;
-    wal.append(writes, (error) => {
-      busy = false;
-      if (error !== undefined) {
-        console.error(`the write-ahead log failed (${error.message}); stopping`);
-        process.exit(1);
-      }
-      next();
-    });
-  };
-  return {
-    append: (writes, done) => {
-      setTimeout(() => { queue.push(writes); next(); }, 200);
-      setImmediate(() => done());
-    },
-  };
 }
 
 const split = splitBugs(process.argv.slice(2));

@@ -272,6 +272,11 @@ export class Wal {
    */
   append(writes: readonly PersistWrite[], done: (error?: Error) => void): void {
     if (this.inFlight) throw new Error(`${this.file}: append while another append is in flight`);
+    if (this.closed) {
+      const closed = new Error(`${this.file}: append after close`);
+      queueMicrotask(() => done(closed));
+      return;
+    }
     if (this.failure !== undefined) {
       const failure = this.failure;
       queueMicrotask(() => done(failure));
@@ -306,6 +311,8 @@ export class Wal {
   }
 
   private writeAll(fd: Fd, bytes: Buffer, done: (error: Error | null) => void, from = 0): void {
+    // closed meanwhile: the descriptor may already name another file
+    if (this.closed) return done(new Error(`${this.file}: closed during an append`));
     if (from >= bytes.length) {
       this.fs.fdatasync(fd, done);
       return;
@@ -332,22 +339,21 @@ export class Wal {
       return;
     }
     this.writeAll(fd, bytes, (error) => {
+      let failure: Error | null = error;
       try {
         this.fs.close(fd);
-        if (error !== null || this.closed) {
-          done(error);
-          return;
+        if (failure === null && !this.closed) {
+          this.fs.rename(tmp, this.file);
+          this.fs.syncDir(this.dir);
+          const fresh = this.fs.open(this.file, 'a');
+          this.fs.close(this.fd);
+          this.fd = fresh;
+          this.rewrites++;
         }
-        this.fs.rename(tmp, this.file);
-        this.fs.syncDir(this.dir);
-        this.fs.close(this.fd);
-        this.fd = this.fs.open(this.file, 'a');
-        this.rewrites++;
       } catch (e) {
-        done(e as Error);
-        return;
+        failure = e as Error;
       }
-      done(null);
+      done(failure); // once, outside the try: a throwing callback is not a second failure
     });
   }
 

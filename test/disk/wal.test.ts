@@ -307,6 +307,25 @@ describe('[Fig2:State] the write-ahead log', () => {
     expect(view(second.persisted).log).toHaveLength(60);
   });
 
+  it('an append after close fails, and one in flight when the log closes stops writing', async () => {
+    const { wal } = openWal(dir);
+    wal.close();
+    await expect(append(wal, [write(1, null)])).rejects.toThrow(/append after close/);
+    const writes: number[] = [];
+    const opened = openWal(dir, { fs: { ...nodeFileSystem,
+      write: (fd, bytes, offset, length, done) => {
+        writes.push(length);
+        setImmediate(() => done(null, fs.writeSync(fd, bytes, offset, length >> 1)));
+      } } });
+    let called = 0;
+    opened.wal.append([write(2, null, { fromIndex: 1, entries: [entry(2, 'a')] })],
+      () => { called++; });
+    opened.wal.close(); // the first half is being written; the second must never be
+    await new Promise((r) => setTimeout(r, 20));
+    expect(writes.length).toBe(1);
+    expect(called).toBe(0); // a closed log calls back no more
+  });
+
   it('one process per data directory: a second open is refused while the first is open', () => {
     const { wal } = openWal(dir);
     expect(() => openWal(dir)).toThrow(WalLockedError);
