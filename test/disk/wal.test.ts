@@ -313,9 +313,11 @@ describe('[Fig2:State] the write-ahead log', () => {
     await expect(append(wal, [write(1, null)])).rejects.toThrow(/append after close/);
     const writes: number[] = [];
     const opened = openWal(dir, { fs: { ...nodeFileSystem,
+      // as Node does: the write is issued at once, its completion reported later
       write: (fd, bytes, offset, length, done) => {
         writes.push(length);
-        setImmediate(() => done(null, fs.writeSync(fd, bytes, offset, length >> 1)));
+        const n = fs.writeSync(fd, bytes, offset, length >> 1);
+        setImmediate(() => done(null, n));
       } } });
     let called = 0;
     opened.wal.append([write(2, null, { fromIndex: 1, entries: [entry(2, 'a')] })],
