@@ -143,9 +143,15 @@ export async function freePorts(n: number, rng: Rng): Promise<number> {
 /** An acknowledged put's session: its client and request number (see `finish`). */
 interface PutSession { readonly client: string; readonly seq: number }
 
+/** A round kills within this long after a put was acknowledged. */
+const KILL_WITHIN_MS = 50;
+
+/** When a put was last acknowledged (ms on `performance.now()`), across the workers. */
+interface Load { lastAckMs: number }
+
 async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
-  history: RegisterOp[], sessions: Map<string, PutSession>, stop: () => boolean, t0: number):
-  Promise<void> {
+  history: RegisterOp[], sessions: Map<string, PutSession>, stop: () => boolean, t0: number,
+  load: Load): Promise<void> {
   const client = await KvClient.open({ cluster: layout.members.map((m) => m.address),
     clientId: (0x0100 + w).toString(16).toUpperCase().padStart(4, '0') as NodeId,
     timeoutMs: 4000, attemptMs: 250 });
@@ -157,6 +163,7 @@ async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
       if (rng.chance(0.6)) {
         const value = `w${w}-${n}`;
         await client.put(key, value);
+        load.lastAckMs = performance.now();
         sessions.set(value, { client: client.clientId, seq: client.lastSeq });
         history.push({ id, key, call, ret: performance.now() - t0, kind: 'put', value });
       } else {
@@ -240,11 +247,17 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
     if (await waitForLeader(layout, 15_000) === undefined) {
       throw new Error(`the cluster elected no leader in 15 s: see ${dir}/*/replica.log`);
     }
+    const load: Load = { lastAckMs: -Infinity };
     const workers = Array.from({ length: opts.clients }, (_, w) =>
       worker(w, layout, opts, Rng.stream(opts.seed, `client-${w}`), history, sessions,
-        () => stopping, t0));
+        () => stopping, t0, load));
     for (let round = 1; round <= opts.rounds; round++) {
       await sleep(300 + rng.int(1200));
+      // Kill under load: right after a put was acknowledged (bounded wait, 5 s), so every round
+      // catches writes in flight, and a write acknowledged before it was durable is exposed.
+      for (let t = 0; t < 500 && performance.now() - load.lastAckMs > KILL_WITHIN_MS; t++) {
+        await sleep(10);
+      }
       if (rng.chance(opts.allChance)) {
         await killAll(command, layout, rng);
         counts.kills += opts.replicas;
