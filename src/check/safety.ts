@@ -17,10 +17,10 @@
  * - snapshotSafety [§7]: every snapshot a server holds, taken or installed, is the state machine
  *   of the committed entries up to its index (replayed here from the committed entries).
  */
-import type { Cmd, Entry } from '../wire/messages.js';
+import type { Cmd, Entry, Snapshot } from '../wire/messages.js';
 import { emptyKv, applyUpTo, takeSnapshotOf, type KvState } from '../core/kv.js';
 import {
-  appendEntry, emptyLog, entryAt, lastLogIndex, snapshotIndex, termAt, type RaftLog, type Snapshot,
+  appendEntry, emptyLog, entryAt, lastLogIndex, snapshotIndex, termAt, type RaftLog,
 } from '../core/log.js';
 import type { Persisted, RaftState, Role } from '../core/state.js';
 

@@ -9,18 +9,12 @@
  * view by replaying the committed log. Observably every state stays immutable; the common path (one
  * state after another, as in a replica) never copies the maps.
  */
-import type { Cmd } from '../wire/messages.js';
-import { entryAt, termAt, type RaftLog, type Snapshot } from './log.js';
-
-export interface Session {
-  readonly seq: number;
-  /** The answer: the value read for a get, the value written for a put. */
-  readonly value: string;
-}
+import type { Cmd, LogIndex, NodeId, Session, Snapshot, Term } from '../wire/messages.js';
+import { entryAt, termAt, type RaftLog } from './log.js';
 
 class KvStore {
   readonly data = new Map<string, string>();
-  readonly sessions = new Map<string, Session>();
+  readonly sessions = new Map<NodeId, Session>();
   version = 0;
 }
 
@@ -76,8 +70,8 @@ const byKey = <V>(a: readonly [string, V], b: readonly [string, V]): number =>
 export function takeSnapshotOf(kv: KvState, log: RaftLog): Snapshot {
   const store = ownStore(kv, log);
   return {
-    index: kv.appliedIndex,
-    term: termAt(log, kv.appliedIndex),
+    index: kv.appliedIndex as LogIndex,
+    term: termAt(log, kv.appliedIndex) as Term,
     kv: [...store.data.entries()].sort(byKey),
     sessions: [...store.sessions.entries()].sort(byKey),
   };
@@ -136,6 +130,6 @@ export function kvGet(kv: KvState, log: RaftLog, key: string): string {
   return ownStore(kv, log).data.get(key) ?? '';
 }
 
-export function kvSessions(kv: KvState, log: RaftLog): Map<string, Session> {
+export function kvSessions(kv: KvState, log: RaftLog): Map<NodeId, Session> {
   return new Map(ownStore(kv, log).sessions);
 }

@@ -4,25 +4,12 @@
  * index i sits at offset `i - snapshot.index - 1` of `entries`. A fresh log has the empty
  * snapshot at index 0 and term 0.
  */
-import type { Entry } from '../wire/messages.js';
+import type { Entry, LogIndex, Snapshot, Term } from '../wire/messages.js';
 import {
   at, chainOf, emptyChain, push, size, slice, toArray, truncate, type Chain,
 } from './chain.js';
-import type { Session } from './kv.js';
 
-/**
- * [§7 Figure 13] The state machine after applying every entry up to `index` (whose term is
- * `term`): the key-value pairs and the client sessions, each sorted by key. Immutable once made,
- * so a log, a message and a disk write can share one.
- */
-export interface Snapshot {
-  readonly index: number;
-  readonly term: number;
-  readonly kv: ReadonlyArray<[string, string]>;
-  readonly sessions: ReadonlyArray<[string, Session]>;
-}
-
-export const emptySnapshot: Snapshot = { index: 0, term: 0, kv: [], sessions: [] };
+export const emptySnapshot: Snapshot = { index: 0 as LogIndex, term: 0 as Term, kv: [], sessions: [] };
 
 export interface RaftLog {
   readonly snapshot: Snapshot;

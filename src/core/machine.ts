@@ -33,7 +33,8 @@ import {
   loseQuorum,
   replicate,
 } from './rules/replication.js';
-import { raftRules, type RaftRules } from './raftRules.js';
+import { raftRules } from './raftRules.js';
+import type { RaftRules } from './ruleSet.js';
 import {
   persistedOf,
   type Config,

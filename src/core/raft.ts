@@ -4,7 +4,8 @@
  * test and tool code (the bug catalog, `src/mutants/`) passes one.
  */
 import { raftSetupFor } from './machine.js';
-import { raftRules, type RaftRules } from './raftRules.js';
+import { raftRules } from './raftRules.js';
+import type { RaftRules } from './ruleSet.js';
 import { candidate, follower, leader, preCandidate } from './roles.js';
 import { defaultConfig, type Effect, type Role } from './state.js';
 

@@ -7,7 +7,6 @@ import type { ClientResponse, Cmd, NodeId, PeerMessage } from '../wire/messages.
 import { emptyChain, type Chain } from './chain.js';
 import { kvFromSnapshot, type KvState } from './kv.js';
 import { emptyLog, type RaftLog, type LogChange } from './log.js';
-import type { Read } from './rules/reads.js';
 
 export type Role = 'Follower' | 'PreCandidate' | 'Candidate' | 'Leader';
 
@@ -58,6 +57,14 @@ export interface Config {
 
 /** A put or get: the command of a client request. */
 export type ClientCmd = Exclude<Cmd, { kind: 'noop' }>;
+
+/** A get waiting for its round and its index (the spec's `Read`, with the client's MID). */
+export interface Read {
+  readonly cmd: Extract<Cmd, { kind: 'get' }>;
+  readonly mid: string;
+  readonly readIndex: number;
+  readonly round: number;
+}
 
 /**
  * A client request the leader appended and must answer once it is applied (the spec's `Pending`;

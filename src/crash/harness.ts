@@ -340,7 +340,7 @@ async function finish(opts: CrashOptions, layout: Layout, run: {
     const log = recovered.persisted.log;
     return { puts: new Set(entriesAfterSnapshot(log)
       .map((e) => (e.cmd.kind === 'put' ? `${e.cmd.key}=${e.cmd.value}` : ''))),
-    sessions: new Map(log.snapshot.sessions) };
+    sessions: new Map<string, { readonly seq: number }>(log.snapshot.sessions) };
   });
   const quorum = Math.floor(opts.replicas / 2) + 1;
   const acked = history.filter((o) => o.kind === 'put' && o.ret !== Infinity);

@@ -1,6 +1,6 @@
 /**
  * The bug catalog: deliberately wrong rules, each a variant of one decision of the rules record
- * (`RaftRules` in core/raftRules.ts), so that every checker can be shown to catch a broken
+ * (`RaftRules` in core/ruleSet.ts), so that every checker can be shown to catch a broken
  * replica. Only test and tool code builds them: the simulation, the explorer, the crash harness's
  * own replica entry (`crash/replica.ts`), the conformance suites. Nothing in `src/core` branches on
  * a bug, and `raftkv replica` and `raftkv cluster up` refuse `--bug`.
@@ -11,7 +11,8 @@ import { quorumMatchIndex } from '../core/rules/replication.js';
 import { kvGet } from '../core/kv.js';
 import { emptyChain, size, toArray } from '../core/chain.js';
 import { lastLogIndex, replaceFrom, snapshotIndex, type RaftLog } from '../core/log.js';
-import { raftRules, type RaftRules } from '../core/raftRules.js';
+import { raftRules } from '../core/raftRules.js';
+import type { RaftRules } from '../core/ruleSet.js';
 import { makeRaftMachine, raftMachine, type RaftMachine } from '../core/raft.js';
 import type { Entry } from '../wire/messages.js';
 

@@ -285,9 +285,21 @@ export type AppendEntriesResponse = t.TypeOf<typeof AppendEntriesResponse>;
 
 /** [§6.3] A client session of the state machine: the client's last request number and answer. */
 export const SessionRecord = t.strict({ seq: Seq, value: Value }, 'Session');
+/** The answer: the value read for a get, the value written for a put. */
+export type Session = t.TypeOf<typeof SessionRecord>;
 /** The state machine's pairs, sorted by key: a snapshot's content [§7]. */
 export const KvPairs = t.readonlyArray(t.tuple([Key, Value]), 'KvPairs');
 export const SessionPairs = t.readonlyArray(t.tuple([NodeId, SessionRecord]), 'SessionPairs');
+
+/**
+ * [§7 Figure 13] The state machine after applying every entry up to `index` (whose term is
+ * `term`): the key-value pairs and the client sessions, each sorted by key. Immutable once made,
+ * so a log, a message and a disk write can share one. The one definition: the log (`core/log.ts`),
+ * the state machine (`core/kv.ts`) and the WAL (`wal.ts`) all use this type and codec.
+ */
+export const Snapshot = t.strict(
+  { index: LogIndex, term: Term, kv: KvPairs, sessions: SessionPairs }, 'Snapshot');
+export type Snapshot = t.TypeOf<typeof Snapshot>;
 
 /**
  * [§7 Figure 13] The leader's snapshot, whole: the state machine up to `lastIncludedIndex`. The

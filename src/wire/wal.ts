@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
-import { Entry, KvPairs, LogIndex, NodeId, SessionPairs, Term } from './messages.js';
+import { Entry, LogIndex, NodeId, Snapshot, Term } from './messages.js';
 import { parseBoundedJson, type JsonLimits } from './json.js';
 
 /**
@@ -18,17 +18,13 @@ import { parseBoundedJson, type JsonLimits } from './json.js';
 const WAL_JSON: JsonLimits = { maxChars: Number.MAX_SAFE_INTEGER, maxDepth: 12,
   maxMembers: Number.MAX_SAFE_INTEGER };
 
-/** [§7] A snapshot: the state machine up to `index`, whose entry has term `term`. */
-export const WalSnapshot = t.strict(
-  { index: LogIndex, term: Term, kv: KvPairs, sessions: SessionPairs }, 'Snapshot');
-
 /**
  * A new snapshot, if any, becomes the log's base; then the log from `fromIndex` on is replaced by
  * `entries` (unbounded: compaction writes them all). JSON drops an absent snapshot.
  */
 export const WalLogChange = t.exact(t.intersection([
   t.type({ fromIndex: LogIndex, entries: t.array(Entry) }),
-  t.partial({ snapshot: WalSnapshot }),
+  t.partial({ snapshot: Snapshot }),
 ]), 'LogChange');
 
 /** An absent `log` (JSON drops `undefined`) means the write left the log unchanged. */

@@ -20,7 +20,7 @@ import {
 } from '../../src/disk/wal.js';
 import { nodeFileSystem } from '../../src/disk/fs.js';
 import type { PersistWrite as WalWrite } from '../../src/core/persisted.js';
-import type { Entry, NodeId, Term } from '../../src/wire/messages.js';
+import type { Entry, LogIndex, NodeId, Snapshot, Term } from '../../src/wire/messages.js';
 
 let dir = '';
 beforeEach(() => {
@@ -348,8 +348,9 @@ describe('[Fig2:State] the write-ahead log', () => {
 });
 
 describe('[§7] snapshots in the write-ahead log', () => {
-  const snapshot = (index: number, term: number): NonNullable<WalWrite['log']>['snapshot'] =>
-    ({ index, term, kv: [['a', 'v-a'], ['b', 'v-b']], sessions: [['C001', { seq: 4, value: 'v' }]] });
+  const snapshot = (index: number, term: number): Snapshot =>
+    ({ index: index as LogIndex, term: term as Term, kv: [['a', 'v-a'], ['b', 'v-b']],
+      sessions: [['C001' as NodeId, { seq: 4, value: 'v' }]] });
 
   it('a batch with a snapshot rewrites the file to the snapshot and the entries after it', async () => {
     const { wal } = openWal(dir);

@@ -3,7 +3,7 @@ import type { ClientRequest } from '../../wire/messages.js';
 import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chain.js';
 import { applyUpTo } from '../kv.js';
 import { appendEntry, lastLogIndex, termAt } from '../log.js';
-import type { RaftRules } from '../raftRules.js';
+import type { RaftRules } from '../ruleSet.js';
 import type { ClientCmd, Effect, Pending, RaftState, Role } from '../state.js';
 import { asTerm, reply } from './common.js';
 import { addRead } from './reads.js';

@@ -11,7 +11,7 @@ import {
   type RequestVoteResponse,
 } from '../../wire/messages.js';
 import { lastLogIndex, lastLogTerm } from '../log.js';
-import type { RaftRules } from '../raftRules.js';
+import type { RaftRules } from '../ruleSet.js';
 import {
   freshProgressOf, isCampaigning, quorum, resetElectionTimer, type Effect, type RaftState,
   type Role,

@@ -11,16 +11,8 @@
 import type { ClientRequest, Cmd } from '../../wire/messages.js';
 import { kvGet } from '../kv.js';
 import { termAt } from '../log.js';
-import { quorum, type Effect, type RaftState } from '../state.js';
+import { quorum, type Effect, type RaftState, type Read } from '../state.js';
 import { reply } from './common.js';
-
-/** A get waiting for its round and its index (the spec's `Read`, with the client's MID). */
-export interface Read {
-  readonly cmd: Extract<Cmd, { kind: 'get' }>;
-  readonly mid: string;
-  readonly readIndex: number;
-  readonly round: number;
-}
 
 /** A read waits for a round not started yet: the next `replicate` starts it. */
 export function roundWanted(s: RaftState): boolean {

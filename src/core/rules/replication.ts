@@ -7,7 +7,7 @@ import type {
 } from '../../wire/messages.js';
 import { entriesBetween, lastLogIndex, snapshotIndex, termAt, type RaftLog } from '../log.js';
 import { backOff, sent } from '../pacing.js';
-import type { RaftRules } from '../raftRules.js';
+import type { RaftRules } from '../ruleSet.js';
 import {
   electionTimer, progressOf, quorum, resetActive, withProgress, type Effect, type RaftState,
   type Role,

@@ -6,12 +6,12 @@
  * `onInstallSnapshotRequest`.
  */
 import type {
-  AppendEntriesResponse, InstallSnapshotRequest, NodeId, ReadRound,
+  AppendEntriesResponse, InstallSnapshotRequest, NodeId, ReadRound, Snapshot,
 } from '../../wire/messages.js';
 import { at, chainOf, size, toArray } from '../chain.js';
 import { kvSize, takeSnapshotOf } from '../kv.js';
-import { compactTo, lastLogIndex, snapshotIndex, termAt, type Snapshot } from '../log.js';
-import type { RaftRules } from '../raftRules.js';
+import { compactTo, lastLogIndex, snapshotIndex, termAt } from '../log.js';
+import type { RaftRules } from '../ruleSet.js';
 import { electionTimer, type Effect, type Pending, type RaftState } from '../state.js';
 import { asIndex, asTerm, releaseHeld, reply, send } from './common.js';
 
