@@ -9,7 +9,8 @@
  *     naming the file and offset. The harness then does what an operator would: it empties the
  *     data directory and starts the replica again, which must catch up from the others.
  * At the end every replica runs again, one client reads every key, and the harness checks
- *   - the client history for linearizability (`fault/linearizability.ts`);
+ *   - the client history, recorded in the simulators' own type (`fault/history.ts`), for
+ *     linearizability (`fault/linearizability.ts`);
  *   - that no acknowledged put was lost: every put answered `ok` is in the log on the disks of a
  *     majority of replicas (the processes are stopped and their logs read back).
  * Seeded: the seed picks victims, moments and damage; the processes' timing is the real clock's.
@@ -19,18 +20,18 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync
   writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { entriesAfterSnapshot } from '../core/log.js';
 import { KvClient, NoLeaderError } from '../client/client.js';
 import { leaderOf, queryStatus } from '../client/status.js';
 import { CLI_PATH, isRunning, newLayout, replicaArgs, startMember, waitForLeader, writeLayout,
   type Layout, type Member } from '../cluster/cluster.js';
-import { dirname } from 'node:path';
 import { openWal, WAL_FILE } from '../disk/wal.js';
 import { Rng } from '../fault/rng.js';
-import { keyName } from '../fault/workload.js';
-import { checkRegisterHistory, type RegisterCheck, type RegisterOp }
-  from '../fault/linearizability.js';
+import { registerOpsOf } from '../fault/checkers.js';
+import { History, type Operation } from '../fault/history.js';
+import { checkRegisterHistory, type RegisterCheck } from '../fault/linearizability.js';
+import { keyName, type OpKind } from '../fault/workload.js';
 import type { NodeId } from '../wire/messages.js';
 import type { StatusReply } from '../wire/admin.js';
 
@@ -139,7 +140,17 @@ export async function freePorts(n: number, rng: Rng): Promise<number> {
   throw new Error('no free ports found');
 }
 
-/** Client workers: each runs one operation after another until told to stop. */
+/**
+ * Record an operation in the fault history (`fault/history.ts`) as one attempt: the client library
+ * retries inside `put`/`get`, so the harness sees an operation, not its datagrams. Returns its id.
+ */
+function invokeOnce(history: History, client: string, kind: OpKind, key: string,
+  value: string | undefined, atMs: number): number {
+  const op = history.invoke(client, kind, key, value, atMs).id;
+  history.send(op, `op-${op}`, 'cluster', atMs);
+  return op;
+}
+
 /** An acknowledged put's session: its client and request number (see `finish`). */
 interface PutSession { readonly client: string; readonly seq: number }
 
@@ -150,7 +161,7 @@ const KILL_WITHIN_MS = 50;
 interface Load { lastAckMs: number }
 
 async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
-  history: RegisterOp[], sessions: Map<string, PutSession>, stop: () => boolean, t0: number,
+  history: History, sessions: Map<string, PutSession>, stop: () => boolean, t0: number,
   load: Load): Promise<void> {
   const client = await KvClient.open({ cluster: layout.members.map((m) => m.address),
     clientId: (0x0100 + w).toString(16).toUpperCase().padStart(4, '0') as NodeId,
@@ -158,24 +169,23 @@ async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
   for (let n = 0; !stop(); n++) {
     const key = keyName(rng.int(opts.keys));
     const call = performance.now() - t0;
-    const id = `w${w}.${n}`;
+    const isPut = rng.chance(0.6);
+    const value = isPut ? `w${w}-${n}` : undefined;
+    const op = invokeOnce(history, client.clientId, isPut ? 'put' : 'get', key, value, call);
     try {
-      if (rng.chance(0.6)) {
-        const value = `w${w}-${n}`;
+      if (value !== undefined) {
         await client.put(key, value);
         load.lastAckMs = performance.now();
         sessions.set(value, { client: client.clientId, seq: client.lastSeq });
-        history.push({ id, key, call, ret: performance.now() - t0, kind: 'put', value });
+        history.complete(op, performance.now() - t0, undefined);
       } else {
         const read = await client.get(key);
-        history.push({ id, key, call, ret: performance.now() - t0, kind: 'get', read });
+        history.complete(op, performance.now() - t0, read);
       }
     } catch (e) {
       if (!(e instanceof NoLeaderError)) throw e;
       // unanswered: a put may still take effect, at any time after its call
-      if (e.op.startsWith('put')) {
-        history.push({ id, key, call, ret: Infinity, kind: 'put', value: `w${w}-${n}` });
-      }
+      history.giveUp(op, 'abandoned');
     }
   }
   client.close();
@@ -238,7 +248,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
   const counts = { kills: 0, leaderKills: 0, allKilled: 0, torn: 0, flipsRefused: 0,
     wiped: 0 };
   const refusals: string[] = [];
-  const history: RegisterOp[] = [];
+  const history = new History();
   const sessions = new Map<string, PutSession>();
   let stopping = false;
   try {
@@ -264,7 +274,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
         counts.allKilled++;
         writeLayout(dir, layout);
         log(`${((performance.now() - t0) / 1000).toFixed(1)} s, round ${round}: killed every ` +
-          `replica at once, restarted all; ${history.length} ops so far`);
+          `replica at once, restarted all; ${history.operations.length} ops so far`);
         continue;
       }
       const live = layout.members.filter((m) => isRunning(m));
@@ -298,7 +308,7 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
       const seconds = ((performance.now() - t0) / 1000).toFixed(1);
       log(`${seconds} s, round ${round}: killed ${victim.id}${hitLeader ? ' (leader)' : ''}, ` +
         `${damage}, ` +
-        `restarted as pid ${victim.pid}; ${history.length} ops so far`);
+        `restarted as pid ${victim.pid}; ${history.operations.length} ops so far`);
     }
     await sleep(1500);
     stopping = true;
@@ -314,16 +324,16 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
 async function finish(opts: CrashOptions, layout: Layout, run: {
   kills: number; leaderKills: number; allKilled: number; torn: number; flipsRefused: number;
   wiped: number;
-  refusals: string[]; history: RegisterOp[]; sessions: Map<string, PutSession>; t0: number }):
+  refusals: string[]; history: History; sessions: Map<string, PutSession>; t0: number }):
   Promise<CrashReport> {
   const { history, t0 } = run;
   const reader = await KvClient.open({ cluster: layout.members.map((m) => m.address),
     clientId: '00FF' as NodeId, timeoutMs: 10_000 });
   for (let k = 0; k < opts.keys; k++) {
     const key = keyName(k);
-    const call = performance.now() - t0;
+    const op = invokeOnce(history, reader.clientId, 'get', key, undefined, performance.now() - t0);
     const read = await reader.get(key);
-    history.push({ id: `final.${k}`, key, call, ret: performance.now() - t0, kind: 'get', read });
+    history.complete(op, performance.now() - t0, read);
   }
   reader.close();
   const final = await queryStatus(layout.members.map((m) => m.address), 500);
@@ -343,21 +353,21 @@ async function finish(opts: CrashOptions, layout: Layout, run: {
     sessions: new Map<string, { readonly seq: number }>(log.snapshot.sessions) };
   });
   const quorum = Math.floor(opts.replicas / 2) + 1;
-  const acked = history.filter((o) => o.kind === 'put' && o.ret !== Infinity);
-  const holds = (d: (typeof disks)[number], o: RegisterOp): boolean => {
-    const value = (o as { value: string }).value;
+  const acked = history.operations.filter((o) => o.kind === 'put' && o.status === 'ok');
+  const holds = (d: (typeof disks)[number], o: Operation): boolean => {
+    const value = o.value as string;
     const session = run.sessions.get(value);
     return d.puts.has(`${o.key}=${value}`)
       || (session !== undefined && (d.sessions.get(session.client)?.seq ?? 0) >= session.seq);
   };
   const lost = acked.filter((o) => disks.filter((d) => holds(d, o)).length < quorum)
-    .map((o) => `${o.key}=${(o as { value: string }).value}`);
+    .map((o) => `${o.key}=${o.value as string}`);
   return { rounds: opts.rounds, kills: run.kills, leaderKills: run.leaderKills,
     allKilled: run.allKilled, torn: run.torn,
-    flipsRefused: run.flipsRefused, wiped: run.wiped, ops: history.length,
+    flipsRefused: run.flipsRefused, wiped: run.wiped, ops: history.operations.length,
     putsAcknowledged: acked.length,
-    unanswered: history.filter((o) => o.ret === Infinity).length, lost,
-    history: checkRegisterHistory(history, { maxStepsPerKey: 2_000_000 }),
+    unanswered: history.operations.filter((o) => o.status !== 'ok').length, lost,
+    history: checkRegisterHistory(registerOpsOf(history), { maxStepsPerKey: 2_000_000 }),
     refusals: run.refusals, final, seconds: (performance.now() - t0) / 1000,
     snapshotsInstalled: layout.members.reduce((n, m) => n + installsLogged(m.dataDir), 0) };
 }
