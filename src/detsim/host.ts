@@ -65,6 +65,8 @@ export class Host {
   /** Datagrams the loops dropped, and snapshots refused: never expected in a simulation. */
   readonly dropped = new Map<string, number>();
   refusedSnapshots = 0;
+  /** Ticks the loop dropped as late (`ReplicaLoop.slip`): virtual time wakes it on time, so 0. */
+  stalledTicks = 0;
 
   constructor(readonly id: string, private readonly opts: HostOptions,
     private readonly driver: HostDriver) {
@@ -152,6 +154,7 @@ export class Host {
       loop.stop();
       for (const [kind, n] of loop.dropped) this.dropped.set(kind, (this.dropped.get(kind) ?? 0) + n);
       this.refusedSnapshots += loop.installs.refused;
+      this.stalledTicks += loop.stalledTicks;
     }
     this.pastSyncs += this.wal?.syncs ?? 0;
     this.pastWritesSynced += this.wal?.writesSynced ?? 0;
@@ -167,5 +170,6 @@ export class Host {
     if (loop === undefined || !loop.alive) return;
     for (const [kind, n] of loop.dropped) this.dropped.set(kind, (this.dropped.get(kind) ?? 0) + n);
     this.refusedSnapshots += loop.installs.refused;
+    this.stalledTicks += loop.stalledTicks;
   }
 }

@@ -411,6 +411,9 @@ export class Simulation implements HostDriver {
       for (const [kind, n] of h.dropped) {
         this.protocol.push(`${h.id} dropped ${n} datagram(s) of kind ${kind}`);
       }
+      if (h.stalledTicks > 0) {
+        this.protocol.push(`${h.id} ran ${h.stalledTicks} tick(s) late: a wake was not on time`);
+      }
       if (h.refusedSnapshots > 0) {
         this.protocol.push(`${h.id} refused ${h.refusedSnapshots} snapshot(s) put together`);
       }

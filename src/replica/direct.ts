@@ -74,7 +74,7 @@ function statusOf(loop: ReplicaLoop, wal: Wal): Omit<StatusReply, 'src' | 'type'
     syncs: wal.syncs, entriesSynced: wal.entriesSynced, snapshotIndex: s.log.snapshot.index,
     snapshotsInstalled: loop.installs.count, lastInstallBytes: loop.installs.lastBytes,
     lastInstallMs: loop.installs.lastMs, walBytes: wal.fileBytes(),
-    rssBytes: process.memoryUsage.rss() };
+    rssBytes: process.memoryUsage.rss(), stalledTicks: loop.stalledTicks };
 }
 
 export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {

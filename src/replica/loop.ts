@@ -14,7 +14,7 @@
  *
  * Time moves in ticks of `tickMs`. The loop wakes only when a timer is due (`ticksUntilDue`), and
  * delivers the ticks owed before every event, so the state sees exactly what one tick at a time
- * would have shown it.
+ * would have shown it. Time the loop missed by running late (a stall) is dropped (`slip`).
  */
 import { createActor, type Actor } from 'xstate';
 import * as E from 'fp-ts/lib/Either.js';
@@ -32,6 +32,9 @@ import { GroupCommit } from './groupCommit.js';
 import type { Address } from './address.js';
 import type { Signer } from './auth.js';
 import { isStatusRequest } from '../wire/admin.js';
+
+/** A loop that finds a timer overdue by more than this many ticks was stalled (`slip`). */
+export const STALL_SLACK_TICKS = 5;
 
 export interface Clock {
   /** Milliseconds on a monotonic clock. */
@@ -144,7 +147,9 @@ export class ReplicaLoop {
   private stopped = false;
   /** Ticks delivered since start, and when it started. */
   private ticks = 0;
-  private readonly startMs: number;
+  private startMs: number;
+  /** Ticks dropped because the loop ran late (`slip`). */
+  stalledTicks = 0;
   /**
    * The tick the scheduled wake is for (Infinity: none), and the latest tick a wake has reached.
    * Time is counted in whole ticks: `(startMs + n * tickMs - startMs) / tickMs` can round to
@@ -359,15 +364,41 @@ export class ReplicaLoop {
   private pump(event?: RaftEvent): void {
     for (;;) {
       if (this.stopped) return;
-      const owed = Math.max(Math.floor((this.opts.clock.now() - this.startMs) / this.opts.tickMs),
-        this.reachedTick) - this.ticks;
+      const nowTick = Math.max(
+        Math.floor((this.opts.clock.now() - this.startMs) / this.opts.tickMs), this.reachedTick);
+      const owed = nowTick - this.ticks;
       if (owed <= 0) break;
-      const ticks = Math.min(owed, ticksUntilDue(this.state, this.role));
+      const due = ticksUntilDue(this.state, this.role);
+      if (owed > due + STALL_SLACK_TICKS) {
+        this.slip(nowTick, this.ticks + due - 1);
+        continue;
+      }
+      const ticks = Math.min(owed, due);
       this.ticks += ticks;
       this.step({ type: 'Tick', ticks });
     }
     if (event !== undefined) this.step(event);
     this.scheduleWake();
+  }
+
+  /**
+   * The loop ran late: a timer fell due more than `STALL_SLACK_TICKS` ago (the process was
+   * stopped, or a pause held it). The time it missed is dropped, as a Go ticker drops the ticks
+   * its reader missed (etcd ticks that way): the replica's clock stops one tick short of the due
+   * timer, so the datagrams that queued up during the stall are read before the timer fires, a
+   * tick later. Otherwise a leader back from a pause would run CheckQuorum before reading the
+   * acknowledgements waiting for it, and step down for nothing. Timers decide liveness only
+   * (no lease reads depend on them), so a slower clock never weakens safety.
+   */
+  private slip(nowTick: number, keep: number): void {
+    const missed = nowTick - keep;
+    this.startMs += missed * this.opts.tickMs;
+    this.reachedTick = Math.min(this.reachedTick, keep);
+    this.stalledTicks += missed;
+    // the wake scheduled for tick n is now due later: `scheduleWake` sets it again
+    this.cancelWake?.();
+    this.cancelWake = undefined;
+    this.wakeTick = Infinity;
   }
 
   private step(event: RaftEvent): void {

@@ -45,6 +45,8 @@ export const StatusReply = t.strict({
   /** The write-ahead log file's size, and the process's resident memory. */
   walBytes: Count,
   rssBytes: Count,
+  /** Timer ticks the replica dropped because its loop ran late (a stall; `ReplicaLoop.slip`). */
+  stalledTicks: Count,
 }, 'StatusReply');
 export type StatusReply = t.TypeOf<typeof StatusReply>;
 

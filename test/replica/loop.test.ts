@@ -9,7 +9,7 @@ import { defaultConfig } from '../../src/core/state.js';
 import { lastLogIndex } from '../../src/core/log.js';
 import { openWal, readWal, type Wal } from '../../src/disk/wal.js';
 import { Rng } from '../../src/fault/rng.js';
-import { ReplicaLoop, type LoopStep } from '../../src/replica/loop.js';
+import { ReplicaLoop, STALL_SLACK_TICKS, type LoopStep } from '../../src/replica/loop.js';
 import { SimDisk } from '../../src/detsim/disk.js';
 
 const config = { ...defaultConfig, id: '0000' as NodeId, peers: ['0001', '0002'] as NodeId[],
@@ -135,12 +135,39 @@ describe('[loop] the replica loop in virtual time, over the WAL on a simulated d
 
   it('a Tick never jumps past a due timer: idle time is crossed in timer-sized steps', () => {
     const r = new Rig();
-    r.nowMs = 1000;
+    // the first wake is the election timeout, 10 ticks in; a datagram arrives 3 ticks later
+    expect(r.wakes()).toEqual([100]);
+    r.advance(100);
+    r.nowMs = 130;
     r.arrive({ type: 'PreVoteResponse', src: '0001', term: 0, voteGranted: false });
     const ticks = r.steps.filter((s) => s.event.type === 'Tick')
-      .map((s) => (s.event as { ticks?: number }).ticks);
+      .map((s) => (s.event as { ticks?: number }).ticks ?? 1);
     expect(ticks[0]).toBe(10);
-    expect(ticks.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(100);
+    expect(ticks.reduce((a, b) => a + b, 0)).toBe(13);
+    expect(r.loop.stalledTicks).toBe(0);
+  });
+
+  it('a stall drops the time it missed: what queued is read before the overdue timer fires', () => {
+    const r = new Rig();
+    // The loop is held up for a second: its wake at 100 ms never ran. A datagram read then is
+    // handled before any timer fires; the election timeout comes one tick after it.
+    r.nowMs = 1000;
+    r.arrive({ type: 'PreVoteResponse', src: '0001', term: 0, voteGranted: false });
+    const kinds = r.steps.map((s) => s.event.type);
+    expect(kinds).toEqual(['Tick', 'PreVoteResponse']);
+    expect((r.steps[0]?.event as { ticks: number }).ticks).toBe(9);
+    expect(r.loop.stalledTicks).toBe(91);
+    expect(r.types('PreVoteRequest')).toEqual([]);
+    expect(r.wakes()).toEqual([1010]);
+    expect(r.loop.role).toBe('Follower');
+    r.advance(1010);
+    expect(r.loop.role).toBe('PreCandidate');
+    expect(r.loop.stalledTicks).toBe(91);
+    // a wake that runs a little late (within the slack) delivers its ticks: nothing is dropped
+    const late = new Rig();
+    late.advance(100 + 10 * STALL_SLACK_TICKS);
+    expect(late.loop.role).toBe('PreCandidate');
+    expect(late.loop.stalledTicks).toBe(0);
   });
 
   it('a wake always delivers its tick, even where float time rounds the elapsed ticks down', () => {
