@@ -11,18 +11,18 @@
  * commit holds it (`replica/groupCommit.ts`). A restart starts from the disk. With `durability:
  * 'immediate'` (the explorer's default) every step's writes complete at its end.
  */
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import { initialTransition } from 'xstate';
 import type { ClientResponse, NodeId, PeerMessage } from '../wire/messages.js';
 import { abstractMessage } from '../core/abstract.js';
-import { effectsOf, raftMachine, roleOf, type RaftMachine } from '../core/raft.js';
+import {
+  pureStep, raftMachine, roleOf, type MachineSnapshot, type PureStep, type RaftMachine,
+} from '../core/raft.js';
 import type { RaftEvent } from '../core/machine.js';
 import {
   defaultConfig, persistedOf, type Config, type Effect, type Persisted, type RaftState, type Role,
 } from '../core/state.js';
 import { applyWrite } from '../core/persisted.js';
 
-/** The statechart's own snapshot (XState), not a Raft snapshot of the state machine. */
-export type MachineSnapshot = SnapshotFrom<typeof raftMachine>;
 
 /** JSON with object keys sorted: one string per value, whatever the key order it was built in. */
 export function canonical(value: unknown): string {
@@ -72,12 +72,14 @@ export class Cluster {
   readonly bag = new Map<string, InFlight>();
   readonly replies: ClientResponse[] = [];
   private readonly disks = new Map<NodeId, Disk>();
+  private readonly stepOf: PureStep;
 
   constructor(n: number, config: Partial<Config> = {}, seed = 1,
     readonly durability: Durability = 'immediate',
     /** The statechart every server runs: a catalog mutant's in tests (`mutants/catalog.ts`). */
     private readonly machine: RaftMachine = raftMachine) {
     this.ids = serverIds(n);
+    this.stepOf = pureStep(machine);
     for (const [i, id] of this.ids.entries()) {
       const peers = this.ids.filter((p) => p !== id);
       const input = { config: { ...defaultConfig, ...config, id, peers }, seed: seed * 1000 + i };
@@ -152,9 +154,8 @@ export class Cluster {
 
   /** Feed one event to one server and route what it emits. */
   event(id: NodeId, event: RaftEvent): StepRecord {
-    const [next, actions] = transition(this.machine, this.snapshot(id), event);
+    const [next, effects] = this.stepOf(this.snapshot(id), event);
     this.snapshots.set(id, next);
-    const effects = effectsOf(actions);
     const taken: string[] = [];
     const d = this.disk(id);
     for (const effect of effects) {

@@ -9,7 +9,8 @@ import type { NodeId } from '../../src/wire/messages.js';
 import { effectsOf, raftMachine } from '../../src/core/raft.js';
 import { ticksUntilDue } from '../../src/core/timers.js';
 import { roleOf } from '../../src/core/raft.js';
-import { canonical, Cluster, type MachineSnapshot as Snapshot } from '../../src/explorer/cluster.js';
+import { canonical, Cluster } from '../../src/explorer/cluster.js';
+import type { MachineSnapshot as Snapshot } from '../../src/core/raft.js';
 import { Rng } from '../../src/fault/rng.js';
 
 const CLIENT = '00C0' as NodeId;
