@@ -43,6 +43,22 @@ const sameEntry = (a: Entry | undefined, b: Entry | undefined): boolean =>
 
 interface Identity { readonly entry: Entry; readonly prevTerm: number }
 
+/** A checker's state as plain data (`SafetyChecker.toData`). */
+export interface SafetyData {
+  readonly quorum: number;
+  readonly leaderOfTerm: ReadonlyMap<number, string>;
+  readonly identities: ReadonlyMap<string, Identity>;
+  readonly committed: readonly { entry: Entry; term: number }[];
+  readonly lastTerm: ReadonlyMap<string, number>;
+  readonly sentTerm: ReadonlyMap<string, number>;
+  readonly lastCommit: ReadonlyMap<string, number>;
+  readonly wasLeader: ReadonlyMap<string, number>;
+  readonly maxLeaderTerm: number;
+  readonly fresh: readonly number[];
+  readonly committedLog: RaftLog;
+  readonly reference: KvState;
+}
+
 export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, string>();
   /** "index/term" -> the first entry seen there, with the term of the entry before it. */
@@ -63,6 +79,69 @@ export class SafetyChecker {
   private readonly lastSnapshot = new Map<string, Snapshot>();
 
   constructor(private readonly quorum: number) {}
+
+  /**
+   * A copy whose ghost state goes its own way from here: a search that branches (the exhaustive
+   * checker) forks the checker with the world. The committed log and its replayed state machine
+   * are shared; both are safe to share between forks (`chain.ts`, `kv.ts`).
+   */
+  fork(): SafetyChecker {
+    const c = new SafetyChecker(this.quorum);
+    for (const [k, v] of this.leaderOfTerm) c.leaderOfTerm.set(k, v);
+    for (const [k, v] of this.identities) c.identities.set(k, v);
+    c.committed.push(...this.committed);
+    for (const [k, v] of this.lastTerm) c.lastTerm.set(k, v);
+    for (const [k, v] of this.sentTerm) c.sentTerm.set(k, v);
+    for (const [k, v] of this.lastCommit) c.lastCommit.set(k, v);
+    for (const [k, v] of this.wasLeader) c.wasLeader.set(k, v);
+    c.maxLeaderTerm = this.maxLeaderTerm;
+    c.fresh = [...this.fresh];
+    c.committedLog = this.committedLog;
+    c.reference = this.reference;
+    for (const [k, v] of this.lastSnapshot) c.lastSnapshot.set(k, v);
+    return c;
+  }
+
+  /** Everything this checker holds, as structured-clonable data (`fromData` reads it back). */
+  toData(): SafetyData {
+    return { quorum: this.quorum, leaderOfTerm: this.leaderOfTerm, identities: this.identities,
+      committed: this.committed, lastTerm: this.lastTerm, sentTerm: this.sentTerm,
+      lastCommit: this.lastCommit, wasLeader: this.wasLeader, maxLeaderTerm: this.maxLeaderTerm,
+      fresh: this.fresh, committedLog: this.committedLog, reference: this.reference };
+  }
+
+  static fromData(d: SafetyData): SafetyChecker {
+    const c = new SafetyChecker(d.quorum);
+    for (const [k, v] of d.leaderOfTerm) c.leaderOfTerm.set(k, v);
+    for (const [k, v] of d.identities) c.identities.set(k, v);
+    c.committed.push(...d.committed);
+    for (const [k, v] of d.lastTerm) c.lastTerm.set(k, v);
+    for (const [k, v] of d.sentTerm) c.sentTerm.set(k, v);
+    for (const [k, v] of d.lastCommit) c.lastCommit.set(k, v);
+    for (const [k, v] of d.wasLeader) c.wasLeader.set(k, v);
+    c.maxLeaderTerm = d.maxLeaderTerm;
+    c.fresh = [...d.fresh];
+    c.committedLog = d.committedLog;
+    c.reference = d.reference;
+    return c;
+  }
+
+  /**
+   * The spec's ghost variables this checker holds, as plain data with server ids passed through
+   * `rename`: every leader of every term (`past.leaders`), every committed entry with the leader
+   * term it committed under (`committed`), and the highest term each server sent (the durable
+   * bound of `termMonotonic`). Two runs with equal ghosts and equal states get the same verdicts
+   * from here on; the exhaustive checker hashes this with the state. (The Log Matching identities
+   * are left out: every entry a state holds is among them on either run.)
+   */
+  ghost(rename: (id: string) => string = (id) => id): unknown {
+    return {
+      leaders: [...this.leaderOfTerm].map(([t, id]) => [t, rename(id)]).sort((a, b) =>
+        (a[0] as number) - (b[0] as number)),
+      committed: this.committed.map((c) => [c.term, c.entry.term, c.entry.cmd]),
+      sent: [...this.sentTerm].map(([id, t]) => [rename(id), t]).sort(),
+    };
+  }
 
   /** The highest committed index. */
   get commitIndex(): number {

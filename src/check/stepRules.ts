@@ -44,6 +44,23 @@ export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftS
 export class VoteLedger {
   private readonly votes = new Map<string, string>();
 
+  toData(): ReadonlyMap<string, string> {
+    return this.votes;
+  }
+
+  static fromData(votes: ReadonlyMap<string, string>): VoteLedger {
+    const v = new VoteLedger();
+    for (const [k, d] of votes) v.votes.set(k, d);
+    return v;
+  }
+
+  /** A copy that records from here on without touching this one (see `SafetyChecker.fork`). */
+  fork(): VoteLedger {
+    const v = new VoteLedger();
+    for (const [k, d] of this.votes) v.votes.set(k, d);
+    return v;
+  }
+
   sent(m: Message): Violation | undefined {
     if (m.type !== 'RequestVoteResponse' || !m.voteGranted) return undefined;
     const key = `${m.src}/${m.term}`;

@@ -1,0 +1,584 @@
+/**
+ * The exhaustive checker's model (`npm run check:exhaustive`): a world of N replica statecharts,
+ * the machine a replica runs (`raftMachine`, or a catalog mutant's), stepped through its pure
+ * transition (`pureStep`); the network as the spec's bag of messages (a send adds a copy, a
+ * delivery takes one, a copy may be dropped or duplicated); and clients that each send one request.
+ * No rule is restated here: every step is the statechart's own.
+ *
+ * Time is not modelled: each timer is an event that may fire whenever its role has it
+ * (`ElectionTimeout`, `LeaderStale`, `CheckQuorum`, a leader's `Replicate` to any peers, and
+ * `TakeSnapshot`), as the spec lets them. Writes are durable at the end of the step that made them
+ * (the spec's `persist` right after each step), so a crash (`Restart`) loses no synced write; the
+ * deterministic simulation covers torn and lost writes on its simulated disk.
+ *
+ * States are identified by the spec's abstraction (`core/abstract.ts`: no tick counters, clocks,
+ * PRNG state or pacing), the network, the clients' history and the checkers' ghost state
+ * (`model.encode`), optionally up to a renaming of the servers (symmetry, `symmetry.test.ts`).
+ */
+import { initialTransition } from 'xstate';
+import type { ClientRequest, Entry, NodeId, PeerMessage } from '../wire/messages.js';
+import { abstractMessage, abstractServer, type AbstractServer } from '../core/abstract.js';
+import {
+  pureStep, roleOf, type MachineSnapshot, type PureStep, type RaftMachine,
+} from '../core/raft.js';
+import type { RaftEvent } from '../core/machine.js';
+import { entryAt, lastLogIndex, snapshotIndex } from '../core/log.js';
+import {
+  defaultConfig, persistedOf, quorum, type Config, type RaftState, type Role,
+} from '../core/state.js';
+import { SafetyChecker, type SafetyData, type Violation } from '../check/safety.js';
+import { checkStepRules, VoteLedger } from '../check/stepRules.js';
+import { checkRegisterHistory, describeOp, type RegisterOp } from '../fault/linearizability.js';
+import { canonical, serverIds } from '../explorer/cluster.js';
+
+/** The bounds of a search: each named on the command line (`main.ts`). */
+export interface Bounds {
+  readonly servers: number;
+  /** No server's term goes above this. */
+  readonly maxTerm: number;
+  /** No server's log (snapshot included) grows past this many entries. */
+  readonly maxLog: number;
+  /** Client requests in all: each from its own client, one put or get. */
+  readonly clients: number;
+  readonly keys: number;
+  /** Copies of one message in flight. */
+  readonly copies: number;
+  /** Messages in flight in all, copies counted (the spec's MaxMessages). */
+  readonly maxInFlight: number;
+  /** Crashes (restarts from disk) in all. */
+  readonly crashes: number;
+  /** Servers may snapshot and compact their logs (and leaders send InstallSnapshot). */
+  readonly snapshots: boolean;
+  /** Entries per AppendEntriesRequest (the spec's MaxBatch). */
+  readonly maxBatch: number;
+  /** Count states up to a renaming of the servers. */
+  readonly symmetry: boolean;
+}
+
+export interface InFlight { readonly message: PeerMessage; readonly count: number }
+
+/** A client request and what came back: the history the linearizability check reads. */
+export interface ClientOp {
+  readonly kind: 'put' | 'get';
+  readonly key: string;
+  readonly value: string | undefined;
+  /** Positions in the history's order of invocations and answers. */
+  readonly invokedAt: number;
+  readonly answer: 'ok' | 'redirect' | 'fail' | undefined;
+  readonly read: string | undefined;
+  readonly answeredAt: number;
+}
+
+export interface World {
+  /** Server i's statechart; its id is `ids[i]`. */
+  readonly servers: readonly MachineSnapshot[];
+  readonly bag: ReadonlyMap<string, InFlight>;
+  readonly ops: readonly ClientOp[];
+  /** History events so far (invocations and answers). */
+  readonly clock: number;
+  readonly crashes: number;
+  /** The Figure-3 checker's ghost (`check/safety.ts`) and the votes granted (`VoteLedger`). */
+  readonly safety: SafetyChecker;
+  readonly votes: VoteLedger;
+}
+
+/** A world as structured-clonable data, to keep a frontier compact (`v8.serialize`). */
+export interface WorldData {
+  readonly servers: readonly { readonly value: unknown; readonly context: unknown }[];
+  readonly bag: ReadonlyMap<string, InFlight>;
+  readonly ops: readonly ClientOp[];
+  readonly clock: number;
+  readonly crashes: number;
+  readonly safety: SafetyData;
+  readonly votes: ReadonlyMap<string, string>;
+}
+
+export type Move =
+  | { readonly kind: 'timeout' | 'stale' | 'checkQuorum' | 'snapshot' | 'restart';
+      readonly server: number }
+  | { readonly kind: 'replicate'; readonly server: number; readonly to: readonly number[] }
+  | { readonly kind: 'put' | 'get'; readonly server: number; readonly key: string }
+  | { readonly kind: 'deliver' | 'drop' | 'duplicate'; readonly key: string };
+
+/** A step's outcome: the next world, or a violation found on the way there. */
+export type Outcome =
+  | { readonly world: World; readonly violation?: undefined }
+  | { readonly world?: World; readonly violation: Violation };
+
+const KEYS = ['k', 'j', 'i', 'h'];
+
+export const keyNames = (b: Bounds): string[] => KEYS.slice(0, b.keys);
+
+const clientOf = (op: number): NodeId => `00C${op.toString(16).toUpperCase()}` as NodeId;
+const midOf = (op: number): string => `m${op}`;
+
+export const messageKey = (m: PeerMessage): string => canonical(abstractMessage(m));
+
+interface Memo {
+  readonly abs: AbstractServer;
+  /** The encoding with every other server's id blanked: the same under any renaming. */
+  readonly invariant: string;
+  readonly byPerm: Map<string, string>;
+}
+
+/** What a search needs besides the world: the machine, its step, the bounds, the ids. */
+export class Model {
+  readonly ids: readonly NodeId[];
+  readonly step: PureStep;
+  private readonly config: Config;
+  /** Each server's config, as its initial state holds it. */
+  private readonly configs: Config[] = [];
+  private readonly memo = new WeakMap<MachineSnapshot, Memo>();
+  private readonly messageMemo = new Map<string, Map<string, string>>();
+
+  constructor(readonly bounds: Bounds, readonly machine: RaftMachine) {
+    this.ids = serverIds(bounds.servers);
+    this.step = pureStep(machine);
+    // Every replicate is its own step (no catch-up sends inside a response's step): the spec's
+    // granularity, and the same states, since any catch-up send is also a `Replicate` move.
+    this.config = { ...defaultConfig, maxBatch: bounds.maxBatch, catchUp: false,
+      snapshotEntries: 0 };
+    this.initial(); // sets `configs`
+  }
+
+  initial(): World {
+    const servers = this.ids.map((id, i) => {
+      const peers = this.ids.filter((p) => p !== id);
+      const [s] = initialTransition(this.machine,
+        { config: { ...this.config, id, peers }, seed: 1000 + i });
+      this.configs[i] = s.context.config;
+      return s;
+    });
+    const safety = new SafetyChecker(quorum(servers[0]?.context.config ?? this.config));
+    for (const s of servers) safety.step(s.context, roleOf(s), 1);
+    return { servers, bag: new Map(), ops: [], clock: 0, crashes: 0, safety,
+      votes: new VoteLedger() };
+  }
+
+  toData(w: World): WorldData {
+    // each server's config is the model's: left out, and put back by `fromData`
+    return { servers: w.servers.map((s) => ({ value: s.value,
+      context: { ...s.context, config: undefined } })), bag: w.bag,
+      ops: w.ops, clock: w.clock, crashes: w.crashes, safety: w.safety.toData(),
+      votes: w.votes.toData() };
+  }
+
+  fromData(d: WorldData): World {
+    return {
+      servers: d.servers.map((s, i) => this.machine.resolveState({ value: s.value,
+        context: { ...(s.context as RaftState), config: this.configs[i] as Config } } as
+        Parameters<RaftMachine['resolveState']>[0])),
+      bag: d.bag, ops: d.ops, clock: d.clock, crashes: d.crashes,
+      safety: SafetyChecker.fromData(d.safety), votes: VoteLedger.fromData(d.votes),
+    };
+  }
+
+  role(w: World, i: number): Role {
+    return roleOf(w.servers[i] as MachineSnapshot);
+  }
+
+  /** The moves enabled in `w`, in a fixed order: a trace names a move by its place here. */
+  moves(w: World): Move[] {
+    const b = this.bounds;
+    const list: Move[] = [];
+    const inFlight = [...w.bag.values()].reduce((n, f) => n + f.count, 0);
+    for (let i = 0; i < w.servers.length; i++) {
+      const s = (w.servers[i] as MachineSnapshot).context;
+      const role = this.role(w, i);
+      if (role !== 'Leader' && s.currentTerm < b.maxTerm) list.push({ kind: 'timeout', server: i });
+      if (role === 'Follower' && s.leaderFresh) list.push({ kind: 'stale', server: i });
+      if (role === 'Leader') {
+        const peers = this.ids.map((_, k) => k).filter((k) => k !== i);
+        for (const p of peers) list.push({ kind: 'replicate', server: i, to: [p] });
+        if (peers.length > 1) list.push({ kind: 'replicate', server: i, to: peers });
+        list.push({ kind: 'checkQuorum', server: i });
+      }
+      if (b.snapshots && s.commitIndex > snapshotIndex(s.log)) {
+        list.push({ kind: 'snapshot', server: i });
+      }
+      if (w.crashes < b.crashes) list.push({ kind: 'restart', server: i });
+      if (w.ops.length < b.clients) {
+        for (const key of keyNames(b)) {
+          list.push({ kind: 'put', server: i, key });
+          list.push({ kind: 'get', server: i, key });
+        }
+      }
+    }
+    for (const key of [...w.bag.keys()].sort()) {
+      const f = w.bag.get(key) as InFlight;
+      list.push({ kind: 'deliver', key });
+      list.push({ kind: 'drop', key });
+      if (f.count < b.copies && inFlight < b.maxInFlight) list.push({ kind: 'duplicate', key });
+    }
+    return list;
+  }
+
+  /** A move in words, for traces. */
+  describe(w: World, m: Move): string {
+    const id = (i: number): string => this.ids[i] as string;
+    switch (m.kind) {
+      case 'timeout': return `${id(m.server)} ElectionTimeout`;
+      case 'stale': return `${id(m.server)} LeaderStale`;
+      case 'checkQuorum': return `${id(m.server)} CheckQuorum`;
+      case 'snapshot': return `${id(m.server)} TakeSnapshot`;
+      case 'restart': return `${id(m.server)} crashes and restarts from its disk`;
+      case 'replicate': return `${id(m.server)} Replicate to ${m.to.map(id).join(',')}`;
+      case 'put': return `client ${clientOf(w.ops.length)} put ${m.key}=${w.ops.length + 1} ` +
+        `to ${id(m.server)}`;
+      case 'get': return `client ${clientOf(w.ops.length)} get ${m.key} to ${id(m.server)}`;
+      case 'deliver': case 'drop': case 'duplicate': {
+        const msg = (w.bag.get(m.key) as InFlight).message;
+        return `${m.kind} ${describeMessage(msg)}`;
+      }
+    }
+  }
+
+  /** Take move `m` in `w`. Undefined: the step leaves the bounds (it is not explored). */
+  apply(w: World, m: Move): Outcome | undefined {
+    switch (m.kind) {
+      case 'drop': return { world: { ...w, bag: taken(w.bag, m.key) } };
+      case 'duplicate': {
+        const f = w.bag.get(m.key) as InFlight;
+        return { world: { ...w, bag: new Map(w.bag).set(m.key, { ...f, count: f.count + 1 }) } };
+      }
+      case 'deliver': {
+        const f = w.bag.get(m.key) as InFlight;
+        const to = this.ids.indexOf(f.message.dst);
+        return this.event({ ...w, bag: taken(w.bag, m.key) }, to, f.message);
+      }
+      case 'timeout': return this.event(w, m.server, { type: 'ElectionTimeout' });
+      case 'stale': return this.event(w, m.server, { type: 'LeaderStale' });
+      case 'checkQuorum': return this.event(w, m.server, { type: 'CheckQuorum' });
+      case 'snapshot': return this.event(w, m.server, { type: 'TakeSnapshot' });
+      case 'replicate': return this.event(w, m.server,
+        { type: 'Replicate', to: m.to.map((k) => this.ids[k] as NodeId) });
+      case 'restart': {
+        const s = (w.servers[m.server] as MachineSnapshot).context;
+        const safety = w.safety.fork();
+        safety.restarted(s.config.id);
+        return this.event({ ...w, safety, crashes: w.crashes + 1 }, m.server,
+          { type: 'Restart', persisted: persistedOf(s) });
+      }
+      case 'put': case 'get': {
+        const n = w.ops.length;
+        const dst = this.ids[m.server] as NodeId;
+        const base = { src: clientOf(n), dst, leader: dst, MID: midOf(n), key: m.key, seq: 1 };
+        const value = m.kind === 'put' ? String(n + 1) : undefined;
+        const request = (m.kind === 'put' ? { ...base, type: 'put', value }
+          : { ...base, type: 'get' }) as ClientRequest;
+        const op: ClientOp = { kind: m.kind, key: m.key, value, invokedAt: w.clock,
+          answer: undefined, read: undefined, answeredAt: Infinity };
+        return this.event({ ...w, ops: [...w.ops, op], clock: w.clock + 1 }, m.server, request);
+      }
+    }
+  }
+
+  /** Server `i` takes `event`; everything the step emits is routed, and every check runs. */
+  private event(w: World, i: number, event: RaftEvent): Outcome | undefined {
+    const before = w.servers[i] as MachineSnapshot;
+    const [after, effects] = this.step(before, event);
+    const servers = w.servers.slice();
+    servers[i] = after;
+    const safety = w.safety.fork();
+    let votes = w.votes;
+    let bag: Map<string, InFlight> | undefined;
+    let ops: ClientOp[] | undefined;
+    let clock = w.clock;
+    let logFrom: number | undefined;
+    let answered = false;
+    let violation: Violation | undefined;
+    const id = this.ids[i] as string;
+    for (const e of effects) {
+      if (e.type === 'persist') {
+        if (e.log !== undefined) logFrom = Math.min(logFrom ?? Infinity, e.log.fromIndex);
+      } else if (e.type === 'send') {
+        bag ??= new Map(w.bag);
+        const key = messageKey(e.message);
+        const f = bag.get(key);
+        bag.set(key, { message: f?.message ?? e.message, count: (f?.count ?? 0) + 1 });
+        if ('term' in e.message) safety.sent(id, e.message.type, e.message.term);
+        if (e.message.type === 'RequestVoteResponse' && e.message.voteGranted) {
+          if (votes === w.votes) votes = votes.fork();
+          violation ??= votes.sent(e.message);
+        }
+      } else if (e.type === 'reply') {
+        ops ??= w.ops.slice();
+        const n = ops.findIndex((_, k) => midOf(k) === e.message.MID);
+        const op = ops[n];
+        if (op === undefined || op.answer !== undefined) {
+          violation ??= { invariant: 'answeredOnce', detail: `${id} answered ${e.message.type} ` +
+            `to ${e.message.MID}, ${op === undefined ? 'never sent' : `already answered ${op.answer}`}` };
+          continue;
+        }
+        const read = e.message.type === 'ok' && op.kind === 'get' ? e.message.value ?? '' : undefined;
+        ops[n] = { ...op, answer: e.message.type, read, answeredAt: clock++ };
+        answered ||= e.message.type === 'ok';
+      }
+    }
+    const next: World = { ...w, servers, bag: bag ?? w.bag, ops: ops ?? w.ops, clock, safety, votes };
+    const restart = event.type === 'Restart';
+    violation ??= checkStepRules(before.context, event, after.context, effects)
+      ?? safety.step(after.context, roleOf(after), restart ? 1 : logFrom)
+      ?? this.durable(next)
+      ?? actionProperties(before, after, restart)
+      ?? (answered ? this.history(next) : undefined);
+    if (violation !== undefined) return { world: next, violation };
+    return this.inBounds(next) ? { world: next } : undefined;
+  }
+
+  /** Committed entries are on the disks of a quorum (durable at the end of each step). */
+  private durable(w: World): Violation | undefined {
+    const fresh = w.safety.takeFresh();
+    return fresh.length === 0 ? undefined
+      : w.safety.durable(w.servers.map((s) => persistedOf(s.context)), fresh);
+  }
+
+  /** Every put answered ok is committed; the answers are linearizable. */
+  private history(w: World): Violation | undefined {
+    const committed = w.safety.committedEntries();
+    for (const op of w.ops) {
+      if (op.kind !== 'put' || op.answer !== 'ok') continue;
+      if (!committed.some((e) => e.cmd.kind === 'put' && e.cmd.value === op.value)) {
+        return { invariant: 'ackedPutCommitted',
+          detail: `put ${op.key}=${op.value} was answered ok but is not committed` };
+      }
+    }
+    const check = checkRegisterHistory(registerOps(w.ops));
+    const bad = check.keys.find((k) => k.result !== 'ok');
+    if (bad === undefined) return undefined;
+    return { invariant: 'kvLinearizable', detail: `key ${bad.key} is ${bad.result}: ` +
+      (bad.witness ?? []).map(describeOp).join('; ') };
+  }
+
+  private inBounds(w: World): boolean {
+    const b = this.bounds;
+    for (const s of w.servers) {
+      if (s.context.currentTerm > b.maxTerm || lastLogIndex(s.context.log) > b.maxLog) return false;
+    }
+    let inFlight = 0;
+    for (const f of w.bag.values()) {
+      if (f.count > b.copies) return false;
+      inFlight += f.count;
+    }
+    return inFlight <= b.maxInFlight;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Identity of a state
+  // -----------------------------------------------------------------------------------------------
+
+  private memoOf(s: MachineSnapshot): Memo {
+    let m = this.memo.get(s);
+    if (m === undefined) {
+      const abs = liveFields(abstractServer(s.context, roleOf(s)));
+      const self = s.context.config.id;
+      m = { abs, invariant: encodeServer(abs, (x) => (x === self ? 'self' : '*')),
+        byPerm: new Map() };
+      this.memo.set(s, m);
+    }
+    return m;
+  }
+
+  /**
+   * The world as a string, with server k renamed to server `perm[k]`: the spec's view of each
+   * server, the network, the clients' history, the checkers' ghost and the crashes used.
+   */
+  encode(w: World, perm: readonly number[]): string {
+    const permKey = perm.join('');
+    const rename = (x: string): string => {
+      const k = this.ids.indexOf(x as NodeId);
+      return k < 0 ? x : this.ids[perm[k] as number] as string;
+    };
+    const servers: string[] = new Array<string>(w.servers.length);
+    w.servers.forEach((s, k) => {
+      const memo = this.memoOf(s);
+      let text = memo.byPerm.get(permKey);
+      if (text === undefined) {
+        text = encodeServer(memo.abs, rename);
+        memo.byPerm.set(permKey, text);
+      }
+      servers[perm[k] as number] = text;
+    });
+    const bag: string[] = [];
+    for (const [key, f] of w.bag) {
+      let byPerm = this.messageMemo.get(key);
+      if (byPerm === undefined) {
+        byPerm = new Map();
+        this.messageMemo.set(key, byPerm);
+      }
+      let text = byPerm.get(permKey);
+      if (text === undefined) {
+        text = key.replace(/"(\d{4})"/g, (_all, x: string) => `"${rename(x)}"`);
+        byPerm.set(permKey, text);
+      }
+      bag.push(`${text}*${f.count}`);
+    }
+    bag.sort();
+    const ops = w.ops.map((o) => [o.kind, o.key, o.value ?? '', o.invokedAt, o.answer ?? '',
+      o.read ?? '', o.answeredAt === Infinity ? -1 : o.answeredAt]);
+    return `${servers.join('\n')}\n${bag.join('\n')}\n${JSON.stringify(ops)}\n` +
+      `${canonical(w.safety.ghost(rename))}\n${w.crashes}`;
+  }
+
+  /**
+   * The renamings to try for the canonical form: servers sorted by their encoding with the other
+   * servers' ids blanked (a renaming leaves that unchanged), every order among equal ones.
+   */
+  private candidatePerms(w: World): number[][] {
+    const n = w.servers.length;
+    const inv = w.servers.map((s) => this.memoOf(s).invariant);
+    const order = [...Array(n).keys()].sort((a, b) =>
+      (inv[a] as string) < (inv[b] as string) ? -1 : (inv[a] as string) > (inv[b] as string) ? 1 : 0);
+    // groups of equal invariants, in sorted order; every arrangement within each group
+    let arrangements: number[][] = [[]];
+    for (let start = 0; start < n;) {
+      let end = start + 1;
+      while (end < n && inv[order[end] as number] === inv[order[start] as number]) end++;
+      const group = order.slice(start, end);
+      const next: number[][] = [];
+      for (const prefix of arrangements) {
+        for (const p of permutations(group)) next.push([...prefix, ...p]);
+      }
+      arrangements = next;
+      start = end;
+    }
+    // arrangement lists servers by new position; perm maps old index -> new position
+    return arrangements.map((arr) => {
+      const perm = new Array<number>(n);
+      arr.forEach((server, position) => { perm[server] = position; });
+      return perm;
+    });
+  }
+
+  /** The state's identity: its encoding, the least over renamings if symmetry is on. */
+  key(w: World): string {
+    const n = w.servers.length;
+    if (!this.bounds.symmetry) return this.encode(w, [...Array(n).keys()]);
+    let best: string | undefined;
+    for (const perm of this.candidatePerms(w)) {
+      const text = this.encode(w, perm);
+      if (best === undefined || text < best) best = text;
+    }
+    return best as string;
+  }
+}
+
+function permutations(xs: readonly number[]): number[][] {
+  if (xs.length <= 1) return [xs.slice()];
+  const out: number[][] = [];
+  xs.forEach((x, k) => {
+    for (const rest of permutations([...xs.slice(0, k), ...xs.slice(k + 1)])) out.push([x, ...rest]);
+  });
+  return out;
+}
+
+function taken(bag: ReadonlyMap<string, InFlight>, key: string): Map<string, InFlight> {
+  const next = new Map(bag);
+  const f = bag.get(key) as InFlight;
+  if (f.count <= 1) next.delete(key);
+  else next.set(key, { ...f, count: f.count - 1 });
+  return next;
+}
+
+/**
+ * The abstract server without the fields its role never reads before it overwrites them: a
+ * leader's per-peer records and read round outside leadership (a new leader starts them afresh,
+ * `becomeLeader`), and the votes counted outside a campaign (a campaign starts them afresh).
+ * Worlds that differ only there behave alike from then on; `deadFields.test.ts` checks that, on
+ * the real statechart, by changing those fields and stepping both copies.
+ */
+export function liveFields(a: AbstractServer): AbstractServer {
+  const leading = a.role === 'Leader';
+  const campaigning = a.role === 'PreCandidate' || a.role === 'Candidate';
+  return {
+    ...a,
+    ...(leading ? {} : { nextIndex: {}, matchIndex: {}, ackedRound: {}, recentActive: [],
+      readRound: 0 }),
+    ...(campaigning ? {} : { votesGranted: [] }),
+  };
+}
+
+/** A server's abstract state as a string, its own and its peers' ids renamed. */
+function encodeServer(a: AbstractServer, rename: (id: string) => string): string {
+  const byId = <V>(r: Record<string, V>): [string, V][] =>
+    Object.entries(r).map(([k, v]): [string, V] => [rename(k), v]).sort((x, y) =>
+      (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  return canonical({ ...a,
+    votedFor: a.votedFor === '' ? '' : rename(a.votedFor),
+    leaderId: a.leaderId === '' ? '' : rename(a.leaderId),
+    votesGranted: a.votesGranted.map(rename).sort(),
+    recentActive: a.recentActive.map(rename).sort(),
+    nextIndex: byId(a.nextIndex), matchIndex: byId(a.matchIndex), ackedRound: byId(a.ackedRound),
+  });
+}
+
+function describeMessage(m: PeerMessage): string {
+  const { type, src, dst, leader: _leader, ...rest } = m;
+  const fields = Object.entries(rest).map(([k, v]) => {
+    if (k === 'entries') {
+      return `entries=[${(v as Entry[]).map((e) => `${e.term}:${e.cmd.kind === 'put'
+        ? `${e.cmd.key}=${e.cmd.value}` : e.cmd.kind}`).join(',')}]`;
+    }
+    return `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`;
+  });
+  return `${type} ${src}->${dst} ${fields.join(' ')}`;
+}
+
+/** The clients' history as register operations (`fault/linearizability.ts`). */
+export function registerOps(ops: readonly ClientOp[]): RegisterOp[] {
+  return ops.flatMap((o, k): RegisterOp[] => {
+    const ret = o.answer === 'ok' ? o.answeredAt : Infinity;
+    if (o.kind === 'get') {
+      return o.answer === 'ok' ? [{ id: k, key: o.key, call: o.invokedAt, ret, kind: 'get',
+        read: o.read ?? '' }] : [];
+    }
+    // a put answered redirect or fail may still take effect, as one never answered
+    return [{ id: k, key: o.key, call: o.invokedAt, ret, kind: 'put', value: o.value ?? '' }];
+  });
+}
+
+/**
+ * Action properties of one step of one server (TLA+ `[][Next => P]_vars`), beyond those the
+ * Figure-3 checker keeps: term, commit and applied never decrease (a restart starts commit and
+ * applied again from the snapshot); a leader never removes an entry from its own log within its
+ * term [§5.3 Leader Append-Only]; commit stays within the log and at or above the snapshot.
+ */
+export function actionProperties(before: MachineSnapshot, after: MachineSnapshot,
+  restart: boolean): Violation | undefined {
+  const a = before.context;
+  const b = after.context;
+  const id = b.config.id;
+  if (b.currentTerm < a.currentTerm) {
+    return { invariant: 'termMonotonic', detail: `${id} term ${a.currentTerm} -> ${b.currentTerm}` };
+  }
+  if (!restart && b.commitIndex < a.commitIndex) {
+    return { invariant: 'commitMonotonic',
+      detail: `${id} commit ${a.commitIndex} -> ${b.commitIndex}` };
+  }
+  if (!restart && b.kv.appliedIndex < a.kv.appliedIndex) {
+    return { invariant: 'appliedMonotonic',
+      detail: `${id} applied ${a.kv.appliedIndex} -> ${b.kv.appliedIndex}` };
+  }
+  if (b.commitIndex < snapshotIndex(b.log) || b.commitIndex > lastLogIndex(b.log)) {
+    return { invariant: 'commitInLog', detail: `${id} commits ${b.commitIndex} outside its log ` +
+      `(snapshot ${snapshotIndex(b.log)}, last ${lastLogIndex(b.log)})` };
+  }
+  if (!restart && roleOf(before) === 'Leader' && roleOf(after) === 'Leader'
+    && a.currentTerm === b.currentTerm) {
+    const last = lastLogIndex(a.log);
+    if (lastLogIndex(b.log) < last) {
+      return { invariant: 'leaderAppendOnly', detail: `leader ${id} shortened its log to ` +
+        `${lastLogIndex(b.log)} from ${last}` };
+    }
+    for (let i = Math.max(snapshotIndex(a.log), snapshotIndex(b.log)) + 1; i <= last; i++) {
+      const x = entryAt(a.log, i);
+      const y = entryAt(b.log, i);
+      if (x !== y && (x?.term !== y?.term || JSON.stringify(x?.cmd) !== JSON.stringify(y?.cmd))) {
+        return { invariant: 'leaderAppendOnly',
+          detail: `leader ${id} replaced its own entry at index ${i}` };
+      }
+    }
+  }
+  return undefined;
+}
+
