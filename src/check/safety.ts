@@ -86,18 +86,7 @@ export class SafetyChecker {
    * are shared; both are safe to share between forks (`chain.ts`, `kv.ts`).
    */
   fork(): SafetyChecker {
-    const c = new SafetyChecker(this.quorum);
-    for (const [k, v] of this.leaderOfTerm) c.leaderOfTerm.set(k, v);
-    for (const [k, v] of this.identities) c.identities.set(k, v);
-    c.committed.push(...this.committed);
-    for (const [k, v] of this.lastTerm) c.lastTerm.set(k, v);
-    for (const [k, v] of this.sentTerm) c.sentTerm.set(k, v);
-    for (const [k, v] of this.lastCommit) c.lastCommit.set(k, v);
-    for (const [k, v] of this.wasLeader) c.wasLeader.set(k, v);
-    c.maxLeaderTerm = this.maxLeaderTerm;
-    c.fresh = [...this.fresh];
-    c.committedLog = this.committedLog;
-    c.reference = this.reference;
+    const c = SafetyChecker.fromData(this.toData());
     for (const [k, v] of this.lastSnapshot) c.lastSnapshot.set(k, v);
     return c;
   }
@@ -114,7 +103,7 @@ export class SafetyChecker {
     const c = new SafetyChecker(d.quorum);
     for (const [k, v] of d.leaderOfTerm) c.leaderOfTerm.set(k, v);
     for (const [k, v] of d.identities) c.identities.set(k, v);
-    c.committed.push(...d.committed);
+    for (const x of d.committed) c.committed.push(x);
     for (const [k, v] of d.lastTerm) c.lastTerm.set(k, v);
     for (const [k, v] of d.sentTerm) c.sentTerm.set(k, v);
     for (const [k, v] of d.lastCommit) c.lastCommit.set(k, v);

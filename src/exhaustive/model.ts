@@ -370,7 +370,7 @@ export class Model {
   private memoOf(s: MachineSnapshot): Memo {
     let m = this.memo.get(s);
     if (m === undefined) {
-      const abs = liveFields(abstractServer(s.context, roleOf(s)));
+      const abs = abstractServer(s.context, roleOf(s));
       const self = s.context.config.id;
       m = { abs, invariant: encodeServer(abs, (x) => (x === self ? 'self' : '*')),
         byPerm: new Map() };
@@ -478,24 +478,6 @@ function taken(bag: ReadonlyMap<string, InFlight>, key: string): Map<string, InF
   if (f.count <= 1) next.delete(key);
   else next.set(key, { ...f, count: f.count - 1 });
   return next;
-}
-
-/**
- * The abstract server without the fields its role never reads before it overwrites them: a
- * leader's per-peer records and read round outside leadership (a new leader starts them afresh,
- * `becomeLeader`), and the votes counted outside a campaign (a campaign starts them afresh).
- * Worlds that differ only there behave alike from then on; `deadFields.test.ts` checks that, on
- * the real statechart, by changing those fields and stepping both copies.
- */
-export function liveFields(a: AbstractServer): AbstractServer {
-  const leading = a.role === 'Leader';
-  const campaigning = a.role === 'PreCandidate' || a.role === 'Candidate';
-  return {
-    ...a,
-    ...(leading ? {} : { nextIndex: {}, matchIndex: {}, ackedRound: {}, recentActive: [],
-      readRound: 0 }),
-    ...(campaigning ? {} : { votesGranted: [] }),
-  };
 }
 
 /** A server's abstract state as a string, its own and its peers' ids renamed. */

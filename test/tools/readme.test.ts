@@ -191,6 +191,14 @@ const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: s
     evidence: "['cluster', 'down']", form: 'every replica of the directory ends' },
   'npm run fuzz -- --datagrams 1000000': { file: 'test/fuzz/fuzz.test.ts',
     evidence: "'test/fuzz/main.ts'", form: '20,000 datagrams per target, without the build step' },
+  'npm run check:exhaustive -- --bound ci': { file: 'test/exhaustive/cli.test.ts',
+    evidence: "['--bound', 'ci', '--json', json]", form: 'the compiled entry, the same bound' },
+  'npm run check:exhaustive -- --bound ci --bug voteWithoutUpToDateCheck': {
+    file: 'test/exhaustive/cli.test.ts',
+    evidence: "['--bound', 'ci', '--bug', 'voteWithoutUpToDateCheck']",
+    form: 'the compiled entry, then its replay command' },
+  'npm run check:exhaustive -- --max-seconds 600': { file: 'test/exhaustive/cli.test.ts',
+    evidence: "['--max-seconds', '5']", form: 'the default bound for 5 s: stopped by the limit' },
   'npm run soak -- --seeds 100000': { file: 'test/detsim/seeds.test.ts',
     evidence: "'dist/tools/soak.js', '--seeds', String(CI_SEEDS)", form: '2,000 seeds' },
 };
