@@ -56,9 +56,7 @@ export class VoteLedger {
 
   /** A copy that records from here on without touching this one (see `SafetyChecker.fork`). */
   fork(): VoteLedger {
-    const v = new VoteLedger();
-    for (const [k, d] of this.votes) v.votes.set(k, d);
-    return v;
+    return VoteLedger.fromData(this.votes);
   }
 
   sent(m: Message): Violation | undefined {

@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { intArg, parseCommandArgs, stringArg, type Parsed } from '../args.js';
 import { BUGS, isBug, machineWith, type Bug } from '../mutants/catalog.js';
 import { Model, type Bounds } from './model.js';
-import { replay, search, type SearchReport } from './search.js';
+import { BadPathError, replay, search, type SearchReport } from './search.js';
 
 /** The presets. `default`: the bound the figures are for; `ci`: under 2 minutes; `five`: 5 servers. */
 export const BOUNDS: Readonly<Record<string, Bounds>> = {
@@ -153,7 +153,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const flags = boundFlags(args.bounds, args.bugs);
   const model = new Model(args.bounds, machineWith(args.bugs));
   if (args.replay !== undefined) {
-    const r = replay(model, args.replay);
+    let r: ReturnType<typeof replay>;
+    try {
+      r = replay(model, args.replay);
+    } catch (e) {
+      if (!(e instanceof BadPathError)) throw e;
+      console.error(`bad --replay: ${e.message}; a path is the move numbers a trace printed`);
+      return 2;
+    }
     for (const line of r.lines) console.log(line);
     console.log(r.violation === undefined ? 'no violation on this trace'
       : `VIOLATION ${r.violation.invariant}: ${r.violation.detail}`);

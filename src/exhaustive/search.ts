@@ -12,7 +12,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { machineWith, type Bug } from '../mutants/catalog.js';
 import type { Violation } from '../check/safety.js';
-import { Model, type Bounds, type World, type WorldData } from './model.js';
+import { Model, type Bounds, type Move, type World, type WorldData } from './model.js';
 import { fingerprint, StateStore, type StoreBuffers } from './store.js';
 
 export interface SearchOptions {
@@ -87,7 +87,7 @@ function expandLevel(model: Model, store: StateStore, level: (Node | undefined)[
     const world = unpack(model, node);
     const moves = model.moves(world);
     for (let k = 0; k < moves.length; k++) {
-      const out = model.apply(world, moves[k] as never);
+      const out = model.apply(world, moves[k] as Move);
       if (out === undefined) continue;
       transitions++;
       if (out.violation !== undefined) {
@@ -114,9 +114,12 @@ export function worldAt(model: Model, path: readonly number[]): World {
   return w;
 }
 
+/** A replay path that does not fit the model: a move number past the moves a state has. */
+export class BadPathError extends Error {}
+
 /**
  * Replay a path, describing each move: the trace a violation prints. Returns the lines and the
- * violation the last move finds, if any.
+ * violation the last move finds, if any; throws `BadPathError` for a path the model cannot take.
  */
 export function replay(model: Model, path: readonly number[]):
   { lines: string[]; violation?: Violation } {
@@ -124,10 +127,12 @@ export function replay(model: Model, path: readonly number[]):
   const lines: string[] = [];
   for (const [step, k] of path.entries()) {
     const move = model.moves(w)[k];
-    if (move === undefined) throw new Error(`step ${step + 1}: no move ${k}`);
+    if (move === undefined) {
+      throw new BadPathError(`step ${step + 1} has no move ${k} (${model.moves(w).length} there)`);
+    }
     lines.push(`${String(step + 1).padStart(3)}. ${model.describe(w, move)}`);
     const out = model.apply(w, move);
-    if (out === undefined) throw new Error(`step ${step + 1} leaves the bounds`);
+    if (out === undefined) throw new BadPathError(`step ${step + 1} leaves the bounds`);
     if (out.violation !== undefined) return { lines, violation: out.violation };
     w = out.world as World;
   }

@@ -75,6 +75,9 @@ describe('[exhaustive] npm run check:exhaustive', () => {
     const bad = run(['--max-term', 'many'], 30_000);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^bad --max-term "many": expected a whole number/m);
+    const path = run(['--bound', 'ci', '--replay', '99999'], 30_000);
+    expect(path.code).toBe(2);
+    expect(path.stderr).toMatch(/^bad --replay: step 1 has no move 99999 \(\d+ there\)/m);
     const bug = run(['--bug', 'nonsense'], 30_000);
     expect(bug.code).toBe(2);
     expect(bug.stderr).toMatch(/^unknown bug nonsense; known: /m);

@@ -17,7 +17,7 @@ const bounds: Bounds = { ...BOUNDS['default'] as Bounds, maxTerm: 4, maxLog: 4, 
   keys: 2, maxInFlight: 6, crashes: 2, snapshots: true, symmetry: false };
 
 /** Move `m` of the original run, as the renamed run takes it. */
-function renamedMove(model: Model, w: World, twin: World, m: Move, perm: readonly number[]):
+function renamedMove(model: Model, twin: World, m: Move, perm: readonly number[]):
   Move | undefined {
   const rename = (key: string): string => key.replace(/"(\d{4})"/g, (_all, id: string) =>
     `"${model.ids[perm[model.ids.indexOf(id as never)] as number] as string}"`);
@@ -30,7 +30,6 @@ function renamedMove(model: Model, w: World, twin: World, m: Move, perm: readonl
     }
     return !('key' in m) || ('key' in x && x.key === m.key);
   };
-  void w;
   return model.moves(twin).find(want);
 }
 
@@ -52,7 +51,7 @@ function checkCommutes(machine: RaftMachine, runs: number): { compared: number; 
         const moves = model.moves(w);
         if (moves.length === 0) break;
         const m = pickMove(moves, c) as Move;
-        const tm = renamedMove(model, w, twin, m, perm);
+        const tm = renamedMove(model, twin, m, perm);
         expect(tm, `the twin can take ${model.describe(w, m)}`).toBeDefined();
         const a = model.apply(w, m);
         const b = model.apply(twin, tm as Move);
