@@ -1,13 +1,15 @@
 /**
  * Core throughput: AppendEntries events per second into a follower whose log holds 100 k entries,
- * through the path a replica uses (a live actor whose effects go to an `on('*')` listener), and
- * through the pure `transition()` the simulations use. A benchmark, not a test: it prints figures.
- *   npm run bench -- core
+ * through the path every replica loop uses (`pureStep`: the machine's own transition, the loop
+ * holding the snapshot), through a live actor (the visualizer's path, and the replica's before
+ * 2026-12-04), and through XState's `transition()`, which builds an actor scope on every call.
+ * A benchmark, not a test: it prints figures.
+ *   npm run bench
  */
 import { cpus } from 'node:os';
 import { createActor, initialTransition, transition } from 'xstate';
 import type { Entry, NodeId, PeerMessage } from '../wire/messages.js';
-import { raftMachine } from '../core/raft.js';
+import { pureInitial, pureStep, raftMachine } from '../core/raft.js';
 import { lastLogIndex } from '../core/log.js';
 
 const LEADER = '0001' as NodeId;
@@ -35,13 +37,33 @@ function measure(label: string, events: number, run: (i: number) => void): void 
 const BASE = 100_000;
 const EVENTS = 100_000;
 
-// Live actor (the replica's path)
-const actor = createActor(raftMachine, { input: { config, seed: 7 } });
+// pureStep (the replica loop's path)
+const step = pureStep(raftMachine);
+let [held] = pureInitial(raftMachine, { config, seed: 7 });
 let effects = 0;
+for (let prev = 0; prev < BASE; prev += 64) [held] = step(held, append(prev, 64, prev));
+console.log(`machine: node ${process.version}, ${cpus()[0]?.model ?? '?'}, follower log ${lastLogIndex(held.context.log)} entries`);
+measure('pureStep: AppendEntries, 1 new entry each, commit follows', EVENTS, (i) => {
+  const [next, emitted] = step(held, append(BASE + i, 1, BASE + i));
+  held = next;
+  effects += emitted.length;
+});
+measure('pureStep: heartbeat AppendEntries (no entries)', EVENTS, () => {
+  const [next, emitted] = step(held, append(BASE + EVENTS, 0, BASE + EVENTS));
+  held = next;
+  effects += emitted.length;
+});
+measure('pureStep: Tick', EVENTS, () => {
+  const [next, emitted] = step(held, { type: 'Tick' });
+  held = next;
+  effects += emitted.length;
+});
+
+// Live actor (the visualizer's path)
+const actor = createActor(raftMachine, { input: { config, seed: 7 } });
 actor.on('*', () => { effects++; });
 actor.start();
 for (let prev = 0; prev < BASE; prev += 64) actor.send(append(prev, 64, prev));
-console.log(`machine: node ${process.version}, ${cpus()[0]?.model ?? '?'}, follower log ${lastLogIndex(actor.getSnapshot().context.log)} entries`);
 measure('live actor: AppendEntries, 1 new entry each, commit follows', EVENTS, (i) => {
   actor.send(append(BASE + i, 1, BASE + i));
 });
@@ -50,10 +72,10 @@ measure('live actor: heartbeat AppendEntries (no entries)', EVENTS, () => {
 });
 measure('live actor: Tick', EVENTS, () => { actor.send({ type: 'Tick' }); });
 
-// Pure transition (the simulations' path)
+// XState's transition(): a new actor scope per call
 let [snap] = initialTransition(raftMachine, { config, seed: 7 });
 for (let prev = 0; prev < BASE; prev += 64) [snap] = transition(raftMachine, snap, append(prev, 64, prev));
-measure('pure transition(): AppendEntries, 1 new entry each', EVENTS / 4, (i) => {
+measure('xstate transition(): AppendEntries, 1 new entry each', EVENTS / 4, (i) => {
   [snap] = transition(raftMachine, snap, append(BASE + i, 1, BASE + i));
 });
 console.log(`effects emitted: ${effects}`);

@@ -3,8 +3,9 @@
  * shell's end-of-batch `Flush`, decoded peer messages, client requests, a restart); guards are
  * the spec's enabling conditions that decide a change of role; every other action is named after
  * the spec action it implements (`spec/raft.qnt`) and is a one-line adapter over a pure rule.
- * Effects (persist, send, reply) are emitted, never performed: `transition()` returns them, and a
- * live actor hands them to its `on('*')` listeners. Persist comes first (`RaftRules.orderEffects`).
+ * Effects (persist, send, reply) are emitted, never performed: the replica loop's `pureStep`
+ * returns them with the next snapshot, and a live actor (the inspector's) hands them to its
+ * `on('*')` listeners. Persist comes first (`RaftRules.orderEffects`).
  * The guards and actions are built from a rules record (`raftRules.ts`): a replica's machine from
  * `raftRules`, the bug catalog's from its variants (`src/mutants/`).
  */

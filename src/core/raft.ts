@@ -3,7 +3,7 @@
  * (`raftRules`). `makeRaftMachine` builds the same statechart over another rules record: only
  * test and tool code (the bug catalog, `src/mutants/`) passes one.
  */
-import { createActor, type SnapshotFrom } from 'xstate';
+import { createActor, initialTransition, type InputFrom, type SnapshotFrom } from 'xstate';
 import { raftSetupFor, type RaftEvent } from './machine.js';
 import { raftRules } from './raftRules.js';
 import type { RaftRules } from './ruleSet.js';
@@ -77,4 +77,14 @@ export function pureStep(machine: RaftMachine): PureStep {
       scope as unknown as Parameters<RaftMachine['transition']>[2]);
     return [next, emitted];
   };
+}
+
+/**
+ * The machine's initial snapshot for `input`, and the effects its entry emitted: the start of a
+ * pure run that `pureStep` continues.
+ */
+export function pureInitial(machine: RaftMachine, input: InputFrom<RaftMachine>):
+  readonly [MachineSnapshot, Effect[]] {
+  const [snapshot, actions] = initialTransition(machine, input);
+  return [snapshot, effectsOf(actions)];
 }

@@ -16,14 +16,15 @@
  * delivers the ticks owed before every event, so the state sees exactly what one tick at a time
  * would have shown it. Time the loop missed by running late (a stall) is dropped (`slip`).
  */
-import { createActor, type Actor } from 'xstate';
 import * as E from 'fp-ts/lib/Either.js';
 import {
   PeerMessage, type ClientRequest, type InstallSnapshotChunk, type Message, type NodeId,
 } from '../wire/messages.js';
 import { decodeMessage, errorKind, parseDatagram, type WireError } from '../wire/codec.js';
 import { Reassembler, toDatagrams, CHUNK_BYTES } from '../wire/chunks.js';
-import { raftMachine, roleOf, type RaftMachine } from '../core/raft.js';
+import {
+  pureInitial, pureStep, raftMachine, roleOf, type MachineSnapshot, type PureStep, type RaftMachine,
+} from '../core/raft.js';
 import type { RaftEvent } from '../core/machine.js';
 import type { PersistWrite } from '../core/persisted.js';
 import { ticksUntilDue } from '../core/timers.js';
@@ -138,8 +139,17 @@ const isClientRequest = (m: Message): m is ClientRequest => m.type === 'get' || 
 const MAX_CLIENTS = 10_000;
 
 export class ReplicaLoop {
-  private readonly actor: Actor<RaftMachine>;
-  private effects: Effect[] = [];
+  /**
+   * The statechart, stepped by its own pure transition: the loop holds its snapshot, and each step
+   * returns the next one with the effects it emitted. No actor: its mailbox, observers and error
+   * status only repeat what the loop does itself. Measured: the default simulation mix runs 15-18 %
+   * faster this way (`node dist/tools/soak.js --seeds 2000 --workers 2`: 532-557 simulated s per
+   * wall s against 471), with the same steps; a lone step is 5-30 % faster (`npm run bench`).
+   */
+  private readonly transition: PureStep;
+  private snapshot: MachineSnapshot;
+  /** Effects of the initial state's entry, handed on with the first step's. */
+  private effects: Effect[];
   private readonly commit: GroupCommit | undefined;
   private readonly chunks = new Reassembler();
   private readonly clients = new Map<string, Address>();
@@ -184,21 +194,20 @@ export class ReplicaLoop {
         },
       });
     }
-    this.actor = createActor(opts.machine ?? raftMachine, {
-      input: { seed: opts.seed, config: opts.config, persisted: opts.persisted },
-    });
-    this.actor.on('*', (e: Effect) => { this.effects.push(e); });
-    this.actor.start();
+    const machine = opts.machine ?? raftMachine;
+    this.transition = pureStep(machine);
+    [this.snapshot, this.effects] = pureInitial(machine,
+      { seed: opts.seed, config: opts.config, persisted: opts.persisted });
     this.scheduleWake();
   }
 
   get state(): RaftState {
-    return this.actor.getSnapshot().context;
+    return this.snapshot.context;
   }
 
   /** The role: the statechart's state, its only owner. */
   get role(): Role {
-    return roleOf(this.actor.getSnapshot());
+    return roleOf(this.snapshot);
   }
 
   get alive(): boolean {
@@ -242,7 +251,6 @@ export class ReplicaLoop {
     if (this.stopped) return;
     this.stopped = true;
     this.cancelWake?.();
-    this.actor.stop();
     this.settle();
   }
 
@@ -404,9 +412,13 @@ export class ReplicaLoop {
   private step(event: RaftEvent): void {
     if (this.stopped) return;
     const before = this.state;
-    this.actor.send(event);
-    const effects = this.effects;
-    this.effects = [];
+    const [next, emitted] = this.transition(this.snapshot, event);
+    this.snapshot = next;
+    let effects = emitted;
+    if (this.effects.length > 0) {
+      effects = [...this.effects, ...emitted];
+      this.effects = [];
+    }
     const observe = this.opts.observe;
     if (observe !== undefined) {
       let logFrom: number | undefined;

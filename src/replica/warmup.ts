@@ -9,13 +9,14 @@
  * So the replica first runs a scratch cluster of its own statechart in memory, for a bounded time:
  * an election, then puts and gets through the leader, every message encoded to bytes and decoded
  * back with the wire codecs, so that V8 optimises the code and object shapes real datagrams take.
- * It has no I/O and shares nothing with the replica's own actor (the core is pure); it only costs
+ * It has no I/O and shares nothing with the replica's own state (the core is pure), and steps the
+ * statechart through the same pure transition the replica loop uses; it only costs
  * start-up time, while the first election timeout (a second or more) has not yet come.
  */
-import { createActor, type Actor } from 'xstate';
 import type { ClientRequest, Message, NodeId } from '../wire/messages.js';
 import { decodeDatagram, encodeMessage } from '../wire/codec.js';
-import { raftMachine, roleOf } from '../core/raft.js';
+import { pureInitial, pureStep, raftMachine, roleOf, type MachineSnapshot } from '../core/raft.js';
+import type { RaftEvent } from '../core/machine.js';
 import type { Effect } from '../core/state.js';
 import type { TIMING as Timing } from './timing.js';
 
@@ -42,39 +43,46 @@ export function warmUp(timing: typeof Timing, budgetMs: number, maxRequests: num
   const queue: Buffer[] = [];
   let steps = 0;
   let answered = 0;
-  const actors = new Map<NodeId, Actor<typeof raftMachine>>();
-  for (const [k, id] of IDS.entries()) {
-    const actor = createActor(raftMachine, { input: { seed: 0x5eed + k,
-      config: { id, peers: IDS.filter((p) => p !== id), ...timing } } });
-    actor.on('*', (e: Effect) => {
+  const step = pureStep(raftMachine);
+  const replicas = new Map<NodeId, MachineSnapshot>();
+  const handle = (effects: readonly Effect[]): void => {
+    for (const e of effects) {
       if (e.type === 'send') queue.push(Buffer.from(encodeMessage(e.message)));
       else if (e.type === 'reply') {
         encodeMessage(e.message); // the shell encodes every answer: warm that path too
         if (e.message.type === 'ok') answered++;
       }
-    });
-    actor.start();
-    actors.set(id, actor);
+    }
+  };
+  const send = (id: NodeId, event: RaftEvent): void => {
+    const [next, effects] = step(replicas.get(id) as MachineSnapshot, event);
+    replicas.set(id, next);
+    handle(effects);
+  };
+  for (const [k, id] of IDS.entries()) {
+    const [initial, effects] = pureInitial(raftMachine, { seed: 0x5eed + k,
+      config: { id, peers: IDS.filter((p) => p !== id), ...timing } });
+    replicas.set(id, initial);
+    handle(effects);
   }
   const deliver = (bytes: Buffer): void => {
     const decoded = decodeDatagram(bytes);
     if (decoded._tag === 'Left') throw new Error(`warm-up: ${decoded.left.detail}`);
     const m: Message = decoded.right;
-    const to = actors.get(m.dst);
-    if (to === undefined) return;
-    to.send(m as never);
+    if (!replicas.has(m.dst)) return;
+    send(m.dst, m as RaftEvent);
     steps++;
   };
   const drain = (): void => {
     for (let bytes = queue.shift(); bytes !== undefined; bytes = queue.shift()) deliver(bytes);
   };
   const tick = (): void => {
-    for (const a of actors.values()) a.send({ type: 'Tick' });
-    steps += actors.size;
+    for (const id of replicas.keys()) send(id, { type: 'Tick' });
+    steps += replicas.size;
     drain();
   };
   const leader = (): NodeId | undefined =>
-    IDS.find((id) => { const a = actors.get(id); return a !== undefined && roleOf(a.getSnapshot()) === 'Leader'; });
+    IDS.find((id) => { const s = replicas.get(id); return s !== undefined && roleOf(s) === 'Leader'; });
   const within = (): boolean => performance.now() - t0 < budgetMs;
 
   while (leader() === undefined && within()) tick();
@@ -91,12 +99,11 @@ export function warmUp(timing: typeof Timing, budgetMs: number, maxRequests: num
       : { src: CLIENT, dst: to, leader: to, type: 'put', MID: `W${requests}`,
         key: `k${requests % 7}`, value: `warm-${requests}` };
     deliver(Buffer.from(encodeMessage(request)));
-    (actors.get(to) as Actor<typeof raftMachine>).send({ type: 'Flush' });
+    send(to, { type: 'Flush' });
     steps++;
     drain();
     requests++;
     if (requests % REQUESTS_PER_TICK === 0) tick();
   }
-  for (const a of actors.values()) a.stop();
   return { steps, requests, answered, ms: performance.now() - t0 };
 }
