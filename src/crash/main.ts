@@ -46,9 +46,9 @@ export function crashOptions(args: readonly string[]): CrashOptions | string {
   return { ...(o as { [K in keyof typeof o]: number }), bugs };
 }
 
-/** Whether the run passed: a linearizable history (or undecided keys, said) and nothing lost. */
+/** Whether the run passed: a history decided linearizable, and nothing lost. */
 export function passed(r: CrashReport): boolean {
-  return r.lost.length === 0 && r.history.result !== 'illegal';
+  return r.lost.length === 0 && r.history.result === 'ok';
 }
 
 export function summary(r: CrashReport): string[] {
@@ -62,7 +62,8 @@ export function summary(r: CrashReport): string[] {
     `lost acknowledged puts: ${r.lost.length}${r.lost.length > 0
       ? ` (${r.lost.slice(0, 10).join(', ')}${r.lost.length > 10 ? ', ...' : ''})` : ''}`,
     `history: ${r.history.result} (${r.history.keysChecked} keys${undecided > 0
-      ? `, ${undecided} undecided within the search bound` : ''})`,
+      ? `, ${undecided} undecided: ${r.history.keys.filter((k) => k.result === 'unknown')
+        .map((k) => `${k.key} (${k.reason ?? ''})`).join(', ')}` : ''})`,
     `took ${r.seconds.toFixed(1)} s`,
   ];
   for (const k of r.history.keys) {

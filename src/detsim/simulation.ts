@@ -17,6 +17,7 @@ import { machineWith, type Bug } from '../mutants/catalog.js';
 import { lastLogIndex } from '../core/log.js';
 import { FaultRun, type Payload } from '../fault/run.js';
 import { linearizableChecker, midAnswers } from '../fault/checkers.js';
+import type { History } from '../fault/history.js';
 import { verdict, type Report } from '../fault/report.js';
 import { Rng } from '../fault/rng.js';
 import type { Scenario } from '../fault/scenario.js';
@@ -77,6 +78,8 @@ export interface SimResult {
   /** [§7] Snapshots taken by replicas, and installed from a leader's chunks. */
   readonly snapshotsTaken: number;
   readonly snapshotsInstalled: number;
+  /** The client history the report checked (for tools that measure the check). */
+  readonly history: History;
 }
 
 type Item =
@@ -110,11 +113,15 @@ export const SIM_SNAPSHOT_ENTRIES = 50;
 export const SETTLE_MS = 1000;
 
 /**
- * The linearizability search bound per key in a simulation: thousands of runs must each finish in
- * well under a second, so a key whose history is too concurrent to decide within it is reported
- * undecided (the report says so), never passed or failed on a guess.
+ * The linearizability search bound per key in a simulation, for a key whose puts repeat a value
+ * (the search; distinct values are always decided): thousands of runs must each finish in well
+ * under a second. A key left undecided fails the run, naming the key and the bound.
  */
 export const SIM_CHECK_STEPS_PER_KEY = 300_000;
+
+/** The checkers a simulation's history goes through. */
+export const simulationCheckers = [midAnswers,
+  linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY })] as const;
 
 function eventLabel(e: RaftEvent): string {
   if (e.type === 'Tick') return `Tick ${e.ticks ?? 1}`;
@@ -150,7 +157,7 @@ export class Simulation implements HostDriver {
       send: (address, payload, delayMs) => this.toReplica(address, payload, delayMs),
       kill: (id) => this.kill(id),
       restart: (id) => this.restart(id),
-    }, [midAnswers, linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY })]);
+    }, simulationCheckers);
     const ids = this.run.network.all() as readonly NodeId[];
     let config: Config = defaultConfig;
     const machine = machineWith(opts.bugs ?? []);
@@ -441,7 +448,8 @@ export class Simulation implements HostDriver {
     }
     return { report, failures, violation: v, steps: this.steps, simulatedMs: this.nowMs,
       syncs, writesSynced, powerLosses, tornWrites, diskFailures,
-      snapshotsTaken: this.snapshotsTaken, snapshotsInstalled: this.snapshotsInstalled };
+      snapshotsTaken: this.snapshotsTaken, snapshotsInstalled: this.snapshotsInstalled,
+      history: this.run.history };
   }
 }
 

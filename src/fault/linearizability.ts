@@ -8,11 +8,17 @@
  * in Horn & Kroening 2015): the history passes iff each per-key sub-history does, so each key is
  * searched alone.
  *
- * The search is Wing & Gong's (1993) with Lowe's memoisation ("Testing for linearizability",
- * 2017), as Porcupine's `checkSingle` and Knossos's `wgl`: call and return entries in one doubly
- * linked list sorted by time, a stack of linearized calls, and a cache of (set of linearized
- * operations, register value) pairs already explored. Pure: the caller's time bound arrives as a
- * step budget, so that one history gives one answer everywhere.
+ * Two deciders, chosen per key:
+ * - `clusterOrder`, when every put of the key writes a distinct value (our workloads write
+ *   `v<op>-<seed>`): each get then names the put it read, and the question is polynomial
+ *   [Gibbons & Korach 1997, "Testing shared memories"; the zone conditions of Golab, Li & Shah,
+ *   PODC 2011]. It always decides, in O(n log n).
+ * - Wing & Gong's search (1993) with Lowe's memoisation ("Testing for linearizability", 2017), as
+ *   Porcupine's `checkSingle` and Knossos's `wgl`, for a key whose puts repeat a value: call and
+ *   return entries in one doubly linked list sorted by time, a stack of linearized calls, and a
+ *   cache of (set of linearized operations, register value) pairs already explored. Exponential
+ *   at worst: the caller's time bound arrives as a step budget, so that one history gives one
+ *   answer everywhere, and past it the key is 'unknown', never a guess.
  */
 
 /**
@@ -35,6 +41,8 @@ export type Linearizable = 'ok' | 'illegal' | 'unknown';
 export interface KeyCheck {
   readonly key: string;
   readonly result: Linearizable;
+  /** Which decider answered: `clusters` (distinct values, always decides) or `search` (WGL). */
+  readonly method: 'clusters' | 'search';
   /** Operations searched: answered gets, and puts that were answered or read. */
   readonly ops: number;
   /** Search steps spent deciding the key (not counting shrinking). */
@@ -59,6 +67,11 @@ export interface CheckOptions {
   readonly stepBudget?: number;
   /** Steps that shrinking an illegal key may spend. */
   readonly shrinkStepsPerKey?: number;
+  /**
+   * `auto` (the default): the cluster decider wherever a key's put values are distinct, the
+   * search elsewhere. `search`: the search for every key (to compare the two, and to test it).
+   */
+  readonly method?: 'auto' | 'search';
 }
 
 export const DEFAULT_MAX_STEPS_PER_KEY = 5_000_000;
@@ -220,15 +233,131 @@ function searchKey(ops: readonly RegisterOp[], limit: number): Outcome {
   return { result: 'ok', steps };
 }
 
+/** Whether `clusterOrder` applies: no two puts write one value, and none writes the initial "". */
+function distinctValues(ops: readonly RegisterOp[]): boolean {
+  const seen = new Set<string>(['']);
+  for (const o of ops) {
+    if (o.kind !== 'put') continue;
+    if (seen.has(o.value)) return false;
+    seen.add(o.value);
+  }
+  return true;
+}
+
+/**
+ * [Gibbons & Korach 1997] Is this key's history (from `prepareKey`, every put value distinct and
+ * not "") linearizable? Always decides, in O(n log n); `steps` counts the operations and clusters
+ * handled.
+ *
+ * With distinct values each get names its put. A legal sequence is then a run of clusters: a put
+ * followed by the gets that read it (the initial value "" is a virtual put before everything). So
+ * the history is linearizable iff (1) every get reads a value some put wrote, (2) no get returns
+ * before its put is called, and (3) the clusters can be ordered so that no operation comes after
+ * one that follows it in real time. For (3), cluster A must precede B iff some op of A returned
+ * before some op of B was called: iff `minRet(A) < maxCall(B)` (a returns strictly before b is
+ * called, as in the search's entry order: one clock, ms resolution). Given (2), any order of
+ * clusters free of such conflicts extends to a linearization: the put first, then its gets in
+ * real-time order. So (3) holds iff that precedence graph is acyclic.
+ *
+ * Kahn's algorithm over it, without listing its O(n^2) edges: let X be the cluster with the least
+ * minRet among those left, m1 its minRet and m2 the next least. A cluster B other than X has no
+ * predecessor left iff maxCall(B) <= m1; X has none iff maxCall(X) <= m2. Remove such sources in
+ * turn (clusters sorted by maxCall; a linked list in minRet order). If none is left to remove,
+ * X and Y (the cluster with minRet m2) precede each other: maxCall(X) > m2 = minRet(Y), and
+ * maxCall(Y) > m1 = minRet(X). The witness is those two clusters' puts and the ops that set
+ * their minRet and maxCall: at most six operations, still a cycle on their own.
+ */
+function clusterOrder(ops: readonly RegisterOp[]): Outcome & { witness?: number[] } {
+  const n = ops.length;
+  // cluster 0 is the initial value's; cluster 1 + p is put p's (p an index into ops)
+  const clusterOf = new Map<string, number>([['', 0]]);
+  const put: number[] = [-1];
+  ops.forEach((o, i) => {
+    if (o.kind === 'put') {
+      clusterOf.set(o.value, put.length);
+      put.push(i);
+    }
+  });
+  const k = put.length;
+  const minRet = new Float64Array(k).fill(Infinity);
+  const maxCall = new Float64Array(k).fill(-Infinity);
+  const minRetOp = new Int32Array(k).fill(-1);
+  const maxCallOp = new Int32Array(k).fill(-1);
+  minRet[0] = -Infinity; // the virtual put of "" returned before anything was called
+  const include = (c: number, i: number): void => {
+    const o = ops[i] as RegisterOp;
+    if (o.ret < (minRet[c] as number)) [minRet[c], minRetOp[c]] = [o.ret, i];
+    if (o.call > (maxCall[c] as number)) [maxCall[c], maxCallOp[c]] = [o.call, i];
+  };
+  for (let c = 1; c < k; c++) include(c, put[c] as number);
+  for (let i = 0; i < n; i++) {
+    const o = ops[i] as RegisterOp;
+    if (o.kind !== 'get') continue;
+    const c = clusterOf.get(o.read);
+    if (c === undefined) return { result: 'illegal', steps: i + 1, blocker: i, witness: [i] };
+    const p = put[c] as number;
+    if (c > 0 && o.ret < (ops[p] as RegisterOp).call) {
+      return { result: 'illegal', steps: i + 1, blocker: i, witness: [p, i] };
+    }
+    include(c, i);
+  }
+  const byCall = Array.from({ length: k }, (_, c) => c)
+    .sort((a, b) => (maxCall[a] as number) - (maxCall[b] as number) || a - b);
+  const byRet = Array.from({ length: k }, (_, c) => c)
+    .sort((a, b) => (minRet[a] as number) - (minRet[b] as number) || a - b);
+  const next = new Int32Array(k).fill(-1);
+  const prev = new Int32Array(k).fill(-1);
+  for (let j = 0; j < k; j++) {
+    if (j > 0) prev[byRet[j] as number] = byRet[j - 1] as number;
+    if (j + 1 < k) next[byRet[j] as number] = byRet[j + 1] as number;
+  }
+  let head = byRet[0] as number;
+  const removed = new Uint8Array(k);
+  const remove = (c: number): void => {
+    removed[c] = 1;
+    if (prev[c] !== -1) next[prev[c] as number] = next[c] as number;
+    else head = next[c] as number;
+    if (next[c] !== -1) prev[next[c] as number] = prev[c] as number;
+  };
+  let q = 0;
+  let steps = n;
+  for (let left = k; left > 0; left--) {
+    steps++;
+    const x = head;
+    const y = next[x] as number;
+    const m1 = minRet[x] as number;
+    const m2 = y === -1 ? Infinity : minRet[y] as number;
+    while (removed[byCall[q] as number] === 1) q++;
+    const b = byCall[q] as number;
+    if ((maxCall[x] as number) <= m2) remove(x);
+    // b may be x only if x was not removable: then maxCall(b) > m2 >= m1
+    else if ((maxCall[b] as number) <= m1) remove(b);
+    else {
+      const witness = [put[x], put[y], minRetOp[x], maxCallOp[x], minRetOp[y], maxCallOp[y]]
+        .filter((i): i is number => i !== undefined && i >= 0);
+      return { result: 'illegal', steps, blocker: minRetOp[y] as number,
+        witness: [...new Set(witness)].sort((a, b) => a - b) };
+    }
+  }
+  return { result: 'ok', steps };
+}
+
+/** Decide one prepared key: `clusterOrder` when its put values are distinct, else the search. */
+function decideKey(ops: readonly RegisterOp[], limit: number, method: CheckOptions['method']):
+  Outcome & { witness?: number[]; method: KeyCheck['method'] } {
+  return method !== 'search' && distinctValues(ops) ? { ...clusterOrder(ops), method: 'clusters' }
+    : { ...searchKey(ops, limit), method: 'search' };
+}
+
 /**
  * Greedy shrinking (delta debugging, down to single ops): drop a run of ops if the rest is still
  * illegal; single ops are retried until none can go. Never drops a put whose value a kept get
  * read, so that every read in the witness is explained. Spends at most `budget` steps; what is
  * left is illegal either way.
  */
-function shrink(ops: readonly RegisterOp[], blocker: number, budget: number, limit: number):
-  { ops: readonly RegisterOp[]; steps: number } {
-  const start = illegalWindow(ops, blocker, budget, limit);
+function shrink(ops: readonly RegisterOp[], blocker: number, budget: number, limit: number,
+  method: CheckOptions['method']): { ops: readonly RegisterOp[]; steps: number } {
+  const start = illegalWindow(ops, blocker, budget, limit, method);
   let current = start.ops;
   let spent = start.steps;
   let size = 1;
@@ -239,7 +368,7 @@ function shrink(ops: readonly RegisterOp[], blocker: number, budget: number, lim
       const candidate = [...current.slice(0, start), ...current.slice(start + size)];
       if (candidate.length > 0 && keepsReadsExplained(candidate, current.slice(start,
         start + size))) {
-        const r = searchKey(candidate, Math.min(limit, budget - spent));
+        const r = decideKey(candidate, Math.min(limit, budget - spent), method);
         spent += r.steps;
         if (r.result === 'illegal') {
           current = candidate;
@@ -260,7 +389,7 @@ function shrink(ops: readonly RegisterOp[], blocker: number, budget: number, lim
  * its return (with the puts their gets read), for span 8, 16, 32...: short histories are cheap.
  */
 function illegalWindow(ops: readonly RegisterOp[], blocker: number, budget: number,
-  limit: number): { ops: readonly RegisterOp[]; steps: number } {
+  limit: number, method: CheckOptions['method']): { ops: readonly RegisterOp[]; steps: number } {
   const until = ops[blocker]?.ret ?? Infinity;
   let spent = 0;
   for (let span = 8; blocker >= 0 && spent < budget; span *= 2) {
@@ -270,7 +399,7 @@ function illegalWindow(ops: readonly RegisterOp[], blocker: number, budget: numb
       ? [o.read] : [])));
     const candidate = ops.filter((o, offset) => inWindow(o, offset)
       || (o.kind === 'put' && read.has(o.value)));
-    const r = searchKey(candidate, Math.min(limit, budget - spent));
+    const r = decideKey(candidate, Math.min(limit, budget - spent), method);
     spent += r.steps;
     if (r.result === 'illegal') return { ops: candidate, steps: spent };
     // This window reached back to the first op (it only trimmed the ops after the blocker).
@@ -305,20 +434,28 @@ export function checkRegisterHistory(ops: readonly RegisterOp[], opts: CheckOpti
   const shrinkSteps = opts.shrinkStepsPerKey ?? DEFAULT_SHRINK_STEPS_PER_KEY;
   let left = opts.stepBudget ?? Infinity;
   const byKey = new Map<string, RegisterOp[]>();
-  for (const o of ops) byKey.set(o.key, [...(byKey.get(o.key) ?? []), o]);
+  for (const o of ops) {
+    const list = byKey.get(o.key);
+    if (list === undefined) byKey.set(o.key, [o]);
+    else list.push(o);
+  }
   const keys: KeyCheck[] = [];
   for (const key of [...byKey.keys()].sort((a, b) => a.localeCompare(b, 'en',
     { numeric: true }))) {
     const prepared = prepareKey(byKey.get(key) ?? []);
     const limit = Math.min(maxSteps, left);
-    const r = searchKey(prepared, limit);
+    const r = decideKey(prepared, limit, opts.method);
     left -= r.steps;
-    const base = { key, result: r.result, ops: prepared.length, steps: r.steps };
+    const base = { key, result: r.result, method: r.method, ops: prepared.length, steps: r.steps };
     if (r.result === 'unknown') {
       keys.push({ ...base, reason: limit < maxSteps ? `step budget of ${stepCount(opts.stepBudget
         ?? 0)} used up` : `search bound of ${stepCount(maxSteps)} reached` });
     } else if (r.result === 'illegal') {
-      const small = shrink(prepared, r.blocker ?? -1, Math.min(shrinkSteps, left), maxSteps);
+      // the cluster decider names a cycle of at most six ops; the search, its deepest blocker
+      const small = r.witness === undefined
+        ? shrink(prepared, r.blocker ?? -1, Math.min(shrinkSteps, left), maxSteps, opts.method)
+        : shrink(r.witness.map((i) => prepared[i] as RegisterOp), -1, Math.min(shrinkSteps, left),
+          maxSteps, opts.method);
       left -= small.steps;
       keys.push({ ...base, witness: small.ops });
     } else keys.push(base);

@@ -115,7 +115,8 @@ export function summarizeClients(h: HistoryData, planned: number, check: CheckRe
 
 export interface VerdictReason {
   /**
-   * correctness: a wrong, duplicated or non-linearizable answer, a crash or a protocol error;
+   * correctness: a wrong, duplicated or non-linearizable answer, a history the checker could not
+   * decide, a crash or a protocol error;
    * availability: most requests unanswered; threshold: a performance limit of the scenario. The
    * network simulator fails on any; the deterministic simulation, whose chaos schedules may leave
    * no majority for long, fails on correctness only.
@@ -135,6 +136,8 @@ function correctness(r: Report): string[] {
     out.push(`history check failed${history.length > 1 ? ` (${history.length} violations, the ` +
       'first shown)' : ''}:\n${(history[0]?.detail ?? '').replace(/^/gm, '    ')}`);
   }
+  // A key left undecided is a key unchecked: not a pass.
+  for (const u of undecidedOf(r.check)) out.push(`history check undecided: ${u}`);
   for (const d of r.deaths) out.push(`replica ${d.id} died unexpectedly (${d.how})`);
   if (r.errorCount > 0) out.push(`${r.errorCount} protocol errors, first: ${r.errors[0] ?? ''}`);
   return out;
@@ -270,9 +273,7 @@ export function formatReport(r: Report, reasons?: readonly VerdictReason[]): str
   const head = [`raftkv ${r.tool}: ${s.name ?? 'scenario'} - ${s.replicas} replicas, ${s.lifetime} s, ` +
     `${s.requests} requests, ${pct(s.mix)} gets, ${pct(s.drops)} drops, seed ${s.seed}`,
   `rerun: ${r.rerun}`, ''];
-  // Something undecided (a search bound reached) does not fail the run, but the verdict says so.
-  const pass = undecidedOf(r.check).length === 0 ? 'verdict: PASS'
-    : 'verdict: PASS (history check partly undecided, see above)';
+  const pass = 'verdict: PASS';
   const verdictLines = reasons === undefined ? [] : ['', reasons.length === 0 ? pass
     : `verdict: FAIL\n${reasons.map((x) => `  ${x.kind}: ${x.text}`).join('\n')}`];
   return [...head, ...table(rows), ...(incorrect.length > 0 ? ['incorrect answers (first 5):',

@@ -12,7 +12,8 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { BUGS, type Bug } from '../mutants/catalog.js';
 import { mixRun, shippedScenarios } from '../detsim/mix.js';
 import { replayCommand } from '../detsim/main.js';
-import { simulate } from '../detsim/simulation.js';
+import { simulate, simulationCheckers } from '../detsim/simulation.js';
+import { checkHistory } from '../fault/checkers.js';
 
 interface Job {
   readonly from: number;
@@ -28,10 +29,14 @@ interface Failure { readonly seed: number; readonly failures: readonly string[];
 
 type FromWorker =
   | { readonly kind: 'progress'; readonly seeds: number; readonly simulatedMs: number;
-      readonly steps: number; readonly undecided: number }
+      readonly steps: number; readonly undecided: number; readonly largest: CheckFigure }
   | { readonly kind: 'failure'; readonly failure: Failure };
 
 const REPORT_EVERY = 20;
+
+/** The history check of a seed: its operations, and the wall time the check takes alone. */
+interface CheckFigure { readonly seed: number; readonly ops: number; readonly checkMs: number }
+const NO_CHECK: CheckFigure = { seed: 0, ops: 0, checkMs: 0 };
 /** The worker threads' young generation (`resourceLimits`): see where the workers start. */
 const YOUNG_GENERATION_MB = 96;
 
@@ -43,8 +48,10 @@ function work(job: Job): void {
   let simulatedMs = 0;
   let steps = 0;
   let undecided = 0;
+  let largest = NO_CHECK;
   const flush = (): void => {
-    port.postMessage({ kind: 'progress', seeds, simulatedMs, steps, undecided } as FromWorker);
+    port.postMessage({ kind: 'progress', seeds, simulatedMs, steps, undecided, largest } as
+      FromWorker);
     seeds = 0;
     simulatedMs = 0;
     steps = 0;
@@ -58,6 +65,12 @@ function work(job: Job): void {
     simulatedMs += r.simulatedMs;
     steps += r.steps;
     if (r.report.check.checks.some((c) => c.unknown.length > 0)) undecided++;
+    if (r.history.operations.length > largest.ops) {
+      // the largest history yet: check it again alone, timed (the run's own check is untimed)
+      const t0 = performance.now();
+      checkHistory(r.history, simulationCheckers);
+      largest = { seed, ops: r.history.operations.length, checkMs: performance.now() - t0 };
+    }
     if (r.failures.length > 0) {
       // Run it again with the trace on: the same seed gives the same run, step for step.
       const lines: string[] = [];
@@ -104,6 +117,7 @@ function main(args: readonly string[]): void {
   let simulatedMs = 0;
   let steps = 0;
   let undecided = 0;
+  let largest = NO_CHECK;
   let nextLine = 0.1;
   const failures: Failure[] = [];
   const line = (): string => {
@@ -135,6 +149,7 @@ function main(args: readonly string[]): void {
       simulatedMs += m.simulatedMs;
       steps += m.steps;
       undecided += m.undecided;
+      if (m.largest.ops > largest.ops) largest = m.largest;
       if (!tty && done / count >= nextLine) {
         console.log(line());
         nextLine += 0.1;
@@ -155,7 +170,7 @@ function main(args: readonly string[]): void {
     if (tty) process.stdout.write(`\r${line()}\n`);
     const summary = { seeds: done, from, workers, wallS: Number(wallS.toFixed(1)),
       seedsPerS: Number((done / wallS).toFixed(1)), simulatedS: Math.round(simulatedMs / 1000),
-      simulatedSPerWallS: Math.round(simulatedMs / 1000 / wallS), steps, undecided,
+      simulatedSPerWallS: Math.round(simulatedMs / 1000 / wallS), steps, undecided, largest,
       failing: failures.map((f) => f.seed).sort((a, b) => a - b), bug: bug ?? null };
     console.log(`${done.toLocaleString('en')} seeds in ${wallS.toFixed(1)} s ` +
       `(${summary.seedsPerS} seeds/s); ${summary.simulatedS.toLocaleString('en')} s simulated, ` +
@@ -163,6 +178,8 @@ function main(args: readonly string[]): void {
       `${steps.toLocaleString('en')} replica steps; history check undecided in ${undecided} ` +
       `seeds; ${failures.length} failing${failures.length > 0
         ? `: seeds ${summary.failing.slice(0, 20).join(' ')}` : ''}`);
+    console.log(`history check of the largest history: ${largest.ops.toLocaleString('en')} ` +
+      `operations (seed ${largest.seed}) in ${largest.checkMs.toFixed(1)} ms`);
     const json = flag(args, 'json');
     if (json !== undefined) writeFileSync(json, `${JSON.stringify(summary, null, 2)}\n`);
     const ok = bug === undefined ? failures.length === 0 : failures.length > 0;

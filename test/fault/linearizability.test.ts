@@ -178,8 +178,10 @@ function busyKey(key: string, n: number): RegisterOp[] {
 }
 
 describe('[Lowe 2017] the search is bounded: unknown, never a guess', () => {
+  // distinct values are decided by clusters, never bounded: `method: 'search'` forces the search
+  const search = { method: 'search' } as const;
   it('a tiny step bound leaves the key unknown, and says which bound', () => {
-    const r = checkRegisterHistory(busyKey('x', 5), { maxStepsPerKey: 3 });
+    const r = checkRegisterHistory(busyKey('x', 5), { ...search, maxStepsPerKey: 3 });
     expect(r.result).toBe('unknown');
     expect(r.keys[0]).toMatchObject({ result: 'unknown', steps: 3,
       reason: 'search bound of 3 steps reached' });
@@ -188,14 +190,26 @@ describe('[Lowe 2017] the search is bounded: unknown, never a guess', () => {
 
   it('a step budget for the run leaves the keys it did not reach unknown', () => {
     // each key takes 56 steps alone
-    const r = checkRegisterHistory([...busyKey('a', 3), ...busyKey('b', 3)], { stepBudget: 100 });
+    const r = checkRegisterHistory([...busyKey('a', 3), ...busyKey('b', 3)],
+      { ...search, stepBudget: 100 });
     expect(r.keys.map((k) => [k.key, k.result, k.steps, k.reason])).toEqual([
       ['a', 'ok', 56, undefined], ['b', 'unknown', 44, 'step budget of 100 steps used up']]);
   });
 
   it('an illegal key wins over an unknown one', () => {
-    expect(result([...busyKey('a', 5), get('b', 'nobody', 0, 1)], { maxStepsPerKey: 3 }))
-      .toBe('illegal');
+    expect(result([...busyKey('a', 5), get('b', 'nobody', 0, 1)],
+      { ...search, maxStepsPerKey: 3 })).toBe('illegal');
+  });
+
+  it('a key whose puts repeat a value goes to the search; distinct values never do', () => {
+    const repeated = [put('x', 'a', 0, 10), put('x', 'a', 5, 15), get('x', 'a', 20, 21)];
+    expect(checkRegisterHistory(repeated).keys[0]).toMatchObject({ result: 'ok',
+      method: 'search' });
+    // a put of "" repeats the initial value: a get of "" could have read either
+    expect(checkRegisterHistory([put('x', '', 0, 1)]).keys[0]?.method).toBe('search');
+    const r = checkRegisterHistory(busyKey('x', 200), { maxStepsPerKey: 3 });
+    expect(r.keys[0]).toMatchObject({ result: 'ok', method: 'clusters' });
+    expect(r.keys[0]?.steps).toBeLessThanOrEqual(400 + 201);
   });
 });
 
@@ -226,15 +240,20 @@ describe('[report] linearizability in the history check and the verdict', () => 
     return h;
   };
 
-  it('unknown keys are shown but do not fail the run', () => {
-    const check = checkHistory(history('b'), [linearizableChecker({ maxStepsPerKey: 1 })]);
-    expect(check).toMatchObject({ passed: true, checks: [{ name: 'linearizable', violations: [],
+  it('an undecided key fails the run, and the verdict names the key and the bound', () => {
+    const check = checkHistory(history('b'), [linearizableChecker({ maxStepsPerKey: 1,
+      method: 'search' })]);
+    expect(check).toMatchObject({ passed: false, checks: [{ name: 'linearizable', violations: [],
       unknown: ['unknown for keys k3 (search bound of 1 step reached)'] }] });
     const r = reportOf(check);
     const text = formatReport(r, verdict(r, r.scenario));
     expect(text).toContain('\n               linearizable: unknown for keys k3 (search bound ' +
       'of 1 step reached)\n');
-    expect(text).toMatch(/verdict: PASS \(history check partly undecided, see above\)$/);
+    expect(text.slice(text.indexOf('verdict:'))).toBe('verdict: FAIL\n  correctness: history ' +
+      'check undecided: linearizable: unknown for keys k3 (search bound of 1 step reached)');
+    // the same history, decided: it passes
+    const decided = reportOf(checkHistory(history('b')));
+    expect(verdict(decided, decided.scenario)).toEqual([]);
   });
 
   it('an illegal key fails the run with its small sub-history', () => {
@@ -330,17 +349,33 @@ describe('[H&W90] agrees with the definition searched by brute force', () => {
     answered: fc.boolean(),
   });
 
-  it('on random small histories of one key, legal or not', () => {
-    fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 7 }), (raw) => {
-      // put values are unique (a, b, c once each), as in a run; reads pick any value
+  /** Histories of one key; `distinct`: each put value once (a, b, c), as in our runs. */
+  const historyArb = (distinct: boolean): fc.Arbitrary<RegisterOp[]> =>
+    fc.array(opArb, { minLength: 1, maxLength: 7 }).map((raw) => {
       const used = new Set<string>();
-      const ops = raw.flatMap((r): RegisterOp[] => {
+      return raw.flatMap((r): RegisterOp[] => {
         const ret = r.answered ? r.call + r.length : Infinity;
         if (!r.put) return [get('x', r.value, r.call, ret)];
-        if (r.value === '' || used.has(r.value)) return [];
+        if (distinct && (r.value === '' || used.has(r.value))) return [];
         used.add(r.value);
         return [put('x', r.value, r.call, ret)];
       });
+    });
+
+  it('on random small histories of one key with distinct put values: both deciders', () => {
+    fc.assert(fc.property(historyArb(true), (ops) => {
+      const expected = bruteForce(ops) ? 'ok' : 'illegal';
+      const clusters = checkRegisterHistory(ops);
+      if (ops.some((o) => o.kind === 'put' || o.ret !== Infinity)) {
+        expect(clusters.keys[0]?.method).toBe('clusters');
+      }
+      expect(clusters.result).toBe(expected);
+      expect(result(ops, { method: 'search' })).toBe(expected);
+    }), { numRuns: 3000 });
+  });
+
+  it('on random small histories of one key whose puts repeat values (the search)', () => {
+    fc.assert(fc.property(historyArb(false), (ops) => {
       expect(result(ops)).toBe(bruteForce(ops) ? 'ok' : 'illegal');
     }), { numRuns: 2000 });
   });
@@ -402,6 +437,29 @@ describe('[shrinking] an illegal key is reported as a small failing sub-history'
       get('k3', '', 1209, 1210.1), get('k3', 'v12-7', 1205, 1206.1)]);
     expect(r.keys[0]?.witness?.map(describeOp)).toEqual(['put k3 "v12-7" [1203.4, 1207.9] ok',
       'get k3 -> "" [1209.0, 1210.1]']);
+  });
+});
+
+describe('[Gibbons & Korach 1997] distinct values: every history decided, in O(n log n)', () => {
+  it('200,000 ops by 64 clients over 4 keys: decided in seconds, a planted stale read found', () => {
+    const legal = randomHistory(new Rng(11), 200_000, 4, 64);
+    const t0 = performance.now();
+    const r = checkRegisterHistory(legal);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(r.keys.map((k) => [k.result, k.method])).toEqual(
+      new Array(4).fill(['ok', 'clusters']));
+    // the last acked put Q of k0, an acked put P that returned before Q was called, and a get
+    // after Q that reads P
+    const puts = legal.filter((o): o is RegisterOp & { kind: 'put' } => o.kind === 'put'
+      && o.key === 'k0' && o.ret !== Infinity);
+    const q = puts[puts.length - 1];
+    const p = puts.findLast((o) => q !== undefined && o.ret < q.call);
+    if (p === undefined || q === undefined) throw new Error('no puts on k0');
+    const stale = get('k0', p.value, q.ret + 1, q.ret + 2);
+    const k0 = checkRegisterHistory([...legal, stale]).keys.find((k) => k.key === 'k0');
+    expect(k0).toMatchObject({ result: 'illegal', method: 'clusters' });
+    expect(k0?.witness).toContain(stale);
+    expect(k0?.witness?.length).toBeLessThanOrEqual(4);
   });
 });
 
