@@ -26,7 +26,7 @@ export const BOUNDS: Readonly<Record<string, Bounds>> = {
     crashes: 1, snapshots: false, maxBatch: 1, symmetry: true },
   ci: { servers: 3, maxTerm: 2, maxLog: 1, clients: 0, keys: 1, copies: 1, maxInFlight: 2,
     crashes: 0, snapshots: false, maxBatch: 1, symmetry: true },
-  five: { servers: 5, maxTerm: 2, maxLog: 2, clients: 1, keys: 1, copies: 1, maxInFlight: 3,
+  five: { servers: 5, maxTerm: 2, maxLog: 1, clients: 0, keys: 1, copies: 1, maxInFlight: 5,
     crashes: 0, snapshots: false, maxBatch: 1, symmetry: true },
 };
 
@@ -88,6 +88,12 @@ export function parseExhaustiveArgs(args: readonly string[]): ExhaustiveArgs | s
     const v = onOff(flag, text);
     if (typeof v === 'string') return v;
     bounds[flag] = v;
+  }
+  // A step that sends more than the bound allows is not taken: a campaign's broadcast must fit.
+  if ((bounds['maxInFlight'] as number) < (bounds['servers'] as number) - 1) {
+    return `--max-inflight ${String(bounds['maxInFlight'])} is below the ` +
+      `${(bounds['servers'] as number) - 1} messages one campaign broadcasts to its peers: no ` +
+      'election could happen within the bound';
   }
   const bugs = ((p.values['bug'] ?? []) as string[]);
   const unknown = bugs.find((b) => !isBug(b));

@@ -70,6 +70,25 @@ describe('[exhaustive] npm run check:exhaustive', () => {
     expect(performance.now() - t0).toBeLessThan(30_000);
   }, 60_000);
 
+  it('--bound five: five servers elect and replicate (thousands of states, not a pruned few)',
+    () => {
+      requireBuiltDist();
+      const r = run(['--bound', 'five', '--max-states', '3000'], 60_000);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^check:exhaustive: 5 servers, terms <= 2, logs <= 1 entries/m);
+      const states = Number(/^([\d,]+) distinct states/m.exec(r.stdout)?.[1]?.replace(/,/g, ''));
+      expect(states).toBeGreaterThanOrEqual(3000);
+      const depth = Number(/, depth (\d+),/.exec(r.stdout)?.[1]);
+      expect(depth).toBeGreaterThanOrEqual(12);
+    }, 60_000);
+
+  it('refuses a bound too small for a campaign to broadcast (exit 2)', () => {
+    requireBuiltDist();
+    const r = run(['--servers', '5', '--max-inflight', '3'], 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr + r.stdout).toMatch(/--max-inflight 3 is below the 4 messages one campaign/);
+  });
+
   it('refuses a bad bound or an unknown bug at once (exit 2)', () => {
     requireBuiltDist();
     const bad = run(['--max-term', 'many'], 30_000);
