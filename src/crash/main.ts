@@ -52,7 +52,7 @@ export function passed(r: CrashReport): boolean {
 }
 
 export function summary(r: CrashReport): string[] {
-  const undecided = r.history.keys.filter((k) => k.result === 'unknown').length;
+  const undecided = r.history.keys.filter((k) => k.result === 'unknown');
   const lines = [
     `rounds ${r.rounds}: ${r.kills} kills (${r.leaderKills} of the leader alone, ` +
       `${r.allKilled} rounds killing all at once), ${r.torn} torn ` +
@@ -61,9 +61,9 @@ export function summary(r: CrashReport): string[] {
     `ops ${r.ops}: ${r.putsAcknowledged} puts acknowledged, ${r.unanswered} unanswered`,
     `lost acknowledged puts: ${r.lost.length}${r.lost.length > 0
       ? ` (${r.lost.slice(0, 10).join(', ')}${r.lost.length > 10 ? ', ...' : ''})` : ''}`,
-    `history: ${r.history.result} (${r.history.keysChecked} keys${undecided > 0
-      ? `, ${undecided} undecided: ${r.history.keys.filter((k) => k.result === 'unknown')
-        .map((k) => `${k.key} (${k.reason ?? ''})`).join(', ')}` : ''})`,
+    `history: ${r.history.result} (${r.history.keysChecked} keys${undecided.length > 0
+      ? `, ${undecided.length} undecided: ${undecided.map((k) => `${k.key} (${k.reason ?? ''})`)
+        .join(', ')}` : ''})`,
     `took ${r.seconds.toFixed(1)} s`,
   ];
   for (const k of r.history.keys) {

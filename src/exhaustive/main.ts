@@ -91,9 +91,10 @@ export function parseExhaustiveArgs(args: readonly string[]): ExhaustiveArgs | s
   }
   // A step that sends more than the bound allows is not taken: a campaign's broadcast must fit.
   if ((bounds['maxInFlight'] as number) < (bounds['servers'] as number) - 1) {
-    return `--max-inflight ${String(bounds['maxInFlight'])} is below the ` +
-      `${(bounds['servers'] as number) - 1} messages one campaign broadcasts to its peers: no ` +
-      'election could happen within the bound';
+    const peers = (bounds['servers'] as number) - 1;
+    return `--max-inflight ${String(bounds['maxInFlight'])} is below the ${peers} ` +
+      `message${peers === 1 ? '' : 's'} one campaign broadcasts to its peers: no election ` +
+      'could happen within the bound';
   }
   const bugs = ((p.values['bug'] ?? []) as string[]);
   const unknown = bugs.find((b) => !isBug(b));

@@ -294,10 +294,10 @@ function clusterOrder(ops: readonly RegisterOp[]): Outcome & { witness?: number[
     const o = ops[i] as RegisterOp;
     if (o.kind !== 'get') continue;
     const c = clusterOf.get(o.read);
-    if (c === undefined) return { result: 'illegal', steps: i + 1, blocker: i, witness: [i] };
+    if (c === undefined) return { result: 'illegal', steps: i + 1, witness: [i] };
     const p = put[c] as number;
     if (c > 0 && o.ret < (ops[p] as RegisterOp).call) {
-      return { result: 'illegal', steps: i + 1, blocker: i, witness: [p, i] };
+      return { result: 'illegal', steps: i + 1, witness: [p, i] };
     }
     include(c, i);
   }
@@ -335,8 +335,7 @@ function clusterOrder(ops: readonly RegisterOp[]): Outcome & { witness?: number[
     else {
       const witness = [put[x], put[y], minRetOp[x], maxCallOp[x], minRetOp[y], maxCallOp[y]]
         .filter((i): i is number => i !== undefined && i >= 0);
-      return { result: 'illegal', steps, blocker: minRetOp[y] as number,
-        witness: [...new Set(witness)].sort((a, b) => a - b) };
+      return { result: 'illegal', steps, witness: [...new Set(witness)].sort((a, b) => a - b) };
     }
   }
   return { result: 'ok', steps };

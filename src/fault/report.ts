@@ -273,8 +273,7 @@ export function formatReport(r: Report, reasons?: readonly VerdictReason[]): str
   const head = [`raftkv ${r.tool}: ${s.name ?? 'scenario'} - ${s.replicas} replicas, ${s.lifetime} s, ` +
     `${s.requests} requests, ${pct(s.mix)} gets, ${pct(s.drops)} drops, seed ${s.seed}`,
   `rerun: ${r.rerun}`, ''];
-  const pass = 'verdict: PASS';
-  const verdictLines = reasons === undefined ? [] : ['', reasons.length === 0 ? pass
+  const verdictLines = reasons === undefined ? [] : ['', reasons.length === 0 ? 'verdict: PASS'
     : `verdict: FAIL\n${reasons.map((x) => `  ${x.kind}: ${x.text}`).join('\n')}`];
   return [...head, ...table(rows), ...(incorrect.length > 0 ? ['incorrect answers (first 5):',
     ...incorrect] : []), ...verdictLines].join('\n');
