@@ -184,7 +184,7 @@ export class SafetyChecker {
     this.reference = applyUpTo(this.reference, this.committedLog, snap.index);
     const want = takeSnapshotOf(this.reference, this.committedLog);
     const same = (a: Snapshot, b: Snapshot): boolean =>
-      JSON.stringify([a.kv, a.sessions]) === JSON.stringify([b.kv, b.sessions]);
+      JSON.stringify([a.kv, a.sessions, a.terms]) === JSON.stringify([b.kv, b.sessions, b.terms]);
     if (!same(want, snap)
       || snap.term !== (this.committed[snap.index - 1] as { entry: Entry }).entry.term) {
       return { invariant: 'snapshotSafety', detail: `${id}'s snapshot at ${snap.index} is not ` +

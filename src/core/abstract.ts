@@ -31,6 +31,7 @@ export interface AbstractServer {
   snapshotTerm: number;
   snapshotKv: Record<string, number>;
   snapshotSessions: Record<string, { seq: number; value: number }>;
+  snapshotTerms: { index: number; term: number }[];
   commitIndex: number;
   leaderId: string;
   votesGranted: string[];
@@ -139,7 +140,7 @@ export function abstractAnswer(r: ClientResponse, cmd: AbstractCmd): AbstractAns
 
 /** What a server's disk holds, as the spec's `Durable` record. */
 export type AbstractDurable = Pick<AbstractServer, 'currentTerm' | 'votedFor' | 'log'
-  | 'snapshotIndex' | 'snapshotTerm' | 'snapshotKv' | 'snapshotSessions'>;
+  | 'snapshotIndex' | 'snapshotTerm' | 'snapshotKv' | 'snapshotSessions' | 'snapshotTerms'>;
 
 export function abstractDurable(p: Persisted): AbstractDurable {
   const snap = p.log.snapshot;
@@ -151,6 +152,7 @@ export function abstractDurable(p: Persisted): AbstractDurable {
     snapshotTerm: snap.term,
     snapshotKv: kvRecord(snap.kv),
     snapshotSessions: sessionRecord(snap.sessions),
+    snapshotTerms: snap.terms.map((r) => ({ index: r.index, term: r.term })),
   };
 }
 
@@ -164,6 +166,7 @@ export function abstractMessage(m: PeerMessage): { tag: string; value: Record<st
   if (m.type === 'InstallSnapshotRequest') {
     value['kv'] = kvRecord(m.kv);
     value['sessions'] = sessionRecord(m.sessions);
+    value['terms'] = m.terms.map((r) => ({ index: r.index, term: r.term }));
   }
   return { tag: type, value };
 }

@@ -10,7 +10,7 @@
  * state after another, as in a replica) never copies the maps.
  */
 import type { Cmd, LogIndex, NodeId, Session, Snapshot, Term } from '../wire/messages.js';
-import { entryAt, termAt, type RaftLog } from './log.js';
+import { entryAt, termAt, termRunsUpTo, type RaftLog } from './log.js';
 
 class KvStore {
   readonly data = new Map<string, string>();
@@ -74,6 +74,7 @@ export function takeSnapshotOf(kv: KvState, log: RaftLog): Snapshot {
     term: termAt(log, kv.appliedIndex) as Term,
     kv: [...store.data.entries()].sort(byKey),
     sessions: [...store.sessions.entries()].sort(byKey),
+    terms: termRunsUpTo(log, kv.appliedIndex),
   };
 }
 

@@ -4,12 +4,14 @@
  * index i sits at offset `i - snapshot.index - 1` of `entries`. A fresh log has the empty
  * snapshot at index 0 and term 0.
  */
-import type { Entry, LogIndex, Snapshot, Term } from '../wire/messages.js';
+import { TERM_RUNS_KEPT, type Entry, type LogIndex, type Snapshot, type Term, type TermRun,
+} from '../wire/messages.js';
 import {
   at, chainOf, emptyChain, push, size, slice, toArray, truncate, type Chain,
 } from './chain.js';
 
-export const emptySnapshot: Snapshot = { index: 0 as LogIndex, term: 0 as Term, kv: [], sessions: [] };
+export const emptySnapshot: Snapshot = { index: 0 as LogIndex, term: 0 as Term, kv: [], sessions: [],
+  terms: [] };
 
 export interface RaftLog {
   readonly snapshot: Snapshot;
@@ -43,6 +45,32 @@ export function termAt(log: RaftLog, index: number): number {
   if (index === log.snapshot.index) return log.snapshot.term;
   return index <= log.snapshot.index ? 0 : (at(log.entries, index - log.snapshot.index - 1)?.term
     ?? 0);
+}
+
+/**
+ * [§7] The runs of terms a snapshot at `index` keeps: the log's snapshot's runs extended by the
+ * terms of the entries after it up to `index` (which the log must hold), the newest
+ * `TERM_RUNS_KEPT` of them.
+ */
+export function termRunsUpTo(log: RaftLog, index: number): readonly TermRun[] {
+  const runs = log.snapshot.terms.slice();
+  for (let i = log.snapshot.index + 1; i <= index; i++) {
+    const term = termAt(log, i) as Term;
+    if (runs.length === 0 || (runs[runs.length - 1] as TermRun).term !== term) {
+      runs.push({ index: i as LogIndex, term });
+    }
+  }
+  return runs.length <= TERM_RUNS_KEPT ? runs : runs.slice(runs.length - TERM_RUNS_KEPT);
+}
+
+/** The term at `index` (at or below the snapshot's) by the runs; 0 before the first run kept. */
+export function termInRuns(runs: readonly TermRun[], index: number): number {
+  let term = 0;
+  for (const r of runs) {
+    if (r.index > index) break;
+    term = r.term;
+  }
+  return term;
 }
 
 export function lastLogTerm(log: RaftLog): number {

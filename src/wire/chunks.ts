@@ -5,7 +5,7 @@
  * the replica shells and the deterministic simulation, whose network drops, duplicates and
  * reorders chunks one by one.
  *
- * The chunked payload is the UTF-8 JSON of the snapshot's `{ kv, sessions }`, in base64: it is the
+ * The chunked payload is the UTF-8 JSON of the snapshot's `{ kv, sessions, terms }`, in base64: it is the
  * same bytes for every send of one snapshot, so chunks of different sends fit together and a
  * resend fills the gaps a lossy network left. A receiver keeps one partial snapshot per peer (the
  * newest it has seen: by term, then index), so its memory is bounded by the peers' snapshots.
@@ -20,7 +20,8 @@ import { parseBoundedJson, type JsonLimits } from './json.js';
 export const CHUNK_BYTES = 30_000;
 
 /**
- * A reassembled payload's shape: `{ kv: [[key, value], ...], sessions: [[id, {...}], ...] }` nests
+ * A reassembled payload's shape: `{ kv: [[key, value], ...], sessions: [[id, {...}], ...],
+ * terms: [{...}, ...] }` nests
  * 4 levels, and a snapshot holds as many pairs as the state has keys, so only depth is tight.
  */
 const SNAPSHOT_JSON: JsonLimits = { maxChars: MAX_SNAPSHOT_CHUNKS * CHUNK_BYTES, maxDepth: 8,
@@ -35,10 +36,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function toDatagrams(m: Message, chunkBytes = CHUNK_BYTES): Message[] {
   if (m.type !== 'InstallSnapshotRequest') return [m];
-  const payload = Buffer.from(encoder.encode(JSON.stringify({ kv: m.kv, sessions: m.sessions })));
+  const payload = Buffer.from(encoder.encode(JSON.stringify({ kv: m.kv, sessions: m.sessions,
+    terms: m.terms })));
   const chunks = Math.max(1, Math.ceil(payload.length / chunkBytes));
   if (chunks > MAX_SNAPSHOT_CHUNKS) return [];
-  const { kv: _kv, sessions: _sessions, type: _type, ...header } = m;
+  const { kv: _kv, sessions: _sessions, terms: _terms, type: _type, ...header } = m;
   return Array.from({ length: chunks }, (_, chunk): InstallSnapshotChunk => ({
     ...header,
     type: 'InstallSnapshotChunk',

@@ -291,14 +291,31 @@ export type Session = t.TypeOf<typeof SessionRecord>;
 export const KvPairs = t.readonlyArray(t.tuple([Key, Value]), 'KvPairs');
 export const SessionPairs = t.readonlyArray(t.tuple([NodeId, SessionRecord]), 'SessionPairs');
 
+/** [§7] Runs a snapshot keeps of the terms of the entries it replaced: the newest this many. */
+export const TERM_RUNS_KEPT = 64;
+/** A run of the compacted log: the entries from `index` on (up to the next run) had `term`. */
+export const TermRun = t.strict({ index: LogIndex, term: Term }, 'TermRun');
+export type TermRun = t.TypeOf<typeof TermRun>;
+/** The runs, ascending: required in a message. */
+export const TermRuns = boundedArray(TermRun, TERM_RUNS_KEPT, 'TermRuns');
+/**
+ * The runs in a snapshot on disk, where absent reads as none: a data directory written before
+ * snapshots kept runs still opens (its deposed leader only cannot settle pending puts from it).
+ */
+const StoredTermRuns = new t.Type<readonly TermRun[], readonly TermRun[], unknown>(
+  'TermRuns', (u): u is readonly TermRun[] => TermRuns.is(u),
+  (u, c) => (u === undefined ? t.success([]) : TermRuns.validate(u, c)), (a) => a.slice());
+
 /**
  * [§7 Figure 13] The state machine after applying every entry up to `index` (whose term is
- * `term`): the key-value pairs and the client sessions, each sorted by key. Immutable once made,
+ * `term`): the key-value pairs and the client sessions, each sorted by key, and the terms of the
+ * entries it replaced (`terms`). Immutable once made,
  * so a log, a message and a disk write can share one. The one definition: the log (`core/log.ts`),
  * the state machine (`core/kv.ts`) and the WAL (`wal.ts`) all use this type and codec.
  */
 export const Snapshot = t.strict(
-  { index: LogIndex, term: Term, kv: KvPairs, sessions: SessionPairs }, 'Snapshot');
+  { index: LogIndex, term: Term, kv: KvPairs, sessions: SessionPairs, terms: StoredTermRuns },
+  'Snapshot');
 export type Snapshot = t.TypeOf<typeof Snapshot>;
 
 /**
@@ -313,6 +330,7 @@ export const InstallSnapshotRequest = datagram('InstallSnapshotRequest', {
   lastIncludedTerm: Term,
   kv: KvPairs,
   sessions: SessionPairs,
+  terms: TermRuns,
   readRound: ReadRound,
 });
 export type InstallSnapshotRequest = t.TypeOf<typeof InstallSnapshotRequest>;

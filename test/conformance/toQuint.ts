@@ -22,6 +22,9 @@ export function quintCmd(c: AbstractCmd): string {
 
 const entry = (e: AbstractEntry): string => `{ term: ${e.term}, cmd: ${quintCmd(e.cmd)} }`;
 
+const termRuns = (runs: readonly { index: number; term: number }[]): string =>
+  `[${runs.map((r) => `{ index: ${r.index}, term: ${r.term} }`).join(', ')}]`;
+
 const session = (x: { seq: number; value: number }): string =>
   `{ seq: ${x.seq}, value: ${x.value} }`;
 
@@ -29,7 +32,8 @@ export function quintServer(s: AbstractServer): string {
   return `{ role: ${s.role}, currentTerm: ${s.currentTerm}, votedFor: ${str(s.votedFor)}, ` +
     `log: [${s.log.map(entry).join(', ')}], snapshotIndex: ${s.snapshotIndex}, ` +
     `snapshotTerm: ${s.snapshotTerm}, snapshotKv: ${map(s.snapshotKv, String)}, ` +
-    `snapshotSessions: ${map(s.snapshotSessions, session)}, commitIndex: ${s.commitIndex}, ` +
+    `snapshotSessions: ${map(s.snapshotSessions, session)}, ` +
+    `snapshotTerms: ${termRuns(s.snapshotTerms)}, commitIndex: ${s.commitIndex}, ` +
     `leaderId: ${str(s.leaderId)}, votesGranted: ${set(s.votesGranted)}, ` +
     `nextIndex: ${map(s.nextIndex, String)}, matchIndex: ${map(s.matchIndex, String)}, ` +
     `recentActive: ${set(s.recentActive)}, kv: ${map(s.kv, String)}, ` +
@@ -52,7 +56,8 @@ export function quintDurable(d: AbstractDurable): string {
   return `{ currentTerm: ${d.currentTerm}, votedFor: ${str(d.votedFor)}, ` +
     `log: [${d.log.map(entry).join(', ')}], snapshotIndex: ${d.snapshotIndex}, ` +
     `snapshotTerm: ${d.snapshotTerm}, snapshotKv: ${map(d.snapshotKv, String)}, ` +
-    `snapshotSessions: ${map(d.snapshotSessions, session)} }`;
+    `snapshotSessions: ${map(d.snapshotSessions, session)}, ` +
+    `snapshotTerms: ${termRuns(d.snapshotTerms)} }`;
 }
 
 /** A message in its abstract form (`{ tag, value }`) as a Quint variant. */
@@ -60,6 +65,7 @@ export function quintMessage(m: { tag: string; value: Record<string, unknown> })
   const fields = Object.keys(m.value).sort().map((k) => {
     const v = m.value[k];
     if (k === 'entries') return `${k}: [${(v as AbstractEntry[]).map(entry).join(', ')}]`;
+    if (k === 'terms') return `${k}: ${termRuns(v as { index: number; term: number }[])}`;
     if (k === 'kv') return `${k}: ${map(v as Record<string, number>, String)}`;
     if (k === 'sessions') {
       return `${k}: ${map(v as Record<string, { seq: number; value: number }>, session)}`;

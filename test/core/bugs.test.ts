@@ -283,7 +283,7 @@ const cases: Case[] = [
       const s = server({ currentTerm: 2 });
       const next = handleInstallSnapshotRequest(s, { type: 'InstallSnapshotRequest', src: A,
         dst: ME, leader: A, term: 2, lastIncludedIndex: 5, lastIncludedTerm: 2,
-        kv: [['k', 'v5']], sessions: [], readRound: 0 } as unknown as InstallSnapshotRequest, out, rulesWith(bugs));
+        kv: [['k', 'v5']], sessions: [], terms: [], readRound: 0 } as unknown as InstallSnapshotRequest, out, rulesWith(bugs));
       return { commitIndex: next.commitIndex, applied: next.kv.appliedIndex,
         k: kvGet(next.kv, next.log, 'k') };
     },

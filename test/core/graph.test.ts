@@ -58,13 +58,13 @@ function events(snap: Snap): RaftEvent[] {
   ] as RaftEvent[];
   if (room) { // [§7] A's snapshot of everything this server has, one entry further
     list.push({ ...base, type: 'InstallSnapshotRequest', src: A, term: t, lastIncludedIndex: lli + 1,
-      lastIncludedTerm: t, kv: [['k', 'v']], sessions: [], readRound: 0 } as unknown as RaftEvent);
+      lastIncludedTerm: t, kv: [['k', 'v']], sessions: [], terms: [], readRound: 0 } as unknown as RaftEvent);
   }
   if (t > 0) {
     list.push({ ...base, type: 'AppendEntriesRequest', src: A, term: t - 1, prevLogIndex: 0,
       prevLogTerm: 0, entries: [], leaderCommit: 0 } as unknown as RaftEvent);
     list.push({ ...base, type: 'InstallSnapshotRequest', src: A, term: t - 1, lastIncludedIndex: 1,
-      lastIncludedTerm: t - 1, kv: [], sessions: [], readRound: 0 } as unknown as RaftEvent);
+      lastIncludedTerm: t - 1, kv: [], sessions: [], terms: [], readRound: 0 } as unknown as RaftEvent);
   }
   if (room && s.held.length === 0) {
     list.push({ ...base, type: 'put', src: C, MID: `p${lli}`, key: 'k', value: 'v' } as RaftEvent);
@@ -83,7 +83,7 @@ function events(snap: Snap): RaftEvent[] {
     ] as RaftEvent[]));
     if (room && lli === 0) {
       list.push({ ...base, type: 'InstallSnapshotRequest', src: B, term: t + 1,
-        lastIncludedIndex: 1, lastIncludedTerm: t + 1, kv: [], sessions: [], readRound: 0,
+        lastIncludedIndex: 1, lastIncludedTerm: t + 1, kv: [], sessions: [], terms: [], readRound: 0,
       } as unknown as RaftEvent);
     }
   }

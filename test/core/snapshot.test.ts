@@ -67,7 +67,8 @@ describe('[§7] takeSnapshot', () => {
     const s = takeSnapshot(appended);
     expect(s.log.snapshot).toEqual({ index: 5, term: 2,
       kv: [['k0', 'v3'], ['k1', 'v4'], ['k2', 'v2']],
-      sessions: [[C, { seq: 5, value: 'v4' }]] });
+      sessions: [[C, { seq: 5, value: 'v4' }]],
+      terms: [{ index: 1, term: 1 }, { index: 5, term: 2 }] });
     // the uncommitted entry 6 stays; the state machine is the same
     expect([lastLogIndex(s.log), entriesAfterSnapshot(s.log).length]).toEqual([6, 1]);
     expect(kvData(s.kv, s.log)).toEqual(kvData(appended.kv, appended.log));
@@ -186,6 +187,28 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
       : []));
     expect(answers.sort()).toEqual(['ok ok-me', 'redirect lost']);
     expect(f.pending.end - f.pending.start).toBe(0);
+  });
+
+  it('a deposed leader whose log lacks the snapshot\'s entry settles by the snapshot\'s runs of ' +
+    'terms, and leaves unanswered only what they no longer cover', () => {
+    // A led term 1 and appended 1..5 there; the term-2 leader's log is 1..3 of term 1, 4 of term 2
+    const log = logOf([1, 2, 3, 4, 5].map((i) => put(1, 'k', `a${i}`)));
+    const deposed: RaftState = { ...follower(), currentTerm: 2, log, commitIndex: 2,
+      kv: applyUpTo(emptyKv(), log, 2), pending: chainOf([3, 4, 5].map((index) =>
+        ({ index, term: 1, cmd: putOf(C), mid: `at-${index}` }))) };
+    const request = snapshotRequest(l, A);
+    expect(request.terms).toEqual([{ index: 1, term: 1 }, { index: 4, term: 2 }]);
+    const answers = (m: InstallSnapshotRequest): [string[], number] => {
+      const out: Effect[] = [];
+      const f = handleInstallSnapshotRequest(deposed, m, out, raftRules);
+      return [out.flatMap((e) => (e.type === 'reply' ? [`${e.message.type} ${e.message.MID}`]
+        : [])).sort(), f.pending.end - f.pending.start];
+    };
+    // 3 is still term 1's entry, so committed; 4 was replaced; 5 is past the snapshot
+    expect(answers(request)).toEqual([['ok at-3', 'redirect at-4'], 1]);
+    // runs that begin after index 3 cannot tell: 3 is left to its client's retry
+    expect(answers({ ...request, terms: [{ index: 4, term: 2 }] } as InstallSnapshotRequest))
+      .toEqual([['redirect at-4'], 1]);
   });
 
   it('AppendEntries below the snapshot: covered entries are skipped, the rest merged', () => {

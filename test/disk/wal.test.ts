@@ -350,7 +350,8 @@ describe('[Fig2:State] the write-ahead log', () => {
 describe('[§7] snapshots in the write-ahead log', () => {
   const snapshot = (index: number, term: number): Snapshot =>
     ({ index: index as LogIndex, term: term as Term, kv: [['a', 'v-a'], ['b', 'v-b']],
-      sessions: [['C001' as NodeId, { seq: 4, value: 'v' }]] });
+      sessions: [['C001' as NodeId, { seq: 4, value: 'v' }]],
+      terms: [{ index: 1 as LogIndex, term: 1 as Term }] });
 
   it('a batch with a snapshot rewrites the file to the snapshot and the entries after it', async () => {
     const { wal } = openWal(dir);

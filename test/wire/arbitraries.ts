@@ -158,6 +158,7 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
     kv: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 8 }),
     sessions: fc.array(fc.tuple(nodeIdArb, fc.record({ seq: seqArb, value: valueArb })),
       { maxLength: 4 }),
+    terms: fc.array(fc.record({ index: logIndexArb, term: termArb }), { maxLength: 4 }),
     readRound: logIndexArb,
   }),
   InstallSnapshotChunk: fc.record({

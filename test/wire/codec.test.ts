@@ -95,7 +95,7 @@ describe('[replica-udp: Datagrams] every datagram carries src, dst, leader and t
   it.each(types)('%s with any one field of the wrong type names that field', (type) => {
     for (const field of Object.keys(examples[type])) {
       if (field === 'type') continue;
-      const array = ['entries', 'kv', 'sessions'].includes(field);
+      const array = ['entries', 'kv', 'sessions', 'terms'].includes(field);
       for (const wrong of [{}, null, array ? 7 : [], 'true', -1, 0.5]) {
         const m = { ...example(type), [field]: wrong };
         const result = decodeDatagram(JSON.stringify(m));

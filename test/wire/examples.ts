@@ -48,7 +48,8 @@ export const examples = {
   InstallSnapshotRequest: {
     src: '0001', dst: '0002', leader: '0001', type: 'InstallSnapshotRequest',
     term: 3, lastIncludedIndex: 2000, lastIncludedTerm: 2,
-    kv: [['k1', 'v1'], ['k2', '']], sessions: [['001C', { seq: 4, value: 'v1' }]], readRound: 2,
+    kv: [['k1', 'v1'], ['k2', '']], sessions: [['001C', { seq: 4, value: 'v1' }]],
+    terms: [{ index: 1, term: 1 }, { index: 1500, term: 2 }], readRound: 2,
   },
   InstallSnapshotChunk: {
     src: '0001', dst: '0002', leader: '0001', type: 'InstallSnapshotChunk',

@@ -14,6 +14,9 @@ import {
   PeerMessage,
   type MessageType,
 } from '../../src/wire/index.js';
+import {
+  InstallSnapshotRequest, Snapshot, TERM_RUNS_KEPT,
+} from '../../src/wire/messages.js';
 import { example, exampleMessage, examples } from './examples.js';
 
 const types = Object.keys(examples) as MessageType[];
@@ -131,5 +134,23 @@ describe('[STYLE §4] encodeMessage sends exactly what decodeDatagram gives back
   it('an optional field set to undefined is not sent', () => {
     const ok = { ...exampleMessage('ok'), value: undefined };
     expect(JSON.parse(encodeMessage(ok))).not.toHaveProperty('value');
+  });
+});
+
+describe('[§7] a snapshot\'s runs of terms', () => {
+  const stored = { index: 9, term: 2, kv: [['k', 'v']], sessions: [] };
+  it('a snapshot on disk from before runs were kept opens with none; a message must carry them', () => {
+    expect(Snapshot.decode(stored)).toEqual(E.right({ ...stored, terms: [] }));
+    const { terms: _terms, ...old } = example('InstallSnapshotRequest');
+    expect(E.isLeft(InstallSnapshotRequest.decode(old))).toBe(true);
+  });
+
+  it(`more than ${TERM_RUNS_KEPT} runs, or a malformed run, is refused`, () => {
+    const runs = (n: number): unknown[] =>
+      Array.from({ length: n }, (_, i) => ({ index: i + 1, term: i + 1 }));
+    expect(E.isRight(Snapshot.decode({ ...stored, terms: runs(TERM_RUNS_KEPT) }))).toBe(true);
+    expect(E.isLeft(Snapshot.decode({ ...stored, terms: runs(TERM_RUNS_KEPT + 1) }))).toBe(true);
+    expect(E.isLeft(Snapshot.decode({ ...stored, terms: [{ index: -1, term: 1 }] }))).toBe(true);
+    expect(E.isLeft(Snapshot.decode({ ...stored, terms: [[1, 1]] }))).toBe(true);
   });
 });

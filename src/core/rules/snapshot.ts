@@ -10,7 +10,7 @@ import type {
 } from '../../wire/messages.js';
 import { at, chainOf, size, toArray } from '../chain.js';
 import { kvSize, takeSnapshotOf } from '../kv.js';
-import { compactTo, lastLogIndex, snapshotIndex, termAt } from '../log.js';
+import { compactTo, lastLogIndex, snapshotIndex, termAt, termInRuns } from '../log.js';
 import type { RaftRules } from '../ruleSet.js';
 import { electionTimer, type Effect, type Pending, type RaftState } from '../state.js';
 import { asIndex, asTerm, releaseHeld, reply, send } from './common.js';
@@ -47,12 +47,14 @@ export function sendSnapshot(s: RaftState, out: Effect[], peer: NodeId): void {
     lastIncludedTerm: asTerm(snap.term),
     kv: snap.kv,
     sessions: snap.sessions as InstallSnapshotRequest['sessions'],
+    terms: snap.terms as InstallSnapshotRequest['terms'],
     readRound: s.readRound as ReadRound,
   });
 }
 
 export function snapshotOfRequest(m: InstallSnapshotRequest): Snapshot {
-  return { index: m.lastIncludedIndex, term: m.lastIncludedTerm, kv: m.kv, sessions: m.sessions };
+  return { index: m.lastIncludedIndex, term: m.lastIncludedTerm, kv: m.kv, sessions: m.sessions,
+    terms: m.terms };
 }
 
 function respond(s: RaftState, out: Effect[], m: InstallSnapshotRequest, success: boolean,
@@ -71,18 +73,19 @@ function respond(s: RaftState, out: Effect[], m: InstallSnapshotRequest, success
 
 /**
  * A deposed leader's pending requests that the snapshot covers are never applied here one by one.
- * If the old log holds the snapshot's last entry, it held the same entries up to it [§5.3 Log
- * Matching]: a request whose entry is still there committed (`ok`), one whose entry was replaced
- * never will (redirect). Otherwise this server cannot tell, and leaves them unanswered: the
- * client's retry finds its session.
+ * The term at each one's index, from the snapshot's runs (or from the log, if it holds the
+ * snapshot's last entry and so the same entries up to it [§5.3 Log Matching]), tells: a request
+ * whose entry is there committed (`ok`), one whose entry was replaced never will (redirect). Only
+ * before the runs kept can it not tell, and it leaves those unanswered: a retry finds its session.
  */
 function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['pending'] {
   if (size(s.pending) === 0 || (at(s.pending, 0) as Pending).index > snap.index) return s.pending;
   const prefixKept = termAt(s.log, snap.index) === snap.term && snap.index <= lastLogIndex(s.log);
   const items = toArray(s.pending);
   for (const p of items) {
-    if (p.index > snap.index || !prefixKept) continue;
-    reply(s, out, p.cmd.client, termAt(s.log, p.index) === p.term ? 'ok' : 'redirect', p.mid);
+    if (p.index > snap.index) continue;
+    const term = termInRuns(snap.terms, p.index) || (prefixKept ? termAt(s.log, p.index) : 0);
+    if (term !== 0) reply(s, out, p.cmd.client, term === p.term ? 'ok' : 'redirect', p.mid);
   }
   return chainOf(items.filter((p) => p.index > snap.index));
 }
