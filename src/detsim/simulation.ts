@@ -14,6 +14,7 @@ import type { Message, NodeId } from '../wire/messages.js';
 import type { RaftEvent } from '../core/machine.js';
 import { defaultConfig, quorum, type Config, type Persisted } from '../core/state.js';
 import { machineWith, type Bug } from '../mutants/catalog.js';
+import type { RaftRules } from '../core/ruleSet.js';
 import { lastLogIndex } from '../core/log.js';
 import { FaultRun, type Payload } from '../fault/run.js';
 import { linearizableChecker, midAnswers } from '../fault/checkers.js';
@@ -44,6 +45,11 @@ export interface SimOptions {
   readonly scenario: Scenario;
   /** Catalog bugs switched into every replica's rules (`mutants/catalog.ts`). */
   readonly bugs?: readonly Bug[];
+  /**
+   * Another rules record for every replica (tests and tools: a deliberately broken replica that
+   * is not in the catalog); `bugs` still apply on top of it.
+   */
+  readonly rules?: (rules: RaftRules) => RaftRules;
   /** Every step and fault, one line each: the trace that a seed reproduces byte for byte. */
   readonly trace?: (line: string) => void;
   /** A storm guard: more replica steps than this fail the run. */
@@ -109,6 +115,22 @@ const MAX_EVENTS_PER_INSTANT = 100_000;
  */
 export const SIM_SNAPSHOT_ENTRIES = 50;
 
+/**
+ * Liveness: a live replica answers every client request it received within this long after the
+ * later of its arrival and the end of the faults (the scenarios' `end_wait` is 3 s: an election
+ * of 1-2 s, a retry, and the commit). Measured where the replica sends its answer, so a dropped
+ * answer still counts as given; a request lost with a killed process is nobody's to answer.
+ */
+export const ANSWER_WITHIN_MS = 2500;
+
+/** A client request a live replica has received and not yet answered. */
+interface HeldRequest {
+  readonly host: Host;
+  readonly incarnation: number;
+  readonly atMs: number;
+  readonly what: string;
+}
+
 /** How long a run goes on after it converged (see `settled`). */
 export const SETTLE_MS = 1000;
 
@@ -122,6 +144,10 @@ export const SIM_CHECK_STEPS_PER_KEY = 300_000;
 /** The checkers a simulation's history goes through. */
 export const simulationCheckers = [midAnswers,
   linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY })] as const;
+
+const isRequest = (v: unknown): v is { type: 'get' | 'put'; MID: string; key: unknown } =>
+  typeof v === 'object' && v !== null && ((v as { type?: unknown }).type === 'get'
+    || (v as { type?: unknown }).type === 'put') && typeof (v as { MID?: unknown }).MID === 'string';
 
 function eventLabel(e: RaftEvent): string {
   if (e.type === 'Tick') return `Tick ${e.ticks ?? 1}`;
@@ -146,6 +172,9 @@ export class Simulation implements HostDriver {
   private violation: SimViolation | undefined;
   private over = false;
   private recovered = false;
+  private recoveredAtMs = Infinity;
+  /** Requests received and not yet answered, by replica and MID. */
+  private readonly held = new Map<string, HeldRequest>();
   /** When, after recovery, a leader first had its whole log committed. */
   private convergedAtMs: number | undefined;
 
@@ -160,7 +189,7 @@ export class Simulation implements HostDriver {
     }, simulationCheckers);
     const ids = this.run.network.all() as readonly NodeId[];
     let config: Config = defaultConfig;
-    const machine = machineWith(opts.bugs ?? []);
+    const machine = machineWith(opts.bugs ?? [], opts.rules);
     for (const id of ids) {
       config = { ...defaultConfig, ...TIMING, snapshotEntries: SIM_SNAPSHOT_ENTRIES, id,
         peers: ids.filter((p) => p !== id) };
@@ -198,12 +227,21 @@ export class Simulation implements HostDriver {
   }
 
   /**
-   * Recovered, converged, and quiet for `SETTLE_MS`: the rest of `end_wait` would only be
-   * heartbeats, so the run ends here (a leader that has committed its whole log has answered
-   * everything it will answer).
+   * Recovered, converged, quiet for `SETTLE_MS`, and every request a live replica received
+   * answered: the rest of `end_wait` would only be heartbeats, so the run ends here.
    */
   private settled(): boolean {
-    return this.convergedAtMs !== undefined && this.nowMs >= this.convergedAtMs + SETTLE_MS;
+    return this.convergedAtMs !== undefined && this.nowMs >= this.convergedAtMs + SETTLE_MS
+      && !this.holding();
+  }
+
+  /** Whether a live replica holds a request it has not answered (forgetting the dead's). */
+  private holding(): boolean {
+    for (const [key, h] of this.held) {
+      if (h.host.alive && h.host.incarnation === h.incarnation) return true;
+      this.held.delete(key);
+    }
+    return false;
   }
 
   private handle(item: Item): void {
@@ -216,6 +254,7 @@ export class Simulation implements HostDriver {
       case 'advance': return this.advance();
       case 'recover':
         this.recovered = true;
+        this.recoveredAtMs = this.nowMs;
         this.opts.trace?.(`${this.nowMs.toFixed(3)} recovery: partitions end, replicas restart`);
         return this.run.recover(this.nowMs);
     }
@@ -273,7 +312,35 @@ export class Simulation implements HostDriver {
 
   /** The replica's receive path: its loop decodes and admits every datagram, as over UDP. */
   private deliver(host: Host, value: unknown): void {
+    if (host.alive && isRequest(value)) {
+      const key = `${host.id} ${value.MID}`;
+      if (!this.held.has(key)) {
+        this.held.set(key, { host, incarnation: host.incarnation, atMs: this.nowMs,
+          what: `${value.type} ${String(value.key)} (${value.MID})` });
+      }
+    }
     host.receive(value);
+  }
+
+  /**
+   * Requests a live replica still holds past their deadline (`ANSWER_WITHIN_MS` after the later
+   * of their arrival and the end of the faults); those of a process since killed are dropped.
+   */
+  private overdue(): string[] {
+    const out: string[] = [];
+    for (const [key, h] of this.held) {
+      if (!h.host.alive || h.host.incarnation !== h.incarnation) {
+        this.held.delete(key);
+        continue;
+      }
+      const since = Math.max(h.atMs, this.recoveredAtMs);
+      if (this.nowMs >= since + ANSWER_WITHIN_MS) {
+        out.push(`liveness: ${h.host.id} received ${h.what} at ${h.atMs.toFixed(0)} ms and has ` +
+          `not answered it ${((this.nowMs - since) / 1000).toFixed(1)} s after ${h.atMs
+            >= this.recoveredAtMs ? 'it arrived' : 'the faults ended'}`);
+      }
+    }
+    return out;
   }
 
   /** SIGKILL; half the kills (a stream of the seed) also cut the machine's power. */
@@ -335,6 +402,7 @@ export class Simulation implements HostDriver {
   }
 
   emit(host: Host, message: Message): void {
+    if ('MID' in message) this.held.delete(`${host.id} ${message.MID}`);
     this.check(this.votes.sent(message));
     if ('term' in message) this.safety.sent(host.id, message.type, message.term);
     // The core emits only values of the wire types, so the message is its own JSON value (the
@@ -431,7 +499,7 @@ export class Simulation implements HostDriver {
       failures.push(...verdict(report, s).filter((r) => r.kind === 'correctness')
         .map((r) => r.text), ...this.appliedOnce());
       if (this.recovered && this.steps <= maxSteps && !this.stalled) {
-        failures.push(...this.converged());
+        failures.push(...this.converged(), ...this.overdue().slice(0, 3));
       }
     }
     let syncs = 0;

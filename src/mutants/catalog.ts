@@ -144,7 +144,13 @@ export function rulesWith(bugs: readonly Bug[]): RaftRules {
   return bugs.reduce((r, bug) => MUTANTS[bug](r), raftRules);
 }
 
-/** The replica statechart with each of `bugs` switched in (none: `raftMachine` itself). */
-export function machineWith(bugs: readonly Bug[]): RaftMachine {
-  return bugs.length === 0 ? raftMachine : makeRaftMachine(rulesWith(bugs));
+/**
+ * The replica statechart with each of `bugs` switched in, over `base`'s variant of the rules if
+ * given (none of either: `raftMachine` itself).
+ */
+export function machineWith(bugs: readonly Bug[], base?: (rules: RaftRules) => RaftRules):
+  RaftMachine {
+  if (bugs.length === 0 && base === undefined) return raftMachine;
+  const start = base === undefined ? raftRules : base(raftRules);
+  return makeRaftMachine(bugs.reduce((r, bug) => MUTANTS[bug](r), start));
 }
