@@ -10,11 +10,16 @@
  * - commitWithinNewEntries [Fig2:AE#5]: an AppendEntriesRequest raises commitIndex at most to
  *   min(leaderCommit, index of the last new entry);
  * - voteOnce [Fig2:RV#2, Fig2:State votedFor is persistent]: a server grants at most one vote per
- *   term, across restarts (`VoteLedger`, fed the RequestVoteResponses that actually left).
+ *   term, across restarts (`VoteLedger`, fed the RequestVoteResponses that actually left);
+ * - votesGrantedBacked: every vote a candidate or leader counts (`votesGranted`) was granted to it
+ *   in its term by a response that left its voter, and every pre-vote a pre-candidate counts was
+ *   granted to it for its next term. The auxiliary invariant of Raft's safety proof that ties
+ *   `votesGranted` to `votedFor` [Ongaro 2014, Appendix B: VotesGrantedInv]: without it, election
+ *   safety holds only by luck, since a miscounted vote needs a split vote to elect a second leader.
  */
 import type { Violation } from './safety.js';
 import type { RaftEvent } from '../core/machine.js';
-import type { Effect, RaftState } from '../core/state.js';
+import type { Effect, RaftState, Role } from '../core/state.js';
 import type { Message } from '../wire/messages.js';
 
 export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftState,
@@ -40,7 +45,10 @@ export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftS
   return undefined;
 }
 
-/** The votes granted, per voter and term, from the RequestVoteResponses that were sent. */
+/**
+ * The votes granted, per voter and term, from the RequestVoteResponses that were sent; and the
+ * pre-votes granted, per voter, term and candidate, from the PreVoteResponses.
+ */
 export class VoteLedger {
   private readonly votes = new Map<string, string>();
 
@@ -60,6 +68,10 @@ export class VoteLedger {
   }
 
   sent(m: Message): Violation | undefined {
+    if (m.type === 'PreVoteResponse' && m.voteGranted) {
+      this.votes.set(`${m.src}/${m.term}/pre/${m.dst}`, m.dst);
+      return undefined;
+    }
     if (m.type !== 'RequestVoteResponse' || !m.voteGranted) return undefined;
     const key = `${m.src}/${m.term}`;
     const before = this.votes.get(key);
@@ -68,6 +80,25 @@ export class VoteLedger {
         detail: `${m.src} granted its vote of term ${m.term} to ${before} and to ${m.dst}` };
     }
     this.votes.set(key, m.dst);
+    return undefined;
+  }
+
+  /** `votesGrantedBacked` for server `s` in `role`, after its step (see the header). */
+  backs(s: RaftState, role: Role): Violation | undefined {
+    if (role === 'Follower') return undefined;
+    const self = s.config.id;
+    const pre = role === 'PreCandidate';
+    const term = pre ? s.currentTerm + 1 : s.currentTerm;
+    for (const v of s.votesGranted) {
+      if (v === self) continue;
+      const granted = pre ? this.votes.has(`${v}/${term}/pre/${self}`)
+        : this.votes.get(`${v}/${term}`) === self;
+      if (!granted) {
+        return { invariant: 'votesGrantedBacked', detail: `${self} (${role}, term ` +
+          `${s.currentTerm}) counts a ${pre ? 'pre-vote' : 'vote'} of ${v} for term ${term} ` +
+          'that was never granted to it' };
+      }
+    }
     return undefined;
   }
 }

@@ -421,7 +421,8 @@ export class Simulation implements HostDriver {
       `${step.role} term ${state.currentTerm} commit ${state.commitIndex} ` +
       `last ${lastLogIndex(state.log)}`);
     this.check(this.safety.step(state, step.role, logFrom)
-      ?? checkStepRules(step.before, event, state, step.effects));
+      ?? checkStepRules(step.before, event, state, step.effects)
+      ?? this.votes.backs(state, step.role));
     if (this.recovered && this.convergedAtMs === undefined && step.role === 'Leader'
       && state.commitIndex === lastLogIndex(state.log)) this.convergedAtMs = this.nowMs;
     const fresh = this.safety.takeFresh();

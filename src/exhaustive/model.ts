@@ -297,7 +297,8 @@ export class Model {
         const f = bag.get(key);
         bag.set(key, { message: f?.message ?? e.message, count: (f?.count ?? 0) + 1 });
         if ('term' in e.message) safety.sent(id, e.message.type, e.message.term);
-        if (e.message.type === 'RequestVoteResponse' && e.message.voteGranted) {
+        if ((e.message.type === 'RequestVoteResponse' || e.message.type === 'PreVoteResponse')
+          && e.message.voteGranted) {
           if (votes === w.votes) votes = votes.fork();
           violation ??= votes.sent(e.message);
         }
@@ -318,6 +319,7 @@ export class Model {
     const next: World = { ...w, servers, bag: bag ?? w.bag, ops: ops ?? w.ops, clock, safety, votes };
     const restart = event.type === 'Restart';
     violation ??= checkStepRules(before.context, event, after.context, effects)
+      ?? votes.backs(after.context, roleOf(after))
       ?? safety.step(after.context, roleOf(after), restart ? 1 : logFrom)
       ?? this.durable(next)
       ?? actionProperties(before, after, restart)

@@ -173,8 +173,9 @@ function stepRulesOf(record: StepRecord | boolean | undefined,
     if (v !== undefined) return v;
   }
   const was = before.get(record.server);
-  return was === undefined ? undefined
-    : checkStepRules(was, record.event, cluster.state(record.server), record.effects);
+  return (was === undefined ? undefined
+    : checkStepRules(was, record.event, cluster.state(record.server), record.effects))
+    ?? votes.backs(cluster.state(record.server), cluster.role(record.server));
 }
 
 /**

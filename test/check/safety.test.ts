@@ -139,4 +139,30 @@ describe('[safety] step rules: Figure 2 receiver rules, the moment they act', ()
     expect(v.sent(vote('0002', 2))).toBeUndefined();
     expect(v.sent(vote('0001', 2))?.invariant).toBe('voteOnce');
   });
+
+  it('votesGrantedBacked: a candidate or leader counts only votes granted to it in its term, a ' +
+    'pre-candidate only pre-votes granted to it for its next term', () => {
+    const [me, b, c] = ids as [NodeId, NodeId, NodeId];
+    const answer = (type: string, src: NodeId, dst: NodeId, term: number, granted: boolean) =>
+      ({ type, src, dst, leader: 'FFFF', term, voteGranted: granted }) as PeerMessage;
+    const counting = (role: Role, term: number, votes: NodeId[]): [RaftState, Role] =>
+      [{ ...server(me, { term, role }), votesGranted: new Set([me, ...votes]) }, role];
+    const v = new VoteLedger();
+    expect(v.backs(...counting('Candidate', 2, []))).toBeUndefined(); // its own vote only
+    expect(v.backs(...counting('Candidate', 2, [b]))?.invariant).toBe('votesGrantedBacked');
+    v.sent(answer('RequestVoteResponse', b, me, 2, false)); // a refusal backs nothing
+    expect(v.backs(...counting('Leader', 2, [b]))?.invariant).toBe('votesGrantedBacked');
+    v.sent(answer('RequestVoteResponse', b, me, 2, true));
+    v.sent(answer('RequestVoteResponse', c, b, 2, true)); // c's vote went to b
+    expect(v.backs(...counting('Leader', 2, [b]))).toBeUndefined();
+    expect(v.backs(...counting('Candidate', 2, [b, c]))?.invariant).toBe('votesGrantedBacked');
+    expect(v.backs(...counting('Candidate', 3, [b]))?.invariant).toBe('votesGrantedBacked');
+    // pre-votes: granted for term + 1, to this pre-candidate; a vote is not a pre-vote
+    expect(v.backs(...counting('PreCandidate', 1, [b]))?.invariant).toBe('votesGrantedBacked');
+    v.sent(answer('PreVoteResponse', c, b, 2, true));
+    expect(v.backs(...counting('PreCandidate', 1, [c]))?.invariant).toBe('votesGrantedBacked');
+    v.sent(answer('PreVoteResponse', c, me, 2, true));
+    expect(v.backs(...counting('PreCandidate', 1, [c]))).toBeUndefined();
+    expect(v.backs(...counting('Follower', 5, [b, c]))).toBeUndefined(); // not counting
+  });
 });
