@@ -15,12 +15,18 @@
  * - committedDurable: every committed entry is on the synced disks of a quorum (in a log, or
  *   under a snapshot);
  * - snapshotSafety [§7]: every snapshot a server holds, taken or installed, is the state machine
- *   of the committed entries up to its index (replayed here from the committed entries).
+ *   of the committed entries up to its index (replayed here from the committed entries);
+ * - committedGuarded: a log that lacks the newest committed entry is less up to date than the logs
+ *   of a quorum, so it cannot win an election [§5.4.1 with §5.4.3's argument]: the step in the
+ *   proof of leader completeness, checked on every state instead of when a leader takes office.
+ *   It catches a wrong commit (an entry of an earlier term counted on a quorum, Figure 8) or a
+ *   wrong log (an entry accepted without the consistency check) the moment it happens, where
+ *   leaderCompleteness waits for a later term's election.
  */
 import type { Cmd, Entry, Snapshot } from '../wire/messages.js';
 import { emptyKv, applyUpTo, takeSnapshotOf, type KvState } from '../core/kv.js';
 import {
-  appendEntry, emptyLog, entryAt, lastLogIndex, snapshotIndex, termAt, type RaftLog,
+  appendEntry, emptyLog, entryAt, lastLogIndex, lastLogTerm, snapshotIndex, termAt, type RaftLog,
 } from '../core/log.js';
 import type { Persisted, RaftState, Role } from '../core/state.js';
 
@@ -305,6 +311,32 @@ export class SafetyChecker {
       if (c.term < s.currentTerm && !sameEntry(entryAt(s.log, i), c.entry)) {
         return { invariant: 'leaderCompleteness',
           detail: `leader ${id} of term ${s.currentTerm} lacks committed index ${i}` };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * committedGuarded over every server's log (`logs[k]` is server `ids[k]`'s; logs from any
+   * moment of each server, such as its synced disk, will do: the argument holds for every log a
+   * server ever had). Holding the newest committed entry means holding all of them (logMatching).
+   */
+  guarded(ids: readonly string[], logs: readonly RaftLog[]): Violation | undefined {
+    const n = this.committed.length;
+    if (n === 0) return undefined;
+    const newest = (this.committed[n - 1] as { entry: Entry }).entry;
+    for (let k = 0; k < logs.length; k++) {
+      const x = logs[k] as RaftLog;
+      if (snapshotIndex(x) >= n || sameEntry(entryAt(x, n), newest)) continue;
+      const index = lastLogIndex(x);
+      const term = lastLogTerm(x);
+      // the logs whose servers would vote for x's [§5.4.1], its own among them
+      const voters = logs.filter((y) => term > lastLogTerm(y)
+        || (term === lastLogTerm(y) && index >= lastLogIndex(y))).length;
+      if (voters >= this.quorum) {
+        return { invariant: 'committedGuarded', detail: `${ids[k] ?? k} lacks committed index ` +
+          `${n} but its log (last index ${index}, term ${term}) is as up to date as ${voters} ` +
+          `logs, a quorum: it could win an election` };
       }
     }
     return undefined;

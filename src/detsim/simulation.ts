@@ -15,7 +15,7 @@ import type { RaftEvent } from '../core/machine.js';
 import { defaultConfig, quorum, type Config, type Persisted } from '../core/state.js';
 import { machineWith, type Bug } from '../mutants/catalog.js';
 import type { RaftRules } from '../core/ruleSet.js';
-import { lastLogIndex } from '../core/log.js';
+import { lastLogIndex, type RaftLog } from '../core/log.js';
 import { FaultRun, type Payload } from '../fault/run.js';
 import { linearizableChecker, midAnswers } from '../fault/checkers.js';
 import type { History } from '../fault/history.js';
@@ -173,6 +173,7 @@ export class Simulation implements HostDriver {
   private over = false;
   private recovered = false;
   private recoveredAtMs = Infinity;
+  private lastGuarded: { readonly n: number; readonly logs: readonly RaftLog[] } | undefined;
   /** Requests received and not yet answered, by replica and MID. */
   private readonly held = new Map<string, HeldRequest>();
   /** When, after recovery, a leader first had its whole log committed. */
@@ -371,6 +372,22 @@ export class Simulation implements HostDriver {
       `${host.state.currentTerm} with ${lastLogIndex(host.state.log)} entries`);
   }
 
+  /**
+   * committedGuarded over the synced disks (`check/safety.ts`), when a disk's log or the committed
+   * index changed since the last check (logs are immutable values: a change is a new one).
+   */
+  private guarded(): Violation | undefined {
+    const hosts = [...this.hosts.values()];
+    const logs = hosts.map((h) => h.durable().log);
+    const n = this.safety.commitIndex;
+    const last = this.lastGuarded;
+    if (last !== undefined && last.n === n && logs.every((l, k) => l === last.logs[k])) {
+      return undefined;
+    }
+    this.lastGuarded = { n, logs };
+    return this.safety.guarded(hosts.map((h) => h.id), logs);
+  }
+
   private disks(): Persisted[] {
     return [...this.hosts.values()].map((h) => h.durable());
   }
@@ -422,7 +439,7 @@ export class Simulation implements HostDriver {
       `last ${lastLogIndex(state.log)}`);
     this.check(this.safety.step(state, step.role, logFrom)
       ?? checkStepRules(step.before, event, state, step.effects)
-      ?? this.votes.backs(state, step.role));
+      ?? this.votes.backs(state, step.role) ?? this.guarded());
     if (this.recovered && this.convergedAtMs === undefined && step.role === 'Leader'
       && state.commitIndex === lastLogIndex(state.log)) this.convergedAtMs = this.nowMs;
     const fresh = this.safety.takeFresh();

@@ -322,6 +322,7 @@ export class Model {
       ?? votes.backs(after.context, roleOf(after))
       ?? safety.step(after.context, roleOf(after), restart ? 1 : logFrom)
       ?? this.durable(next)
+      ?? safety.guarded(this.ids, servers.map((x) => x.context.log))
       ?? actionProperties(before, after, restart)
       ?? (answered ? this.history(next) : undefined);
     if (violation !== undefined) return { world: next, violation };

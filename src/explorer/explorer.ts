@@ -201,9 +201,10 @@ function checkStep(cluster: Cluster, safety: SafetyChecker, record: StepRecord |
   const restarted = record.event.type === 'Restart' ? 1 : logFrom;
   const v = safety.step(cluster.state(record.server), cluster.role(record.server), restarted);
   if (v !== undefined) return v;
+  const disks = cluster.ids.map((id) => cluster.durable(id));
   const fresh = safety.takeFresh();
-  return fresh.length === 0 ? undefined
-    : safety.durable(cluster.ids.map((id) => cluster.durable(id)), fresh);
+  return (fresh.length === 0 ? undefined : safety.durable(disks, fresh))
+    ?? safety.guarded(cluster.ids, disks.map((d) => d.log));
 }
 
 /**

@@ -53,6 +53,24 @@ describe('[safety] Figure 3 properties, incrementally, after every step', () => 
       .toBe('logMatching');
   });
 
+  it('committedGuarded: a log without the newest committed entry must not be electable', () => {
+    const c = new SafetyChecker(2);
+    const a = ids[0] as NodeId;
+    // Figure 8: a leader of term 3 committed index 1 of term 1, on itself and on B
+    step(c, server(a, { term: 3, role: 'Leader', log: [e(1, 'a'), e(3, 'c')], commit: 1 }), 1);
+    const leader = chainOf([e(1, 'a'), e(3, 'c')]);
+    const holders = [leader, chainOf([e(1, 'a')])];
+    expect(c.guarded(ids, [...holders, chainOf([])])).toBeUndefined(); // C's empty log loses
+    // C holds index 1 of term 2 (a leader of term 2 that never reached A or B): B would vote for it
+    expect(c.guarded(ids, [...holders, chainOf([e(2, 'b')])])).toMatchObject({
+      invariant: 'committedGuarded',
+      detail: expect.stringMatching(/^0002 lacks committed index 1 but .* as up to date as 2 logs/),
+    });
+    // once B holds an entry of term 3, C's log is behind a quorum again
+    expect(c.guarded(ids, [leader, chainOf([e(1, 'a'), e(3, 'c')]), chainOf([e(2, 'b')])]))
+      .toBeUndefined();
+  });
+
   it('monotonic term and commit, except commitIndex after a restart', () => {
     const c = new SafetyChecker(2);
     const a = ids[0] as NodeId;
