@@ -9,21 +9,24 @@
  *   neither its log nor its commitIndex, and is answered `success: false`;
  * - commitWithinNewEntries [Fig2:AE#5]: an AppendEntriesRequest raises commitIndex at most to
  *   min(leaderCommit, index of the last new entry);
+ * - requestVoteTerm [Fig2:RV#1]: a RequestVoteRequest of a term below the receiver's changes
+ *   neither its vote nor its term, and is answered `voteGranted: false`;
  * - voteOnce [Fig2:RV#2, Fig2:State votedFor is persistent]: a server grants at most one vote per
  *   term, across restarts (`VoteLedger`, fed the RequestVoteResponses that actually left);
  * - votesGrantedBacked: every vote a candidate or leader counts (`votesGranted`) was granted to it
  *   in its term by a response that left its voter, and every pre-vote a pre-candidate counts was
- *   granted to it for its next term. The auxiliary invariant of Raft's safety proof that ties
+ *   granted to it for its next term; a leader's counted votes are a quorum [§5.2]. The auxiliary invariant of Raft's safety proof that ties
  *   `votesGranted` to `votedFor` [Ongaro 2014, Appendix B: VotesGrantedInv]: without it, election
  *   safety holds only by luck, since a miscounted vote needs a split vote to elect a second leader.
  */
 import type { Violation } from './safety.js';
 import type { RaftEvent } from '../core/machine.js';
-import type { Effect, RaftState, Role } from '../core/state.js';
+import { quorum, type Effect, type RaftState, type Role } from '../core/state.js';
 import type { Message } from '../wire/messages.js';
 
 export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftState,
   effects: readonly Effect[]): Violation | undefined {
+  if (event.type === 'RequestVoteRequest') return requestVoteTerm(before, event, after, effects);
   if (event.type !== 'AppendEntriesRequest') return undefined;
   const id = after.config.id;
   if (event.term < before.currentTerm) {
@@ -41,6 +44,18 @@ export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftS
     return { invariant: 'commitWithinNewEntries', detail: `${id} committed ${after.commitIndex} ` +
       `on an AppendEntriesRequest whose last new entry is ${lastNew} (leaderCommit ` +
       `${event.leaderCommit})` };
+  }
+  return undefined;
+}
+
+function requestVoteTerm(before: RaftState, event: RaftEvent & { type: 'RequestVoteRequest' },
+  after: RaftState, effects: readonly Effect[]): Violation | undefined {
+  if (event.term >= before.currentTerm) return undefined;
+  const granted = effects.some((e) => e.type === 'send'
+    && e.message.type === 'RequestVoteResponse' && e.message.voteGranted);
+  if (after.votedFor !== before.votedFor || after.currentTerm !== before.currentTerm || granted) {
+    return { invariant: 'requestVoteTerm', detail: `${after.config.id} in term ` +
+      `${before.currentTerm} acted on a RequestVoteRequest of term ${event.term} from ${event.src}` };
   }
   return undefined;
 }
@@ -98,6 +113,10 @@ export class VoteLedger {
           `${s.currentTerm}) counts a ${pre ? 'pre-vote' : 'vote'} of ${v} for term ${term} ` +
           'that was never granted to it' };
       }
+    }
+    if (role === 'Leader' && s.votesGranted.size < quorum(s.config)) {
+      return { invariant: 'votesGrantedBacked', detail: `${self} leads term ${s.currentTerm} ` +
+        `with ${s.votesGranted.size} votes, fewer than a quorum of ${quorum(s.config)}` };
     }
     return undefined;
   }

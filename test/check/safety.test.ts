@@ -182,5 +182,26 @@ describe('[safety] step rules: Figure 2 receiver rules, the moment they act', ()
     v.sent(answer('PreVoteResponse', c, me, 2, true));
     expect(v.backs(...counting('PreCandidate', 1, [c]))).toBeUndefined();
     expect(v.backs(...counting('Follower', 5, [b, c]))).toBeUndefined(); // not counting
+    // a leader counts a quorum: its own vote alone is not one of three
+    expect(v.backs(...counting('Leader', 2, []))?.detail).toMatch(/fewer than a quorum of 2$/);
   });
+
+  it('requestVoteTerm [Fig2:RV#1]: a vote request of an older term is refused and changes nothing',
+    () => {
+      const before = server(ids[0] as NodeId, { term: 3 });
+      const m = { type: 'RequestVoteRequest', src: ids[1], dst: ids[0], leader: 'FFFF', term: 2,
+        lastLogIndex: 5, lastLogTerm: 2 } as const;
+      const answer = (granted: boolean) => [{ type: 'send' as const, message: { type:
+        'RequestVoteResponse', src: ids[0], dst: ids[1], leader: 'FFFF', term: 3,
+        voteGranted: granted } as PeerMessage }];
+      const step = (after: RaftState, granted: boolean) =>
+        checkStepRules(before, m as never, after, answer(granted) as never)?.invariant;
+      expect(step(before, false)).toBeUndefined();
+      expect(step(before, true)).toBe('requestVoteTerm');
+      expect(step({ ...before, votedFor: ids[1] as NodeId }, false)).toBe('requestVoteTerm');
+      // the same request in the receiver's own term may be granted
+      expect(checkStepRules({ ...before, currentTerm: 2 }, m as never,
+        { ...before, currentTerm: 2, votedFor: ids[1] as NodeId }, answer(true) as never))
+        .toBeUndefined();
+    });
 });
