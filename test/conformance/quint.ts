@@ -51,10 +51,11 @@ export function quintAsync(args: string[], timeoutMs = 300_000): Promise<{ code:
 
 /** Random traces of the spec with MBT metadata, written as ITF files into a fresh directory. */
 export async function specTraces(runs: readonly { seed: number; traces: number; steps: number;
-  step: string }[]): Promise<string> {
+  step: string; instance?: 'instance' | 'instance5' }[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'raftkv-itf-'));
-  const results = await Promise.all(runs.map((r, i) => quintAsync(['run', 'spec/instance.qnt',
-    '--backend=typescript', '--main=instance', `--step=${r.step}`, '--mbt',
+  const results = await Promise.all(runs.map((r, i) => quintAsync(['run',
+    `spec/${r.instance ?? 'instance'}.qnt`, '--backend=typescript',
+    `--main=${r.instance ?? 'instance'}`, `--step=${r.step}`, '--mbt',
     `--out-itf=${join(dir, `r${i}_{seq}.itf.json`)}`, `--n-traces=${r.traces}`,
     `--max-samples=${r.traces}`, `--max-steps=${r.steps}`, `--seed=${r.seed}`])));
   const failed = results.find((r) => r.code !== 0);

@@ -1,0 +1,72 @@
+/**
+ * The fast checks a mutant of the core must pass (`npm run mutate`, `stryker.config.mjs`), besides
+ * the core's unit tests. Each is one of our checkers at a small budget, and each passes the
+ * correct core: the exhaustive search over the first states of two bounds, breadth first; the
+ * steered explorer; deterministic simulations of the soak's mix (every safety property,
+ * linearizability, liveness and convergence); and the spec-to-code replay of Quint traces.
+ * Stryker runs a mutant's tests quickest first and stops at the first that fails.
+ *
+ * Everything runs in this thread: the exhaustive search with no worker threads, because a mutant
+ * is switched on in the test thread's globals only.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BOUNDS } from '../../src/exhaustive/main.js';
+import { search } from '../../src/exhaustive/search.js';
+import type { Bounds } from '../../src/exhaustive/model.js';
+import { explore } from '../../src/explorer/explorer.js';
+import { mixRun, shippedScenarios } from '../../src/detsim/mix.js';
+import { simulate } from '../../src/detsim/simulation.js';
+import type { ItfTrace } from '../conformance/itf.js';
+import { replay } from '../conformance/replay.js';
+import { MAX_BATCH, tracesDir } from './traces.js';
+
+/** Distinct states each exhaustive check visits, breadth first (every state within some depth). */
+const STATES = 1_500;
+
+/** Client requests, a crash and two-entry logs: the CI bound has none of them. */
+const CLIENTS: Bounds = { servers: 3, maxTerm: 2, maxLog: 2, clients: 2, keys: 1, copies: 1,
+  maxInFlight: 3, crashes: 1, snapshots: false, maxBatch: 1, symmetry: true };
+
+async function exhaustive(bounds: Bounds): Promise<void> {
+  const r = await search({ bounds, bugs: [], workers: 0, maxStates: STATES, maxSeconds: 60 });
+  expect(r.found?.violation, JSON.stringify(r.found)).toBeUndefined();
+  expect(r.states).toBeGreaterThanOrEqual(STATES);
+}
+
+describe('[mutate] the checks a mutant must pass', () => {
+  it('exhaustive: the first states of the CI bound', async () => {
+    await exhaustive(BOUNDS['ci'] as Bounds);
+  });
+
+  it('exhaustive: the first states of a bound with clients, a crash and longer logs', async () => {
+    await exhaustive(CLIENTS);
+  });
+
+  it('explorer: steered walks', () => {
+    for (let seed = 1; seed <= 24; seed++) {
+      const r = explore({ servers: 3, steps: 400, seed, steered: true, maxInFlight: 6,
+        maxTerm: 6, maxBatch: 1 });
+      expect(r.violation, `seed ${seed}`).toBeUndefined();
+    }
+  });
+
+  it('simulation: the soak\'s mix', () => {
+    const shipped = shippedScenarios();
+    for (let seed = 1; seed <= 12; seed++) {
+      expect(simulate(mixRun(seed, shipped)).failures, `seed ${seed}`).toEqual([]);
+    }
+  });
+
+  it('spec to code: Quint traces replay step by step', () => {
+    const dir = tracesDir();
+    const files = readdirSync(dir).filter((f) => f.endsWith('.itf.json')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(80);
+    for (const f of files) {
+      const r = replay(JSON.parse(readFileSync(join(dir, f), 'utf8')) as ItfTrace,
+        { maxBatch: MAX_BATCH });
+      expect(r.failure, `${f}: ${r.failure}`).toBeUndefined();
+    }
+  });
+});
