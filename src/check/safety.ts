@@ -10,6 +10,8 @@
  *   logs are then identical up to there;
  * - monotonicTerm, monotonicCommit: per server (a restart starts commitIndex again from 0, and
  *   currentTerm from no lower than the highest term the server had put on a vote or append);
+ * - appliedWithinCommit [Fig2:AllServers#1]: a server applies only committed entries, so its
+ *   state machine's applied index never passes its commitIndex;
  * - stateMachineSafety: a server never commits at an index an entry other than the committed one;
  * - leaderCompleteness: a leader of a later term holds every committed entry;
  * - committedDurable: every committed entry is on the synced disks of a quorum (in a log, or
@@ -170,6 +172,9 @@ export class SafetyChecker {
     return this.electionSafety(s, role)
       ?? (logFrom === undefined ? undefined : this.logMatching(s, logFrom))
       ?? this.monotonic(s)
+      ?? (s.kv.appliedIndex > s.commitIndex ? { invariant: 'appliedWithinCommit',
+        detail: `${s.config.id} applied up to ${s.kv.appliedIndex}, past its commitIndex ` +
+          `${s.commitIndex}` } : undefined)
       ?? this.stateMachineSafety(s)
       ?? (logFrom === undefined ? undefined : this.committedPrefixKept(s, logFrom))
       ?? this.leaderCompleteness(s, role, logFrom)

@@ -8,6 +8,7 @@ import { entriesAfterSnapshot, lastLogIndex, logOf as chainOf } from '../../src/
 import { defaultConfig, initialState, type Persisted, type RaftState, type Role }
   from '../../src/core/state.js';
 import { Rng } from '../../src/fault/rng.js';
+import { applyUpTo, emptyKv } from '../../src/core/kv.js';
 import { SafetyChecker, type Violation } from '../../src/check/safety.js';
 import { checkStepRules, VoteLedger } from '../../src/check/stepRules.js';
 
@@ -69,6 +70,15 @@ describe('[safety] Figure 3 properties, incrementally, after every step', () => 
     // once B holds an entry of term 3, C's log is behind a quorum again
     expect(c.guarded(ids, [leader, chainOf([e(1, 'a'), e(3, 'c')]), chainOf([e(2, 'b')])]))
       .toBeUndefined();
+  });
+
+  it('appliedWithinCommit [Fig2:AllServers#1]: nothing applied past the commit index', () => {
+    const c = new SafetyChecker(2);
+    const log = [e(1, 'a'), e(1, 'b')];
+    const s = server(ids[0] as NodeId, { log, commit: 1 });
+    expect(step(c, { ...s, kv: applyUpTo(emptyKv(), chainOf(log), 1) }, 1)).toBeUndefined();
+    expect(step(c, { ...s, kv: applyUpTo(emptyKv(), chainOf(log), 2) }, undefined)?.invariant)
+      .toBe('appliedWithinCommit');
   });
 
   it('monotonic term and commit, except commitIndex after a restart', () => {
