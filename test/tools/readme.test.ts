@@ -86,7 +86,7 @@ describe('[README] npm run explore', () => {
     expect(r.timedOut, shown(r)).toBe(false);
     expect(r.code, shown(r)).toBe(0); // with --bug, finding it is success
     // The checker the bug catalog names for this bug (test/mutants/catalog.test.ts).
-    const caught = /^VIOLATION leaderCompleteness at seed (\d+), step \d+: .+$/m.exec(r.stdout);
+    const caught = /^VIOLATION committedGuarded at seed (\d+), step \d+: .+$/m.exec(r.stdout);
     expect(caught, shown(r)).not.toBeNull();
     const seed = caught?.[1] ?? '';
     const replay = /^replay: (.+)$/m.exec(r.stdout)?.[1];
@@ -150,7 +150,7 @@ describe('[README] npm run detsim', () => {
     // The checker the bug catalog names for this bug (test/mutants/catalog.test.ts). The same seed
     // without the bug passes (test/detsim/seeds.test.ts).
     expect(r.stdout, shown(r))
-      .toMatch(/^simulation verdict: FAIL \(seed 2\)\n {2}committedDurable violated at step \d+/m);
+      .toMatch(/^simulation verdict: FAIL \(seed 2\)\n {2}committedGuarded violated at step \d+/m);
     expect(r.stdout).toMatch(
       /^replay: node dist\/cli\.js detsim --mix --seed 2 --bug persistAfterSend$/m);
   }, 90_000);
@@ -199,6 +199,8 @@ const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: s
     form: 'the compiled entry, then its replay command' },
   'npm run check:exhaustive -- --max-seconds 600': { file: 'test/exhaustive/cli.test.ts',
     evidence: "['--max-seconds', '5']", form: 'the default bound for 5 s: stopped by the limit' },
+  'npm run mutate': { file: 'test/mutate/mutate.test.ts',
+    evidence: "['run', 'mutate', '--', '--mutate', LINE", form: 'one line of election.ts, one runner' },
   'npm run soak -- --seeds 100000': { file: 'test/detsim/seeds.test.ts',
     evidence: "'dist/tools/soak.js', '--seeds', String(CI_SEEDS)", form: '2,000 seeds' },
 };
