@@ -13,7 +13,7 @@ import { emptyChain, size, toArray } from '../core/chain.js';
 import { lastLogIndex, replaceFrom, snapshotIndex, type RaftLog } from '../core/log.js';
 import { raftRules } from '../core/raftRules.js';
 import type { RaftRules } from '../core/ruleSet.js';
-import { makeRaftMachine, raftMachine, type RaftMachine } from '../core/raft.js';
+import { makeRaftMachine, type RaftMachine } from '../core/raft.js';
 import type { Entry } from '../wire/messages.js';
 
 /** Each bug: what it breaks, and the decision it replaces. */
@@ -146,11 +146,13 @@ export function rulesWith(bugs: readonly Bug[]): RaftRules {
 
 /**
  * The replica statechart with each of `bugs` switched in, over `base`'s variant of the rules if
- * given (none of either: `raftMachine` itself).
+ * given. Built on every call (0.4 ms), with none of either too: the same definition as
+ * `raftMachine`, as the guards and actions are when the checker starts. A mutation run
+ * (`npm run mutate`) switches a mutant on after the modules have loaded, so a machine built at
+ * load would never run a mutant of a guard or action.
  */
 export function machineWith(bugs: readonly Bug[], base?: (rules: RaftRules) => RaftRules):
   RaftMachine {
-  if (bugs.length === 0 && base === undefined) return raftMachine;
   const start = base === undefined ? raftRules : base(raftRules);
   return makeRaftMachine(bugs.reduce((r, bug) => MUTANTS[bug](r), start));
 }

@@ -43,7 +43,13 @@ describe('[mutants] bugs enter only through test and tool builders', () => {
 
   it('without bugs the builders return the replica\'s own rules and machine', () => {
     expect(rulesWith([])).toBe(raftRules);
-    expect(machineWith([])).toBe(raftMachine);
+    // built afresh from those rules (so that a mutation run's mutant takes effect): the same
+    // definition, guards and actions
+    const fresh = machineWith([]);
+    expect(fresh).not.toBe(raftMachine);
+    expect(JSON.stringify(fresh.definition)).toBe(JSON.stringify(raftMachine.definition));
+    expect(Object.keys(fresh.implementations.guards).sort())
+      .toEqual(Object.keys(raftMachine.implementations.guards).sort());
     for (const bug of BUGS) expect(rulesWith([bug])).not.toEqual(raftRules);
   });
 
