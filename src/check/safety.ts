@@ -322,9 +322,11 @@ export class SafetyChecker {
   }
 
   /**
-   * committedGuarded over every server's log (`logs[k]` is server `ids[k]`'s; logs from any
-   * moment of each server, such as its synced disk, will do: the argument holds for every log a
-   * server ever had). Holding the newest committed entry means holding all of them (logMatching).
+   * committedGuarded over every server's log (`logs[k]` is server `ids[k]`'s). The log that lacks
+   * the entry may be from any moment of its server (the argument holds for every log a server ever
+   * had); the logs it is compared with must hold every committed entry on a quorum, as current
+   * logs and synced disks do (committedDurable). Holding the newest committed entry means holding
+   * all of them (logMatching).
    */
   guarded(ids: readonly string[], logs: readonly RaftLog[]): Violation | undefined {
     const n = this.committed.length;

@@ -439,11 +439,13 @@ export class Simulation implements HostDriver {
       `last ${lastLogIndex(state.log)}`);
     this.check(this.safety.step(state, step.role, logFrom)
       ?? checkStepRules(step.before, event, state, step.effects)
-      ?? this.votes.backs(state, step.role) ?? this.guarded());
+      ?? this.votes.backs(state, step.role));
     if (this.recovered && this.convergedAtMs === undefined && step.role === 'Leader'
       && state.commitIndex === lastLogIndex(state.log)) this.convergedAtMs = this.nowMs;
+    // a commit that is not durable is named as such before committedGuarded sees its effect
     const fresh = this.safety.takeFresh();
     if (fresh.length > 0) this.check(this.safety.durable(this.disks(), fresh));
+    this.check(this.guarded());
   }
 
   /**

@@ -123,5 +123,11 @@ function assemble(last: InstallSnapshotChunk, parts: readonly string[], startedM
   const decoded = InstallSnapshotRequest.decode({ ...fields, ...header,
     type: 'InstallSnapshotRequest' });
   if (E.isLeft(decoded)) return { kind: 'invalid', detail: 'snapshot payload fails its codec' };
+  // [§7] the runs describe the compacted entries: the last one holds the snapshot's own entry
+  const newest = decoded.right.terms[decoded.right.terms.length - 1];
+  if (newest !== undefined && (newest.index > decoded.right.lastIncludedIndex
+    || newest.term !== decoded.right.lastIncludedTerm)) {
+    return { kind: 'invalid', detail: 'snapshot runs of terms do not end at its last entry' };
+  }
   return { kind: 'complete', message: decoded.right, bytes, chunks: parts.length, startedMs };
 }

@@ -296,8 +296,22 @@ export const TERM_RUNS_KEPT = 64;
 /** A run of the compacted log: the entries from `index` on (up to the next run) had `term`. */
 export const TermRun = t.strict({ index: LogIndex, term: Term }, 'TermRun');
 export type TermRun = t.TypeOf<typeof TermRun>;
-/** The runs, ascending: required in a message. */
-export const TermRuns = boundedArray(TermRun, TERM_RUNS_KEPT, 'TermRuns');
+const TermRunArray = boundedArray(TermRun, TERM_RUNS_KEPT, 'TermRuns');
+const ascending = (runs: readonly TermRun[]): boolean => runs.every((r, k) => r.index >= 1
+  && r.term >= 1 && (k === 0 || (r.index > (runs[k - 1] as TermRun).index
+    && r.term > (runs[k - 1] as TermRun).term)));
+/**
+ * The runs: indexes and terms from 1, both strictly increasing (each run starts a newer term), or
+ * the datagram is refused. Required in a message.
+ */
+export const TermRuns = new t.Type<TermRun[], t.OutputOf<typeof TermRunArray>, unknown>(
+  'TermRuns',
+  (u): u is TermRun[] => TermRunArray.is(u) && ascending(u),
+  (u, c) => {
+    const v = TermRunArray.validate(u, c);
+    if (v._tag === 'Left' || ascending(v.right)) return v;
+    return t.failure(u, c, 'expected runs with indexes and terms from 1, strictly increasing');
+  }, TermRunArray.encode);
 /**
  * The runs in a snapshot on disk, where absent reads as none: a data directory written before
  * snapshots kept runs still opens (its deposed leader only cannot settle pending puts from it).

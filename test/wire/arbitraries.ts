@@ -158,7 +158,11 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
     kv: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 8 }),
     sessions: fc.array(fc.tuple(nodeIdArb, fc.record({ seq: seqArb, value: valueArb })),
       { maxLength: 4 }),
-    terms: fc.array(fc.record({ index: logIndexArb, term: termArb }), { maxLength: 4 }),
+    // strictly increasing indexes and terms from 1 (the codec refuses anything else)
+    terms: fc.array(fc.tuple(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 9 })),
+      { maxLength: 4 }).map((steps) => steps.reduce<{ index: number; term: number }[]>(
+      (runs, [di, dt]) => [...runs, { index: (runs.at(-1)?.index ?? 0) + di,
+        term: (runs.at(-1)?.term ?? 0) + dt }], [])) as unknown as fc.Arbitrary<import('../../src/wire/messages.js').TermRun[]>,
     readRound: logIndexArb,
   }),
   InstallSnapshotChunk: fc.record({

@@ -87,4 +87,16 @@ describe('[§7] InstallSnapshot in chunks', () => {
     expect(r.accept(notJson as InstallSnapshotChunk)).toMatchObject({ kind: 'invalid',
       detail: expect.stringMatching(/^snapshot payload: not JSON/) as unknown });
   });
+
+  it('refuses runs of terms that do not end at the snapshot\'s own entry', () => {
+    // request(): lastIncludedIndex 9000, lastIncludedTerm 3
+    for (const terms of [[{ index: 1, term: 1 }, { index: 9001, term: 3 }],
+      [{ index: 1, term: 1 }, { index: 4000, term: 2 }]]) {
+      const [one] = chunksOf({ ...request(1, 1), terms } as InstallSnapshotRequest);
+      expect(new Reassembler().accept(one as InstallSnapshotChunk)).toMatchObject({
+        kind: 'invalid', detail: 'snapshot runs of terms do not end at its last entry' });
+    }
+    const [good] = chunksOf(request(1, 1));
+    expect(new Reassembler().accept(good as InstallSnapshotChunk).kind).toBe('complete');
+  });
 });

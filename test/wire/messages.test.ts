@@ -152,5 +152,13 @@ describe('[§7] a snapshot\'s runs of terms', () => {
     expect(E.isLeft(Snapshot.decode({ ...stored, terms: runs(TERM_RUNS_KEPT + 1) }))).toBe(true);
     expect(E.isLeft(Snapshot.decode({ ...stored, terms: [{ index: -1, term: 1 }] }))).toBe(true);
     expect(E.isLeft(Snapshot.decode({ ...stored, terms: [[1, 1]] }))).toBe(true);
+    // runs out of order, a run that does not start a newer term, or term 0: refused
+    for (const terms of [[{ index: 5, term: 2 }, { index: 1, term: 1 }],
+      [{ index: 1, term: 2 }, { index: 5, term: 2 }], [{ index: 1, term: 0 }],
+      [{ index: 0, term: 1 }]]) {
+      expect(E.isLeft(Snapshot.decode({ ...stored, terms })), JSON.stringify(terms)).toBe(true);
+      expect(E.isLeft(InstallSnapshotRequest.decode({ ...example('InstallSnapshotRequest'),
+        terms }))).toBe(true);
+    }
   });
 });
