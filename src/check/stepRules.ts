@@ -15,9 +15,10 @@
  *   term, across restarts (`VoteLedger`, fed the RequestVoteResponses that actually left);
  * - votesGrantedBacked: every vote a candidate or leader counts (`votesGranted`) was granted to it
  *   in its term by a response that left its voter, and every pre-vote a pre-candidate counts was
- *   granted to it for its next term; a leader's counted votes are a quorum [§5.2]. The auxiliary invariant of Raft's safety proof that ties
- *   `votesGranted` to `votedFor` [Ongaro 2014, Appendix B: VotesGrantedInv]: without it, election
- *   safety holds only by luck, since a miscounted vote needs a split vote to elect a second leader.
+ *   granted to it for its next term; a leader's counted votes are a quorum [§5.2]. The auxiliary
+ *   invariant of Raft's safety proof that ties `votesGranted` to `votedFor` [Ongaro 2014,
+ *   Appendix B: VotesGrantedInv]: without it, election safety holds only by luck, since a
+ *   miscounted vote needs a split vote to elect a second leader.
  */
 import type { Violation } from './safety.js';
 import type { RaftEvent } from '../core/machine.js';
@@ -55,7 +56,8 @@ function requestVoteTerm(before: RaftState, event: RaftEvent & { type: 'RequestV
     && e.message.type === 'RequestVoteResponse' && e.message.voteGranted);
   if (after.votedFor !== before.votedFor || after.currentTerm !== before.currentTerm || granted) {
     return { invariant: 'requestVoteTerm', detail: `${after.config.id} in term ` +
-      `${before.currentTerm} acted on a RequestVoteRequest of term ${event.term} from ${event.src}` };
+      `${before.currentTerm} acted on a RequestVoteRequest of term ${event.term} ` +
+      `from ${event.src}` };
   }
   return undefined;
 }

@@ -10,8 +10,8 @@ import {
   at, chainOf, emptyChain, push, size, slice, toArray, truncate, type Chain,
 } from './chain.js';
 
-export const emptySnapshot: Snapshot = { index: 0 as LogIndex, term: 0 as Term, kv: [], sessions: [],
-  terms: [] };
+export const emptySnapshot: Snapshot = { index: 0 as LogIndex, term: 0 as Term, kv: [],
+  sessions: [], terms: [] };
 
 export interface RaftLog {
   readonly snapshot: Snapshot;

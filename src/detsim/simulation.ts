@@ -145,9 +145,11 @@ export const SIM_CHECK_STEPS_PER_KEY = 300_000;
 export const simulationCheckers = [midAnswers,
   linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY })] as const;
 
-const isRequest = (v: unknown): v is { type: 'get' | 'put'; MID: string; key: unknown } =>
-  typeof v === 'object' && v !== null && ((v as { type?: unknown }).type === 'get'
-    || (v as { type?: unknown }).type === 'put') && typeof (v as { MID?: unknown }).MID === 'string';
+const isRequest = (v: unknown): v is { type: 'get' | 'put'; MID: string; key: unknown } => {
+  if (typeof v !== 'object' || v === null) return false;
+  const { type, MID } = v as { type?: unknown; MID?: unknown };
+  return (type === 'get' || type === 'put') && typeof MID === 'string';
+};
 
 function eventLabel(e: RaftEvent): string {
   if (e.type === 'Tick') return `Tick ${e.ticks ?? 1}`;

@@ -5,9 +5,9 @@
  * the replica shells and the deterministic simulation, whose network drops, duplicates and
  * reorders chunks one by one.
  *
- * The chunked payload is the UTF-8 JSON of the snapshot's `{ kv, sessions, terms }`, in base64: it is the
- * same bytes for every send of one snapshot, so chunks of different sends fit together and a
- * resend fills the gaps a lossy network left. A receiver keeps one partial snapshot per peer (the
+ * The chunked payload is the UTF-8 JSON of the snapshot's `{ kv, sessions, terms }`, in base64: it
+ * is the same bytes for every send of one snapshot, so chunks of different sends fit together and
+ * a resend fills the gaps a lossy network left. A receiver keeps one partial snapshot per peer (the
  * newest it has seen: by term, then index), so its memory is bounded by the peers' snapshots.
  */
 import * as E from 'fp-ts/lib/Either.js';
