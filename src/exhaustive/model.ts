@@ -321,19 +321,24 @@ export class Model {
     violation ??= checkStepRules(before.context, event, after.context, effects)
       ?? votes.backs(after.context, roleOf(after))
       ?? safety.step(after.context, roleOf(after), restart ? 1 : logFrom)
-      ?? this.durable(next)
-      ?? safety.guarded(this.ids, servers.map((x) => x.context.log))
+      ?? this.durableAndGuarded(next, logFrom !== undefined || restart)
       ?? actionProperties(before, after, restart)
       ?? (answered ? this.history(next) : undefined);
     if (violation !== undefined) return { world: next, violation };
     return this.inBounds(next) ? { world: next } : undefined;
   }
 
-  /** Committed entries are on the disks of a quorum (durable at the end of each step). */
-  private durable(w: World): Violation | undefined {
+  /**
+   * Committed entries are on the disks of a quorum (durable at the end of each step); then
+   * committedGuarded, when a log or the committed index changed (it held before the step and
+   * depends on nothing else).
+   */
+  private durableAndGuarded(w: World, logChanged: boolean): Violation | undefined {
     const fresh = w.safety.takeFresh();
-    return fresh.length === 0 ? undefined
-      : w.safety.durable(w.servers.map((s) => persistedOf(s.context)), fresh);
+    return (fresh.length === 0 ? undefined
+      : w.safety.durable(w.servers.map((s) => persistedOf(s.context)), fresh))
+      ?? (logChanged || fresh.length > 0
+        ? w.safety.guarded(this.ids, w.servers.map((x) => x.context.log)) : undefined);
   }
 
   /** Every put answered ok is committed; the answers are linearizable. */

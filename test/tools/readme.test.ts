@@ -150,7 +150,7 @@ describe('[README] npm run detsim', () => {
     // The checker the bug catalog names for this bug (test/mutants/catalog.test.ts). The same seed
     // without the bug passes (test/detsim/seeds.test.ts).
     expect(r.stdout, shown(r))
-      .toMatch(/^simulation verdict: FAIL \(seed 2\)\n {2}committedGuarded violated at step \d+/m);
+      .toMatch(/^simulation verdict: FAIL \(seed 2\)\n {2}committedDurable violated at step \d+/m);
     expect(r.stdout).toMatch(
       /^replay: node dist\/cli\.js detsim --mix --seed 2 --bug persistAfterSend$/m);
   }, 90_000);
