@@ -6,10 +6,13 @@
  *     [--max-log L] [--clients C] [--keys K] [--copies D] [--max-inflight M] [--crashes R]
  *     [--snapshots on|off] [--max-batch B] [--symmetry on|off] [--bug NAME]...
  *     [--workers W] [--max-states S] [--max-seconds T] [--json FILE] [--replay PATH]
+ *     [--spec on|off]
  *
  * A preset (`--bound`, default `default`) sets every bound; a flag after it changes one. It prints
  * distinct states, transitions, depth and states/s per level. A violation prints its shortest
- * trace and the command that replays it (`--replay` takes the trace's move numbers, dotted).
+ * trace and the command that replays it (`--replay` takes the trace's move numbers, dotted), then
+ * the spec's verdict on that trace (`specTrace.ts`: `quint test` names the first step the spec
+ * refuses; `--spec off` skips it).
  * Exit 0 when the search finds no violation (with --bug: when it finds one), 1 otherwise, 2 on a
  * usage error.
  */
@@ -19,6 +22,7 @@ import { intArg, parseCommandArgs, stringArg, type Parsed } from '../args.js';
 import { BUGS, isBug, machineWith, type Bug } from '../mutants/catalog.js';
 import { Model, type Bounds } from './model.js';
 import { BadPathError, replay, search, type SearchReport } from './search.js';
+import { describeVerdict, specVerdict } from './specTrace.js';
 
 /** The presets. `default`: the bound the figures are for; `ci`: under 2 minutes; `five`: 5 servers. */
 export const BOUNDS: Readonly<Record<string, Bounds>> = {
@@ -48,12 +52,14 @@ export interface ExhaustiveArgs {
   readonly maxSeconds: number;
   readonly json: string | undefined;
   readonly replay: number[] | undefined;
+  /** Check a violation's trace against the spec with `quint test`. */
+  readonly spec: boolean;
 }
 
 const USAGE = 'usage: npm run check:exhaustive -- [--bound default|ci|five] [--servers N] ' +
   '[--max-term T] [--max-log L] [--clients C] [--keys K] [--copies D] [--max-inflight M] ' +
   '[--crashes R] [--snapshots on|off] [--max-batch B] [--symmetry on|off] [--bug NAME]... ' +
-  '[--workers W] [--max-states S] [--max-seconds T] [--json FILE] [--replay PATH]';
+  '[--workers W] [--max-states S] [--max-seconds T] [--json FILE] [--replay PATH] [--spec on|off]';
 
 const onOff = (name: string, v: string): boolean | string =>
   v === 'on' ? true : v === 'off' ? false : `bad --${name} ${v}: expected on or off`;
@@ -65,6 +71,7 @@ export function parseExhaustiveArgs(args: readonly string[]): ExhaustiveArgs | s
     'bug': { type: 'string', multiple: true }, 'workers': { type: 'string' },
     'max-states': { type: 'string' }, 'max-seconds': { type: 'string' },
     'json': { type: 'string' }, 'replay': { type: 'string' }, 'help': { type: 'boolean' },
+    'spec': { type: 'string' },
     ...Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }])),
   });
   if (typeof p === 'string') return `${p}; ${USAGE}`;
@@ -107,6 +114,9 @@ export function parseExhaustiveArgs(args: readonly string[]): ExhaustiveArgs | s
   const maxStates = number('max-states', 20_000_000, 1, 200_000_000);
   const maxSeconds = number('max-seconds', 3600, 1, 86_400);
   for (const v of [workers, maxStates, maxSeconds]) if (typeof v === 'string') return v;
+  const specText = stringArg(p, 'spec') ?? 'on';
+  const spec = onOff('spec', specText);
+  if (typeof spec === 'string') return spec;
   const replayText = stringArg(p, 'replay');
   let path: number[] | undefined;
   if (replayText !== undefined) {
@@ -115,7 +125,7 @@ export function parseExhaustiveArgs(args: readonly string[]): ExhaustiveArgs | s
   }
   return { bounds: bounds as unknown as Bounds, bugs: bugs as Bug[], workers: workers as number,
     maxStates: maxStates as number, maxSeconds: maxSeconds as number,
-    json: stringArg(p, 'json'), replay: path };
+    json: stringArg(p, 'json'), replay: path, spec };
 }
 
 /** The flags that name these bounds and bugs exactly, for a replay command. */
@@ -158,7 +168,14 @@ async function main(argv: readonly string[]): Promise<number> {
     return help ? 0 : 2;
   }
   const flags = boundFlags(args.bounds, args.bugs);
-  const model = new Model(args.bounds, machineWith(args.bugs));
+  const machine = machineWith(args.bugs);
+  const model = new Model(args.bounds, machine);
+  const verdict = async (path: readonly number[]): Promise<void> => {
+    if (!args.spec) return;
+    for (const line of describeVerdict(await specVerdict(args.bounds, machine, path))) {
+      console.log(line);
+    }
+  };
   if (args.replay !== undefined) {
     let r: ReturnType<typeof replay>;
     try {
@@ -171,6 +188,7 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const line of r.lines) console.log(line);
     console.log(r.violation === undefined ? 'no violation on this trace'
       : `VIOLATION ${r.violation.invariant}: ${r.violation.detail}`);
+    if (r.violation !== undefined) await verdict(args.replay);
     return outcome(args.bugs, r.violation !== undefined);
   }
   console.log(`check:exhaustive: ${describeBounds(args.bounds)}` +
@@ -185,6 +203,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(`shortest trace, ${found.path.length} steps:`);
     for (const line of trace.lines) console.log(line);
     console.log(`replay: npm run check:exhaustive -- ${flags} --replay ${found.path.join('.')}`);
+    await verdict(found.path);
   }
   if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
   return outcome(args.bugs, found !== undefined);

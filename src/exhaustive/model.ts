@@ -24,7 +24,7 @@ import {
 import type { RaftEvent } from '../core/machine.js';
 import { entryAt, lastLogIndex, snapshotIndex } from '../core/log.js';
 import {
-  defaultConfig, persistedOf, quorum, type Config, type RaftState, type Role,
+  defaultConfig, persistedOf, quorum, type Config, type Effect, type RaftState, type Role,
 } from '../core/state.js';
 import { SafetyChecker, type SafetyData, type Violation } from '../check/safety.js';
 import { checkStepRules, VoteLedger } from '../check/stepRules.js';
@@ -109,8 +109,12 @@ const KEYS = ['k', 'j', 'i', 'h'];
 
 export const keyNames = (b: Bounds): string[] => KEYS.slice(0, b.keys);
 
-const clientOf = (op: number): NodeId => `00C${op.toString(16).toUpperCase()}` as NodeId;
-const midOf = (op: number): string => `m${op}`;
+/** Client request `op` comes from its own client, with its own message id. */
+export const clientOf = (op: number): NodeId => `00C${op.toString(16).toUpperCase()}` as NodeId;
+export const midOf = (op: number): string => `m${op}`;
+/** The next put's value: puts are numbered from 1, as the spec's `nextValue` numbers them. */
+export const putValue = (ops: readonly ClientOp[]): number =>
+  ops.filter((o) => o.kind === 'put').length + 1;
 
 export const messageKey = (m: PeerMessage): string => canonical(abstractMessage(m));
 
@@ -119,6 +123,19 @@ interface Memo {
   /** The encoding with every other server's id blanked: the same under any renaming. */
   readonly invariant: string;
   readonly byPerm: Map<string, string>;
+}
+
+/**
+ * A server step as it happened: which server, its snapshots before and after, and what it emitted
+ * (the spec verdict, `specTrace.ts`, records the spec action and the answers from them).
+ */
+export type StepTap = (server: number, before: MachineSnapshot, after: MachineSnapshot,
+  effects: readonly Effect[]) => void;
+
+export interface ModelOptions {
+  /** Emit `trace` effects naming each spec action taken (`config.trace`); no state changes. */
+  readonly trace?: boolean;
+  readonly tap?: StepTap;
 }
 
 /** What a search needs besides the world: the machine, its step, the bounds, the ids. */
@@ -131,13 +148,16 @@ export class Model {
   private readonly memo = new WeakMap<MachineSnapshot, Memo>();
   private readonly messageMemo = new Map<string, Map<string, string>>();
 
-  constructor(readonly bounds: Bounds, readonly machine: RaftMachine) {
+  private readonly tap: StepTap | undefined;
+
+  constructor(readonly bounds: Bounds, readonly machine: RaftMachine, opts: ModelOptions = {}) {
     this.ids = serverIds(bounds.servers);
     this.step = pureStep(machine);
+    this.tap = opts.tap;
     // Every replicate is its own step (no catch-up sends inside a response's step): the spec's
     // granularity, and the same states, since any catch-up send is also a `Replicate` move.
     this.config = { ...defaultConfig, maxBatch: bounds.maxBatch, catchUp: false,
-      snapshotEntries: 0 };
+      snapshotEntries: 0, trace: opts.trace === true };
     this.initial(); // sets `configs`
   }
 
@@ -223,7 +243,7 @@ export class Model {
       case 'snapshot': return `${id(m.server)} TakeSnapshot`;
       case 'restart': return `${id(m.server)} crashes and restarts from its disk`;
       case 'replicate': return `${id(m.server)} Replicate to ${m.to.map(id).join(',')}`;
-      case 'put': return `client ${clientOf(w.ops.length)} put ${m.key}=${w.ops.length + 1} ` +
+      case 'put': return `client ${clientOf(w.ops.length)} put ${m.key}=${putValue(w.ops)} ` +
         `to ${id(m.server)}`;
       case 'get': return `client ${clientOf(w.ops.length)} get ${m.key} to ${id(m.server)}`;
       case 'deliver': case 'drop': case 'duplicate': {
@@ -263,7 +283,7 @@ export class Model {
         const n = w.ops.length;
         const dst = this.ids[m.server] as NodeId;
         const base = { src: clientOf(n), dst, leader: dst, MID: midOf(n), key: m.key, seq: 1 };
-        const value = m.kind === 'put' ? String(n + 1) : undefined;
+        const value = m.kind === 'put' ? String(putValue(w.ops)) : undefined;
         const request = (m.kind === 'put' ? { ...base, type: 'put', value }
           : { ...base, type: 'get' }) as ClientRequest;
         const op: ClientOp = { kind: m.kind, key: m.key, value, invokedAt: w.clock,
@@ -277,6 +297,7 @@ export class Model {
   private event(w: World, i: number, event: RaftEvent): Outcome | undefined {
     const before = w.servers[i] as MachineSnapshot;
     const [after, effects] = this.step(before, event);
+    this.tap?.(i, before, after, effects);
     const servers = w.servers.slice();
     servers[i] = after;
     const safety = w.safety.fork();

@@ -1,10 +1,11 @@
 /** Run the Quint CLI from tests (offline: the TypeScript backend, see the toolchain notes). */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QUINT, quintAsync } from '../../src/conformance/quint.js';
 
-export const QUINT = join('node_modules', '.bin', 'quint');
+export { QUINT, quintAsync };
 
 export function quint(args: string[], timeoutMs = 240_000): string {
   return execFileSync(QUINT, args, { encoding: 'utf8', timeout: timeoutMs, stdio: 'pipe' });
@@ -36,17 +37,6 @@ export function specActions(file: string): Map<string, string[]> {
     actions.set(d.name, params);
   }
   return actions;
-}
-
-/** Run the Quint CLI without blocking, so two runs can share the two cores. */
-export function quintAsync(args: string[], timeoutMs = 300_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(QUINT, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, out: `${stdout}${stderr}` });
-      });
-  });
 }
 
 /** Random traces of the spec with MBT metadata, written as ITF files into a fresh directory. */

@@ -6,16 +6,17 @@
  */
 import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
 import {
-  abstractAnswer, abstractDurable, abstractMessage, abstractServer, clientRequestOf,
+  abstractDurable, abstractMessage, abstractServer, clientRequestOf,
   type AbstractCmd,
 } from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
 import { nextRandom, type Effect } from '../../src/core/state.js';
 import { machineWith, type Bug } from '../../src/mutants/catalog.js';
-import { canonical, Cluster, type StepRecord } from '../../src/explorer/cluster.js';
+import { Cluster, type StepRecord } from '../../src/explorer/cluster.js';
 import {
-  quintAnswer, quintCmd, quintDurable, quintMessage, quintServer, type RecordedStep,
-} from './toQuint.js';
+  effectsPerCall, quintCmd, quintDurable, quintMessage, quintReplies, quintServer, specCalls,
+  type RecordedStep,
+} from '../../src/conformance/toQuint.js';
 
 export const CLIENTS = ['00C0', '00C1'] as NodeId[];
 export const KEYS = ['a', 'b'];
@@ -26,18 +27,6 @@ export const KEYS = ['a', 'b'];
  * traces reach `fail` answers.
  */
 export const OVERLOAD = { maxWaitingRequests: 3, maxWaitingPerClient: 2, maxUncommittedEntries: 4 };
-
-/** Answers (reply effects) as a sorted bag of `[spec event, copies]`, given each MID's command. */
-export function answersOf(effects: readonly Effect[], cmdOf: (mid: string) => AbstractCmd):
-  [string, number][] {
-  const bag = new Map<string, number>();
-  for (const e of effects) {
-    if (e.type !== 'reply') continue;
-    const key = canonical(abstractAnswer(e.message, cmdOf(e.message.MID)));
-    bag.set(key, (bag.get(key) ?? 0) + 1);
-  }
-  return [...bag].sort();
-}
 
 export interface RecordOptions {
   readonly seed: number;
@@ -53,20 +42,6 @@ function bagOf(bag: ReadonlyMap<string, { message: PeerMessage; count: number }>
   [string, number][] {
   return [...bag.values()]
     .map((f): [string, number] => [quintMessage(abstractMessage(f.message)), f.count]).sort();
-}
-
-/**
- * The spec calls one event of the code made, from the machine's trace: the first with `args`
- * (the event's server or message), a `replicate` with the peers it went to.
- */
-function callsOf(r: StepRecord, args: string): string[] {
-  return r.effects.flatMap((e) => {
-    if (e.type !== 'trace') return [];
-    if (e.action === 'replicate') {
-      return [`replicate(${str(r.server)}, Set(${(e.to ?? []).map((p) => str(p)).join(', ')}))`];
-    }
-    return [`${e.action}(${args})`];
-  });
 }
 
 export class Recorder {
@@ -111,13 +86,7 @@ export class Recorder {
       servers[changed] = quintServer(abstractServer(this.cluster.state(changed), this.cluster.role(changed)));
       durable[changed] = quintDurable(abstractDurable(this.cluster.durable(changed)));
     }
-    // each spec action's answers: the effects from its trace marker to the next one
-    const perCall: Effect[][] = calls.map(() => []);
-    let k = -1;
-    for (const e of effects) {
-      if (e.type === 'trace') k++;
-      else if (k >= 0) perCall[k]?.push(e);
-    }
+    const perCall = effectsPerCall(effects, calls.length);
     this.steps.push({ calls, servers, msgs: bagOf(this.cluster.bag), durable,
       outbox: this.outboxes(), replies: perCall.map((es) => this.answers(es)) });
   }
@@ -129,8 +98,7 @@ export class Recorder {
       if (cmd === undefined) throw new Error(`an answer to unknown MID ${mid}`);
       return cmd;
     };
-    return answersOf(effects, cmdOf).map(([key, n]): [string, number] =>
-      [quintAnswer(JSON.parse(key) as Parameters<typeof quintAnswer>[0]), n]);
+    return quintReplies(effects, cmdOf);
   }
 
   private outboxes(): Record<string, [string, number][]> {
@@ -147,14 +115,14 @@ export class Recorder {
   /** Server `id` crashes and restarts from its disk (the spec's `restart`). */
   restart(id: NodeId): void {
     const r = this.cluster.restart(id);
-    this.record(callsOf(r, str(id)), id);
+    this.record(specCalls(r.effects, r.server, str(id)), id);
   }
 
   /** A server step: the spec call it made, from the machine's trace of spec actions. */
   private serverStep(id: NodeId, event: RaftEvent, args: string): void {
     const r: StepRecord = this.cluster.event(id, event);
     this.noteAnswers(r);
-    this.record(callsOf(r, args), id, r.effects);
+    this.record(specCalls(r.effects, r.server, args), id, r.effects);
   }
 
   /** A client's request is answered once any server answered it `ok` (the spec's `answered`). */
@@ -248,7 +216,7 @@ export class Recorder {
     const rec = this.cluster.deliver(key);
     if (rec === undefined) return;
     this.noteAnswers(rec);
-    this.record(callsOf(rec, quintMessage(abstractMessage(m))), m.dst, rec.effects);
+    this.record(specCalls(rec.effects, rec.server, quintMessage(abstractMessage(m))), m.dst, rec.effects);
   }
 
   /** Hand-written traces: each call is a recorded step. */

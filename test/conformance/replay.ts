@@ -12,7 +12,8 @@ import type { RaftEvent } from '../../src/core/machine.js';
 import { machineWith, type Bug } from '../../src/mutants/catalog.js';
 import { canonical, Cluster, type InFlight, type StepRecord } from '../../src/explorer/cluster.js';
 import { pick, plain, variable, type ItfTrace, type Plain } from './itf.js';
-import { answersOf, OVERLOAD } from './record.js';
+import { answersOf } from '../../src/conformance/toQuint.js';
+import { OVERLOAD } from './record.js';
 
 export interface ReplayResult {
   readonly steps: number;

@@ -43,7 +43,8 @@ describe('[exhaustive] npm run check:exhaustive', () => {
   }, 200_000);
 
   it('--bug voteWithoutUpToDateCheck: caught with its shortest trace, which the printed replay ' +
-    'command reproduces', () => {
+    'command reproduces; quint test names the step the spec refuses and accepts the steps ' +
+    'before it', () => {
       requireBuiltDist();
       const r = run(['--bound', 'ci', '--bug', 'voteWithoutUpToDateCheck'], 180_000);
       expect(r.code, r.stdout + r.stderr).toBe(0); // with --bug, finding it is success
@@ -57,7 +58,16 @@ describe('[exhaustive] npm run check:exhaustive', () => {
       expect(again.code, again.stdout + again.stderr).toBe(0);
       expect(again.stdout).toContain(violation?.[0]);
       expect(again.stdout.split('\n').filter((l) => /^ *\d+\. /.test(l))).toHaveLength(steps);
-    }, 200_000);
+      // the spec verdict: a vote request granted against a more up-to-date log
+      const verdict = /^spec verdict: the spec refuses step (\d+): (handle\w+)\(/m.exec(r.stdout);
+      expect(verdict, r.stdout).not.toBeNull();
+      expect(verdict?.[2]).toMatch(/^handle(PreVote|RequestVote)Request$/);
+      const k = Number(verdict?.[1]);
+      expect(k).toBeGreaterThan(1);
+      expect(k).toBeLessThanOrEqual(steps);
+      expect(r.stdout).toContain(`quint test fails upTo${k}Test and passes upTo${k - 1}Test`);
+      expect(again.stdout).toContain(verdict?.[0]);
+    }, 240_000);
 
   it('the default bound under --max-seconds stops at the limit and says it is not exhausted', () => {
     requireBuiltDist();
@@ -101,5 +111,8 @@ describe('[exhaustive] npm run check:exhaustive', () => {
     expect(bug.code).toBe(2);
     expect(bug.stderr).toMatch(/^unknown bug nonsense; known: /m);
     expect(bug.stdout).toBe('');
+    const spec = run(['--spec', 'maybe'], 30_000);
+    expect(spec.code).toBe(2);
+    expect(spec.stderr).toMatch(/^bad --spec maybe: expected on or off/m);
   });
 });

@@ -3,9 +3,12 @@
  * itself checks that each recorded step is an enabled spec action reaching the recorded state
  * (as etcd validates its traces against the TLA+ spec with TLC).
  */
-import type {
-  AbstractAnswer, AbstractCmd, AbstractDurable, AbstractEntry, AbstractServer,
-} from '../../src/core/abstract.js';
+import {
+  abstractAnswer, type AbstractAnswer, type AbstractCmd, type AbstractDurable, type AbstractEntry,
+  type AbstractServer,
+} from '../core/abstract.js';
+import type { Effect } from '../core/state.js';
+import { canonical } from '../explorer/cluster.js';
 
 const str = (s: string): string => JSON.stringify(s);
 const set = (xs: readonly string[]): string => `Set(${xs.map(str).join(', ')})`;
@@ -58,6 +61,50 @@ export function quintDurable(d: AbstractDurable): string {
     `snapshotTerm: ${d.snapshotTerm}, snapshotKv: ${map(d.snapshotKv, String)}, ` +
     `snapshotSessions: ${map(d.snapshotSessions, session)}, ` +
     `snapshotTerms: ${termRuns(d.snapshotTerms)} }`;
+}
+
+/** Answers (reply effects) as a sorted bag of `[spec event, copies]`, given each MID's command. */
+export function answersOf(effects: readonly Effect[], cmdOf: (mid: string) => AbstractCmd):
+  [string, number][] {
+  const bag = new Map<string, number>();
+  for (const e of effects) {
+    if (e.type !== 'reply') continue;
+    const key = canonical(abstractAnswer(e.message, cmdOf(e.message.MID)));
+    bag.set(key, (bag.get(key) ?? 0) + 1);
+  }
+  return [...bag].sort();
+}
+
+/** The answers among `effects` in Quint, as the spec's `replies` bag. */
+export function quintReplies(effects: readonly Effect[], cmdOf: (mid: string) => AbstractCmd):
+  [string, number][] {
+  return answersOf(effects, cmdOf).map(([key, n]): [string, number] =>
+    [quintAnswer(JSON.parse(key) as AbstractAnswer), n]);
+}
+
+/**
+ * The spec calls one step of the code made, from the machine's `trace` effects (`config.trace`):
+ * each with `args` (the event's server or message), a `replicate` with the peers it went to.
+ */
+export function specCalls(effects: readonly Effect[], server: string, args: string): string[] {
+  return effects.flatMap((e) => {
+    if (e.type !== 'trace') return [];
+    if (e.action === 'replicate') {
+      return [`replicate(${str(server)}, Set(${(e.to ?? []).map((p) => str(p)).join(', ')}))`];
+    }
+    return [`${e.action}(${args})`];
+  });
+}
+
+/** The effects of each call of a step: those from its `trace` marker to the next one. */
+export function effectsPerCall(effects: readonly Effect[], calls: number): Effect[][] {
+  const perCall: Effect[][] = Array.from({ length: calls }, () => []);
+  let k = -1;
+  for (const e of effects) {
+    if (e.type === 'trace') k++;
+    else if (k >= 0) perCall[k]?.push(e);
+  }
+  return perCall;
 }
 
 /** A message in its abstract form (`{ tag, value }`) as a Quint variant. */
@@ -126,20 +173,35 @@ function expectation(prefix: string, k: number, step: RecordedStep): string {
     `replies == ${prefix}r${k}_${step.replies.length - 1}`].join(' and ');
 }
 
+/** The `run` body of `steps` (initial state first), over the expected values named `p`. */
+function runBody(p: string, steps: readonly RecordedStep[]): string {
+  const [first] = steps;
+  if (first === undefined) throw new Error('a trace starts with its initial state');
+  // a step of several calls (a response and the catch-up it raised): each call's answers
+  const body = steps.slice(1)
+    .map((s, k) => `${s.calls.map((c, j) => `    .then(${c})\n` + (j < s.calls.length - 1
+      ? `    .expect(replies == ${p}r${k + 1}_${j})\n` : '')).join('')}`
+      + `    .expect(${expectation(p, k + 1, s)})`).join('\n');
+  return `    init\n    .expect(${expectation(p, 0, first)})${body === '' ? '' : `\n${body}`}`;
+}
+
+const moduleOf = (name: string, specPath: string, params: string, body: string): string =>
+  `module ${name} {\n  import raft(${params}).* from "${specPath}"\n\n${body}\n}\n`;
+
 /** A module of `run` tests, one per trace, importing the spec with generous bounds. */
 export function quintModule(name: string, specPath: string,
   traces: readonly (readonly RecordedStep[])[], params: string): string {
-  const runs = traces.map((steps, i) => {
-    const p = `t${i}`;
-    const [first] = steps;
-    if (first === undefined) throw new Error('a trace starts with its initial state');
-    // a step of several calls (a response and the catch-up it raised): each call's answers
-    const body = steps.slice(1)
-      .map((s, k) => `${s.calls.map((c, j) => `    .then(${c})\n` + (j < s.calls.length - 1
-        ? `    .expect(replies == ${p}r${k + 1}_${j})\n` : '')).join('')}`
-        + `    .expect(${expectation(p, k + 1, s)})`).join('\n');
-    return `${expectedValues(p, steps)}\n\n  run trace${i}Test =\n    init\n` +
-      `    .expect(${expectation(p, 0, first)})\n${body}`;
-  });
-  return `module ${name} {\n  import raft(${params}).* from "${specPath}"\n\n${runs.join('\n\n')}\n}\n`;
+  const runs = traces.map((steps, i) =>
+    `${expectedValues(`t${i}`, steps)}\n\n  run trace${i}Test =\n${runBody(`t${i}`, steps)}`);
+  return moduleOf(name, specPath, params, runs.join('\n\n'));
+}
+
+/**
+ * A module of `run` tests over one trace: `upTo${k}Test` runs its first `cuts[k]` steps (the
+ * initial state counts as one), so the first test that fails names where the spec parts ways.
+ */
+export function quintPrefixModule(name: string, specPath: string, steps: readonly RecordedStep[],
+  params: string, cuts: readonly number[]): string {
+  const runs = cuts.map((n, k) => `  run upTo${k}Test =\n${runBody('t', steps.slice(0, n))}`);
+  return moduleOf(name, specPath, params, `${expectedValues('t', steps)}\n\n${runs.join('\n\n')}`);
 }
