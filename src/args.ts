@@ -42,6 +42,15 @@ export function intArg(name: string, text: string, min: number, max: number): nu
   return n;
 }
 
+/** A positive, finite number of seconds from `--name`, if given, or a message naming the flag. */
+export function secondsArg(p: Parsed, name: string): number | undefined | string {
+  const text = stringArg(p, name);
+  if (text === undefined) return undefined;
+  const n = /^\d{1,9}(\.\d{1,6})?$/.test(text) ? Number(text) : Number.NaN;
+  return n > 0 && Number.isFinite(n) ? n
+    : `bad --${name} ${shown(text)}: expected a number of seconds above 0`;
+}
+
 /** The string value of option `name`, if given (the last one, if given more than once). */
 export function stringArg(p: Parsed, name: string): string | undefined {
   const v = p.values[name];

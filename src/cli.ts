@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * raftkv's command line.
+ * raftkv's command line (`raftkv --help` lists the commands by task; `usage.ts` holds the help).
  *   raftkv replica <port> <own id> <other id> [<other id> ...]   (simulator-routed mode)
  *   raftkv replica --id ID --listen HOST:PORT --peer ID=HOST:PORT ... --data-dir DIR   (direct)
  *   raftkv cluster up|status|down|kill   (a local direct-mode cluster)
@@ -14,13 +14,12 @@
  * within 100 ms, and loading XState and io-ts takes longer than Node's own start-up.
  */
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import type { NodeId } from './wire/messages.js';
 import { shown } from './args.js';
+import { commandHelp, REPLICA_USAGE, showHelp, topHelp } from './usage.js';
 
 const HEX4 = /^[0-9A-F]{4}$/;
-
-import { CLIENT_USAGE, CLUSTER_USAGE, DIRECT_USAGE, REPLICA_USAGE, SIM_USAGE, SIMULATE_USAGE }
-  from './usage.js';
 
 function usage(message: string, text = REPLICA_USAGE): never {
   console.error(`${message}\n${text}`);
@@ -97,8 +96,68 @@ function renamed(old: string, now: string, go: (args: readonly string[]) => void
   go(args);
 }
 
+/** Whether `args` ask for help: `--help` or `-h` before any `--`. */
+function asksHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as
+    { version?: string };
+  return `raftkv ${pkg.version ?? 'unknown'}`;
+}
+
+/** `help`, `--help`, `--version` and unknown commands; undefined: a command to run. */
+function meta(command: string | undefined, args: readonly string[]): number | undefined {
+  if (command === undefined) {
+    console.error(`raftkv: no command given\n\n${topHelp()}`);
+    return 2;
+  }
+  if (command === '--help' || command === '-h') {
+    console.log(topHelp());
+    return 0;
+  }
+  if (command === '--version') {
+    console.log(version());
+    return 0;
+  }
+  if (command === 'help') {
+    const [topic] = args;
+    if (topic === undefined) {
+      console.log(topHelp());
+      return 0;
+    }
+    const c = commandHelp(ALIASES[topic] ?? topic);
+    if (c === undefined) {
+      console.error(`raftkv help: no command ${shown(topic)}\n\n${topHelp()}`);
+      return 2;
+    }
+    console.log(showHelp(c));
+    return 0;
+  }
+  const c = commandHelp(ALIASES[command] ?? command);
+  if (c === undefined) {
+    console.error(`raftkv: unknown command ${shown(command)}\n\n${topHelp()}`);
+    return 2;
+  }
+  if (asksHelp(args)) {
+    console.log(showHelp(c));
+    return 0;
+  }
+  return undefined;
+}
+
+/** The old names of the two simulators, still run this round. */
+const ALIASES: Readonly<Record<string, string>> = { sim: 'netsim', simulate: 'detsim' };
+
 const [command, ...rest] = process.argv.slice(2);
-if (command === 'replica') replica(rest);
+const done = meta(command, rest);
+if (done !== undefined) process.exit(done);
+else if (command === 'replica') replica(rest);
 else if (command === 'netsim') netsim(rest);
 else if (command === 'detsim') detsim(rest);
 else if (command === 'sim') renamed('sim', 'netsim', netsim, rest);
@@ -109,8 +168,4 @@ else if (command === 'cluster') {
   run(() => import('./crash/main.js').then(({ crashMain }) => crashMain(rest)));
 } else if (command === 'get' || command === 'put' || command === 'del') {
   run(() => import('./client/main.js').then(({ clientMain }) => clientMain(command, rest)));
-} else {
-  usage(`unknown command: ${command === undefined ? '(none)' : shown(command)}`,
-    `${REPLICA_USAGE}\n${DIRECT_USAGE}\n` +
-    `${CLUSTER_USAGE}\n${CLIENT_USAGE}\n${SIM_USAGE}\n${SIMULATE_USAGE}`);
 }

@@ -1,7 +1,9 @@
 /**
  * A client of a direct-mode cluster (`raftkv get/put/del --cluster HOST:PORT,...`, the crash
  * harness). It sends to the leader it last heard of, follows redirects, and retries a request that
- * got no answer at another replica, until its deadline.
+ * got no answer at another replica, until its deadline. A redirect names the leader's id; the
+ * client finds its address in the members it was given (a recorded layout) or asks the replica
+ * that redirected for its status, which lists every member's address.
  *
  * [Raft dissertation §6.3] Every operation carries the client's id and a request number (`seq`)
  * that stays the same across its retries, and the state machine applies a request number once per
@@ -17,7 +19,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { ClientRequest, NodeId } from '../wire/messages.js';
 import { decodeDatagram, encodeMessage } from '../wire/codec.js';
-import type { Address } from '../replica/direct.js';
+import { parseAddress, type Address } from '../replica/address.js';
+import { queryStatus } from './status.js';
 
 export interface ClientOptions {
   readonly cluster: readonly Address[];
@@ -27,6 +30,12 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** How long one attempt waits for an answer before the next replica is tried. */
   readonly attemptMs?: number;
+  /** Every member's address by id, if known (a recorded layout): where a redirect leads. */
+  readonly members?: ReadonlyMap<string, Address>;
+  /** The member last known to lead: the first one asked. */
+  readonly leader?: string;
+  /** The cluster's secret, to ask a replica for its members' addresses (status is signed). */
+  readonly secret?: string;
 }
 
 /** No replica answered as leader within the operation's deadline. */
@@ -38,6 +47,12 @@ export class NoLeaderError extends Error {
 }
 
 const show = (a: Address): string => `${a.host}:${a.port}`;
+
+/**
+ * How long a client waits for a replica's status (its members' addresses) after a redirect to a
+ * leader it cannot place: a replica that answered a request a moment ago answers this as fast.
+ */
+const STATUS_WAIT_MS = 200;
 
 interface Reply {
   readonly type: 'ok' | 'fail' | 'redirect';
@@ -63,9 +78,18 @@ export class KvClient {
     return this.seq;
   }
 
+  /** The id of the replica that last answered `ok`: the leader, as far as this client knows. */
+  get leaderId(): string | undefined {
+    const at = this.leader;
+    return at === undefined ? undefined
+      : [...this.ids].find(([, a]) => a.host === at.host && a.port === at.port)?.[0];
+  }
+
   private constructor(private readonly socket: Socket, private readonly opts: ClientOptions) {
     this.clientId = opts.clientId
       ?? (0x8000 + Math.floor(Math.random() * 0x7fff)).toString(16).toUpperCase() as NodeId;
+    for (const [id, a] of opts.members ?? []) this.ids.set(id, a);
+    if (opts.leader !== undefined) this.leader = this.ids.get(opts.leader);
     socket.on('message', (bytes, rinfo) => this.receive(bytes, { host: rinfo.address,
       port: rinfo.port }));
   }
@@ -120,11 +144,24 @@ export class KvClient {
         this.leader = reply.from;
         return reply.value;
       }
-      // redirect (or fail): go to the named leader if its address is known, else to another
+      // redirect (or fail): go to the named leader; where it is, the redirecting replica knows
+      if (reply.leader !== 'FFFF' && !this.ids.has(reply.leader)) {
+        await this.learnMembers(reply.from, Math.min(STATUS_WAIT_MS, deadline - Date.now()));
+      }
       this.leader = reply.leader === 'FFFF' ? undefined : this.ids.get(reply.leader);
       if (this.leader === undefined) await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
     }
     throw new NoLeaderError(`${type} ${key}`, timeoutMs, [...tried]);
+  }
+
+  /** Ask replica `at` for its members' addresses (its status answer lists them). */
+  private async learnMembers(at: Address, waitMs: number): Promise<void> {
+    if (waitMs <= 0) return;
+    const [r] = await queryStatus([at], waitMs, this.opts.secret);
+    for (const [id, text] of Object.entries(r?.members ?? {})) {
+      const a = parseAddress(text);
+      if (a !== undefined) this.ids.set(id, a);
+    }
   }
 
   /** The next replica in turn, skipping the one that just failed us. */

@@ -2,7 +2,7 @@
 import { createSocket } from 'node:dgram';
 import type { StatusReply } from '../wire/admin.js';
 import { decodeStatusReply } from '../wire/admin.js';
-import type { Address } from '../replica/direct.js';
+import type { Address } from '../replica/address.js';
 import { signer } from '../replica/auth.js';
 
 /**

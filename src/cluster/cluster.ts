@@ -7,8 +7,11 @@
  * `DIR/<id>/replica.log`; run again after a crash, it restarts what died on the same data. Every
  * process is found again by the PID the layout records, never by name.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import {
+  closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
@@ -35,6 +38,8 @@ export interface Layout {
   readonly secretFile: string | undefined;
   /** [§7] `--snapshot-entries` for every replica; unset: the replicas' default. */
   readonly snapshotEntries?: number;
+  /** The member last seen leading (by `up`, or a client): where a one-shot command goes first. */
+  readonly leader?: string;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -55,7 +60,7 @@ const LayoutCodec = t.intersection([
       t.partial({ pid: Pid }),
     ])),
   }),
-  t.partial({ secretFile: t.string,
+  t.partial({ secretFile: t.string, leader: NodeId,
     snapshotEntries: t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0) }),
 ]);
 const LAYOUT_JSON: JsonLimits = { maxChars: 1 << 20, maxDepth: 8, maxMembers: 1000 };
@@ -79,13 +84,28 @@ export function readLayout(dir: string): Layout | undefined {
     const why = invalid('layout', decoded.left).detail;
     throw new LayoutError(`${file}: not a cluster layout (${why})`);
   }
-  const { members, secretFile, snapshotEntries } = decoded.right;
+  const { members, secretFile, snapshotEntries, leader } = decoded.right;
   return { secretFile, ...(snapshotEntries === undefined ? {} : { snapshotEntries }),
+    ...(leader === undefined ? {} : { leader }),
     members: members.map((m) => ({ pid: undefined, ...m })) };
 }
 
+/** Write the layout whole or not at all (a temporary file renamed over it): clients write too. */
 export function writeLayout(dir: string, layout: Layout): void {
-  writeFileSync(layoutFile(dir), `${JSON.stringify(layout, null, 2)}\n`);
+  const tmp = `${layoutFile(dir)}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(layout, null, 2)}\n`);
+  renameSync(tmp, layoutFile(dir));
+}
+
+/** Note in `dir`'s layout that `id` leads, if the layout still reads and has that member. */
+export function recordLeader(dir: string, id: string): void {
+  try {
+    const layout = readLayout(dir);
+    if (layout === undefined || !layout.members.some((m) => m.id === id)) return;
+    writeLayout(dir, { ...layout, leader: id });
+  } catch {
+    // a hint only: a layout that cannot be read or written now is `cluster up`'s to report
+  }
 }
 
 export function newLayout(dir: string, replicas: number, basePort: number,
@@ -133,23 +153,52 @@ export function replicaArgs(layout: Layout, m: Member): string[] {
     '--data-dir', m.dataDir, ...secret, ...snap];
 }
 
-/** Start member `m` in the background; its PID goes into the layout. */
-export function startMember(layout: Layout, m: Member,
-  command: readonly string[] = REPLICA_COMMAND): number {
+/** A member `up` started: its process, and where its log stood before it started. */
+interface Started {
+  readonly child: ChildProcess;
+  readonly logFrom: number;
+  exit?: { readonly code: number | null; readonly signal: NodeJS.Signals | null };
+}
+
+const logOf = (m: Member): string => join(m.dataDir, 'replica.log');
+
+/** Start member `m` in the background, logging to its `replica.log`; its PID goes in the layout. */
+function spawnMember(layout: Layout, m: Member, command: readonly string[]): Started {
   mkdirSync(m.dataDir, { recursive: true });
-  const log = openSync(join(m.dataDir, 'replica.log'), 'a');
+  const log = openSync(logOf(m), 'a');
+  const logFrom = statSync(logOf(m)).size;
   const child = spawn(process.execPath, [...command, ...replicaArgs(layout, m)],
     { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();
   m.pid = child.pid;
-  return child.pid as number;
+  const started: Started = { child, logFrom };
+  child.once('exit', (code, signal) => { started.exit = { code, signal }; });
+  return started;
+}
+
+/** Start member `m` in the background; its PID goes into the layout. */
+export function startMember(layout: Layout, m: Member,
+  command: readonly string[] = REPLICA_COMMAND): number {
+  return spawnMember(layout, m, command).child.pid as number;
+}
+
+/** Why `a` cannot be bound now (`EADDRINUSE`: another process holds it), or undefined. */
+export function portHeld(a: Address): Promise<string | undefined> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve) => {
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      socket.close();
+      resolve(e.code ?? e.message);
+    });
+    socket.bind(a.port, a.host, () => { socket.close(); resolve(undefined); });
+  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The cluster's shared secret, read from the file the layout names; none if it names none. */
-function secretOf(layout: Layout): string | undefined {
+export function layoutSecret(layout: Layout): string | undefined {
   if (layout.secretFile === undefined) return undefined;
   const text = readTextArg('secret file', layout.secretFile, MAX_SECRET_BYTES);
   if (typeof text !== 'string') throw new LayoutError(text.refused);
@@ -158,7 +207,7 @@ function secretOf(layout: Layout): string | undefined {
 
 /** Every member's status reply (signed with the cluster's secret, which it needs then). */
 export function layoutStatus(layout: Layout, waitMs: number): Promise<(StatusReply | undefined)[]> {
-  return queryStatus(layout.members.map((m) => m.address), waitMs, secretOf(layout));
+  return queryStatus(layout.members.map((m) => m.address), waitMs, layoutSecret(layout));
 }
 
 /** Poll until some replica says it leads, for at most `waitMs`. */
@@ -187,7 +236,8 @@ interface UpArgs {
 }
 
 function upArgs(p: Parsed): UpArgs | string {
-  const replicas = intArg('replicas', stringArg(p, 'replicas') ?? '5', 1, 15);
+  // a replica needs at least one peer (`raftkv replica`): one alone is refused here, not at start
+  const replicas = intArg('replicas', stringArg(p, 'replicas') ?? '5', 2, 15);
   if (typeof replicas === 'string') return replicas;
   const basePort = intArg('base-port', stringArg(p, 'base-port') ?? '7100', 1, 65535 - replicas);
   if (typeof basePort === 'string') return basePort;
@@ -205,20 +255,146 @@ function upArgs(p: Parsed): UpArgs | string {
   return { replicas, basePort, secretFile, snapshotEntries };
 }
 
-async function up(a: UpArgs, dir: string): Promise<number> {
-  mkdirSync(dir, { recursive: true });
-  const layout = readLayout(dir) ?? { ...newLayout(dir, a.replicas, a.basePort, a.secretFile),
+/** The last lines `m` wrote to its log since `from`: its own account of why it stopped. */
+function logTail(m: Member, from: number, lines = 3): string {
+  try {
+    const text = readFileSync(logOf(m), 'utf8').slice(from);
+    return text.split('\n').filter((l) => l.trim() !== '').slice(-lines)
+      .map((l) => (l.length > 300 ? `${l.slice(0, 300)}...` : l)).join(' | ');
+  } catch {
+    return '(no replica.log)';
+  }
+}
+
+/** How long `up` waits for every replica to answer and follow one leader. */
+export const UP_WAIT_MS = 15_000;
+
+/**
+ * Whether every member answers as the process the layout records and follows one leader in one
+ * term: the leader's index, or each member's reason why not.
+ */
+function allFollow(layout: Layout, replies: readonly (StatusReply | undefined)[]):
+  { leader: number } | { problems: string[] } {
+  const k = leaderOf(replies);
+  const leader = k === undefined ? undefined : replies[k];
+  const problems: string[] = [];
+  layout.members.forEach((m, i) => {
+    const r = replies[i];
+    const at = `${m.address.host}:${m.address.port}`;
+    if (r === undefined) problems.push(`${m.id} does not answer at ${at} (see ${logOf(m)})`);
+    else if (r.src !== m.id || (m.pid !== undefined && r.pid !== m.pid)) {
+      problems.push(`${m.id}: ${at} is answered by replica ${r.src}, pid ${r.pid}, not by the ` +
+        `replica started here (pid ${m.pid ?? '?'}): another cluster or process holds the port`);
+    } else if (leader === undefined) {
+      problems.push(`${m.id} is ${r.role} in term ${r.currentTerm} and knows no leader`);
+    } else if (r.leader !== leader.src || r.currentTerm !== leader.currentTerm) {
+      problems.push(`${m.id} is ${r.role} in term ${r.currentTerm}, following ` +
+        `${r.leader === 'FFFF' ? 'no one' : r.leader}, not ${leader.src} ` +
+        `(term ${leader.currentTerm})`);
+    }
+  });
+  return problems.length === 0 && k !== undefined ? { leader: k } : { problems };
+}
+
+/**
+ * The options given that would change an existing cluster: `up` keeps a cluster's layout, so
+ * each is refused with what it does instead.
+ */
+function clashes(layout: Layout, a: UpArgs, given: readonly string[], dir: string):
+  string | undefined {
+  const first = layout.members[0]?.address.port;
+  const n = layout.members.length;
+  if (given.includes('replicas') && a.replicas !== n) {
+    return `the cluster in ${shown(dir)} has ${n} replicas: --replicas sizes a new cluster only ` +
+      '(another --data-dir starts a new one; membership changes are not supported yet)';
+  }
+  if (given.includes('base-port') && a.basePort !== first) {
+    return `the cluster in ${shown(dir)} listens from port ${first}: --base-port places a new ` +
+      'cluster only';
+  }
+  if (given.includes('secret-file') && resolve(a.secretFile ?? '') !== layout.secretFile) {
+    return `the cluster in ${shown(dir)} ${layout.secretFile === undefined ? 'has no secret'
+      : `uses the secret file ${shown(layout.secretFile)}`}: --secret-file applies to a new ` +
+      'cluster only';
+  }
+  if (given.includes('snapshot-entries') && a.snapshotEntries !== layout.snapshotEntries) {
+    return `the cluster in ${shown(dir)} was created with ${layout.snapshotEntries === undefined
+      ? 'the default --snapshot-entries' : `--snapshot-entries ${layout.snapshotEntries}`}: ` +
+      'it applies to a new cluster only';
+  }
+  return undefined;
+}
+
+/**
+ * `cluster up`: start every member that is not running, then wait until every member answers as
+ * the process the layout records and all follow one leader. Exit 0 only then; otherwise each
+ * member's own error (a replica that exited prints why in its log) and exit 1.
+ */
+async function up(a: UpArgs, given: readonly string[], dir: string): Promise<number> {
+  const existing = readLayout(dir);
+  if (existing !== undefined) {
+    const clash = clashes(existing, a, given, dir);
+    if (clash !== undefined) return usageError(clash);
+  }
+  const layout = existing ?? { ...newLayout(dir, a.replicas, a.basePort, a.secretFile),
     ...(a.snapshotEntries === undefined ? {} : { snapshotEntries: a.snapshotEntries }) };
+  // a port another process holds would make its replica exit at once: check before starting any
+  const held: string[] = [];
   for (const m of layout.members) {
-    if (isRunning(m)) console.log(`${m.id} already running, pid ${m.pid}`);
-    else console.log(`${m.id} started, pid ${startMember(layout, m)}, ` +
-      `${m.address.host}:${m.address.port}, data ${m.dataDir}`);
+    if (isRunning(m)) continue;
+    const why = await portHeld(m.address);
+    if (why !== undefined) held.push(`${m.id}: ${m.address.host}:${m.address.port} (${why})`);
+  }
+  if (held.length > 0) {
+    console.error(`raftkv cluster up: ${held.length === 1 ? 'a port is' : 'ports are'} held by ` +
+      `another process or cluster; nothing was started:\n  ${held.join('\n  ')}\n` +
+      (existing === undefined ? 'choose another --base-port, or stop what holds them'
+        : 'stop what holds them (this cluster\'s ports are fixed in its layout)'));
+    return 1;
+  }
+  mkdirSync(dir, { recursive: true });
+  const started = new Map<string, Started>();
+  for (const m of layout.members) {
+    if (isRunning(m)) {
+      console.log(`${m.id} already running, pid ${m.pid}`);
+      continue;
+    }
+    const s = spawnMember(layout, m, REPLICA_COMMAND);
+    started.set(m.id, s);
+    console.log(`${m.id} started, pid ${m.pid}, ${m.address.host}:${m.address.port}, ` +
+      `data ${m.dataDir}`);
   }
   writeLayout(dir, layout);
-  const leader = await waitForLeader(layout, 10_000);
-  console.log(leader === undefined ? 'no leader within 10 s: see each replica.log'
-    : `leader ${leader.id}`);
-  return 0;
+  const deadline = Date.now() + UP_WAIT_MS;
+  let verdict: ReturnType<typeof allFollow> = { problems: ['not asked yet'] };
+  while (Date.now() < deadline) {
+    if ([...started.values()].some((s) => s.exit !== undefined)) {
+      await sleep(500); // let the others that fail say so too
+      break;
+    }
+    verdict = allFollow(layout, await layoutStatus(layout, 300));
+    if ('leader' in verdict) break;
+    await sleep(100);
+  }
+  const exited = layout.members.filter((m) => started.get(m.id)?.exit !== undefined);
+  if (exited.length === 0 && 'leader' in verdict) {
+    const leader = layout.members[verdict.leader] as Member;
+    writeLayout(dir, { ...layout, leader: leader.id });
+    console.log(`leader ${leader.id}: all ${layout.members.length} replicas answer and follow it`);
+    return 0;
+  }
+  for (const m of exited) {
+    const s = started.get(m.id) as Started;
+    console.error(`${m.id} exited (${s.exit?.code === null ? `signal ${s.exit.signal}`
+      : `code ${s.exit?.code}`}): ${logTail(m, s.logFrom)}`);
+  }
+  if (exited.length === 0 && 'problems' in verdict) {
+    for (const problem of verdict.problems) console.error(problem);
+  }
+  console.error(`raftkv cluster up: the cluster in ${shown(dir)} is not up` +
+    `${exited.length === 0 ? ` after ${UP_WAIT_MS / 1000} s` : ''}; replicas still running ` +
+    'stay up (`raftkv cluster status` shows them, `raftkv cluster down` stops them)');
+  return 1;
 }
 
 async function status(layout: Layout): Promise<number> {
@@ -261,7 +437,8 @@ export async function clusterMain(args: readonly string[]): Promise<number> {
   if (sub === 'up') {
     if (rest.length > 0) return usageError(`unexpected argument ${shown(rest[0] as string)}`);
     const a = upArgs(p);
-    return typeof a === 'string' ? usageError(a) : up(a, dir);
+    const given = Object.keys(UP_OPTIONS).filter((k) => p.values[k] !== undefined);
+    return typeof a === 'string' ? usageError(a) : up(a, given, dir);
   }
   if (sub !== 'status' && sub !== 'down' && sub !== 'kill') {
     return usageError(sub === undefined ? 'expected up, status, down or kill'

@@ -7,14 +7,18 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatReport } from '../fault/report.js';
-import { parseScenario, SCENARIO_JSON, shortened, type Scenario } from '../fault/scenario.js';
+import {
+  parseScenario, SCENARIO_JSON, scenarioFile, shortened, type Scenario,
+} from '../fault/scenario.js';
 import { BUGS, type Bug } from '../mutants/catalog.js';
 import { MIX_END_WAIT_S, mixRun, shippedScenarios } from './mix.js';
 import { simulate, type SimResult } from './simulation.js';
-import { oneLine, readTextArg, shown } from '../args.js';
+import {
+  intArg, oneLine, parseCommandArgs, readTextArg, secondsArg, shown, stringArg,
+} from '../args.js';
+import { commandHelp, usageOf, type CommandHelp } from '../usage.js';
 
-const USAGE = 'usage: raftkv detsim <scenario.json> [--seed N] [--lifetime S] [--bug NAME] ' +
-  '[--trace FILE]\n       raftkv detsim --mix --seed N [--bug NAME] [--trace FILE]';
+const USAGE = usageOf(commandHelp('detsim') as CommandHelp);
 
 export interface SimulateArgs {
   readonly file: string | undefined;
@@ -25,39 +29,36 @@ export interface SimulateArgs {
   readonly trace: string | undefined;
 }
 
+const OPTIONS = {
+  mix: { type: 'boolean' }, seed: { type: 'string' }, lifetime: { type: 'string' },
+  bug: { type: 'string', multiple: true }, trace: { type: 'string' },
+} as const;
+
 /** The arguments, or why they are not usable. */
 export function parseSimulateArgs(args: readonly string[]): SimulateArgs | string {
-  const positional: string[] = [];
-  const values = new Map<string, string[]>();
-  let mix = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--mix') mix = true;
-    else if (['--seed', '--lifetime', '--bug', '--trace'].includes(a)) {
-      const v = args[++i];
-      if (v === undefined) return `${shown(a)} needs a value`;
-      values.set(a, [...(values.get(a) ?? []), v]);
-    } else if (a.startsWith('--')) return `unknown option ${shown(a)}`;
-    else positional.push(a);
+  const p = parseCommandArgs(args, OPTIONS);
+  if (typeof p === 'string') return p;
+  const mix = p.values['mix'] === true;
+  if (mix === (p.positionals.length === 1) || p.positionals.length > 1) {
+    return 'expected one scenario (a file or a shipped name), or --mix';
   }
-  if (mix === (positional.length === 1) || positional.length > 1) {
-    return 'expected one scenario file, or --mix';
+  let file: string | undefined;
+  if (!mix) {
+    const found = scenarioFile(p.positionals[0] as string);
+    if (typeof found !== 'string') return found.refused;
+    file = found;
   }
-  const last = (k: string): string | undefined => values.get(k)?.at(-1);
-  const seed = last('--seed') === undefined ? undefined : Number(last('--seed'));
-  if (seed !== undefined && !Number.isSafeInteger(seed)) {
-    return `bad seed ${shown(last('--seed') ?? '')}`;
-  }
+  const seedText = stringArg(p, 'seed');
+  const seed = seedText === undefined ? undefined
+    : intArg('seed', seedText, 0, Number.MAX_SAFE_INTEGER);
+  if (typeof seed === 'string') return seed;
   if (mix && seed === undefined) return '--mix needs --seed';
-  const lifetime = last('--lifetime') === undefined ? undefined : Number(last('--lifetime'));
-  if (lifetime !== undefined && !(lifetime > 0 && Number.isFinite(lifetime))) {
-    return `bad lifetime ${shown(last('--lifetime') ?? '')}`;
-  }
-  const bugs = values.get('--bug') ?? [];
+  const lifetime = secondsArg(p, 'lifetime');
+  if (typeof lifetime === 'string') return lifetime;
+  const bugs = (p.values['bug'] ?? []) as string[];
   const unknown = bugs.find((b) => !(BUGS as readonly string[]).includes(b));
   if (unknown !== undefined) return `unknown bug ${shown(unknown)}; known: ${BUGS.join(', ')}`;
-  return { file: positional[0], mix, seed, lifetime, bugs: bugs as Bug[],
-    trace: last('--trace') };
+  return { file, mix, seed, lifetime, bugs: bugs as Bug[], trace: stringArg(p, 'trace') };
 }
 
 /** The command that replays a run of the mix. */

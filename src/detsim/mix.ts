@@ -6,20 +6,22 @@
  * (the run stops a second after it does, so the wait costs nothing when all is well). Under 30 %
  * drops, with five logs of different lengths, an election has taken 11.6 s (seed 6301).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chaosScenario, type ChaosShape } from '../fault/generate.js';
-import { parseScenario, shortened, type Scenario } from '../fault/scenario.js';
+import {
+  parseScenario, SHIPPED_SCENARIOS, shippedScenarioNames, shortened, type Scenario,
+} from '../fault/scenario.js';
 
 /** Short runs: thousands per CI job. */
 export const MIX_SHAPE: ChaosShape = { lifetime: 3, rate: 40 };
 export const MIX_END_WAIT_S = 20;
 
-/** The shipped scenarios, in name order, from `src/fault/scenarios/` (from `src/` or `dist/`). */
+/** The shipped scenarios, in name order (`SHIPPED_SCENARIOS`). */
 export function shippedScenarios(): Scenario[] {
-  const dir = new URL('../../src/fault/scenarios/', import.meta.url);
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => {
-    const parsed = parseScenario(readFileSync(new URL(f, dir), 'utf8'));
-    if (parsed._tag === 'Left') throw new Error(`${f}: ${parsed.left.join('; ')}`);
+  return shippedScenarioNames().map((name) => {
+    const parsed = parseScenario(readFileSync(join(SHIPPED_SCENARIOS, `${name}.json`), 'utf8'));
+    if (parsed._tag === 'Left') throw new Error(`${name}.json: ${parsed.left.join('; ')}`);
     return parsed.right;
   });
 }

@@ -7,13 +7,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatReport, reportJson, verdict } from '../fault/report.js';
-import { parseScenario, SCENARIO_JSON, shortened, type Scenario } from '../fault/scenario.js';
+import {
+  parseScenario, SCENARIO_JSON, scenarioFile, shortened, type Scenario,
+} from '../fault/scenario.js';
 import { runNetsim } from './netsim.js';
 import type { ReplicaCommand } from './processes.js';
-import { oneLine, readTextArg, shown } from '../args.js';
+import {
+  intArg, oneLine, parseCommandArgs, readTextArg, secondsArg, shown, stringArg,
+} from '../args.js';
+import { commandHelp, usageOf, type CommandHelp } from '../usage.js';
 
-const USAGE = 'usage: raftkv netsim <scenario.json> [--replica <executable>] [--seed N] ' +
-  '[--lifetime S] [--quiet] [--verbose] [--json <file>]';
+const USAGE = usageOf(commandHelp('netsim') as CommandHelp);
 
 export interface SimArgs {
   readonly file: string;
@@ -25,32 +29,29 @@ export interface SimArgs {
   readonly json: string | undefined;
 }
 
+const OPTIONS = {
+  replica: { type: 'string' }, seed: { type: 'string' }, lifetime: { type: 'string' },
+  json: { type: 'string' }, quiet: { type: 'boolean' }, verbose: { type: 'boolean' },
+} as const;
+
 /** The arguments, or the reason they are not usable. */
 export function parseSimArgs(args: readonly string[]): SimArgs | string {
-  const positional: string[] = [];
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--quiet' || a === '--verbose') flags.add(a);
-    else if (['--replica', '--seed', '--lifetime', '--json'].includes(a)) {
-      const v = args[++i];
-      if (v === undefined) return `${shown(a)} needs a value`;
-      values.set(a, v);
-    } else if (a.startsWith('--')) return `unknown option ${shown(a)}`;
-    else positional.push(a);
+  const p = parseCommandArgs(args, OPTIONS);
+  if (typeof p === 'string') return p;
+  if (p.positionals.length !== 1) {
+    return `expected one scenario (a file or a shipped name), got ${p.positionals.length}`;
   }
-  if (positional.length !== 1) return 'expected exactly one scenario file';
-  const seed = values.has('--seed') ? Number(values.get('--seed')) : undefined;
-  if (seed !== undefined && !Number.isSafeInteger(seed)) {
-    return `bad seed ${shown(values.get('--seed') ?? '')}`;
-  }
-  const lifetime = values.has('--lifetime') ? Number(values.get('--lifetime')) : undefined;
-  if (lifetime !== undefined && !(lifetime > 0 && Number.isFinite(lifetime))) {
-    return `bad lifetime ${shown(values.get('--lifetime') ?? '')}`;
-  }
-  return { file: positional[0] as string, replica: values.get('--replica'), seed, lifetime,
-    quiet: flags.has('--quiet'), verbose: flags.has('--verbose'), json: values.get('--json') };
+  const file = scenarioFile(p.positionals[0] as string);
+  if (typeof file !== 'string') return file.refused;
+  const seedText = stringArg(p, 'seed');
+  const seed = seedText === undefined ? undefined
+    : intArg('seed', seedText, 0, Number.MAX_SAFE_INTEGER);
+  if (typeof seed === 'string') return seed;
+  const lifetime = secondsArg(p, 'lifetime');
+  if (typeof lifetime === 'string') return lifetime;
+  return { file, replica: stringArg(p, 'replica'), seed, lifetime,
+    quiet: p.values['quiet'] === true, verbose: p.values['verbose'] === true,
+    json: stringArg(p, 'json') };
 }
 
 /** Our own replica: the compiled CLI next to this module (dist/cli.js). */

@@ -51,7 +51,7 @@ export interface DirectOptions {
 export interface DirectReplica {
   readonly recovered: Recovered;
   readonly address: Address;
-  status(): Omit<StatusReply, 'src' | 'type' | 'MID'>;
+  status(): Status;
   stop(): Promise<void>;
 }
 
@@ -64,7 +64,9 @@ async function bindSocket(listen: Address): Promise<Socket> {
   return socket;
 }
 
-function statusOf(loop: ReplicaLoop, wal: Wal): Omit<StatusReply, 'src' | 'type' | 'MID'> {
+type Status = Omit<StatusReply, 'src' | 'type' | 'MID'>;
+
+function statusOf(loop: ReplicaLoop, wal: Wal, members: Status['members']): Status {
   const s = loop.state;
   return { role: loop.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
     commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex,
@@ -74,7 +76,8 @@ function statusOf(loop: ReplicaLoop, wal: Wal): Omit<StatusReply, 'src' | 'type'
     syncs: wal.syncs, entriesSynced: wal.entriesSynced, snapshotIndex: s.log.snapshot.index,
     snapshotsInstalled: loop.installs.count, lastInstallBytes: loop.installs.lastBytes,
     lastInstallMs: loop.installs.lastMs, walBytes: wal.fileBytes(),
-    rssBytes: process.memoryUsage.rss(), stalledTicks: loop.stalledTicks };
+    rssBytes: process.memoryUsage.rss(), stalledTicks: loop.stalledTicks, pid: process.pid,
+    members };
 }
 
 export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
@@ -88,6 +91,9 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     throw e;
   }
   const { wal, recovered } = opened;
+  const hostPort = (a: Address): string => `${a.host}:${a.port}`;
+  const members = Object.fromEntries([[opts.id, hostPort(opts.listen)],
+    ...[...opts.peers].map(([id, a]) => [id, hostPort(a)])]) as Status['members'];
   const auth = opts.secret === undefined ? undefined : signer(opts.secret);
   const sendTo = (bytes: Uint8Array, to: Address): void => { socket.send(bytes, to.port, to.host); };
   const warmupMs = opts.warmupMs ?? WARMUP_MS;
@@ -121,7 +127,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
       if (decoded._tag === 'Left') return loop.count(errorKind(decoded.left), decoded.left.detail);
       loop.intake.accepted++;
       const reply = { src: opts.id, type: 'statusReply', MID: decoded.right.MID,
-        ...statusOf(loop, wal) };
+        ...statusOf(loop, wal, members) };
       sendTo(Buffer.from(JSON.stringify(reply)), from);
     },
   });
@@ -130,7 +136,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   return {
     recovered,
     address: opts.listen,
-    status: () => statusOf(loop, wal),
+    status: () => statusOf(loop, wal, members),
     stop: async () => {
       loop.stop();
       await new Promise<void>((resolve) => socket.close(() => resolve()));

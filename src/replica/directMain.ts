@@ -7,8 +7,8 @@
 import type { NodeId } from '../wire/messages.js';
 import { CorruptWalError } from '../disk/wal.js';
 import { lastLogIndex, snapshotIndex } from '../core/log.js';
-import { DIRECT_USAGE } from '../usage.js';
-import { readTextArg, shown } from '../args.js';
+import { REPLICA_USAGE } from '../usage.js';
+import { intArg, parseCommandArgs, readTextArg, shown, stringArg } from '../args.js';
 import { MAX_SECRET_BYTES } from './auth.js';
 import { parseAddress, startDirect, type Address, type DirectOptions } from './direct.js';
 
@@ -25,52 +25,54 @@ export interface DirectArgs {
   readonly snapshotEntries?: number;
 }
 
+const OPTIONS = {
+  'id': { type: 'string' }, 'listen': { type: 'string' }, 'data-dir': { type: 'string' },
+  'secret-file': { type: 'string' }, 'snapshot-entries': { type: 'string' },
+  'peer': { type: 'string', multiple: true },
+} as const;
+
 /** The arguments, or a message saying what is wrong with them. */
 export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
-  let id: string | undefined;
-  let listen: Address | undefined;
-  let dataDir: string | undefined;
-  let secret: string | undefined;
-  const peers = new Map<NodeId, Address>();
-  let snapshotEntries: number | undefined;
-  for (let i = 0; i < args.length; i += 2) {
-    const [flag, value] = [args[i], args[i + 1]];
-    if (value === undefined) return `${shown(flag ?? '')} needs a value`;
-    if (flag === '--id') id = value;
-    else if (flag === '--listen') listen = parseAddress(value);
-    else if (flag === '--data-dir') dataDir = value;
-    else if (flag === '--secret-file') {
-      const text = readTextArg('secret file', value, MAX_SECRET_BYTES);
-      if (typeof text !== 'string') return text.refused;
-      secret = text.trim();
-    }
-    else if (flag === '--snapshot-entries') {
-      snapshotEntries = Number(value);
-      if (!Number.isSafeInteger(snapshotEntries) || snapshotEntries < 1) {
-        return `bad --snapshot-entries ${shown(value)}: expected a positive integer`;
-      }
-    }
-    else if (flag === '--peer') {
-      const [peerId, addr, ...extra] = value.split('=');
-      const address = addr === undefined ? undefined : parseAddress(addr);
-      if (peerId === undefined || !HEX4.test(peerId) || address === undefined || extra.length > 0) {
-        return `bad --peer ${shown(value)}: expected ID=HOST:PORT`;
-      }
-      peers.set(peerId as NodeId, address);
-    } else return `unknown option ${shown(flag ?? '')}`;
-  }
+  const p = parseCommandArgs(args, OPTIONS);
+  if (typeof p === 'string') return p;
+  if (p.positionals.length > 0) return `unexpected argument ${shown(p.positionals[0] as string)}`;
+  const id = stringArg(p, 'id');
   if (id === undefined || !HEX4.test(id) || id === 'FFFF') {
-    return `bad or missing --id ${shown(id ?? '')}`;
+    return `bad or missing --id ${shown(id ?? '')}: expected four hex digits, not FFFF`;
   }
-  if (listen === undefined) return 'bad or missing --listen HOST:PORT';
+  const listenText = stringArg(p, 'listen');
+  const listen = listenText === undefined ? undefined : parseAddress(listenText);
+  if (listen === undefined) {
+    return `bad or missing --listen ${shown(listenText ?? '')}: expected HOST:PORT`;
+  }
+  const dataDir = stringArg(p, 'data-dir');
   if (dataDir === undefined) return 'missing --data-dir';
+  let secret: string | undefined;
+  const secretFile = stringArg(p, 'secret-file');
+  if (secretFile !== undefined) {
+    const text = readTextArg('secret file', secretFile, MAX_SECRET_BYTES);
+    if (typeof text !== 'string') return text.refused;
+    secret = text.trim();
+    if (secret === '') return `the secret file ${shown(secretFile)} is empty`;
+  }
+  const every = stringArg(p, 'snapshot-entries');
+  const snapshotEntries = every === undefined ? undefined
+    : intArg('snapshot-entries', every, 1, Number.MAX_SAFE_INTEGER);
+  if (typeof snapshotEntries === 'string') return snapshotEntries;
+  const peers = new Map<NodeId, Address>();
+  for (const value of (p.values['peer'] ?? []) as string[]) {
+    const [peerId, addr, ...extra] = value.split('=');
+    const address = addr === undefined ? undefined : parseAddress(addr);
+    if (peerId === undefined || !HEX4.test(peerId) || address === undefined || extra.length > 0) {
+      return `bad --peer ${shown(value)}: expected ID=HOST:PORT`;
+    }
+    peers.set(peerId as NodeId, address);
+  }
   if (peers.size === 0) return 'at least one --peer is needed';
   if (peers.has(id as NodeId)) return `--peer ${id} is this replica's own id`;
-  const self = listen;
-  if ([...peers.values()].some((a) => a.host === self.host && a.port === self.port)) {
+  if ([...peers.values()].some((a) => a.host === listen.host && a.port === listen.port)) {
     return `a --peer has this replica's own --listen address`;
   }
-  if (secret === '') return 'the secret file is empty';
   return { id: id as NodeId, listen, peers, dataDir, secret,
     ...(snapshotEntries === undefined ? {} : { snapshotEntries }) };
 }
@@ -83,7 +85,7 @@ export async function directMain(args: readonly string[],
   testOnly: Pick<DirectOptions, 'machine' | 'wrapDurability'> = {}): Promise<void> {
   const parsed = parseDirectArgs(args);
   if (typeof parsed === 'string') {
-    console.error(`${parsed}\n${DIRECT_USAGE.trim()}`);
+    console.error(`${parsed}\n${REPLICA_USAGE.trim()}`);
     process.exit(2);
   }
   const seed = (Number.parseInt(parsed.id, 16) * 2654435761 + process.pid) >>> 0;

@@ -8,6 +8,7 @@
  */
 import { BUGS, type Bug } from '../mutants/catalog.js';
 import { explore, randomProfile, steeredProfile, type ExploreOptions } from '../explorer/explorer.js';
+import { intArg, parseCommandArgs, shown, stringArg } from '../args.js';
 
 const USAGE = 'usage: npm run explore -- [--seeds N] [--seed FIRST] ' +
   '[--profile random|steered] [--bug NAME]';
@@ -28,35 +29,32 @@ interface ExploreArgs {
   readonly bug: Bug | undefined;
 }
 
+const OPTIONS = {
+  seeds: { type: 'string' }, seed: { type: 'string' }, profile: { type: 'string' },
+  bug: { type: 'string' },
+} as const;
+
 /** The arguments, or one line saying which one is wrong. */
-function parseArgs(args: readonly string[]): ExploreArgs | string {
-  const values = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (!['--seeds', '--seed', '--profile', '--bug'].includes(a)) {
-      return `unknown argument ${a}; ${USAGE}`;
-    }
-    const v = args[++i];
-    if (v === undefined) return `${a} needs a value; ${USAGE}`;
-    values.set(a, v);
-  }
-  const bug = values.get('--bug');
+function parseExploreArgs(args: readonly string[]): ExploreArgs | string {
+  const p = parseCommandArgs(args, OPTIONS);
+  if (typeof p === 'string') return `${p}; ${USAGE}`;
+  if (p.positionals.length > 0) return `unexpected argument ${shown(p.positionals[0] as string)}`;
+  const bug = stringArg(p, 'bug');
   if (bug !== undefined && !(BUGS as readonly string[]).includes(bug)) {
-    return `unknown bug ${bug}; known: ${BUGS.join(', ')}`;
+    return `unknown bug ${shown(bug)}; known: ${BUGS.join(', ')}`;
   }
-  const profileName = values.get('--profile') ?? 'steered';
+  const profileName = stringArg(p, 'profile') ?? 'steered';
   if (!Object.hasOwn(PROFILES, profileName)) {
-    return `unknown profile ${profileName}; known: ${Object.keys(PROFILES).join(', ')}`;
+    return `unknown profile ${shown(profileName)}; known: ${Object.keys(PROFILES).join(', ')}`;
   }
-  const seeds = Number(values.get('--seeds') ?? '200');
-  const first = Number(values.get('--seed') ?? '1');
-  for (const [name, n] of [['--seeds', seeds], ['--seed', first]] as const) {
-    if (!Number.isSafeInteger(n) || n < 1) return `bad ${name} ${values.get(name)}; ${USAGE}`;
-  }
+  const seeds = intArg('seeds', stringArg(p, 'seeds') ?? '200', 1, 10_000_000);
+  if (typeof seeds === 'string') return seeds;
+  const first = intArg('seed', stringArg(p, 'seed') ?? '1', 1, Number.MAX_SAFE_INTEGER);
+  if (typeof first === 'string') return first;
   return { seeds, first, profileName, bug: bug as Bug | undefined };
 }
 
-const parsed = parseArgs(process.argv.slice(2));
+const parsed = parseExploreArgs(process.argv.slice(2));
 if (typeof parsed === 'string') {
   console.error(parsed);
   process.exit(2);

@@ -14,6 +14,7 @@ import { mixRun, shippedScenarios } from '../detsim/mix.js';
 import { replayCommand } from '../detsim/main.js';
 import { simulate, simulationCheckers } from '../detsim/simulation.js';
 import { checkHistory } from '../fault/checkers.js';
+import { intArg, parseCommandArgs, shown, stringArg } from '../args.js';
 
 interface Job {
   readonly from: number;
@@ -84,30 +85,43 @@ function work(job: Job): void {
   flush();
 }
 
-function flag(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 function bar(done: number, total: number): string {
   const width = 30;
   const full = Math.round((done / total) * width);
   return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]`;
 }
 
+const USAGE = 'usage: npm run soak -- --seeds N [--from S] [--workers W] [--bug NAME] ' +
+  '[--traces DIR] [--json FILE]';
+const OPTIONS = {
+  seeds: { type: 'string' }, from: { type: 'string' }, workers: { type: 'string' },
+  bug: { type: 'string' }, traces: { type: 'string' }, json: { type: 'string' },
+} as const;
+
+/** Exit 2 with one line naming what is wrong, and the usage. */
+function usageError(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
 function main(args: readonly string[]): void {
-  const count = Number(flag(args, 'seeds') ?? '1000');
-  const from = Number(flag(args, 'from') ?? '1');
-  const workers = Number(flag(args, 'workers') ?? String(availableParallelism()));
-  const bug = flag(args, 'bug');
-  if (![count, from, workers].every((n) => Number.isSafeInteger(n) && n > 0)
-    || (bug !== undefined && !(BUGS as readonly string[]).includes(bug))) {
-    console.error('usage: npm run soak -- --seeds N [--from S] [--workers W] [--bug NAME] ' +
-      `[--traces DIR] [--json FILE]\nknown bugs: ${BUGS.join(', ')}`);
-    process.exit(2);
+  const p = parseCommandArgs(args, OPTIONS);
+  if (typeof p === 'string') usageError(p);
+  const [stray] = p.positionals;
+  if (stray !== undefined) usageError(`unexpected argument ${shown(stray)}`);
+  const whole = (name: string, dflt: string, max: number): number => {
+    const n = intArg(name, stringArg(p, name) ?? dflt, 1, max);
+    return typeof n === 'string' ? usageError(n) : n;
+  };
+  const count = whole('seeds', '1000', 100_000_000);
+  const from = whole('from', '1', Number.MAX_SAFE_INTEGER);
+  const workers = whole('workers', String(availableParallelism()), 64);
+  const bug = stringArg(p, 'bug');
+  if (bug !== undefined && !(BUGS as readonly string[]).includes(bug)) {
+    usageError(`unknown bug ${shown(bug)}; known: ${BUGS.join(', ')}`);
   }
   const bugs = bug === undefined ? [] : [bug as Bug];
-  const traces = flag(args, 'traces') ?? join(tmpdir(), 'raftkv-soak');
+  const traces = stringArg(p, 'traces') ?? join(tmpdir(), 'raftkv-soak');
   mkdirSync(traces, { recursive: true });
   console.log(`raftkv soak: seeds ${from}..${from + count - 1} of the scenario mix on ${workers} ` +
     `worker threads${bug === undefined ? '' : `, deliberately broken: ${bug}`}`);
@@ -180,7 +194,7 @@ function main(args: readonly string[]): void {
         ? `: seeds ${summary.failing.slice(0, 20).join(' ')}` : ''}`);
     console.log(`history check of the largest history: ${largest.ops.toLocaleString('en')} ` +
       `operations (seed ${largest.seed}) in ${largest.checkMs.toFixed(1)} ms`);
-    const json = flag(args, 'json');
+    const json = stringArg(p, 'json');
     if (json !== undefined) writeFileSync(json, `${JSON.stringify(summary, null, 2)}\n`);
     const ok = bug === undefined ? failures.length === 0 : failures.length > 0;
     process.exitCode = process.exitCode === 1 ? 1 : ok ? 0 : 1;

@@ -47,6 +47,10 @@ export const StatusReply = t.strict({
   rssBytes: Count,
   /** Timer ticks the replica dropped because its loop ran late (a stall; `ReplicaLoop.slip`). */
   stalledTicks: Count,
+  /** The process answering: `cluster up` checks it is the one it started. */
+  pid: Count,
+  /** Every member's address (`HOST:PORT`) by id, this one's too: where a redirect leads. */
+  members: t.record(NodeId, t.string),
 }, 'StatusReply');
 export type StatusReply = t.TypeOf<typeof StatusReply>;
 

@@ -11,10 +11,16 @@ import type { Address } from '../../src/replica/direct.js';
 
 interface Request { type: string; MID: string; seq: number; key: string; src: string; dst: string }
 
-/** A socket posing as a replica: `answer` decides what (if anything) it replies to a request. */
+/**
+ * A socket posing as a replica: `answer` decides what (if anything) it replies to a request, and
+ * `members`, if set, what it answers a status request (its members' addresses; a real status
+ * answer has more fields, which the client does not read).
+ */
 class FakeReplica {
   readonly received: Request[] = [];
+  readonly statusAsked: string[] = [];
   answer: (r: Request) => Record<string, unknown> | undefined = () => undefined;
+  members: Record<string, string> | undefined;
   private constructor(readonly id: string, readonly socket: Socket, readonly address: Address) {
     socket.on('message', (bytes, from) => this.receive(bytes, from));
   }
@@ -27,11 +33,26 @@ class FakeReplica {
 
   private receive(bytes: Buffer, from: RemoteInfo): void {
     const r = JSON.parse(bytes.toString('utf8')) as Request;
+    if (r.type === 'status') {
+      this.statusAsked.push(r.MID);
+      if (this.members !== undefined) this.status(r, from);
+      return;
+    }
     this.received.push(r);
     const reply = this.answer(r);
     if (reply === undefined) return;
     const m = { src: this.id, dst: r.src, leader: 'FFFF', MID: r.MID, ...reply };
     this.socket.send(JSON.stringify(m), from.port, from.address);
+  }
+
+  /** A status answer as a direct-mode replica gives it (`wire/admin.ts`). */
+  private status(r: Request, from: RemoteInfo): void {
+    const reply = { src: this.id, type: 'statusReply', MID: r.MID, role: 'Follower', leader: 'FFFF',
+      currentTerm: 1, commitIndex: 0, appliedIndex: 0, lastLogIndex: 0, waitingRequests: 0,
+      dropped: {}, received: 1, accepted: 1, acceptedFromPeers: 0, syncs: 0, entriesSynced: 0,
+      snapshotIndex: 0, snapshotsInstalled: 0, lastInstallBytes: 0, lastInstallMs: 0, walBytes: 0,
+      rssBytes: 0, stalledTicks: 0, pid: process.pid, members: this.members };
+    this.socket.send(JSON.stringify(reply), from.port, from.address);
   }
 
   close(): void {
@@ -115,6 +136,23 @@ describe('[client] KvClient', () => {
     expect(b.received.map((r) => r.key)).toEqual(['x', 'y']);
     expect(a.received.map((r) => r.key)).toEqual(['x', 'y']);
     expect(a.received[1]?.dst).toBe('000A'); // it addresses the replica by the id it learned
+  });
+
+  it('a redirect to a leader whose address it does not know: it asks the redirecting replica\'s ' +
+    'status for the members\' addresses, and goes straight there', async () => {
+    const [a, b, c] = await fakes('000A', '000B', '000C') as [FakeReplica, FakeReplica, FakeReplica];
+    // only A is given; C leads, and only A's status says where C is
+    const client = await open([a.address], 3000, 1000);
+    a.members = Object.fromEntries([a, b, c].map((f) => [f.id,
+      `${f.address.host}:${f.address.port}`]));
+    a.answer = () => ({ type: 'redirect', leader: '000C' });
+    c.answer = (r) => ({ type: 'ok', leader: '000C', value: `c:${r.key}` });
+    const t0 = Date.now();
+    expect(await client.get('x')).toBe('c:x');
+    expect(Date.now() - t0).toBeLessThan(900);
+    expect(a.statusAsked).toHaveLength(1);
+    expect(b.received).toEqual([]);
+    expect(c.received.map((r) => [r.key, r.dst])).toEqual([['x', '000C']]);
   });
 
   it('ignores an answer with another MID, and keeps one seq across the retries of a request',

@@ -4,6 +4,9 @@
  * SIGKILL, and restarts what died. Every command is bounded; afterAll runs `cluster down` and then
  * ends, by PID, any replica that the layout or a command's output recorded and that still runs.
  */
+import { createSocket, type Socket } from 'node:dgram';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, cli, deadPort, freeBase, LocalCluster, sleep } from '../support/processes.js';
 import { readLayout } from '../../src/cluster/cluster.js';
@@ -29,8 +32,11 @@ describe('[cluster] raftkv cluster and client commands, three real processes', (
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.match(/^[0-9A-F]{4} started, pid \d+, 127\.0\.0\.1:\d+/gm)?.length).toBe(3);
     for (let k = 0; k < 3; k++) expect(r.stdout).toContain(`127.0.0.1:${base + k}`);
-    leader = /^leader ([0-9A-F]{4})$/m.exec(r.stdout)?.[1] ?? '';
+    leader = /^leader ([0-9A-F]{4}): all 3 replicas answer and follow it$/m
+      .exec(r.stdout)?.[1] ?? '';
     expect(leader, r.stdout).toMatch(/^000[0-2]$/);
+    // recorded, so that one-shot commands through --data-dir go to it first
+    expect(readLayout(cluster.dir)?.leader).toBe(leader);
   }, 20_000);
 
   it('`put k v` exits 0 and `get k` prints v', async () => {
@@ -41,6 +47,34 @@ describe('[cluster] raftkv cluster and client commands, three real processes', (
     expect(get.code, get.stderr).toBe(0);
     expect(get.stdout).toBe('v\n');
   }, 20_000);
+
+  it('values from standard input (`put KEY -`) and from a file (`--value-file`), byte for byte; ' +
+    '`--` lets a key start with a dash', async () => {
+    const text = 'two lines\nand a tab\t, no newline at the end';
+    const stdin = await cli(cluster.withDir('put', 'from-stdin', '-'), 8000, text);
+    expect(stdin.code, stdin.stderr).toBe(0);
+    const file = join(cluster.dir, 'value.txt');
+    writeFileSync(file, `${text}\n`);
+    const fromFile = await cluster.run(['put', 'from-file', '--value-file', file], 8000);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    const dashed = await cli(['put', '--data-dir', cluster.dir, '--', '-dash', '-value'], 8000);
+    expect(dashed.code, dashed.stderr).toBe(0);
+    expect((await cluster.run(['get', 'from-stdin'], 8000)).stdout).toBe(`${text}\n`);
+    expect((await cluster.run(['get', 'from-file'], 8000)).stdout).toBe(`${text}\n\n`);
+    expect((await cli(['get', '--data-dir', cluster.dir, '--', '-dash'], 8000)).stdout)
+      .toBe('-value\n');
+  }, 30_000);
+
+  it('`--cluster` with one follower\'s address finds the leader: the redirect names it, and the ' +
+    'follower\'s status lists every member\'s address', async () => {
+    const layout = readLayout(cluster.dir);
+    const follower = layout?.members.find((m) => m.id !== leader);
+    expect(follower).toBeDefined();
+    const at = `${follower?.address.host}:${follower?.address.port}`;
+    const get = await cli(['get', 'k', '--cluster', at, '--timeout', '3000'], 8000);
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout).toBe('v\n');
+  }, 15_000);
 
   it('after `cluster kill leader`, `get k` still prints v [§5.2 a new leader]', async () => {
     const kill = await cluster.run(['cluster', 'kill', 'leader'], 8000);
@@ -53,6 +87,10 @@ describe('[cluster] raftkv cluster and client commands, three real processes', (
     const get = await cluster.run(['get', 'k', '--timeout', '8000'], 12_000);
     expect(get.code, get.stderr).toBe(0);
     expect(get.stdout).toBe('v\n');
+    // the client noted the new leader in the layout, for the next command
+    const now = readLayout(cluster.dir)?.leader;
+    expect(now).toMatch(/^000[0-2]$/);
+    expect(now).not.toBe(leader);
   }, 20_000);
 
   it('`cluster up` again restarts only the killed replica, under a new pid, and `cluster ' +
@@ -97,4 +135,51 @@ describe('[cluster] raftkv cluster and client commands, three real processes', (
     expect(r.stderr).toContain('no leader answered within 300 ms');
     expect(r.stderr).toContain(dead[0]);
   }, 10_000);
+});
+
+describe('[cluster] `cluster up` claims no success it did not have', () => {
+  let other: LocalCluster;
+  beforeAll(() => { other = LocalCluster.create('raftkv-up-'); });
+  afterAll(async () => { await other.end(); }, 20_000);
+
+  it('a port another process holds: exit 1 naming it, nothing started, no layout written',
+    async () => {
+      const base = await freeBase(3);
+      const holder: Socket = createSocket('udp4');
+      await new Promise<void>((done) => holder.bind(base + 1, '127.0.0.1', done));
+      try {
+        const r = await other.run(['cluster', 'up', '--replicas', '3', '--base-port', String(base)],
+          10_000);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toContain(`0001: 127.0.0.1:${base + 1} (EADDRINUSE)`);
+        expect(r.stderr).toContain('nothing was started');
+        expect(existsSync(join(other.dir, 'cluster.json'))).toBe(false);
+      } finally {
+        holder.close();
+      }
+    }, 15_000);
+
+  it('a replica that exits at start: exit 1 with its own error; --replicas on an existing ' +
+    'cluster is refused, saying what it does', async () => {
+      const up = await other.up(3);
+      expect(up.code, up.stderr).toBe(0);
+      const resize = await other.run(['cluster', 'up', '--replicas', '4'], 10_000);
+      expect(resize.code).toBe(2);
+      expect(resize.stderr).toContain('has 3 replicas: --replicas sizes a new cluster only');
+      expect((await other.run(['cluster', 'down'], 10_000)).code).toBe(0);
+      const layout = readLayout(other.dir);
+      for (let wait = 0; wait < 60 && layout?.members.some((m) => alive(m.pid ?? 0)); wait++) {
+        await sleep(50);
+      }
+      // its data directory locked by a live process (this one): that replica refuses to start
+      const victim = layout?.members[1];
+      writeFileSync(join(victim?.dataDir ?? '', 'raft.lock'), String(process.pid));
+      const r = await other.run(['cluster', 'up'], 20_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^${victim?.id} exited \\(code 1\\): .*cannot start: ` +
+        `.*${process.pid}`, 'm'));
+      expect(r.stderr).toContain('is not up');
+      expect(r.stdout).not.toMatch(/^leader /m);
+    }, 40_000);
 });

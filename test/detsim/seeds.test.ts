@@ -84,6 +84,6 @@ describe('[simulation] thousands of seeds per CI run', () => {
       const sim = spawnSync(process.execPath, ['dist/cli.js', 'sim'], { encoding: 'utf8' });
       expect(sim.status).toBe(2); // no scenario: the network simulator's own usage line
       expect(sim.stderr).toContain('raftkv sim is now raftkv netsim');
-      expect(sim.stderr).toContain('usage: raftkv netsim <scenario.json>');
+      expect(sim.stderr).toContain('usage: raftkv netsim SCENARIO');
     });
 });

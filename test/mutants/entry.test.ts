@@ -56,7 +56,7 @@ describe('[mutants] bugs enter only through test and tool builders', () => {
   it('`raftkv replica` refuses --bug (exit 2), before it binds or touches a disk', async () => {
     const r = await cli(['replica', ...REPLICA, '--bug', 'answerTwice'], 10_000);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('unknown option "--bug"');
+    expect(r.stderr).toContain("Unknown option '--bug'");
     expect(() => statSync(join(tmp, 'never'))).toThrow();
   }, 15_000);
 

@@ -45,7 +45,7 @@ describe('[direct CLI] parseDirectArgs', () => {
   it('rejects an empty secret file', () => {
     const file = join(tmp, 'empty');
     writeFileSync(file, '\n');
-    expect(parseDirectArgs([...FULL, '--secret-file', file])).toMatch(/secret file is empty/);
+    expect(parseDirectArgs([...FULL, '--secret-file', file])).toMatch(/secret file ".*" is empty/);
   });
 
   it('rejects a missing --data-dir', () => {
@@ -79,16 +79,20 @@ describe('[direct CLI] parseDirectArgs', () => {
   });
 
   it('rejects an unknown option, and an option without a value', () => {
-    expect(parseDirectArgs([...FULL, '--verbose', 'yes'])).toBe('unknown option "--verbose"');
-    expect(parseDirectArgs([...FULL, '--data-dir'])).toBe('"--data-dir" needs a value');
+    expect(parseDirectArgs([...FULL, '--verbose', 'yes'])).toBe("Unknown option '--verbose'");
+    expect(parseDirectArgs([...FULL, '--data-dir']))
+      .toBe("Option '--data-dir <value>' argument missing");
+    expect(parseDirectArgs([...FULL, 'stray'])).toBe('unexpected argument "stray"');
   });
 
   it('rejects a bad or missing --listen', () => {
-    expect(parseDirectArgs(without('--listen'))).toBe('bad or missing --listen HOST:PORT');
+    expect(parseDirectArgs(without('--listen')))
+      .toBe('bad or missing --listen "": expected HOST:PORT');
     for (const listen of ['7100', '127.0.0.1', '127.0.0.1:', '127.0.0.1:0', '127.0.0.1:65536',
       'host:7100', '::1:7100']) {
       const args = FULL.map((a, k) => (k === 3 ? listen : a));
-      expect(parseDirectArgs(args), listen).toBe('bad or missing --listen HOST:PORT');
+      expect(parseDirectArgs(args), listen)
+        .toBe(`bad or missing --listen ${JSON.stringify(listen)}: expected HOST:PORT`);
     }
   });
 });

@@ -56,7 +56,7 @@ describe.each([
       clusters.push(cluster);
       const up = await cluster.up(3);
       expect(up.code, up.stderr).toBe(0);
-      expect(up.stdout).toMatch(/^leader [0-9A-F]{4}$/m);
+      expect(up.stdout).toMatch(/^leader [0-9A-F]{4}: all \d+ replicas answer and follow it$/m);
       const layout = readLayout(cluster.dir);
       const addresses = layout?.members.map((m) => m.address) ?? [];
       expect(addresses.length).toBe(3);

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUGS } from '../../src/mutants/catalog.js';
+import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from '../../src/wire/messages.js';
 import { requireBuiltDist } from '../support/dist.js';
 
 const THIS_FILE = 'test/tools/readme.test.ts';
@@ -179,6 +180,9 @@ const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: s
     evidence: "['cluster', 'up', '--replicas', '3'", form: '3 replicas, free ports, a temp dir' },
   'npx raftkv put colour blue --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
     evidence: "['put', 'k', 'v']", form: 'put k v, then get k prints v' },
+  'npx raftkv put motd --value-file motd.txt --data-dir /tmp/kv': {
+    file: 'test/cluster/cluster.test.ts', evidence: "['put', 'from-file', '--value-file', file]",
+    form: 'a file\'s value read back byte for byte; `-` with standard input too' },
   'npx raftkv get colour --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
     evidence: "['get', 'k']", form: 'get k after put k v' },
   'npx raftkv cluster kill leader --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
@@ -251,5 +255,39 @@ describe('[README] every command in an sh block is checked by a test', () => {
     for (const [command, { file, evidence }] of Object.entries(TESTED_ELSEWHERE)) {
       expect(readFileSync(file, 'utf8'), `${command}: ${file}`).toContain(evidence);
     }
+  });
+});
+
+describe('[README] stands alone, and its counts are the code\'s', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const docs = readdirSync('docs').filter((f) => f.endsWith('.md'))
+    .map((f) => [join('docs', f), readFileSync(join('docs', f), 'utf8')] as const);
+
+  it('links nowhere outside the repository; the protocol page is in docs/; a LICENSE as ' +
+    'package.json names', () => {
+    for (const [file, text] of [['README.md', readme] as const, ...docs]) {
+      // a markdown link or a path in backquotes that climbs out of the repository
+      expect(text.match(/\]\(\.\.\/|`\.\.\/[^`]*`/g) ?? [], file).toEqual([]);
+      for (const m of text.matchAll(/\]\(((?!https?:|#)[^)\s#]+)/g)) {
+        const target = m[1] as string;
+        const base = file === 'README.md' ? '.' : 'docs';
+        expect(existsSync(join(base, target)), `${file} links ${target}`).toBe(true);
+      }
+    }
+    expect(readme).toContain('(docs/protocol.md)');
+    expect(readFileSync('docs/protocol.md', 'utf8'))
+      .toMatch(/^# The replica wire protocol \(simulator-routed mode\)/);
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { license: string };
+    expect(readFileSync('LICENSE', 'utf8')).toMatch(new RegExp(`^${pkg.license} License\\n`));
+  });
+
+  it('the counts and limits it states are those of the code', () => {
+    const counts = [...readme.matchAll(/(?:catalog has|each of the) (\d+) mutants/g)]
+      .map((m) => Number(m[1]));
+    expect(counts.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(counts)).toEqual(new Set([BUGS.length]));
+    const limits = /Keys are at most ([\d,]+) characters and values ([\d,]+)/.exec(readme);
+    expect(limits?.slice(1).map((n) => Number(n.replace(/,/g, ''))))
+      .toEqual([MAX_KEY_LENGTH, MAX_VALUE_LENGTH]);
   });
 });
