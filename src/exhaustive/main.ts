@@ -3,7 +3,8 @@
  * bounds (`model.ts`, `search.ts`), checking every safety property after every step.
  *
  *   npm run check:exhaustive -- [--bound default|ci|five] [--servers N] [--max-term T]
- *     [--max-log L] [--clients C] [--keys K] [--copies D] [--max-inflight M] [--crashes R]
+ *     [--max-log L] [--clients C] [--retries R] [--keys K] [--copies D] [--max-inflight M]
+ *     [--crashes R]
  *     [--snapshots on|off] [--max-batch B] [--symmetry on|off] [--bug NAME]...
  *     [--workers W] [--max-states S] [--max-seconds T] [--json FILE] [--replay PATH]
  *     [--spec on|off]
@@ -26,21 +27,23 @@ import { describeVerdict, specVerdict } from './specTrace.js';
 
 /** The presets. `default`: the bound the figures are for; `ci`: under 2 minutes; `five`: 5 servers. */
 export const BOUNDS: Readonly<Record<string, Bounds>> = {
-  default: { servers: 3, maxTerm: 3, maxLog: 3, clients: 2, keys: 1, copies: 2, maxInFlight: 4,
-    crashes: 1, snapshots: false, maxBatch: 1, symmetry: true },
-  ci: { servers: 3, maxTerm: 2, maxLog: 1, clients: 0, keys: 1, copies: 1, maxInFlight: 2,
+  default: { servers: 3, maxTerm: 3, maxLog: 3, clients: 2, retries: 1, keys: 1, copies: 2,
+    maxInFlight: 4, crashes: 1, snapshots: false, maxBatch: 1, symmetry: true },
+  ci: { servers: 3, maxTerm: 2, maxLog: 1, clients: 0, retries: 0, keys: 1, copies: 1, maxInFlight: 2,
     crashes: 0, snapshots: false, maxBatch: 1, symmetry: true },
-  five: { servers: 5, maxTerm: 2, maxLog: 1, clients: 0, keys: 1, copies: 1, maxInFlight: 5,
+  five: { servers: 5, maxTerm: 2, maxLog: 1, clients: 0, retries: 0, keys: 1, copies: 1, maxInFlight: 5,
     crashes: 0, snapshots: false, maxBatch: 1, symmetry: true },
 };
 
 const FLAGS: Record<string, keyof Bounds> = {
   'servers': 'servers', 'max-term': 'maxTerm', 'max-log': 'maxLog', 'clients': 'clients',
+  'retries': 'retries',
   'keys': 'keys', 'copies': 'copies', 'max-inflight': 'maxInFlight', 'crashes': 'crashes',
   'max-batch': 'maxBatch',
 };
 const LIMITS: Record<string, readonly [number, number]> = {
-  'servers': [1, 7], 'max-term': [1, 20], 'max-log': [1, 20], 'clients': [0, 15], 'keys': [1, 4],
+  'servers': [1, 7], 'max-term': [1, 20], 'max-log': [1, 20], 'clients': [0, 15],
+  'retries': [0, 10], 'keys': [1, 4],
   'copies': [1, 5], 'max-inflight': [0, 20], 'crashes': [0, 10], 'max-batch': [1, 8],
 };
 
@@ -57,7 +60,8 @@ export interface ExhaustiveArgs {
 }
 
 const USAGE = 'usage: npm run check:exhaustive -- [--bound default|ci|five] [--servers N] ' +
-  '[--max-term T] [--max-log L] [--clients C] [--keys K] [--copies D] [--max-inflight M] ' +
+  '[--max-term T] [--max-log L] [--clients C] [--retries R] [--keys K] [--copies D] ' +
+  '[--max-inflight M] ' +
   '[--crashes R] [--snapshots on|off] [--max-batch B] [--symmetry on|off] [--bug NAME]... ' +
   '[--workers W] [--max-states S] [--max-seconds T] [--json FILE] [--replay PATH] [--spec on|off]';
 
@@ -138,7 +142,8 @@ export function boundFlags(b: Bounds, bugs: readonly Bug[]): string {
 
 export function describeBounds(b: Bounds): string {
   return `${b.servers} servers, terms <= ${b.maxTerm}, logs <= ${b.maxLog} entries, ` +
-    `${b.clients} client request(s) on ${b.keys} key(s), <= ${b.copies} copies of a message and ` +
+    `${b.clients} client request(s) on ${b.keys} key(s) with ${b.retries} retr` +
+    `${b.retries === 1 ? 'y' : 'ies'}, <= ${b.copies} copies of a message and ` +
     `<= ${b.maxInFlight} in flight, ${b.crashes} crash(es), snapshots ${b.snapshots ? 'on' : 'off'}, ` +
     `${b.maxBatch} entr${b.maxBatch === 1 ? 'y' : 'ies'} per AppendEntries, symmetry ` +
     `${b.symmetry ? 'on' : 'off'}`;

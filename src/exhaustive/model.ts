@@ -40,6 +40,11 @@ export interface Bounds {
   readonly maxLog: number;
   /** Client requests in all: each from its own client, one put or get. */
   readonly clients: number;
+  /**
+   * Re-sends in all: a client whose request has no `ok` answer yet (none, a redirect, a fail)
+   * sends it again, unchanged, to any server, as the spec's clients retry (its `isRetry`).
+   */
+  readonly retries: number;
   readonly keys: number;
   /** Copies of one message in flight. */
   readonly copies: number;
@@ -67,6 +72,9 @@ export interface ClientOp {
   readonly answer: 'ok' | 'redirect' | 'fail' | undefined;
   readonly read: string | undefined;
   readonly answeredAt: number;
+  /** Sends of the request (1 + its retries), and which of them (a bit each) got an answer. */
+  readonly sends: number;
+  readonly answeredSends: number;
 }
 
 export interface World {
@@ -77,6 +85,7 @@ export interface World {
   /** History events so far (invocations and answers). */
   readonly clock: number;
   readonly crashes: number;
+  readonly retries: number;
   /** The Figure-3 checker's ghost (`check/safety.ts`) and the votes granted (`VoteLedger`). */
   readonly safety: SafetyChecker;
   readonly votes: VoteLedger;
@@ -89,6 +98,7 @@ export interface WorldData {
   readonly ops: readonly ClientOp[];
   readonly clock: number;
   readonly crashes: number;
+  readonly retries: number;
   readonly safety: SafetyData;
   readonly votes: ReadonlyMap<string, string>;
 }
@@ -98,6 +108,7 @@ export type Move =
       readonly server: number }
   | { readonly kind: 'replicate'; readonly server: number; readonly to: readonly number[] }
   | { readonly kind: 'put' | 'get'; readonly server: number; readonly key: string }
+  | { readonly kind: 'retry'; readonly server: number; readonly op: number }
   | { readonly kind: 'deliver' | 'drop' | 'duplicate'; readonly key: string };
 
 /** A step's outcome: the next world, or a violation found on the way there. */
@@ -111,7 +122,12 @@ export const keyNames = (b: Bounds): string[] => KEYS.slice(0, b.keys);
 
 /** Client request `op` comes from its own client, with its own message id. */
 export const clientOf = (op: number): NodeId => `00C${op.toString(16).toUpperCase()}` as NodeId;
-export const midOf = (op: number): string => `m${op}`;
+export const midOf = (op: number, send = 0): string => `m${op}${send === 0 ? '' : `r${send}`}`;
+/** The request and the send a message id names (`midOf`), if it names one. */
+export function sendOf(mid: string): { op: number; send: number } | undefined {
+  const m = /^m(\d+)(?:r(\d+))?$/.exec(mid);
+  return m === null ? undefined : { op: Number(m[1]), send: Number(m[2] ?? 0) };
+}
 /** The next put's value: puts are numbered from 1, as the spec's `nextValue` numbers them. */
 export const putValue = (ops: readonly ClientOp[]): number =>
   ops.filter((o) => o.kind === 'put').length + 1;
@@ -171,7 +187,7 @@ export class Model {
     });
     const safety = new SafetyChecker(quorum(servers[0]?.context.config ?? this.config));
     for (const s of servers) safety.step(s.context, roleOf(s), 1);
-    return { servers, bag: new Map(), ops: [], clock: 0, crashes: 0, safety,
+    return { servers, bag: new Map(), ops: [], clock: 0, crashes: 0, retries: 0, safety,
       votes: new VoteLedger() };
   }
 
@@ -179,7 +195,8 @@ export class Model {
     // each server's config is the model's: left out, and put back by `fromData`
     return { servers: w.servers.map((s) => ({ value: s.value,
       context: { ...s.context, config: undefined } })), bag: w.bag,
-      ops: w.ops, clock: w.clock, crashes: w.crashes, safety: w.safety.toData(),
+      ops: w.ops, clock: w.clock, crashes: w.crashes, retries: w.retries,
+      safety: w.safety.toData(),
       votes: w.votes.toData() };
   }
 
@@ -188,7 +205,7 @@ export class Model {
       servers: d.servers.map((s, i) => this.machine.resolveState({ value: s.value,
         context: { ...(s.context as RaftState), config: this.configs[i] as Config } } as
         Parameters<RaftMachine['resolveState']>[0])),
-      bag: d.bag, ops: d.ops, clock: d.clock, crashes: d.crashes,
+      bag: d.bag, ops: d.ops, clock: d.clock, crashes: d.crashes, retries: d.retries,
       safety: SafetyChecker.fromData(d.safety), votes: VoteLedger.fromData(d.votes),
     };
   }
@@ -223,6 +240,9 @@ export class Model {
           list.push({ kind: 'get', server: i, key });
         }
       }
+      if (w.retries < b.retries) {
+        w.ops.forEach((o, op) => { if (o.answer !== 'ok') list.push({ kind: 'retry', server: i, op }); });
+      }
     }
     for (const key of [...w.bag.keys()].sort()) {
       const f = w.bag.get(key) as InFlight;
@@ -246,6 +266,11 @@ export class Model {
       case 'put': return `client ${clientOf(w.ops.length)} put ${m.key}=${putValue(w.ops)} ` +
         `to ${id(m.server)}`;
       case 'get': return `client ${clientOf(w.ops.length)} get ${m.key} to ${id(m.server)}`;
+      case 'retry': {
+        const o = w.ops[m.op] as ClientOp;
+        return `client ${clientOf(m.op)} retries ${o.kind} ${o.key}` +
+          `${o.kind === 'put' ? `=${o.value ?? ''}` : ''} to ${id(m.server)}`;
+      }
       case 'deliver': case 'drop': case 'duplicate': {
         const msg = (w.bag.get(m.key) as InFlight).message;
         return `${m.kind} ${describeMessage(msg)}`;
@@ -287,8 +312,21 @@ export class Model {
         const request = (m.kind === 'put' ? { ...base, type: 'put', value }
           : { ...base, type: 'get' }) as ClientRequest;
         const op: ClientOp = { kind: m.kind, key: m.key, value, invokedAt: w.clock,
-          answer: undefined, read: undefined, answeredAt: Infinity };
+          answer: undefined, read: undefined, answeredAt: Infinity, sends: 1, answeredSends: 0 };
         return this.event({ ...w, ops: [...w.ops, op], clock: w.clock + 1 }, m.server, request);
+      }
+      case 'retry': {
+        // the same request again (client, seq, key, value), under a new message id, as the
+        // direct-mode client sends each attempt
+        const o = w.ops[m.op] as ClientOp;
+        const dst = this.ids[m.server] as NodeId;
+        const base = { src: clientOf(m.op), dst, leader: dst, MID: midOf(m.op, o.sends), key: o.key,
+          seq: 1 };
+        const request = (o.kind === 'put' ? { ...base, type: 'put', value: o.value }
+          : { ...base, type: 'get' }) as ClientRequest;
+        const ops = w.ops.slice();
+        ops[m.op] = { ...o, sends: o.sends + 1 };
+        return this.event({ ...w, ops, retries: w.retries + 1 }, m.server, request);
       }
     }
   }
@@ -325,15 +363,27 @@ export class Model {
         }
       } else if (e.type === 'reply') {
         ops ??= w.ops.slice();
-        const n = ops.findIndex((_, k) => midOf(k) === e.message.MID);
-        const op = ops[n];
-        if (op === undefined || op.answer !== undefined) {
+        const sent = sendOf(e.message.MID);
+        const op = sent === undefined ? undefined : ops[sent.op];
+        const bit = 2 ** (sent?.send ?? 0);
+        if (sent === undefined || op === undefined || sent.send >= op.sends
+          || (op.answeredSends & bit) !== 0) {
           violation ??= { invariant: 'answeredOnce', detail: `${id} answered ${e.message.type} ` +
-            `to ${e.message.MID}, ${op === undefined ? 'never sent' : `already answered ${op.answer}`}` };
+            `to ${e.message.MID}, ${op === undefined || sent === undefined || sent.send >= op.sends
+              ? 'never sent' : 'already answered'}` };
           continue;
         }
         const read = e.message.type === 'ok' && op.kind === 'get' ? e.message.value ?? '' : undefined;
-        ops[n] = { ...op, answer: e.message.type, read, answeredAt: clock++ };
+        const answeredSends = op.answeredSends | bit;
+        if (op.answer === 'ok') {
+          // another send of a request the client already has its answer to: the client has
+          // stopped listening for it. (A get is read again at each send, never logged, so a later
+          // send may read a later value; a put's copies apply once, by its session [§6.3].)
+          ops[sent.op] = { ...op, answeredSends };
+          continue;
+        }
+        // the request's outcome: its first ok; a redirect or fail until then
+        ops[sent.op] = { ...op, answer: e.message.type, read, answeredAt: clock++, answeredSends };
         answered ||= e.message.type === 'ok';
       }
     }
@@ -444,9 +494,9 @@ export class Model {
     }
     bag.sort();
     const ops = w.ops.map((o) => [o.kind, o.key, o.value ?? '', o.invokedAt, o.answer ?? '',
-      o.read ?? '', o.answeredAt === Infinity ? -1 : o.answeredAt]);
+      o.read ?? '', o.answeredAt === Infinity ? -1 : o.answeredAt, o.sends, o.answeredSends]);
     return `${servers.join('\n')}\n${bag.join('\n')}\n${JSON.stringify(ops)}\n` +
-      `${canonical(w.safety.ghost(rename))}\n${w.crashes}`;
+      `${canonical(w.safety.ghost(rename))}\n${w.crashes}\n${w.retries}`;
   }
 
   /**

@@ -25,7 +25,7 @@ import {
 import { quintAsync } from '../conformance/quint.js';
 import { canonical } from '../explorer/cluster.js';
 import {
-  clientOf, keyNames, midOf, Model, putValue, type Bounds, type ClientOp, type InFlight, type Move,
+  clientOf, keyNames, Model, putValue, sendOf, type Bounds, type ClientOp, type InFlight, type Move,
   type World,
 } from './model.js';
 
@@ -83,6 +83,7 @@ function callArgs(model: Model, w: World, move: Move): string {
     return quintMessage(abstractMessage((w.bag.get(move.key) as InFlight).message));
   }
   const id = str(model.ids[(move as { server: number }).server] as string);
+  if (move.kind === 'retry') return `${id}, ${quintCmd(cmdOfOp(w.ops, move.op))}`;
   if (move.kind !== 'put' && move.kind !== 'get') return id;
   const n = w.ops.length;
   const value = move.kind === 'put' ? putValue(w.ops) : 0;
@@ -138,8 +139,7 @@ export function recordSpecTrace(bounds: Bounds, machine: RaftMachine, path: read
       const id = ids[t.server] as string;
       const calls = specCalls(t.effects, id, args);
       if (calls.length > 0) {
-        const cmdOf = (mid: string): AbstractCmd =>
-          cmdOfOp(next.ops, next.ops.findIndex((_, i) => midOf(i) === mid));
+        const cmdOf = (mid: string): AbstractCmd => cmdOfOp(next.ops, sendOf(mid)?.op ?? -1);
         const replies = effectsPerCall(t.effects, calls.length)
           .map((es) => quintReplies(es, cmdOf));
         // [Fig2 persist before send] a step that changed what its server must keep holds its

@@ -14,6 +14,7 @@ import { BOUNDS } from '../../src/exhaustive/main.js';
 import { pickMove } from './walk.js';
 
 const bounds: Bounds = { ...BOUNDS['default'] as Bounds, maxTerm: 4, maxLog: 4, clients: 3,
+  retries: 2,
   keys: 2, maxInFlight: 6, crashes: 2, snapshots: true, symmetry: false };
 
 /** Move `m` of the original run, as the renamed run takes it. */
@@ -25,6 +26,7 @@ function renamedMove(model: Model, twin: World, m: Move, perm: readonly number[]
     if (x.kind !== m.kind) return false;
     if ('key' in m && !('server' in m)) return 'key' in x && x.key === rename(m.key);
     if (!('server' in x) || !('server' in m) || x.server !== perm[m.server]) return false;
+    if (m.kind === 'retry' && x.kind === 'retry') return x.op === m.op;
     if (m.kind === 'replicate' && x.kind === 'replicate') {
       return [...m.to].map((k) => perm[k]).sort().join() === [...x.to].sort().join();
     }
@@ -76,7 +78,7 @@ describe('[exhaustive] symmetry: renaming servers commutes with every transition
     expect(compared).toBeGreaterThan(2000);
     // every kind of move was renamed and compared
     expect(kinds).toEqual(['checkQuorum', 'deliver', 'drop', 'duplicate', 'get', 'put',
-      'replicate', 'restart', 'snapshot', 'stale', 'timeout']);
+      'replicate', 'restart', 'retry', 'snapshot', 'stale', 'timeout']);
   }, 120_000);
 
   it('catches a statechart in which one server id behaves differently', () => {

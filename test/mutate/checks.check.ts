@@ -25,8 +25,9 @@ import { MAX_BATCH, tracesDir } from './traces.js';
 /** Distinct states each exhaustive check visits, breadth first (every state within some depth). */
 const STATES = 1_500;
 
-/** Client requests, a crash and two-entry logs: the CI bound has none of them. */
-const CLIENTS: Bounds = { servers: 3, maxTerm: 2, maxLog: 2, clients: 2, keys: 1, copies: 1,
+/** Client requests and a retry, a crash and two-entry logs: the CI bound has none of them. */
+const CLIENTS: Bounds = { servers: 3, maxTerm: 2, maxLog: 2, clients: 2, retries: 1, keys: 1,
+  copies: 1,
   maxInFlight: 3, crashes: 1, snapshots: false, maxBatch: 1, symmetry: true };
 
 async function exhaustive(bounds: Bounds): Promise<void> {
