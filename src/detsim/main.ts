@@ -7,9 +7,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatReport } from '../fault/report.js';
-import {
-  parseScenario, SCENARIO_JSON, scenarioFile, shortened, type Scenario,
-} from '../fault/scenario.js';
+import { parseScenario, SCENARIO_JSON, shortened, type Scenario } from '../fault/scenario.js';
+import { scenarioFile } from '../shipped.js';
 import { BUGS, type Bug } from '../mutants/catalog.js';
 import { MIX_END_WAIT_S, mixRun, shippedScenarios } from './mix.js';
 import { simulate, type SimResult } from './simulation.js';

@@ -9,9 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chaosScenario, type ChaosShape } from '../fault/generate.js';
-import {
-  parseScenario, SHIPPED_SCENARIOS, shippedScenarioNames, shortened, type Scenario,
-} from '../fault/scenario.js';
+import { parseScenario, shortened, type Scenario } from '../fault/scenario.js';
+import { SHIPPED_SCENARIOS, shippedScenarioNames } from '../shipped.js';
 
 /** Short runs: thousands per CI job. */
 export const MIX_SHAPE: ChaosShape = { lifetime: 3, rate: 40 };

@@ -3,14 +3,10 @@
  * JSON (`src/fault/scenarios/*.json`). Times are in seconds; event times count from the moment
  * clients start, as in replica-udp.md ("Fault events, in seconds after clients start").
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import { closedObject, describeErrors, refined, withDefault } from './codecs.js';
 import { parseBoundedJson, type JsonLimits } from '../wire/json.js';
-import { shown } from '../args.js';
 
 const isFiniteNumber = (u: unknown): u is number => typeof u === 'number' && Number.isFinite(u);
 
@@ -127,27 +123,6 @@ export const SCENARIO_JSON: JsonLimits = { maxChars: 1 << 20, maxDepth: 8, maxMe
 export function parseScenario(text: string): E.Either<string[], Scenario> {
   const parsed = parseBoundedJson(text, SCENARIO_JSON);
   return E.isLeft(parsed) ? E.left([parsed.left.detail]) : decodeScenario(parsed.right);
-}
-
-/** The shipped scenarios, beside the sources (`src/fault/scenarios`, in the package too). */
-export const SHIPPED_SCENARIOS =
-  fileURLToPath(new URL('../../src/fault/scenarios/', import.meta.url));
-
-/** The names of the shipped scenarios (their files without `.json`), sorted. */
-export const shippedScenarioNames = (): string[] => readdirSync(SHIPPED_SCENARIOS)
-  .filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
-
-/**
- * The file a scenario argument names: a path to a file, or the name of a shipped scenario
- * (`kill-leader-1`); neither, a message that lists the shipped names.
- */
-export function scenarioFile(arg: string): string | { refused: string } {
-  if (existsSync(arg)) return arg;
-  const name = arg.endsWith('.json') ? arg.slice(0, -'.json'.length) : arg;
-  const names = shippedScenarioNames();
-  if (names.includes(name)) return join(SHIPPED_SCENARIOS, `${name}.json`);
-  return { refused: `no scenario file ${shown(arg)} and no shipped scenario of that name; ` +
-    `shipped: ${names.join(', ')}` };
 }
 
 /** Thresholds on counts that grow with the length of a run. */

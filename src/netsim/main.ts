@@ -7,9 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatReport, reportJson, verdict } from '../fault/report.js';
-import {
-  parseScenario, SCENARIO_JSON, scenarioFile, shortened, type Scenario,
-} from '../fault/scenario.js';
+import { parseScenario, SCENARIO_JSON, shortened, type Scenario } from '../fault/scenario.js';
+import { scenarioFile } from '../shipped.js';
 import { runNetsim } from './netsim.js';
 import type { ReplicaCommand } from './processes.js';
 import {

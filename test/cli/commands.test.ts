@@ -12,7 +12,7 @@ import { cli, deadPort, type Run } from '../support/processes.js';
 import { requireBuiltDist } from '../support/dist.js';
 import { GROUPS } from '../../src/usage.js';
 import { MAX_VALUE_LENGTH } from '../../src/wire/messages.js';
-import { shippedScenarioNames } from '../../src/fault/scenario.js';
+import { shippedScenarioNames } from '../../src/shipped.js';
 
 /** A README line run as typed: `npx raftkv ...` in the project directory. */
 function typed(line: string, timeoutMs = 30_000): Promise<Run> {

@@ -107,7 +107,7 @@ describe('[README] npm run explore', () => {
     async () => {
       const r = await runAsTyped('npm run explore -- --bug nonsense', 30_000);
       expect(r.code, shown(r)).toBe(2);
-      expect(ownLines(r.stderr)).toEqual([`unknown bug nonsense; known: ${BUGS.join(', ')}`]);
+      expect(ownLines(r.stderr)).toEqual([`unknown bug "nonsense"; known: ${BUGS.join(', ')}`]);
       expect(r.stdout).not.toContain('raftkv explorer'); // no seed ran
       // npm and tsx start in about a second here; 200 seeds of the explorer take over ten.
       expect(r.ms).toBeLessThan(15_000);
