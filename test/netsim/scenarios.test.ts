@@ -1,5 +1,6 @@
 /**
- * Every shipped scenario against the real compiled replica processes, shortened, one at a time:
+ * Every shipped scenario against the real compiled replica processes, shortened, three at a time
+ * (`--maxConcurrency=3` in `npm test`: each run is mostly waiting, about a quarter of a core):
  * correctness only (no incorrect or duplicate answer, the history check passes, no replica dies
  * unexpectedly, at least half of the gets and of the puts answered). Performance thresholds are
  * the CLI's business, not a test's. Then the verdict must catch deliberately broken replicas.
@@ -65,7 +66,7 @@ afterAll(() => {
 });
 
 describe('[netsim] every shipped scenario, shortened, keeps every answer correct', () => {
-  it.each(FILES)('%s', async (file) => {
+  it.concurrent.for(FILES)('%s', async (file, { expect }) => {
     const s = load(file);
     const report = await runNetsim({ scenario: s, replica: OWN_REPLICA, rerun: file, quiet: true,
       onSpawn: (pid) => pids.add(pid) });
