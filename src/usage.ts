@@ -47,37 +47,61 @@ const CLIENT_OPTIONS: readonly (readonly [string, string])[] = [
   ['--cluster HOST:PORT,...', 'replicas to ask; any one will do, a follower redirects'],
   ['--data-dir DIR', 'the cluster `raftkv cluster up` recorded there (default raftkv-data)'],
   ['--timeout MS', 'give up after MS milliseconds without an answer (default 5000)'],
+  ['--json', 'print the answer as one line of JSON: { found, value }, and { swapped } for a ' +
+    'comparison'],
 ];
+
+const EXIT_CODES = 'Exit codes: 0 done; 1 no leader answered in time (a write may or may not ' +
+  'have happened); 2 a usage error; 3 the key is absent (get), or the comparison failed (cas, ' +
+  'put --if-absent). `--` ends the options, so a key may start with `-`.';
 
 const GET: CommandHelp = {
   name: 'get',
   summary: 'read a key (a linearizable read through the leader)',
   usage: ['raftkv get KEY [--cluster HOST:PORT,...] [--data-dir DIR] [--timeout MS]'],
   options: CLIENT_OPTIONS,
-  notes: ['Prints the value. Exits 0 when a leader answered, 1 when none did in time, 2 on a ' +
-    'usage error. `--` ends the options, so a key may start with `-`.'],
+  notes: ['Prints the value, and nothing for an absent key (as etcdctl does), which exits 3: ' +
+    'an absent key is not the empty value.', EXIT_CODES],
 };
 
 const PUT: CommandHelp = {
   name: 'put',
   summary: 'write a key, once a quorum has it on disk',
   usage: [
-    'raftkv put KEY VALUE [options]',
+    'raftkv put KEY VALUE [--if-absent] [options]',
     'raftkv put KEY --value-file FILE [options]',
     'raftkv put KEY - [options]        (the value from standard input)',
   ],
   options: [...CLIENT_OPTIONS,
-    ['--value-file FILE', 'the value is the file\'s contents, byte for byte (UTF-8 text)']],
-  notes: ['Prints nothing and exits 0 only when the leader answered that the write committed; ' +
-    '1 when no leader answered in time (the write may or may not have happened), 2 on a usage ' +
-    'error. `--` ends the options.'],
+    ['--value-file FILE', 'the value is the file\'s contents, byte for byte (UTF-8 text)'],
+    ['--if-absent', 'write only if the key is absent (a cas that expects no value); otherwise ' +
+      'print the current value and exit 3']],
+  notes: ['Prints nothing and exits 0 only when the leader answered that the write committed.',
+    EXIT_CODES],
 };
 
 const DEL: CommandHelp = {
   name: 'del',
-  summary: 'delete a key (today: write the empty string)',
-  usage: ['raftkv del KEY [--cluster HOST:PORT,...] [--data-dir DIR] [--timeout MS]'],
+  summary: 'delete a key: it then reads as absent, not as the empty value',
+  usage: ['raftkv del KEY [--cluster HOST:PORT,...] [--data-dir DIR] [--timeout MS] [--json]'],
   options: CLIENT_OPTIONS,
+  notes: ['Prints how many keys it deleted, 1 or 0 (as etcdctl does); `--json` prints what the ' +
+    'key held, { found, value }.', EXIT_CODES],
+};
+
+const CAS: CommandHelp = {
+  name: 'cas',
+  summary: 'compare-and-swap: write NEW only if the key holds EXPECTED, in one step of the log',
+  usage: [
+    'raftkv cas KEY EXPECTED NEW [options]',
+    'raftkv cas KEY EXPECTED --value-file FILE [options]',
+    'raftkv cas KEY EXPECTED - [options]        (NEW from standard input)',
+  ],
+  options: [...CLIENT_OPTIONS,
+    ['--value-file FILE', 'NEW is the file\'s contents, byte for byte (UTF-8 text)']],
+  notes: ['Prints nothing and exits 0 when it swapped. When the key held another value (or none), ' +
+    'it writes nothing, prints the current value (nothing if absent) and exits 3. To expect the ' +
+    'key absent, use `put --if-absent`.', EXIT_CODES],
 };
 
 const REPLICA: CommandHelp = {
@@ -150,7 +174,7 @@ const CRASHTEST: CommandHelp = {
 export const GROUPS:
   readonly { readonly task: string; readonly commands: readonly CommandHelp[] }[] = [
     { task: 'Run a local cluster', commands: [CLUSTER] },
-    { task: 'Read and write keys', commands: [GET, PUT, DEL] },
+    { task: 'Read and write keys', commands: [GET, PUT, DEL, CAS] },
     { task: 'Run one replica', commands: [REPLICA] },
     { task: 'Simulate, break and check', commands: [NETSIM, DETSIM, CRASHTEST] },
   ];

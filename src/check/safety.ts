@@ -42,8 +42,12 @@ function sameCmd(a: Cmd, b: Cmd): boolean {
   if (a === b) return true;
   if (a.kind !== b.kind) return false;
   if (a.kind === 'noop' || b.kind === 'noop') return true;
-  return a.client === b.client && a.seq === b.seq && a.key === b.key
-    && (a.kind === 'get' || (b.kind === 'put' && a.value === b.value));
+  if (a.client !== b.client || a.seq !== b.seq || a.key !== b.key) return false;
+  switch (a.kind) {
+    case 'get': case 'del': return true;
+    case 'put': return b.kind === 'put' && a.value === b.value;
+    case 'cas': return b.kind === 'cas' && a.value === b.value && a.expected === b.expected;
+  }
 }
 
 const sameEntry = (a: Entry | undefined, b: Entry | undefined): boolean =>

@@ -1,5 +1,5 @@
 /**
- * A client of a direct-mode cluster (`raftkv get/put/del --cluster HOST:PORT,...`, the crash
+ * A client of a direct-mode cluster (`raftkv get/put/del/cas --cluster HOST:PORT,...`, the crash
  * harness). It sends to the leader it last heard of, follows redirects, and retries a request that
  * got no answer at another replica, until its deadline. A redirect names the leader's id; the
  * client finds its address in the members it was given (a recorded layout) or asks the replica
@@ -38,6 +38,20 @@ export interface ClientOptions {
   readonly secret?: string;
 }
 
+/** What a get read, or what a del or cas found before it wrote: a value, or none. */
+export type Found = { readonly found: true; readonly value: string } | { readonly found: false };
+
+/** A compare-and-swap's outcome: whether it wrote, and what the key held before. */
+export interface CasResult {
+  /** The key held the value expected (or was absent, if that was expected): the new one is in. */
+  readonly swapped: boolean;
+  /** What the key held when the cas took effect: the current value, when it did not swap. */
+  readonly previous: Found;
+}
+
+const foundOf = (value: string | undefined): Found =>
+  (value === undefined ? { found: false } : { found: true, value });
+
 /** No replica answered as leader within the operation's deadline. */
 export class NoLeaderError extends Error {
   constructor(readonly op: string, readonly timeoutMs: number, readonly tried: readonly string[]) {
@@ -53,6 +67,11 @@ const show = (a: Address): string => `${a.host}:${a.port}`;
  * leader it cannot place: a replica that answered a request a moment ago answers this as fast.
  */
 const STATUS_WAIT_MS = 200;
+
+/** A request's own fields: what the client asks, without the envelope, MID and seq. */
+type Operation = ClientRequest extends infer R
+  ? R extends ClientRequest ? Omit<R, 'src' | 'dst' | 'leader' | 'MID' | 'seq'> : never
+  : never;
 
 interface Reply {
   readonly type: 'ok' | 'fail' | 'redirect';
@@ -101,28 +120,35 @@ export class KvClient {
     return new KvClient(socket, opts);
   }
 
-  async get(key: string): Promise<string> {
-    return (await this.run('get', key, undefined)) ?? '';
+  /** [§6.4] A linearizable read: the key's value, or `{ found: false }` if it has none. */
+  async get(key: string): Promise<Found> {
+    return foundOf(await this.run({ type: 'get', key }));
   }
 
   async put(key: string, value: string): Promise<void> {
-    await this.run('put', key, value);
+    await this.run({ type: 'put', key, value });
+  }
+
+  /** Removes the key; answers with what it held (`{ found: false }`: nothing was deleted). */
+  async del(key: string): Promise<Found> {
+    return foundOf(await this.run({ type: 'del', key }));
   }
 
   /**
-   * A delete is a put of the empty value: the store reads a key never written as "", so the two
-   * are indistinguishable to every reader.
+   * Writes `value` if the key holds `expected` (`null`: only if the key is absent), in one step of
+   * the log, so that concurrent writers cannot interleave between the comparison and the write.
    */
-  async del(key: string): Promise<void> {
-    await this.run('put', key, '');
+  async cas(key: string, expected: string | null, value: string): Promise<CasResult> {
+    const previous = foundOf(await this.run({ type: 'cas', key, expected, value }));
+    const swapped = previous.found ? previous.value === expected : expected === null;
+    return { swapped, previous };
   }
 
   close(): void {
     this.socket.close();
   }
 
-  private async run(type: 'get' | 'put', key: string, value: string | undefined):
-    Promise<string | undefined> {
+  private async run(op: Operation): Promise<string | undefined> {
     const timeoutMs = this.opts.timeoutMs ?? 5000;
     const attemptMs = this.opts.attemptMs ?? 300;
     const deadline = Date.now() + timeoutMs;
@@ -133,8 +159,8 @@ export class KvClient {
       tried.add(show(to));
       const mid = `${this.clientId}.${seq}.${++this.attempt}`;
       const dst = [...this.ids].find(([, a]) => a.host === to.host && a.port === to.port)?.[0];
-      const request = { src: this.clientId, dst: dst ?? 'FFFF', leader: 'FFFF', type, MID: mid,
-        key, seq, ...(value === undefined ? {} : { value }) } as ClientRequest;
+      const request = { src: this.clientId, dst: dst ?? 'FFFF', leader: 'FFFF', MID: mid, seq,
+        ...op } as ClientRequest;
       const reply = await this.send(request, to, Math.min(attemptMs, deadline - Date.now()));
       if (reply === undefined) {
         this.leader = undefined; // silent: maybe dead or cut off; try another
@@ -151,7 +177,7 @@ export class KvClient {
       this.leader = reply.leader === 'FFFF' ? undefined : this.ids.get(reply.leader);
       if (this.leader === undefined) await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
     }
-    throw new NoLeaderError(`${type} ${key}`, timeoutMs, [...tried]);
+    throw new NoLeaderError(`${op.type} ${op.key}`, timeoutMs, [...tried]);
   }
 
   /** Ask replica `at` for its members' addresses (its status answer lists them). */

@@ -1,8 +1,11 @@
 /**
- * `raftkv get KEY`, `raftkv put KEY VALUE`, `raftkv del KEY`, against `--cluster HOST:PORT,...`
- * (or the cluster that `raftkv cluster up` recorded in `--data-dir`, default `raftkv-data`).
- * Prints a get's value; exits 1 with a message naming what it tried when no leader answers in
- * time (`--timeout MS`, default 5000).
+ * `raftkv get KEY`, `raftkv put KEY VALUE [--if-absent]`, `raftkv del KEY`, `raftkv cas KEY
+ * EXPECTED NEW`, against `--cluster HOST:PORT,...` (or the cluster that `raftkv cluster up`
+ * recorded in `--data-dir`, default `raftkv-data`). Prints a get's value, and nothing for an
+ * absent key (as etcdctl does); `--json` prints `{ found, value }` instead. Exit codes: 0 done;
+ * 1 no leader answered in time (`--timeout MS`, default 5000), naming what it tried; 2 a usage
+ * error; 3 the key is absent (get), or the comparison failed (cas, put --if-absent), which then
+ * prints the current value.
  */
 import { resolve } from 'node:path';
 import { parseAddress, type Address } from '../replica/address.js';
@@ -12,7 +15,12 @@ import {
 import { commandHelp, usageOf, type CommandHelp } from '../usage.js';
 import { intArg, parseCommandArgs, readTextArg, shown, stringArg } from '../args.js';
 import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from '../wire/messages.js';
-import { KvClient, NoLeaderError, type ClientOptions } from './client.js';
+import { KvClient, NoLeaderError, type ClientOptions, type Found } from './client.js';
+
+/** The commands of this module. */
+export type ClientCommand = 'get' | 'put' | 'del' | 'cas';
+/** The exit code of a get of an absent key, and of a comparison that failed. */
+export const EXIT_NOT_FOUND = 3;
 
 /** Where the client goes: a list of addresses, or a recorded cluster with its ids and leader. */
 interface Target {
@@ -45,7 +53,7 @@ function recorded(t: Target): Partial<ClientOptions> {
 
 const OPTIONS = {
   cluster: { type: 'string' }, 'data-dir': { type: 'string' }, timeout: { type: 'string' },
-  'value-file': { type: 'string' },
+  'value-file': { type: 'string' }, 'if-absent': { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
 /** Standard input, whole, if it holds at most `maxChars` characters; else a message. */
@@ -61,27 +69,36 @@ async function readStdin(maxChars: number): Promise<string | { refused: string }
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (bytes > maxChars * 4 || text.length > maxChars) {
-    return { refused: `the value on standard input is over ${maxChars} characters: the limit` };
+    return { refused: `the value on standard input has more than ${maxChars} characters: the ` +
+      `limit is ${maxChars}` };
   }
   return text;
 }
 
-/** The value of a put: its argument, a file (`--value-file`), or standard input (`-`). */
-async function valueOf(args: readonly string[], file: string | undefined):
+const argCount = (n: number): string => `${n} argument${n === 1 ? '' : 's'}`;
+
+/**
+ * The value a put or cas writes: its last argument, a file (`--value-file`), or standard input
+ * (`-`). `before`: the arguments that come first (KEY; KEY EXPECTED for a cas).
+ */
+async function valueOf(args: readonly string[], file: string | undefined, before: string[]):
   Promise<string | { refused: string }> {
+  const n = before.length;
   if (file !== undefined) {
-    if (args.length !== 1) return { refused: `expected KEY with --value-file, got ${args.length} ` +
-      `argument${args.length === 1 ? '' : 's'}` };
+    if (args.length !== n) {
+      return { refused: `expected ${before.join(' ')} with --value-file, got ${argCount(args.length)}` };
+    }
     const text = readTextArg('value file', file, MAX_VALUE_LENGTH * 4);
     if (typeof text !== 'string') return text;
     return text.length > MAX_VALUE_LENGTH ? { refused: `the value file ${shown(file)} has ` +
       `${text.length} characters: the limit is ${MAX_VALUE_LENGTH}` } : text;
   }
-  if (args.length !== 2) {
-    return { refused: `expected KEY VALUE (or KEY - for standard input, or KEY --value-file F), ` +
-      `got ${args.length} argument${args.length === 1 ? '' : 's'}` };
+  if (args.length !== n + 1) {
+    const head = before.join(' ');
+    return { refused: `expected ${head} VALUE (or ${head} - for standard input, or ${head} ` +
+      `--value-file F), got ${argCount(args.length)}` };
   }
-  const value = args[1] as string;
+  const value = args[n] as string;
   if (value === '-') return readStdin(MAX_VALUE_LENGTH);
   return value.length > MAX_VALUE_LENGTH ? { refused: `a value of ${value.length} characters: ` +
     `the limit is ${MAX_VALUE_LENGTH}` } : value;
@@ -92,7 +109,50 @@ function usageError(command: string, message: string): number {
   return 2;
 }
 
-export async function clientMain(command: 'get' | 'put' | 'del', argv: readonly string[]):
+/** What a command prints, and its exit code, once a leader answered. */
+interface Outcome { readonly text: string | undefined; readonly json: object; readonly code: number }
+
+const foundJson = (f: Found): object => (f.found ? { found: true, value: f.value }
+  : { found: false });
+
+/** A get's answer: the value, or nothing and EXIT_NOT_FOUND for an absent key. */
+const readOutcome = (f: Found): Outcome => ({ text: f.found ? f.value : undefined,
+  json: foundJson(f), code: f.found ? 0 : EXIT_NOT_FOUND });
+
+async function perform(client: KvClient, command: ClientCommand, key: string,
+  value: string, expected: string | null | undefined): Promise<Outcome> {
+  switch (command) {
+    case 'get': return readOutcome(await client.get(key));
+    case 'del': {
+      const removed = await client.del(key);
+      // as etcdctl: how many keys it deleted
+      return { text: removed.found ? '1' : '0', json: foundJson(removed), code: 0 };
+    }
+    case 'put':
+    case 'cas': {
+      if (expected === undefined) {
+        await client.put(key, value);
+        return { text: undefined, json: {}, code: 0 };
+      }
+      const r = await client.cas(key, expected, value);
+      return r.swapped ? { text: undefined, json: { swapped: true }, code: 0 }
+        : { ...readOutcome(r.previous), json: { swapped: false, ...foundJson(r.previous) },
+          code: EXIT_NOT_FOUND };
+    }
+  }
+}
+
+/** KEY, and for a cas KEY EXPECTED: the arguments before the value. */
+function headArgs(command: ClientCommand, args: readonly string[]): string[] | string {
+  const names = command === 'cas' ? ['KEY', 'EXPECTED'] : ['KEY'];
+  if (args.length < names.length) {
+    return `expected ${names.join(' ')}${command === 'put' || command === 'cas' ? ' VALUE' : ''}, ` +
+      `got ${argCount(args.length)}`;
+  }
+  return names;
+}
+
+export async function clientMain(command: ClientCommand, argv: readonly string[]):
   Promise<number> {
   const p = parseCommandArgs(argv, OPTIONS);
   if (typeof p === 'string') return usageError(command, p);
@@ -102,37 +162,46 @@ export async function clientMain(command: 'get' | 'put' | 'del', argv: readonly 
   const timeoutMs = intArg('timeout', stringArg(p, 'timeout') ?? '5000', 1, 3_600_000);
   if (typeof timeoutMs === 'string') return usageError(command, timeoutMs);
   const file = stringArg(p, 'value-file');
-  if (command !== 'put' && file !== undefined) {
-    return usageError(command, '--value-file is an option of put only');
+  const writes = command === 'put' || command === 'cas';
+  if (!writes && file !== undefined) {
+    return usageError(command, '--value-file is an option of put and cas only');
   }
-  if ((command !== 'put' && args.length !== 1) || args.length === 0) {
-    return usageError(command, `expected ${command === 'put' ? 'KEY VALUE' : 'KEY'}, got ` +
-      `${args.length} argument${args.length === 1 ? '' : 's'}`);
+  const ifAbsent = p.values['if-absent'] === true;
+  if (command !== 'put' && ifAbsent) return usageError(command, '--if-absent is an option of put only');
+  const head = headArgs(command, args);
+  if (typeof head === 'string') return usageError(command, head);
+  if (!writes && args.length !== 1) {
+    return usageError(command, `expected KEY, got ${argCount(args.length)}`);
   }
   const key = args[0] as string;
   if (key.length > MAX_KEY_LENGTH) {
     return usageError(command, `a key of ${key.length} characters: the limit is ${MAX_KEY_LENGTH}`);
   }
   let value = '';
-  if (command === 'put') {
-    const v = await valueOf(args, file);
+  if (writes) {
+    const v = await valueOf(args, file, head);
     if (typeof v !== 'string') return usageError(command, v.refused);
     value = v;
+  }
+  const expected = command === 'cas' ? args[1] as string : ifAbsent ? null : undefined;
+  if (typeof expected === 'string' && expected.length > MAX_VALUE_LENGTH) {
+    return usageError(command, `an expected value of ${expected.length} characters: the limit ` +
+      `is ${MAX_VALUE_LENGTH}`);
   }
   const target = targetOf(list, dir);
   if (typeof target === 'string') return usageError(command, target);
   const client = await KvClient.open({ cluster: target.cluster, timeoutMs, ...recorded(target) });
   try {
-    if (command === 'get') console.log(await client.get(key));
-    else if (command === 'put') await client.put(key, value);
-    else await client.del(key);
+    const outcome = await perform(client, command, key, value, expected);
+    if (p.values.json === true) console.log(JSON.stringify(outcome.json));
+    else if (outcome.text !== undefined) console.log(outcome.text);
     // the next one-shot command goes straight to the leader this one found
     const found = client.leaderId;
     const known = target.layout?.layout.leader;
     if (target.layout !== undefined && found !== undefined && found !== known) {
       recordLeader(target.layout.dir, found);
     }
-    return 0;
+    return outcome.code;
   } catch (e) {
     if (!(e instanceof NoLeaderError)) throw e;
     console.error(`raftkv ${command}: ${e.message}`);

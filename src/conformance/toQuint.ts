@@ -20,7 +20,7 @@ function map<V>(o: Record<string, V>, f: (v: V) => string): string {
 
 export function quintCmd(c: AbstractCmd): string {
   return `{ kind: ${str(c.kind)}, client: ${str(c.client)}, seq: ${c.seq}, key: ${str(c.key)}, ` +
-    `value: ${c.value} }`;
+    `value: ${c.value}, expected: ${c.expected} }`;
 }
 
 const entry = (e: AbstractEntry): string => `{ term: ${e.term}, cmd: ${quintCmd(e.cmd)} }`;

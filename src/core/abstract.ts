@@ -1,8 +1,8 @@
 /**
  * The abstraction function: a replica's state as the spec sees it (the `Server` record of
  * `spec/raft.qnt`). Conformance tests compare these records with the spec's, field by field.
- * Spec values are integers; the code's are strings: a put of spec value 7 carries "7", and the
- * empty string (a key never written) is the spec's 0.
+ * Spec values are integers; the code's are strings: a put of spec value 7 carries "7", and no
+ * value (`null`, an absent key; or "", as the simulator-routed protocol reads one) is the spec's 0.
  */
 import {
   BROADCAST, type ClientRequest, type ClientResponse, type Cmd, type NodeId, type PeerMessage,
@@ -12,11 +12,12 @@ import { toArray } from './chain.js';
 import type { Persisted, RaftState, Role } from './state.js';
 
 export interface AbstractCmd {
-  kind: 'noop' | 'put' | 'get';
+  kind: 'noop' | 'put' | 'get' | 'del' | 'cas';
   client: string;
   seq: number;
   key: string;
   value: number;
+  expected: number;
 }
 
 export interface AbstractEntry { term: number; cmd: AbstractCmd }
@@ -64,26 +65,37 @@ export interface AbstractAnswer {
   value: number;
 }
 
-export const specValue = (v: string): number => (v === '' ? 0 : Number(v));
+export const specValue = (v: string | null): number => (v === '' || v === null ? 0 : Number(v));
+/** The code's value of a spec value: 0 is none. */
+export const codeValue = (v: number): string | null => (v === 0 ? null : String(v));
 
 export function abstractCmd(cmd: Cmd): AbstractCmd {
+  const none = { value: 0, expected: 0 };
   switch (cmd.kind) {
-    case 'noop': return { kind: 'noop', client: '', seq: 0, key: '', value: 0 };
-    case 'put': return { kind: 'put', client: cmd.client, seq: cmd.seq, key: cmd.key,
+    case 'noop': return { kind: 'noop', client: '', seq: 0, key: '', ...none };
+    case 'put': return { kind: 'put', client: cmd.client, seq: cmd.seq, key: cmd.key, ...none,
       value: specValue(cmd.value) };
-    case 'get': return { kind: 'get', client: cmd.client, seq: cmd.seq, key: cmd.key, value: 0 };
+    case 'get': case 'del':
+      return { kind: cmd.kind, client: cmd.client, seq: cmd.seq, key: cmd.key, ...none };
+    case 'cas': return { kind: 'cas', client: cmd.client, seq: cmd.seq, key: cmd.key,
+      value: specValue(cmd.value), expected: specValue(cmd.expected) };
   }
 }
 
 /**
  * The client request that carries a spec command `cmd` to server `to` (the inverse of
- * `abstractCmd` for puts and gets), with a fresh MID.
+ * `abstractCmd` for client commands), with a fresh MID.
  */
 export function clientRequestOf(cmd: AbstractCmd, to: NodeId, mid: string): ClientRequest {
   const base = { src: cmd.client as NodeId, dst: to, leader: to, MID: mid, key: cmd.key,
     seq: cmd.seq };
-  return (cmd.kind === 'put' ? { ...base, type: 'put', value: String(cmd.value) }
-    : { ...base, type: 'get' }) as ClientRequest;
+  switch (cmd.kind) {
+    case 'put': return { ...base, type: 'put', value: String(cmd.value) } as ClientRequest;
+    case 'cas': return { ...base, type: 'cas', expected: codeValue(cmd.expected),
+      value: String(cmd.value) } as ClientRequest;
+    case 'del': return { ...base, type: 'del' } as ClientRequest;
+    default: return { ...base, type: 'get' } as ClientRequest;
+  }
 }
 
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
@@ -99,7 +111,7 @@ type AbstractSession = { seq: number; value: number };
 
 const kvRecord = (kv: Pairs<string>): Record<string, number> =>
   record(new Map(kv), specValue);
-const sessionRecord = (sessions: Pairs<{ seq: number; value: string }>):
+const sessionRecord = (sessions: Pairs<{ seq: number; value: string | null }>):
   Record<string, AbstractSession> =>
   record(new Map(sessions), (x) => ({ seq: x.seq, value: specValue(x.value) }));
 
@@ -134,7 +146,7 @@ export function abstractAnswer(r: ClientResponse, cmd: AbstractCmd): AbstractAns
     server: r.src,
     leader: r.leader === BROADCAST ? '' : r.leader,
     cmd,
-    value: r.type === 'ok' && cmd.kind === 'get' ? specValue(r.value ?? '') : 0,
+    value: r.type === 'ok' && cmd.kind !== 'put' ? specValue(r.value ?? null) : 0,
   };
 }
 

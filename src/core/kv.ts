@@ -33,17 +33,29 @@ export function emptyKv(): KvState {
 export interface Applied {
   readonly index: number;
   readonly cmd: Cmd;
-  /** The value read (get) or written (put); "" for a key never written; undefined for a no-op. */
-  readonly value: string | undefined;
+  /**
+   * The value written (put), or found (get, del, cas: `null` when the key was absent); for a
+   * duplicate, the answer its first copy got; undefined for a no-op. `spec/raft.qnt`: `answerOf`.
+   */
+  readonly value: string | null | undefined;
 }
 
-function applyOne(store: KvStore, cmd: Cmd): string | undefined {
+/** `spec/raft.qnt`: `applyCmd` and `answerOf`. */
+function applyOne(store: KvStore, cmd: Cmd): string | null | undefined {
   if (cmd.kind === 'noop') return undefined;
   const session = cmd.seq > 0 ? store.sessions.get(cmd.client) : undefined;
   // a duplicate is applied once: it gets the answer the first one got
   if (session !== undefined && session.seq >= cmd.seq) return session.value;
-  const value = cmd.kind === 'put' ? cmd.value : (store.data.get(cmd.key) ?? '');
-  if (cmd.kind === 'put') store.data.set(cmd.key, cmd.value);
+  const found = store.data.get(cmd.key) ?? null;
+  let value = found;
+  if (cmd.kind === 'put') {
+    store.data.set(cmd.key, cmd.value);
+    value = cmd.value;
+  } else if (cmd.kind === 'del') {
+    store.data.delete(cmd.key);
+  } else if (cmd.kind === 'cas' && found === cmd.expected) {
+    store.data.set(cmd.key, cmd.value);
+  }
   if (cmd.seq > 0) store.sessions.set(cmd.client, { seq: cmd.seq, value });
   return value;
 }
@@ -126,9 +138,9 @@ export function kvData(kv: KvState, log: RaftLog): Map<string, string> {
   return new Map(ownStore(kv, log).data);
 }
 
-/** The value of `key` in the applied state, "" if never written, as a get would read it. */
-export function kvGet(kv: KvState, log: RaftLog, key: string): string {
-  return ownStore(kv, log).data.get(key) ?? '';
+/** The value of `key` in the applied state, `null` if it has none, as a get would read it. */
+export function kvGet(kv: KvState, log: RaftLog, key: string): string | null {
+  return ownStore(kv, log).data.get(key) ?? null;
 }
 
 export function kvSessions(kv: KvState, log: RaftLog): Map<NodeId, Session> {

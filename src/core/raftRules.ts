@@ -10,7 +10,7 @@ import { kvFromSnapshot } from './kv.js';
 import { appendEntry, logUpToDate, mergeEntries } from './log.js';
 import type { RaftRules } from './ruleSet.js';
 import { initialState } from './state.js';
-import { answerApplied, leaderGet, leaderPut } from './rules/client.js';
+import { answerApplied, leaderGet, leaderWrite } from './rules/client.js';
 import { stepDown } from './rules/common.js';
 import { voteFree } from './rules/election.js';
 import { lastNewEntry, logOk, quorumCommitIndex, staleAppend } from './rules/replication.js';
@@ -28,7 +28,7 @@ export const raftRules: RaftRules = {
   quorumCommitIndex,
   openTerm: (log, term) => appendEntry(log, { term: term as Entry['term'], cmd: noop }),
   leaderGet,
-  leaderPut,
+  leaderWrite,
   answerApplied,
   stepDown,
   recover: initialState,

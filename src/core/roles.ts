@@ -28,6 +28,8 @@ function common<R extends Role>(role: R) {
     LeaderStale: { actions: 'ignore' },
     get: { actions: a('clientRequest') },
     put: { actions: a('clientRequest') },
+    del: { actions: a('clientRequest') },
+    cas: { actions: a('clientRequest') },
     TakeSnapshot: { guard: 'canSnapshot', actions: a('takeSnapshot') },
   } as const;
 }

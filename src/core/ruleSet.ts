@@ -33,12 +33,12 @@ export interface RaftRules {
   /** [§6.4] A leader takes a get. */
   readonly leaderGet: (s: RaftState, m: ClientRequest & { type: 'get' }, out: Effect[],
     rules: RaftRules) => RaftState;
-  /** [§8] A leader takes a put. */
-  readonly leaderPut: (s: RaftState, m: ClientRequest & { type: 'put' }, out: Effect[],
-    rules: RaftRules) => RaftState;
-  /** [§8] Answer a pending request whose own entry was applied. */
-  readonly answerApplied: (s: RaftState, out: Effect[], p: Pending, value: string | undefined) =>
-    void;
+  /** [§8] A leader takes a write: a put, del or cas. */
+  readonly leaderWrite: (s: RaftState, m: Exclude<ClientRequest, { type: 'get' }>,
+    out: Effect[], rules: RaftRules) => RaftState;
+  /** [§8] Answer a pending request whose own entry was applied (`null`: the key was absent). */
+  readonly answerApplied: (s: RaftState, out: Effect[], p: Pending,
+    value: string | null | undefined) => void;
   /** [Fig2:AllServers#2] Step down from `from` to follower, adopting `term` if newer. */
   readonly stepDown: (s: RaftState, term: number, out: Effect[], from: Role) => RaftState;
   /** [Fig2:State §5.1] A server (re)starting from what it persisted. */

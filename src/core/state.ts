@@ -53,9 +53,15 @@ export interface Config {
   readonly maxWaitingRequests: number;
   readonly maxWaitingPerClient: number;
   readonly maxUncommittedEntries: number;
+  /**
+   * How an `ok` says a key is absent: with `value: ""` (the simulator-routed protocol, where a key
+   * never written reads as the empty string), or with no `value` at all (direct mode, which tells
+   * an absent key from an empty value).
+   */
+  readonly absentAsEmpty: boolean;
 }
 
-/** A put or get: the command of a client request. */
+/** A put, get, del or cas: the command of a client request. */
 export type ClientCmd = Exclude<Cmd, { kind: 'noop' }>;
 
 /** A get waiting for its round and its index (the spec's `Read`, with the client's MID). */
@@ -189,6 +195,7 @@ export const defaultConfig: Config = {
   catchUp: true,
   trace: false,
   ...OVERLOAD_LIMITS,
+  absentAsEmpty: true,
 };
 
 export function quorum(config: Config): number {

@@ -22,7 +22,7 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { entriesAfterSnapshot } from '../core/log.js';
-import { KvClient, NoLeaderError } from '../client/client.js';
+import { KvClient, NoLeaderError, type Found } from '../client/client.js';
 import { leaderOf, queryStatus } from '../client/status.js';
 import { CLI_PATH, isRunning, newLayout, replicaArgs, startMember, waitForLeader, writeLayout,
   type Layout, type Member } from '../cluster/cluster.js';
@@ -122,6 +122,12 @@ async function othersHoldAll(layout: Layout, victim: Member): Promise<boolean> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A get's answer as the register model reads it: the history's registers start at "", and this
+ * harness never writes "", so an absent key and "" cannot be confused.
+ */
+const readValue = (read: Found): string => (read.found ? read.value : '');
+
 /** A base port with `n` free UDP ports after it on 127.0.0.1. */
 export async function freePorts(n: number, rng: Rng): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
@@ -180,7 +186,7 @@ async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
         history.complete(op, performance.now() - t0, undefined);
       } else {
         const read = await client.get(key);
-        history.complete(op, performance.now() - t0, read);
+        history.complete(op, performance.now() - t0, readValue(read));
       }
     } catch (e) {
       if (!(e instanceof NoLeaderError)) throw e;
@@ -333,7 +339,7 @@ async function finish(opts: CrashOptions, layout: Layout, run: {
     const key = keyName(k);
     const op = invokeOnce(history, reader.clientId, 'get', key, undefined, performance.now() - t0);
     const read = await reader.get(key);
-    history.complete(op, performance.now() - t0, read);
+    history.complete(op, performance.now() - t0, readValue(read));
   }
   reader.close();
   const final = await queryStatus(layout.members.map((m) => m.address), 500);

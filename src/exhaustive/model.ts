@@ -418,7 +418,7 @@ export class Model {
     for (const op of w.ops) {
       if (op.kind !== 'put' || op.answer !== 'ok') continue;
       if (!committed.some((e) => e.cmd.kind === 'put' && e.cmd.value === op.value)) {
-        return { invariant: 'ackedPutCommitted',
+        return { invariant: 'ackedWriteCommitted',
           detail: `put ${op.key}=${op.value} was answered ok but is not committed` };
       }
     }

@@ -74,7 +74,7 @@ function cmdOfOp(ops: readonly ClientOp[], n: number): AbstractCmd {
   const op = ops[n];
   if (op === undefined) throw new Error(`an answer to unknown request ${n}`);
   return { kind: op.kind, client: clientOf(n), seq: 1, key: op.key,
-    value: op.kind === 'put' ? Number(op.value) : 0 };
+    value: op.kind === 'put' ? Number(op.value) : 0, expected: 0 };
 }
 
 /** The spec call arguments of a server step caused by `move` in `w`. */
@@ -88,7 +88,7 @@ function callArgs(model: Model, w: World, move: Move): string {
   const n = w.ops.length;
   const value = move.kind === 'put' ? putValue(w.ops) : 0;
   return `${id}, ${quintCmd({ kind: move.kind, client: clientOf(n), seq: 1, key: move.key,
-    value })}`;
+    value, expected: 0 })}`;
 }
 
 interface Tapped {

@@ -1,6 +1,9 @@
 /**
  * A linearizability checker for the key-value store, seen as one register per key: the initial
- * value is "", a put writes its value, a get returns the current value.
+ * value is "" (the simulator-routed protocol, where an absent key reads as "") or absent (`null`,
+ * direct mode); a put writes its value, a get returns the current value, a del makes the key
+ * absent, and a cas writes its value if the register holds the value it expects. A del and a cas
+ * answer with the value they found.
  *
  * [H&W90 def.] A history is linearizable iff it can be completed (each pending operation either
  * took effect or is dropped) into a legal sequential history that keeps the real-time order of
@@ -21,9 +24,13 @@
  *   answer everywhere, and past it the key is 'unknown', never a guess.
  */
 
+/** What a register holds: a value, or `null` when the key is absent. */
+export type RegisterValue = string | null;
+
 /**
- * One operation on one register. `ret` is Infinity for an operation never answered ok: a put
- * that may have taken effect at any time after `call`, or never; a get that has no effect.
+ * One operation on one register. `ret` is Infinity for an operation never answered ok: a write
+ * that may have taken effect at any time after `call`, or never; a get that has no effect. An
+ * answered del or cas has `read`: the value it found.
  */
 export type RegisterOp = {
   /** The caller's name for the operation, echoed in descriptions. */
@@ -34,7 +41,20 @@ export type RegisterOp = {
   /** Replaces the default status text ("ok", "no answer") in descriptions. */
   readonly note?: string;
 } & ({ readonly kind: 'put'; readonly value: string } |
-  { readonly kind: 'get'; readonly read: string });
+  { readonly kind: 'get'; readonly read: RegisterValue } |
+  { readonly kind: 'del'; readonly read?: RegisterValue } |
+  { readonly kind: 'cas'; readonly expected: RegisterValue; readonly value: string;
+    readonly read?: RegisterValue });
+
+/** What `o` writes, if it takes effect (a cas: if its comparison holds); undefined for a get. */
+function written(o: RegisterOp): RegisterValue | undefined {
+  return o.kind === 'get' ? undefined : o.kind === 'del' ? null : o.value;
+}
+
+/** What an answered `o` found: a get's, del's or cas's answer; undefined if it says nothing. */
+function readOf(o: RegisterOp): RegisterValue | undefined {
+  return o.kind === 'put' || o.ret === Infinity ? undefined : o.read;
+}
 
 export type Linearizable = 'ok' | 'illegal' | 'unknown';
 
@@ -72,6 +92,8 @@ export interface CheckOptions {
    * search elsewhere. `search`: the search for every key (to compare the two, and to test it).
    */
   readonly method?: 'auto' | 'search';
+  /** What every register holds first: "" (the default, the simulator-routed protocol) or absent. */
+  readonly initial?: RegisterValue;
 }
 
 export const DEFAULT_MAX_STEPS_PER_KEY = 5_000_000;
@@ -82,15 +104,17 @@ type Outcome = { readonly result: Linearizable; readonly steps: number; readonly
 
 /**
  * The operations of one key worth searching, in call order. A get never answered ok has no
- * effect and constrains nothing. A put never answered ok whose value no get read is dropped too:
- * a linearization that places it has no get between it and the next put (none reads its value),
- * so removing it leaves a legal sequence, and a search without it is complete.
+ * effect and constrains nothing. A write never answered ok whose value no answer read and no cas
+ * expects is dropped too: in a linearization that places it, what comes between it and the next
+ * write that takes effect is only unanswered cas that found another value than they expected (a
+ * get, or an answered del or cas, would read its value). Removing it and those leaves a legal
+ * sequence, so a search without it is complete.
  */
 function prepareKey(ops: readonly RegisterOp[]): RegisterOp[] {
-  const read = new Set(ops.flatMap((o) => (o.kind === 'get' && o.ret !== Infinity ? [o.read]
-    : [])));
+  const read = new Set<RegisterValue | undefined>(ops.map(readOf).filter((v) => v !== undefined));
+  for (const o of ops) if (o.kind === 'cas') read.add(o.expected);
   return ops.filter((o) => (o.kind === 'get' ? o.ret !== Infinity
-    : o.ret !== Infinity || read.has(o.value)))
+    : o.ret !== Infinity || read.has(written(o) as RegisterValue)))
     .map((o, offset) => ({ o, offset }))
     .sort((a, b) => a.o.call - b.o.call || a.o.ret - b.o.ret || a.offset - b.offset)
     .map(({ o }) => o);
@@ -155,29 +179,60 @@ function cacheKey(bits: Uint32Array, value: number): string {
   return key;
 }
 
-/** Register values as small numbers: "" is 0; a get of a value no put writes reads -1. */
-function encodeValues(ops: readonly RegisterOp[]): { writes: Int32Array; reads: Int32Array } {
-  const ids = new Map<string, number>([['', 0]]);
-  for (const o of ops) if (o.kind === 'put' && !ids.has(o.value)) ids.set(o.value, ids.size);
-  const writes = new Int32Array(ops.length).fill(-1);
-  const reads = new Int32Array(ops.length).fill(-1);
+/** `reads[i]`: op i's answer says nothing (a put, or an unanswered del or cas). */
+const ANY = -2;
+/** `reads[i]`: op i read a value that no op writes and the register never held. */
+const UNWRITTEN = -1;
+
+/**
+ * Register values as small numbers (the initial value is 0) and each op as a transition on them:
+ * `step(i, v)` is the value after op i takes effect on v, or -1 if its answer rules that out.
+ */
+function encodeValues(ops: readonly RegisterOp[], initial: RegisterValue):
+  { reads: Int32Array; step(i: number, v: number): number } {
+  const ids = new Map<RegisterValue, number>([[initial, 0]]);
+  const id = (v: RegisterValue): number => {
+    if (!ids.has(v)) ids.set(v, ids.size);
+    return ids.get(v) as number;
+  };
+  const n = ops.length;
+  const writes = new Int32Array(n).fill(-1);
+  const expected = new Int32Array(n).fill(-1);
   ops.forEach((o, i) => {
-    if (o.kind === 'put') writes[i] = ids.get(o.value) as number;
-    else reads[i] = ids.get(o.read) ?? -1;
+    const w = written(o);
+    if (w !== undefined) writes[i] = id(w);
+    if (o.kind === 'cas') expected[i] = id(o.expected);
   });
-  return { writes, reads };
+  const reads = new Int32Array(n).fill(ANY);
+  ops.forEach((o, i) => {
+    const r = readOf(o);
+    if (r !== undefined) reads[i] = ids.get(r) ?? UNWRITTEN;
+  });
+  const kinds = ops.map((o) => o.kind);
+  return {
+    reads,
+    step(i, v) {
+      const r = reads[i] as number;
+      if (r !== ANY && r !== v) return -1;
+      switch (kinds[i]) {
+        case 'get': return v;
+        case 'cas': return v === expected[i] ? writes[i] as number : v;
+        default: return writes[i] as number;
+      }
+    },
+  };
 }
 
 /**
  * [W&G93, Lowe17] Is this one key's history (from `prepareKey`) linearizable? At most `limit`
  * steps (one step: one entry visited); 'unknown' past that, never a guess.
  */
-function searchKey(ops: readonly RegisterOp[], limit: number): Outcome {
+function searchKey(ops: readonly RegisterOp[], limit: number, initial: RegisterValue): Outcome {
   const n = ops.length;
-  const { writes, reads } = encodeValues(ops);
-  // A get of a value that no put of this key writes has no linearization at all.
+  const { reads, step } = encodeValues(ops, initial);
+  // An answer with a value that no op of this key writes has no linearization at all.
   for (let i = 0; i < n; i++) {
-    if (writes[i] === -1 && reads[i] === -1) return { result: 'illegal', steps: 0, blocker: i };
+    if (reads[i] === UNWRITTEN) return { result: 'illegal', steps: 0, blocker: i };
   }
   const { next, lift, unlift } = entryList(ops);
   const hasReturn = (i: number): boolean => ops[i]?.ret !== Infinity;
@@ -202,8 +257,8 @@ function searchKey(ops: readonly RegisterOp[], limit: number): Outcome {
     if (entry === -1) throw new Error('linearizability: ran off the entry list (a bug)');
     if (entry <= n) { // a call: try to linearize op i now
       const i = entry - 1;
-      const after = writes[i] === -1 ? value : writes[i] as number;
-      if (writes[i] !== -1 || reads[i] === value) {
+      const after = step(i, value);
+      if (after !== -1) {
         flip(i);
         const key = cacheKey(bits, after);
         if (!cache.has(key)) {
@@ -233,10 +288,14 @@ function searchKey(ops: readonly RegisterOp[], limit: number): Outcome {
   return { result: 'ok', steps };
 }
 
-/** Whether `clusterOrder` applies: no two puts write one value, and none writes the initial "". */
-function distinctValues(ops: readonly RegisterOp[]): boolean {
-  const seen = new Set<string>(['']);
+/**
+ * Whether `clusterOrder` applies: only puts and gets, no two puts write one value, and none writes
+ * the initial value.
+ */
+function distinctValues(ops: readonly RegisterOp[], initial: RegisterValue): boolean {
+  const seen = new Set<RegisterValue>([initial]);
   for (const o of ops) {
+    if (o.kind === 'del' || o.kind === 'cas') return false;
     if (o.kind !== 'put') continue;
     if (seen.has(o.value)) return false;
     seen.add(o.value);
@@ -267,10 +326,11 @@ function distinctValues(ops: readonly RegisterOp[]): boolean {
  * maxCall(Y) > m1 = minRet(X). The witness is those two clusters' puts and the ops that set
  * their minRet and maxCall: at most six operations, still a cycle on their own.
  */
-function clusterOrder(ops: readonly RegisterOp[]): Outcome & { witness?: number[] } {
+function clusterOrder(ops: readonly RegisterOp[], initial: RegisterValue):
+  Outcome & { witness?: number[] } {
   const n = ops.length;
   // cluster 0 is the initial value's; cluster 1 + p is put p's (p an index into ops)
-  const clusterOf = new Map<string, number>([['', 0]]);
+  const clusterOf = new Map<RegisterValue, number>([[initial, 0]]);
   const put: number[] = [-1];
   ops.forEach((o, i) => {
     if (o.kind === 'put') {
@@ -283,7 +343,7 @@ function clusterOrder(ops: readonly RegisterOp[]): Outcome & { witness?: number[
   const maxCall = new Float64Array(k).fill(-Infinity);
   const minRetOp = new Int32Array(k).fill(-1);
   const maxCallOp = new Int32Array(k).fill(-1);
-  minRet[0] = -Infinity; // the virtual put of "" returned before anything was called
+  minRet[0] = -Infinity; // the virtual put of the initial value returned before any call
   const include = (c: number, i: number): void => {
     const o = ops[i] as RegisterOp;
     if (o.ret < (minRet[c] as number)) [minRet[c], minRetOp[c]] = [o.ret, i];
@@ -341,11 +401,15 @@ function clusterOrder(ops: readonly RegisterOp[]): Outcome & { witness?: number[
   return { result: 'ok', steps };
 }
 
+/** How one key is decided: the method asked for, and the register's initial value. */
+interface Decider { readonly method: CheckOptions['method']; readonly initial: RegisterValue }
+
 /** Decide one prepared key: `clusterOrder` when its put values are distinct, else the search. */
-function decideKey(ops: readonly RegisterOp[], limit: number, method: CheckOptions['method']):
+function decideKey(ops: readonly RegisterOp[], limit: number, d: Decider):
   Outcome & { witness?: number[]; method: KeyCheck['method'] } {
-  return method !== 'search' && distinctValues(ops) ? { ...clusterOrder(ops), method: 'clusters' }
-    : { ...searchKey(ops, limit), method: 'search' };
+  return d.method !== 'search' && distinctValues(ops, d.initial)
+    ? { ...clusterOrder(ops, d.initial), method: 'clusters' }
+    : { ...searchKey(ops, limit, d.initial), method: 'search' };
 }
 
 /**
@@ -355,8 +419,8 @@ function decideKey(ops: readonly RegisterOp[], limit: number, method: CheckOptio
  * left is illegal either way.
  */
 function shrink(ops: readonly RegisterOp[], blocker: number, budget: number, limit: number,
-  method: CheckOptions['method']): { ops: readonly RegisterOp[]; steps: number } {
-  const start = illegalWindow(ops, blocker, budget, limit, method);
+  d: Decider): { ops: readonly RegisterOp[]; steps: number } {
+  const start = illegalWindow(ops, blocker, budget, limit, d);
   let current = start.ops;
   let spent = start.steps;
   let size = 1;
@@ -367,7 +431,7 @@ function shrink(ops: readonly RegisterOp[], blocker: number, budget: number, lim
       const candidate = [...current.slice(0, start), ...current.slice(start + size)];
       if (candidate.length > 0 && keepsReadsExplained(candidate, current.slice(start,
         start + size))) {
-        const r = decideKey(candidate, Math.min(limit, budget - spent), method);
+        const r = decideKey(candidate, Math.min(limit, budget - spent), d);
         spent += r.steps;
         if (r.result === 'illegal') {
           current = candidate;
@@ -388,17 +452,16 @@ function shrink(ops: readonly RegisterOp[], blocker: number, budget: number, lim
  * its return (with the puts their gets read), for span 8, 16, 32...: short histories are cheap.
  */
 function illegalWindow(ops: readonly RegisterOp[], blocker: number, budget: number,
-  limit: number, method: CheckOptions['method']): { ops: readonly RegisterOp[]; steps: number } {
+  limit: number, d: Decider): { ops: readonly RegisterOp[]; steps: number } {
   const until = ops[blocker]?.ret ?? Infinity;
   let spent = 0;
   for (let span = 8; blocker >= 0 && spent < budget; span *= 2) {
     const inWindow = (o: RegisterOp, offset: number): boolean => offset >= blocker - span
       && o.call <= until;
-    const read = new Set(ops.flatMap((o, offset) => (o.kind === 'get' && inWindow(o, offset)
-      ? [o.read] : [])));
+    const read = new Set(ops.flatMap((o, offset) => (inWindow(o, offset) ? [readOf(o)] : [])));
     const candidate = ops.filter((o, offset) => inWindow(o, offset)
-      || (o.kind === 'put' && read.has(o.value)));
-    const r = decideKey(candidate, Math.min(limit, budget - spent), method);
+      || (o.kind !== 'get' && read.has(written(o))));
+    const r = decideKey(candidate, Math.min(limit, budget - spent), d);
     spent += r.steps;
     if (r.result === 'illegal') return { ops: candidate, steps: spent };
     // This window reached back to the first op (it only trimmed the ops after the blocker).
@@ -409,17 +472,31 @@ function illegalWindow(ops: readonly RegisterOp[], blocker: number, budget: numb
 
 function keepsReadsExplained(kept: readonly RegisterOp[], dropped: readonly RegisterOp[]):
   boolean {
-  const written = new Set(kept.flatMap((o) => (o.kind === 'put' ? [o.value] : [])));
-  const read = new Set(kept.flatMap((o) => (o.kind === 'get' ? [o.read] : [])));
-  return dropped.every((o) => o.kind === 'get' || written.has(o.value) || !read.has(o.value));
+  const writes = new Set(kept.map(written));
+  const read = new Set(kept.map(readOf));
+  return dropped.every((o) => o.kind === 'get' || writes.has(written(o))
+    || !read.has(written(o)));
 }
 
 const ms = (t: number): string => (t === Infinity ? '∞)' : `${t.toFixed(1)}]`);
 
-/** One line: `put k3 "v12-7" [1203.4, 1207.9] ok` or `get k3 -> "" [1205.0, 1206.1]`. */
+const shownValue = (v: RegisterValue): string => (v === null ? 'absent' : JSON.stringify(v));
+
+/** What `o` found, as ` -> "v"`; nothing for a put or an unanswered op. */
+const foundPart = (o: RegisterOp): string => {
+  const r = readOf(o);
+  return r === undefined ? '' : ` -> ${shownValue(r)}`;
+};
+
+/**
+ * One line: `put k3 "v12-7" [1203.4, 1207.9] ok`, `get k3 -> "" [1205.0, 1206.1]`,
+ * `del k3 -> "v1" [...]`, `cas k3 absent "v2" -> "v1" [...]`.
+ */
 export function describeOp(o: RegisterOp): string {
   const what = o.kind === 'put' ? `put ${o.key} ${JSON.stringify(o.value)}`
-    : `get ${o.key} -> ${JSON.stringify(o.read)}`;
+    : o.kind === 'cas' ? `cas ${o.key} ${shownValue(o.expected)} ${JSON.stringify(o.value)}`
+      + foundPart(o)
+      : `${o.kind} ${o.key}${foundPart(o)}`;
   const note = o.note ?? (o.kind === 'get' ? '' : o.ret === Infinity ? 'no answer' : 'ok');
   return `${what} [${o.call.toFixed(1)}, ${ms(o.ret)}${note === '' ? '' : ` ${note}`}`;
 }
@@ -431,6 +508,8 @@ export function checkRegisterHistory(ops: readonly RegisterOp[], opts: CheckOpti
   RegisterCheck {
   const maxSteps = opts.maxStepsPerKey ?? DEFAULT_MAX_STEPS_PER_KEY;
   const shrinkSteps = opts.shrinkStepsPerKey ?? DEFAULT_SHRINK_STEPS_PER_KEY;
+  const decider: Decider = { method: opts.method, initial: opts.initial === undefined ? ''
+    : opts.initial };
   let left = opts.stepBudget ?? Infinity;
   const byKey = new Map<string, RegisterOp[]>();
   for (const o of ops) {
@@ -443,7 +522,7 @@ export function checkRegisterHistory(ops: readonly RegisterOp[], opts: CheckOpti
     { numeric: true }))) {
     const prepared = prepareKey(byKey.get(key) ?? []);
     const limit = Math.min(maxSteps, left);
-    const r = decideKey(prepared, limit, opts.method);
+    const r = decideKey(prepared, limit, decider);
     left -= r.steps;
     const base = { key, result: r.result, method: r.method, ops: prepared.length, steps: r.steps };
     if (r.result === 'unknown') {
@@ -452,9 +531,9 @@ export function checkRegisterHistory(ops: readonly RegisterOp[], opts: CheckOpti
     } else if (r.result === 'illegal') {
       // the cluster decider names a cycle of at most six ops; the search, its deepest blocker
       const small = r.witness === undefined
-        ? shrink(prepared, r.blocker ?? -1, Math.min(shrinkSteps, left), maxSteps, opts.method)
+        ? shrink(prepared, r.blocker ?? -1, Math.min(shrinkSteps, left), maxSteps, decider)
         : shrink(r.witness.map((i) => prepared[i] as RegisterOp), -1, Math.min(shrinkSteps, left),
-          maxSteps, opts.method);
+          maxSteps, decider);
       left -= small.steps;
       keys.push({ ...base, witness: small.ops });
     } else keys.push(base);

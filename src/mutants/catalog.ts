@@ -68,11 +68,11 @@ const MUTANTS = {
     return s;
   } }),
   /**
-   * [§5.3 §8] a leader answers a put `ok` as soon as it appends it: a put that never commits was
+   * [§5.3 §8] a leader answers a write `ok` as soon as it appends it: one that never commits was
    * acknowledged, and is lost. Answered now, so not pending: one answer per MID, an early one.
    */
-  ackBeforeCommit: (r: RaftRules): RaftRules => ({ ...r, leaderPut: (s, m, out, rules) => {
-    const appended = r.leaderPut(s, m, out, rules);
+  ackBeforeCommit: (r: RaftRules): RaftRules => ({ ...r, leaderWrite: (s, m, out, rules) => {
+    const appended = r.leaderWrite(s, m, out, rules);
     reply(s, out, m.src, 'ok', m.MID);
     return { ...appended, pending: s.pending };
   } }),
@@ -81,8 +81,8 @@ const MUTANTS = {
    * client entry, and answers from it: entries that never commit are applied and acknowledged.
    * commitIndex stays right, and applying later finds nothing left to apply or answer up to it.
    */
-  applyBeforeCommit: (r: RaftRules): RaftRules => ({ ...r, leaderPut: (s, m, out, rules) => {
-    const appended = r.leaderPut(s, m, out, rules);
+  applyBeforeCommit: (r: RaftRules): RaftRules => ({ ...r, leaderWrite: (s, m, out, rules) => {
+    const appended = r.leaderWrite(s, m, out, rules);
     return { ...appended, ...applyAndAnswer(appended, lastLogIndex(appended.log), out, rules) };
   } }),
   /**

@@ -99,7 +99,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   const warmupMs = opts.warmupMs ?? WARMUP_MS;
   if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
   const loop: ReplicaLoop = new ReplicaLoop({
-    config: { id: opts.id, peers: [...opts.peers.keys()], ...TIMING,
+    config: { id: opts.id, peers: [...opts.peers.keys()], ...TIMING, absentAsEmpty: false,
       snapshotEntries: opts.snapshotEntries ?? SNAPSHOT_ENTRIES },
     seed: opts.seed,
     persisted: recovered.persisted,
@@ -114,7 +114,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
       },
     },
     durability: opts.wrapDurability?.(wal) ?? wal,
-    admission: { peers: opts.peers, auth },
+    admission: { peers: opts.peers, auth, directRequests: true },
     onFatal: opts.onFatal,
     log: (line) => console.error(line),
     status: (request, from, signed) => {

@@ -73,6 +73,11 @@ export interface Durability {
 export interface Admission {
   readonly peers?: ReadonlyMap<NodeId, Address>;
   readonly auth?: Signer;
+  /**
+   * Direct mode's own client requests (`del`, `cas`) go in. Without it (the simulator-routed
+   * protocol, which has only `get` and `put`) they are dropped and counted as `not-in-protocol`.
+   */
+  readonly directRequests?: boolean;
 }
 
 /** One step of the statechart, for the simulation's checkers. */
@@ -133,7 +138,8 @@ export interface Intake {
 export const PEER_TYPES: ReadonlySet<string> = new Set([...PeerMessage.tags,
   'InstallSnapshotChunk']);
 
-const isClientRequest = (m: Message): m is ClientRequest => m.type === 'get' || m.type === 'put';
+const isClientRequest = (m: Message): m is ClientRequest => m.type === 'get' || m.type === 'put'
+  || m.type === 'del' || m.type === 'cas';
 
 /** The most clients whose address a replica remembers for its answers (oldest forgotten first). */
 const MAX_CLIENTS = 10_000;
@@ -317,6 +323,10 @@ export class ReplicaLoop {
   }
 
   private admitClient(m: ClientRequest, from: Address | undefined): boolean {
+    if ((m.type === 'del' || m.type === 'cas') && this.opts.admission?.directRequests !== true) {
+      this.count('not-in-protocol', `${m.type} from ${m.src}`);
+      return false;
+    }
     const peers = this.opts.admission?.peers;
     if (peers === undefined || from === undefined) return true;
     if (m.src === this.opts.config.id || peers.has(m.src) || m.src === 'FFFF') {

@@ -39,12 +39,13 @@ const instanceFile = (n) => join(specDir, `${INSTANCES[n]}.qnt`);
 const INVARIANTS = [
   'electionSafety', 'logMatching', 'leaderCompleteness', 'stateMachineSafety', 'commitInLog',
   'committedDurable', 'snapshotSafety', 'kvLinearizable', 'electionSafetyHistory',
-  'termMonotonic', 'commitMonotonic', 'ackedPutCommitted', 'appliedAtMostOnce',
+  'termMonotonic', 'commitMonotonic', 'ackedWriteCommitted', 'appliedAtMostOnce',
 ];
 const WITNESSES = ['witnessNoLeader', 'witnessNoCommit', 'witnessNoGetAnswered', 'witnessNoRejoin',
   'witnessNoSnapshotSent', 'witnessNoIndirectCommit', 'witnessNoTruncation', 'witnessNoDedupHit',
   'witnessNoRefusedStaleRead', 'witnessNoSnapshotInstalled', 'witnessNoCheckQuorumStepDown',
-  'witnessNoDeposedAnswer', 'witnessNoLostRedirect', 'witnessNoOverloadFail'];
+  'witnessNoDeposedAnswer', 'witnessNoLostRedirect', 'witnessNoOverloadFail', 'witnessNoSwap',
+  'witnessNoDelete'];
 const COVERAGE = ['reachedLeader', 'reachedCommit', 'reachedGetAnswered', 'reachedRejoin',
   'reachedSnapshotSent', 'reachedSnapshotInstalled'];
 const TEST_SEED = '0x7e57';

@@ -180,8 +180,25 @@ export const GetCmd = t.strict(
   { kind: t.literal('get'), client: NodeId, seq: Seq, key: Key },
   'GetCmd',
 );
-export const Cmd = new TagDispatchType('Cmd', 'kind', { noop: NoopCmd, put: PutCmd, get: GetCmd });
+/** Removes the key. Direct mode only, as `cas`: the simulator-routed protocol has neither. */
+export const DelCmd = t.strict(
+  { kind: t.literal('del'), client: NodeId, seq: Seq, key: Key },
+  'DelCmd',
+);
+/** A value, or `null`: no value (the key is absent). */
+export const MaybeValue = t.union([Value, t.null], 'MaybeValue');
+export type MaybeValue = t.TypeOf<typeof MaybeValue>;
+/** Writes `value` if the key holds `expected` (`null`: if the key is absent). */
+export const CasCmd = t.strict(
+  { kind: t.literal('cas'), client: NodeId, seq: Seq, key: Key, expected: MaybeValue,
+    value: Value },
+  'CasCmd',
+);
+export const Cmd = new TagDispatchType('Cmd', 'kind',
+  { noop: NoopCmd, put: PutCmd, get: GetCmd, del: DelCmd, cas: CasCmd });
 export type Cmd = t.TypeOf<typeof Cmd>;
+/** A put, del or cas: a command that changes the state machine, and so goes through the log. */
+export type WriteCmd = Extract<Cmd, { kind: 'put' | 'del' | 'cas' }>;
 
 export const Entry = t.strict({ term: Term, cmd: Cmd }, 'Entry');
 export type Entry = t.TypeOf<typeof Entry>;
@@ -235,8 +252,23 @@ export const ClientPut = datagramWithOptional(
   { seq: Seq },
 );
 export type ClientPut = t.TypeOf<typeof ClientPut>;
+/**
+ * Direct mode's own requests (`docs/protocol.md`): a delete, and a compare-and-swap whose
+ * `expected` is `null` for "only if the key is absent". Their `ok` carries the value the key held
+ * before (no `value`: it held none). A simulator-routed replica drops them as unknown.
+ */
+export const ClientDel = datagramWithOptional('del', { MID: Mid, key: Key }, { seq: Seq });
+export type ClientDel = t.TypeOf<typeof ClientDel>;
+export const ClientCas = datagramWithOptional(
+  'cas',
+  { MID: Mid, key: Key, expected: MaybeValue, value: Value },
+  { seq: Seq },
+);
+export type ClientCas = t.TypeOf<typeof ClientCas>;
 
-// Responses to clients. A get's `ok` carries `value`; a put's does not.
+// Responses to clients. A get's `ok` carries `value`; a put's does not. In direct mode a get's,
+// del's or cas's `ok` carries the value found, and none when the key is absent; the
+// simulator-routed protocol reads an absent key as "".
 export const ClientOk = datagramWithOptional('ok', { MID: Mid }, { value: Value });
 export type ClientOk = t.TypeOf<typeof ClientOk>;
 export const ClientFail = datagram('fail', { MID: Mid });
@@ -284,8 +316,10 @@ export const AppendEntriesResponse = datagram('AppendEntriesResponse', {
 export type AppendEntriesResponse = t.TypeOf<typeof AppendEntriesResponse>;
 
 /** [§6.3] A client session of the state machine: the client's last request number and answer. */
-export const SessionRecord = t.strict({ seq: Seq, value: Value }, 'Session');
-/** The answer: the value read for a get, the value written for a put. */
+export const SessionRecord = t.strict({ seq: Seq, value: MaybeValue }, 'Session');
+/**
+ * The answer: the value written for a put; the value found (`null`: none) for a get, del or cas.
+ */
 export type Session = t.TypeOf<typeof SessionRecord>;
 /** The state machine's pairs, sorted by key: a snapshot's content [§7]. */
 export const KvPairs = t.readonlyArray(t.tuple([Key, Value]), 'KvPairs');
@@ -378,7 +412,7 @@ export type InstallSnapshotChunk = t.TypeOf<typeof InstallSnapshotChunk>;
 // Unions
 // -------------------------------------------------------------------------------------------------
 
-const clientRequests = { get: ClientGet, put: ClientPut };
+const clientRequests = { get: ClientGet, put: ClientPut, del: ClientDel, cas: ClientCas };
 const clientResponses = { ok: ClientOk, fail: ClientFail, redirect: ClientRedirect };
 const peerMessages = {
   PreVoteRequest,

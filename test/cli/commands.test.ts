@@ -135,7 +135,14 @@ describe('[cli] every malformed argument is named, at once, before any replica i
     await refused(['put', 'k', 'x'.repeat(MAX_VALUE_LENGTH + 1), '--cluster', dead],
       `a value of ${MAX_VALUE_LENGTH + 1} characters: the limit is ${MAX_VALUE_LENGTH}`);
     await refused(['get', 'k', '--value-file', big, '--cluster', dead],
-      '--value-file is an option of put only');
+      '--value-file is an option of put and cas only');
+    await refused(['get', 'k', '--if-absent', '--cluster', dead], '--if-absent is an option of put only');
+    await refused(['cas', 'k', '--cluster', dead], 'expected KEY EXPECTED VALUE, got 1 argument');
+    await refused(['cas', 'k', 'old', '--cluster', dead],
+      'expected KEY EXPECTED VALUE (or KEY EXPECTED - for standard input');
+    await refused(['cas', 'k', 'x'.repeat(MAX_VALUE_LENGTH + 1), 'new', '--cluster', dead],
+      `an expected value of ${MAX_VALUE_LENGTH + 1} characters: the limit is ${MAX_VALUE_LENGTH}`);
+    await refused(['del', 'k', 'extra', '--cluster', dead], 'expected KEY, got 2 arguments');
     await refused(['get', 'k', '--cluster', 'nowhere'], 'bad --cluster "nowhere"');
     await refused(['get', 'k', '--colour', 'red'], "Unknown option '--colour'");
     // a value on standard input over the limit: refused once read, nothing sent
@@ -143,7 +150,8 @@ describe('[cli] every malformed argument is named, at once, before any replica i
     const stdin = await cli(['put', 'k', '-', '--cluster', dead], 10_000,
       'y'.repeat(MAX_VALUE_LENGTH + 1));
     expect(stdin.code).toBe(2);
-    expect(stdin.stderr).toContain(`the value on standard input is over ${MAX_VALUE_LENGTH}`);
+    expect(stdin.stderr).toContain(`the value on standard input has more than ${MAX_VALUE_LENGTH} ` +
+      `characters: the limit is ${MAX_VALUE_LENGTH}`);
     expect(Date.now() - t0).toBeLessThan(4000);
   }, 60_000);
 

@@ -126,7 +126,7 @@ describe('[client] KvClient', () => {
     a.answer = () => ({ type: 'redirect', leader: '000B' }); // B's address: not known yet
     b.answer = (r) => ({ type: 'ok', leader: '000B', value: `b:${r.key}` });
     const t0 = Date.now();
-    expect(await client.get('x')).toBe('b:x');
+    expect(await client.get('x')).toEqual({ found: true, value: 'b:x' });
     expect(Date.now() - t0).toBeLessThan(900); // by the redirect, not by an attempt timing out
     expect(a.received.map((r) => r.key)).toEqual(['x']);
     // now B leads as far as the client knows: the next request goes there first
@@ -148,7 +148,7 @@ describe('[client] KvClient', () => {
     a.answer = () => ({ type: 'redirect', leader: '000C' });
     c.answer = (r) => ({ type: 'ok', leader: '000C', value: `c:${r.key}` });
     const t0 = Date.now();
-    expect(await client.get('x')).toBe('c:x');
+    expect(await client.get('x')).toEqual({ found: true, value: 'c:x' });
     expect(Date.now() - t0).toBeLessThan(900);
     expect(a.statusAsked).toHaveLength(1);
     expect(b.received).toEqual([]);
@@ -162,7 +162,7 @@ describe('[client] KvClient', () => {
       let n = 0;
       a.answer = (r) => (++n < 3 ? { type: 'ok', MID: `${r.MID}-stale`, value: 'stale' }
         : { type: 'ok', value: 'fresh' });
-      expect(await client.get('k')).toBe('fresh');
+      expect(await client.get('k')).toEqual({ found: true, value: 'fresh' });
       expect(a.received.length).toBe(3);
       const seqs = new Set(a.received.map((r) => r.seq));
       expect(seqs.size).toBe(1);

@@ -48,6 +48,30 @@ describe('[cluster] raftkv cluster and client commands, three real processes', (
     expect(get.stdout).toBe('v\n');
   }, 20_000);
 
+  it('`del`, `cas` and `put --if-absent` as typed: an absent key prints nothing and exits 3, ' +
+    'unlike the empty value; a failed comparison prints the current value and exits 3; ' +
+    '`--json` gives { found, value }', async () => {
+    const run = async (...args: string[]): Promise<[number | null, string]> => {
+      const r = await cluster.run(args, 8000);
+      expect(r.stderr, args.join(' ')).toBe('');
+      return [r.code, r.stdout];
+    };
+    expect(await run('get', 'gone')).toEqual([3, '']);
+    expect(await run('get', 'gone', '--json')).toEqual([3, '{"found":false}\n']);
+    expect(await run('put', 'blank', '')).toEqual([0, '']);
+    expect(await run('get', 'blank')).toEqual([0, '\n']);
+    expect(await run('get', 'blank', '--json')).toEqual([0, '{"found":true,"value":""}\n']);
+    expect(await run('put', 'c', 'one', '--if-absent')).toEqual([0, '']);
+    expect(await run('put', 'c', 'two', '--if-absent')).toEqual([3, 'one\n']);
+    expect(await run('cas', 'c', 'zero', 'two', '--json')).toEqual([3,
+      '{"swapped":false,"found":true,"value":"one"}\n']);
+    expect(await run('cas', 'c', 'one', 'two')).toEqual([0, '']);
+    expect(await run('get', 'c')).toEqual([0, 'two\n']);
+    expect(await run('del', 'c')).toEqual([0, '1\n']);
+    expect(await run('del', 'c', '--json')).toEqual([0, '{"found":false}\n']);
+    expect(await run('get', 'c')).toEqual([3, '']);
+  }, 60_000);
+
   it('values from standard input (`put KEY -`) and from a file (`--value-file`), byte for byte; ' +
     '`--` lets a key start with a dash', async () => {
     const text = 'two lines\nand a tab\t, no newline at the end';

@@ -147,7 +147,8 @@ function putAnswered(bugs: Bug[]): { trace: RecordedStep[]; oks: number } {
   for (let i = 0; i < 6; i++) { script.deliverWhere(between01); script.settle(); }
   expect(r.cluster.role(s1)).toBe('Leader');
   const before = r.cluster.replies.length;
-  script.request(s1, { kind: 'put', client: '00C0', seq: 1, key: 'a', value: 1 });
+  script.request(s1, { kind: 'put', client: '00C0', seq: 1, key: 'a', value: 1,
+    expected: 0 });
   script.event(s1, { type: 'Replicate', to: [s0] });
   for (let i = 0; i < 4; i++) { script.settle(); script.deliverWhere(between01); }
   const oks = r.cluster.replies.slice(before).filter((m) => m.type === 'ok').length;

@@ -140,9 +140,14 @@ export class Recorder {
     const isAnswered = last === undefined || this.answered.has(`${client}/${last.seq}`);
     let cmd: AbstractCmd;
     if (isAnswered) {
-      const put = this.random() < 0.6;
-      cmd = { kind: put ? 'put' : 'get', client, seq: (last?.seq ?? 0) + 1, key: this.pickOf(KEYS),
-        value: put ? this.nextValue++ : 0 };
+      // puts, gets, dels and cases (expecting the key absent, or the latest value written)
+      const r = this.random();
+      const kind = r < 0.45 ? 'put' : r < 0.7 ? 'get' : r < 0.85 ? 'del' : 'cas';
+      const writes = kind === 'put' || kind === 'cas';
+      cmd = { kind, client, seq: (last?.seq ?? 0) + 1, key: this.pickOf(KEYS),
+        value: writes ? this.nextValue : 0,
+        expected: kind === 'cas' && this.random() < 0.5 ? this.nextValue - 1 : 0 };
+      if (writes) this.nextValue++;
       this.lastCmd.set(client, cmd);
     } else {
       cmd = last;

@@ -219,7 +219,7 @@ const cases: Case[] = [
         value: kvGet(appended.kv, appended.log, 'k'), commitIndex: appended.commitIndex,
         atCommit: replies(commitOut), committed: committed.commitIndex };
     },
-    correct: { atAppend: [], applied: 0, value: '', commitIndex: 0, atCommit: ['ok p1'],
+    correct: { atAppend: [], applied: 0, value: null, commitIndex: 0, atCommit: ['ok p1'],
       committed: 1 },
     broken: { atAppend: ['ok p1'], applied: 1, value: 'new', commitIndex: 0, atCommit: [],
       committed: 1 },
@@ -288,7 +288,7 @@ const cases: Case[] = [
         k: kvGet(next.kv, next.log, 'k') };
     },
     correct: { commitIndex: 5, applied: 5, k: 'v5' },
-    broken: { commitIndex: 5, applied: 5, k: '' },
+    broken: { commitIndex: 5, applied: 5, k: null },
   },
 ];
 

@@ -9,7 +9,7 @@ import { checkHistory, linearizable, linearizableChecker, registerOpsOf }
   from '../../src/fault/checkers.js';
 import { History } from '../../src/fault/history.js';
 import { checkRegisterHistory, describeOp, type CheckOptions, type Linearizable,
-  type RegisterOp } from '../../src/fault/linearizability.js';
+  type RegisterOp, type RegisterValue } from '../../src/fault/linearizability.js';
 import { formatReport, verdict, type Report } from '../../src/fault/report.js';
 import { Rng } from '../../src/fault/rng.js';
 import type { Scenario } from '../../src/fault/scenario.js';
@@ -17,7 +17,7 @@ import type { Scenario } from '../../src/fault/scenario.js';
 let ids = 0;
 const put = (key: string, value: string, call: number, ret = Infinity): RegisterOp =>
   ({ id: ids++, key, kind: 'put', value, call, ret });
-const get = (key: string, read: string, call: number, ret: number): RegisterOp =>
+const get = (key: string, read: RegisterValue, call: number, ret: number): RegisterOp =>
   ({ id: ids++, key, kind: 'get', read, call, ret });
 const result = (ops: readonly RegisterOp[], opts?: CheckOptions): Linearizable =>
   checkRegisterHistory(ops, opts).result;
@@ -378,6 +378,103 @@ describe('[H&W90] agrees with the definition searched by brute force', () => {
     fc.assert(fc.property(historyArb(false), (ops) => {
       expect(result(ops)).toBe(bruteForce(ops) ? 'ok' : 'illegal');
     }), { numRuns: 2000 });
+  });
+});
+
+const del = (key: string, call: number, ret = Infinity, read?: RegisterValue): RegisterOp =>
+  ({ id: ids++, key, kind: 'del', call, ret, ...(read === undefined ? {} : { read }) });
+const cas = (key: string, expected: RegisterValue, value: string, call: number, ret = Infinity,
+  read?: RegisterValue): RegisterOp => ({ id: ids++, key, kind: 'cas', expected, value, call, ret,
+  ...(read === undefined ? {} : { read }) });
+const absent = (ops: readonly RegisterOp[]): Linearizable => result(ops, { initial: null });
+
+/** The store's sequential register: `o` applied to `value`, or undefined if its answer rules it out. */
+function apply(o: RegisterOp, value: RegisterValue): RegisterValue | undefined {
+  const found = o.kind === 'put' || o.ret === Infinity ? undefined : o.read;
+  if (found !== undefined && found !== value) return undefined;
+  switch (o.kind) {
+    case 'get': return value;
+    case 'put': return o.value;
+    case 'del': return null;
+    case 'cas': return value === o.expected ? o.value : value;
+  }
+}
+
+/** The definition by brute force, for every kind of op: as `bruteForce`, from `initial`. */
+function bruteForceKv(ops: readonly RegisterOp[], initial: RegisterValue): boolean {
+  const live = ops.filter((o) => o.kind !== 'get' || o.ret !== Infinity);
+  const search = (left: readonly RegisterOp[], value: RegisterValue): boolean => {
+    if (left.every((o) => o.ret === Infinity)) return true;
+    return left.some((o, i) => {
+      if (left.some((y) => y.ret < o.call)) return false;
+      const next = apply(o, value);
+      return next !== undefined && search(left.filter((_, j) => j !== i), next);
+    });
+  };
+  return search(live, initial);
+}
+
+describe('[issue 16] deletes and compare-and-swap: a register that may be absent', () => {
+  it('a del makes the key absent, which is not ""; a del and a cas answer with what they found',
+    () => {
+      expect(absent([put('x', 'a', 0, 1), del('x', 2, 3, 'a'), get('x', null, 4, 5)])).toBe('ok');
+      expect(absent([put('x', 'a', 0, 1), del('x', 2, 3, 'a'), get('x', '', 4, 5)]))
+        .toBe('illegal');
+      expect(absent([put('x', 'a', 0, 1), del('x', 2, 3, 'a'), get('x', 'a', 4, 5)]))
+        .toBe('illegal'); // read past a delete
+      expect(absent([put('x', 'a', 0, 1), del('x', 2, 3, null)])).toBe('illegal'); // missed put
+      expect(absent([get('x', null, 0, 1)])).toBe('ok');
+      expect(result([get('x', null, 0, 1)])).toBe('illegal'); // the protocol's registers start at ""
+    });
+
+  it('a cas writes only when it finds what it expects; a failed one answers the current value',
+    () => {
+      expect(absent([cas('x', null, 'a', 0, 1, null), get('x', 'a', 2, 3)])).toBe('ok');
+      expect(absent([put('x', 'b', 0, 1), cas('x', null, 'a', 2, 3, 'b'), get('x', 'b', 4, 5)]))
+        .toBe('ok');
+      expect(absent([put('x', 'b', 0, 1), cas('x', null, 'a', 2, 3, 'b'), get('x', 'a', 4, 5)]))
+        .toBe('illegal'); // a failed cas wrote
+      expect(absent([put('x', 'b', 0, 1), cas('x', 'b', 'a', 2, 3, 'b'), get('x', 'b', 4, 5)]))
+        .toBe('illegal'); // a swap lost
+      // two cas that both expect the key absent and both swap: one must have seen the other
+      expect(absent([cas('x', null, 'a', 0, 10, null), cas('x', null, 'b', 1, 11, null)]))
+        .toBe('illegal');
+      expect(absent([cas('x', null, 'a', 0, 10, null), cas('x', null, 'b', 1, 11, 'a')]))
+        .toBe('ok');
+      // an unanswered cas may have swapped (its value is read) or not
+      expect(absent([cas('x', null, 'a', 0), get('x', 'a', 5, 6)])).toBe('ok');
+      expect(absent([put('x', 'b', 0, 1), cas('x', null, 'a', 2), get('x', 'a', 5, 6)]))
+        .toBe('illegal'); // it could not have swapped: the key held b
+      expect(checkRegisterHistory([cas('x', null, 'a', 0, 1, null)], { initial: null }).keys[0]
+        ?.method).toBe('search');
+    });
+
+  it('describes each kind on one line', () => {
+    expect([del('k', 1, 2, 'v'), del('k', 3, Infinity), cas('k', null, 'w', 4, 5, 'v')]
+      .map(describeOp)).toEqual(['del k -> "v" [1.0, 2.0] ok', 'del k [3.0, ∞) no answer',
+      'cas k absent "w" -> "v" [4.0, 5.0] ok']);
+  });
+
+  it('agrees with the definition searched by brute force, on random small histories of every ' +
+    'kind, from an absent register and from ""', () => {
+    const valueArb = fc.constantFrom<RegisterValue>(null, '', 'a', 'b');
+    const opArb = fc.record({ kind: fc.constantFrom('put', 'get', 'del', 'cas'),
+      value: fc.constantFrom('', 'a', 'b'), expected: valueArb, read: valueArb,
+      call: fc.nat(16), length: fc.nat(10), answered: fc.boolean() });
+    const historyArb = fc.array(opArb, { minLength: 1, maxLength: 6 }).map((raw) =>
+      raw.map((r): RegisterOp => {
+        const ret = r.answered ? r.call + r.length : Infinity;
+        const read = r.answered ? r.read : undefined;
+        switch (r.kind) {
+          case 'put': return put('x', r.value, r.call, ret);
+          case 'get': return get('x', r.read as string, r.call, r.call + r.length);
+          case 'del': return del('x', r.call, ret, read);
+          default: return cas('x', r.expected, r.value, r.call, ret, read);
+        }
+      }));
+    fc.assert(fc.property(historyArb, fc.constantFrom<RegisterValue>(null, ''), (ops, initial) => {
+      expect(result(ops, { initial })).toBe(bruteForceKv(ops, initial) ? 'ok' : 'illegal');
+    }), { numRuns: 3000 });
   });
 });
 

@@ -269,7 +269,8 @@ async function directTarget(o: Options, corpus: readonly Hostile[], secret: stri
     try {
       await client.put('after-fuzz', target);
       const value = await client.get('after-fuzz');
-      result.answersAfter = value === target ? 'put and get ok' : 'wrong value';
+      result.answersAfter = value.found && value.value === target ? 'put and get ok'
+        : 'wrong value';
     } catch (e) {
       result.answersAfter = `no answer: ${(e as Error).message}`;
     } finally {

@@ -151,12 +151,37 @@ describe('[§5.2 §5.3] direct mode: three replicas over loopback UDP', { timeou
     const k = await waitForLeader(replicas);
     const kv = await client(layout.addresses);
     await kv.put('k', 'v1');
-    expect(await kv.get('k')).toBe('v1');
-    expect(await kv.get('never-written')).toBe('');
+    expect(await kv.get('k')).toEqual({ found: true, value: 'v1' });
+    expect(await kv.get('never-written')).toEqual({ found: false });
     // the status datagram tells the same story as the replicas' own state
     const replies = await queryStatus(layout.addresses, 1000);
     expect(leaderOf(replies)).toBe(k);
     expect(replicas.filter((r) => r.status().role === 'Leader').length).toBe(1);
+  });
+
+  it('deletes and compare-and-swap: an absent key is not the empty string; a failed cas ' +
+    'answers with the current value', async () => {
+    const layout = await newLayout();
+    const replicas = await startCluster(layout);
+    await waitForLeader(replicas);
+    const kv = await client(layout.addresses);
+    await kv.put('empty', '');
+    expect(await kv.get('empty')).toEqual({ found: true, value: '' });
+    await kv.put('k', 'v1');
+    expect(await kv.del('k')).toEqual({ found: true, value: 'v1' });
+    expect(await kv.get('k')).toEqual({ found: false });
+    expect(await kv.del('k')).toEqual({ found: false }); // nothing left to delete
+    expect(await kv.cas('k', null, 'a')).toEqual({ swapped: true, previous: { found: false } });
+    expect(await kv.cas('k', null, 'b')).toEqual({ swapped: false,
+      previous: { found: true, value: 'a' } });
+    expect(await kv.cas('k', 'x', 'b')).toEqual({ swapped: false,
+      previous: { found: true, value: 'a' } });
+    expect(await kv.cas('k', 'a', 'c')).toEqual({ swapped: true,
+      previous: { found: true, value: 'a' } });
+    expect(await kv.cas('empty', '', 'd')).toEqual({ swapped: true,
+      previous: { found: true, value: '' } });
+    expect(await kv.get('k')).toEqual({ found: true, value: 'c' });
+    expect(await kv.get('empty')).toEqual({ found: true, value: 'd' });
   });
 
   it('a client that starts at a follower is redirected and its put succeeds', async () => {
@@ -172,7 +197,7 @@ describe('[§5.2 §5.3] direct mode: three replicas over loopback UDP', { timeou
       await kv.put('r', 'redirected');
       // an attempt that timed out would take 3 s: a quicker answer came by redirects
       expect(Date.now() - t0).toBeLessThan(2500);
-      expect(await kv.get('r')).toBe('redirected');
+      expect(await kv.get('r')).toEqual({ found: true, value: 'redirected' });
     } finally {
       kv.close();
     }
@@ -185,7 +210,7 @@ describe('[§5.2 §5.3] direct mode: three replicas over loopback UDP', { timeou
     const k = await waitForLeader(first);
     const kv = await client(layout.addresses);
     await kv.put('d', 'durable');
-    expect(await kv.get('d')).toBe('durable');
+    expect(await kv.get('d')).toEqual({ found: true, value: 'durable' });
     const before = first.map((r) => r.status());
     const committed = before[k]?.commitIndex ?? 0;
     expect(committed).toBeGreaterThanOrEqual(2); // at least the leader's no-op and the put
@@ -202,7 +227,7 @@ describe('[§5.2 §5.3] direct mode: three replicas over loopback UDP', { timeou
     const k2 = await waitForLeader(second);
     expect(second[k2]?.status().currentTerm).toBeGreaterThan(before[k]?.currentTerm ?? 0);
     const kv2 = await client(layout.addresses);
-    expect(await kv2.get('d')).toBe('durable');
+    expect(await kv2.get('d')).toEqual({ found: true, value: 'durable' });
   });
 
   it('[§6.3 sessions] a retried put (same client and seq, new MID) is answered ok and applied ' +
@@ -242,7 +267,7 @@ describe('[auth] direct mode with a shared secret', { timeout: 30_000 }, () => {
       await waitForLeader(replicas);
       const kv = await client(layout.addresses);
       await kv.put('s', 'signed');
-      expect(await kv.get('s')).toBe('signed');
+      expect(await kv.get('s')).toEqual({ found: true, value: 'signed' });
       for (const r of replicas) expect(r.status().dropped).toEqual({});
     });
 });

@@ -185,6 +185,13 @@ const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: s
     form: 'a file\'s value read back byte for byte; `-` with standard input too' },
   'npx raftkv get colour --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
     evidence: "['get', 'k']", form: 'get k after put k v' },
+  'npx raftkv del colour --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "run('del', 'c')", form: 'del c prints 1, then get c prints nothing and exits 3' },
+  'npx raftkv put lock alice --if-absent --data-dir /tmp/kv': {
+    file: 'test/cluster/cluster.test.ts', evidence: "run('put', 'c', 'two', '--if-absent')",
+    form: 'a second put --if-absent prints the holder and exits 3' },
+  'npx raftkv cas lock alice bob --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "run('cas', 'c', 'one', 'two')", form: 'a cas from the value held swaps, exit 0' },
   'npx raftkv cluster kill leader --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
     evidence: "['cluster', 'kill', 'leader']", form: 'the leader SIGKILLed, get still answers' },
   'npx raftkv cluster status --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',

@@ -72,6 +72,9 @@ export const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     value: valueArb,
   }),
   fc.record({ kind: fc.constant('get' as const), client: nodeIdArb, seq: seqArb, key: keyArb }),
+  fc.record({ kind: fc.constant('del' as const), client: nodeIdArb, seq: seqArb, key: keyArb }),
+  fc.record({ kind: fc.constant('cas' as const), client: nodeIdArb, seq: seqArb, key: keyArb,
+    expected: fc.option(valueArb, { nil: null }), value: valueArb }),
 );
 
 export const entryArb: fc.Arbitrary<Entry> = fc.record({ term: termArb, cmd: cmdArb });
@@ -97,6 +100,22 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
       seq: seqArb,
     },
     { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'key', 'value'] },
+  ),
+  del: fc.record(
+    { ...envelope, type: fc.constant('del' as const), MID: midArb, key: keyArb, seq: seqArb },
+    { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'key'] },
+  ),
+  cas: fc.record(
+    {
+      ...envelope,
+      type: fc.constant('cas' as const),
+      MID: midArb,
+      key: keyArb,
+      expected: fc.option(valueArb, { nil: null }),
+      value: valueArb,
+      seq: seqArb,
+    },
+    { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'key', 'expected', 'value'] },
   ),
   ok: fc.record(
     { ...envelope, type: fc.constant('ok' as const), MID: midArb, value: valueArb },
@@ -156,7 +175,8 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
     lastIncludedIndex: logIndexArb,
     lastIncludedTerm: termArb,
     kv: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 8 }),
-    sessions: fc.array(fc.tuple(nodeIdArb, fc.record({ seq: seqArb, value: valueArb })),
+    sessions: fc.array(fc.tuple(nodeIdArb, fc.record({ seq: seqArb,
+      value: fc.option(valueArb, { nil: null }) })),
       { maxLength: 4 }),
     // strictly increasing indexes and terms from 1 (the codec refuses anything else)
     terms: fc.array(fc.tuple(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 9 })),

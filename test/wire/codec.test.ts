@@ -100,7 +100,10 @@ describe('[replica-udp: Datagrams] every datagram carries src, dst, leader and t
         const m = { ...example(type), [field]: wrong };
         const result = decodeDatagram(JSON.stringify(m));
         // "true" is also base64 text
-        const accepted = typeof wrong === 'string' && ['key', 'value', 'MID', 'data'].includes(field);
+        // and a cas's `expected` may be null (expect the key absent)
+        const accepted = (typeof wrong === 'string'
+          && ['key', 'value', 'expected', 'MID', 'data'].includes(field))
+          || (wrong === null && field === 'expected');
         if (accepted) expect(E.isRight(result)).toBe(true);
         else expect({ field, wrong, error: result }).toMatchObject({
           error: E.left({ kind: 'invalid', paths: [field] }),

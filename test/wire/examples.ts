@@ -13,6 +13,11 @@ export const examples = {
   put: {
     src: '001C', dst: '0001', leader: '0002', type: 'put', MID: 'M7Q3', key: 'k1', value: 'v1',
   },
+  del: { src: '001C', dst: '0001', leader: 'FFFF', type: 'del', MID: 'M7Q6', key: 'k1', seq: 9 },
+  cas: {
+    src: '001C', dst: '0001', leader: '0001', type: 'cas', MID: 'M7Q7', key: 'k1', expected: null,
+    value: 'v2', seq: 10,
+  },
   ok: { src: '0001', dst: '001C', leader: '0001', type: 'ok', MID: 'M7Q2', value: 'v1' },
   fail: { src: '0001', dst: '001C', leader: 'FFFF', type: 'fail', MID: 'M7Q4' },
   redirect: { src: '0003', dst: '001C', leader: '0001', type: 'redirect', MID: 'M7Q5' },
@@ -38,6 +43,9 @@ export const examples = {
       { term: 3, cmd: { kind: 'noop' } },
       { term: 3, cmd: { kind: 'put', client: '001C', seq: 4, key: 'k1', value: 'v1' } },
       { term: 3, cmd: { kind: 'get', client: '001D', seq: 0, key: 'k1' } },
+      { term: 3, cmd: { kind: 'del', client: '001D', seq: 1, key: 'k1' } },
+      { term: 3, cmd: { kind: 'cas', client: '001D', seq: 2, key: 'k1', expected: 'v1',
+        value: 'v2' } },
     ],
     readRound: 2,
   },
@@ -48,7 +56,8 @@ export const examples = {
   InstallSnapshotRequest: {
     src: '0001', dst: '0002', leader: '0001', type: 'InstallSnapshotRequest',
     term: 3, lastIncludedIndex: 2000, lastIncludedTerm: 2,
-    kv: [['k1', 'v1'], ['k2', '']], sessions: [['001C', { seq: 4, value: 'v1' }]],
+    kv: [['k1', 'v1'], ['k2', '']], sessions: [['001C', { seq: 4, value: 'v1' }],
+      ['001D', { seq: 2, value: null }]],
     terms: [{ index: 1, term: 1 }, { index: 1500, term: 2 }], readRound: 2,
   },
   InstallSnapshotChunk: {

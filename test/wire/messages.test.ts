@@ -27,7 +27,7 @@ describe('[replica-udp: Datagrams] every message type decodes', () => {
       'AppendEntriesRequest', 'AppendEntriesResponse', 'InstallSnapshotChunk',
       'InstallSnapshotRequest', 'PreVoteRequest', 'PreVoteResponse',
       'RequestVoteRequest', 'RequestVoteResponse',
-      'fail', 'get', 'hello', 'ok', 'put', 'redirect',
+      'cas', 'del', 'fail', 'get', 'hello', 'ok', 'put', 'redirect',
     ]);
   });
 
@@ -102,7 +102,7 @@ describe('the union codecs dispatch on type', () => {
       'PreVoteRequest', 'PreVoteResponse', 'RequestVoteRequest', 'RequestVoteResponse',
       'AppendEntriesRequest', 'AppendEntriesResponse', 'InstallSnapshotRequest',
     ]],
-    ['ClientRequest', ClientRequest, ['get', 'put']],
+    ['ClientRequest', ClientRequest, ['get', 'put', 'del', 'cas']],
     ['ClientResponse', ClientResponse, ['ok', 'fail', 'redirect']],
     ['Hello', Hello, ['hello']],
     ['Message', Message, types],

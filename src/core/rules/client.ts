@@ -10,9 +10,13 @@ import { addRead } from './reads.js';
 
 export function commandOf(m: ClientRequest): ClientCmd {
   const seq = m.seq ?? 0;
-  return m.type === 'put'
-    ? { kind: 'put', client: m.src, seq, key: m.key, value: m.value }
-    : { kind: 'get', client: m.src, seq, key: m.key };
+  switch (m.type) {
+    case 'put': return { kind: 'put', client: m.src, seq, key: m.key, value: m.value };
+    case 'get': return { kind: 'get', client: m.src, seq, key: m.key };
+    case 'del': return { kind: 'del', client: m.src, seq, key: m.key };
+    case 'cas': return { kind: 'cas', client: m.src, seq, key: m.key, expected: m.expected,
+      value: m.value };
+  }
 }
 
 /** Pending requests stay in index order, also when a leader re-uses the index of an old one. */
@@ -54,7 +58,7 @@ function overloaded(s: RaftState, m: ClientRequest, role: Role): boolean {
   // a client cannot reach its own bound before the total does
   if (waiting >= c.maxWaitingPerClient
     && waitingFor(s, m.src) >= c.maxWaitingPerClient) return true;
-  return role === 'Leader' && m.type === 'put'
+  return role === 'Leader' && m.type !== 'get'
     && lastLogIndex(s.log) - s.commitIndex >= c.maxUncommittedEntries;
 }
 
@@ -73,7 +77,8 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[], rul
     return s;
   }
   if (role === 'Leader') {
-    return m.type === 'get' ? rules.leaderGet(s, m, out, rules) : rules.leaderPut(s, m, out, rules);
+    return m.type === 'get' ? rules.leaderGet(s, m, out, rules)
+      : rules.leaderWrite(s, m, out, rules);
   }
   if (redirectNow) {
     reply(s, out, m.src, 'redirect', m.MID);
@@ -88,8 +93,8 @@ export function leaderGet(s: RaftState, m: ClientRequest & { type: 'get' }, out:
   return addRead(s, m, out);
 }
 
-/** [§8] A leader appends a put, and answers it once its entry is applied. */
-export function leaderPut(s: RaftState, m: ClientRequest & { type: 'put' }): RaftState {
+/** [§8] A leader appends a write (put, del, cas), and answers it once its entry is applied. */
+export function leaderWrite(s: RaftState, m: Exclude<ClientRequest, { type: 'get' }>): RaftState {
   const cmd = commandOf(m);
   const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd });
   const pending = addPending(s.pending,
@@ -115,9 +120,13 @@ export function applyCommitted(s: RaftState, commit: number, out: Effect[], rule
 /** Apply the log up to `upTo` and answer, once, every pending request up to it (as above). */
 export function applyAndAnswer(s: RaftState, upTo: number, out: Effect[], rules: RaftRules):
   Pick<RaftState, 'kv' | 'pending'> {
-  const values = new Map<number, string | undefined>();
+  // the answers that carry a value: what a del, cas (or a logged get) found
+  const values = new Map<number, string | null>();
   const kv = applyUpTo(s.kv, s.log, upTo, (applied) => {
-    if (applied.cmd.kind === 'get') values.set(applied.index, applied.value ?? '');
+    const { cmd, value } = applied;
+    if (cmd.kind !== 'put' && cmd.kind !== 'noop' && value !== undefined) {
+      values.set(applied.index, value);
+    }
   });
   let answered = 0;
   for (let p = at(s.pending, 0); p !== undefined && p.index <= upTo;
@@ -131,9 +140,12 @@ export function applyAndAnswer(s: RaftState, upTo: number, out: Effect[], rules:
   return { kv, pending: answered === 0 ? s.pending : dropFront(s.pending, answered) };
 }
 
-/** [§8] Answer `ok` a pending request whose own entry was applied (a get with its value). */
-export function answerApplied(s: RaftState, out: Effect[], p: Pending, value: string | undefined):
-  void {
+/**
+ * [§8] Answer `ok` a pending request whose own entry was applied: a del or cas with the value it
+ * found (`null`: none), a put without one.
+ */
+export function answerApplied(s: RaftState, out: Effect[], p: Pending,
+  value: string | null | undefined): void {
   reply(s, out, p.cmd.client, 'ok', p.mid, value === undefined ? {} : { value });
 }
 

@@ -32,15 +32,17 @@ export function reply(
   client: NodeId,
   type: ClientResponse['type'],
   mid: string,
-  extra: { value?: string; leader?: NodeId } = {},
+  extra: { value?: string | null; leader?: NodeId } = {},
 ): void {
+  // null: the key was absent, which the simulator-routed protocol reads as ""
+  const value = extra.value === null ? (s.config.absentAsEmpty ? '' : undefined) : extra.value;
   const message = {
     src: s.config.id,
     dst: client,
     leader: extra.leader ?? leaderField(s),
     type,
     MID: mid,
-    ...(extra.value === undefined ? {} : { value: extra.value }),
+    ...(value === undefined ? {} : { value }),
   } as ClientResponse;
   out.push({ type: 'reply', message });
 }

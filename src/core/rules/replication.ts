@@ -21,7 +21,9 @@ import { sendSnapshot } from './snapshot.js';
 function entryBytesMax(e: Entry): number {
   const cmd = e.cmd;
   if (cmd.kind === 'noop') return 160;
-  return 160 + 6 * (cmd.key.length + (cmd.kind === 'put' ? cmd.value.length : 0));
+  const values = cmd.kind === 'put' ? cmd.value.length
+    : cmd.kind === 'cas' ? cmd.value.length + (cmd.expected?.length ?? 0) : 0;
+  return 160 + 6 * (cmd.key.length + values);
 }
 
 /**

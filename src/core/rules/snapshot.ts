@@ -75,8 +75,11 @@ function respond(s: RaftState, out: Effect[], m: InstallSnapshotRequest, success
  * A deposed leader's pending requests that the snapshot covers are never applied here one by one.
  * The term at each one's index, from the snapshot's runs (or from the log, if it holds the
  * snapshot's last entry and so the same entries up to it [§5.3 Log Matching]), tells: a request
- * whose entry is there committed (`ok`), one whose entry was replaced never will (redirect). Only
- * before the runs kept can it not tell, and it leaves those unanswered: a retry finds its session.
+ * whose entry is there committed (`ok`), one whose entry was replaced never will (redirect). A
+ * del's or cas's `ok` carries the value it found, which its client's session in the snapshot
+ * holds unless the client has moved on (then its answer came from elsewhere). Only before the
+ * runs kept, or without that session, can it not tell or answer, and it leaves those unanswered:
+ * a retry finds its session.
  */
 function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['pending'] {
   if (size(s.pending) === 0 || (at(s.pending, 0) as Pending).index > snap.index) return s.pending;
@@ -85,7 +88,15 @@ function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['
   for (const p of items) {
     if (p.index > snap.index) continue;
     const term = termInRuns(snap.terms, p.index) || (prefixKept ? termAt(s.log, p.index) : 0);
-    if (term !== 0) reply(s, out, p.cmd.client, term === p.term ? 'ok' : 'redirect', p.mid);
+    if (term === 0) continue;
+    if (term !== p.term) reply(s, out, p.cmd.client, 'redirect', p.mid);
+    else if (p.cmd.kind === 'put') reply(s, out, p.cmd.client, 'ok', p.mid);
+    else {
+      const session = snap.sessions.find(([client]) => client === p.cmd.client)?.[1];
+      if (session?.seq === p.cmd.seq) {
+        reply(s, out, p.cmd.client, 'ok', p.mid, { value: session.value });
+      }
+    }
   }
   return chainOf(items.filter((p) => p.index > snap.index));
 }
