@@ -66,7 +66,7 @@ afterAll(() => {
 });
 
 describe('[netsim] every shipped scenario, shortened, keeps every answer correct', () => {
-  it.concurrent.for(FILES)('%s', async (file, { expect }) => {
+  it.for(FILES)('%s', { concurrent: true, timeout: 40_000 }, async (file, { expect }) => {
     const s = load(file);
     const report = await runNetsim({ scenario: s, replica: OWN_REPLICA, rerun: file, quiet: true,
       onSpawn: (pid) => pids.add(pid) });
@@ -75,7 +75,7 @@ describe('[netsim] every shipped scenario, shortened, keeps every answer correct
     expect(report.clients.ops).toBe(s.requests);
     expect(report.killed.length).toBe(report.events.filter((e) => e.action.kind === 'kill')
       .length);
-  }, 40_000);
+  });
 });
 
 const tiny: Scenario = { name: 'tiny', lifetime: 1.5, replicas: 3, requests: 40, mix: 0.5,
