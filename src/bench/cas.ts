@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KvClient, NoLeaderError, type Found } from '../client/client.js';
+import { KvClient, TimeoutError, type Found } from '../client/client.js';
 import { isRunning, newLayout, startMember, waitForLeader } from '../cluster/cluster.js';
 import { freePorts } from '../crash/harness.js';
 import { checkRegisterHistory, type RegisterOp } from '../fault/linearizability.js';
@@ -64,7 +64,7 @@ try {
         if (r.swapped) swaps++;
         seen = r.swapped ? value : valueOf(r.previous);
       } catch (e) {
-        if (!(e instanceof NoLeaderError)) throw e;
+        if (!(e instanceof TimeoutError)) throw e;
         unanswered++;
         if (n % 4 !== 0) {
           ops.push({ id: value, key: KEY, kind: 'cas', expected: seen, value, call,

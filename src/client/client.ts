@@ -17,13 +17,15 @@
  * close this; it needs a wire change.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import type { ClientRequest, NodeId } from '../wire/messages.js';
+import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, type ClientRequest, type NodeId }
+  from '../wire/messages.js';
 import { decodeDatagram, encodeMessage } from '../wire/codec.js';
 import { parseAddress, type Address } from '../replica/address.js';
 import { queryStatus } from './status.js';
 
 export interface ClientOptions {
-  readonly cluster: readonly Address[];
+  /** Replicas to ask: any one will do. An address, or its text, `HOST:PORT`. */
+  readonly cluster: readonly (Address | string)[];
   /** The client's id; replicas must not use it. Default: random in 8000-FFFE. */
   readonly clientId?: NodeId;
   /** How long one operation may take, retries included, before it fails. */
@@ -52,11 +54,39 @@ export interface CasResult {
 const foundOf = (value: string | undefined): Found =>
   (value === undefined ? { found: false } : { found: true, value });
 
-/** No replica answered as leader within the operation's deadline. */
-export class NoLeaderError extends Error {
-  constructor(readonly op: string, readonly timeoutMs: number, readonly tried: readonly string[]) {
-    super(`${op}: no leader answered within ${timeoutMs} ms (tried ${tried.join(', ')})`);
+/**
+ * The operation's deadline passed without an `ok`, and no replica answered at all: none may be
+ * running, or reachable. A write may or may not have happened (it may still be applied later).
+ */
+export class TimeoutError extends Error {
+  constructor(readonly op: string, readonly timeoutMs: number, readonly tried: readonly string[],
+    message = `${op}: no replica answered within ${timeoutMs} ms (tried ${tried.join(', ')})`) {
+    super(message);
+    this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * The deadline passed, and replicas answered, but none as a leader that took the request: they
+ * redirected to no leader or to one that did not answer, or refused it as overloaded (an
+ * election, a partition, a flood). A write may or may not have happened.
+ */
+export class NoLeaderError extends TimeoutError {
+  constructor(op: string, timeoutMs: number, tried: readonly string[],
+    readonly answered: readonly string[]) {
+    super(op, timeoutMs, tried, `${op}: no leader answered within ${timeoutMs} ms (tried ` +
+      `${tried.join(', ')}; ${answered.join(', ')} answered without one)`);
     this.name = 'NoLeaderError';
+  }
+}
+
+/** A key or value over the wire's limits: refused before anything is sent. */
+export class TooLargeError extends Error {
+  constructor(readonly field: 'key' | 'value' | 'expected', readonly length: number,
+    readonly limit: number) {
+    super(`a ${field === 'expected' ? 'expected value' : field} of ${length} characters: the ` +
+      `limit is ${limit}`);
+    this.name = 'TooLargeError';
   }
 }
 
@@ -67,6 +97,9 @@ const show = (a: Address): string => `${a.host}:${a.port}`;
  * leader it cannot place: a replica that answered a request a moment ago answers this as fast.
  */
 const STATUS_WAIT_MS = 200;
+
+/** Less time than this left before the deadline starts no new attempt. */
+const MIN_ATTEMPT_MS = 5;
 
 /** A request's own fields: what the client asks, without the envelope, MID and seq. */
 type Operation = ClientRequest extends infer R
@@ -104,7 +137,8 @@ export class KvClient {
       : [...this.ids].find(([, a]) => a.host === at.host && a.port === at.port)?.[0];
   }
 
-  private constructor(private readonly socket: Socket, private readonly opts: ClientOptions) {
+  private constructor(private readonly socket: Socket, private readonly opts: ClientOptions,
+    private readonly cluster: readonly Address[]) {
     this.clientId = opts.clientId
       ?? (0x8000 + Math.floor(Math.random() * 0x7fff)).toString(16).toUpperCase() as NodeId;
     for (const [id, a] of opts.members ?? []) this.ids.set(id, a);
@@ -115,9 +149,16 @@ export class KvClient {
 
   static async open(opts: ClientOptions): Promise<KvClient> {
     if (opts.cluster.length === 0) throw new Error('no cluster addresses');
+    const cluster = opts.cluster.map((a) => {
+      if (typeof a !== 'string') return a;
+      const parsed = parseAddress(a);
+      if (parsed === undefined) throw new Error(`bad cluster address ${JSON.stringify(a)}: ` +
+        'expected HOST:PORT with an IPv4 host or localhost');
+      return parsed;
+    });
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '0.0.0.0', resolve));
-    return new KvClient(socket, opts);
+    return new KvClient(socket, { ...opts, cluster }, cluster);
   }
 
   /** [§6.4] A linearizable read: the key's value, or `{ found: false }` if it has none. */
@@ -149,12 +190,15 @@ export class KvClient {
   }
 
   private async run(op: Operation): Promise<string | undefined> {
+    refuseTooLarge(op);
     const timeoutMs = this.opts.timeoutMs ?? 5000;
     const attemptMs = this.opts.attemptMs ?? 300;
     const deadline = Date.now() + timeoutMs;
     const seq = ++this.seq;
     const tried = new Set<string>();
-    while (Date.now() < deadline) {
+    const answered = new Set<string>();
+    // a timer may fire a little before its time by Date.now(): a sliver left is not an attempt
+    while (deadline - Date.now() > MIN_ATTEMPT_MS) {
       const to = this.leader ?? this.pick();
       tried.add(show(to));
       const mid = `${this.clientId}.${seq}.${++this.attempt}`;
@@ -170,6 +214,7 @@ export class KvClient {
         this.leader = reply.from;
         return reply.value;
       }
+      answered.add(show(reply.from));
       // redirect (or fail): go to the named leader; where it is, the redirecting replica knows
       if (reply.leader !== 'FFFF' && !this.ids.has(reply.leader)) {
         await this.learnMembers(reply.from, Math.min(STATUS_WAIT_MS, deadline - Date.now()));
@@ -177,7 +222,9 @@ export class KvClient {
       this.leader = reply.leader === 'FFFF' ? undefined : this.ids.get(reply.leader);
       if (this.leader === undefined) await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
     }
-    throw new NoLeaderError(`${op.type} ${op.key}`, timeoutMs, [...tried]);
+    const what = `${op.type} ${op.key}`;
+    throw answered.size === 0 ? new TimeoutError(what, timeoutMs, [...tried])
+      : new NoLeaderError(what, timeoutMs, [...tried], [...answered]);
   }
 
   /** Ask replica `at` for its members' addresses (its status answer lists them). */
@@ -192,8 +239,7 @@ export class KvClient {
 
   /** The next replica in turn, skipping the one that just failed us. */
   private pick(): Address {
-    const cluster = this.opts.cluster;
-    return cluster[this.next++ % cluster.length] as Address;
+    return this.cluster[this.next++ % this.cluster.length] as Address;
   }
 
   private send(request: ClientRequest, to: Address, waitMs: number): Promise<Reply | undefined> {
@@ -220,3 +266,14 @@ export class KvClient {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Throws TooLargeError for a key or value that no replica would take. */
+function refuseTooLarge(op: Operation): void {
+  if (op.key.length > MAX_KEY_LENGTH) throw new TooLargeError('key', op.key.length, MAX_KEY_LENGTH);
+  for (const field of ['value', 'expected'] as const) {
+    const v = (op as { value?: string; expected?: string | null })[field];
+    if (typeof v === 'string' && v.length > MAX_VALUE_LENGTH) {
+      throw new TooLargeError(field, v.length, MAX_VALUE_LENGTH);
+    }
+  }
+}

@@ -15,7 +15,7 @@ import {
 import { commandHelp, usageOf, type CommandHelp } from '../usage.js';
 import { intArg, parseCommandArgs, readTextArg, shown, stringArg } from '../args.js';
 import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from '../wire/messages.js';
-import { KvClient, NoLeaderError, type ClientOptions, type Found } from './client.js';
+import { KvClient, TimeoutError, type ClientOptions, type Found } from './client.js';
 
 /** The commands of this module. */
 export type ClientCommand = 'get' | 'put' | 'del' | 'cas';
@@ -203,7 +203,7 @@ export async function clientMain(command: ClientCommand, argv: readonly string[]
     }
     return outcome.code;
   } catch (e) {
-    if (!(e instanceof NoLeaderError)) throw e;
+    if (!(e instanceof TimeoutError)) throw e;
     console.error(`raftkv ${command}: ${e.message}`);
     return 1;
   } finally {

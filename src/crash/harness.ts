@@ -22,7 +22,7 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { entriesAfterSnapshot } from '../core/log.js';
-import { KvClient, NoLeaderError, type Found } from '../client/client.js';
+import { KvClient, TimeoutError, type Found } from '../client/client.js';
 import { leaderOf, queryStatus } from '../client/status.js';
 import { CLI_PATH, isRunning, newLayout, replicaArgs, startMember, waitForLeader, writeLayout,
   type Layout, type Member } from '../cluster/cluster.js';
@@ -189,7 +189,7 @@ async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
         history.complete(op, performance.now() - t0, readValue(read));
       }
     } catch (e) {
-      if (!(e instanceof NoLeaderError)) throw e;
+      if (!(e instanceof TimeoutError)) throw e;
       // unanswered: a put may still take effect, at any time after its call
       history.giveUp(op, 'abandoned');
     }

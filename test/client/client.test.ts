@@ -1,12 +1,14 @@
 /**
  * The direct-mode client (`client.ts`) against sockets the test owns, loopback only: it gives up
- * with `NoLeaderError` naming what it tried, follows a redirect to a leader whose address it has
+ * with `TimeoutError` (nothing answered) or `NoLeaderError` (no leader among those that did)
+ * naming what it tried, refuses a key or value over the limits before sending, follows a redirect to a leader whose address it has
  * learned, ignores answers to other requests, and keeps one request number across the retries of
  * one operation [Raft dissertation §6.3].
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KvClient, NoLeaderError } from '../../src/client/client.js';
+import { KvClient, NoLeaderError, TimeoutError, TooLargeError } from '../../src/client/client.js';
+import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from '../../src/wire/messages.js';
 import type { Address } from '../../src/replica/direct.js';
 
 interface Request { type: string; MID: string; seq: number; key: string; src: string; dst: string }
@@ -90,15 +92,16 @@ async function fakes(...ids: string[]): Promise<FakeReplica[]> {
 }
 
 describe('[client] KvClient', () => {
-  it('gives up with NoLeaderError naming every address it tried when nothing listens', async () => {
+  it('gives up with TimeoutError naming every address it tried when nothing listens', async () => {
     const cluster = await deadPorts(2);
     const client = await open(cluster, 300, 50);
     const t0 = Date.now();
     const error = await client.get('k').then(() => undefined, (e: unknown) => e);
     const elapsed = Date.now() - t0;
-    expect(error).toBeInstanceOf(NoLeaderError);
-    const e = error as NoLeaderError;
-    expect(e.message).toMatch(/^get k: no leader answered within 300 ms \(tried /);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).not.toBeInstanceOf(NoLeaderError);
+    const e = error as TimeoutError;
+    expect(e.message).toMatch(/^get k: no replica answered within 300 ms \(tried /);
     for (const a of cluster) expect(e.message).toContain(`${a.host}:${a.port}`);
     expect([...e.tried].sort()).toEqual(cluster.map((a) => `${a.host}:${a.port}`).sort());
     expect(elapsed).toBeGreaterThanOrEqual(290);
@@ -111,8 +114,36 @@ describe('[client] KvClient', () => {
       const client = await KvClient.open({ cluster, timeoutMs: 300 });
       closers.push(() => client.close());
       const error = await client.put('k', 'v').then(() => undefined, (e: unknown) => e);
-      expect((error as NoLeaderError).tried).toEqual([`127.0.0.1:${cluster[0]?.port}`]);
-      expect((error as Error).message).toMatch(/^put k: no leader answered/);
+      expect((error as TimeoutError).tried).toEqual([`127.0.0.1:${cluster[0]?.port}`]);
+      expect((error as Error).message).toMatch(/^put k: no replica answered/);
+    });
+
+  it('gives up with NoLeaderError when replicas answer but none leads, naming those that did',
+    async () => {
+      const [a] = await fakes('000A') as [FakeReplica];
+      const client = await open([a.address], 400, 100);
+      a.answer = () => ({ type: 'redirect', leader: 'FFFF' }); // an election that never ends
+      const error = await client.put('k', 'v').then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(NoLeaderError);
+      expect((error as NoLeaderError).answered).toEqual([`127.0.0.1:${a.address.port}`]);
+      expect((error as Error).message).toMatch(/^put k: no leader answered within 400 ms/);
+    });
+
+  it('refuses a key or value over the limits with TooLargeError, before sending anything',
+    async () => {
+      const [a] = await fakes('000A') as [FakeReplica];
+      const client = await open([a.address], 3000, 1000);
+      const refused = async (p: Promise<unknown>): Promise<unknown> =>
+        p.then(() => undefined, (e: unknown) => e);
+      const key = await refused(client.get('k'.repeat(MAX_KEY_LENGTH + 1)));
+      expect(key).toBeInstanceOf(TooLargeError);
+      expect((key as Error).message).toBe(`a key of ${MAX_KEY_LENGTH + 1} characters: the limit ` +
+        `is ${MAX_KEY_LENGTH}`);
+      const value = await refused(client.put('k', 'v'.repeat(MAX_VALUE_LENGTH + 1)));
+      expect((value as TooLargeError).field).toBe('value');
+      const expected = await refused(client.cas('k', 'e'.repeat(MAX_VALUE_LENGTH + 1), 'v'));
+      expect((expected as TooLargeError).field).toBe('expected');
+      expect(a.received).toEqual([]);
     });
 
   it('refuses an empty cluster', async () => {

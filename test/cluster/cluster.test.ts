@@ -151,12 +151,12 @@ describe('[cluster] raftkv cluster and client commands, three real processes', (
     expect(pids.filter((p) => alive(p as number))).toEqual([]);
   }, 15_000);
 
-  it('a get against dead ports exits 1 with "no leader answered"', async () => {
+  it('a get against dead ports exits 1 with "no replica answered"', async () => {
     const dead = [await deadPort(), await deadPort()].map((p) => `127.0.0.1:${p}`);
     const r = await cli(['get', 'k', '--cluster', dead.join(','), '--timeout', '300'], 5000);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('no leader answered within 300 ms');
+    expect(r.stderr).toContain('no replica answered within 300 ms');
     expect(r.stderr).toContain(dead[0]);
   }, 10_000);
 });
