@@ -58,7 +58,7 @@ const EXIT_CODES = 'Exit codes: 0 done; 1 no leader answered in time (a write ma
 const GET: CommandHelp = {
   name: 'get',
   summary: 'read a key (a linearizable read through the leader)',
-  usage: ['raftkv get KEY [--cluster HOST:PORT,...] [--data-dir DIR] [--timeout MS]'],
+  usage: ['raftkv get KEY [--cluster HOST:PORT,...] [--data-dir DIR] [--timeout MS] [--json]'],
   options: CLIENT_OPTIONS,
   notes: ['Prints the value, and nothing for an absent key (as etcdctl does), which exits 3: ' +
     'an absent key is not the empty value.', EXIT_CODES],

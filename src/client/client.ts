@@ -26,8 +26,8 @@ import { queryStatus } from './status.js';
 export interface ClientOptions {
   /** Replicas to ask: any one will do. An address, or its text, `HOST:PORT`. */
   readonly cluster: readonly (Address | string)[];
-  /** The client's id; replicas must not use it. Default: random in 8000-FFFE. */
-  readonly clientId?: NodeId;
+  /** The client's id, 4 upper-case hex digits; replicas must not use it. Default: random in 8000-FFFE. */
+  readonly clientId?: NodeId | string;
   /** How long one operation may take, retries included, before it fails. */
   readonly timeoutMs?: number;
   /** How long one attempt waits for an answer before the next replica is tried. */
@@ -124,6 +124,9 @@ export class KvClient {
   /** What the replicas' answers taught: which id is at which address. */
   private readonly ids = new Map<string, Address>();
   private waiting: { mid: string; resolve: (r: Reply) => void } | undefined;
+  /** The operations in flight, in call order: each starts when the one before has ended. */
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
 
   /** The request number of the last operation: its session entry once it is applied. */
   get lastSeq(): number {
@@ -139,16 +142,24 @@ export class KvClient {
 
   private constructor(private readonly socket: Socket, private readonly opts: ClientOptions,
     private readonly cluster: readonly Address[]) {
-    this.clientId = opts.clientId
-      ?? (0x8000 + Math.floor(Math.random() * 0x7fff)).toString(16).toUpperCase() as NodeId;
+    // checked by `open`: 4 upper-case hex digits
+    this.clientId = (opts.clientId
+      ?? (0x8000 + Math.floor(Math.random() * 0x7fff)).toString(16).toUpperCase()) as NodeId;
     for (const [id, a] of opts.members ?? []) this.ids.set(id, a);
     if (opts.leader !== undefined) this.leader = this.ids.get(opts.leader);
+    // the socket's errors (an ICMP refusal reported late, say) leave the attempt to time out
+    socket.on('error', () => undefined);
     socket.on('message', (bytes, rinfo) => this.receive(bytes, { host: rinfo.address,
       port: rinfo.port }));
   }
 
   static async open(opts: ClientOptions): Promise<KvClient> {
     if (opts.cluster.length === 0) throw new Error('no cluster addresses');
+    if (opts.clientId !== undefined && (!/^[0-9A-F]{4}$/.test(opts.clientId)
+      || opts.clientId === 'FFFF')) {
+      throw new Error(`bad clientId ${JSON.stringify(opts.clientId)}: expected 4 upper-case hex ` +
+        'digits, not FFFF');
+    }
     const cluster = opts.cluster.map((a) => {
       if (typeof a !== 'string') return a;
       const parsed = parseAddress(a);
@@ -186,10 +197,24 @@ export class KvClient {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.socket.close();
   }
 
-  private async run(op: Operation): Promise<string | undefined> {
+  /**
+   * [§6.3] One operation at a time: a session holds one answer, so calls made together run one
+   * after another, in call order (a second one sent at once would retire the first one's request
+   * number, and a retry of the first would be answered with the second one's answer).
+   */
+  private run(op: Operation): Promise<string | undefined> {
+    const result = this.queue.then(() => this.runNow(op));
+    this.queue = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  private async runNow(op: Operation): Promise<string | undefined> {
+    if (this.closed) throw new Error('KvClient: used after close()');
     refuseTooLarge(op);
     const timeoutMs = this.opts.timeoutMs ?? 5000;
     const attemptMs = this.opts.attemptMs ?? 300;
@@ -247,7 +272,8 @@ export class KvClient {
       const timer = setTimeout(() => { this.waiting = undefined; resolve(undefined); },
         Math.max(1, waitMs));
       this.waiting = { mid: request.MID, resolve: (r) => { clearTimeout(timer); resolve(r); } };
-      this.socket.send(encodeMessage(request), to.port, to.host);
+      // a send the network refuses (EACCES, EHOSTUNREACH) is an attempt without an answer
+      this.socket.send(encodeMessage(request), to.port, to.host, () => undefined);
     });
   }
 

@@ -95,7 +95,8 @@ async function valueOf(args: readonly string[], file: string | undefined, before
   }
   if (args.length !== n + 1) {
     const head = before.join(' ');
-    return { refused: `expected ${head} VALUE (or ${head} - for standard input, or ${head} ` +
+    const name = n === 2 ? 'NEW' : 'VALUE';
+    return { refused: `expected ${head} ${name} (or ${head} - for standard input, or ${head} ` +
       `--value-file F), got ${argCount(args.length)}` };
   }
   const value = args[n] as string;
@@ -146,7 +147,8 @@ async function perform(client: KvClient, command: ClientCommand, key: string,
 function headArgs(command: ClientCommand, args: readonly string[]): string[] | string {
   const names = command === 'cas' ? ['KEY', 'EXPECTED'] : ['KEY'];
   if (args.length < names.length) {
-    return `expected ${names.join(' ')}${command === 'put' || command === 'cas' ? ' VALUE' : ''}, ` +
+    const value = command === 'put' ? ' VALUE' : command === 'cas' ? ' NEW' : '';
+    return `expected ${names.join(' ')}${value}, ` +
       `got ${argCount(args.length)}`;
   }
   return names;

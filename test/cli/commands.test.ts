@@ -137,9 +137,9 @@ describe('[cli] every malformed argument is named, at once, before any replica i
     await refused(['get', 'k', '--value-file', big, '--cluster', dead],
       '--value-file is an option of put and cas only');
     await refused(['get', 'k', '--if-absent', '--cluster', dead], '--if-absent is an option of put only');
-    await refused(['cas', 'k', '--cluster', dead], 'expected KEY EXPECTED VALUE, got 1 argument');
+    await refused(['cas', 'k', '--cluster', dead], 'expected KEY EXPECTED NEW, got 1 argument');
     await refused(['cas', 'k', 'old', '--cluster', dead],
-      'expected KEY EXPECTED VALUE (or KEY EXPECTED - for standard input');
+      'expected KEY EXPECTED NEW (or KEY EXPECTED - for standard input');
     await refused(['cas', 'k', 'x'.repeat(MAX_VALUE_LENGTH + 1), 'new', '--cluster', dead],
       `an expected value of ${MAX_VALUE_LENGTH + 1} characters: the limit is ${MAX_VALUE_LENGTH}`);
     await refused(['del', 'k', 'extra', '--cluster', dead], 'expected KEY, got 2 arguments');

@@ -129,6 +129,24 @@ describe('[client] KvClient', () => {
       expect((error as Error).message).toMatch(/^put k: no leader answered within 400 ms/);
     });
 
+  it('runs the operations of one client one at a time, in call order: a session holds one answer',
+    async () => {
+      const [a] = await fakes('000A') as [FakeReplica];
+      const client = await open([a.address], 300, 100);
+      // the put is never answered: the get must wait until it has given up
+      a.answer = (r) => (r.type === 'put' ? undefined : { type: 'ok', value: 'v' });
+      const [put, get] = await Promise.allSettled([client.put('p', 'x'), client.get('g')]);
+      expect(put.status).toBe('rejected');
+      expect(get).toEqual({ status: 'fulfilled', value: { found: true, value: 'v' } });
+      const types = a.received.map((r) => r.type);
+      expect(types.at(-1)).toBe('get');
+      expect(types.slice(0, -1).every((t) => t === 'put')).toBe(true);
+      const [putSeq, getSeq] = [a.received[0]?.seq ?? 0, a.received.at(-1)?.seq ?? 0];
+      expect(getSeq).toBeGreaterThan(putSeq);
+      await expect(KvClient.open({ cluster: [a.address], clientId: 'abcd' }))
+        .rejects.toThrow('bad clientId "abcd": expected 4 upper-case hex digits, not FFFF');
+    });
+
   it('refuses a key or value over the limits with TooLargeError, before sending anything',
     async () => {
       const [a] = await fakes('000A') as [FakeReplica];
