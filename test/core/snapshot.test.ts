@@ -211,6 +211,31 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
       .toEqual([['redirect at-4'], 1]);
   });
 
+  it('a settled del or cas is answered with the value it found, from its client\'s session in ' +
+    'the snapshot; one whose client has moved on is left unanswered', () => {
+    const D = '00D0' as NodeId;
+    const E = '00E0' as NodeId;
+    const del = { kind: 'del' as const, client: D, seq: 5, key: 'k' };
+    const cas = { kind: 'cas' as const, client: E, seq: 7, key: 'k', expected: null, value: 'w' };
+    const term1: Entry[] = [put(1, 'k', 'v0'), put(1, 'k', 'v1'), { term: 1, cmd: del } as Entry,
+      { term: 1, cmd: cas } as Entry];
+    // the term-2 leader committed all four, then E's next request (seq 8), and snapshotted
+    const log = logOf([...term1, { term: 2, cmd: { kind: 'put', client: E, seq: 8, key: 'k',
+      value: 'x' } } as Entry]);
+    const l2 = takeSnapshot({ ...leader(1), log, commitIndex: 5, kv: applyUpTo(emptyKv(), log, 5) });
+    expect(l2.log.snapshot.sessions).toEqual([[D, { seq: 5, value: 'v1' }],
+      [E, { seq: 8, value: 'x' }]]);
+    const mine = logOf(term1);
+    const deposed: RaftState = { ...follower(), currentTerm: 2, log: mine, commitIndex: 2,
+      kv: applyUpTo(emptyKv(), mine, 2), pending: chainOf([
+        { index: 3, term: 1, cmd: del, mid: 'del' }, { index: 4, term: 1, cmd: cas, mid: 'cas' }]) };
+    const out: Effect[] = [];
+    const f = handleInstallSnapshotRequest(deposed, snapshotRequest(l2, A), out, raftRules);
+    expect(out.flatMap((e) => (e.type === 'reply' ? [e.message] : []))).toMatchObject([
+      { type: 'ok', MID: 'del', value: 'v1' }]);
+    expect(f.pending.end - f.pending.start).toBe(0);
+  });
+
   it('AppendEntries below the snapshot: covered entries are skipped, the rest merged', () => {
     const f0 = handleInstallSnapshotRequest(follower(), snapshotRequest(l, A), [], raftRules);
     const m = { type: 'AppendEntriesRequest', src: ME, dst: A, leader: ME, term: 2,
