@@ -49,6 +49,8 @@ export interface HostOptions {
   readonly diskRng: Rng;
   /** A broken disk whose fdatasync makes nothing durable (`SimDisk`), for the checkers. */
   readonly diskLies?: boolean;
+  /** Admit direct mode's own requests (del, cas), as a direct-mode replica does. */
+  readonly directRequests?: boolean;
 }
 
 export class Host {
@@ -116,6 +118,7 @@ export class Host {
       machine: this.opts.machine,
       tickMs: this.opts.tickMs,
       chunkBytes: SIM_CHUNK_BYTES,
+      ...(this.opts.directRequests === true ? { admission: { directRequests: true } } : {}),
       clock: {
         now: () => driver.now(),
         at: (atMs, fn) => {

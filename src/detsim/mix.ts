@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chaosScenario, type ChaosShape } from '../fault/generate.js';
 import { parseScenario, shortened, type Scenario } from '../fault/scenario.js';
+import type { KvMode } from '../fault/workload.js';
 import { SHIPPED_SCENARIOS, shippedScenarioNames } from '../shipped.js';
 
 /** Short runs: thousands per CI job. */
@@ -31,11 +32,16 @@ export function shippedScenarios(): Scenario[] {
  */
 export const MIX_DISK_FAIL_CHANCE = 0.002;
 
-/** What a mix seed runs: its scenario, and whether its disks fail. */
+/**
+ * What a mix seed runs: its scenario, whether its disks fail, and which requests its clients send.
+ * One seed in four (seed % 4 == 3) runs as direct mode does: its clients also delete and
+ * compare-and-swap, and an absent key has no value.
+ */
 export function mixRun(seed: number, shipped: readonly Scenario[]):
-  { scenario: Scenario; diskFailChance: number } {
+  { scenario: Scenario; diskFailChance: number; kv: KvMode } {
   return { scenario: mixScenario(seed, shipped),
-    diskFailChance: seed % 10 === 7 ? MIX_DISK_FAIL_CHANCE : 0 };
+    diskFailChance: seed % 10 === 7 ? MIX_DISK_FAIL_CHANCE : 0,
+    kv: seed % 4 === 3 ? 'direct' : 'protocol' };
 }
 
 export function mixScenario(seed: number, shipped: readonly Scenario[]): Scenario {

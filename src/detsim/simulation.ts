@@ -17,7 +17,8 @@ import { machineWith, type Bug } from '../mutants/catalog.js';
 import type { RaftRules } from '../core/ruleSet.js';
 import { lastLogIndex, type RaftLog } from '../core/log.js';
 import { FaultRun, type Payload } from '../fault/run.js';
-import { linearizableChecker, midAnswers } from '../fault/checkers.js';
+import { linearizableChecker, midAnswers, midAnswersChecker } from '../fault/checkers.js';
+import type { KvMode } from '../fault/workload.js';
 import type { History } from '../fault/history.js';
 import { verdict, type Report } from '../fault/report.js';
 import { Rng } from '../fault/rng.js';
@@ -60,6 +61,11 @@ export interface SimOptions {
   readonly diskFailChance?: number;
   /** A broken disk whose fdatasync makes nothing durable: the checkers must catch it. */
   readonly diskLies?: boolean;
+  /**
+   * `direct`: the clients also delete and compare-and-swap, and the replicas run as direct mode's
+   * do (admitting those, and answering an absent key with no value); default `protocol`.
+   */
+  readonly kv?: KvMode;
 }
 
 export interface SimViolation extends Violation {
@@ -144,11 +150,15 @@ export const SIM_CHECK_STEPS_PER_KEY = 300_000;
 /** The checkers a simulation's history goes through. */
 export const simulationCheckers = [midAnswers,
   linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY })] as const;
+/** The same for a run whose clients delete and compare-and-swap (`kv: 'direct'`). */
+export const directCheckers = [midAnswersChecker('direct'),
+  linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY, mode: 'direct' })] as const;
 
-const isRequest = (v: unknown): v is { type: 'get' | 'put'; MID: string; key: unknown } => {
+const isRequest = (v: unknown): v is { type: string; MID: string; key: unknown } => {
   if (typeof v !== 'object' || v === null) return false;
   const { type, MID } = v as { type?: unknown; MID?: unknown };
-  return (type === 'get' || type === 'put') && typeof MID === 'string';
+  return (type === 'get' || type === 'put' || type === 'del' || type === 'cas')
+    && typeof MID === 'string';
 };
 
 function eventLabel(e: RaftEvent): string {
@@ -189,16 +199,18 @@ export class Simulation implements HostDriver {
       send: (address, payload, delayMs) => this.toReplica(address, payload, delayMs),
       kill: (id) => this.kill(id),
       restart: (id) => this.restart(id),
-    }, simulationCheckers);
+    }, opts.kv === 'direct' ? directCheckers : simulationCheckers, opts.kv ?? 'protocol');
+    const direct = opts.kv === 'direct';
     const ids = this.run.network.all() as readonly NodeId[];
     let config: Config = defaultConfig;
     const machine = machineWith(opts.bugs ?? [], opts.rules);
     for (const id of ids) {
       config = { ...defaultConfig, ...TIMING, snapshotEntries: SIM_SNAPSHOT_ENTRIES, id,
-        peers: ids.filter((p) => p !== id) };
+        peers: ids.filter((p) => p !== id), absentAsEmpty: !direct };
       this.hosts.set(id, new Host(id, { config, tickMs: TICK_MS, machine,
         flushMs: SIM_TIMING.flushMs, disk: SIM_TIMING, diskFailChance: opts.diskFailChance ?? 0,
-        diskRng: Rng.stream(s.seed, `sim-disk ${id}`), diskLies: opts.diskLies }, this));
+        diskRng: Rng.stream(s.seed, `sim-disk ${id}`), diskLies: opts.diskLies,
+        directRequests: direct }, this));
     }
     this.safety = new SafetyChecker(quorum(config));
   }

@@ -10,6 +10,7 @@
 import type { HistoryData } from './history.js';
 import { checkRegisterHistory, describeOp, type CheckOptions, type KeyCheck,
   type RegisterOp } from './linearizability.js';
+import type { KvMode } from './workload.js';
 
 /**
  * duplicate: a second answer to a MID; incorrect: an answer that is wrong by itself (a wrong value,
@@ -53,51 +54,59 @@ export interface CheckResult {
 /**
  * "Each MID gets exactly one response. A second response to a MID, or an ok after a
  * redirect/fail for the same MID, is an incorrect answer" (replica-udp.md). Also: an answer must
- * go to the client that sent the MID, a get's ok must carry a value, and nobody may answer a MID
- * that was never sent.
+ * go to the client that sent the MID, a get's ok must carry a value (in `protocol` mode: in
+ * `direct` mode an ok without one says the key is absent), and nobody may answer a MID that was
+ * never sent.
  */
-export const midAnswers: Checker = {
-  name: 'mid-answers',
-  check(h) {
-    const found: Violation[] = [];
-    const v = (kind: Violation['kind'], mid: string, op: number | undefined, detail: string) =>
-      found.push({ checker: 'mid-answers', kind, mid, ...(op === undefined ? {} : { op }),
-        detail });
-    for (const s of h.strays) v('incorrect', s.mid, undefined, `${s.from} answered ${s.type} ` +
-      `to ${s.to} for MID ${s.mid}, which no client sent`);
-    for (const a of h.attempts) {
-      const kind = h.operations[a.op]?.kind;
-      for (const [i, answer] of a.answers.entries()) {
-        if (answer.to !== a.client) {
-          v('incorrect', a.mid, a.op, `${answer.from} sent ${a.client}'s answer to ${answer.to}`);
-        }
-        if (kind === 'get' && answer.type === 'ok' && answer.value === undefined) {
-          v('incorrect', a.mid, a.op, `${answer.from} answered a get ok without a value`);
-        }
-        if (i === 0) continue;
-        const first = a.answers[0]?.type;
-        if (answer.type === 'ok' && first !== 'ok') {
-          v('incorrect', a.mid, a.op, `${answer.from} answered ok after ${first}`);
-        } else {
-          v('duplicate', a.mid, a.op, `answer ${i + 1} (${answer.type} from ${answer.from}) ` +
-            `after ${first}`);
+export function midAnswersChecker(mode: KvMode = 'protocol'): Checker {
+  return {
+    name: 'mid-answers',
+    check(h) {
+      const found: Violation[] = [];
+      const v = (kind: Violation['kind'], mid: string, op: number | undefined, detail: string) =>
+        found.push({ checker: 'mid-answers', kind, mid, ...(op === undefined ? {} : { op }),
+          detail });
+      for (const s of h.strays) v('incorrect', s.mid, undefined, `${s.from} answered ${s.type} ` +
+        `to ${s.to} for MID ${s.mid}, which no client sent`);
+      for (const a of h.attempts) {
+        const kind = h.operations[a.op]?.kind;
+        for (const [i, answer] of a.answers.entries()) {
+          if (answer.to !== a.client) {
+            v('incorrect', a.mid, a.op, `${answer.from} sent ${a.client}'s answer to ${answer.to}`);
+          }
+          if (kind === 'get' && answer.type === 'ok' && answer.value === undefined
+            && mode === 'protocol') {
+            v('incorrect', a.mid, a.op, `${answer.from} answered a get ok without a value`);
+          }
+          if (i === 0) continue;
+          const first = a.answers[0]?.type;
+          if (answer.type === 'ok' && first !== 'ok') {
+            v('incorrect', a.mid, a.op, `${answer.from} answered ok after ${first}`);
+          } else {
+            v('duplicate', a.mid, a.op, `answer ${i + 1} (${answer.type} from ${answer.from}) ` +
+              `after ${first}`);
+          }
         }
       }
-    }
-    return found;
-  },
-};
+      return found;
+    },
+  };
+}
+
+export const midAnswers = midAnswersChecker();
 
 /** Lines of a witness shown when shrinking ran out of steps before the witness got small. */
 const MAX_WITNESS_LINES = 20;
 
 /**
  * The client history as register operations. An operation retried with new MIDs after a
- * `redirect`/`fail` is still one operation that takes effect at most once: a put answered ok
+ * `redirect`/`fail` is still one operation that takes effect at most once: a write answered ok
  * spans [first invoke, ok]; one never answered ok may have taken effect at any time after its
  * first invoke, or never. A get answered ok must return what it read; any other get is dropped.
+ * In `direct` mode an ok without a value says the key was absent (`null`); an answered del or
+ * cas constrains by the value it found.
  */
-export function registerOpsOf(h: HistoryData): RegisterOp[] {
+export function registerOpsOf(h: HistoryData, mode: KvMode = 'protocol'): RegisterOp[] {
   const refused = new Map<number, number>();
   for (const a of h.attempts) {
     const first = a.answers[0]?.type;
@@ -107,15 +116,23 @@ export function registerOpsOf(h: HistoryData): RegisterOp[] {
     const who = `(op ${o.id}, ${o.client})`;
     const ok = o.status === 'ok' && o.okMs !== undefined;
     const base = { id: o.id, key: o.key, call: o.invokedMs, ret: ok ? o.okMs as number : Infinity };
+    const read = o.read ?? (mode === 'direct' ? null : undefined);
     if (o.kind === 'get') {
       // An ok without a value is mid-answers' to report; it says nothing about the register.
-      return ok && o.read !== undefined ? [{ ...base, kind: 'get', read: o.read, note: who }] : [];
+      return ok && read !== undefined ? [{ ...base, kind: 'get', read, note: who }] : [];
     }
-    // A put that never left (no live replica to send it to) cannot take effect.
-    if (o.value === undefined || o.mids.length === 0) return [];
+    // A write that never left (no live replica to send it to) cannot take effect.
+    if (o.mids.length === 0 || (o.kind !== 'del' && o.value === undefined)) return [];
     const n = refused.get(o.id) ?? 0;
     const status = ok ? 'ok' : `${o.status}${n > 0 ? ` after ${n} fail/redirect` : ''}`;
-    return [{ ...base, kind: 'put', value: o.value, note: `${status} ${who}` }];
+    const found = ok && read !== undefined ? { read } : {};
+    const note = `${status} ${who}`;
+    if (o.kind === 'del') return [{ ...base, kind: 'del', ...found, note }];
+    if (o.kind === 'cas') {
+      return [{ ...base, kind: 'cas', expected: o.expected ?? null, value: o.value as string,
+        ...found, note }];
+    }
+    return [{ ...base, kind: 'put', value: o.value as string, note }];
   });
 }
 
@@ -138,7 +155,9 @@ function violationOf(k: KeyCheck): Violation {
 function unwrittenReads(h: HistoryData): Violation[] {
   const writer = new Map<string, string>();
   for (const o of h.operations) {
-    if (o.kind === 'put' && o.value !== undefined && o.mids.length > 0) writer.set(o.value, o.key);
+    if ((o.kind === 'put' || o.kind === 'cas') && o.value !== undefined && o.mids.length > 0) {
+      writer.set(o.value, o.key);
+    }
   }
   return h.operations.flatMap((o): Violation[] => {
     if (o.kind !== 'get' || o.status !== 'ok' || o.read === undefined || o.read === '') return [];
@@ -160,11 +179,14 @@ export interface UndecidingChecker extends Checker {
  * [H&W90] The history is linearizable: one `history` violation per key that is not, and an
  * `incorrect` one per read of a value never written to its key.
  */
-export function linearizableChecker(opts: CheckOptions = {}): UndecidingChecker {
+export function linearizableChecker(opts: CheckOptions & { mode?: KvMode } = {}):
+  UndecidingChecker {
+  const mode = opts.mode ?? 'protocol';
   return {
     name: 'linearizable',
     check(h) {
-      const r = checkRegisterHistory(registerOpsOf(h), opts);
+      const r = checkRegisterHistory(registerOpsOf(h, mode),
+        { ...opts, initial: mode === 'direct' ? null : '' });
       const byReason = new Map<string, string[]>();
       for (const k of r.keys) {
         if (k.result === 'unknown') {

@@ -19,10 +19,11 @@ export interface RequestDatagram {
   readonly src: string;
   readonly dst: string;
   readonly leader: string;
-  readonly type: 'get' | 'put';
+  readonly type: 'get' | 'put' | 'del' | 'cas';
   readonly MID: string;
   readonly key: string;
   readonly value?: string;
+  readonly expected?: string | null;
 }
 
 export interface ResponseDatagram {
@@ -63,7 +64,8 @@ export class Clients {
 
   /** Start a planned operation now. */
   invoke(req: PlannedRequest, nowMs: number): Operation {
-    const op = this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs);
+    const op = this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs,
+      req.expected);
     this.attempt(op, nowMs);
     return op;
   }
@@ -107,7 +109,11 @@ export class Clients {
     this.opts.history.send(op.id, MID, to, nowMs);
     const leader = this.leaders.get(op.client) ?? UNKNOWN_LEADER;
     const base = { src: op.client, dst: to, leader, MID, key: op.key };
-    this.opts.send(op.kind === 'get' ? { ...base, type: 'get' }
-      : { ...base, type: 'put', value: op.value ?? '' });
+    switch (op.kind) {
+      case 'get': case 'del': return this.opts.send({ ...base, type: op.kind });
+      case 'put': return this.opts.send({ ...base, type: 'put', value: op.value ?? '' });
+      case 'cas': return this.opts.send({ ...base, type: 'cas', value: op.value ?? '',
+        expected: op.expected ?? null });
+    }
   }
 }

@@ -40,14 +40,16 @@ export interface Operation {
   readonly client: string;
   readonly kind: OpKind;
   readonly key: string;
-  /** A put's value. */
+  /** A put's or cas's value. */
   readonly value: string | undefined;
+  /** A cas's expected value (`null`: the key absent). */
+  readonly expected?: string | null;
   readonly invokedMs: number;
   readonly mids: readonly string[];
   readonly status: OpStatus;
   /** When the `ok` arrived. */
   readonly okMs: number | undefined;
-  /** What a get read. */
+  /** What a get read, or a del or cas found: the `ok`'s value (none: absent, in direct mode). */
   readonly read: string | undefined;
 }
 
@@ -87,9 +89,10 @@ export class History implements HistoryData {
 
   /** A new logical operation; its id is its index. */
   invoke(client: string, kind: OpKind, key: string, value: string | undefined,
-    atMs: number): Operation {
+    atMs: number, expected?: string | null): Operation {
     const op: OperationRecord = { id: this.ops.length, client, kind, key, value, invokedMs: atMs,
-      mids: [], status: 'pending', okMs: undefined, read: undefined };
+      mids: [], status: 'pending', okMs: undefined, read: undefined,
+      ...(expected === undefined ? {} : { expected }) };
     this.ops.push(op);
     return op;
   }

@@ -12,6 +12,7 @@ export interface ClientSummary {
   readonly planned: number;
   readonly ops: number;
   readonly gets: number;
+  /** Writes: puts, and a direct-mode run's deletes and compare-and-swaps. */
   readonly puts: number;
   readonly attempts: number;
   readonly getsAnswered: number;
@@ -99,10 +100,10 @@ export function summarizeClients(h: HistoryData, planned: number, check: CheckRe
     planned,
     ops: ops.length,
     gets: count((o) => o.kind === 'get'),
-    puts: count((o) => o.kind === 'put'),
+    puts: count((o) => o.kind !== 'get'),
     attempts: h.attempts.length,
     getsAnswered: count((o) => o.kind === 'get' && o.status === 'ok'),
-    putsAnswered: count((o) => o.kind === 'put' && o.status === 'ok'),
+    putsAnswered: count((o) => o.kind !== 'get' && o.status === 'ok'),
     redirects: firstAnswers.filter((a) => a.type === 'redirect').length,
     failures: firstAnswers.filter((a) => a.type === 'fail').length,
     duplicates: violationsOf(check, 'duplicate').length,

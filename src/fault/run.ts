@@ -15,7 +15,8 @@ import { MAX_LISTED, summarizeClients, summarizeLatency, type AppliedEvent, type
 import { Rng } from './rng.js';
 import type { FaultEvent, Scenario } from './scenario.js';
 import { resolveEvent } from './schedule.js';
-import { clientIds, planWorkload, replicaIds, type PlannedRequest } from './workload.js';
+import { clientIds, planWorkload, replicaIds, type KvMode, type PlannedRequest }
+  from './workload.js';
 
 /**
  * A datagram on its way: the parsed JSON value, and its text when it arrived as text. A socket
@@ -84,13 +85,17 @@ export class FaultRun {
   private startMs: number | undefined;
   private stopped = false;
 
-  /** `checkers` judge the history at the end (a driver may bound the linearizability search). */
+  /**
+   * `checkers` judge the history at the end (a driver may bound the linearizability search);
+   * `mode` says which requests the clients send (`direct`: deletes and cas too).
+   */
   constructor(readonly scenario: Scenario, private readonly effects: RunEffects,
-    private readonly checkers: readonly Checker[] = defaultCheckers) {
+    private readonly checkers: readonly Checker[] = defaultCheckers,
+    readonly mode: KvMode = 'protocol') {
     const seed = scenario.seed;
     this.network = new Network(replicaIds(scenario.replicas), scenario.drops,
       Rng.stream(seed, 'drops'), scenario.network, Rng.stream(seed, 'delays'));
-    this.plan = planWorkload(scenario, Rng.stream(seed, 'workload'));
+    this.plan = planWorkload(scenario, Rng.stream(seed, 'workload'), mode);
     this.timeline = buildTimeline(this.plan, scenario.events);
     this.faultRng = Rng.stream(seed, 'faults');
     this.clients = new Clients({ ids: clientIds(scenario.clients), view: this.network,

@@ -5,7 +5,14 @@
 import type { Rng } from './rng.js';
 import type { Scenario } from './scenario.js';
 
-export type OpKind = 'get' | 'put';
+export type OpKind = 'get' | 'put' | 'del' | 'cas';
+
+/**
+ * Which requests a run's clients send: `protocol`, gets and puts (replica-udp.md, where an absent
+ * key reads ""); `direct`, also deletes and compare-and-swaps, as direct mode's clients do (an
+ * absent key has no value).
+ */
+export type KvMode = 'protocol' | 'direct';
 
 export interface PlannedRequest {
   /** The operation's number: its index in the plan. */
@@ -15,8 +22,10 @@ export interface PlannedRequest {
   readonly client: string;
   readonly kind: OpKind;
   readonly key: string;
-  /** A put's value, unique in the run so that the checkers can tell puts apart. */
+  /** A put's or cas's value, unique in the run so that the checkers can tell writes apart. */
   readonly value?: string;
+  /** A cas's expected value: `null` for "the key is absent". */
+  readonly expected?: string | null;
 }
 
 /** The first client id: far above any replica id (at most 31 replicas, 0000..001E). */
@@ -38,11 +47,27 @@ export const keyName = (i: number): string => `k${i}`;
 /** How often a get picks a key that some earlier put wrote, so that most reads see a value. */
 const GET_WRITTEN_KEY = 0.9;
 
+/** In `direct` mode, the share of writes that are deletes, and that are compare-and-swaps. */
+const DEL_SHARE = 0.2;
+const CAS_SHARE = 0.25;
+/**
+ * A direct-mode run spreads its requests over this many times the scenario's keys. Deletes make
+ * "absent" a value many writes share, so those keys go to the exponential search rather than the
+ * polynomial decider; fewer operations per key keep every key decidable within the bound.
+ */
+const DIRECT_KEY_SPREAD = 4;
+
 /**
  * `requests` operations at uniform random times in [0, lifetime), in time order. A put writes a
- * random key; a get reads a key already written (mostly) or a random one.
+ * random key; a get reads a key already written (mostly) or a random one. In `direct` mode some
+ * writes are deletes, and some compare-and-swaps that expect the value last planned for the key
+ * (or, half the time when there is one, the key absent); `protocol` plans draw nothing more, so a
+ * seed plans what it always did.
  */
-export function planWorkload(s: Scenario, rng: Rng): PlannedRequest[] {
+export function planWorkload(s: Scenario, rng: Rng, mode: KvMode = 'protocol'):
+  PlannedRequest[] {
+  const last = new Map<string, string>();
+  const keys = mode === 'direct' ? s.keys * DIRECT_KEY_SPREAD : s.keys;
   const lifetimeMs = s.lifetime * 1000;
   const times = Array.from({ length: s.requests }, () => rng.float() * lifetimeMs)
     .sort((a, b) => a - b);
@@ -53,14 +78,26 @@ export function planWorkload(s: Scenario, rng: Rng): PlannedRequest[] {
     const client = rng.pick(clients) as string;
     if (rng.chance(s.mix)) {
       const key = written.length > 0 && rng.chance(GET_WRITTEN_KEY)
-        ? rng.pick(written) as string : keyName(rng.int(s.keys));
+        ? rng.pick(written) as string : keyName(rng.int(keys));
       return { op, atMs, client, kind: 'get', key };
     }
-    const key = keyName(rng.int(s.keys));
+    const key = keyName(rng.int(keys));
     if (!isWritten.has(key)) {
       isWritten.add(key);
       written.push(key);
     }
-    return { op, atMs, client, kind: 'put', key, value: `v${op}-${s.seed}` };
+    const value = `v${op}-${s.seed}`;
+    if (mode === 'direct') {
+      const r = rng.float();
+      if (r < DEL_SHARE) return { op, atMs, client, kind: 'del', key };
+      if (r < DEL_SHARE + CAS_SHARE) {
+        const before = last.get(key);
+        const expected = before === undefined || rng.chance(0.5) ? null : before;
+        last.set(key, value);
+        return { op, atMs, client, kind: 'cas', key, value, expected };
+      }
+    }
+    last.set(key, value);
+    return { op, atMs, client, kind: 'put', key, value };
   });
 }

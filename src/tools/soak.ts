@@ -60,8 +60,8 @@ function work(job: Job): void {
   };
   for (let k = job.offset; k < job.count; k += job.stride) {
     const seed = job.from + k;
-    const { scenario, diskFailChance } = mixRun(seed, shipped);
-    const r = simulate({ scenario, diskFailChance, bugs: job.bugs });
+    const { scenario, diskFailChance, kv } = mixRun(seed, shipped);
+    const r = simulate({ scenario, diskFailChance, kv, bugs: job.bugs });
     seeds++;
     simulatedMs += r.simulatedMs;
     steps += r.steps;
@@ -75,7 +75,7 @@ function work(job: Job): void {
     if (r.failures.length > 0) {
       // Run it again with the trace on: the same seed gives the same run, step for step.
       const lines: string[] = [];
-      simulate({ scenario, diskFailChance, bugs: job.bugs, trace: (l) => { lines.push(l); } });
+      simulate({ scenario, diskFailChance, kv, bugs: job.bugs, trace: (l) => { lines.push(l); } });
       const trace = join(job.traces, `seed-${seed}.trace`);
       writeFileSync(trace, `${JSON.stringify(scenario)}\n${lines.join('\n')}\n`);
       port.postMessage({ kind: 'failure', failure: { seed, failures: r.failures, trace } });
