@@ -8,9 +8,11 @@
  *   - flip: one bit flipped inside a record that another follows. The replica must refuse to start,
  *     naming the file and offset. The harness then does what an operator would: it empties the
  *     data directory and starts the replica again, which must catch up from the others.
- * At the end every replica runs again, one client reads every key, and the harness checks
+ * The clients put, get, delete and compare-and-swap (a cas expects what its client last saw the
+ * key hold). At the end every replica runs again, one client reads every key, and the harness
+ * checks
  *   - the client history, recorded in the simulators' own type (`fault/history.ts`), for
- *     linearizability (`fault/linearizability.ts`);
+ *     linearizability (`fault/linearizability.ts`, registers that start absent);
  *   - that no acknowledged put was lost: every put answered `ok` is in the log on the disks of a
  *     majority of replicas (the processes are stopped and their logs read back).
  * Seeded: the seed picks victims, moments and damage; the processes' timing is the real clock's.
@@ -78,6 +80,9 @@ export interface CrashReport {
   readonly wiped: number;
   readonly ops: number;
   readonly putsAcknowledged: number;
+  /** Operations answered ok, by kind: gets, puts, dels, and cas that swapped or did not. */
+  readonly answered: { readonly get: number; readonly put: number; readonly del: number;
+    readonly swapped: number; readonly refused: number };
   readonly unanswered: number;
   readonly lost: readonly string[];
   readonly history: RegisterCheck;
@@ -122,12 +127,6 @@ async function othersHoldAll(layout: Layout, victim: Member): Promise<boolean> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/**
- * A get's answer as the register model reads it: the history's registers start at "", and this
- * harness never writes "", so an absent key and "" cannot be confused.
- */
-const readValue = (read: Found): string => (read.found ? read.value : '');
-
 /** A base port with `n` free UDP ports after it on 127.0.0.1. */
 export async function freePorts(n: number, rng: Rng): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
@@ -151,8 +150,8 @@ export async function freePorts(n: number, rng: Rng): Promise<number> {
  * retries inside `put`/`get`, so the harness sees an operation, not its datagrams. Returns its id.
  */
 function invokeOnce(history: History, client: string, kind: OpKind, key: string,
-  value: string | undefined, atMs: number): number {
-  const op = history.invoke(client, kind, key, value, atMs).id;
+  value: string | undefined, atMs: number, expected?: string | null): number {
+  const op = history.invoke(client, kind, key, value, atMs, expected).id;
   history.send(op, `op-${op}`, 'cluster', atMs);
   return op;
 }
@@ -172,25 +171,39 @@ async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
   const client = await KvClient.open({ cluster: layout.members.map((m) => m.address),
     clientId: (0x0100 + w).toString(16).toUpperCase().padStart(4, '0') as NodeId,
     timeoutMs: 4000, attemptMs: 250 });
+  /** What this worker last saw each key hold: what its cas expects. */
+  const seen = new Map<string, string | null>();
   for (let n = 0; !stop(); n++) {
     const key = keyName(rng.int(opts.keys));
     const call = performance.now() - t0;
-    const isPut = rng.chance(0.6);
-    const value = isPut ? `w${w}-${n}` : undefined;
-    const op = invokeOnce(history, client.clientId, isPut ? 'put' : 'get', key, value, call);
+    const r = rng.float();
+    const kind: OpKind = r < 0.45 ? 'put' : r < 0.75 ? 'get' : r < 0.85 ? 'del' : 'cas';
+    const value = kind === 'put' || kind === 'cas' ? `w${w}-${n}` : undefined;
+    const expected = kind === 'cas' ? seen.get(key) ?? null : undefined;
+    const op = invokeOnce(history, client.clientId, kind, key, value, call, expected);
     try {
-      if (value !== undefined) {
-        await client.put(key, value);
+      let found: Found | undefined;
+      if (kind === 'put') {
+        await client.put(key, value as string);
         load.lastAckMs = performance.now();
-        sessions.set(value, { client: client.clientId, seq: client.lastSeq });
-        history.complete(op, performance.now() - t0, undefined);
+        sessions.set(value as string, { client: client.clientId, seq: client.lastSeq });
+        seen.set(key, value as string);
+      } else if (kind === 'get') {
+        found = await client.get(key);
+        seen.set(key, found.found ? found.value : null);
+      } else if (kind === 'del') {
+        found = await client.del(key);
+        seen.set(key, null);
       } else {
-        const read = await client.get(key);
-        history.complete(op, performance.now() - t0, readValue(read));
+        const c = await client.cas(key, expected as string | null, value as string);
+        found = c.previous;
+        seen.set(key, c.swapped ? value as string : found.found ? found.value : null);
       }
+      // an absent key is an ok without a value, as direct mode answers it
+      history.complete(op, performance.now() - t0, found?.found === true ? found.value : undefined);
     } catch (e) {
       if (!(e instanceof TimeoutError)) throw e;
-      // unanswered: a put may still take effect, at any time after its call
+      // unanswered: a write may still take effect, at any time after its call
       history.giveUp(op, 'abandoned');
     }
   }
@@ -326,6 +339,15 @@ export async function crashTest(opts: CrashOptions): Promise<CrashReport> {
   }
 }
 
+function answeredByKind(ops: readonly Operation[]): CrashReport['answered'] {
+  const ok = ops.filter((o) => o.status === 'ok');
+  const count = (f: (o: Operation) => boolean): number => ok.filter(f).length;
+  const swapped = (o: Operation): boolean => o.kind === 'cas' && (o.read ?? null) === o.expected;
+  return { get: count((o) => o.kind === 'get'), put: count((o) => o.kind === 'put'),
+    del: count((o) => o.kind === 'del'), swapped: count(swapped),
+    refused: count((o) => o.kind === 'cas' && !swapped(o)) };
+}
+
 /** Read every key once more, stop the cluster, and check the history and the disks. */
 async function finish(opts: CrashOptions, layout: Layout, run: {
   kills: number; leaderKills: number; allKilled: number; torn: number; flipsRefused: number;
@@ -339,7 +361,7 @@ async function finish(opts: CrashOptions, layout: Layout, run: {
     const key = keyName(k);
     const op = invokeOnce(history, reader.clientId, 'get', key, undefined, performance.now() - t0);
     const read = await reader.get(key);
-    history.complete(op, performance.now() - t0, readValue(read));
+    history.complete(op, performance.now() - t0, read.found ? read.value : undefined);
   }
   reader.close();
   const final = await queryStatus(layout.members.map((m) => m.address), 500);
@@ -372,8 +394,10 @@ async function finish(opts: CrashOptions, layout: Layout, run: {
     allKilled: run.allKilled, torn: run.torn,
     flipsRefused: run.flipsRefused, wiped: run.wiped, ops: history.operations.length,
     putsAcknowledged: acked.length,
+    answered: answeredByKind(history.operations),
     unanswered: history.operations.filter((o) => o.status !== 'ok').length, lost,
-    history: checkRegisterHistory(registerOpsOf(history), { maxStepsPerKey: 2_000_000 }),
+    history: checkRegisterHistory(registerOpsOf(history, 'direct'),
+      { maxStepsPerKey: 2_000_000, initial: null }),
     refusals: run.refusals, final, seconds: (performance.now() - t0) / 1000,
     snapshotsInstalled: layout.members.reduce((n, m) => n + installsLogged(m.dataDir), 0) };
 }

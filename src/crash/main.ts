@@ -59,6 +59,8 @@ export function summary(r: CrashReport): string[] {
       `tails appended, ${r.flipsRefused} bit flips refused, ${r.wiped} data dirs emptied, ` +
       `${r.snapshotsInstalled} snapshots installed`,
     `ops ${r.ops}: ${r.putsAcknowledged} puts acknowledged, ${r.unanswered} unanswered`,
+    `answered: ${r.answered.get} gets, ${r.answered.put} puts, ${r.answered.del} dels, ` +
+      `${r.answered.swapped} cas that swapped and ${r.answered.refused} that did not`,
     `lost acknowledged puts: ${r.lost.length}${r.lost.length > 0
       ? ` (${r.lost.slice(0, 10).join(', ')}${r.lost.length > 10 ? ', ...' : ''})` : ''}`,
     `history: ${r.history.result} (${r.history.keysChecked} keys${undecided.length > 0

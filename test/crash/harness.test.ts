@@ -21,6 +21,10 @@ describe('[Fig2:State] crash tests with real processes', () => {
       // [§7] replicas restarted behind the leader's snapshot (or emptied) caught up from it
       expect(r.snapshotsInstalled).toBeGreaterThan(0);
       expect(r.putsAcknowledged).toBeGreaterThan(50);
+      // the clients delete and compare-and-swap too, through the kills
+      expect(r.answered.del).toBeGreaterThan(20);
+      expect(r.answered.swapped).toBeGreaterThan(10);
+      expect(r.answered.refused).toBeGreaterThan(0);
       expect(r.lost).toEqual([]);
       expect(r.history.result).not.toBe('illegal');
       // every refusal names the log file and the offset of the bad record
