@@ -166,6 +166,7 @@ else if (command === 'cluster') {
   run(() => import('./cluster/cluster.js').then(({ clusterMain }) => clusterMain(rest)));
 } else if (command === 'crashtest') {
   run(() => import('./crash/main.js').then(({ crashMain }) => crashMain(rest)));
-} else if (command === 'get' || command === 'put' || command === 'del' || command === 'cas') {
+} else if (command === 'get' || command === 'put' || command === 'del' || command === 'cas'
+  || command === 'ls') {
   run(() => import('./client/main.js').then(({ clientMain }) => clientMain(command, rest)));
 }

@@ -12,7 +12,7 @@
  */
 export {
   KvClient, NoLeaderError, TimeoutError, TooLargeError,
-  type CasResult, type ClientOptions, type Found,
+  type CasResult, type ClientOptions, type Found, type ListOptions, type ListPage,
 } from './client/client.js';
 export { parseAddress, type Address } from './replica/address.js';
-export { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from './wire/messages.js';
+export { MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_VALUE_LENGTH } from './wire/messages.js';

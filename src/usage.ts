@@ -104,6 +104,23 @@ const CAS: CommandHelp = {
     'key absent, use `put --if-absent`.', EXIT_CODES],
 };
 
+const LS: CommandHelp = {
+  name: 'ls',
+  summary: 'list the keys that start with a prefix, in order, a page at a time',
+  usage: ['raftkv ls [PREFIX] [--limit N] [--after KEY] [--cluster HOST:PORT,...] ' +
+    '[--data-dir DIR] [--timeout MS] [--json]'],
+  options: [...CLIENT_OPTIONS.filter(([o]) => o !== '--json'),
+    ['PREFIX', 'list only the keys that start with it (default: every key)'],
+    ['--limit N', 'list at most N keys; if more remain, standard error says where to go on'],
+    ['--after KEY', 'start after KEY (where an earlier listing stopped)'],
+    ['--json', 'print { pairs: [{ key, value }], next } on one line: next, when keys remain, ' +
+      'is the --after to go on with']],
+  notes: ['Prints one key per line, sorted by UTF-16 code units (as JavaScript compares strings). ' +
+    'Each page of up to 1000 keys (fewer if their values are large) is a linearizable read of ' +
+    'its own, through the leader: a listing of several pages is not one snapshot, and a key ' +
+    'written while it runs shows only if it sorts after the pages already read.', EXIT_CODES],
+};
+
 const REPLICA: CommandHelp = {
   name: 'replica',
   summary: 'run one replica process',
@@ -174,7 +191,7 @@ const CRASHTEST: CommandHelp = {
 export const GROUPS:
   readonly { readonly task: string; readonly commands: readonly CommandHelp[] }[] = [
     { task: 'Run a local cluster', commands: [CLUSTER] },
-    { task: 'Read and write keys', commands: [GET, PUT, DEL, CAS] },
+    { task: 'Read and write keys', commands: [GET, PUT, DEL, CAS, LS] },
     { task: 'Run one replica', commands: [REPLICA] },
     { task: 'Simulate, break and check', commands: [NETSIM, DETSIM, CRASHTEST] },
   ];

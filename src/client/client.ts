@@ -1,5 +1,5 @@
 /**
- * A client of a direct-mode cluster (`raftkv get/put/del/cas --cluster HOST:PORT,...`, the crash
+ * A client of a direct-mode cluster (`raftkv get/put/del/cas/ls --cluster HOST:PORT,...`, the crash
  * harness). It sends to the leader it last heard of, follows redirects, and retries a request that
  * got no answer at another replica, until its deadline. A redirect names the leader's id; the
  * client finds its address in the members it was given (a recorded layout) or asks the replica
@@ -17,8 +17,8 @@
  * close this; it needs a wire change.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, type ClientRequest, type NodeId }
-  from '../wire/messages.js';
+import { MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_VALUE_LENGTH, type ClientRequest, type NodeId,
+  type Page } from '../wire/messages.js';
 import { decodeDatagram, encodeMessage } from '../wire/codec.js';
 import { parseAddress, type Address } from '../replica/address.js';
 import { queryStatus } from './status.js';
@@ -49,6 +49,22 @@ export interface CasResult {
   readonly swapped: boolean;
   /** What the key held when the cas took effect: the current value, when it did not swap. */
   readonly previous: Found;
+}
+
+/**
+ * One page of a listing: pairs sorted by key (UTF-16 code unit order, as JavaScript compares
+ * strings), and `next` when keys remain after them: pass it as `after` to get the next page.
+ */
+export interface ListPage {
+  readonly pairs: readonly { readonly key: string; readonly value: string }[];
+  readonly next?: string;
+}
+
+export interface ListOptions {
+  /** Start after this key (a page's `next`). Default: from the first key. */
+  readonly after?: string;
+  /** The most pairs in the page, 1 to 1000 (the default). A page may hold fewer. */
+  readonly limit?: number;
 }
 
 const foundOf = (value: string | undefined): Found =>
@@ -82,7 +98,8 @@ export class NoLeaderError extends TimeoutError {
 
 /** A key or value over the wire's limits: refused before anything is sent. */
 export class TooLargeError extends Error {
-  constructor(readonly field: 'key' | 'value' | 'expected', readonly length: number,
+  constructor(readonly field: 'key' | 'value' | 'expected' | 'prefix' | 'after',
+    readonly length: number,
     readonly limit: number) {
     super(`a ${field === 'expected' ? 'expected value' : field} of ${length} characters: the ` +
       `limit is ${limit}`);
@@ -106,12 +123,19 @@ type Operation = ClientRequest extends infer R
   ? R extends ClientRequest ? Omit<R, 'src' | 'dst' | 'leader' | 'MID' | 'seq'> : never
   : never;
 
+/** What an `ok` carries: a value found, or a page. */
+interface Answer {
+  readonly value?: string;
+  readonly pairs?: Page;
+  readonly next?: string;
+}
+
 interface Reply {
   readonly type: 'ok' | 'fail' | 'redirect';
   readonly from: Address;
   readonly src: NodeId;
   readonly leader: NodeId;
-  readonly value: string | undefined;
+  readonly answer: Answer;
 }
 
 export class KvClient {
@@ -174,7 +198,7 @@ export class KvClient {
 
   /** [§6.4] A linearizable read: the key's value, or `{ found: false }` if it has none. */
   async get(key: string): Promise<Found> {
-    return foundOf(await this.run({ type: 'get', key }));
+    return foundOf((await this.run({ type: 'get', key })).value);
   }
 
   async put(key: string, value: string): Promise<void> {
@@ -183,7 +207,7 @@ export class KvClient {
 
   /** Removes the key; answers with what it held (`{ found: false }`: nothing was deleted). */
   async del(key: string): Promise<Found> {
-    return foundOf(await this.run({ type: 'del', key }));
+    return foundOf((await this.run({ type: 'del', key })).value);
   }
 
   /**
@@ -191,9 +215,38 @@ export class KvClient {
    * the log, so that concurrent writers cannot interleave between the comparison and the write.
    */
   async cas(key: string, expected: string | null, value: string): Promise<CasResult> {
-    const previous = foundOf(await this.run({ type: 'cas', key, expected, value }));
+    const previous = foundOf((await this.run({ type: 'cas', key, expected, value })).value);
     const swapped = previous.found ? previous.value === expected : expected === null;
     return { swapped, previous };
+  }
+
+  /**
+   * [§6.4] One page of the keys that start with `prefix`, with their values: a linearizable read
+   * of its own. A listing of several pages is not one snapshot: a key written between two pages
+   * shows in the later page's state, or not at all if it sorts before that page.
+   */
+  async list(prefix = '', opts: ListOptions = {}): Promise<ListPage> {
+    const limit = opts.limit ?? MAX_LIST_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new RangeError(`bad limit ${limit}: expected an integer from 1 to ${MAX_LIST_LIMIT}`);
+    }
+    const answer = await this.run({ type: 'list', prefix, limit,
+      ...(opts.after === undefined ? {} : { after: opts.after }) });
+    const pairs = (answer.pairs ?? []).map(([key, value]) => ({ key, value }));
+    return answer.next === undefined ? { pairs } : { pairs, next: answer.next };
+  }
+
+  /** Every key that starts with `prefix`, page by page (each page its own read, as `list`). */
+  async *listAll(prefix = '', opts: { readonly pageSize?: number } = {}):
+    AsyncGenerator<{ readonly key: string; readonly value: string }> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.list(prefix, { limit: opts.pageSize ?? MAX_LIST_LIMIT,
+        ...(after === undefined ? {} : { after }) });
+      yield* page.pairs;
+      if (page.next === undefined) return;
+      after = page.next;
+    }
   }
 
   close(): void {
@@ -207,13 +260,13 @@ export class KvClient {
    * after another, in call order (a second one sent at once would retire the first one's request
    * number, and a retry of the first would be answered with the second one's answer).
    */
-  private run(op: Operation): Promise<string | undefined> {
+  private run(op: Operation): Promise<Answer> {
     const result = this.queue.then(() => this.runNow(op));
     this.queue = result.then(() => undefined, () => undefined);
     return result;
   }
 
-  private async runNow(op: Operation): Promise<string | undefined> {
+  private async runNow(op: Operation): Promise<Answer> {
     if (this.closed) throw new Error('KvClient: used after close()');
     refuseTooLarge(op);
     const timeoutMs = this.opts.timeoutMs ?? 5000;
@@ -237,7 +290,7 @@ export class KvClient {
       }
       if (reply.type === 'ok') {
         this.leader = reply.from;
-        return reply.value;
+        return reply.answer;
       }
       answered.add(show(reply.from));
       // redirect (or fail): go to the named leader; where it is, the redirecting replica knows
@@ -247,7 +300,7 @@ export class KvClient {
       this.leader = reply.leader === 'FFFF' ? undefined : this.ids.get(reply.leader);
       if (this.leader === undefined) await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
     }
-    const what = `${op.type} ${op.key}`;
+    const what = `${op.type} ${op.type === 'list' ? op.prefix : op.key}`;
     throw answered.size === 0 ? new TimeoutError(what, timeoutMs, [...tried])
       : new NoLeaderError(what, timeoutMs, [...tried], [...answered]);
   }
@@ -287,7 +340,7 @@ export class KvClient {
     if (w === undefined || w.mid !== m.MID) return; // an earlier attempt's late answer
     this.waiting = undefined;
     w.resolve({ type: m.type, from, src: m.src, leader: m.leader,
-      value: m.type === 'ok' ? m.value : undefined });
+      answer: m.type === 'ok' ? m : {} });
   }
 }
 
@@ -295,9 +348,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Throws TooLargeError for a key or value that no replica would take. */
 function refuseTooLarge(op: Operation): void {
-  if (op.key.length > MAX_KEY_LENGTH) throw new TooLargeError('key', op.key.length, MAX_KEY_LENGTH);
+  const fields = op as { key?: string; prefix?: string; after?: string; value?: string;
+    expected?: string | null };
+  for (const field of ['key', 'prefix', 'after'] as const) {
+    const v = fields[field];
+    if (v !== undefined && v.length > MAX_KEY_LENGTH) {
+      throw new TooLargeError(field, v.length, MAX_KEY_LENGTH);
+    }
+  }
   for (const field of ['value', 'expected'] as const) {
-    const v = (op as { value?: string; expected?: string | null })[field];
+    const v = fields[field];
     if (typeof v === 'string' && v.length > MAX_VALUE_LENGTH) {
       throw new TooLargeError(field, v.length, MAX_VALUE_LENGTH);
     }

@@ -5,7 +5,7 @@
  * absent key (as etcdctl does); `--json` prints `{ found, value }` instead. Exit codes: 0 done;
  * 1 no leader answered in time (`--timeout MS`, default 5000), naming what it tried; 2 a usage
  * error; 3 the key is absent (get), or the comparison failed (cas, put --if-absent), which then
- * prints the current value.
+ * prints the current value. `raftkv ls [PREFIX]` lists keys page by page (`lsMain`).
  */
 import { resolve } from 'node:path';
 import { parseAddress, type Address } from '../replica/address.js';
@@ -13,12 +13,12 @@ import {
   DEFAULT_DATA_DIR, layoutSecret, readLayout, recordLeader, type Layout,
 } from '../cluster/cluster.js';
 import { commandHelp, usageOf, type CommandHelp } from '../usage.js';
-import { intArg, parseCommandArgs, readTextArg, shown, stringArg } from '../args.js';
-import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from '../wire/messages.js';
+import { intArg, parseCommandArgs, readTextArg, shown, stringArg, type Parsed } from '../args.js';
+import { MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_VALUE_LENGTH } from '../wire/messages.js';
 import { KvClient, TimeoutError, type ClientOptions, type Found } from './client.js';
 
 /** The commands of this module. */
-export type ClientCommand = 'get' | 'put' | 'del' | 'cas';
+export type ClientCommand = 'get' | 'put' | 'del' | 'cas' | 'ls';
 /** The exit code of a get of an absent key, and of a comparison that failed. */
 export const EXIT_NOT_FOUND = 3;
 
@@ -54,6 +54,7 @@ function recorded(t: Target): Partial<ClientOptions> {
 const OPTIONS = {
   cluster: { type: 'string' }, 'data-dir': { type: 'string' }, timeout: { type: 'string' },
   'value-file': { type: 'string' }, 'if-absent': { type: 'boolean' }, json: { type: 'boolean' },
+  limit: { type: 'string' }, after: { type: 'string' },
 } as const;
 
 /** Standard input, whole, if it holds at most `maxChars` characters; else a message. */
@@ -120,7 +121,7 @@ const foundJson = (f: Found): object => (f.found ? { found: true, value: f.value
 const readOutcome = (f: Found): Outcome => ({ text: f.found ? f.value : undefined,
   json: foundJson(f), code: f.found ? 0 : EXIT_NOT_FOUND });
 
-async function perform(client: KvClient, command: ClientCommand, key: string,
+async function perform(client: KvClient, command: Exclude<ClientCommand, 'ls'>, key: string,
   value: string, expected: string | null | undefined): Promise<Outcome> {
   switch (command) {
     case 'get': return readOutcome(await client.get(key));
@@ -144,7 +145,7 @@ async function perform(client: KvClient, command: ClientCommand, key: string,
 }
 
 /** KEY, and for a cas KEY EXPECTED: the arguments before the value. */
-function headArgs(command: ClientCommand, args: readonly string[]): string[] | string {
+function headArgs(command: Exclude<ClientCommand, 'ls'>, args: readonly string[]): string[] | string {
   const names = command === 'cas' ? ['KEY', 'EXPECTED'] : ['KEY'];
   if (args.length < names.length) {
     const value = command === 'put' ? ' VALUE' : command === 'cas' ? ' NEW' : '';
@@ -152,6 +153,70 @@ function headArgs(command: ClientCommand, args: readonly string[]): string[] | s
       `got ${argCount(args.length)}`;
   }
   return names;
+}
+
+/** Runs `work` with a client of the target; exit 1 on a timeout. Records the leader it found. */
+async function withClient(command: ClientCommand, target: Target, timeoutMs: number,
+  work: (client: KvClient) => Promise<number>): Promise<number> {
+  const client = await KvClient.open({ cluster: target.cluster, timeoutMs, ...recorded(target) });
+  try {
+    const code = await work(client);
+    // the next one-shot command goes straight to the leader this one found
+    const found = client.leaderId;
+    const known = target.layout?.layout.leader;
+    if (target.layout !== undefined && found !== undefined && found !== known) {
+      recordLeader(target.layout.dir, found);
+    }
+    return code;
+  } catch (e) {
+    if (!(e instanceof TimeoutError)) throw e;
+    console.error(`raftkv ${command}: ${e.message}`);
+    return 1;
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * `raftkv ls [PREFIX] [--limit N] [--after KEY]`: the keys that start with PREFIX, in order, one
+ * per line (`--json`: `{ pairs: [{ key, value }], next }`), fetched a page at a time. Each page is
+ * a linearizable read of its own, not one snapshot of the whole listing. With `--limit`, when keys
+ * remain, standard error says how to list on from where it stopped (`next`).
+ */
+async function lsMain(p: Parsed, target: Target, timeoutMs: number): Promise<number> {
+  const args = p.positionals;
+  if (args.length > 1) return usageError('ls', `expected at most PREFIX, got ${argCount(args.length)}`);
+  const prefix = args[0] ?? '';
+  const limitText = stringArg(p, 'limit');
+  const limit = limitText === undefined ? Infinity
+    : intArg('limit', limitText, 1, Number.MAX_SAFE_INTEGER);
+  if (typeof limit === 'string') return usageError('ls', limit);
+  let after = stringArg(p, 'after');
+  for (const [name, text] of [['prefix', prefix], ['--after', after ?? '']] as const) {
+    if (text.length > MAX_KEY_LENGTH) {
+      return usageError('ls', `a ${name} of ${text.length} characters: the limit is ` +
+        `${MAX_KEY_LENGTH}`);
+    }
+  }
+  return withClient('ls', target, timeoutMs, async (client) => {
+    const pairs: { key: string; value: string }[] = [];
+    let next: string | undefined;
+    do {
+      const page = await client.list(prefix, { limit: Math.min(MAX_LIST_LIMIT, limit - pairs.length),
+        ...(after === undefined ? {} : { after }) });
+      pairs.push(...page.pairs);
+      if (p.values.json !== true) for (const { key } of page.pairs) console.log(key);
+      next = page.next;
+      after = next;
+    } while (next !== undefined && pairs.length < limit);
+    if (p.values.json === true) {
+      console.log(JSON.stringify(next === undefined ? { pairs } : { pairs, next }));
+    } else if (next !== undefined) {
+      console.error(`raftkv ls: more keys after ${JSON.stringify(next)}: list on with ` +
+        `--after ${JSON.stringify(next)}`);
+    }
+    return 0;
+  });
 }
 
 export async function clientMain(command: ClientCommand, argv: readonly string[]):
@@ -163,6 +228,20 @@ export async function clientMain(command: ClientCommand, argv: readonly string[]
   const dir = resolve(stringArg(p, 'data-dir') ?? DEFAULT_DATA_DIR);
   const timeoutMs = intArg('timeout', stringArg(p, 'timeout') ?? '5000', 1, 3_600_000);
   if (typeof timeoutMs === 'string') return usageError(command, timeoutMs);
+  if (command !== 'ls') {
+    for (const option of ['limit', 'after'] as const) {
+      if (p.values[option] !== undefined) {
+        return usageError(command, `--${option} is an option of ls only`);
+      }
+    }
+  } else {
+    if (p.values['value-file'] !== undefined || p.values['if-absent'] === true) {
+      return usageError(command, '--value-file and --if-absent are options of put (and cas)');
+    }
+    const target = targetOf(list, dir);
+    if (typeof target === 'string') return usageError(command, target);
+    return lsMain(p, target, timeoutMs);
+  }
   const file = stringArg(p, 'value-file');
   const writes = command === 'put' || command === 'cas';
   if (!writes && file !== undefined) {
@@ -192,23 +271,10 @@ export async function clientMain(command: ClientCommand, argv: readonly string[]
   }
   const target = targetOf(list, dir);
   if (typeof target === 'string') return usageError(command, target);
-  const client = await KvClient.open({ cluster: target.cluster, timeoutMs, ...recorded(target) });
-  try {
+  return withClient(command, target, timeoutMs, async (client) => {
     const outcome = await perform(client, command, key, value, expected);
     if (p.values.json === true) console.log(JSON.stringify(outcome.json));
     else if (outcome.text !== undefined) console.log(outcome.text);
-    // the next one-shot command goes straight to the leader this one found
-    const found = client.leaderId;
-    const known = target.layout?.layout.leader;
-    if (target.layout !== undefined && found !== undefined && found !== known) {
-      recordLeader(target.layout.dir, found);
-    }
     return outcome.code;
-  } catch (e) {
-    if (!(e instanceof TimeoutError)) throw e;
-    console.error(`raftkv ${command}: ${e.message}`);
-    return 1;
-  } finally {
-    client.close();
-  }
+  });
 }

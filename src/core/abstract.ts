@@ -9,10 +9,14 @@ import {
 } from '../wire/messages.js';
 import { kvData, kvSessions } from './kv.js';
 import { toArray } from './chain.js';
-import type { Persisted, RaftState, Role } from './state.js';
+import type { ListCmd, Persisted, RaftState, Role } from './state.js';
 
+/**
+ * A spec command. A page of a listing (`list`, direct mode) has no spec command of its own: it is
+ * a read as a get is, shown with its prefix as `key` (the spec's explorations never send one).
+ */
 export interface AbstractCmd {
-  kind: 'noop' | 'put' | 'get' | 'del' | 'cas';
+  kind: 'noop' | 'put' | 'get' | 'del' | 'cas' | 'list';
   client: string;
   seq: number;
   key: string;
@@ -69,9 +73,10 @@ export const specValue = (v: string | null): number => (v === '' || v === null ?
 /** The code's value of a spec value: 0 is none. */
 export const codeValue = (v: number): string | null => (v === 0 ? null : String(v));
 
-export function abstractCmd(cmd: Cmd): AbstractCmd {
+export function abstractCmd(cmd: Cmd | ListCmd): AbstractCmd {
   const none = { value: 0, expected: 0 };
   switch (cmd.kind) {
+    case 'list': return { kind: 'list', client: cmd.client, seq: cmd.seq, key: cmd.prefix, ...none };
     case 'noop': return { kind: 'noop', client: '', seq: 0, key: '', ...none };
     case 'put': return { kind: 'put', client: cmd.client, seq: cmd.seq, key: cmd.key, ...none,
       value: specValue(cmd.value) };

@@ -9,7 +9,8 @@
  * view by replaying the committed log. Observably every state stays immutable; the common path (one
  * state after another, as in a replica) never copies the maps.
  */
-import type { Cmd, LogIndex, NodeId, Session, Snapshot, Term } from '../wire/messages.js';
+import { utf8ByteLength } from '../wire/codec.js';
+import type { Cmd, LogIndex, NodeId, Page, Session, Snapshot, Term } from '../wire/messages.js';
 import { entryAt, termAt, termRunsUpTo, type RaftLog } from './log.js';
 
 class KvStore {
@@ -145,4 +146,77 @@ export function kvGet(kv: KvState, log: RaftLog, key: string): string | null {
 
 export function kvSessions(kv: KvState, log: RaftLog): Map<NodeId, Session> {
   return new Map(ownStore(kv, log).sessions);
+}
+
+/** What a page of a listing asks for: keys with `prefix`, sorting after `after`, `limit` at most. */
+export interface PageQuery {
+  readonly prefix: string;
+  /** null: from the first key. */
+  readonly after: string | null;
+  readonly limit: number;
+  /** The most bytes the pairs take as JSON, unless the first pair alone does. */
+  readonly maxBytes: number;
+}
+
+/** A page: its pairs, sorted by key, and the `after` of the next page if keys remain. */
+export interface KvPage {
+  readonly pairs: Page;
+  readonly next: string | null;
+}
+
+/** Sifts `heap[i]` down in a max-heap of keys. */
+function siftDown(heap: string[], i: number): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let top = i;
+    if (l < heap.length && (heap[l] as string) > (heap[top] as string)) top = l;
+    if (r < heap.length && (heap[r] as string) > (heap[top] as string)) top = r;
+    if (top === i) return;
+    [heap[i], heap[top]] = [heap[top] as string, heap[i] as string];
+    i = top;
+  }
+}
+
+function siftUp(heap: string[], i: number): void {
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if ((heap[parent] as string) >= (heap[i] as string)) return;
+    [heap[i], heap[parent]] = [heap[parent] as string, heap[i] as string];
+    i = parent;
+  }
+}
+
+/**
+ * One page of the applied state's keys that start with `q.prefix` and sort after `q.after` (UTF-16
+ * code unit order): the first `q.limit` of them, as fewer as keep the pairs within `q.maxBytes`
+ * (at least one), with their values. One pass over the keys with a heap of the `limit` smallest:
+ * O(keys log limit), whatever the order keys were written in.
+ */
+export function kvList(kv: KvState, log: RaftLog, q: PageQuery): KvPage {
+  const data = ownStore(kv, log).data;
+  const heap: string[] = [];
+  // one more than the page, to tell whether keys remain after it
+  const want = q.limit + 1;
+  for (const key of data.keys()) {
+    if (!key.startsWith(q.prefix) || (q.after !== null && key <= q.after)) continue;
+    if (heap.length < want) {
+      heap.push(key);
+      siftUp(heap, heap.length - 1);
+    } else if (key < (heap[0] as string)) {
+      heap[0] = key;
+      siftDown(heap, 0);
+    }
+  }
+  const keys = heap.sort();
+  const pairs: [string, string][] = [];
+  let bytes = 0;
+  for (const key of keys.slice(0, q.limit)) {
+    const pair: [string, string] = [key, data.get(key) as string];
+    bytes += utf8ByteLength(JSON.stringify(pair)) + 1;
+    if (pairs.length > 0 && bytes > q.maxBytes) break;
+    pairs.push(pair);
+  }
+  const more = pairs.length < keys.length;
+  return { pairs, next: more ? (pairs[pairs.length - 1] as [string, string])[0] : null };
 }

@@ -10,7 +10,8 @@ import { kvFromSnapshot } from './kv.js';
 import { appendEntry, logUpToDate, mergeEntries } from './log.js';
 import type { RaftRules } from './ruleSet.js';
 import { initialState } from './state.js';
-import { answerApplied, leaderGet, leaderWrite } from './rules/client.js';
+import { answerApplied, leaderRead, leaderWrite } from './rules/client.js';
+import { answerRead } from './rules/reads.js';
 import { stepDown } from './rules/common.js';
 import { voteFree } from './rules/election.js';
 import { lastNewEntry, logOk, quorumCommitIndex, staleAppend } from './rules/replication.js';
@@ -27,7 +28,8 @@ export const raftRules: RaftRules = {
   lastNewEntry,
   quorumCommitIndex,
   openTerm: (log, term) => appendEntry(log, { term: term as Entry['term'], cmd: noop }),
-  leaderGet,
+  leaderRead,
+  answerRead,
   leaderWrite,
   answerApplied,
   stepDown,

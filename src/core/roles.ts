@@ -30,6 +30,7 @@ function common<R extends Role>(role: R) {
     put: { actions: a('clientRequest') },
     del: { actions: a('clientRequest') },
     cas: { actions: a('clientRequest') },
+    list: { actions: a('clientRequest') },
     TakeSnapshot: { guard: 'canSnapshot', actions: a('takeSnapshot') },
   } as const;
 }

@@ -10,7 +10,7 @@ import type {
 } from '../wire/messages.js';
 import type { KvState } from './kv.js';
 import type { RaftLog } from './log.js';
-import type { Config, Effect, Pending, Persisted, RaftState, Role } from './state.js';
+import type { Config, Effect, Pending, Persisted, RaftState, Read, Role } from './state.js';
 
 export interface RaftRules {
   /** [§5.4.1] The election restriction: the candidate's log is at least as up to date. */
@@ -30,11 +30,13 @@ export interface RaftRules {
   readonly quorumCommitIndex: (s: RaftState) => number;
   /** [§8] A new leader's log: its own no-op appended. */
   readonly openTerm: (log: RaftLog, term: number) => RaftLog;
-  /** [§6.4] A leader takes a get. */
-  readonly leaderGet: (s: RaftState, m: ClientRequest & { type: 'get' }, out: Effect[],
-    rules: RaftRules) => RaftState;
+  /** [§6.4] A leader takes a read: a get, or a page of a listing. */
+  readonly leaderRead: (s: RaftState, m: ClientRequest & { type: 'get' | 'list' },
+    out: Effect[], rules: RaftRules) => RaftState;
+  /** [§6.4] Answer a read that is ready (its round acknowledged, its index applied). */
+  readonly answerRead: (s: RaftState, out: Effect[], r: Read) => void;
   /** [§8] A leader takes a write: a put, del or cas. */
-  readonly leaderWrite: (s: RaftState, m: Exclude<ClientRequest, { type: 'get' }>,
+  readonly leaderWrite: (s: RaftState, m: Exclude<ClientRequest, { type: 'get' | 'list' }>,
     out: Effect[], rules: RaftRules) => RaftState;
   /** [§8] Answer a pending request whose own entry was applied (`null`: the key was absent). */
   readonly answerApplied: (s: RaftState, out: Effect[], p: Pending,

@@ -3,7 +3,7 @@
  * Field names are the spec's (`spec/raft.qnt`, Server record) and Raft Figure 2's, except the
  * spec's `role`: that is the statechart's state (`roleOf` in raft.ts), held nowhere else.
  */
-import type { ClientResponse, Cmd, NodeId, PeerMessage } from '../wire/messages.js';
+import type { ClientResponse, Cmd, NodeId, PeerMessage, WriteCmd } from '../wire/messages.js';
 import { emptyChain, type Chain } from './chain.js';
 import { kvFromSnapshot, type KvState } from './kv.js';
 import { emptyLog, type RaftLog, type LogChange } from './log.js';
@@ -61,12 +61,31 @@ export interface Config {
   readonly absentAsEmpty: boolean;
 }
 
-/** A put, get, del or cas: the command of a client request. */
-export type ClientCmd = Exclude<Cmd, { kind: 'noop' }>;
+/**
+ * One page of a listing (direct mode): a read like a get, of the keys that start with `prefix`
+ * and sort after `after` (null: from the first), at most `limit` of them. Never in the log.
+ */
+export interface ListCmd {
+  readonly kind: 'list';
+  readonly client: NodeId;
+  readonly seq: number;
+  readonly prefix: string;
+  readonly after: string | null;
+  readonly limit: number;
+}
 
-/** A get waiting for its round and its index (the spec's `Read`, with the client's MID). */
+/** A get or a page of a listing: a command answered by a read [§6.4], never logged. */
+export type ReadCmd = Extract<Cmd, { kind: 'get' }> | ListCmd;
+
+/** A put, get, del, cas or list: the command of a client request. */
+export type ClientCmd = Exclude<Cmd, { kind: 'noop' }> | ListCmd;
+
+/**
+ * A get or page waiting for its round and its index (the spec's `Read`, with the client's MID; the
+ * spec has gets only, and a page waits and is answered as a get is).
+ */
 export interface Read {
-  readonly cmd: Extract<Cmd, { kind: 'get' }>;
+  readonly cmd: ReadCmd;
   readonly mid: string;
   readonly readIndex: number;
   readonly round: number;
@@ -79,7 +98,7 @@ export interface Read {
 export interface Pending {
   readonly index: number;
   readonly term: number;
-  readonly cmd: ClientCmd;
+  readonly cmd: WriteCmd;
   readonly mid: string;
 }
 

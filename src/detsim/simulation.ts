@@ -17,7 +17,7 @@ import { machineWith, type Bug } from '../mutants/catalog.js';
 import type { RaftRules } from '../core/ruleSet.js';
 import { lastLogIndex, type RaftLog } from '../core/log.js';
 import { FaultRun, type Payload } from '../fault/run.js';
-import { linearizableChecker, midAnswers, midAnswersChecker } from '../fault/checkers.js';
+import { linearizableChecker, midAnswers, midAnswersChecker, pageShape } from '../fault/checkers.js';
 import type { KvMode } from '../fault/workload.js';
 import type { History } from '../fault/history.js';
 import { verdict, type Report } from '../fault/report.js';
@@ -150,14 +150,18 @@ export const SIM_CHECK_STEPS_PER_KEY = 300_000;
 /** The checkers a simulation's history goes through. */
 export const simulationCheckers = [midAnswers,
   linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY })] as const;
-/** The same for a run whose clients delete and compare-and-swap (`kv: 'direct'`). */
-export const directCheckers = [midAnswersChecker('direct'),
+/**
+ * The same for a run whose clients delete, compare-and-swap and list (`kv: 'direct'`), with each
+ * page's own shape checked too.
+ */
+export const directCheckers = [midAnswersChecker('direct'), pageShape,
   linearizableChecker({ maxStepsPerKey: SIM_CHECK_STEPS_PER_KEY, mode: 'direct' })] as const;
 
-const isRequest = (v: unknown): v is { type: string; MID: string; key: unknown } => {
+const isRequest = (v: unknown): v is { type: string; MID: string; key?: unknown;
+  prefix?: unknown } => {
   if (typeof v !== 'object' || v === null) return false;
   const { type, MID } = v as { type?: unknown; MID?: unknown };
-  return (type === 'get' || type === 'put' || type === 'del' || type === 'cas')
+  return (type === 'get' || type === 'put' || type === 'del' || type === 'cas' || type === 'list')
     && typeof MID === 'string';
 };
 
@@ -331,7 +335,7 @@ export class Simulation implements HostDriver {
       const key = `${host.id} ${value.MID}`;
       if (!this.held.has(key)) {
         this.held.set(key, { host, incarnation: host.incarnation, atMs: this.nowMs,
-          what: `${value.type} ${String(value.key)} (${value.MID})` });
+          what: `${value.type} ${String(value.key ?? value.prefix)} (${value.MID})` });
       }
     }
     host.receive(value);

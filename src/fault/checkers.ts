@@ -7,7 +7,7 @@
  * the answer arrived. The real operation happened inside that interval, so a check that is sound
  * for these intervals raises no false alarm.
  */
-import type { HistoryData } from './history.js';
+import type { HistoryData, ListAnswer, Operation } from './history.js';
 import { checkRegisterHistory, describeOp, type CheckOptions, type KeyCheck,
   type RegisterOp } from './linearizability.js';
 import type { KvMode } from './workload.js';
@@ -78,6 +78,9 @@ export function midAnswersChecker(mode: KvMode = 'protocol'): Checker {
             && mode === 'protocol') {
             v('incorrect', a.mid, a.op, `${answer.from} answered a get ok without a value`);
           }
+          if (kind === 'list' && answer.type === 'ok' && answer.page === undefined) {
+            v('incorrect', a.mid, a.op, `${answer.from} answered a list ok without a page`);
+          }
           if (i === 0) continue;
           const first = a.answers[0]?.type;
           if (answer.type === 'ok' && first !== 'ok') {
@@ -107,6 +110,7 @@ const MAX_WITNESS_LINES = 20;
  * cas constrains by the value it found.
  */
 export function registerOpsOf(h: HistoryData, mode: KvMode = 'protocol'): RegisterOp[] {
+  const keys = [...new Set(h.operations.flatMap((o) => (o.kind === 'list' ? [] : [o.key])))];
   const refused = new Map<number, number>();
   for (const a of h.attempts) {
     const first = a.answers[0]?.type;
@@ -117,6 +121,7 @@ export function registerOpsOf(h: HistoryData, mode: KvMode = 'protocol'): Regist
     const ok = o.status === 'ok' && o.okMs !== undefined;
     const base = { id: o.id, key: o.key, call: o.invokedMs, ret: ok ? o.okMs as number : Infinity };
     const read = o.read ?? (mode === 'direct' ? null : undefined);
+    if (o.kind === 'list') return ok && o.page !== undefined ? pageReads(o, o.page, keys) : [];
     if (o.kind === 'get') {
       // An ok without a value is mid-answers' to report; it says nothing about the register.
       return ok && read !== undefined ? [{ ...base, kind: 'get', read, note: who }] : [];
@@ -135,6 +140,51 @@ export function registerOpsOf(h: HistoryData, mode: KvMode = 'protocol'): Regist
     return [{ ...base, kind: 'put', value: o.value as string, note }];
   });
 }
+
+/**
+ * A page of a listing as gets at its interval: every key the history touched that the page covers
+ * (with the prefix, after `after`, up to `next` if keys remained) read what the page shows for it,
+ * or nothing (absent). Necessary for the page to be one linearizable read; the replica answers a
+ * page from one state of its state machine, which these per-key reads do not check as a whole.
+ */
+function pageReads(o: Operation, page: ListAnswer, keys: readonly string[]): RegisterOp[] {
+  const shown = new Map(page.pairs);
+  const covers = (k: string): boolean => k.startsWith(o.key)
+    && (o.after === undefined || k > o.after) && (page.next === undefined || k <= page.next);
+  const who = `(op ${o.id}, ${o.client}, list ${JSON.stringify(o.key)})`;
+  return [...new Set([...keys, ...shown.keys()])].filter(covers).map((key) => ({ id: o.id, key,
+    call: o.invokedMs, ret: o.okMs as number, kind: 'get', read: shown.get(key) ?? null,
+    note: who }));
+}
+
+/**
+ * A page's own shape: keys strictly ascending, each with the prefix and after `after`, at most
+ * `limit` of them, and `next` (keys remain) only after a page that is not empty, naming its last
+ * key. Wrong by itself, whatever the order of the history: an `incorrect` answer.
+ */
+export const pageShape: Checker = {
+  name: 'page-shape',
+  check(h) {
+    return h.operations.flatMap((o): Violation[] => {
+      if (o.kind !== 'list' || o.status !== 'ok' || o.page === undefined) return [];
+      const { pairs, next } = o.page;
+      const keys = pairs.map(([k]) => k);
+      const wrong: string[] = [];
+      if (keys.some((k, i) => i > 0 && k <= (keys[i - 1] as string))) wrong.push('keys out of order');
+      if (keys.some((k) => !k.startsWith(o.key))) wrong.push(`a key without the prefix`);
+      if (o.after !== undefined && keys.some((k) => k <= (o.after as string))) {
+        wrong.push(`a key not after ${JSON.stringify(o.after)}`);
+      }
+      if (o.limit !== undefined && keys.length > o.limit) wrong.push(`more than ${o.limit} keys`);
+      if (next !== undefined && next !== keys[keys.length - 1]) {
+        wrong.push(`next ${JSON.stringify(next)} is not the page's last key`);
+      }
+      return wrong.length === 0 ? [] : [{ checker: 'page-shape', kind: 'incorrect', op: o.id,
+        mid: o.mids[o.mids.length - 1] as string, detail: `list ${JSON.stringify(o.key)} (op ` +
+        `${o.id}, ${o.client}) answered ${JSON.stringify(o.page)}: ${wrong.join('; ')}` }];
+    });
+  },
+};
 
 function violationOf(k: KeyCheck): Violation {
   const w = k.witness ?? [];
@@ -159,14 +209,16 @@ function unwrittenReads(h: HistoryData): Violation[] {
       writer.set(o.value, o.key);
     }
   }
-  return h.operations.flatMap((o): Violation[] => {
-    if (o.kind !== 'get' || o.status !== 'ok' || o.read === undefined || o.read === '') return [];
-    const key = writer.get(o.read);
-    if (key === o.key) return [];
+  const reads = h.operations.flatMap((o) => (o.status !== 'ok' ? []
+    : o.kind === 'get' && o.read !== undefined && o.read !== '' ? [{ o, key: o.key, read: o.read }]
+      : o.kind === 'list' ? (o.page?.pairs ?? []).map(([key, read]) => ({ o, key, read })) : []));
+  return reads.flatMap(({ o, key: k, read }): Violation[] => {
+    const key = writer.get(read);
+    if (key === k) return [];
     return [{ checker: 'linearizable', kind: 'incorrect', op: o.id,
-      mid: o.mids[o.mids.length - 1] as string, detail: `get ${o.key} (op ${o.id}, ${o.client}) ` +
-      `read ${JSON.stringify(o.read)}: ${key === undefined ? 'no put ever wrote this value'
-        : `the value was written to key ${key}`}` }];
+      mid: o.mids[o.mids.length - 1] as string, detail: `${o.kind} ${o.key} (op ${o.id}, ` +
+      `${o.client}) read ${JSON.stringify(read)}${o.kind === 'list' ? ` for ${k}` : ''}: ` +
+      `${key === undefined ? 'no put ever wrote this value' : `the value was written to key ${key}`}` }];
   });
 }
 

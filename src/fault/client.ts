@@ -19,11 +19,15 @@ export interface RequestDatagram {
   readonly src: string;
   readonly dst: string;
   readonly leader: string;
-  readonly type: 'get' | 'put' | 'del' | 'cas';
+  readonly type: 'get' | 'put' | 'del' | 'cas' | 'list';
   readonly MID: string;
-  readonly key: string;
+  /** Every request's but a list's, which names a `prefix` instead. */
+  readonly key?: string;
   readonly value?: string;
   readonly expected?: string | null;
+  readonly prefix?: string;
+  readonly after?: string;
+  readonly limit?: number;
 }
 
 export interface ResponseDatagram {
@@ -33,6 +37,9 @@ export interface ResponseDatagram {
   readonly type: 'ok' | 'fail' | 'redirect';
   readonly MID: string;
   readonly value?: string;
+  /** A list's page. */
+  readonly pairs?: readonly (readonly [string, string])[];
+  readonly next?: string;
 }
 
 export interface ClientsOptions {
@@ -65,7 +72,7 @@ export class Clients {
   /** Start a planned operation now. */
   invoke(req: PlannedRequest, nowMs: number): Operation {
     const op = this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs,
-      req.expected);
+      req.expected, req);
     this.attempt(op, nowMs);
     return op;
   }
@@ -75,8 +82,9 @@ export class Clients {
     if (this.leaders.has(r.dst)) {
       this.leaders.set(r.dst, r.leader === UNKNOWN_LEADER ? undefined : r.leader);
     }
+    const page = r.pairs === undefined ? undefined : { pairs: r.pairs, next: r.next };
     const answer = { type: r.type, atMs: nowMs, from: r.src, to: r.dst, leader: r.leader,
-      value: r.value };
+      value: r.value, ...(page === undefined ? {} : { page }) };
     if (this.opts.history.answer(r.MID, answer) !== 'first') return;
     const attempt = this.opts.history.attempt(r.MID);
     const op = attempt === undefined ? undefined : this.opts.history.operation(attempt.op);
@@ -84,8 +92,10 @@ export class Clients {
     if (op === undefined || op.status !== 'pending' || op.mids[op.mids.length - 1] !== r.MID) {
       return;
     }
-    if (r.type === 'ok') this.opts.history.complete(op.id, nowMs, r.value);
-    else this.attempt(op, nowMs);
+    if (r.type === 'ok') {
+      this.opts.history.complete(op.id, nowMs, r.value, op.kind === 'list' ? page : undefined);
+    } else this.attempt(op, nowMs);
+    return;
   }
 
   private target(client: string): string | undefined {
@@ -108,8 +118,12 @@ export class Clients {
     const MID = `${op.client}-${op.id}-${op.mids.length}`;
     this.opts.history.send(op.id, MID, to, nowMs);
     const leader = this.leaders.get(op.client) ?? UNKNOWN_LEADER;
-    const base = { src: op.client, dst: to, leader, MID, key: op.key };
+    const envelope = { src: op.client, dst: to, leader, MID };
+    const base = { ...envelope, key: op.key };
     switch (op.kind) {
+      case 'list': return this.opts.send({ ...envelope, type: 'list', prefix: op.key,
+        ...(op.after === undefined ? {} : { after: op.after }),
+        ...(op.limit === undefined ? {} : { limit: op.limit }) });
       case 'get': case 'del': return this.opts.send({ ...base, type: op.kind });
       case 'put': return this.opts.send({ ...base, type: 'put', value: op.value ?? '' });
       case 'cas': return this.opts.send({ ...base, type: 'cas', value: op.value ?? '',

@@ -17,6 +17,8 @@ export interface Answer {
   readonly leader: string;
   /** A get's `ok` carries the value read. */
   readonly value: string | undefined;
+  /** A list's `ok` carries a page. */
+  readonly page?: ListAnswer;
 }
 
 export interface Attempt {
@@ -51,6 +53,17 @@ export interface Operation {
   readonly okMs: number | undefined;
   /** What a get read, or a del or cas found: the `ok`'s value (none: absent, in direct mode). */
   readonly read: string | undefined;
+  /** A list's page request (`key` is its prefix): after which key, how many at most. */
+  readonly after?: string;
+  readonly limit?: number;
+  /** What a list's `ok` carried. */
+  readonly page?: ListAnswer;
+}
+
+/** A page of a listing as its `ok` carried it: pairs, and `next` when keys remain. */
+export interface ListAnswer {
+  readonly pairs: readonly (readonly [string, string])[];
+  readonly next: string | undefined;
 }
 
 /** An answer to a MID that no client sent. */
@@ -89,10 +102,13 @@ export class History implements HistoryData {
 
   /** A new logical operation; its id is its index. */
   invoke(client: string, kind: OpKind, key: string, value: string | undefined,
-    atMs: number, expected?: string | null): Operation {
+    atMs: number, expected?: string | null, page?: { after?: string; limit?: number }):
+    Operation {
     const op: OperationRecord = { id: this.ops.length, client, kind, key, value, invokedMs: atMs,
       mids: [], status: 'pending', okMs: undefined, read: undefined,
-      ...(expected === undefined ? {} : { expected }) };
+      ...(expected === undefined ? {} : { expected }),
+      ...(page?.after === undefined ? {} : { after: page.after }),
+      ...(page?.limit === undefined ? {} : { limit: page.limit }) };
     this.ops.push(op);
     return op;
   }
@@ -120,12 +136,13 @@ export class History implements HistoryData {
     return attempt.answers.length === 1 ? 'first' : 'again';
   }
 
-  complete(op: number, atMs: number, read: string | undefined): void {
+  complete(op: number, atMs: number, read: string | undefined, page?: ListAnswer): void {
     const record = this.ops[op];
     if (record === undefined || record.status !== 'pending') return;
     record.status = 'ok';
     record.okMs = atMs;
     record.read = read;
+    if (page !== undefined) record.page = page;
   }
 
   giveUp(op: number, status: 'abandoned' | 'unsent'): void {

@@ -5,7 +5,7 @@
 import type { Rng } from './rng.js';
 import type { Scenario } from './scenario.js';
 
-export type OpKind = 'get' | 'put' | 'del' | 'cas';
+export type OpKind = 'get' | 'put' | 'del' | 'cas' | 'list';
 
 /**
  * Which requests a run's clients send: `protocol`, gets and puts (replica-udp.md, where an absent
@@ -26,6 +26,9 @@ export interface PlannedRequest {
   readonly value?: string;
   /** A cas's expected value: `null` for "the key is absent". */
   readonly expected?: string | null;
+  /** A list's page: its `key` is the prefix; it starts after `after` (none: from the first key). */
+  readonly after?: string;
+  readonly limit?: number;
 }
 
 /** The first client id: far above any replica id (at most 31 replicas, 0000..001E). */
@@ -50,6 +53,12 @@ const GET_WRITTEN_KEY = 0.9;
 /** In `direct` mode, the share of writes that are deletes, and that are compare-and-swaps. */
 const DEL_SHARE = 0.2;
 const CAS_SHARE = 0.25;
+/**
+ * In `direct` mode, the share of reads that are a page of a listing: of every key, or of the keys
+ * that start with `k` and a digit; from the first key or after a random one; a few keys a page.
+ */
+const LIST_SHARE = 0.2;
+const MAX_PAGE = 6;
 /**
  * A direct-mode run spreads its requests over this many times the scenario's keys. Deletes make
  * "absent" a value many writes share, so those keys go to the exponential search rather than the
@@ -77,6 +86,12 @@ export function planWorkload(s: Scenario, rng: Rng, mode: KvMode = 'protocol'):
   return times.map((atMs, op): PlannedRequest => {
     const client = rng.pick(clients) as string;
     if (rng.chance(s.mix)) {
+      if (mode === 'direct' && rng.chance(LIST_SHARE)) {
+        const prefix = rng.chance(0.5) ? '' : `k${rng.int(10)}`;
+        const after = rng.chance(0.5) ? keyName(rng.int(keys)) : undefined;
+        return { op, atMs, client, kind: 'list', key: prefix, limit: 1 + rng.int(MAX_PAGE),
+          ...(after === undefined ? {} : { after }) };
+      }
       const key = written.length > 0 && rng.chance(GET_WRITTEN_KEY)
         ? rng.pick(written) as string : keyName(rng.int(keys));
       return { op, atMs, client, kind: 'get', key };

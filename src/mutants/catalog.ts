@@ -8,7 +8,7 @@
 import { reply } from '../core/rules/common.js';
 import { applyAndAnswer } from '../core/rules/client.js';
 import { quorumMatchIndex } from '../core/rules/replication.js';
-import { kvGet } from '../core/kv.js';
+import { readCmdOf, readResult } from '../core/rules/reads.js';
 import { emptyChain, size, toArray } from '../core/chain.js';
 import { lastLogIndex, replaceFrom, snapshotIndex, type RaftLog } from '../core/log.js';
 import { raftRules } from '../core/raftRules.js';
@@ -63,8 +63,8 @@ const MUTANTS = {
    * [§6.4 §8] a leader answers a get at once from its own applied state, without confirming its
    * leadership with a read round: a deposed leader that does not know it yet serves a stale read.
    */
-  localReadWithoutQuorum: (r: RaftRules): RaftRules => ({ ...r, leaderGet: (s, m, out) => {
-    reply(s, out, m.src, 'ok', m.MID, { value: kvGet(s.kv, s.log, m.key) });
+  localReadWithoutQuorum: (r: RaftRules): RaftRules => ({ ...r, leaderRead: (s, m, out) => {
+    reply(s, out, m.src, 'ok', m.MID, readResult(s, readCmdOf(m)));
     return s;
   } }),
   /**

@@ -74,7 +74,7 @@ export interface Admission {
   readonly peers?: ReadonlyMap<NodeId, Address>;
   readonly auth?: Signer;
   /**
-   * Direct mode's own client requests (`del`, `cas`) go in. Without it (the simulator-routed
+   * Direct mode's own client requests (`del`, `cas`, `list`) go in. Without it (the simulator-routed
    * protocol, which has only `get` and `put`) they are dropped and counted as `not-in-protocol`.
    */
   readonly directRequests?: boolean;
@@ -139,7 +139,7 @@ export const PEER_TYPES: ReadonlySet<string> = new Set([...PeerMessage.tags,
   'InstallSnapshotChunk']);
 
 const isClientRequest = (m: Message): m is ClientRequest => m.type === 'get' || m.type === 'put'
-  || m.type === 'del' || m.type === 'cas';
+  || m.type === 'del' || m.type === 'cas' || m.type === 'list';
 
 /** The most clients whose address a replica remembers for its answers (oldest forgotten first). */
 const MAX_CLIENTS = 10_000;
@@ -323,7 +323,8 @@ export class ReplicaLoop {
   }
 
   private admitClient(m: ClientRequest, from: Address | undefined): boolean {
-    if ((m.type === 'del' || m.type === 'cas') && this.opts.admission?.directRequests !== true) {
+    if ((m.type === 'del' || m.type === 'cas' || m.type === 'list')
+      && this.opts.admission?.directRequests !== true) {
       this.count('not-in-protocol', `${m.type} from ${m.src}`);
       return false;
     }

@@ -18,6 +18,14 @@ export const MAX_ENTRIES_PER_MESSAGE = 64;
 export const MAX_KEY_LENGTH = 256;
 export const MAX_VALUE_LENGTH = 1024;
 export const MAX_MID_LENGTH = 128;
+/** The most pairs one page of a `list` answer holds (also its default `limit`). */
+export const MAX_LIST_LIMIT = 1000;
+/**
+ * The most bytes (UTF-8) a page's pairs take as JSON, unless its first pair alone does: a pair is
+ * at most ~7.7 KB even with every character escaped, so with the rest of the answer a page stays
+ * inside one datagram (`MAX_DATAGRAM_BYTES`).
+ */
+export const MAX_PAGE_BYTES = 40_000;
 
 const NODE_ID_PATTERN = /^[0-9A-F]{4}$/;
 
@@ -265,11 +273,26 @@ export const ClientCas = datagramWithOptional(
   { seq: Seq },
 );
 export type ClientCas = t.TypeOf<typeof ClientCas>;
+const ListLimit = refined('ListLimit', (u: unknown): u is number => isSafeNat(u) && u >= 1
+  && u <= MAX_LIST_LIMIT, `expected 1 to ${MAX_LIST_LIMIT}`);
+/**
+ * Direct mode's prefix listing: one page of the keys that start with `prefix` and sort after
+ * `after` (in UTF-16 code unit order, as JavaScript compares strings), at most `limit` of them.
+ * Its `ok` carries the page as `pairs` and, when keys remain, `next`: the `after` of the next page.
+ * Each page is a linearizable read of its own [§6.4], not one snapshot of the whole listing.
+ */
+export const ClientList = datagramWithOptional('list', { MID: Mid, prefix: Key },
+  { after: Key, limit: ListLimit, seq: Seq });
+export type ClientList = t.TypeOf<typeof ClientList>;
+/** A page of a listing: key-value pairs, sorted by key. */
+export const Page = boundedArray(t.tuple([Key, Value]), MAX_LIST_LIMIT, 'Page');
+export type Page = t.TypeOf<typeof Page>;
 
 // Responses to clients. A get's `ok` carries `value`; a put's does not. In direct mode a get's,
 // del's or cas's `ok` carries the value found, and none when the key is absent; the
-// simulator-routed protocol reads an absent key as "".
-export const ClientOk = datagramWithOptional('ok', { MID: Mid }, { value: Value });
+// simulator-routed protocol reads an absent key as "". A list's `ok` carries `pairs` and `next`.
+export const ClientOk = datagramWithOptional('ok', { MID: Mid },
+  { value: Value, pairs: Page, next: Key });
 export type ClientOk = t.TypeOf<typeof ClientOk>;
 export const ClientFail = datagram('fail', { MID: Mid });
 export type ClientFail = t.TypeOf<typeof ClientFail>;
@@ -412,7 +435,8 @@ export type InstallSnapshotChunk = t.TypeOf<typeof InstallSnapshotChunk>;
 // Unions
 // -------------------------------------------------------------------------------------------------
 
-const clientRequests = { get: ClientGet, put: ClientPut, del: ClientDel, cas: ClientCas };
+const clientRequests = { get: ClientGet, put: ClientPut, del: ClientDel, cas: ClientCas,
+  list: ClientList };
 const clientResponses = { ok: ClientOk, fail: ClientFail, redirect: ClientRedirect };
 const peerMessages = {
   PreVoteRequest,

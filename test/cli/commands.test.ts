@@ -144,6 +144,11 @@ describe('[cli] every malformed argument is named, at once, before any replica i
       `an expected value of ${MAX_VALUE_LENGTH + 1} characters: the limit is ${MAX_VALUE_LENGTH}`);
     await refused(['del', 'k', 'extra', '--cluster', dead], 'expected KEY, got 2 arguments');
     await refused(['get', 'k', '--cluster', 'nowhere'], 'bad --cluster "nowhere"');
+    await refused(['ls', 'a', 'b', '--cluster', dead], 'expected at most PREFIX, got 2 arguments');
+    await refused(['ls', '--limit', '0', '--cluster', dead], 'bad --limit "0"');
+    await refused(['ls', 'x'.repeat(300), '--cluster', dead], 'a prefix of 300 characters');
+    await refused(['get', 'k', '--limit', '3', '--cluster', dead], '--limit is an option of ls only');
+    await refused(['ls', '--if-absent', '--cluster', dead], '--if-absent are options of put');
     await refused(['get', 'k', '--colour', 'red'], "Unknown option '--colour'");
     // a value on standard input over the limit: refused once read, nothing sent
     const t0 = Date.now();

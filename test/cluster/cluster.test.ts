@@ -72,6 +72,34 @@ describe('[cluster] raftkv cluster and client commands, three real processes', (
     expect(await run('get', 'c')).toEqual([3, '']);
   }, 60_000);
 
+  it('`ls PREFIX` lists the keys with the prefix in order; `--limit` stops and says where to go ' +
+    'on, `--after` goes on, `--json` gives the values', async () => {
+    for (const [k, v] of [['user/cy', '3'], ['user/ann', '1'], ['user/bob', '2'], ['userx', 'x']]) {
+      const put = await cluster.run(['put', k as string, v as string], 8000);
+      expect(put.code, put.stderr).toBe(0);
+    }
+    const all = await cluster.run(['ls', 'user/'], 8000);
+    expect([all.code, all.stdout, all.stderr]).toEqual([0, 'user/ann\nuser/bob\nuser/cy\n', '']);
+    const two = await cluster.run(['ls', 'user/', '--limit', '2'], 8000);
+    expect([two.code, two.stdout]).toEqual([0, 'user/ann\nuser/bob\n']);
+    expect(two.stderr).toBe('raftkv ls: more keys after "user/bob": list on with --after ' +
+      '"user/bob"\n');
+    const rest = await cluster.run(['ls', 'user/', '--after', 'user/bob', '--json'], 8000);
+    expect([rest.code, rest.stdout]).toEqual([0,
+      '{"pairs":[{"key":"user/cy","value":"3"}]}\n']);
+    const cut = await cluster.run(['ls', 'user', '--limit', '1', '--json'], 8000);
+    expect(cut.stdout).toBe('{"pairs":[{"key":"user/ann","value":"1"}],"next":"user/ann"}\n');
+    const none = await cluster.run(['ls', 'nobody/'], 8000);
+    expect([none.code, none.stdout, none.stderr]).toEqual([0, '', '']);
+    // every key, in order: the ones earlier tests wrote too (`c` was deleted)
+    const every = await cluster.run(['ls'], 8000);
+    expect(every.stdout.split('\n')).toEqual(expect.arrayContaining(['blank', 'k', 'user/ann',
+      'userx']));
+    expect(every.stdout.split('\n')).not.toContain('c');
+    const lines = every.stdout.trim().split('\n');
+    expect(lines).toEqual([...lines].sort());
+  }, 60_000);
+
   it('values from standard input (`put KEY -`) and from a file (`--value-file`), byte for byte; ' +
     '`--` lets a key start with a dash', async () => {
     const text = 'two lines\nand a tab\t, no newline at the end';

@@ -69,6 +69,12 @@ out.push(await client.get('nothing'));
 out.push(await client.del('colour'));
 out.push(await client.cas('lock', null, 'alice'));
 out.push(await client.cas('lock', null, 'bob'));
+for (const k of ['user/b', 'user/a', 'user/c', 'users']) await client.put(k, k.toUpperCase());
+const page = await client.list('user/', { limit: 2 });
+out.push(page, await client.list('user/', { after: page.next }));
+const all = [];
+for await (const { key } of client.listAll('user', { pageSize: 1 })) all.push(key);
+out.push(all);
 try { await client.get('k'.repeat(MAX_KEY_LENGTH + 1)); } catch (e) {
   out.push([e instanceof TooLargeError, e.message]);
 }
@@ -89,6 +95,10 @@ console.log(JSON.stringify(out));
       { found: true, value: 'blue' },
       { swapped: true, previous: { found: false } },
       { swapped: false, previous: { found: true, value: 'alice' } },
+      { pairs: [{ key: 'user/a', value: 'USER/A' }, { key: 'user/b', value: 'USER/B' }],
+        next: 'user/b' },
+      { pairs: [{ key: 'user/c', value: 'USER/C' }] },
+      ['user/a', 'user/b', 'user/c', 'users'],
       [true, 'a key of 257 characters: the limit is 256'],
       'bad cluster address "nowhere": expected HOST:PORT with an IPv4 host or localhost',
       [true, false, 'TimeoutError'],

@@ -233,13 +233,14 @@ describe('[loop] the replica loop in virtual time, over the WAL on a simulated d
     expect(failing.types('RequestVoteResponse')).toEqual([]);
   });
 
-  it('without direct mode\'s admission, a del or cas is dropped and counted, never stepped: the ' +
-    'simulator-routed protocol has only get and put', () => {
+  it('without direct mode\'s admission, a del, cas or list is dropped and counted, never ' +
+    'stepped: the simulator-routed protocol has only get and put', () => {
     const r = new Rig();
     r.arrive({ type: 'del', src: '00C0', MID: 'd1', key: 'k' });
     r.arrive({ type: 'cas', src: '00C0', MID: 'c1', key: 'k', expected: null, value: 'v' });
+    r.arrive({ type: 'list', src: '00C0', MID: 'l1', prefix: '' });
     r.arrive({ type: 'get', src: '00C0', MID: 'g1', key: 'k' });
-    expect(r.loop.dropped.get('not-in-protocol')).toBe(2);
+    expect(r.loop.dropped.get('not-in-protocol')).toBe(3);
     expect(r.steps.map((s) => s.event.type)).toEqual(['get']);
   });
 });

@@ -192,6 +192,11 @@ const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: s
     form: 'a second put --if-absent prints the holder and exits 3' },
   'npx raftkv cas lock alice bob --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
     evidence: "run('cas', 'c', 'one', 'two')", form: 'a cas from the value held swaps, exit 0' },
+  'npx raftkv ls --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "run(['ls'], 8000)", form: 'every key, in order, after the keys earlier tests wrote' },
+  'npx raftkv ls user/ --limit 100 --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
+    evidence: "['ls', 'user/', '--limit', '2']", form: 'with --limit 2 of three: two keys, and ' +
+      'standard error says where to go on' },
   'npx raftkv cluster kill leader --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',
     evidence: "['cluster', 'kill', 'leader']", form: 'the leader SIGKILLed, get still answers' },
   'npx raftkv cluster status --data-dir /tmp/kv': { file: 'test/cluster/cluster.test.ts',

@@ -8,6 +8,7 @@ import {
   MAX_ENTRIES_PER_MESSAGE,
   MAX_SNAPSHOT_CHUNKS,
   MAX_KEY_LENGTH,
+  MAX_LIST_LIMIT,
   MAX_MID_LENGTH,
   MAX_VALUE_LENGTH,
   type Cmd,
@@ -117,8 +118,14 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
     },
     { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'key', 'expected', 'value'] },
   ),
+  list: fc.record(
+    { ...envelope, type: fc.constant('list' as const), MID: midArb, prefix: keyArb,
+      after: keyArb, limit: fc.integer({ min: 1, max: MAX_LIST_LIMIT }), seq: seqArb },
+    { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'prefix'] },
+  ),
   ok: fc.record(
-    { ...envelope, type: fc.constant('ok' as const), MID: midArb, value: valueArb },
+    { ...envelope, type: fc.constant('ok' as const), MID: midArb, value: valueArb,
+      pairs: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 4 }), next: keyArb },
     { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID'] },
   ),
   fail: fc.record({ ...envelope, type: fc.constant('fail' as const), MID: midArb }),

@@ -18,7 +18,7 @@ import {
 import { example, examples } from './examples.js';
 
 const types = Object.keys(examples) as MessageType[];
-const optionalFields = new Set(['seq', 'value']);
+const optionalFields = new Set(['seq', 'value', 'after', 'limit', 'pairs', 'next']);
 
 function rejection(input: Uint8Array | string | object): WireError {
   const text = typeof input === 'object' && !(input instanceof Uint8Array)
@@ -102,7 +102,7 @@ describe('[replica-udp: Datagrams] every datagram carries src, dst, leader and t
         // "true" is also base64 text
         // and a cas's `expected` may be null (expect the key absent)
         const accepted = (typeof wrong === 'string'
-          && ['key', 'value', 'expected', 'MID', 'data'].includes(field))
+          && ['key', 'value', 'expected', 'MID', 'data', 'prefix', 'after'].includes(field))
           || (wrong === null && field === 'expected');
         if (accepted) expect(E.isRight(result)).toBe(true);
         else expect({ field, wrong, error: result }).toMatchObject({

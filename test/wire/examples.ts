@@ -18,6 +18,10 @@ export const examples = {
     src: '001C', dst: '0001', leader: '0001', type: 'cas', MID: 'M7Q7', key: 'k1', expected: null,
     value: 'v2', seq: 10,
   },
+  list: {
+    src: '001C', dst: '0001', leader: '0001', type: 'list', MID: 'M7Q8', prefix: 'user/',
+    after: 'user/ann', limit: 2,
+  },
   ok: { src: '0001', dst: '001C', leader: '0001', type: 'ok', MID: 'M7Q2', value: 'v1' },
   fail: { src: '0001', dst: '001C', leader: 'FFFF', type: 'fail', MID: 'M7Q4' },
   redirect: { src: '0003', dst: '001C', leader: '0001', type: 'redirect', MID: 'M7Q5' },

@@ -27,7 +27,7 @@ describe('[replica-udp: Datagrams] every message type decodes', () => {
       'AppendEntriesRequest', 'AppendEntriesResponse', 'InstallSnapshotChunk',
       'InstallSnapshotRequest', 'PreVoteRequest', 'PreVoteResponse',
       'RequestVoteRequest', 'RequestVoteResponse',
-      'cas', 'del', 'fail', 'get', 'hello', 'ok', 'put', 'redirect',
+      'cas', 'del', 'fail', 'get', 'hello', 'list', 'ok', 'put', 'redirect',
     ]);
   });
 
@@ -102,7 +102,7 @@ describe('the union codecs dispatch on type', () => {
       'PreVoteRequest', 'PreVoteResponse', 'RequestVoteRequest', 'RequestVoteResponse',
       'AppendEntriesRequest', 'AppendEntriesResponse', 'InstallSnapshotRequest',
     ]],
-    ['ClientRequest', ClientRequest, ['get', 'put', 'del', 'cas']],
+    ['ClientRequest', ClientRequest, ['get', 'put', 'del', 'cas', 'list']],
     ['ClientResponse', ClientResponse, ['ok', 'fail', 'redirect']],
     ['Hello', Hello, ['hello']],
     ['Message', Message, types],

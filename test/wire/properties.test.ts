@@ -178,9 +178,10 @@ describe('[STYLE §4] a mutated valid message decodes or names the field that wa
       // A changed tag makes the other fields of the object wrong; otherwise the errors lie within
       // the mutated field.
       const last = path[path.length - 1];
-      // a pair of a snapshot's `kv` or `sessions` is a tuple: deleting one of its two items
+      // a pair of a snapshot's `kv` or `sessions`, or of a page's `pairs`, is a tuple: deleting one of its two items
       // moves the other, so the errors lie within the pair
-      const inPair = path.length === 3 && (path[0] === 'kv' || path[0] === 'sessions');
+      const inPair = path.length === 3
+        && (path[0] === 'kv' || path[0] === 'sessions' || path[0] === 'pairs');
       const prefix = last === 'type' || last === 'kind' || inPair ? dotted(path.slice(0, -1))
         : dotted(path);
       for (const p of result.left.paths) expect(within(p, prefix), `${p} in ${prefix}`).toBe(true);

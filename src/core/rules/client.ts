@@ -1,18 +1,26 @@
 /** Client requests: append (leader), redirect, or hold; answers once applied. */
-import type { ClientRequest } from '../../wire/messages.js';
+import type { ClientRequest, WriteCmd } from '../../wire/messages.js';
 import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chain.js';
 import { applyUpTo } from '../kv.js';
 import { appendEntry, lastLogIndex, termAt } from '../log.js';
 import type { RaftRules } from '../ruleSet.js';
 import type { ClientCmd, Effect, Pending, RaftState, Role } from '../state.js';
 import { asTerm, reply } from './common.js';
-import { addRead } from './reads.js';
+import { addRead, readCmdOf, type ReadRequest } from './reads.js';
+
+/** A put, del or cas request. */
+export type WriteRequest = Exclude<ClientRequest, ReadRequest>;
+
+const isRead = (m: ClientRequest): m is ReadRequest => m.type === 'get' || m.type === 'list';
 
 export function commandOf(m: ClientRequest): ClientCmd {
+  return isRead(m) ? readCmdOf(m) : writeCmdOf(m);
+}
+
+function writeCmdOf(m: WriteRequest): WriteCmd {
   const seq = m.seq ?? 0;
   switch (m.type) {
     case 'put': return { kind: 'put', client: m.src, seq, key: m.key, value: m.value };
-    case 'get': return { kind: 'get', client: m.src, seq, key: m.key };
     case 'del': return { kind: 'del', client: m.src, seq, key: m.key };
     case 'cas': return { kind: 'cas', client: m.src, seq, key: m.key, expected: m.expected,
       value: m.value };
@@ -58,7 +66,7 @@ function overloaded(s: RaftState, m: ClientRequest, role: Role): boolean {
   // a client cannot reach its own bound before the total does
   if (waiting >= c.maxWaitingPerClient
     && waitingFor(s, m.src) >= c.maxWaitingPerClient) return true;
-  return role === 'Leader' && m.type !== 'get'
+  return role === 'Leader' && !isRead(m)
     && lastLogIndex(s.log) - s.commitIndex >= c.maxUncommittedEntries;
 }
 
@@ -77,8 +85,7 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[], rul
     return s;
   }
   if (role === 'Leader') {
-    return m.type === 'get' ? rules.leaderGet(s, m, out, rules)
-      : rules.leaderWrite(s, m, out, rules);
+    return isRead(m) ? rules.leaderRead(s, m, out, rules) : rules.leaderWrite(s, m, out, rules);
   }
   if (redirectNow) {
     reply(s, out, m.src, 'redirect', m.MID);
@@ -87,15 +94,15 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[], rul
   return { ...s, held: [...s.held, { cmd: commandOf(m), mid: m.MID }] };
 }
 
-/** [§6.4] A leader's get is a read: no log write (`reads.ts`). */
-export function leaderGet(s: RaftState, m: ClientRequest & { type: 'get' }, out: Effect[]):
+/** [§6.4] A leader's get or page is a read: no log write (`reads.ts`). */
+export function leaderRead(s: RaftState, m: ReadRequest, out: Effect[], rules: RaftRules):
   RaftState {
-  return addRead(s, m, out);
+  return addRead(s, m, out, rules);
 }
 
 /** [§8] A leader appends a write (put, del, cas), and answers it once its entry is applied. */
-export function leaderWrite(s: RaftState, m: Exclude<ClientRequest, { type: 'get' }>): RaftState {
-  const cmd = commandOf(m);
+export function leaderWrite(s: RaftState, m: WriteRequest): RaftState {
+  const cmd = writeCmdOf(m);
   const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd });
   const pending = addPending(s.pending,
     { index: lastLogIndex(log), term: s.currentTerm, cmd, mid: m.MID });

@@ -4,6 +4,7 @@ import {
   type ClientResponse,
   type LogIndex,
   type NodeId,
+  type Page,
   type PeerMessage,
   type Term,
 } from '../../wire/messages.js';
@@ -26,13 +27,24 @@ export function send(s: RaftState, out: Effect[], dst: NodeId, body: PeerBody): 
   out.push({ type: 'send', message });
 }
 
+/**
+ * What an answer carries besides its type: a value (`null`: the key was absent), a page of a
+ * listing, the leader to name.
+ */
+export interface ReplyExtra {
+  readonly value?: string | null;
+  readonly pairs?: Page;
+  readonly next?: string;
+  readonly leader?: NodeId;
+}
+
 export function reply(
   s: RaftState,
   out: Effect[],
   client: NodeId,
   type: ClientResponse['type'],
   mid: string,
-  extra: { value?: string | null; leader?: NodeId } = {},
+  extra: ReplyExtra = {},
 ): void {
   // null: the key was absent, which the simulator-routed protocol reads as ""
   const value = extra.value === null ? (s.config.absentAsEmpty ? '' : undefined) : extra.value;
@@ -43,6 +55,8 @@ export function reply(
     type,
     MID: mid,
     ...(value === undefined ? {} : { value }),
+    ...(extra.pairs === undefined ? {} : { pairs: extra.pairs }),
+    ...(extra.next === undefined ? {} : { next: extra.next }),
   } as ClientResponse;
   out.push({ type: 'reply', message });
 }

@@ -162,11 +162,12 @@ export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesRespon
   if (!m.success) {
     const progress = withProgress(s, m.src, { ...heard,
       next: backOff(p.match, p.next, m.rejectHint) });
-    return answerReads({ ...s, progress }, out);
+    return answerReads({ ...s, progress }, out, rules);
   }
   const updated = { ...s, progress: withProgress(s, m.src, { ...heard,
     match: Math.max(p.match, m.matchIndex), next: Math.max(p.next, m.matchIndex + 1) }) };
-  return answerReads(applyCommitted(updated, rules.quorumCommitIndex(updated), out, rules), out);
+  return answerReads(applyCommitted(updated, rules.quorumCommitIndex(updated), out, rules), out,
+    rules);
 }
 
 /** Has the leader heard from a quorum (itself included) since the last check? */

@@ -1,0 +1,141 @@
+/**
+ * Prefix listing (direct mode): a page is a read like a get [§6.4], answered from the state
+ * machine once its round and index are reached, holding the first keys after `after` with the
+ * prefix, bounded in count and in bytes; `next` says where the next page starts.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type {
+  AppendEntriesResponse, ClientRequest, Entry, NodeId,
+} from '../../src/wire/messages.js';
+import { MAX_DATAGRAM_BYTES, encodeMessage } from '../../src/wire/codec.js';
+import { MAX_KEY_LENGTH, MAX_PAGE_BYTES, MAX_VALUE_LENGTH } from '../../src/wire/messages.js';
+import { logOf as chainOf } from '../../src/core/log.js';
+import { applyUpTo, emptyKv, kvList, type PageQuery } from '../../src/core/kv.js';
+import { clientRequest } from '../../src/core/rules/client.js';
+import { handleAppendEntriesResponse, replicate } from '../../src/core/rules/replication.js';
+import { defaultConfig, freshProgress, initialState, type Effect, type RaftState }
+  from '../../src/core/state.js';
+import { raftRules } from '../../src/core/raftRules.js';
+
+const ME = '0000' as NodeId;
+const A = '0001' as NodeId;
+const B = '0002' as NodeId;
+const C = '00C0' as NodeId;
+
+const put = (key: string, value: string): Entry['cmd'] =>
+  ({ kind: 'put', client: C, seq: 0, key, value }) as Entry['cmd'];
+const del = (key: string): Entry['cmd'] => ({ kind: 'del', client: C, seq: 0, key }) as Entry['cmd'];
+
+/** The state machine after applying `cmds` in order, with the log that holds them. */
+function applied(cmds: readonly Entry['cmd'][]) {
+  const log = chainOf(cmds.map((cmd) => ({ term: 1, cmd }) as Entry));
+  return { kv: applyUpTo(emptyKv(), log, cmds.length), log };
+}
+
+/** The page by definition: sort every matching key, take the first `limit`, then cut by bytes. */
+function modelPage(data: Map<string, string>, q: PageQuery) {
+  const keys = [...data.keys()].filter((k) => k.startsWith(q.prefix)
+    && (q.after === null || k > q.after)).sort();
+  const pairs: [string, string][] = [];
+  let bytes = 0;
+  for (const k of keys.slice(0, q.limit)) {
+    const pair: [string, string] = [k, data.get(k) as string];
+    bytes += Buffer.byteLength(JSON.stringify(pair)) + 1;
+    if (pairs.length > 0 && bytes > q.maxBytes) break;
+    pairs.push(pair);
+  }
+  return { pairs, next: pairs.length < keys.length ? (pairs.at(-1) as [string, string])[0] : null };
+}
+
+describe('kvList: one page of a prefix listing', () => {
+  it('lists the keys with the prefix after `after`, in order, deleted keys gone', () => {
+    const { kv, log } = applied([put('b', '2'), put('a/2', 'x'), put('a/1', 'y'), put('a', 'z'),
+      put('a/3', 'w'), del('a/2'), put('ab', 'v')]);
+    const q = { prefix: 'a/', after: null, limit: 10, maxBytes: MAX_PAGE_BYTES };
+    expect(kvList(kv, log, q)).toEqual({ pairs: [['a/1', 'y'], ['a/3', 'w']], next: null });
+    expect(kvList(kv, log, { ...q, limit: 1 })).toEqual({ pairs: [['a/1', 'y']], next: 'a/1' });
+    expect(kvList(kv, log, { ...q, after: 'a/1' })).toEqual({ pairs: [['a/3', 'w']], next: null });
+    expect(kvList(kv, log, { ...q, prefix: '' }).pairs.map(([k]) => k))
+      .toEqual(['a', 'a/1', 'a/3', 'ab', 'b']);
+    expect(kvList(kv, log, { ...q, prefix: 'nothing' })).toEqual({ pairs: [], next: null });
+  });
+
+  it('matches the definition for any keys, prefix, after, limit and byte bound', () => {
+    const key = fc.string({ unit: fc.constantFrom('a', 'b', '/', 'é', '\u{1F600}', '\n'),
+      maxLength: 5 });
+    fc.assert(fc.property(
+      fc.array(fc.tuple(key, fc.string({ maxLength: 30 }), fc.boolean()), { maxLength: 60 }),
+      key, fc.option(key, { nil: null }), fc.integer({ min: 1, max: 20 }),
+      fc.integer({ min: 1, max: 400 }),
+      (ops, prefix, after, limit, maxBytes) => {
+        const data = new Map<string, string>();
+        const cmds = ops.map(([k, v, isDel]) => {
+          if (isDel) data.delete(k);
+          else data.set(k, v);
+          return isDel ? del(k) : put(k, v);
+        });
+        const { kv, log } = applied(cmds);
+        const q = { prefix, after, limit, maxBytes };
+        expect(kvList(kv, log, q)).toEqual(modelPage(data, q));
+      }), { numRuns: 500 });
+  });
+
+  it('keeps a page of the largest keys and values, escaped, inside one datagram', () => {
+    // every character escaped as \uXXXX in JSON: the most bytes a pair can take
+    const big = (n: number, c: number) => String.fromCharCode(1).repeat(n - 3) + `${c}`.padStart(3, '0');
+    const cmds = Array.from({ length: 40 }, (_, i) => put(big(MAX_KEY_LENGTH, i),
+      String.fromCharCode(2).repeat(MAX_VALUE_LENGTH)));
+    const { kv, log } = applied(cmds);
+    const page = kvList(kv, log, { prefix: '', after: null, limit: 1000, maxBytes: MAX_PAGE_BYTES });
+    expect(page.pairs.length).toBeGreaterThan(1);
+    expect(page.next).not.toBeNull();
+    const answer = { type: 'ok', src: ME, dst: C, leader: ME, MID: 'x'.repeat(128),
+      pairs: page.pairs, next: page.next } as const;
+    expect(encodeMessage(answer as never).length).toBeLessThanOrEqual(MAX_DATAGRAM_BYTES);
+  });
+});
+
+/** The leader of term 2, its log committed and applied, with keys under `p/`. */
+function leader(): RaftState {
+  const log = chainOf([{ term: 1, cmd: put('p/1', 'one') }, { term: 2, cmd: put('p/2', 'two') },
+    { term: 2, cmd: put('q', 'other') }] as Entry[]);
+  return { ...initialState({ ...defaultConfig, absentAsEmpty: false }, 1), currentTerm: 2,
+    votedFor: ME, leaderId: ME, log, commitIndex: 3, kv: applyUpTo(emptyKv(), log, 3),
+    progress: new Map([[A, { ...freshProgress(3), match: 3 }],
+      [B, { ...freshProgress(3), match: 3 }]]) };
+}
+
+const list = (mid: string, extra: object = {}): ClientRequest =>
+  ({ type: 'list', src: C, dst: ME, leader: ME, MID: mid, prefix: 'p/', ...extra }) as ClientRequest;
+const ack = (readRound: number): AppendEntriesResponse =>
+  ({ type: 'AppendEntriesResponse', src: A, dst: ME, leader: ME, term: 2, success: true,
+    matchIndex: 3, rejectHint: 0, readRound }) as AppendEntriesResponse;
+const answers = (out: readonly Effect[]) => out.flatMap((e) => (e.type === 'reply'
+  ? [e.message] : []));
+
+describe('[§6.4] a page is a read', () => {
+  it('waits for a quorum\'s acknowledgement of a later round, then answers from the state machine',
+    () => {
+      const out: Effect[] = [];
+      let s = clientRequest(leader(), list('l1', { limit: 1 }), out, raftRules, 'Leader');
+      expect([s.reads.length, answers(out)]).toEqual([1, []]);
+      s = replicate(s, out, [A]);
+      s = handleAppendEntriesResponse(s, ack(0), out, raftRules, 'Leader');
+      expect(answers(out)).toEqual([]);
+      s = handleAppendEntriesResponse(s, ack(1), out, raftRules, 'Leader');
+      expect(answers(out)).toEqual([{ type: 'ok', src: ME, dst: C, leader: ME, MID: 'l1',
+        pairs: [['p/1', 'one']], next: 'p/1' }]);
+      expect(s.reads).toEqual([]);
+    });
+
+  it('a follower redirects a page as it does a get; a candidate holds it', () => {
+    const follower = { ...leader(), leaderId: A, leaderFresh: true };
+    const out: Effect[] = [];
+    clientRequest(follower, list('l2'), out, raftRules, 'Follower');
+    expect(answers(out).map((m) => [m.type, m.leader])).toEqual([['redirect', A]]);
+    const held = clientRequest({ ...leader(), leaderId: null }, list('l3'), out, raftRules,
+      'Candidate');
+    expect(held.held.map((h) => h.cmd.kind)).toEqual(['list']);
+  });
+});
