@@ -38,8 +38,19 @@ function fail(e: unknown): never {
 }
 
 /** Loads a module only when its command runs, so that a replica's start-up stays fast. */
+/**
+ * Exit with `code` once standard output and error have taken everything written to them: to a
+ * pipe they write asynchronously, and `process.exit` at once would cut a large value short.
+ */
+function exitAfterOutput(code: number): void {
+  let pending = 2;
+  const done = (): void => { if (--pending === 0) process.exit(code); };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 function run(load: () => Promise<number | void>): void {
-  load().then((code) => { if (typeof code === 'number') process.exit(code); }, fail);
+  load().then((code) => { if (typeof code === 'number') exitAfterOutput(code); }, fail);
 }
 
 function replica(args: readonly string[]): void {

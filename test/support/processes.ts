@@ -26,8 +26,9 @@ export function cli(args: readonly string[], timeoutMs: number, input?: string):
       { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout?.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
-    child.stderr?.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
+    // decoded by the stream: a character split between two chunks stays whole
+    child.stdout?.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
     if (input !== undefined) child.stdin?.end(input);
     const timer = setTimeout(() => {
       if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
