@@ -51,6 +51,10 @@ const CLIENT_OPTIONS: readonly (readonly [string, string])[] = [
     'comparison'],
 ];
 
+/** usage.ts has no imports (start-up): the numbers are MAX_KEY_LENGTH and MAX_VALUE_LENGTH. */
+const LIMITS = 'Keys are at most 4,096 characters and values 1,048,576 (1 MiB), counted in UTF-16 ' +
+  'code units; a request over them is refused at once, before anything is sent.';
+
 const EXIT_CODES = 'Exit codes: 0 done; 1 no leader answered in time (a write may or may not ' +
   'have happened); 2 a usage error; 3 the key is absent (get), or the comparison failed (cas, ' +
   'put --if-absent). `--` ends the options, so a key may start with `-`.';
@@ -61,7 +65,7 @@ const GET: CommandHelp = {
   usage: ['raftkv get KEY [--cluster HOST:PORT,...] [--data-dir DIR] [--timeout MS] [--json]'],
   options: CLIENT_OPTIONS,
   notes: ['Prints the value, and nothing for an absent key (as etcdctl does), which exits 3: ' +
-    'an absent key is not the empty value.', EXIT_CODES],
+    'an absent key is not the empty value.', LIMITS, EXIT_CODES],
 };
 
 const PUT: CommandHelp = {
@@ -77,7 +81,7 @@ const PUT: CommandHelp = {
     ['--if-absent', 'write only if the key is absent (a cas that expects no value); otherwise ' +
       'print the current value and exit 3']],
   notes: ['Prints nothing and exits 0 only when the leader answered that the write committed.',
-    EXIT_CODES],
+    LIMITS, EXIT_CODES],
 };
 
 const DEL: CommandHelp = {
@@ -86,7 +90,7 @@ const DEL: CommandHelp = {
   usage: ['raftkv del KEY [--cluster HOST:PORT,...] [--data-dir DIR] [--timeout MS] [--json]'],
   options: CLIENT_OPTIONS,
   notes: ['Prints how many keys it deleted, 1 or 0 (as etcdctl does); `--json` prints what the ' +
-    'key held, { found, value }.', EXIT_CODES],
+    'key held, { found, value }.', LIMITS, EXIT_CODES],
 };
 
 const CAS: CommandHelp = {
@@ -101,7 +105,7 @@ const CAS: CommandHelp = {
     ['--value-file FILE', 'NEW is the file\'s contents, byte for byte (UTF-8 text)']],
   notes: ['Prints nothing and exits 0 when it swapped. When the key held another value (or none), ' +
     'it writes nothing, prints the current value (nothing if absent) and exits 3. To expect the ' +
-    'key absent, use `put --if-absent`.', EXIT_CODES],
+    'key absent, use `put --if-absent`.', LIMITS, EXIT_CODES],
 };
 
 const LS: CommandHelp = {

@@ -19,7 +19,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_VALUE_LENGTH, type ClientRequest, type NodeId,
   type Page } from '../wire/messages.js';
-import { decodeDatagram, encodeMessage } from '../wire/codec.js';
+import { decodeDatagram, decodeMessage } from '../wire/codec.js';
+import { Defragmenter, wireTexts } from '../wire/fragments.js';
 import { parseAddress, type Address } from '../replica/address.js';
 import { queryStatus } from './status.js';
 
@@ -151,6 +152,9 @@ export class KvClient {
   /** The operations in flight, in call order: each starts when the one before has ended. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** A request or answer too large for a datagram travels as fragments (`wire/fragments.ts`). */
+  private readonly fragments = new Defragmenter(64 << 20, 4);
+  private fragmentId = Math.floor(Math.random() * 2 ** 40);
 
   /** The request number of the last operation: its session entry once it is applied. */
   get lastSeq(): number {
@@ -191,7 +195,8 @@ export class KvClient {
         'expected HOST:PORT with an IPv4 host or localhost');
       return parsed;
     });
-    const socket = createSocket('udp4');
+    // room for a large value's fragments arriving together
+    const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     await new Promise<void>((resolve) => socket.bind(0, '0.0.0.0', resolve));
     return new KvClient(socket, { ...opts, cluster }, cluster);
   }
@@ -283,7 +288,7 @@ export class KvClient {
       const dst = [...this.ids].find(([, a]) => a.host === to.host && a.port === to.port)?.[0];
       const request = { src: this.clientId, dst: dst ?? 'FFFF', leader: 'FFFF', MID: mid, seq,
         ...op } as ClientRequest;
-      const reply = await this.send(request, to, Math.min(attemptMs, deadline - Date.now()));
+      const reply = await this.send(request, to, attemptMs, deadline - Date.now());
       if (reply === undefined) {
         this.leader = undefined; // silent: maybe dead or cut off; try another
         continue;
@@ -320,20 +325,35 @@ export class KvClient {
     return this.cluster[this.next++ % this.cluster.length] as Address;
   }
 
-  private send(request: ClientRequest, to: Address, waitMs: number): Promise<Reply | undefined> {
+  /**
+   * One attempt: `request` to `to`, waiting `attemptMs` for the answer, and 10 ms more for each
+   * further datagram a large request takes (it must reach the leader, and its followers), but
+   * never past `leftMs`.
+   */
+  private send(request: ClientRequest, to: Address, attemptMs: number, leftMs: number):
+    Promise<Reply | undefined> {
+    const texts = wireTexts(request, this.fragmentId++);
+    const waitMs = Math.min(attemptMs + 10 * (texts.length - 1), leftMs);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.waiting = undefined; resolve(undefined); },
         Math.max(1, waitMs));
       this.waiting = { mid: request.MID, resolve: (r) => { clearTimeout(timer); resolve(r); } };
       // a send the network refuses (EACCES, EHOSTUNREACH) is an attempt without an answer
-      this.socket.send(encodeMessage(request), to.port, to.host, () => undefined);
+      for (const text of texts) this.socket.send(text, to.port, to.host, () => undefined);
     });
   }
 
   private receive(bytes: Buffer, from: Address): void {
     const decoded = decodeDatagram(bytes);
     if (decoded._tag === 'Left') return;
-    const m = decoded.right;
+    let m = decoded.right;
+    if (m.type === 'Fragment') {
+      const r = this.fragments.accept(m);
+      if (r.kind !== 'complete') return;
+      const whole = decodeMessage(r.value);
+      if (whole._tag === 'Left' || whole.right.src !== m.src) return;
+      m = whole.right;
+    }
     if (m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect') return;
     this.ids.set(m.src, from);
     const w = this.waiting;

@@ -17,6 +17,29 @@ class KvStore {
   readonly data = new Map<string, string>();
   readonly sessions = new Map<NodeId, Session>();
   version = 0;
+  /** The length of every key and value held (UTF-16 units): what a snapshot of it copies. */
+  bytes = 0;
+  /** The length of the commands applied to this store, and its value when a snapshot was taken. */
+  appliedBytes = 0;
+  snapshotMark = 0;
+}
+
+/** A command's size: the lengths of its key and values (UTF-16 units); 0 for a no-op. */
+export function cmdSize(cmd: Cmd): number {
+  if (cmd.kind === 'noop') return 0;
+  if (cmd.kind === 'put') return cmd.key.length + cmd.value.length;
+  if (cmd.kind === 'cas') return cmd.key.length + cmd.value.length + (cmd.expected?.length ?? 0);
+  return cmd.key.length;
+}
+
+function setValue(store: KvStore, key: string, value: string | undefined): void {
+  const old = store.data.get(key);
+  if (old !== undefined) store.bytes -= key.length + old.length;
+  if (value === undefined) store.data.delete(key);
+  else {
+    store.data.set(key, value);
+    store.bytes += key.length + value.length;
+  }
 }
 
 export interface KvState {
@@ -44,18 +67,19 @@ export interface Applied {
 /** `spec/raft.qnt`: `applyCmd` and `answerOf`. */
 function applyOne(store: KvStore, cmd: Cmd): string | null | undefined {
   if (cmd.kind === 'noop') return undefined;
+  store.appliedBytes += cmdSize(cmd);
   const session = cmd.seq > 0 ? store.sessions.get(cmd.client) : undefined;
   // a duplicate is applied once: it gets the answer the first one got
   if (session !== undefined && session.seq >= cmd.seq) return session.value;
   const found = store.data.get(cmd.key) ?? null;
   let value = found;
   if (cmd.kind === 'put') {
-    store.data.set(cmd.key, cmd.value);
+    setValue(store, cmd.key, cmd.value);
     value = cmd.value;
   } else if (cmd.kind === 'del') {
-    store.data.delete(cmd.key);
+    setValue(store, cmd.key, undefined);
   } else if (cmd.kind === 'cas' && found === cmd.expected) {
-    store.data.set(cmd.key, cmd.value);
+    setValue(store, cmd.key, cmd.value);
   }
   if (cmd.seq > 0) store.sessions.set(cmd.client, { seq: cmd.seq, value });
   return value;
@@ -63,7 +87,7 @@ function applyOne(store: KvStore, cmd: Cmd): string | null | undefined {
 
 function storeOf(snapshot: Snapshot): KvStore {
   const store = new KvStore();
-  for (const [k, v] of snapshot.kv) store.data.set(k, v);
+  for (const [k, v] of snapshot.kv) setValue(store, k, v);
   for (const [c, session] of snapshot.sessions) store.sessions.set(c, session);
   return store;
 }
@@ -82,6 +106,7 @@ const byKey = <V>(a: readonly [string, V], b: readonly [string, V]): number =>
  */
 export function takeSnapshotOf(kv: KvState, log: RaftLog): Snapshot {
   const store = ownStore(kv, log);
+  store.snapshotMark = store.appliedBytes;
   return {
     index: kv.appliedIndex as LogIndex,
     term: termAt(log, kv.appliedIndex) as Term,
@@ -126,6 +151,16 @@ export function applyUpTo(
   }
   store.version += 1;
   return { store, version: store.version, appliedIndex: toIndex };
+}
+
+/**
+ * The size of the keys and values held, and of the commands applied since the last snapshot this
+ * store took (or since it was made: from a snapshot, or rebuilt for an older view), in UTF-16
+ * units: what decides a snapshot by size (`snapshotDue`).
+ */
+export function kvBytes(kv: KvState, log: RaftLog): { held: number; sinceSnapshot: number } {
+  const store = ownStore(kv, log);
+  return { held: store.bytes, sinceSnapshot: store.appliedBytes - store.snapshotMark };
 }
 
 /** Keys and sessions held: what a snapshot copies. */

@@ -39,6 +39,11 @@ export interface Config {
    */
   readonly snapshotEntries: number;
   /**
+   * [§7] Also take one once the commands applied since the last hold this many UTF-16 units of
+   * keys and values (`snapshotDue`), whatever their number: large values.
+   */
+  readonly snapshotBytes: number;
+  /**
    * Answer a rejection, or the acknowledgement of a partial batch, with more entries at once
    * (`pacing.ts`). Spec-to-code replay turns it off: there every `replicate` is a step of its own.
    */
@@ -53,6 +58,12 @@ export interface Config {
   readonly maxWaitingRequests: number;
   readonly maxWaitingPerClient: number;
   readonly maxUncommittedEntries: number;
+  /**
+   * A request larger than `SMALL_REQUEST` (a large value) is refused while the requests a server
+   * keeps waiting and, on a leader, its uncommitted entries hold this many UTF-16 units of keys
+   * and values: the counts above alone would let large values fill the memory.
+   */
+  readonly maxWaitingBytes: number;
   /**
    * How an `ok` says a key is absent: with `value: ""` (the simulator-routed protocol, where a key
    * never written reads as the empty string), or with no `value` at all (direct mode, which tells
@@ -192,13 +203,13 @@ export interface Step {
 }
 
 /**
- * The overload bounds a replica runs with. Each waiting request costs a few hundred bytes and an
- * uncommitted entry at most ~1.4 KB (the wire's key and value limits), so together they hold a
- * server's memory for clients under ~25 MB however fast valid requests arrive; 64 busy clients
- * use a small part of them.
+ * The overload bounds a replica runs with. A waiting request or uncommitted entry of at most
+ * `SMALL_REQUEST` units costs at most ~3 KB, so the counts hold a server's memory for clients
+ * under ~75 MB however fast valid requests arrive; larger ones are bounded by their size too
+ * (`maxWaitingBytes`, 64 Mi units). 64 busy clients use a small part of them.
  */
 export const OVERLOAD_LIMITS = { maxWaitingRequests: 8192, maxWaitingPerClient: 1024,
-  maxUncommittedEntries: 16_384 } as const;
+  maxUncommittedEntries: 16_384, maxWaitingBytes: 64 << 20 } as const;
 
 export const defaultConfig: Config = {
   id: '0000' as NodeId,
@@ -211,6 +222,7 @@ export const defaultConfig: Config = {
   redirectFreshTicks: 1,
   maxBatch: 16,
   snapshotEntries: 0,
+  snapshotBytes: 64 << 20,
   catchUp: true,
   trace: false,
   ...OVERLOAD_LIMITS,

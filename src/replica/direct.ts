@@ -7,9 +7,11 @@
  * configured peers for admission; and it answers status requests.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { randomInt } from 'node:crypto';
 import type { NodeId } from '../wire/messages.js';
 import { encodeMessage, errorKind } from '../wire/codec.js';
 import { decodeStatusRequestOf, type StatusReply } from '../wire/admin.js';
+import { wireTexts } from '../wire/fragments.js';
 import { lastLogIndex } from '../core/log.js';
 import { waitingRequests } from '../core/rules/client.js';
 import type { RaftMachine } from '../core/raft.js';
@@ -96,6 +98,8 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     ...[...opts.peers].map(([id, a]) => [id, hostPort(a)])]) as Status['members'];
   const auth = opts.secret === undefined ? undefined : signer(opts.secret);
   const sendTo = (bytes: Uint8Array, to: Address): void => { socket.send(bytes, to.port, to.host); };
+  // fragment ids: a restarted replica starts elsewhere (the digest keeps reused ids apart anyway)
+  let fragmentId = randomInt(2 ** 40);
   const warmupMs = opts.warmupMs ?? WARMUP_MS;
   if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
   const loop: ReplicaLoop = new ReplicaLoop({
@@ -107,10 +111,13 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
     tickMs: opts.tickMs ?? TICK_MS,
     clock: realClock,
     transport: {
+      // a message too large for a datagram (a large value) leaves as fragments, each signed
       send: (m, to, peer) => {
         if (to === undefined) return;
-        const bytes = Buffer.from(encodeMessage(m));
-        sendTo(peer && auth !== undefined ? auth.sign(bytes) : bytes, to);
+        for (const text of wireTexts(m, fragmentId++)) {
+          const bytes = Buffer.from(text);
+          sendTo(peer && auth !== undefined ? auth.sign(bytes) : bytes, to);
+        }
       },
     },
     durability: opts.wrapDurability?.(wal) ?? wal,

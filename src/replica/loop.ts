@@ -1,7 +1,8 @@
 /**
  * The replica loop: everything a replica does around its statechart, once, for every shell.
  * It decodes each datagram with the wire codecs (counting and dropping bad ones), admits it (which
- * messages may reach the core, from whom), puts snapshot chunks back together, steps the
+ * messages may reach the core, from whom), puts snapshot chunks and the fragments of a message too
+ * large for a datagram (`wire/fragments.ts`) back together, steps the
  * statechart, ends each batch of client requests with `Flush`, drives the timers, and hands every
  * message and answer to the group commit (`groupCommit.ts`), which lets it leave only once the
  * writes it may depend on are durable.
@@ -18,8 +19,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import {
-  PeerMessage, type ClientRequest, type InstallSnapshotChunk, type Message, type NodeId,
+  PeerMessage, PROTOCOL_MAX_KEY_LENGTH, PROTOCOL_MAX_VALUE_LENGTH, type ClientRequest,
+  type Fragment, type InstallSnapshotChunk, type Message, type NodeId,
 } from '../wire/messages.js';
+import { Defragmenter } from '../wire/fragments.js';
 import { decodeMessage, errorKind, parseDatagram, type WireError } from '../wire/codec.js';
 import { Reassembler, toDatagrams, CHUNK_BYTES } from '../wire/chunks.js';
 import {
@@ -75,7 +78,8 @@ export interface Admission {
   readonly auth?: Signer;
   /**
    * Direct mode's own client requests (`del`, `cas`, `list`) go in. Without it (the simulator-routed
-   * protocol, which has only `get` and `put`) they are dropped and counted as `not-in-protocol`.
+   * protocol, which has only `get` and `put`) they are dropped and counted as `not-in-protocol`,
+   * and so is a key or value over that protocol's limits, as `too-large`.
    */
   readonly directRequests?: boolean;
 }
@@ -158,6 +162,8 @@ export class ReplicaLoop {
   private effects: Effect[];
   private readonly commit: GroupCommit | undefined;
   private readonly chunks = new Reassembler();
+  /** Parts of messages too large for a datagram, from peers and clients. */
+  readonly fragments = new Defragmenter();
   private readonly clients = new Map<string, Address>();
   private flushPending = false;
   private stopped = false;
@@ -288,12 +294,49 @@ export class ReplicaLoop {
     const decoded = decodeMessage(value);
     if (E.isLeft(decoded)) return this.bad(decoded.left);
     const m = decoded.right;
+    if (m.type === 'Fragment') return this.fragment(m, from, signed);
+    this.admitMessage(m, from, signed, false);
+  }
+
+  /** `counted`: its datagrams were counted as accepted already (the fragments of a message). */
+  private admitMessage(m: Message, from: Address | undefined, signed: boolean, counted: boolean):
+    void {
     if (PEER_TYPES.has(m.type)) {
       const peer = m as PeerMessage | InstallSnapshotChunk;
-      if (this.admitPeer(peer, from, signed)) this.feed(peer, this.opts.admission?.peers !== undefined);
+      if (this.admitPeer(peer, from, signed)) {
+        this.feed(peer, this.opts.admission?.peers !== undefined, counted);
+      }
     } else if (isClientRequest(m)) {
-      if (this.admitClient(m, from)) this.feed(m, false);
+      if (this.admitClient(m, from)) this.feed(m, false, counted);
     } else this.count('not-a-request', `${m.type} from ${m.src}`);
+  }
+
+  /**
+   * A part of a message too large for one datagram: kept until its message is whole, which is
+   * then admitted as if it had arrived in one piece (signed only if every part was). A part from
+   * a sender that may not reach the core at all is dropped at once.
+   */
+  private fragment(f: Fragment, from: Address | undefined, signed: boolean): void {
+    const peers = this.opts.admission?.peers;
+    if (peers !== undefined && from !== undefined) {
+      const peer = peers.get(f.src);
+      const fromPeer = peer !== undefined && peer.host === from.host && peer.port === from.port;
+      if (peers.has(f.src) && !fromPeer) {
+        return this.count('unknown-peer', `Fragment from ${f.src} at ${this.where(from)}`);
+      }
+    }
+    const r = this.fragments.accept(f, signed);
+    if (r.kind === 'invalid') return this.count('invalid', `fragments from ${f.src}: ${r.detail}`);
+    this.intake.accepted++;
+    if (peers?.has(f.src) === true) this.intake.acceptedFromPeers++;
+    if (r.kind === 'partial') return;
+    const whole = decodeMessage(r.value);
+    if (E.isLeft(whole)) return this.bad(whole.left);
+    const m = whole.right;
+    if (m.type === 'Fragment' || m.src !== f.src) {
+      return this.count('invalid', `fragments from ${f.src} carry a ${m.type} from ${m.src}`);
+    }
+    this.admitMessage(m, from, r.signed, true);
   }
 
   private where(from: Address | undefined): string {
@@ -323,10 +366,18 @@ export class ReplicaLoop {
   }
 
   private admitClient(m: ClientRequest, from: Address | undefined): boolean {
-    if ((m.type === 'del' || m.type === 'cas' || m.type === 'list')
-      && this.opts.admission?.directRequests !== true) {
-      this.count('not-in-protocol', `${m.type} from ${m.src}`);
-      return false;
+    if (this.opts.admission?.directRequests !== true) {
+      if (m.type === 'del' || m.type === 'cas' || m.type === 'list') {
+        this.count('not-in-protocol', `${m.type} from ${m.src}`);
+        return false;
+      }
+      const valueLength = m.type === 'put' ? m.value.length : 0;
+      if (m.key.length > PROTOCOL_MAX_KEY_LENGTH || valueLength > PROTOCOL_MAX_VALUE_LENGTH) {
+        this.count('too-large', `${m.type} from ${m.src}: a key of ${m.key.length} or a value ` +
+          `of ${valueLength} characters, over the protocol's ${PROTOCOL_MAX_KEY_LENGTH} and ` +
+          `${PROTOCOL_MAX_VALUE_LENGTH}`);
+        return false;
+      }
     }
     const peers = this.opts.admission?.peers;
     if (peers === undefined || from === undefined) return true;
@@ -341,10 +392,13 @@ export class ReplicaLoop {
   }
 
   /** An admitted message: a snapshot chunk waits for its snapshot, anything else is stepped. */
-  private feed(m: PeerMessage | ClientRequest | InstallSnapshotChunk, fromPeer: boolean): void {
+  private feed(m: PeerMessage | ClientRequest | InstallSnapshotChunk, fromPeer: boolean,
+    counted = false): void {
     if (m.type === 'InstallSnapshotChunk') return this.chunk(m, fromPeer);
-    this.intake.accepted++;
-    if (fromPeer) this.intake.acceptedFromPeers++;
+    if (!counted) {
+      this.intake.accepted++;
+      if (fromPeer) this.intake.acceptedFromPeers++;
+    }
     this.pump(m);
     if (isClientRequest(m) && !this.flushPending) {
       // Requests that arrive together leave together: one AppendEntries per peer for the batch.

@@ -9,6 +9,7 @@ export {
   ClientOk,
   ClientPut,
   ClientRedirect,
+  Fragment,
   ClientRequest,
   ClientResponse,
   Cmd,
@@ -25,6 +26,7 @@ export {
   Key,
   LogIndex,
   MAX_ENTRIES_PER_MESSAGE,
+  MAX_FRAGMENTS,
   MAX_KEY_LENGTH,
   MAX_LIST_LIMIT,
   MAX_PAGE_BYTES,
@@ -38,6 +40,8 @@ export {
   Page,
   PeerMessage,
   PreVoteRequest,
+  PROTOCOL_MAX_KEY_LENGTH,
+  PROTOCOL_MAX_VALUE_LENGTH,
   PreVoteResponse,
   PutCmd,
   RequestVoteRequest,
@@ -55,6 +59,7 @@ export {
 } from './messages.js';
 export {
   decodeDatagram,
+  decodeMessage,
   encodeMessage,
   errorKind,
   MAX_DATAGRAM_BYTES,

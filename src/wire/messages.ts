@@ -15,8 +15,18 @@ import * as t from 'io-ts/lib/index.js';
 
 /** The most entries one AppendEntriesRequest may carry; a longer `entries` fails to decode. */
 export const MAX_ENTRIES_PER_MESSAGE = 64;
-export const MAX_KEY_LENGTH = 256;
-export const MAX_VALUE_LENGTH = 1024;
+/**
+ * The longest key and value, in UTF-16 code units (JavaScript's string length), in direct mode: a
+ * message that carries one outgrows a datagram, and travels as `Fragment`s (`fragments.ts`).
+ */
+export const MAX_KEY_LENGTH = 4096;
+export const MAX_VALUE_LENGTH = 1_048_576;
+/**
+ * The simulator-routed protocol's limits, as before: its clients never send more, and a replica
+ * there drops a longer request, counted as `too-large` (`replica/loop.ts`).
+ */
+export const PROTOCOL_MAX_KEY_LENGTH = 256;
+export const PROTOCOL_MAX_VALUE_LENGTH = 1024;
 export const MAX_MID_LENGTH = 128;
 /** The most pairs one page of a `list` answer holds (also its default `limit`). */
 export const MAX_LIST_LIMIT = 1000;
@@ -431,6 +441,30 @@ export const InstallSnapshotChunk = datagram('InstallSnapshotChunk', {
 });
 export type InstallSnapshotChunk = t.TypeOf<typeof InstallSnapshotChunk>;
 
+/** Most fragments of one message: its JSON at most `MAX_MESSAGE_BYTES` (`fragments.ts`). */
+export const MAX_FRAGMENTS = 320;
+const FragmentCount = refined('FragmentCount', (u: unknown): u is number => isSafeNat(u) && u >= 1
+  && u <= MAX_FRAGMENTS, `expected 1 to ${MAX_FRAGMENTS}`);
+const Digest = refined('Digest', (u: unknown): u is string => typeof u === 'string'
+  && /^[A-Za-z0-9+/]{22}$/.test(u), 'expected 22 base64 characters');
+
+/**
+ * One piece of a message too large for a datagram (a put of a large value, its get's answer, an
+ * AppendEntries that carries it): `data` is part `part` (from 0) of `parts`, base64, of the
+ * message's UTF-8 JSON, whose SHA-256 begins with `digest` (16 bytes, base64). The receiver puts
+ * the parts of one (`src`, `id`, `digest`) together and handles the message as if it had arrived
+ * whole; until then it has not arrived, so a lost part is a lost message. Below the protocol: the
+ * spec's messages are the whole ones.
+ */
+export const Fragment = datagram('Fragment', {
+  id: SafeNat,
+  digest: Digest,
+  part: SafeNat,
+  parts: FragmentCount,
+  data: ChunkData,
+});
+export type Fragment = t.TypeOf<typeof Fragment>;
+
 // -------------------------------------------------------------------------------------------------
 // Unions
 // -------------------------------------------------------------------------------------------------
@@ -464,6 +498,7 @@ export const Message = new TagDispatchType('Message', 'type', {
   ...clientResponses,
   ...peerMessages,
   InstallSnapshotChunk,
+  Fragment,
 });
 export type Message = t.TypeOf<typeof Message>;
 export type MessageType = Message['type'];

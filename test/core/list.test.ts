@@ -9,7 +9,11 @@ import type {
   AppendEntriesResponse, ClientRequest, Entry, NodeId,
 } from '../../src/wire/messages.js';
 import { MAX_DATAGRAM_BYTES, encodeMessage } from '../../src/wire/codec.js';
-import { MAX_KEY_LENGTH, MAX_PAGE_BYTES, MAX_VALUE_LENGTH } from '../../src/wire/messages.js';
+import {
+  MAX_KEY_LENGTH, MAX_PAGE_BYTES, MAX_VALUE_LENGTH, PROTOCOL_MAX_KEY_LENGTH,
+  PROTOCOL_MAX_VALUE_LENGTH,
+} from '../../src/wire/messages.js';
+import { MAX_MESSAGE_BYTES } from '../../src/wire/fragments.js';
 import { logOf as chainOf } from '../../src/core/log.js';
 import { applyUpTo, emptyKv, kvList, type PageQuery } from '../../src/core/kv.js';
 import { clientRequest } from '../../src/core/rules/client.js';
@@ -81,18 +85,28 @@ describe('kvList: one page of a prefix listing', () => {
       }), { numRuns: 500 });
   });
 
-  it('keeps a page of the largest keys and values, escaped, inside one datagram', () => {
+  it('keeps a page of pairs up to the protocol\'s sizes, escaped, inside one datagram; a pair of ' +
+    'the largest key and value goes alone, as fragments', () => {
     // every character escaped as \uXXXX in JSON: the most bytes a pair can take
     const big = (n: number, c: number) => String.fromCharCode(1).repeat(n - 3) + `${c}`.padStart(3, '0');
-    const cmds = Array.from({ length: 40 }, (_, i) => put(big(MAX_KEY_LENGTH, i),
-      String.fromCharCode(2).repeat(MAX_VALUE_LENGTH)));
-    const { kv, log } = applied(cmds);
-    const page = kvList(kv, log, { prefix: '', after: null, limit: 1000, maxBytes: MAX_PAGE_BYTES });
-    expect(page.pairs.length).toBeGreaterThan(1);
-    expect(page.next).not.toBeNull();
-    const answer = { type: 'ok', src: ME, dst: C, leader: ME, MID: 'x'.repeat(128),
-      pairs: page.pairs, next: page.next } as const;
-    expect(encodeMessage(answer as never).length).toBeLessThanOrEqual(MAX_DATAGRAM_BYTES);
+    const pageOf = (keyLength: number, valueLength: number) => {
+      const cmds = Array.from({ length: 40 }, (_, i) => put(big(keyLength, i),
+        String.fromCharCode(2).repeat(valueLength)));
+      const { kv, log } = applied(cmds);
+      const page = kvList(kv, log, { prefix: '', after: null, limit: 1000,
+        maxBytes: MAX_PAGE_BYTES });
+      const answer = { type: 'ok', src: ME, dst: C, leader: ME, MID: 'x'.repeat(128),
+        pairs: page.pairs, next: page.next } as const;
+      return { page, bytes: Buffer.byteLength(encodeMessage(answer as never)) };
+    };
+    const small = pageOf(PROTOCOL_MAX_KEY_LENGTH, PROTOCOL_MAX_VALUE_LENGTH);
+    expect(small.page.pairs.length).toBeGreaterThan(1);
+    expect(small.page.next).not.toBeNull();
+    expect(small.bytes).toBeLessThanOrEqual(MAX_DATAGRAM_BYTES);
+    const large = pageOf(MAX_KEY_LENGTH, MAX_VALUE_LENGTH);
+    expect(large.page.pairs.length).toBe(1);
+    expect(large.bytes).toBeGreaterThan(MAX_DATAGRAM_BYTES);
+    expect(large.bytes).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
   });
 });
 

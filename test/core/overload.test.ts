@@ -79,4 +79,24 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
     expect(s.held.length).toBe(config.maxWaitingRequests);
     expect(answers(out)).toEqual(['fail h6', 'fail h7', 'fail h8', 'fail h9']);
   });
+
+  it('a large request is refused once what waits would pass maxWaitingBytes with it; small ' +
+    'ones are counted only', () => {
+    const out: Effect[] = [];
+    const big = (mid: string, units: number): ClientRequest => ({ type: 'put', src: '00C3' as NodeId,
+      dst: ME, leader: ME, MID: mid, key: 'k', value: 'v'.repeat(units) }) as ClientRequest;
+    let s: RaftState = { ...leader(), config: { ...config, maxWaitingPerClient: 100,
+      maxWaitingRequests: 100, maxUncommittedEntries: 100, maxWaitingBytes: 10_000 } };
+    s = clientRequest(s, big('l1', 6000), out, raftRules, 'Leader');
+    s = clientRequest(s, big('l2', 6000), out, raftRules, 'Leader'); // 12,002 units would wait
+    s = clientRequest(s, request('put', '00C3', 's1'), out, raftRules, 'Leader');
+    expect(answers(out)).toEqual(['fail l2']);
+    expect(lastLogIndex(s.log)).toBe(3);
+    // a follower holding requests weighs them the same way
+    const f = clientRequest({ ...s, leaderId: null, held: [] }, big('h1', 9000), out, raftRules,
+      'Follower');
+    expect(f.held.length).toBe(1);
+    clientRequest(f, big('h2', 2000), out, raftRules, 'Follower');
+    expect(answers(out)).toEqual(['fail l2', 'fail h2']);
+  });
 });

@@ -16,7 +16,9 @@ import { applyWrite, emptyPersisted } from '../../src/core/persisted.js';
 import { effectsOf, raftMachine } from '../../src/core/raft.js';
 import { clientRequest } from '../../src/core/rules/client.js';
 import { handleAppendEntriesRequest, replicate } from '../../src/core/rules/replication.js';
-import { handleInstallSnapshotRequest, takeSnapshot } from '../../src/core/rules/snapshot.js';
+import {
+  handleInstallSnapshotRequest, snapshotDue, takeSnapshot,
+} from '../../src/core/rules/snapshot.js';
 import { chainOf } from '../../src/core/chain.js';
 import {
   defaultConfig, initialState, persistedOf, type Effect, type RaftState,
@@ -247,5 +249,28 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
     expect(entriesAfterSnapshot(f.log)).toEqual([put(2, 'n', 'new')]);
     expect(sends(out)).toMatchObject([{ success: true, matchIndex: 5 }]);
     expect(mergeEntries(f0.log, 0, [put(1, 'z', 'z')])).toBe(f0.log); // all covered
+  });
+});
+
+describe('[§7] a snapshot is also due by size: large values', () => {
+  /** A follower whose log holds `values` as puts of distinct keys, all committed and applied. */
+  const withLog = (values: readonly string[], snapshotBytes: number) => {
+    const log = logOf(values.map((v, i) => put(1, `k${i}`, v)));
+    return { ...initialState({ ...defaultConfig, snapshotEntries: 2000, snapshotBytes }, 1),
+      log, commitIndex: values.length, kv: applyUpTo(emptyKv(), log, values.length) };
+  };
+
+  it('once the commands applied since the last snapshot hold snapshotBytes and at least the ' +
+    'state\'s size, however few; never by size when snapshots are off', () => {
+    expect(snapshotDue(withLog(['x'.repeat(900)], 1000))).toBe(false);
+    const s = withLog(['x'.repeat(900), 'y'.repeat(900)], 1000);
+    expect(snapshotDue(s)).toBe(true);
+    const after = takeSnapshot(s);
+    expect(snapshotDue(after)).toBe(false);
+    expect(snapshotDue({ ...s, config: { ...s.config, snapshotEntries: 0 } })).toBe(false);
+    // overwriting one key: the state stays small, the applied commands grow past it
+    const rewrites = logOf(Array.from({ length: 3 }, () => put(1, 'k', 'z'.repeat(600))));
+    const r = { ...s, log: rewrites, commitIndex: 3, kv: applyUpTo(emptyKv(), rewrites, 3) };
+    expect(snapshotDue(r)).toBe(true);
   });
 });

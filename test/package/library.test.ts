@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLayout } from '../../src/cluster/cluster.js';
+import { MAX_KEY_LENGTH } from '../../src/wire/messages.js';
 import { LocalCluster } from '../support/processes.js';
 
 interface Ran { readonly code: number; readonly stdout: string; readonly stderr: string }
@@ -99,7 +100,7 @@ console.log(JSON.stringify(out));
         next: 'user/b' },
       { pairs: [{ key: 'user/c', value: 'USER/C' }] },
       ['user/a', 'user/b', 'user/c', 'users'],
-      [true, 'a key of 257 characters: the limit is 256'],
+      [true, `a key of ${MAX_KEY_LENGTH + 1} characters: the limit is ${MAX_KEY_LENGTH}`],
       'bad cluster address "nowhere": expected HOST:PORT with an IPv4 host or localhost',
       [true, false, 'TimeoutError'],
     ]);

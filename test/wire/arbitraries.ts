@@ -7,10 +7,11 @@ import fc from 'fast-check';
 import {
   MAX_ENTRIES_PER_MESSAGE,
   MAX_SNAPSHOT_CHUNKS,
-  MAX_KEY_LENGTH,
+  MAX_FRAGMENTS,
   MAX_LIST_LIMIT,
   MAX_MID_LENGTH,
-  MAX_VALUE_LENGTH,
+  PROTOCOL_MAX_KEY_LENGTH,
+  PROTOCOL_MAX_VALUE_LENGTH,
   type Cmd,
   type Entry,
   type LogIndex,
@@ -59,8 +60,10 @@ export function textArb(minLength: number, maxLength: number): fc.Arbitrary<stri
   );
 }
 
-export const keyArb = textArb(0, MAX_KEY_LENGTH);
-export const valueArb = textArb(0, MAX_VALUE_LENGTH);
+// Keys and values within the simulator-routed protocol's limits, so that every message fits one
+// datagram; direct mode's longer ones travel as fragments (test/wire/fragments.test.ts).
+export const keyArb = textArb(0, PROTOCOL_MAX_KEY_LENGTH);
+export const valueArb = textArb(0, PROTOCOL_MAX_VALUE_LENGTH);
 export const midArb = textArb(1, MAX_MID_LENGTH);
 
 export const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
@@ -201,6 +204,16 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
     readRound: logIndexArb,
     chunk: fc.integer({ min: 0, max: 100 }),
     chunks: fc.integer({ min: 1, max: MAX_SNAPSHOT_CHUNKS }),
+    data: fc.uint8Array({ maxLength: 3000 }).map((b) => Buffer.from(b).toString('base64')),
+  }),
+  Fragment: fc.record({
+    ...envelope,
+    type: fc.constant('Fragment' as const),
+    id: logIndexArb,
+    digest: fc.uint8Array({ minLength: 16, maxLength: 16 })
+      .map((b) => Buffer.from(b).toString('base64').slice(0, 22)),
+    part: fc.integer({ min: 0, max: 100 }),
+    parts: fc.integer({ min: 1, max: MAX_FRAGMENTS }),
     data: fc.uint8Array({ maxLength: 3000 }).map((b) => Buffer.from(b).toString('base64')),
   }),
 };

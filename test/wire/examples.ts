@@ -69,6 +69,10 @@ export const examples = {
     term: 3, lastIncludedIndex: 2000, lastIncludedTerm: 2, readRound: 2, chunk: 0, chunks: 2,
     data: 'eyJrdiI6W10=',
   },
+  Fragment: {
+    src: '001C', dst: '0001', leader: 'FFFF', type: 'Fragment', id: 7,
+    digest: 'q83vEjRWeJCrze8SNFZ4kA', part: 1, parts: 3, data: 'eyJrdiI6W10=',
+  },
 } satisfies { readonly [K in MessageType]: Record<string, unknown> & { type: K } };
 
 /** A deep copy of the example of `type`, free to mutate. */

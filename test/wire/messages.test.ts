@@ -24,7 +24,7 @@ const types = Object.keys(examples) as MessageType[];
 describe('[replica-udp: Datagrams] every message type decodes', () => {
   it('knows exactly the protocol and peer message types', () => {
     expect([...MESSAGE_TYPES].sort()).toEqual([
-      'AppendEntriesRequest', 'AppendEntriesResponse', 'InstallSnapshotChunk',
+      'AppendEntriesRequest', 'AppendEntriesResponse', 'Fragment', 'InstallSnapshotChunk',
       'InstallSnapshotRequest', 'PreVoteRequest', 'PreVoteResponse',
       'RequestVoteRequest', 'RequestVoteResponse',
       'cas', 'del', 'fail', 'get', 'hello', 'list', 'ok', 'put', 'redirect',

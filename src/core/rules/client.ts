@@ -1,8 +1,10 @@
 /** Client requests: append (leader), redirect, or hold; answers once applied. */
-import type { ClientRequest, WriteCmd } from '../../wire/messages.js';
+import {
+  PROTOCOL_MAX_KEY_LENGTH, PROTOCOL_MAX_VALUE_LENGTH, type ClientRequest, type WriteCmd,
+} from '../../wire/messages.js';
 import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chain.js';
-import { applyUpTo } from '../kv.js';
-import { appendEntry, lastLogIndex, termAt } from '../log.js';
+import { applyUpTo, cmdSize } from '../kv.js';
+import { appendEntry, entryAt, lastLogIndex, termAt } from '../log.js';
 import type { RaftRules } from '../ruleSet.js';
 import type { ClientCmd, Effect, Pending, RaftState, Role } from '../state.js';
 import { asTerm, reply } from './common.js';
@@ -53,11 +55,38 @@ export function waitingRequests(s: RaftState): number {
 }
 
 /**
+ * A request of at most this many units of keys and values (the simulator-routed protocol's largest)
+ * counts as one against the overload bounds; a larger one is weighed by its size as well.
+ */
+export const SMALL_REQUEST = PROTOCOL_MAX_KEY_LENGTH + PROTOCOL_MAX_VALUE_LENGTH;
+
+const requestSize = (m: ClientRequest): number =>
+  (isRead(m) ? (m.type === 'get' ? m.key.length : 0) : cmdSize(writeCmdOf(m)));
+
+/**
+ * The units of keys and values a server keeps for waiting requests: those it holds and, on a
+ * leader, its uncommitted entries (which its pending writes share). O(waiting): only a large
+ * request pays it.
+ */
+function waitingBytes(s: RaftState, role: Role): number {
+  let n = 0;
+  for (const h of s.held) n += h.cmd.kind === 'list' ? 0 : cmdSize(h.cmd);
+  if (role !== 'Leader') return n;
+  for (let i = s.commitIndex + 1, last = lastLogIndex(s.log); i <= last; i++) {
+    const e = entryAt(s.log, i);
+    if (e !== undefined) n += cmdSize(e.cmd);
+  }
+  return n;
+}
+
+/**
  * [spec: overloaded, with MaxWaiting, MaxWaitingPerClient, MaxUncommitted] a server answers `fail`
  * at once rather than keep one more request waiting past `maxWaitingRequests` (or
  * `maxWaitingPerClient` for its client), or append past `maxUncommittedEntries` uncommitted
  * entries. So a flood of valid requests is refused, not stored. `fail` promises nothing: the
- * client may retry the request.
+ * client may retry the request. Deviation from the spec, whose values have no size: a request
+ * larger than `SMALL_REQUEST` is also refused while what waits would pass `maxWaitingBytes` with
+ * it (direct mode's large values; the simulator-routed protocol has none).
  */
 function overloaded(s: RaftState, m: ClientRequest, role: Role): boolean {
   const c = s.config;
@@ -66,8 +95,10 @@ function overloaded(s: RaftState, m: ClientRequest, role: Role): boolean {
   // a client cannot reach its own bound before the total does
   if (waiting >= c.maxWaitingPerClient
     && waitingFor(s, m.src) >= c.maxWaitingPerClient) return true;
-  return role === 'Leader' && !isRead(m)
-    && lastLogIndex(s.log) - s.commitIndex >= c.maxUncommittedEntries;
+  if (role === 'Leader' && !isRead(m)
+    && lastLogIndex(s.log) - s.commitIndex >= c.maxUncommittedEntries) return true;
+  const size = requestSize(m);
+  return size > SMALL_REQUEST && waitingBytes(s, role) + size > c.maxWaitingBytes;
 }
 
 /**

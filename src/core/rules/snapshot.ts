@@ -9,7 +9,7 @@ import type {
   AppendEntriesResponse, InstallSnapshotRequest, NodeId, ReadRound, Snapshot,
 } from '../../wire/messages.js';
 import { at, chainOf, size, toArray } from '../chain.js';
-import { kvSize, takeSnapshotOf } from '../kv.js';
+import { kvBytes, kvSize, takeSnapshotOf } from '../kv.js';
 import { compactTo, lastLogIndex, snapshotIndex, termAt, termInRuns } from '../log.js';
 import type { RaftRules } from '../ruleSet.js';
 import { electionTimer, type Effect, type Pending, type RaftState } from '../state.js';
@@ -19,12 +19,19 @@ import { asIndex, asTerm, releaseHeld, reply, send } from './common.js';
  * Enough committed entries follow the snapshot to take the next one: `Config.snapshotEntries`,
  * and at least as many as the state machine has keys and sessions. A snapshot copies every key,
  * so this keeps its cost at most one key per entry, and the log it keeps in memory no larger than
- * the state itself.
+ * the state itself. Large values count by size as well: once the commands applied since the last
+ * snapshot hold `snapshotBytes` (and at least as much as the state holds), whatever their number,
+ * so that a log of large values is not kept in memory for `snapshotEntries` entries. Off (as the
+ * count) when `snapshotEntries` is 0.
  */
 export function snapshotDue(s: RaftState): boolean {
   const every = s.config.snapshotEntries;
+  if (every <= 0) return false;
   const since = s.commitIndex - snapshotIndex(s.log);
-  return every > 0 && since >= every && since >= kvSize(s.kv, s.log);
+  if (since >= every && since >= kvSize(s.kv, s.log)) return true;
+  if (since === 0) return false;
+  const bytes = kvBytes(s.kv, s.log);
+  return bytes.sinceSnapshot >= s.config.snapshotBytes && bytes.sinceSnapshot >= bytes.held;
 }
 
 /**
