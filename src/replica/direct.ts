@@ -100,6 +100,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   const sendTo = (bytes: Uint8Array, to: Address): void => { socket.send(bytes, to.port, to.host); };
   // fragment ids: a restarted replica starts elsewhere (the digest keeps reused ids apart anyway)
   let fragmentId = randomInt(2 ** 40);
+  let tooLargeSaid = false;
   const warmupMs = opts.warmupMs ?? WARMUP_MS;
   if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
   const loop: ReplicaLoop = new ReplicaLoop({
@@ -114,7 +115,13 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
       // a message too large for a datagram (a large value) leaves as fragments, each signed
       send: (m, to, peer) => {
         if (to === undefined) return;
-        for (const text of wireTexts(m, fragmentId++)) {
+        const texts = wireTexts(m, fragmentId++);
+        // no legal request leads to one (MAX_FRAGMENTS has room for the largest): said once
+        if (texts.length === 0 && !tooLargeSaid) {
+          tooLargeSaid = true;
+          console.error(`${opts.id}: a ${m.type} to ${m.dst} too large to send`);
+        }
+        for (const text of texts) {
           const bytes = Buffer.from(text);
           sendTo(peer && auth !== undefined ? auth.sign(bytes) : bytes, to);
         }

@@ -162,8 +162,12 @@ export class ReplicaLoop {
   private effects: Effect[];
   private readonly commit: GroupCommit | undefined;
   private readonly chunks = new Reassembler();
-  /** Parts of messages too large for a datagram, from peers and clients. */
-  readonly fragments = new Defragmenter();
+  /**
+   * Parts of messages too large for a datagram: peers' and clients' apart, so that clients cannot
+   * push a leader's AppendEntries out.
+   */
+  readonly peerFragments = new Defragmenter();
+  readonly clientFragments = new Defragmenter();
   private readonly clients = new Map<string, Address>();
   private flushPending = false;
   private stopped = false;
@@ -298,45 +302,72 @@ export class ReplicaLoop {
     this.admitMessage(m, from, signed, false);
   }
 
-  /** `counted`: its datagrams were counted as accepted already (the fragments of a message). */
+  /**
+   * `counted`: its datagrams were counted as accepted already (the fragments of a message).
+   * Whether it was admitted.
+   */
   private admitMessage(m: Message, from: Address | undefined, signed: boolean, counted: boolean):
-    void {
+    boolean {
     if (PEER_TYPES.has(m.type)) {
       const peer = m as PeerMessage | InstallSnapshotChunk;
-      if (this.admitPeer(peer, from, signed)) {
-        this.feed(peer, this.opts.admission?.peers !== undefined, counted);
-      }
-    } else if (isClientRequest(m)) {
-      if (this.admitClient(m, from)) this.feed(m, false, counted);
-    } else this.count('not-a-request', `${m.type} from ${m.src}`);
+      if (!this.admitPeer(peer, from, signed)) return false;
+      this.feed(peer, this.opts.admission?.peers !== undefined, counted);
+      return true;
+    }
+    if (isClientRequest(m)) {
+      if (!this.admitClient(m, from)) return false;
+      this.feed(m, false, counted);
+      return true;
+    }
+    this.count('not-a-request', `${m.type} from ${m.src}`);
+    return false;
   }
 
   /**
    * A part of a message too large for one datagram: kept until its message is whole, which is
-   * then admitted as if it had arrived in one piece (signed only if every part was). A part from
-   * a sender that may not reach the core at all is dropped at once.
+   * then admitted as if it had arrived in one piece (signed only if every part was). The
+   * simulator-routed protocol has none (its messages fit a datagram). A part that claims a peer
+   * must come from its address, signed if there is a secret, and be for this replica; a client's
+   * parts are told apart by the address they came from, not the id they claim. Every part counts
+   * as accepted once it joins its message; if the whole message is then refused, its last part
+   * is counted among the drops instead, so that `received = accepted + dropped` stays exact.
    */
   private fragment(f: Fragment, from: Address | undefined, signed: boolean): void {
-    const peers = this.opts.admission?.peers;
-    if (peers !== undefined && from !== undefined) {
-      const peer = peers.get(f.src);
-      const fromPeer = peer !== undefined && peer.host === from.host && peer.port === from.port;
-      if (peers.has(f.src) && !fromPeer) {
+    const a = this.opts.admission;
+    if (a?.directRequests !== true) return this.count('not-in-protocol', `Fragment from ${f.src}`);
+    const peer = a.peers?.get(f.src);
+    if (peer !== undefined) {
+      if (from === undefined || peer.host !== from.host || peer.port !== from.port) {
         return this.count('unknown-peer', `Fragment from ${f.src} at ${this.where(from)}`);
       }
+      if (a.auth !== undefined && !signed) {
+        return this.count('bad-mac', `Fragment from ${f.src} without a valid MAC`);
+      }
+      if (f.dst !== this.opts.config.id && f.dst !== 'FFFF') {
+        return this.count('wrong-dst', `Fragment from ${f.src} for ${f.dst}`);
+      }
     }
-    const r = this.fragments.accept(f, signed);
+    const pool = peer !== undefined ? this.peerFragments : this.clientFragments;
+    const r = pool.accept(f, signed, from === undefined ? f.src : this.where(from));
     if (r.kind === 'invalid') return this.count('invalid', `fragments from ${f.src}: ${r.detail}`);
     this.intake.accepted++;
-    if (peers?.has(f.src) === true) this.intake.acceptedFromPeers++;
+    if (peer !== undefined) this.intake.acceptedFromPeers++;
     if (r.kind === 'partial') return;
+    const refused = (): void => {
+      this.intake.accepted--;
+      if (peer !== undefined) this.intake.acceptedFromPeers--;
+    };
     const whole = decodeMessage(r.value);
-    if (E.isLeft(whole)) return this.bad(whole.left);
+    if (E.isLeft(whole)) {
+      refused();
+      return this.bad(whole.left);
+    }
     const m = whole.right;
     if (m.type === 'Fragment' || m.src !== f.src) {
+      refused();
       return this.count('invalid', `fragments from ${f.src} carry a ${m.type} from ${m.src}`);
     }
-    this.admitMessage(m, from, r.signed, true);
+    if (!this.admitMessage(m, from, r.signed, true)) refused();
   }
 
   private where(from: Address | undefined): string {

@@ -10,8 +10,9 @@
  * The parts of one message share `src`, `id` and `digest` (the SHA-256 of the whole, first 16
  * bytes): parts of two different messages never fit together, even if a restarted sender reuses
  * an id, and a put is never assembled from halves of two values. A receiver keeps a bounded number
- * of partial messages, per sender and in bytes, dropping the oldest first, so a flood of parts
- * that never complete cannot grow its memory.
+ * of partial messages, per sender, in all, and in bytes (their bookkeeping counted), dropping the
+ * oldest first, so a flood of parts that never complete cannot grow its memory; the replica loop
+ * keeps peers' and clients' apart, so clients cannot push out a leader's AppendEntries.
  */
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
@@ -65,14 +66,23 @@ export function wireTexts(m: Message, id: number): string[] {
 
 interface Partial {
   readonly key: string;
-  readonly src: string;
+  /** Who sent it, as the caller tells senders apart (a peer's id, a client's address). */
+  readonly sender: string;
   readonly digest: string;
-  readonly parts: (Buffer | undefined)[];
-  received: number;
-  bytes: number;
+  readonly count: number;
+  /** The parts in so far, by number. */
+  readonly parts: Map<number, Buffer>;
+  /** What it holds, its parts' bytes and their bookkeeping (`PART_COST`, `PARTIAL_COST`). */
+  cost: number;
   /** Every part came signed. */
   signed: boolean;
 }
+
+/** Bytes counted for a partial message and for each part, besides the parts' data. */
+const PARTIAL_COST = 512;
+const PART_COST = 128;
+/** Partial messages a receiver keeps in all, whatever their size. */
+export const MAX_PARTIALS = 256;
 
 export type Defragmented =
   | { readonly kind: 'partial' }
@@ -82,41 +92,62 @@ export type Defragmented =
   /** The parts put together are not a message: the digest or the JSON is wrong. */
   | { readonly kind: 'invalid'; readonly detail: string };
 
-/** Collects fragments; hands back a message once all of its parts are in. */
+/**
+ * Collects fragments; hands back a message once all of its parts are in. Bounded in what it holds
+ * (`maxBytes`, with the bookkeeping of every partial message and part counted, so empty parts
+ * cost too), in partial messages (`maxPartials`), and per sender (`maxPerSender`); past a bound
+ * the oldest partial message goes first. O(1) per part, but for the copy of its data.
+ */
 export class Defragmenter {
   /** Partial messages, oldest first (a Map keeps insertion order). */
   private readonly partials = new Map<string, Partial>();
+  /** Each sender's partial messages' keys, oldest first. */
+  private readonly bySender = new Map<string, string[]>();
   private bytes = 0;
   /** Partial messages dropped to stay within the bounds. */
   evicted = 0;
 
   constructor(private readonly maxBytes = MAX_PARTIAL_BYTES,
-    private readonly maxPerSender = MAX_PARTIAL_PER_SENDER) {}
+    private readonly maxPerSender = MAX_PARTIAL_PER_SENDER,
+    private readonly maxPartials = MAX_PARTIALS) {}
 
-  /** Bytes held in partial messages. */
+  /** Bytes held in partial messages, bookkeeping included. */
   get held(): number {
     return this.bytes;
   }
 
-  accept(f: Fragment, signed = false): Defragmented {
+  /** Partial messages held. */
+  get pending(): number {
+    return this.partials.size;
+  }
+
+  /** `sender`: who sent it, as the caller tells senders apart; default the claimed `src`. */
+  accept(f: Fragment, signed = false, sender: string = f.src): Defragmented {
     if (f.part >= f.parts) return { kind: 'invalid', detail: `part ${f.part} of ${f.parts}` };
-    const key = `${f.src} ${f.id} ${f.digest} ${f.parts}`;
+    const key = `${sender} ${f.src} ${f.id} ${f.digest} ${f.parts}`;
     let p = this.partials.get(key);
     if (p === undefined) {
-      p = { key, src: f.src, digest: f.digest, parts: new Array<Buffer | undefined>(f.parts),
-        received: 0, bytes: 0, signed: true };
+      p = { key, sender, digest: f.digest, count: f.parts, parts: new Map(), cost: PARTIAL_COST,
+        signed: true };
       this.partials.set(key, p);
-      this.evictBeyondPerSender(f.src);
+      this.bytes += PARTIAL_COST;
+      const mine = this.bySender.get(sender) ?? [];
+      mine.push(key);
+      this.bySender.set(sender, mine);
+      while (mine.length > this.maxPerSender) this.evict(mine[0] as string);
+      for (const oldest of this.partials.keys()) {
+        if (this.partials.size <= this.maxPartials) break;
+        this.evict(oldest);
+      }
     }
-    if (p.parts[f.part] === undefined) {
+    if (!p.parts.has(f.part)) {
       const data = Buffer.from(f.data, 'base64');
-      p.parts[f.part] = data;
-      p.received++;
-      p.bytes += data.length;
-      this.bytes += data.length;
+      p.parts.set(f.part, data);
+      p.cost += data.length + PART_COST;
+      this.bytes += data.length + PART_COST;
     }
     p.signed &&= signed;
-    if (p.received < p.parts.length) {
+    if (p.parts.size < p.count) {
       this.evictBeyondBytes(p);
       return { kind: 'partial' };
     }
@@ -126,36 +157,35 @@ export class Defragmenter {
 
   private drop(p: Partial): void {
     this.partials.delete(p.key);
-    this.bytes -= p.bytes;
+    this.bytes -= p.cost;
+    const mine = this.bySender.get(p.sender);
+    if (mine === undefined) return;
+    const k = mine.indexOf(p.key); // at most maxPerSender long
+    if (k >= 0) mine.splice(k, 1);
+    if (mine.length === 0) this.bySender.delete(p.sender);
   }
 
-  private evictBeyondPerSender(src: string): void {
-    const mine = [...this.partials.values()].filter((q) => q.src === src);
-    for (const q of mine.slice(0, Math.max(0, mine.length - this.maxPerSender))) {
-      this.drop(q);
-      this.evicted++;
-    }
+  private evict(key: string): void {
+    const p = this.partials.get(key);
+    if (p === undefined) return;
+    this.drop(p);
+    this.evicted++;
   }
 
   /** Oldest first, but never the one a part just joined, unless it alone is over the bound. */
   private evictBeyondBytes(keep: Partial): void {
     for (const q of this.partials.values()) {
       if (this.bytes <= this.maxBytes) return;
-      if (q === keep) continue;
-      this.drop(q);
-      this.evicted++;
+      if (q !== keep) this.evict(q.key);
     }
-    if (this.bytes > this.maxBytes) {
-      this.drop(keep);
-      this.evicted++;
-    }
+    if (this.bytes > this.maxBytes) this.evict(keep.key);
   }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function assemble(p: Partial): Defragmented {
-  const payload = Buffer.concat(p.parts as Buffer[]);
+  const payload = Buffer.concat(Array.from({ length: p.count }, (_, k) => p.parts.get(k) as Buffer));
   if (digestOf(payload) !== p.digest) {
     return { kind: 'invalid', detail: 'parts put together do not match their digest' };
   }
@@ -168,5 +198,5 @@ function assemble(p: Partial): Defragmented {
   const parsed = parseBoundedJson(text, MESSAGE_JSON);
   if (E.isLeft(parsed)) return { kind: 'invalid', detail: parsed.left.detail };
   return { kind: 'complete', value: parsed.right, signed: p.signed, bytes: payload.length,
-    parts: p.parts.length };
+    parts: p.count };
 }

@@ -31,9 +31,9 @@ export const MAX_MID_LENGTH = 128;
 /** The most pairs one page of a `list` answer holds (also its default `limit`). */
 export const MAX_LIST_LIMIT = 1000;
 /**
- * The most bytes (UTF-8) a page's pairs take as JSON, unless its first pair alone does: a pair is
- * at most ~7.7 KB even with every character escaped, so with the rest of the answer a page stays
- * inside one datagram (`MAX_DATAGRAM_BYTES`).
+ * The most bytes (UTF-8) a page's pairs take as JSON, unless its first pair alone does: a page of
+ * pairs within the simulator-routed protocol's sizes stays inside one datagram; one that holds a
+ * large pair travels as fragments, as any large message does.
  */
 export const MAX_PAGE_BYTES = 40_000;
 
@@ -351,7 +351,8 @@ export type AppendEntriesResponse = t.TypeOf<typeof AppendEntriesResponse>;
 /** [§6.3] A client session of the state machine: the client's last request number and answer. */
 export const SessionRecord = t.strict({ seq: Seq, value: MaybeValue }, 'Session');
 /**
- * The answer: the value written for a put; the value found (`null`: none) for a get, del or cas.
+ * The answer: the value found (`null`: none) for a get, del or cas; none (`null`) for a put, whose
+ * answer carries no value.
  */
 export type Session = t.TypeOf<typeof SessionRecord>;
 /** The state machine's pairs, sorted by key: a snapshot's content [§7]. */
@@ -416,8 +417,11 @@ export const InstallSnapshotRequest = datagram('InstallSnapshotRequest', {
 });
 export type InstallSnapshotRequest = t.TypeOf<typeof InstallSnapshotRequest>;
 
-/** Most chunks of one snapshot (at 30,000 bytes each, about 120 MB), and bytes of one chunk. */
-export const MAX_SNAPSHOT_CHUNKS = 4096;
+/**
+ * Most chunks of one snapshot (at 30,000 bytes each, about 245 MB of JSON: a state larger than
+ * that cannot be sent to a follower that needs it), and bytes of one chunk.
+ */
+export const MAX_SNAPSHOT_CHUNKS = 8192;
 export const MAX_CHUNK_DATA_LENGTH = 48_000;
 const ChunkData = refined('ChunkData', (u: unknown): u is string => typeof u === 'string'
   && u.length <= MAX_CHUNK_DATA_LENGTH && /^[A-Za-z0-9+/]*={0,2}$/.test(u),
@@ -441,8 +445,12 @@ export const InstallSnapshotChunk = datagram('InstallSnapshotChunk', {
 });
 export type InstallSnapshotChunk = t.TypeOf<typeof InstallSnapshotChunk>;
 
-/** Most fragments of one message: its JSON at most `MAX_MESSAGE_BYTES` (`fragments.ts`). */
-export const MAX_FRAGMENTS = 320;
+/**
+ * Most fragments of one message: its JSON at most `MAX_MESSAGE_BYTES` (`fragments.ts`), 13.4 MB,
+ * room for the largest message a legal request leads to: a cas of a 4,096-unit key and two
+ * 1,048,576-unit values, every unit escaped as `\uXXXX` (6 bytes), alone in an AppendEntries.
+ */
+export const MAX_FRAGMENTS = 448;
 const FragmentCount = refined('FragmentCount', (u: unknown): u is number => isSafeNat(u) && u >= 1
   && u <= MAX_FRAGMENTS, `expected 1 to ${MAX_FRAGMENTS}`);
 const Digest = refined('Digest', (u: unknown): u is string => typeof u === 'string'

@@ -14,6 +14,7 @@ import {
 } from '../../src/replica/loop.js';
 import { decodeDatagram } from '../../src/wire/codec.js';
 import { wireTexts } from '../../src/wire/fragments.js';
+import { signer } from '../../src/replica/auth.js';
 import { SimDisk } from '../../src/detsim/disk.js';
 
 const config = { ...defaultConfig, id: '0000' as NodeId, peers: ['0001', '0002'] as NodeId[],
@@ -275,10 +276,44 @@ describe('[loop] the replica loop in virtual time, over the WAL on a simulated d
     const steps = direct.steps.filter((s) => s.event.type === 'put');
     expect(steps.map((s) => (s.event as { value?: string }).value?.length)).toEqual([200_000]);
     expect(direct.loop.intake).toMatchObject({ received: 8, accepted: 8 });
-    // the simulator-routed protocol takes the parts but drops the request, over its limits
+    // the simulator-routed protocol has no fragments (its messages fit a datagram)
     const routed = new Rig();
     for (const p of parts) routed.loop.receiveValue(p);
-    expect(routed.loop.dropped.get('too-large')).toBe(1);
+    expect(routed.loop.dropped.get('not-in-protocol')).toBe(7);
     expect(routed.steps.filter((s) => s.event.type === 'put')).toEqual([]);
+    // a whole message refused once assembled: its last part counts as dropped, not accepted
+    const refusing = new Rig(0, 3, { directRequests: true,
+      peers: new Map([['0001' as NodeId, { host: '127.0.0.1', port: 7101 }]]) });
+    const fromReplica = wireTexts({ ...put, src: '0000' } as Message, 2).map((t) => {
+      const d = decodeDatagram(t);
+      if (d._tag === 'Left') throw new Error(d.left.detail);
+      return d.right;
+    });
+    for (const p of fromReplica) refusing.loop.receiveValue(p, { host: '127.0.0.1', port: 9 });
+    const { received, accepted } = refusing.loop.intake;
+    const dropped = [...refusing.loop.dropped.values()].reduce((n, k) => n + k, 0);
+    expect([received, accepted, dropped]).toEqual([7, 6, 1]);
+  });
+
+  it('a part that claims a peer must come from its address and, with a secret, be signed; a ' +
+    'part for another replica is refused', () => {
+    const peers = new Map([['0001' as NodeId, { host: '127.0.0.1', port: 7101 }]]);
+    const r = new Rig(0, 3, { directRequests: true, peers, auth: signer('a secret') });
+    const fromPeer = wireTexts({ type: 'AppendEntriesRequest', src: '0001', dst: '0000',
+      leader: '0001', term: 1, prevLogIndex: 0, prevLogTerm: 0, leaderCommit: 0, readRound: 0,
+      entries: [{ term: 1, cmd: { kind: 'put', client: '8001', seq: 1, key: 'k',
+        value: 'v'.repeat(100_000) } }] } as Message, 1).map((t) => {
+      const d = decodeDatagram(t);
+      if (d._tag === 'Left') throw new Error(d.left.detail);
+      return d.right;
+    });
+    const [first] = fromPeer;
+    r.loop.receiveValue(first, { host: '127.0.0.1', port: 7101 }); // not signed
+    r.loop.receiveValue(first, { host: '127.0.0.1', port: 7999 }); // not its address
+    expect(Object.fromEntries(r.loop.dropped)).toEqual({ 'bad-mac': 1, 'unknown-peer': 1 });
+    expect(r.loop.peerFragments.pending + r.loop.clientFragments.pending).toBe(0);
+    const open = new Rig(0, 3, { directRequests: true, peers });
+    open.loop.receiveValue({ ...first, dst: '0002' }, { host: '127.0.0.1', port: 7101 });
+    expect(Object.fromEntries(open.loop.dropped)).toEqual({ 'wrong-dst': 1 });
   });
 });

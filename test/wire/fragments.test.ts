@@ -11,8 +11,10 @@ import {
   type NodeId,
 } from '../../src/wire/index.js';
 import {
-  Defragmenter, FRAGMENT_BYTES, MAX_MESSAGE_BYTES, fragmentsOf, wireTexts,
+  Defragmenter, FRAGMENT_BYTES, MAX_MESSAGE_BYTES, MAX_PARTIAL_BYTES, MAX_PARTIALS, fragmentsOf,
+  wireTexts,
 } from '../../src/wire/fragments.js';
+import { MAX_FRAGMENTS, MAX_KEY_LENGTH } from '../../src/wire/messages.js';
 
 const put = (value: string, key = 'k'): Message => ({ type: 'put', src: '8001' as NodeId,
   dst: '0000' as NodeId, leader: 'FFFF' as NodeId, MID: 'm1', key, value, seq: 3 }) as Message;
@@ -96,5 +98,33 @@ describe('fragments: a message larger than a datagram', () => {
     const [first] = partsOf(put('v'.repeat(100_000)));
     expect(new Defragmenter().accept({ ...first as Fragment, part: 7, parts: 4 }).kind)
       .toBe('invalid');
+  });
+
+  it('a flood of empty parts that never complete, from many senders, holds a bounded number ' +
+    'of partial messages and bytes', () => {
+    const d = new Defragmenter();
+    for (let n = 0; n < 20_000; n++) {
+      const r = d.accept({ type: 'Fragment', src: (0x8000 + (n % 4096)).toString(16)
+        .toUpperCase() as NodeId, dst: '0000' as NodeId, leader: 'FFFF' as NodeId, id: n,
+      digest: 'q83vEjRWeJCrze8SNFZ4kA', part: 0, parts: MAX_FRAGMENTS, data: '' },
+      false, `10.0.0.${n % 200}:9`);
+      expect(r.kind).toBe('partial');
+    }
+    expect(d.pending).toBeLessThanOrEqual(MAX_PARTIALS);
+    expect(d.held).toBeLessThanOrEqual(MAX_PARTIAL_BYTES);
+    expect(d.evicted).toBe(20_000 - d.pending);
+  });
+
+  it('the largest message a legal request leads to fits: a cas of the longest key and two ' +
+    'longest values, every character escaped, alone in an AppendEntries', () => {
+    const escaped = '\u0001'.repeat(MAX_VALUE_LENGTH);
+    const cas = { kind: 'cas', client: '8001', seq: 1, key: '\u0001'.repeat(MAX_KEY_LENGTH),
+      expected: escaped, value: escaped };
+    const m = { type: 'AppendEntriesRequest', src: '0000' as NodeId, dst: '0001' as NodeId,
+      leader: '0000' as NodeId, term: 9, prevLogIndex: 1, prevLogTerm: 1,
+      entries: [{ term: 9, cmd: cas }], leaderCommit: 1, readRound: 1 } as unknown as Message;
+    const texts = wireTexts(m, 1);
+    expect(texts.length).toBeGreaterThan(400);
+    expect(texts.length).toBeLessThanOrEqual(MAX_FRAGMENTS);
   });
 });
