@@ -199,17 +199,21 @@ async function lsMain(p: Parsed, target: Target, timeoutMs: number): Promise<num
     }
   }
   return withClient('ls', target, timeoutMs, async (client) => {
+    const json = p.values.json === true;
+    // kept only for --json; otherwise each page is printed and let go
     const pairs: { key: string; value: string }[] = [];
+    let listed = 0;
     let next: string | undefined;
     do {
-      const page = await client.list(prefix, { limit: Math.min(MAX_LIST_LIMIT, limit - pairs.length),
+      const page = await client.list(prefix, { limit: Math.min(MAX_LIST_LIMIT, limit - listed),
         ...(after === undefined ? {} : { after }) });
-      pairs.push(...page.pairs);
-      if (p.values.json !== true) for (const { key } of page.pairs) console.log(key);
+      listed += page.pairs.length;
+      if (json) pairs.push(...page.pairs);
+      else for (const { key } of page.pairs) console.log(key);
       next = page.next;
       after = next;
-    } while (next !== undefined && pairs.length < limit);
-    if (p.values.json === true) {
+    } while (next !== undefined && listed < limit);
+    if (json) {
       console.log(JSON.stringify(next === undefined ? { pairs } : { pairs, next }));
     } else if (next !== undefined) {
       console.error(`raftkv ls: more keys after ${JSON.stringify(next)}: list on with ` +

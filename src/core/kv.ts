@@ -22,6 +22,8 @@ class KvStore {
   /** The length of the commands applied to this store, and its value when a snapshot was taken. */
   appliedBytes = 0;
   snapshotMark = 0;
+  /** The keys, sorted, while no key has been added or removed since (`kvList`). */
+  sorted: string[] | undefined;
 }
 
 /** A command's size: the lengths of its key and values (UTF-16 units); 0 for a no-op. */
@@ -35,6 +37,8 @@ export function cmdSize(cmd: Cmd): number {
 function setValue(store: KvStore, key: string, value: string | undefined): void {
   const old = store.data.get(key);
   if (old !== undefined) store.bytes -= key.length + old.length;
+  // the set of keys changes: the sorted keys are stale
+  if ((old === undefined) !== (value === undefined)) store.sorted = undefined;
   if (value === undefined) store.data.delete(key);
   else {
     store.data.set(key, value);
@@ -58,8 +62,9 @@ export interface Applied {
   readonly index: number;
   readonly cmd: Cmd;
   /**
-   * The value written (put), or found (get, del, cas: `null` when the key was absent); for a
-   * duplicate, the answer its first copy got; undefined for a no-op. `spec/raft.qnt`: `answerOf`.
+   * The value written (a put's first copy), or found (get, del, cas: `null` when the key was
+   * absent); for a duplicate, the answer its session kept (none for a put); undefined for a no-op.
+   * `spec/raft.qnt`: `answerOf`.
    */
   readonly value: string | null | undefined;
 }
@@ -81,7 +86,9 @@ function applyOne(store: KvStore, cmd: Cmd): string | null | undefined {
   } else if (cmd.kind === 'cas' && found === cmd.expected) {
     setValue(store, cmd.key, cmd.value);
   }
-  if (cmd.seq > 0) store.sessions.set(cmd.client, { seq: cmd.seq, value });
+  // a put's answer carries no value: its session keeps none (`spec/raft.qnt`: `applyCmd`)
+  if (cmd.seq > 0) store.sessions.set(cmd.client, { seq: cmd.seq,
+    value: cmd.kind === 'put' ? null : value });
   return value;
 }
 
@@ -199,59 +206,43 @@ export interface KvPage {
   readonly next: string | null;
 }
 
-/** Sifts `heap[i]` down in a max-heap of keys. */
-function siftDown(heap: string[], i: number): void {
-  for (;;) {
-    const l = 2 * i + 1;
-    const r = l + 1;
-    let top = i;
-    if (l < heap.length && (heap[l] as string) > (heap[top] as string)) top = l;
-    if (r < heap.length && (heap[r] as string) > (heap[top] as string)) top = r;
-    if (top === i) return;
-    [heap[i], heap[top]] = [heap[top] as string, heap[i] as string];
-    i = top;
+/** The first position in `sorted` whose key is at least `from` (`after`: greater than it). */
+function lowerBound(sorted: readonly string[], from: string, after: boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const k = sorted[mid] as string;
+    if (k < from || (after && k === from)) lo = mid + 1;
+    else hi = mid;
   }
-}
-
-function siftUp(heap: string[], i: number): void {
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if ((heap[parent] as string) >= (heap[i] as string)) return;
-    [heap[i], heap[parent]] = [heap[parent] as string, heap[i] as string];
-    i = parent;
-  }
+  return lo;
 }
 
 /**
  * One page of the applied state's keys that start with `q.prefix` and sort after `q.after` (UTF-16
  * code unit order): the first `q.limit` of them, as fewer as keep the pairs within `q.maxBytes`
- * (at least one), with their values. One pass over the keys with a heap of the `limit` smallest:
- * O(keys log limit), whatever the order keys were written in.
+ * (at least one), with their values. The store keeps its keys sorted until a key is added or
+ * removed, so a page costs O(log keys + limit), and a sort of the keys after such a change.
  */
 export function kvList(kv: KvState, log: RaftLog, q: PageQuery): KvPage {
-  const data = ownStore(kv, log).data;
-  const heap: string[] = [];
-  // one more than the page, to tell whether keys remain after it
-  const want = q.limit + 1;
-  for (const key of data.keys()) {
-    if (!key.startsWith(q.prefix) || (q.after !== null && key <= q.after)) continue;
-    if (heap.length < want) {
-      heap.push(key);
-      siftUp(heap, heap.length - 1);
-    } else if (key < (heap[0] as string)) {
-      heap[0] = key;
-      siftDown(heap, 0);
-    }
-  }
-  const keys = heap.sort();
+  const store = ownStore(kv, log);
+  store.sorted ??= [...store.data.keys()].sort();
+  const sorted = store.sorted;
+  // the first key past `after` that could have the prefix
+  const start = q.after !== null && q.after >= q.prefix ? lowerBound(sorted, q.after, true)
+    : lowerBound(sorted, q.prefix, false);
   const pairs: [string, string][] = [];
   let bytes = 0;
-  for (const key of keys.slice(0, q.limit)) {
-    const pair: [string, string] = [key, data.get(key) as string];
+  let k = start;
+  for (; k < sorted.length && pairs.length < q.limit; k++) {
+    const key = sorted[k] as string;
+    if (!key.startsWith(q.prefix)) break;
+    const pair: [string, string] = [key, store.data.get(key) as string];
     bytes += utf8ByteLength(JSON.stringify(pair)) + 1;
     if (pairs.length > 0 && bytes > q.maxBytes) break;
     pairs.push(pair);
   }
-  const more = pairs.length < keys.length;
+  const more = k < sorted.length && (sorted[k] as string).startsWith(q.prefix);
   return { pairs, next: more ? (pairs[pairs.length - 1] as [string, string])[0] : null };
 }

@@ -73,15 +73,21 @@ describe('kvList: one page of a prefix listing', () => {
       key, fc.option(key, { nil: null }), fc.integer({ min: 1, max: 20 }),
       fc.integer({ min: 1, max: 400 }),
       (ops, prefix, after, limit, maxBytes) => {
+        // listed halfway and at the end: the second page sees the keys added and removed since
         const data = new Map<string, string>();
-        const cmds = ops.map(([k, v, isDel]) => {
-          if (isDel) data.delete(k);
-          else data.set(k, v);
-          return isDel ? del(k) : put(k, v);
-        });
-        const { kv, log } = applied(cmds);
+        const cmds = ops.map(([k, v, isDel]) => (isDel ? del(k) : put(k, v)));
+        const log = chainOf(cmds.map((cmd) => ({ term: 1, cmd }) as Entry));
         const q = { prefix, after, limit, maxBytes };
-        expect(kvList(kv, log, q)).toEqual(modelPage(data, q));
+        const half = Math.floor(cmds.length / 2);
+        let kv = emptyKv();
+        for (const upTo of [half, cmds.length]) {
+          for (const [k, v, isDel] of ops.slice(kv.appliedIndex, upTo)) {
+            if (isDel) data.delete(k);
+            else data.set(k, v);
+          }
+          kv = applyUpTo(kv, log, upTo);
+          expect(kvList(kv, log, q)).toEqual(modelPage(data, q));
+        }
       }), { numRuns: 500 });
   });
 

@@ -99,4 +99,23 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
     clientRequest(f, big('h2', 2000), out, raftRules, 'Follower');
     expect(answers(out)).toEqual(['fail l2', 'fail h2']);
   });
+
+  it('reads are weighed by what they will answer: a get by the value it reads, a page by its ' +
+    'bound', () => {
+    const log = logOf([{ term: 1, cmd: { kind: 'noop' } } as Entry,
+      { term: 1, cmd: { kind: 'put', client: '00C9', seq: 0, key: 'big', value: 'v'.repeat(6000) } } as Entry]);
+    const base = leader();
+    let s: RaftState = { ...base, log, commitIndex: 2, kv: applyUpTo(emptyKv(), log, 2),
+      config: { ...config, maxWaitingPerClient: 100, maxWaitingRequests: 100,
+        maxWaitingBytes: 10_000 } };
+    const out: Effect[] = [];
+    const read = (mid: string, extra: object): ClientRequest => ({ src: '00C4' as NodeId, dst: ME,
+      leader: ME, MID: mid, ...extra }) as ClientRequest;
+    s = clientRequest(s, read('g1', { type: 'get', key: 'big' }), out, raftRules, 'Leader');
+    s = clientRequest(s, read('g2', { type: 'get', key: 'big' }), out, raftRules, 'Leader');
+    s = clientRequest(s, read('g3', { type: 'get', key: 'k' }), out, raftRules, 'Leader');
+    s = clientRequest(s, read('l1', { type: 'list', prefix: '' }), out, raftRules, 'Leader');
+    expect(answers(out)).toEqual(['fail g2', 'fail l1']);
+    expect(s.reads.map((r) => r.mid)).toEqual(['g1', 'g3']);
+  });
 });

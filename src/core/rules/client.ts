@@ -1,9 +1,10 @@
 /** Client requests: append (leader), redirect, or hold; answers once applied. */
 import {
-  PROTOCOL_MAX_KEY_LENGTH, PROTOCOL_MAX_VALUE_LENGTH, type ClientRequest, type WriteCmd,
+  MAX_PAGE_BYTES, PROTOCOL_MAX_KEY_LENGTH, PROTOCOL_MAX_VALUE_LENGTH, type ClientRequest,
+  type WriteCmd,
 } from '../../wire/messages.js';
 import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chain.js';
-import { applyUpTo, cmdSize } from '../kv.js';
+import { applyUpTo, cmdSize, kvGet } from '../kv.js';
 import { appendEntry, entryAt, lastLogIndex, termAt } from '../log.js';
 import type { RaftRules } from '../ruleSet.js';
 import type { ClientCmd, Effect, Pending, RaftState, Role } from '../state.js';
@@ -60,18 +61,29 @@ export function waitingRequests(s: RaftState): number {
  */
 export const SMALL_REQUEST = PROTOCOL_MAX_KEY_LENGTH + PROTOCOL_MAX_VALUE_LENGTH;
 
-const requestSize = (m: ClientRequest): number =>
-  (isRead(m) ? (m.type === 'get' ? m.key.length : 0) : cmdSize(writeCmdOf(m)));
+/**
+ * What a request weighs: a write's keys and values; a get's key and the value it will read (as
+ * held now: its answer carries it); a page, the most its small pairs may take.
+ */
+function requestSize(s: RaftState, m: ClientRequest): number {
+  if (m.type === 'list') return MAX_PAGE_BYTES;
+  if (m.type === 'get') return m.key.length + (kvGet(s.kv, s.log, m.key)?.length ?? 0);
+  return cmdSize(writeCmdOf(m));
+}
 
 /**
- * The units of keys and values a server keeps for waiting requests: those it holds and, on a
- * leader, its uncommitted entries (which its pending writes share). O(waiting): only a large
- * request pays it.
+ * The units of keys and values a server keeps for waiting requests: those it holds, a leader's
+ * reads (weighed as `requestSize`) and its uncommitted entries (which its pending writes share).
+ * O(waiting): only a large request pays it.
  */
 function waitingBytes(s: RaftState, role: Role): number {
   let n = 0;
-  for (const h of s.held) n += h.cmd.kind === 'list' ? 0 : cmdSize(h.cmd);
+  for (const h of s.held) n += h.cmd.kind === 'list' ? MAX_PAGE_BYTES : cmdSize(h.cmd);
   if (role !== 'Leader') return n;
+  for (const r of s.reads) {
+    n += r.cmd.kind === 'list' ? MAX_PAGE_BYTES
+      : r.cmd.key.length + (kvGet(s.kv, s.log, r.cmd.key)?.length ?? 0);
+  }
   for (let i = s.commitIndex + 1, last = lastLogIndex(s.log); i <= last; i++) {
     const e = entryAt(s.log, i);
     if (e !== undefined) n += cmdSize(e.cmd);
@@ -85,8 +97,10 @@ function waitingBytes(s: RaftState, role: Role): number {
  * `maxWaitingPerClient` for its client), or append past `maxUncommittedEntries` uncommitted
  * entries. So a flood of valid requests is refused, not stored. `fail` promises nothing: the
  * client may retry the request. Deviation from the spec, whose values have no size: a request
- * larger than `SMALL_REQUEST` is also refused while what waits would pass `maxWaitingBytes` with
- * it (direct mode's large values; the simulator-routed protocol has none).
+ * that weighs more than `SMALL_REQUEST` (a large value written or read, a page of a listing) is
+ * also refused while what waits would pass `maxWaitingBytes` with it (direct mode's; the
+ * simulator-routed protocol has no such request), so that neither what a server keeps nor the
+ * answers one read round sends can fill its memory, and pages cannot pile up.
  */
 function overloaded(s: RaftState, m: ClientRequest, role: Role): boolean {
   const c = s.config;
@@ -97,7 +111,7 @@ function overloaded(s: RaftState, m: ClientRequest, role: Role): boolean {
     && waitingFor(s, m.src) >= c.maxWaitingPerClient) return true;
   if (role === 'Leader' && !isRead(m)
     && lastLogIndex(s.log) - s.commitIndex >= c.maxUncommittedEntries) return true;
-  const size = requestSize(m);
+  const size = requestSize(s, m);
   return size > SMALL_REQUEST && waitingBytes(s, role) + size > c.maxWaitingBytes;
 }
 
