@@ -280,19 +280,31 @@ export class KvClient {
     const seq = ++this.seq;
     const tried = new Set<string>();
     const answered = new Set<string>();
+    /** A large request that went unanswered, to send again as it was, once, to the same replica. */
+    let again: { to: Address; request: ClientRequest; texts: string[] } | undefined;
     // a timer may fire a little before its time by Date.now(): a sliver left is not an attempt
     while (deadline - Date.now() > MIN_ATTEMPT_MS) {
-      const to = this.leader ?? this.pick();
+      const to = again?.to ?? this.leader ?? this.pick();
       tried.add(show(to));
-      const mid = `${this.clientId}.${seq}.${++this.attempt}`;
-      const dst = [...this.ids].find(([, a]) => a.host === to.host && a.port === to.port)?.[0];
-      const request = { src: this.clientId, dst: dst ?? 'FFFF', leader: 'FFFF', MID: mid, seq,
-        ...op } as ClientRequest;
-      const reply = await this.send(request, to, attemptMs, deadline - Date.now());
+      let request = again?.request;
+      let texts = again?.texts;
+      if (request === undefined || texts === undefined) {
+        const mid = `${this.clientId}.${seq}.${++this.attempt}`;
+        const dst = [...this.ids].find(([, a]) => a.host === to.host && a.port === to.port)?.[0];
+        request = { src: this.clientId, dst: dst ?? 'FFFF', leader: 'FFFF', MID: mid, seq,
+          ...op } as ClientRequest;
+        texts = wireTexts(request, this.fragmentId++);
+      }
+      const reply = await this.send(request, texts, to, attemptMs, deadline - Date.now());
       if (reply === undefined) {
-        this.leader = undefined; // silent: maybe dead or cut off; try another
+        // Silent: a part of a large request (or of its answer) may have been lost. The same
+        // datagrams again fill the replica's gaps (it keeps the parts it has), once; then, as
+        // for any silence, maybe dead or cut off: try another.
+        again = again === undefined && texts.length > 1 ? { to, request, texts } : undefined;
+        this.leader = undefined;
         continue;
       }
+      again = undefined;
       if (reply.type === 'ok') {
         this.leader = reply.from;
         return reply.answer;
@@ -326,13 +338,12 @@ export class KvClient {
   }
 
   /**
-   * One attempt: `request` to `to`, waiting `attemptMs` for the answer, and 10 ms more for each
+   * One attempt: `request` (whose datagrams are `texts`) to `to`, waiting `attemptMs` for the answer, and 10 ms more for each
    * further datagram a large request takes (it must reach the leader, and its followers), but
    * never past `leftMs`.
    */
-  private send(request: ClientRequest, to: Address, attemptMs: number, leftMs: number):
-    Promise<Reply | undefined> {
-    const texts = wireTexts(request, this.fragmentId++);
+  private send(request: ClientRequest, texts: readonly string[], to: Address, attemptMs: number,
+    leftMs: number): Promise<Reply | undefined> {
     const waitMs = Math.min(attemptMs + 10 * (texts.length - 1), leftMs);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.waiting = undefined; resolve(undefined); },

@@ -7,9 +7,10 @@
  * nothing the spec models (its messages are the whole ones), as IP fragmentation changes nothing
  * for TCP.
  *
- * The parts of one message share `src`, `id` and `digest` (the SHA-256 of the whole, first 16
- * bytes): parts of two different messages never fit together, even if a restarted sender reuses
- * an id, and a put is never assembled from halves of two values. A receiver keeps a bounded number
+ * The parts of one message share `src` and `digest` (the SHA-256 of the whole, first 16 bytes):
+ * parts of two different messages never fit together, and a put is never assembled from halves of
+ * two values; parts of two sends of the same message do, so a resend fills the gaps a lossy
+ * network left (as snapshot chunks do). `id` only tells sends apart in a trace. A receiver keeps a bounded number
  * of partial messages, per sender, in all, and in bytes (their bookkeeping counted), dropping the
  * oldest first, so a flood of parts that never complete cannot grow its memory; the replica loop
  * keeps peers' and clients' apart, so clients cannot push out a leader's AppendEntries.
@@ -124,7 +125,9 @@ export class Defragmenter {
   /** `sender`: who sent it, as the caller tells senders apart; default the claimed `src`. */
   accept(f: Fragment, signed = false, sender: string = f.src): Defragmented {
     if (f.part >= f.parts) return { kind: 'invalid', detail: `part ${f.part} of ${f.parts}` };
-    const key = `${sender} ${f.src} ${f.id} ${f.digest} ${f.parts}`;
+    // not the id: a message sent again whole (a heartbeat's unchanged AppendEntries, a client's
+    // retry of the same datagram) has the same digest, and its parts fill the first send's gaps
+    const key = `${sender} ${f.src} ${f.digest} ${f.parts}`;
     let p = this.partials.get(key);
     if (p === undefined) {
       p = { key, sender, digest: f.digest, count: f.parts, parts: new Map(), cost: PARTIAL_COST,
