@@ -69,7 +69,7 @@ describe('[§7] takeSnapshot', () => {
     const s = takeSnapshot(appended);
     expect(s.log.snapshot).toEqual({ index: 5, term: 2,
       kv: [['k0', 'v3'], ['k1', 'v4'], ['k2', 'v2']],
-      sessions: [[C, { seq: 5, value: 'v4' }]],
+      sessions: [[C, { seq: 5, value: null }]], // a put's session keeps no value
       terms: [{ index: 1, term: 1 }, { index: 5, term: 2 }] });
     // the uncommitted entry 6 stays; the state machine is the same
     expect([lastLogIndex(s.log), entriesAfterSnapshot(s.log).length]).toEqual([6, 1]);
@@ -226,7 +226,7 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
       value: 'x' } } as Entry]);
     const l2 = takeSnapshot({ ...leader(1), log, commitIndex: 5, kv: applyUpTo(emptyKv(), log, 5) });
     expect(l2.log.snapshot.sessions).toEqual([[D, { seq: 5, value: 'v1' }],
-      [E, { seq: 8, value: 'x' }]]);
+      [E, { seq: 8, value: null }]]); // a put's: no value
     const mine = logOf(term1);
     const deposed: RaftState = { ...follower(), currentTerm: 2, log: mine, commitIndex: 2,
       kv: applyUpTo(emptyKv(), mine, 2), pending: chainOf([
