@@ -153,7 +153,7 @@ export class KvClient {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   /** A request or answer too large for a datagram travels as fragments (`wire/fragments.ts`). */
-  private readonly fragments = new Defragmenter(64 << 20, 4);
+  private readonly fragments = new Defragmenter();
   private fragmentId = Math.floor(Math.random() * 2 ** 40);
 
   /** The request number of the last operation: its session entry once it is applied. */

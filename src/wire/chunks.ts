@@ -14,7 +14,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import {
   InstallSnapshotRequest, MAX_SNAPSHOT_CHUNKS, type InstallSnapshotChunk, type Message,
 } from './messages.js';
-import { parseBoundedJson, type JsonLimits } from './json.js';
+import { decodeUtf8, parseBoundedJson, type JsonLimits } from './json.js';
 
 /** Payload bytes per chunk: 30,000 bytes are 40,000 base64 characters, well inside a datagram. */
 export const CHUNK_BYTES = 30_000;
@@ -28,7 +28,6 @@ const SNAPSHOT_JSON: JsonLimits = { maxChars: MAX_SNAPSHOT_CHUNKS * CHUNK_BYTES,
   maxMembers: MAX_SNAPSHOT_CHUNKS * CHUNK_BYTES };
 
 const encoder = new TextEncoder();
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The datagrams that carry `m`: an InstallSnapshotRequest becomes its chunks, anything else goes
@@ -107,12 +106,8 @@ function assemble(last: InstallSnapshotChunk, parts: readonly string[], startedM
   Reassembled {
   const payload = Buffer.concat(parts.map((d) => Buffer.from(d, 'base64')));
   const bytes = payload.length;
-  let text: string;
-  try {
-    text = utf8.decode(payload);
-  } catch {
-    return { kind: 'invalid', detail: 'snapshot payload is not UTF-8' };
-  }
+  const text = decodeUtf8(payload);
+  if (text === undefined) return { kind: 'invalid', detail: 'snapshot payload is not UTF-8' };
   const parsed = parseBoundedJson(text, SNAPSHOT_JSON);
   if (E.isLeft(parsed)) {
     return { kind: 'invalid', detail: `snapshot payload: ${parsed.left.detail}` };

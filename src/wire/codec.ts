@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts/lib/index.js';
 import { Message } from './messages.js';
-import { parseBoundedJson, type JsonLimits } from './json.js';
+import { decodeUtf8, parseBoundedJson, type JsonLimits } from './json.js';
 
 /** "Keep every datagram well below 64 KiB": anything longer is refused unread. */
 export const MAX_DATAGRAM_BYTES = 60_000;
@@ -47,7 +47,6 @@ export function errorKind(e: WireError): WireErrorKind {
   return e.kind;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The UTF-8 length of `s` (a lone surrogate counts 3, as TextEncoder writes U+FFFD for it). */
 export function utf8ByteLength(s: string): number {
@@ -154,11 +153,8 @@ function toText(bytes: Uint8Array | string): E.Either<WireError, string> {
   if (bytes.length > MAX_DATAGRAM_BYTES) {
     return wireError('too-large', `datagram of ${bytes.length} bytes > ${MAX_DATAGRAM_BYTES}`);
   }
-  try {
-    return E.right(utf8.decode(bytes));
-  } catch {
-    return wireError('not-json', 'not valid UTF-8');
-  }
+  const text = decodeUtf8(bytes);
+  return text === undefined ? wireError('not-json', 'not valid UTF-8') : E.right(text);
 }
 
 /**

@@ -19,10 +19,11 @@ import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { MAX_FRAGMENTS, type Fragment, type Message, type NodeId } from './messages.js';
 import { encodeMessage, MAX_DATAGRAM_BYTES } from './codec.js';
-import { parseBoundedJson, type JsonLimits } from './json.js';
+import { CHUNK_BYTES } from './chunks.js';
+import { decodeUtf8, parseBoundedJson, type JsonLimits } from './json.js';
 
-/** Payload bytes per fragment: 30,000 bytes are 40,000 base64 characters, inside a datagram. */
-export const FRAGMENT_BYTES = 30_000;
+/** Payload bytes per fragment: as per snapshot chunk, 40,000 base64 characters in a datagram. */
+export const FRAGMENT_BYTES = CHUNK_BYTES;
 /** The largest message: its JSON, in UTF-8 bytes. */
 export const MAX_MESSAGE_BYTES = MAX_FRAGMENTS * FRAGMENT_BYTES;
 /** A whole message's JSON shape: a datagram's, only longer. */
@@ -185,19 +186,13 @@ export class Defragmenter {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 function assemble(p: Partial): Defragmented {
   const payload = Buffer.concat(Array.from({ length: p.count }, (_, k) => p.parts.get(k) as Buffer));
   if (digestOf(payload) !== p.digest) {
     return { kind: 'invalid', detail: 'parts put together do not match their digest' };
   }
-  let text: string;
-  try {
-    text = utf8.decode(payload);
-  } catch {
-    return { kind: 'invalid', detail: 'parts put together are not UTF-8' };
-  }
+  const text = decodeUtf8(payload);
+  if (text === undefined) return { kind: 'invalid', detail: 'parts put together are not UTF-8' };
   const parsed = parseBoundedJson(text, MESSAGE_JSON);
   if (E.isLeft(parsed)) return { kind: 'invalid', detail: parsed.left.detail };
   return { kind: 'complete', value: parsed.right, signed: p.signed, bytes: payload.length,

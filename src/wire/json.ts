@@ -10,6 +10,17 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Strict UTF-8 (never a replacement character): the text, or undefined if the bytes are not. */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface JsonLimits {
   /** The most UTF-16 code units of text; the caller has usually bounded the bytes already. */
   readonly maxChars: number;

@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import { Entry, LogIndex, NodeId, Snapshot, Term } from './messages.js';
-import { parseBoundedJson, type JsonLimits } from './json.js';
+import { decodeUtf8, parseBoundedJson, type JsonLimits } from './json.js';
 
 /**
  * A record's shape: a batch, a write, its log change, its snapshot, the sessions, a pair, a
@@ -49,7 +49,6 @@ interface WalRecordInput {
     readonly entries: readonly Entry[] } | undefined;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 export function encodeWalBatch(writes: readonly WalRecordInput[]): Uint8Array {
@@ -63,12 +62,8 @@ export function encodeWalBatch(writes: readonly WalRecordInput[]): Uint8Array {
 
 /** The batch in `bytes`, or a one-line reason why they hold none. Never throws. */
 export function decodeWalBatch(bytes: Uint8Array): E.Either<string, WalRecord[]> {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return E.left('payload is not UTF-8');
-  }
+  const text = decodeUtf8(bytes);
+  if (text === undefined) return E.left('payload is not UTF-8');
   const parsed = parseBoundedJson(text, WAL_JSON);
   if (E.isLeft(parsed)) return E.left(`payload: ${parsed.left.detail}`);
   const decoded = WalBatch.decode(parsed.right);
