@@ -11,7 +11,7 @@
  * ```
  */
 export {
-  KvClient, NoLeaderError, TimeoutError, TooLargeError,
+  KvClient, NoLeaderError, SessionExpiredError, TimeoutError, TooLargeError,
   type CasResult, type ClientOptions, type Found, type ListOptions, type ListPage,
 } from './client/client.js';
 export { parseAddress, type Address } from './replica/address.js';

@@ -21,7 +21,7 @@ const CLUSTER: CommandHelp = {
   summary: 'start, inspect and stop a local direct-mode cluster',
   usage: [
     'raftkv cluster up [--replicas N] [--base-port P] [--secret-file F] [--snapshot-entries N] ' +
-      '[--data-dir DIR]',
+      '[--max-sessions N] [--data-dir DIR]',
     'raftkv cluster status|down [--data-dir DIR]',
     'raftkv cluster kill ID|leader [--data-dir DIR]',
   ],
@@ -35,6 +35,8 @@ const CLUSTER: CommandHelp = {
     ['--secret-file F', 'a shared secret: replicas sign their messages with it (HMAC) and ' +
       'drop unsigned ones; the layout records the file\'s path'],
     ['--snapshot-entries N', 'snapshot every N committed entries (default 2000)'],
+    ['--max-sessions N', 'client sessions kept (default 1024): past it, the least recently ' +
+      'used expires, and its client\'s next write fails as session expired'],
   ],
   notes: [
     '`up` starts what is not running and waits until every replica answers and follows one ' +
@@ -130,7 +132,7 @@ const REPLICA: CommandHelp = {
   summary: 'run one replica process',
   usage: [
     'raftkv replica --id ID --listen HOST:PORT --peer ID=HOST:PORT ... --data-dir DIR ' +
-      '[--secret-file F] [--snapshot-entries N]',
+      '[--secret-file F] [--snapshot-entries N] [--max-sessions N]',
     'raftkv replica <port> <own id> <other id> [<other id> ...]   (simulator-routed mode)',
   ],
   options: [
@@ -140,6 +142,8 @@ const REPLICA: CommandHelp = {
     ['--data-dir DIR', 'its write-ahead log: created if absent, recovered if present'],
     ['--secret-file F', 'sign every message with this shared secret and drop unsigned ones'],
     ['--snapshot-entries N', 'snapshot every N committed entries (default 2000)'],
+    ['--max-sessions N', 'client sessions kept (default 1024): past it, the least recently ' +
+      'used expires, and its client\'s next write fails as session expired'],
   ],
   notes: ['In simulator-routed mode (the protocol the graders use) every datagram goes through ' +
     'the simulator on 127.0.0.1:<port>, and nothing is written to disk.'],

@@ -19,7 +19,7 @@ const config = { id: ME, peers: [LEADER, '0002' as NodeId] };
 function append(prev: number, count: number, commit: number): PeerMessage {
   const entries: Entry[] = Array.from({ length: count }, (_, k) => ({
     term: 1 as Entry['term'],
-    cmd: { kind: 'put', client: '00C0' as NodeId, seq: 0, key: `k${(prev + k) % 1000}`, value: `v${prev + k}` },
+    cmd: { kind: 'put', client: '00C0' as NodeId, session: 0, seq: 0, key: `k${(prev + k) % 1000}`, value: `v${prev + k}` },
   }));
   return {
     type: 'AppendEntriesRequest', src: LEADER, dst: ME, leader: LEADER,

@@ -42,11 +42,15 @@ function sameCmd(a: Cmd, b: Cmd): boolean {
   if (a === b) return true;
   if (a.kind !== b.kind) return false;
   if (a.kind === 'noop' || b.kind === 'noop') return true;
-  if (a.client !== b.client || a.seq !== b.seq || a.key !== b.key) return false;
+  if (a.client !== b.client || a.seq !== b.seq) return false;
   switch (a.kind) {
-    case 'get': case 'del': return true;
-    case 'put': return b.kind === 'put' && a.value === b.value;
-    case 'cas': return b.kind === 'cas' && a.value === b.value && a.expected === b.expected;
+    case 'register': return b.kind === 'register' && a.keep === b.keep;
+    case 'get': return b.kind === 'get' && a.key === b.key;
+    case 'del': return b.kind === 'del' && a.session === b.session && a.key === b.key;
+    case 'put': return b.kind === 'put' && a.session === b.session && a.key === b.key
+      && a.value === b.value;
+    case 'cas': return b.kind === 'cas' && a.session === b.session && a.key === b.key
+      && a.value === b.value && a.expected === b.expected;
   }
 }
 

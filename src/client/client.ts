@@ -5,17 +5,20 @@
  * client finds its address in the members it was given (a recorded layout) or asks the replica
  * that redirected for its status, which lists every member's address.
  *
- * [Raft dissertation §6.3] Every operation carries the client's id and a request number (`seq`)
- * that stays the same across its retries, and the state machine applies a request number once per
- * client: a put retried after its first attempt was committed but not answered is not applied
- * twice. One client runs one operation at a time, which is what a single session per client needs.
+ * [Raft dissertation §6.3] Before its first write, a client registers a session through the log:
+ * the session's id is the index of its `register` entry, so no two clients ever share one (the
+ * client's own 4-hex id only names it on the wire, and answers are routed by id and MID). Every
+ * write carries the session and a request number (`seq`) that stays the same across its retries,
+ * and the state machine applies a request number once per session: a put retried after its first
+ * attempt was committed but not answered is not applied twice. One client runs one operation at a
+ * time, which is what a single session needs. Reads need no session.
  *
- * Known limit: ids are the protocol's 4 hex digits, random in 8000-FFFE, and request numbers start
- * from the clock, so a later run with the same id continues its session. Two clients that run at
- * the same time with the same id (or a clock that went back) would share one session, and one
- * could be answered from the other's. A wider session id registered through the log (§6.3) would
- * close this; it needs a wire change.
+ * A session expires once as many other sessions as the cluster's bound (`--max-sessions`, 1024
+ * by default) were opened or written in since it was last used: a write in it is then answered
+ * `expired` and rejected with `SessionExpiredError`, since an earlier copy of it may or may not
+ * have been applied; the next write registers a new session.
  */
+import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_VALUE_LENGTH, type ClientRequest, type NodeId,
   type Page } from '../wire/messages.js';
@@ -27,7 +30,10 @@ import { queryStatus } from './status.js';
 export interface ClientOptions {
   /** Replicas to ask: any one will do. An address, or its text, `HOST:PORT`. */
   readonly cluster: readonly (Address | string)[];
-  /** The client's id, 4 upper-case hex digits; replicas must not use it. Default: random in 8000-FFFE. */
+  /**
+   * The client's id on the wire, 4 upper-case hex digits; replicas must not use it. Default:
+   * random in 8000-FFFE. Two clients may share one: sessions and answers stay apart.
+   */
   readonly clientId?: NodeId | string;
   /** How long one operation may take, retries included, before it fails. */
   readonly timeoutMs?: number;
@@ -97,6 +103,19 @@ export class NoLeaderError extends TimeoutError {
   }
 }
 
+/**
+ * [§6.3] The client's session had expired when its write reached the log: that copy did nothing,
+ * but an earlier copy of the same request may have been applied, so whether the write happened
+ * is unknown (read the key to find out). The client's next write registers a new session.
+ */
+export class SessionExpiredError extends Error {
+  constructor(readonly op: string, readonly session: number) {
+    super(`${op}: session ${session} expired (as many other sessions were used since it was ` +
+      'last as the cluster keeps); the write may or may not have happened');
+    this.name = 'SessionExpiredError';
+  }
+}
+
 /** A key or value over the wire's limits: refused before anything is sent. */
 export class TooLargeError extends Error {
   constructor(readonly field: 'key' | 'value' | 'expected' | 'prefix' | 'after',
@@ -119,20 +138,22 @@ const STATUS_WAIT_MS = 200;
 /** Less time than this left before the deadline starts no new attempt. */
 const MIN_ATTEMPT_MS = 5;
 
-/** A request's own fields: what the client asks, without the envelope, MID and seq. */
+/** A request's own fields: what the client asks, without the envelope, MID, session and seq. */
 type Operation = ClientRequest extends infer R
-  ? R extends ClientRequest ? Omit<R, 'src' | 'dst' | 'leader' | 'MID' | 'seq'> : never
+  ? R extends ClientRequest ? Omit<R, 'src' | 'dst' | 'leader' | 'MID' | 'seq' | 'session'>
+    : never
   : never;
 
-/** What an `ok` carries: a value found, or a page. */
+/** What an `ok` carries: a value found, a page, or a register's session. */
 interface Answer {
   readonly value?: string;
   readonly pairs?: Page;
   readonly next?: string;
+  readonly session?: number;
 }
 
 interface Reply {
-  readonly type: 'ok' | 'fail' | 'redirect';
+  readonly type: 'ok' | 'fail' | 'redirect' | 'expired';
   readonly from: Address;
   readonly src: NodeId;
   readonly leader: NodeId;
@@ -144,6 +165,11 @@ export class KvClient {
   /** Request numbers increase across runs of the same id too: they start from the clock. */
   private seq = Date.now() * 1000;
   private attempt = 0;
+  /**
+   * In every MID: two clients that picked the same wire id (and clock) still send different ones,
+   * so neither takes the other's answer (replicas route answers by id and MID).
+   */
+  private readonly nonce = randomBytes(6).toString('hex');
   private leader: Address | undefined;
   private next = 0;
   /** What the replicas' answers taught: which id is at which address. */
@@ -156,9 +182,17 @@ export class KvClient {
   private readonly fragments = new Defragmenter();
   private fragmentId = Math.floor(Math.random() * 2 ** 40);
 
+  /** [§6.3] The session this client writes in (0: none yet, or its last one expired). */
+  private sessionId = 0;
+
   /** The request number of the last operation: its session entry once it is applied. */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** [§6.3] The session the client writes in: the index of its register entry; 0 for none yet. */
+  get session(): number {
+    return this.sessionId;
   }
 
   /** The id of the replica that last answered `ok`: the leader, as far as this client knows. */
@@ -208,6 +242,15 @@ export class KvClient {
 
   async put(key: string, value: string): Promise<void> {
     await this.run({ type: 'put', key, value });
+  }
+
+  /**
+   * [§6.3 RegisterClient] Open a new session now (a write opens one when it has none): its id.
+   * The session the client wrote in before is left to expire.
+   */
+  async register(): Promise<number> {
+    await this.run({ type: 'register' });
+    return this.sessionId;
   }
 
   /** Removes the key; answers with what it held (`{ found: false }`: nothing was deleted). */
@@ -271,12 +314,32 @@ export class KvClient {
     return result;
   }
 
+  /**
+   * A write runs in a session: it registers one first if it has none, within the same deadline.
+   */
   private async runNow(op: Operation): Promise<Answer> {
     if (this.closed) throw new Error('KvClient: used after close()');
     refuseTooLarge(op);
+    const deadline = Date.now() + (this.opts.timeoutMs ?? 5000);
+    const what = op.type === 'register' ? 'register'
+      : `${op.type} ${op.type === 'list' ? op.prefix : op.key}`;
+    if (op.type === 'register' || ((op.type === 'put' || op.type === 'del' || op.type === 'cas')
+      && this.sessionId === 0)) {
+      const answer = await this.attempts({ type: 'register' }, 0, deadline, what);
+      if (answer.session === undefined) throw new Error(`${what}: a register answered no session`);
+      this.sessionId = answer.session;
+      if (op.type === 'register') return answer;
+    }
+    const session = op.type === 'put' || op.type === 'del' || op.type === 'cas'
+      ? this.sessionId : 0;
+    return this.attempts(op, session, deadline, what);
+  }
+
+  /** Send `op` until an `ok`, or the deadline. */
+  private async attempts(op: Operation, session: number, deadline: number, what: string):
+    Promise<Answer> {
     const timeoutMs = this.opts.timeoutMs ?? 5000;
     const attemptMs = this.opts.attemptMs ?? 300;
-    const deadline = Date.now() + timeoutMs;
     const seq = ++this.seq;
     const tried = new Set<string>();
     const answered = new Set<string>();
@@ -289,10 +352,10 @@ export class KvClient {
       let request = again?.request;
       let texts = again?.texts;
       if (request === undefined || texts === undefined) {
-        const mid = `${this.clientId}.${seq}.${++this.attempt}`;
+        const mid = `${this.clientId}.${this.nonce}.${seq}.${++this.attempt}`;
         const dst = [...this.ids].find(([, a]) => a.host === to.host && a.port === to.port)?.[0];
         request = { src: this.clientId, dst: dst ?? 'FFFF', leader: 'FFFF', MID: mid, seq,
-          ...op } as ClientRequest;
+          ...(session > 0 ? { session } : {}), ...op } as ClientRequest;
         texts = wireTexts(request, this.fragmentId++);
       }
       const reply = await this.send(request, texts, to, attemptMs, deadline - Date.now());
@@ -309,6 +372,12 @@ export class KvClient {
         this.leader = reply.from;
         return reply.answer;
       }
+      if (reply.type === 'expired') {
+        this.leader = reply.from;
+        // the next write registers a new session
+        if (this.sessionId === session) this.sessionId = 0;
+        throw new SessionExpiredError(what, session);
+      }
       answered.add(show(reply.from));
       // redirect (or fail): go to the named leader; where it is, the redirecting replica knows
       if (reply.leader !== 'FFFF' && !this.ids.has(reply.leader)) {
@@ -317,7 +386,6 @@ export class KvClient {
       this.leader = reply.leader === 'FFFF' ? undefined : this.ids.get(reply.leader);
       if (this.leader === undefined) await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
     }
-    const what = `${op.type} ${op.type === 'list' ? op.prefix : op.key}`;
     throw answered.size === 0 ? new TimeoutError(what, timeoutMs, [...tried])
       : new NoLeaderError(what, timeoutMs, [...tried], [...answered]);
   }
@@ -365,7 +433,9 @@ export class KvClient {
       if (whole._tag === 'Left' || whole.right.src !== m.src) return;
       m = whole.right;
     }
-    if (m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect') return;
+    if (m.type !== 'ok' && m.type !== 'fail' && m.type !== 'redirect' && m.type !== 'expired') {
+      return;
+    }
     this.ids.set(m.src, from);
     const w = this.waiting;
     if (w === undefined || w.mid !== m.MID) return; // an earlier attempt's late answer

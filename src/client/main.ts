@@ -6,6 +6,11 @@
  * 1 no leader answered in time (`--timeout MS`, default 5000), naming what it tried; 2 a usage
  * error; 3 the key is absent (get), or the comparison failed (cas, put --if-absent), which then
  * prints the current value. `raftkv ls [PREFIX]` lists keys page by page (`lsMain`).
+ *
+ * [§6.3] Each one-shot write (put, del, cas) registers a session of its own through the log, then
+ * writes in it: two commits, where a client that stays up pays the first once. A session kept
+ * with the cluster's recorded state would save it, but two commands run at once would then share
+ * one. Reads need none.
  */
 import { resolve } from 'node:path';
 import { parseAddress, type Address } from '../replica/address.js';
@@ -15,7 +20,9 @@ import {
 import { commandHelp, usageOf, type CommandHelp } from '../usage.js';
 import { intArg, parseCommandArgs, readTextArg, shown, stringArg, type Parsed } from '../args.js';
 import { MAX_KEY_LENGTH, MAX_LIST_LIMIT, MAX_VALUE_LENGTH } from '../wire/messages.js';
-import { KvClient, TimeoutError, type ClientOptions, type Found } from './client.js';
+import {
+  KvClient, SessionExpiredError, TimeoutError, type ClientOptions, type Found,
+} from './client.js';
 
 /** The commands of this module. */
 export type ClientCommand = 'get' | 'put' | 'del' | 'cas' | 'ls';
@@ -169,7 +176,7 @@ async function withClient(command: ClientCommand, target: Target, timeoutMs: num
     }
     return code;
   } catch (e) {
-    if (!(e instanceof TimeoutError)) throw e;
+    if (!(e instanceof TimeoutError) && !(e instanceof SessionExpiredError)) throw e;
     console.error(`raftkv ${command}: ${e.message}`);
     return 1;
   } finally {

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts/lib/index.js';
 import type { Address } from '../replica/direct.js';
-import { NodeId } from '../wire/messages.js';
+import { MAX_SESSIONS_BOUND, NodeId } from '../wire/messages.js';
 import { invalid } from '../wire/codec.js';
 import { parseBoundedJson, type JsonLimits } from '../wire/json.js';
 import { leaderOf, queryStatus } from '../client/status.js';
@@ -38,6 +38,8 @@ export interface Layout {
   readonly secretFile: string | undefined;
   /** [§7] `--snapshot-entries` for every replica; unset: the replicas' default. */
   readonly snapshotEntries?: number;
+  /** [§6.3] `--max-sessions` for every replica; unset: the replicas' default. */
+  readonly maxSessions?: number;
   /** The member last seen leading (by `up`, or a client): where a one-shot command goes first. */
   readonly leader?: string;
 }
@@ -61,7 +63,9 @@ const LayoutCodec = t.intersection([
     ])),
   }),
   t.partial({ secretFile: t.string, leader: NodeId,
-    snapshotEntries: t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0) }),
+    snapshotEntries: t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0),
+    maxSessions: t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0
+      && n <= MAX_SESSIONS_BOUND) }),
 ]);
 const LAYOUT_JSON: JsonLimits = { maxChars: 1 << 20, maxDepth: 8, maxMembers: 1000 };
 
@@ -84,8 +88,9 @@ export function readLayout(dir: string): Layout | undefined {
     const why = invalid('layout', decoded.left).detail;
     throw new LayoutError(`${file}: not a cluster layout (${why})`);
   }
-  const { members, secretFile, snapshotEntries, leader } = decoded.right;
+  const { members, secretFile, snapshotEntries, maxSessions, leader } = decoded.right;
   return { secretFile, ...(snapshotEntries === undefined ? {} : { snapshotEntries }),
+    ...(maxSessions === undefined ? {} : { maxSessions }),
     ...(leader === undefined ? {} : { leader }),
     members: members.map((m) => ({ pid: undefined, ...m })) };
 }
@@ -149,8 +154,10 @@ export function replicaArgs(layout: Layout, m: Member): string[] {
   const secret = layout.secretFile === undefined ? [] : ['--secret-file', layout.secretFile];
   const snap = layout.snapshotEntries === undefined ? []
     : ['--snapshot-entries', String(layout.snapshotEntries)];
+  const sessions = layout.maxSessions === undefined ? []
+    : ['--max-sessions', String(layout.maxSessions)];
   return ['--id', m.id, '--listen', `${m.address.host}:${m.address.port}`, ...peers,
-    '--data-dir', m.dataDir, ...secret, ...snap];
+    '--data-dir', m.dataDir, ...secret, ...snap, ...sessions];
 }
 
 /** A member `up` started: its process, and where its log stood before it started. */
@@ -225,7 +232,7 @@ export async function waitForLeader(layout: Layout, waitMs: number): Promise<Mem
 const UP_OPTIONS = {
   'replicas': { type: 'string' }, 'base-port': { type: 'string' },
   'secret-file': { type: 'string' }, 'snapshot-entries': { type: 'string' },
-  'data-dir': { type: 'string' },
+  'max-sessions': { type: 'string' }, 'data-dir': { type: 'string' },
 } as const;
 
 interface UpArgs {
@@ -233,6 +240,7 @@ interface UpArgs {
   readonly basePort: number;
   readonly secretFile: string | undefined;
   readonly snapshotEntries: number | undefined;
+  readonly maxSessions: number | undefined;
 }
 
 function upArgs(p: Parsed): UpArgs | string {
@@ -245,6 +253,10 @@ function upArgs(p: Parsed): UpArgs | string {
   const snapshotEntries = every === undefined ? undefined
     : intArg('snapshot-entries', every, 1, Number.MAX_SAFE_INTEGER);
   if (typeof snapshotEntries === 'string') return snapshotEntries;
+  const sessionsText = stringArg(p, 'max-sessions');
+  const maxSessions = sessionsText === undefined ? undefined
+    : intArg('max-sessions', sessionsText, 1, MAX_SESSIONS_BOUND);
+  if (typeof maxSessions === 'string') return maxSessions;
   const secretFile = stringArg(p, 'secret-file');
   if (secretFile !== undefined) {
     // read now: replicas that cannot read it would each exit, after `up` said they started
@@ -252,7 +264,7 @@ function upArgs(p: Parsed): UpArgs | string {
     if (typeof text !== 'string') return text.refused;
     if (text.trim() === '') return `the secret file ${shown(secretFile)} is empty`;
   }
-  return { replicas, basePort, secretFile, snapshotEntries };
+  return { replicas, basePort, secretFile, snapshotEntries, maxSessions };
 }
 
 /** The last lines `m` wrote to its log since `from`: its own account of why it stopped. */
@@ -322,6 +334,11 @@ function clashes(layout: Layout, a: UpArgs, given: readonly string[], dir: strin
       ? 'the default --snapshot-entries' : `--snapshot-entries ${layout.snapshotEntries}`}: ` +
       'it applies to a new cluster only';
   }
+  if (given.includes('max-sessions') && a.maxSessions !== layout.maxSessions) {
+    return `the cluster in ${shown(dir)} was created with ${layout.maxSessions === undefined
+      ? 'the default --max-sessions' : `--max-sessions ${layout.maxSessions}`}: ` +
+      'it applies to a new cluster only';
+  }
   return undefined;
 }
 
@@ -337,7 +354,8 @@ async function up(a: UpArgs, given: readonly string[], dir: string): Promise<num
     if (clash !== undefined) return usageError(clash);
   }
   const layout = existing ?? { ...newLayout(dir, a.replicas, a.basePort, a.secretFile),
-    ...(a.snapshotEntries === undefined ? {} : { snapshotEntries: a.snapshotEntries }) };
+    ...(a.snapshotEntries === undefined ? {} : { snapshotEntries: a.snapshotEntries }),
+    ...(a.maxSessions === undefined ? {} : { maxSessions: a.maxSessions }) };
   // a port another process holds would make its replica exit at once: check before starting any
   const held: string[] = [];
   for (const m of layout.members) {
@@ -432,7 +450,7 @@ export async function clusterMain(args: readonly string[]): Promise<number> {
   if (typeof p === 'string') return usageError(p);
   const [sub, ...rest] = p.positionals;
   const dir = resolve(stringArg(p, 'data-dir') ?? DEFAULT_DATA_DIR);
-  const upOnly = ['replicas', 'base-port', 'secret-file', 'snapshot-entries']
+  const upOnly = ['replicas', 'base-port', 'secret-file', 'snapshot-entries', 'max-sessions']
     .find((k) => p.values[k] !== undefined);
   if (sub === 'up') {
     if (rest.length > 0) return usageError(`unexpected argument ${shown(rest[0] as string)}`);

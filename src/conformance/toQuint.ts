@@ -5,7 +5,7 @@
  */
 import {
   abstractAnswer, type AbstractAnswer, type AbstractCmd, type AbstractDurable, type AbstractEntry,
-  type AbstractServer,
+  type AbstractServer, type AbstractSession,
 } from '../core/abstract.js';
 import type { Effect } from '../core/state.js';
 import { canonical } from '../explorer/cluster.js';
@@ -19,8 +19,8 @@ function map<V>(o: Record<string, V>, f: (v: V) => string): string {
 }
 
 export function quintCmd(c: AbstractCmd): string {
-  return `{ kind: ${str(c.kind)}, client: ${str(c.client)}, seq: ${c.seq}, key: ${str(c.key)}, ` +
-    `value: ${c.value}, expected: ${c.expected} }`;
+  return `{ kind: ${str(c.kind)}, client: ${str(c.client)}, session: ${c.session}, ` +
+    `seq: ${c.seq}, key: ${str(c.key)}, value: ${c.value}, expected: ${c.expected} }`;
 }
 
 const entry = (e: AbstractEntry): string => `{ term: ${e.term}, cmd: ${quintCmd(e.cmd)} }`;
@@ -28,19 +28,25 @@ const entry = (e: AbstractEntry): string => `{ term: ${e.term}, cmd: ${quintCmd(
 const termRuns = (runs: readonly { index: number; term: number }[]): string =>
   `[${runs.map((r) => `{ index: ${r.index}, term: ${r.term} }`).join(', ')}]`;
 
-const session = (x: { seq: number; value: number }): string =>
-  `{ seq: ${x.seq}, value: ${x.value} }`;
+const session = (x: AbstractSession): string =>
+  `{ seq: ${x.seq}, value: ${x.value}, last: ${x.last} }`;
+
+/** Sessions by id: the spec's `int -> Session`. */
+function sessions(o: Record<string, AbstractSession>): string {
+  const ids = Object.keys(o).map(Number).sort((a, b) => a - b);
+  return `Map(${ids.map((id) => `${id} -> ${session(o[String(id)] as AbstractSession)}`).join(', ')})`;
+}
 
 export function quintServer(s: AbstractServer): string {
   return `{ role: ${s.role}, currentTerm: ${s.currentTerm}, votedFor: ${str(s.votedFor)}, ` +
     `log: [${s.log.map(entry).join(', ')}], snapshotIndex: ${s.snapshotIndex}, ` +
     `snapshotTerm: ${s.snapshotTerm}, snapshotKv: ${map(s.snapshotKv, String)}, ` +
-    `snapshotSessions: ${map(s.snapshotSessions, session)}, ` +
+    `snapshotSessions: ${sessions(s.snapshotSessions)}, ` +
     `snapshotTerms: ${termRuns(s.snapshotTerms)}, commitIndex: ${s.commitIndex}, ` +
     `leaderId: ${str(s.leaderId)}, votesGranted: ${set(s.votesGranted)}, ` +
     `nextIndex: ${map(s.nextIndex, String)}, matchIndex: ${map(s.matchIndex, String)}, ` +
     `recentActive: ${set(s.recentActive)}, kv: ${map(s.kv, String)}, ` +
-    `sessions: ${map(s.sessions, session)}, ` +
+    `sessions: ${sessions(s.sessions)}, ` +
     `reads: [${s.reads.map((r) => `{ cmd: ${quintCmd(r.cmd)}, readIndex: ${r.readIndex}, ` +
       `round: ${r.round} }`).join(', ')}], readRound: ${s.readRound}, ` +
     `ackedRound: ${map(s.ackedRound, String)}, ` +
@@ -59,7 +65,7 @@ export function quintDurable(d: AbstractDurable): string {
   return `{ currentTerm: ${d.currentTerm}, votedFor: ${str(d.votedFor)}, ` +
     `log: [${d.log.map(entry).join(', ')}], snapshotIndex: ${d.snapshotIndex}, ` +
     `snapshotTerm: ${d.snapshotTerm}, snapshotKv: ${map(d.snapshotKv, String)}, ` +
-    `snapshotSessions: ${map(d.snapshotSessions, session)}, ` +
+    `snapshotSessions: ${sessions(d.snapshotSessions)}, ` +
     `snapshotTerms: ${termRuns(d.snapshotTerms)} }`;
 }
 
@@ -115,7 +121,7 @@ export function quintMessage(m: { tag: string; value: Record<string, unknown> })
     if (k === 'terms') return `${k}: ${termRuns(v as { index: number; term: number }[])}`;
     if (k === 'kv') return `${k}: ${map(v as Record<string, number>, String)}`;
     if (k === 'sessions') {
-      return `${k}: ${map(v as Record<string, { seq: number; value: number }>, session)}`;
+      return `${k}: ${sessions(v as Record<string, AbstractSession>)}`;
     }
     return `${k}: ${typeof v === 'string' ? str(v) : String(v)}`;
   });

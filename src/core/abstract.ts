@@ -6,6 +6,7 @@
  */
 import {
   BROADCAST, type ClientRequest, type ClientResponse, type Cmd, type NodeId, type PeerMessage,
+  type Session,
 } from '../wire/messages.js';
 import { kvData, kvSessions } from './kv.js';
 import { toArray } from './chain.js';
@@ -16,8 +17,10 @@ import type { ListCmd, Persisted, RaftState, Role } from './state.js';
  * a read as a get is, shown with its prefix as `key` (the spec's explorations never send one).
  */
 export interface AbstractCmd {
-  kind: 'noop' | 'put' | 'get' | 'del' | 'cas' | 'list';
+  kind: 'noop' | 'register' | 'put' | 'get' | 'del' | 'cas' | 'list';
   client: string;
+  /** A write's session (0: none). A register's session bound is its `value`. */
+  session: number;
   seq: number;
   key: string;
   value: number;
@@ -35,7 +38,7 @@ export interface AbstractServer {
   snapshotIndex: number;
   snapshotTerm: number;
   snapshotKv: Record<string, number>;
-  snapshotSessions: Record<string, { seq: number; value: number }>;
+  snapshotSessions: Record<string, AbstractSession>;
   snapshotTerms: { index: number; term: number }[];
   commitIndex: number;
   leaderId: string;
@@ -44,7 +47,8 @@ export interface AbstractServer {
   matchIndex: Record<string, number>;
   recentActive: string[];
   kv: Record<string, number>;
-  sessions: Record<string, { seq: number; value: number }>;
+  /** By session id (the spec's int keys, as text). */
+  sessions: Record<string, AbstractSession>;
   reads: AbstractRead[];
   readRound: number;
   ackedRound: Record<string, number>;
@@ -57,12 +61,13 @@ export interface AbstractRead { cmd: AbstractCmd; readIndex: number; round: numb
 export interface AbstractPending { index: number; term: number; cmd: AbstractCmd }
 
 /**
- * An answer to a client as the spec's `Event` (ev "ok", "redirect" or "fail"): who sent it, the
- * leader it named ("" for none), the request it answers and, for a get, the value read (0 for
- * a key never written, and for every other answer).
+ * An answer to a client as the spec's `Event` (ev "ok", "redirect", "fail" or "expired"): who sent
+ * it, the leader it named ("" for none), the request it answers and, for a get, the value read (0
+ * for a key never written), for a del or cas the value found, for a register its session id (0
+ * for every other answer).
  */
 export interface AbstractAnswer {
-  ev: 'ok' | 'redirect' | 'fail';
+  ev: 'ok' | 'redirect' | 'fail' | 'expired';
   server: string;
   leader: string;
   cmd: AbstractCmd;
@@ -74,16 +79,19 @@ export const specValue = (v: string | null): number => (v === '' || v === null ?
 export const codeValue = (v: number): string | null => (v === 0 ? null : String(v));
 
 export function abstractCmd(cmd: Cmd | ListCmd): AbstractCmd {
-  const none = { value: 0, expected: 0 };
+  const none = { session: 0, value: 0, expected: 0 };
   switch (cmd.kind) {
     case 'list': return { kind: 'list', client: cmd.client, seq: cmd.seq, key: cmd.prefix, ...none };
     case 'noop': return { kind: 'noop', client: '', seq: 0, key: '', ...none };
+    case 'register': return { kind: 'register', client: cmd.client, seq: cmd.seq, key: '', ...none,
+      value: cmd.keep };
+    case 'get': return { kind: 'get', client: cmd.client, seq: cmd.seq, key: cmd.key, ...none };
     case 'put': return { kind: 'put', client: cmd.client, seq: cmd.seq, key: cmd.key, ...none,
-      value: specValue(cmd.value) };
-    case 'get': case 'del':
-      return { kind: cmd.kind, client: cmd.client, seq: cmd.seq, key: cmd.key, ...none };
-    case 'cas': return { kind: 'cas', client: cmd.client, seq: cmd.seq, key: cmd.key,
-      value: specValue(cmd.value), expected: specValue(cmd.expected) };
+      session: cmd.session, value: specValue(cmd.value) };
+    case 'del': return { kind: 'del', client: cmd.client, seq: cmd.seq, key: cmd.key, ...none,
+      session: cmd.session };
+    case 'cas': return { kind: 'cas', client: cmd.client, session: cmd.session, seq: cmd.seq,
+      key: cmd.key, value: specValue(cmd.value), expected: specValue(cmd.expected) };
   }
 }
 
@@ -92,8 +100,10 @@ export function abstractCmd(cmd: Cmd | ListCmd): AbstractCmd {
  * `abstractCmd` for client commands), with a fresh MID.
  */
 export function clientRequestOf(cmd: AbstractCmd, to: NodeId, mid: string): ClientRequest {
-  const base = { src: cmd.client as NodeId, dst: to, leader: to, MID: mid, key: cmd.key,
-    seq: cmd.seq };
+  const envelope = { src: cmd.client as NodeId, dst: to, leader: to, MID: mid, seq: cmd.seq };
+  // a register's bound is the leader's to stamp (`Config.maxSessions`), not the client's
+  if (cmd.kind === 'register') return { ...envelope, type: 'register' } as ClientRequest;
+  const base = { ...envelope, key: cmd.key, ...(cmd.session > 0 ? { session: cmd.session } : {}) };
   switch (cmd.kind) {
     case 'put': return { ...base, type: 'put', value: String(cmd.value) } as ClientRequest;
     case 'cas': return { ...base, type: 'cas', expected: codeValue(cmd.expected),
@@ -112,13 +122,19 @@ function record<V, W>(m: ReadonlyMap<string, V>, f: (v: V) => W): Record<string,
 }
 
 type Pairs<V> = ReadonlyArray<readonly [string, V]>;
-type AbstractSession = { seq: number; value: number };
+export type AbstractSession = { seq: number; value: number; last: number };
 
 const kvRecord = (kv: Pairs<string>): Record<string, number> =>
   record(new Map(kv), specValue);
-const sessionRecord = (sessions: Pairs<{ seq: number; value: string | null }>):
-  Record<string, AbstractSession> =>
-  record(new Map(sessions), (x) => ({ seq: x.seq, value: specValue(x.value) }));
+/** Sessions by id, as the spec's (ids as text, in id order). */
+function sessionRecord(sessions: Iterable<readonly [number, Session]>):
+  Record<string, AbstractSession> {
+  const out: Record<string, AbstractSession> = {};
+  for (const [id, x] of [...sessions].sort((a, b) => a[0] - b[0])) {
+    out[String(id)] = { seq: x.seq, value: specValue(x.value), last: x.last };
+  }
+  return out;
+}
 
 /** A server as the spec sees it; `role` is its statechart's state (`roleOf`). */
 export function abstractServer(s: RaftState, role: Role): AbstractServer {
@@ -132,7 +148,7 @@ export function abstractServer(s: RaftState, role: Role): AbstractServer {
     matchIndex: record(s.progress, (p) => p.match),
     recentActive: sorted([...s.progress].filter(([, p]) => p.active).map(([id]) => id)),
     kv: record(kvData(s.kv, s.log), specValue),
-    sessions: record(kvSessions(s.kv, s.log), (x) => ({ seq: x.seq, value: specValue(x.value) })),
+    sessions: sessionRecord(kvSessions(s.kv, s.log)),
     reads: s.reads.map((r) => ({ cmd: abstractCmd(r.cmd), readIndex: r.readIndex,
       round: r.round })),
     readRound: s.readRound,
@@ -151,7 +167,8 @@ export function abstractAnswer(r: ClientResponse, cmd: AbstractCmd): AbstractAns
     server: r.src,
     leader: r.leader === BROADCAST ? '' : r.leader,
     cmd,
-    value: r.type === 'ok' && cmd.kind !== 'put' ? specValue(r.value ?? null) : 0,
+    value: r.type !== 'ok' || cmd.kind === 'put' ? 0
+      : cmd.kind === 'register' ? (r.session ?? 0) : specValue(r.value ?? null),
   };
 }
 

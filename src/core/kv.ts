@@ -1,8 +1,12 @@
 /**
- * The key-value state machine with its client-session table [§6.3 Raft dissertation]: a command
- * that carries a client id and a request number (`seq > 0`) is applied at most once; a retry of
- * the last request is answered from the session with the answer it first got. `seq = 0` opts out
- * of sessions (the simulator-routed protocol gives every request a fresh MID, never retrying one).
+ * The key-value state machine with its client-session table [§6.3 Raft dissertation]. A client
+ * registers through the log: the `register` entry at index i opens session i, and expires the
+ * least recently used sessions past the bound the entry carries (`keep`). A write in a session is
+ * applied at most once per request number (`seq`); a retry of the last request is answered from
+ * the session with the answer it first got. A write whose session is gone (expired, or never
+ * opened) does nothing and is answered `expired`. `session = 0` opts out of sessions (the
+ * simulator-routed protocol gives every request a fresh MID, never retrying one).
+ * `spec/raft.qnt`: `applyCmd`, `answerOf`, `expire`.
  *
  * Deviation from "immutable values only": the maps are mutated in place by the newest state, and an
  * older state that still points at them notices (its `version` no longer matches) and rebuilds its
@@ -10,14 +14,18 @@
  * state after another, as in a replica) never copies the maps.
  */
 import { utf8ByteLength } from '../wire/codec.js';
-import type { Cmd, LogIndex, NodeId, Page, Session, Snapshot, Term } from '../wire/messages.js';
+import type { Cmd, LogIndex, Page, Session, SessionId, Snapshot, Term } from '../wire/messages.js';
 import { entryAt, termAt, termRunsUpTo, type RaftLog } from './log.js';
 
 class KvStore {
   readonly data = new Map<string, string>();
-  readonly sessions = new Map<NodeId, Session>();
+  /** By id, least recently used first (`last` ascending): expiry takes from the front. */
+  readonly sessions = new Map<SessionId, Session>();
   version = 0;
-  /** The length of every key and value held (UTF-16 units): what a snapshot of it copies. */
+  /**
+   * The length of every key and value held, the values sessions keep included (UTF-16 units):
+   * what a snapshot of it copies.
+   */
   bytes = 0;
   /** The length of the commands applied to this store, and its value when a snapshot was taken. */
   appliedBytes = 0;
@@ -26,9 +34,9 @@ class KvStore {
   sorted: string[] | undefined;
 }
 
-/** A command's size: the lengths of its key and values (UTF-16 units); 0 for a no-op. */
+/** A command's size: the lengths of its key and values (UTF-16 units); 0 for a no-op or register. */
 export function cmdSize(cmd: Cmd): number {
-  if (cmd.kind === 'noop') return 0;
+  if (cmd.kind === 'noop' || cmd.kind === 'register') return 0;
   if (cmd.kind === 'put') return cmd.key.length + cmd.value.length;
   if (cmd.kind === 'cas') return cmd.key.length + cmd.value.length + (cmd.expected?.length ?? 0);
   return cmd.key.length;
@@ -57,25 +65,59 @@ export function emptyKv(): KvState {
   return { store: new KvStore(), version: 0, appliedIndex: 0 };
 }
 
+/** What applying a write whose session had expired answers (`spec/raft.qnt`: `Expired`). */
+export const EXPIRED: unique symbol = Symbol('expired');
+
 /** The outcome of applying one command: the answer a client gets. */
 export interface Applied {
   readonly index: number;
   readonly cmd: Cmd;
   /**
    * The value written (a put's first copy), or found (get, del, cas: `null` when the key was
-   * absent); for a duplicate, the answer its session kept (none for a put); undefined for a no-op.
+   * absent); for a duplicate, the answer its session kept (none for a put); `EXPIRED` for a write
+   * whose session is gone; undefined for a no-op or a register (whose session is its index).
    * `spec/raft.qnt`: `answerOf`.
    */
-  readonly value: string | null | undefined;
+  readonly value: string | null | undefined | typeof EXPIRED;
 }
 
-/** `spec/raft.qnt`: `applyCmd` and `answerOf`. */
-function applyOne(store: KvStore, cmd: Cmd): string | null | undefined {
+/** The sessions past the newest `keep` expire, least recently used first (`spec`: `expire`). */
+function expire(store: KvStore, keep: number): void {
+  for (const [id, session] of store.sessions) {
+    if (store.sessions.size <= keep) break;
+    store.sessions.delete(id);
+    store.bytes -= session.value?.length ?? 0;
+  }
+}
+
+/** Record a write's answer in its session, which becomes the most recently used. */
+function record(store: KvStore, cmd: Extract<Cmd, { session: number }>, index: number,
+  value: string | null): void {
+  const old = store.sessions.get(cmd.session as SessionId);
+  store.bytes += (value?.length ?? 0) - (old?.value?.length ?? 0);
+  store.sessions.delete(cmd.session as SessionId);
+  store.sessions.set(cmd.session as SessionId, { seq: cmd.seq, value, last: index as LogIndex });
+}
+
+/** `spec/raft.qnt`: `applyCmd` and `answerOf`, for the entry at `index`. */
+function applyOne(store: KvStore, cmd: Cmd, index: number): Applied['value'] {
   if (cmd.kind === 'noop') return undefined;
+  if (cmd.kind === 'register') {
+    store.sessions.set(index as SessionId, { seq: 0, value: null, last: index as LogIndex });
+    expire(store, cmd.keep);
+    return undefined;
+  }
   store.appliedBytes += cmdSize(cmd);
-  const session = cmd.seq > 0 ? store.sessions.get(cmd.client) : undefined;
-  // a duplicate is applied once: it gets the answer the first one got
-  if (session !== undefined && session.seq >= cmd.seq) return session.value;
+  // a get is never in the log; a logged one (from an older version) answers what it reads
+  if (cmd.kind === 'get') return store.data.get(cmd.key) ?? null;
+  let session: Session | undefined;
+  if (cmd.session > 0) {
+    session = store.sessions.get(cmd.session as SessionId);
+    // gone: an earlier copy of this request may have been applied, and this one must not be
+    if (session === undefined) return EXPIRED;
+    // a duplicate is applied once: it gets the answer the first one got
+    if (session.seq >= cmd.seq) return session.value;
+  }
   const found = store.data.get(cmd.key) ?? null;
   let value = found;
   if (cmd.kind === 'put') {
@@ -87,15 +129,19 @@ function applyOne(store: KvStore, cmd: Cmd): string | null | undefined {
     setValue(store, cmd.key, cmd.value);
   }
   // a put's answer carries no value: its session keeps none (`spec/raft.qnt`: `applyCmd`)
-  if (cmd.seq > 0) store.sessions.set(cmd.client, { seq: cmd.seq,
-    value: cmd.kind === 'put' ? null : value });
+  if (session !== undefined) record(store, cmd, index, cmd.kind === 'put' ? null : value);
   return value;
 }
 
 function storeOf(snapshot: Snapshot): KvStore {
   const store = new KvStore();
   for (const [k, v] of snapshot.kv) setValue(store, k, v);
-  for (const [c, session] of snapshot.sessions) store.sessions.set(c, session);
+  // least recently used first, as the table that was snapshotted held them
+  const byUse = [...snapshot.sessions].sort((a, b) => a[1].last - b[1].last);
+  for (const [id, session] of byUse) {
+    store.sessions.set(id, session);
+    store.bytes += session.value?.length ?? 0;
+  }
   return store;
 }
 
@@ -104,7 +150,7 @@ export function kvFromSnapshot(snapshot: Snapshot): KvState {
   return { store: storeOf(snapshot), version: 0, appliedIndex: snapshot.index };
 }
 
-const byKey = <V>(a: readonly [string, V], b: readonly [string, V]): number =>
+const byKey = <K extends string | number, V>(a: readonly [K, V], b: readonly [K, V]): number =>
   (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 /**
@@ -136,7 +182,7 @@ function ownStore(kv: KvState, log: RaftLog): KvStore {
   const store = storeOf(log.snapshot);
   for (let index = log.snapshot.index + 1; index <= kv.appliedIndex; index++) {
     const entry = entryAt(log, index);
-    if (entry !== undefined) applyOne(store, entry.cmd);
+    if (entry !== undefined) applyOne(store, entry.cmd, index);
   }
   return store;
 }
@@ -153,7 +199,7 @@ export function applyUpTo(
   for (let index = kv.appliedIndex + 1; index <= toIndex; index++) {
     const entry = entryAt(log, index);
     if (entry === undefined) throw new Error(`applyUpTo: no entry at ${index} (commit past log)`);
-    const value = applyOne(store, entry.cmd);
+    const value = applyOne(store, entry.cmd, index);
     onApplied?.({ index, cmd: entry.cmd, value });
   }
   store.version += 1;
@@ -186,7 +232,7 @@ export function kvGet(kv: KvState, log: RaftLog, key: string): string | null {
   return ownStore(kv, log).data.get(key) ?? null;
 }
 
-export function kvSessions(kv: KvState, log: RaftLog): Map<NodeId, Session> {
+export function kvSessions(kv: KvState, log: RaftLog): Map<SessionId, Session> {
   return new Map(ownStore(kv, log).sessions);
 }
 

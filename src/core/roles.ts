@@ -31,6 +31,7 @@ function common<R extends Role>(role: R) {
     del: { actions: a('clientRequest') },
     cas: { actions: a('clientRequest') },
     list: { actions: a('clientRequest') },
+    register: { actions: a('clientRequest') },
     TakeSnapshot: { guard: 'canSnapshot', actions: a('takeSnapshot') },
   } as const;
 }

@@ -11,6 +11,7 @@ import type {
 import type { KvState } from './kv.js';
 import type { RaftLog } from './log.js';
 import type { Config, Effect, Pending, Persisted, RaftState, Read, Role } from './state.js';
+import type { EXPIRED } from './kv.js';
 
 export interface RaftRules {
   /** [§5.4.1] The election restriction: the candidate's log is at least as up to date. */
@@ -35,12 +36,15 @@ export interface RaftRules {
     out: Effect[], rules: RaftRules) => RaftState;
   /** [§6.4] Answer a read that is ready (its round acknowledged, its index applied). */
   readonly answerRead: (s: RaftState, out: Effect[], r: Read) => void;
-  /** [§8] A leader takes a write: a put, del or cas. */
+  /** [§8] A leader takes a write (a put, del or cas) or a register [§6.3]. */
   readonly leaderWrite: (s: RaftState, m: Exclude<ClientRequest, { type: 'get' | 'list' }>,
     out: Effect[], rules: RaftRules) => RaftState;
-  /** [§8] Answer a pending request whose own entry was applied (`null`: the key was absent). */
+  /**
+   * [§8] Answer a pending request whose own entry was applied (`null`: the key was absent;
+   * `EXPIRED`: its session had expired [§6.3]).
+   */
   readonly answerApplied: (s: RaftState, out: Effect[], p: Pending,
-    value: string | null | undefined) => void;
+    value: string | null | undefined | typeof EXPIRED) => void;
   /** [Fig2:AllServers#2] Step down from `from` to follower, adopting `term` if newer. */
   readonly stepDown: (s: RaftState, term: number, out: Effect[], from: Role) => RaftState;
   /** [Fig2:State §5.1] A server (re)starting from what it persisted. */

@@ -57,7 +57,8 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
     actions: ['raiseLeaderStale', 'leaderStale'],
   },
   clientRequest: {
-    params: ['s', 'cmd'], events: ['get', 'put', 'del', 'cas', 'list'], guards: [], actions: ['clientRequest'],
+    params: ['s', 'cmd'], events: ['get', 'put', 'del', 'cas', 'list', 'register'], guards: [],
+    actions: ['clientRequest'],
   },
   restart: { params: ['s'], events: ['Restart'], guards: [], actions: ['restart'] },
   /** [§7] Raised by a tick once `snapshotEntries` entries are committed past the snapshot. */

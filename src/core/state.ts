@@ -3,7 +3,7 @@
  * Field names are the spec's (`spec/raft.qnt`, Server record) and Raft Figure 2's, except the
  * spec's `role`: that is the statechart's state (`roleOf` in raft.ts), held nowhere else.
  */
-import type { ClientResponse, Cmd, NodeId, PeerMessage, WriteCmd } from '../wire/messages.js';
+import type { ClientResponse, Cmd, LogCmd, NodeId, PeerMessage } from '../wire/messages.js';
 import { emptyChain, type Chain } from './chain.js';
 import { kvFromSnapshot, type KvState } from './kv.js';
 import { emptyLog, type RaftLog, type LogChange } from './log.js';
@@ -70,6 +70,12 @@ export interface Config {
    * an absent key from an empty value).
    */
   readonly absentAsEmpty: boolean;
+  /**
+   * [§6.3] The most client sessions the state machine keeps: a leader stamps it in each
+   * `register` entry it appends (so every server expires the same sessions); past it, the least
+   * recently used expire.
+   */
+  readonly maxSessions: number;
 }
 
 /**
@@ -88,7 +94,7 @@ export interface ListCmd {
 /** A get or a page of a listing: a command answered by a read [§6.4], never logged. */
 export type ReadCmd = Extract<Cmd, { kind: 'get' }> | ListCmd;
 
-/** A put, get, del, cas or list: the command of a client request. */
+/** A register, put, get, del, cas or list: the command of a client request. */
 export type ClientCmd = Exclude<Cmd, { kind: 'noop' }> | ListCmd;
 
 /**
@@ -109,7 +115,7 @@ export interface Read {
 export interface Pending {
   readonly index: number;
   readonly term: number;
-  readonly cmd: WriteCmd;
+  readonly cmd: LogCmd;
   readonly mid: string;
 }
 
@@ -211,6 +217,13 @@ export interface Step {
 export const OVERLOAD_LIMITS = { maxWaitingRequests: 8192, maxWaitingPerClient: 1024,
   maxUncommittedEntries: 16_384, maxWaitingBytes: 64 << 20 } as const;
 
+/**
+ * [§6.3] The default session-table bound. Each session keeps its last answer: at most a value
+ * (1 MiB) for a del or cas, none for a put, so the table holds at most about 1 GiB even if every
+ * session's last write found a largest value, and a few hundred KB for small ones.
+ */
+export const DEFAULT_MAX_SESSIONS = 1024;
+
 export const defaultConfig: Config = {
   id: '0000' as NodeId,
   peers: ['0001', '0002'] as NodeId[],
@@ -227,6 +240,7 @@ export const defaultConfig: Config = {
   trace: false,
   ...OVERLOAD_LIMITS,
   absentAsEmpty: true,
+  maxSessions: DEFAULT_MAX_SESSIONS,
 };
 
 export function quorum(config: Config): number {

@@ -24,7 +24,7 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { entriesAfterSnapshot } from '../core/log.js';
-import { KvClient, TimeoutError, type Found } from '../client/client.js';
+import { KvClient, SessionExpiredError, TimeoutError, type Found } from '../client/client.js';
 import { leaderOf, queryStatus } from '../client/status.js';
 import { CLI_PATH, isRunning, newLayout, replicaArgs, startMember, waitForLeader, writeLayout,
   type Layout, type Member } from '../cluster/cluster.js';
@@ -156,8 +156,8 @@ function invokeOnce(history: History, client: string, kind: OpKind, key: string,
   return op;
 }
 
-/** An acknowledged put's session: its client and request number (see `finish`). */
-interface PutSession { readonly client: string; readonly seq: number }
+/** An acknowledged put's session and request number in it (see `finish`). */
+interface PutSession { readonly session: number; readonly seq: number }
 
 /** A round kills within this long after a put was acknowledged. */
 const KILL_WITHIN_MS = 50;
@@ -186,7 +186,7 @@ async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
       if (kind === 'put') {
         await client.put(key, value as string);
         load.lastAckMs = performance.now();
-        sessions.set(value as string, { client: client.clientId, seq: client.lastSeq });
+        sessions.set(value as string, { session: client.session, seq: client.lastSeq });
         seen.set(key, value as string);
       } else if (kind === 'get') {
         found = await client.get(key);
@@ -202,7 +202,9 @@ async function worker(w: number, layout: Layout, opts: CrashOptions, rng: Rng,
       // an absent key is an ok without a value, as direct mode answers it
       history.complete(op, performance.now() - t0, found?.found === true ? found.value : undefined);
     } catch (e) {
-      if (!(e instanceof TimeoutError)) throw e;
+      // [§6.3] an expired session (here: a register a broken replica acknowledged and lost)
+      // leaves the write's outcome unknown, as silence does
+      if (!(e instanceof TimeoutError) && !(e instanceof SessionExpiredError)) throw e;
       // unanswered: a write may still take effect, at any time after its call
       history.giveUp(op, 'abandoned');
     }
@@ -378,7 +380,7 @@ async function finish(opts: CrashOptions, layout: Layout, run: {
     const log = recovered.persisted.log;
     return { puts: new Set(entriesAfterSnapshot(log)
       .map((e) => (e.cmd.kind === 'put' ? `${e.cmd.key}=${e.cmd.value}` : ''))),
-    sessions: new Map<string, { readonly seq: number }>(log.snapshot.sessions) };
+    sessions: new Map<number, { readonly seq: number }>(log.snapshot.sessions) };
   });
   const quorum = Math.floor(opts.replicas / 2) + 1;
   const acked = history.operations.filter((o) => o.kind === 'put' && o.status === 'ok');
@@ -386,7 +388,7 @@ async function finish(opts: CrashOptions, layout: Layout, run: {
     const value = o.value as string;
     const session = run.sessions.get(value);
     return d.puts.has(`${o.key}=${value}`)
-      || (session !== undefined && (d.sessions.get(session.client)?.seq ?? 0) >= session.seq);
+      || (session !== undefined && (d.sessions.get(session.session)?.seq ?? 0) >= session.seq);
   };
   const lost = acked.filter((o) => disks.filter((d) => holds(d, o)).length < quorum)
     .map((o) => `${o.key}=${o.value as string}`);

@@ -2,7 +2,9 @@
  * The exhaustive checker's model (`npm run check:exhaustive`): a world of N replica statecharts,
  * the machine a replica runs (`raftMachine`, or a catalog mutant's), stepped through its pure
  * transition (`pureStep`); the network as the spec's bag of messages (a send adds a copy, a
- * delivery takes one, a copy may be dropped or duplicated); and clients that each send one request.
+ * delivery takes one, a copy may be dropped or duplicated); and clients that each send one request:
+ * a register [§6.3], a put (in the session of a client whose register was answered, as that
+ * client's second request, or else without a session), or a get.
  * No rule is restated here: every step is the statechart's own.
  *
  * Time is not modelled: each timer is an event that may fire whenever its role has it
@@ -38,11 +40,12 @@ export interface Bounds {
   readonly maxTerm: number;
   /** No server's log (snapshot included) grows past this many entries. */
   readonly maxLog: number;
-  /** Client requests in all: each from its own client, one put or get. */
+  /** Client requests in all: registers, puts and gets. */
   readonly clients: number;
   /**
    * Re-sends in all: a client whose request has no `ok` answer yet (none, a redirect, a fail)
-   * sends it again, unchanged, to any server, as the spec's clients retry (its `isRetry`).
+   * sends it again, unchanged, to any server, as the spec's clients retry (its `isRetry`); a put
+   * without a session is never sent again (a second copy could apply twice).
    */
   readonly retries: number;
   readonly keys: number;
@@ -64,12 +67,17 @@ export interface InFlight { readonly message: PeerMessage; readonly count: numbe
 
 /** A client request and what came back: the history the linearizability check reads. */
 export interface ClientOp {
-  readonly kind: 'put' | 'get';
+  readonly kind: 'register' | 'put' | 'get';
+  /** Who sends it, its number, and the session it writes in (0: none). */
+  readonly client: NodeId;
+  readonly seq: number;
+  readonly session: number;
   readonly key: string;
   readonly value: string | undefined;
   /** Positions in the history's order of invocations and answers. */
   readonly invokedAt: number;
-  readonly answer: 'ok' | 'redirect' | 'fail' | undefined;
+  readonly answer: 'ok' | 'redirect' | 'fail' | 'expired' | undefined;
+  /** A get's value read; a register's session. */
   readonly read: string | undefined;
   readonly answeredAt: number;
   /** Sends of the request (1 + its retries), and which of them (a bit each) got an answer. */
@@ -108,6 +116,7 @@ export type Move =
       readonly server: number }
   | { readonly kind: 'replicate'; readonly server: number; readonly to: readonly number[] }
   | { readonly kind: 'put' | 'get'; readonly server: number; readonly key: string }
+  | { readonly kind: 'register'; readonly server: number }
   | { readonly kind: 'retry'; readonly server: number; readonly op: number }
   | { readonly kind: 'deliver' | 'drop' | 'duplicate'; readonly key: string };
 
@@ -172,7 +181,8 @@ export class Model {
     this.tap = opts.tap;
     // Every replicate is its own step (no catch-up sends inside a response's step): the spec's
     // granularity, and the same states, since any catch-up send is also a `Replicate` move.
-    this.config = { ...defaultConfig, maxBatch: bounds.maxBatch, catchUp: false,
+    // [§6.3] one session kept: a second register expires the first, so expiry is in reach
+    this.config = { ...defaultConfig, maxBatch: bounds.maxBatch, catchUp: false, maxSessions: 1,
       snapshotEntries: 0, trace: opts.trace === true };
     this.initial(); // sets `configs`
   }
@@ -235,13 +245,18 @@ export class Model {
       }
       if (w.crashes < b.crashes) list.push({ kind: 'restart', server: i });
       if (w.ops.length < b.clients) {
+        list.push({ kind: 'register', server: i });
         for (const key of keyNames(b)) {
           list.push({ kind: 'put', server: i, key });
           list.push({ kind: 'get', server: i, key });
         }
       }
       if (w.retries < b.retries) {
-        w.ops.forEach((o, op) => { if (o.answer !== 'ok') list.push({ kind: 'retry', server: i, op }); });
+        w.ops.forEach((o, op) => {
+          if (o.answer !== 'ok' && o.answer !== 'expired' && (o.kind !== 'put' || o.session > 0)) {
+            list.push({ kind: 'retry', server: i, op });
+          }
+        });
       }
     }
     for (const key of [...w.bag.keys()].sort()) {
@@ -263,12 +278,16 @@ export class Model {
       case 'snapshot': return `${id(m.server)} TakeSnapshot`;
       case 'restart': return `${id(m.server)} crashes and restarts from its disk`;
       case 'replicate': return `${id(m.server)} Replicate to ${m.to.map(id).join(',')}`;
-      case 'put': return `client ${clientOf(w.ops.length)} put ${m.key}=${putValue(w.ops)} ` +
-        `to ${id(m.server)}`;
+      case 'register': return `client ${clientOf(w.ops.length)} register to ${id(m.server)}`;
+      case 'put': {
+        const o = newOp(w, 'put', m.key);
+        return `client ${o.client} put ${m.key}=${putValue(w.ops)}` +
+          `${o.session > 0 ? ` in session ${o.session}` : ''} to ${id(m.server)}`;
+      }
       case 'get': return `client ${clientOf(w.ops.length)} get ${m.key} to ${id(m.server)}`;
       case 'retry': {
         const o = w.ops[m.op] as ClientOp;
-        return `client ${clientOf(m.op)} retries ${o.kind} ${o.key}` +
+        return `client ${o.client} retries ${o.kind}${o.kind === 'register' ? '' : ` ${o.key}`}` +
           `${o.kind === 'put' ? `=${o.value ?? ''}` : ''} to ${id(m.server)}`;
       }
       case 'deliver': case 'drop': case 'duplicate': {
@@ -304,26 +323,17 @@ export class Model {
         return this.event({ ...w, safety, crashes: w.crashes + 1 }, m.server,
           { type: 'Restart', persisted: persistedOf(s) });
       }
-      case 'put': case 'get': {
+      case 'register': case 'put': case 'get': {
         const n = w.ops.length;
-        const dst = this.ids[m.server] as NodeId;
-        const base = { src: clientOf(n), dst, leader: dst, MID: midOf(n), key: m.key, seq: 1 };
-        const value = m.kind === 'put' ? String(putValue(w.ops)) : undefined;
-        const request = (m.kind === 'put' ? { ...base, type: 'put', value }
-          : { ...base, type: 'get' }) as ClientRequest;
-        const op: ClientOp = { kind: m.kind, key: m.key, value, invokedAt: w.clock,
-          answer: undefined, read: undefined, answeredAt: Infinity, sends: 1, answeredSends: 0 };
+        const op = newOp(w, m.kind, m.kind === 'register' ? '' : m.key);
+        const request = requestOf(op, this.ids[m.server] as NodeId, midOf(n));
         return this.event({ ...w, ops: [...w.ops, op], clock: w.clock + 1 }, m.server, request);
       }
       case 'retry': {
-        // the same request again (client, seq, key, value), under a new message id, as the
-        // direct-mode client sends each attempt
+        // the same request again (client, session, seq, key, value), under a new message id, as
+        // the direct-mode client sends each attempt
         const o = w.ops[m.op] as ClientOp;
-        const dst = this.ids[m.server] as NodeId;
-        const base = { src: clientOf(m.op), dst, leader: dst, MID: midOf(m.op, o.sends), key: o.key,
-          seq: 1 };
-        const request = (o.kind === 'put' ? { ...base, type: 'put', value: o.value }
-          : { ...base, type: 'get' }) as ClientRequest;
+        const request = requestOf(o, this.ids[m.server] as NodeId, midOf(m.op, o.sends));
         const ops = w.ops.slice();
         ops[m.op] = { ...o, sends: o.sends + 1 };
         return this.event({ ...w, ops, retries: w.retries + 1 }, m.server, request);
@@ -373,7 +383,9 @@ export class Model {
               ? 'never sent' : 'already answered'}` };
           continue;
         }
-        const read = e.message.type === 'ok' && op.kind === 'get' ? e.message.value ?? '' : undefined;
+        const read = e.message.type !== 'ok' ? undefined
+          : op.kind === 'get' ? e.message.value ?? ''
+            : op.kind === 'register' ? String(e.message.session ?? 0) : undefined;
         const answeredSends = op.answeredSends | bit;
         if (op.answer === 'ok') {
           // another send of a request the client already has its answer to: the client has
@@ -585,15 +597,41 @@ function describeMessage(m: PeerMessage): string {
   return `${type} ${src}->${dst} ${fields.join(' ')}`;
 }
 
+/**
+ * A new client request of `kind` (put: in the session of the first client whose register was
+ * answered and which has not written yet, as its second request; else without one, from a client
+ * of its own, as a register or get is).
+ */
+export function newOp(w: World, kind: ClientOp['kind'], key: string): ClientOp {
+  const n = w.ops.length;
+  const registered = kind !== 'put' ? undefined : w.ops.find((o) => o.kind === 'register'
+    && o.answer === 'ok' && !w.ops.some((p) => p.kind === 'put' && p.client === o.client));
+  return { kind, key, value: kind === 'put' ? String(putValue(w.ops)) : undefined,
+    client: registered?.client ?? clientOf(n), seq: registered === undefined ? 1 : 2,
+    session: registered === undefined ? 0 : Number(registered.read),
+    invokedAt: w.clock, answer: undefined, read: undefined, answeredAt: Infinity, sends: 1,
+    answeredSends: 0 };
+}
+
+/** The datagram that carries `op` to `dst`. */
+function requestOf(o: ClientOp, dst: NodeId, mid: string): ClientRequest {
+  const envelope = { src: o.client, dst, leader: dst, MID: mid, seq: o.seq };
+  if (o.kind === 'register') return { ...envelope, type: 'register' };
+  if (o.kind === 'get') return { ...envelope, type: 'get', key: o.key };
+  return { ...envelope, type: 'put', key: o.key, value: o.value ?? '',
+    ...(o.session > 0 ? { session: o.session } : {}) };
+}
+
 /** The clients' history as register operations (`fault/linearizability.ts`). */
 export function registerOps(ops: readonly ClientOp[]): RegisterOp[] {
   return ops.flatMap((o, k): RegisterOp[] => {
     const ret = o.answer === 'ok' ? o.answeredAt : Infinity;
+    if (o.kind === 'register') return [];
     if (o.kind === 'get') {
       return o.answer === 'ok' ? [{ id: k, key: o.key, call: o.invokedAt, ret, kind: 'get',
         read: o.read ?? '' }] : [];
     }
-    // a put answered redirect or fail may still take effect, as one never answered
+    // a put answered redirect, fail or expired may still take effect, as one never answered
     return [{ id: k, key: o.key, call: o.invokedAt, ret, kind: 'put', value: o.value ?? '' }];
   });
 }

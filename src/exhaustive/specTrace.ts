@@ -25,7 +25,7 @@ import {
 import { quintAsync } from '../conformance/quint.js';
 import { canonical } from '../explorer/cluster.js';
 import {
-  clientOf, keyNames, Model, putValue, sendOf, type Bounds, type ClientOp, type InFlight, type Move,
+  clientOf, keyNames, Model, newOp, sendOf, type Bounds, type ClientOp, type InFlight, type Move,
   type World,
 } from './model.js';
 
@@ -69,12 +69,17 @@ function addTo(bag: Map<string, InFlight>, m: PeerMessage): void {
   bag.set(key, { message: f?.message ?? m, count: (f?.count ?? 0) + 1 });
 }
 
-/** What client request `n` asked, in the spec's terms. */
-function cmdOfOp(ops: readonly ClientOp[], n: number): AbstractCmd {
+/** What a client request asked, in the spec's terms (a register's bound: `keep`). */
+function cmdOf(op: ClientOp, keep: number): AbstractCmd {
+  return { kind: op.kind, client: op.client, session: op.session, seq: op.seq, key: op.key,
+    value: op.kind === 'put' ? Number(op.value) : op.kind === 'register' ? keep : 0,
+    expected: 0 };
+}
+
+function cmdOfOp(ops: readonly ClientOp[], n: number, keep: number): AbstractCmd {
   const op = ops[n];
   if (op === undefined) throw new Error(`an answer to unknown request ${n}`);
-  return { kind: op.kind, client: clientOf(n), seq: 1, key: op.key,
-    value: op.kind === 'put' ? Number(op.value) : 0, expected: 0 };
+  return cmdOf(op, keep);
 }
 
 /** The spec call arguments of a server step caused by `move` in `w`. */
@@ -83,13 +88,16 @@ function callArgs(model: Model, w: World, move: Move): string {
     return quintMessage(abstractMessage((w.bag.get(move.key) as InFlight).message));
   }
   const id = str(model.ids[(move as { server: number }).server] as string);
-  if (move.kind === 'retry') return `${id}, ${quintCmd(cmdOfOp(w.ops, move.op))}`;
+  const keep = keepOf(model);
+  if (move.kind === 'retry') return `${id}, ${quintCmd(cmdOfOp(w.ops, move.op, keep))}`;
+  if (move.kind === 'register') return `${id}, ${quintCmd(cmdOf(newOp(w, 'register', ''), keep))}`;
   if (move.kind !== 'put' && move.kind !== 'get') return id;
-  const n = w.ops.length;
-  const value = move.kind === 'put' ? putValue(w.ops) : 0;
-  return `${id}, ${quintCmd({ kind: move.kind, client: clientOf(n), seq: 1, key: move.key,
-    value, expected: 0 })}`;
+  return `${id}, ${quintCmd(cmdOf(newOp(w, move.kind, move.key), keep))}`;
 }
+
+/** The session bound the model's leaders stamp in a register (`Config.maxSessions`). */
+const keepOf = (model: Model): number =>
+  (model.initial().servers[0] as MachineSnapshot).context.config.maxSessions;
 
 interface Tapped {
   readonly server: number;
@@ -139,9 +147,11 @@ export function recordSpecTrace(bounds: Bounds, machine: RaftMachine, path: read
       const id = ids[t.server] as string;
       const calls = specCalls(t.effects, id, args);
       if (calls.length > 0) {
-        const cmdOf = (mid: string): AbstractCmd => cmdOfOp(next.ops, sendOf(mid)?.op ?? -1);
+        const keep = keepOf(model);
+        const cmdOfMid = (mid: string): AbstractCmd =>
+          cmdOfOp(next.ops, sendOf(mid)?.op ?? -1, keep);
         const replies = effectsPerCall(t.effects, calls.length)
-          .map((es) => quintReplies(es, cmdOf));
+          .map((es) => quintReplies(es, cmdOfMid));
         // [Fig2 persist before send] a step that changed what its server must keep holds its
         // sends until the write completes: the spec's outbox, then its `persist`
         const wrote = durable(t.before) !== durable(t.after) || move.kind === 'restart';
@@ -187,7 +197,7 @@ export function specParams(model: Model): string {
     `MaxBatch = ${b.maxBatch}, MaxValue = 1000, MaxTerm = 1000, MaxLogLength = 1000, ` +
     'MaxMessages = 1000, MaxRestarts = 1000, MaxHistory = 100000, ' +
     `MaxWaiting = ${c.maxWaitingRequests}, MaxWaitingPerClient = ${c.maxWaitingPerClient}, ` +
-    `MaxUncommitted = ${c.maxUncommittedEntries}`;
+    `MaxUncommitted = ${c.maxUncommittedEntries}, MaxSessions = ${c.maxSessions}`;
 }
 
 /** Each `upTo${k}Test` of `quint test`'s output: passed, or failed and how. */

@@ -29,6 +29,8 @@ export class ExplorerClients {
   /** Record an answer; a second answer to one MID, or one to a MID never sent, is a violation. */
   answer(reply: ClientResponse): HistoryViolation | undefined {
     const at = this.clock++;
+    // its clients write without sessions: none can have expired
+    if (reply.type === 'expired') return { mid: reply.MID, detail: 'expired, with no session' };
     const value = 'value' in reply ? reply.value : undefined;
     const first = this.history.attempt(reply.MID)?.answers[0];
     const seen = this.history.answer(reply.MID, { type: reply.type, atMs: at, from: reply.src,

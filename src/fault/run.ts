@@ -221,7 +221,10 @@ export class FaultRun {
     } else if (this.clients.isClient(e.dst)) {
       const response = decodeResponse(body);
       if (E.isLeft(response)) this.error(`${id} sent a bad answer to ${e.dst}: ${response.left}`);
-      else this.clients.receive(response.right, nowMs);
+      // these clients write without sessions [§6.3]: none can have expired
+      else if (response.right.type === 'expired') {
+        this.error(`${id} answered ${e.dst} expired, which holds no session`);
+      } else this.clients.receive(response.right, nowMs);
     } else this.error(`${id} sent a ${e.type} to ${e.dst}, which is no replica or client`);
   }
 

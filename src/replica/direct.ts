@@ -37,6 +37,8 @@ export interface DirectOptions {
   readonly warmupMs?: number;
   /** [§7] Snapshot every this many committed entries (default `SNAPSHOT_ENTRIES`). */
   readonly snapshotEntries?: number;
+  /** [§6.3] The client sessions kept (default `DEFAULT_MAX_SESSIONS`). */
+  readonly maxSessions?: number;
   /** The disk failed (ENOSPC, EIO): Raft cannot go on without it. The CLI exits. */
   readonly onFatal: (error: Error) => void;
   /** Test only: the log's file system, to fail it as a full disk would. */
@@ -105,7 +107,8 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
   const loop: ReplicaLoop = new ReplicaLoop({
     config: { id: opts.id, peers: [...opts.peers.keys()], ...TIMING, absentAsEmpty: false,
-      snapshotEntries: opts.snapshotEntries ?? SNAPSHOT_ENTRIES },
+      snapshotEntries: opts.snapshotEntries ?? SNAPSHOT_ENTRIES,
+      ...(opts.maxSessions === undefined ? {} : { maxSessions: opts.maxSessions }) },
     seed: opts.seed,
     persisted: recovered.persisted,
     machine: opts.machine,

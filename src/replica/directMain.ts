@@ -4,7 +4,7 @@
  * fails a write stops the process with a message naming the file: it must not run on state it
  * cannot trust or keep.
  */
-import type { NodeId } from '../wire/messages.js';
+import { MAX_SESSIONS_BOUND, type NodeId } from '../wire/messages.js';
 import { CorruptWalError } from '../disk/wal.js';
 import { lastLogIndex, snapshotIndex } from '../core/log.js';
 import { REPLICA_USAGE } from '../usage.js';
@@ -23,12 +23,14 @@ export interface DirectArgs {
   readonly secret: string | undefined;
   /** [§7] Snapshot every this many committed entries (default `SNAPSHOT_ENTRIES`). */
   readonly snapshotEntries?: number;
+  /** [§6.3] The client sessions kept (default `DEFAULT_MAX_SESSIONS`). */
+  readonly maxSessions?: number;
 }
 
 const OPTIONS = {
   'id': { type: 'string' }, 'listen': { type: 'string' }, 'data-dir': { type: 'string' },
   'secret-file': { type: 'string' }, 'snapshot-entries': { type: 'string' },
-  'peer': { type: 'string', multiple: true },
+  'max-sessions': { type: 'string' }, 'peer': { type: 'string', multiple: true },
 } as const;
 
 /** The arguments, or a message saying what is wrong with them. */
@@ -59,6 +61,10 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
   const snapshotEntries = every === undefined ? undefined
     : intArg('snapshot-entries', every, 1, Number.MAX_SAFE_INTEGER);
   if (typeof snapshotEntries === 'string') return snapshotEntries;
+  const sessionsText = stringArg(p, 'max-sessions');
+  const maxSessions = sessionsText === undefined ? undefined
+    : intArg('max-sessions', sessionsText, 1, MAX_SESSIONS_BOUND);
+  if (typeof maxSessions === 'string') return maxSessions;
   const peers = new Map<NodeId, Address>();
   for (const value of (p.values['peer'] ?? []) as string[]) {
     const [peerId, addr, ...extra] = value.split('=');
@@ -74,7 +80,8 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
     return `a --peer has this replica's own --listen address`;
   }
   return { id: id as NodeId, listen, peers, dataDir, secret,
-    ...(snapshotEntries === undefined ? {} : { snapshotEntries }) };
+    ...(snapshotEntries === undefined ? {} : { snapshotEntries }),
+    ...(maxSessions === undefined ? {} : { maxSessions }) };
 }
 
 /**

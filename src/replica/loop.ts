@@ -143,10 +143,29 @@ export const PEER_TYPES: ReadonlySet<string> = new Set([...PeerMessage.tags,
   'InstallSnapshotChunk']);
 
 const isClientRequest = (m: Message): m is ClientRequest => m.type === 'get' || m.type === 'put'
-  || m.type === 'del' || m.type === 'cas' || m.type === 'list';
+  || m.type === 'del' || m.type === 'cas' || m.type === 'list' || m.type === 'register';
 
-/** The most clients whose address a replica remembers for its answers (oldest forgotten first). */
-const MAX_CLIENTS = 10_000;
+/**
+ * A request as the simulator-routed protocol reads it: `session` is direct mode's extension
+ * [§6.3], an extra field there, ignored as the protocol lets extra fields be.
+ */
+function withoutSession(m: ClientRequest): ClientRequest {
+  if (!('session' in m) || m.session === undefined) return m;
+  const { session: _session, ...rest } = m;
+  return rest as ClientRequest;
+}
+
+/**
+ * The most requests whose client address a replica remembers for its answers (oldest forgotten
+ * first): more than the requests it keeps waiting (`OVERLOAD_LIMITS.maxWaitingRequests`).
+ */
+const MAX_ROUTES = 16_384;
+
+/**
+ * Where the answer to a request goes: by its client's id and its MID, not the id alone, so that
+ * two clients that picked the same 4-hex id each get their own answers.
+ */
+const routeOf = (client: string, mid: string): string => `${client} ${mid}`;
 
 export class ReplicaLoop {
   /**
@@ -168,7 +187,8 @@ export class ReplicaLoop {
    */
   readonly peerFragments = new Defragmenter();
   readonly clientFragments = new Defragmenter();
-  private readonly clients = new Map<string, Address>();
+  /** The address each request came from (`routeOf`), for its answers. */
+  private readonly routes = new Map<string, Address>();
   private flushPending = false;
   private stopped = false;
   /** Ticks delivered since start, and when it started. */
@@ -316,7 +336,8 @@ export class ReplicaLoop {
     }
     if (isClientRequest(m)) {
       if (!this.admitClient(m, from)) return false;
-      this.feed(m, false, counted);
+      this.feed(this.opts.admission?.directRequests === true ? m : withoutSession(m), false,
+        counted);
       return true;
     }
     this.count('not-a-request', `${m.type} from ${m.src}`);
@@ -398,7 +419,7 @@ export class ReplicaLoop {
 
   private admitClient(m: ClientRequest, from: Address | undefined): boolean {
     if (this.opts.admission?.directRequests !== true) {
-      if (m.type === 'del' || m.type === 'cas' || m.type === 'list') {
+      if (m.type === 'del' || m.type === 'cas' || m.type === 'list' || m.type === 'register') {
         this.count('not-in-protocol', `${m.type} from ${m.src}`);
         return false;
       }
@@ -410,15 +431,23 @@ export class ReplicaLoop {
         return false;
       }
     }
+    // [§6.3] a write in a session names its request number: without one, the session would
+    // take it for a copy of a request already applied, and answer ok for nothing
+    if ('session' in m && m.session !== undefined && (m.seq ?? 0) === 0
+      && this.opts.admission?.directRequests === true) {
+      this.count('invalid', `${m.type} from ${m.src}: session ${m.session} without a seq`);
+      return false;
+    }
     const peers = this.opts.admission?.peers;
     if (peers === undefined || from === undefined) return true;
     if (m.src === this.opts.config.id || peers.has(m.src) || m.src === 'FFFF') {
       this.count('bad-client-id', `${m.type} from ${this.where(from)} as ${m.src}`);
       return false;
     }
-    this.clients.delete(m.src);
-    this.clients.set(m.src, from);
-    if (this.clients.size > MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value as string);
+    const route = routeOf(m.src, m.MID);
+    this.routes.delete(route);
+    this.routes.set(route, from);
+    if (this.routes.size > MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string);
     return true;
   }
 
@@ -559,8 +588,8 @@ export class ReplicaLoop {
       if (peers === undefined) this.opts.transport.send(m, undefined, peer);
       else if (m.dst === 'FFFF') for (const to of peers.values()) this.opts.transport.send(m, to, true);
       else if (peers.has(m.dst)) this.opts.transport.send(m, peers.get(m.dst), true);
-      else {
-        const client = this.clients.get(m.dst);
+      else if ('MID' in m) {
+        const client = this.routes.get(routeOf(m.dst, m.MID));
         if (client !== undefined) this.opts.transport.send(m, client, false);
       }
     }

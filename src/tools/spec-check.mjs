@@ -45,7 +45,7 @@ const WITNESSES = ['witnessNoLeader', 'witnessNoCommit', 'witnessNoGetAnswered',
   'witnessNoSnapshotSent', 'witnessNoIndirectCommit', 'witnessNoTruncation', 'witnessNoDedupHit',
   'witnessNoRefusedStaleRead', 'witnessNoSnapshotInstalled', 'witnessNoCheckQuorumStepDown',
   'witnessNoDeposedAnswer', 'witnessNoLostRedirect', 'witnessNoOverloadFail', 'witnessNoSwap',
-  'witnessNoDelete'];
+  'witnessNoDelete', 'witnessNoSessionWrite', 'witnessNoExpired'];
 const COVERAGE = ['reachedLeader', 'reachedCommit', 'reachedGetAnswered', 'reachedRejoin',
   'reachedSnapshotSent', 'reachedSnapshotInstalled'];
 const TEST_SEED = '0x7e57';
@@ -87,10 +87,13 @@ const BUDGETS = {
  * Witnesses that need a longer run: a put appended, its leader deposed, and the next leader's
  * commit reaching the deposed one takes two elections and a commit; an indirect commit (Figure 8)
  * takes two elections and a commit in a third term, which random `step` walks (a commit in 1 % of
- * 40-step samples) no longer reach in 40 steps now that clients may be refused as overloaded.
+ * 40-step samples) no longer reach in 40 steps now that clients may be refused as overloaded. A
+ * write in a session takes a register committed and answered first, a dedup hit a retry of such
+ * a write committed twice, and an expired session two registers and a write committed, in order.
  */
 const WITNESS_DEPTH = { witnessNoDeposedAnswer: 100, witnessNoLostRedirect: 100,
-  witnessNoIndirectCommit: 100 };
+  witnessNoIndirectCommit: 100, witnessNoExpired: 100, witnessNoSessionWrite: 100,
+  witnessNoDedupHit: 100 };
 /** Witness runs stop at the first violation; each gets its own seed, per step. */
 const WITNESS_STEPS = [
   { step: 'stepSteered', seedBase: 0x31n, maxSteps: 40 },

@@ -107,6 +107,21 @@ export type LogIndex = t.TypeOf<typeof LogIndex>;
 export const Seq = refined('Seq', isSafeNat, 'expected a non-negative safe integer');
 export type Seq = t.TypeOf<typeof Seq>;
 
+/**
+ * [§6.3 RegisterClient] A client session's id: the log index of the `register` entry that opened
+ * it, so no two clients ever get the same one (53 bits wide, unlike the 4-hex client id).
+ */
+export const SessionId = refined('SessionId', (u: unknown): u is number => isSafeNat(u) && u >= 1,
+  'expected a session id: a positive safe integer');
+export type SessionId = t.TypeOf<typeof SessionId>;
+/** The session a write runs in: a `SessionId`, or 0 for none (the simulator-routed protocol). */
+const CmdSession = refined('CmdSession', isSafeNat, 'expected a session id, or 0 for none');
+
+/** The largest session-table bound a `register` entry may carry (`Config.maxSessions`). */
+export const MAX_SESSIONS_BOUND = 1_000_000;
+const SessionBound = refined('SessionBound', (u: unknown): u is number => isSafeNat(u) && u >= 1
+  && u <= MAX_SESSIONS_BOUND, `expected 1 to ${MAX_SESSIONS_BOUND}`);
+
 /** [§6.4] A leader's read round: AppendEntries carry it, their responses echo it. */
 export const ReadRound = refined('ReadRound', isSafeNat, 'expected a non-negative safe integer');
 export type ReadRound = t.TypeOf<typeof ReadRound>;
@@ -190,8 +205,21 @@ export class TagDispatchType<K extends string, R extends Members<K, R>> extends 
 // -------------------------------------------------------------------------------------------------
 
 export const NoopCmd = t.strict({ kind: t.literal('noop') }, 'NoopCmd');
+/**
+ * [§6.3 RegisterClient] Opens a session whose id is this entry's index. `keep`: the most sessions
+ * the table keeps, stamped by the leader that appended it (its `Config.maxSessions`), so that
+ * every server expires the same sessions: past it, the least recently used go. `seq` only names
+ * the request (the client's number for it).
+ */
+export const RegisterCmd = t.strict(
+  { kind: t.literal('register'), client: NodeId, seq: Seq, keep: SessionBound },
+  'RegisterCmd',
+);
+/**
+ * The writes: `session` is the session they run in (0: none), where each `seq` is applied once.
+ */
 export const PutCmd = t.strict(
-  { kind: t.literal('put'), client: NodeId, seq: Seq, key: Key, value: Value },
+  { kind: t.literal('put'), client: NodeId, session: CmdSession, seq: Seq, key: Key, value: Value },
   'PutCmd',
 );
 export const GetCmd = t.strict(
@@ -200,7 +228,7 @@ export const GetCmd = t.strict(
 );
 /** Removes the key. Direct mode only, as `cas`: the simulator-routed protocol has neither. */
 export const DelCmd = t.strict(
-  { kind: t.literal('del'), client: NodeId, seq: Seq, key: Key },
+  { kind: t.literal('del'), client: NodeId, session: CmdSession, seq: Seq, key: Key },
   'DelCmd',
 );
 /** A value, or `null`: no value (the key is absent). */
@@ -208,15 +236,18 @@ export const MaybeValue = t.union([Value, t.null], 'MaybeValue');
 export type MaybeValue = t.TypeOf<typeof MaybeValue>;
 /** Writes `value` if the key holds `expected` (`null`: if the key is absent). */
 export const CasCmd = t.strict(
-  { kind: t.literal('cas'), client: NodeId, seq: Seq, key: Key, expected: MaybeValue,
-    value: Value },
+  { kind: t.literal('cas'), client: NodeId, session: CmdSession, seq: Seq, key: Key,
+    expected: MaybeValue, value: Value },
   'CasCmd',
 );
 export const Cmd = new TagDispatchType('Cmd', 'kind',
-  { noop: NoopCmd, put: PutCmd, get: GetCmd, del: DelCmd, cas: CasCmd });
+  { noop: NoopCmd, register: RegisterCmd, put: PutCmd, get: GetCmd, del: DelCmd, cas: CasCmd });
 export type Cmd = t.TypeOf<typeof Cmd>;
-/** A put, del or cas: a command that changes the state machine, and so goes through the log. */
+/** A put, del or cas: a command that changes the key-value map. */
 export type WriteCmd = Extract<Cmd, { kind: 'put' | 'del' | 'cas' }>;
+/** A client's command that goes through the log: a write, or a register. */
+export type LogCmd = WriteCmd | RegisterCmd;
+export type RegisterCmd = t.TypeOf<typeof RegisterCmd>;
 
 export const Entry = t.strict({ term: Term, cmd: Cmd }, 'Entry');
 export type Entry = t.TypeOf<typeof Entry>;
@@ -261,13 +292,14 @@ function datagramWithOptional<T extends string, P extends t.Props, O extends t.P
 export const Hello = datagram('hello', {});
 export type Hello = t.TypeOf<typeof Hello>;
 
-// Client requests. `seq` is our extension for at-most-once sessions; the simulator never sends it.
+// Client requests. `session` and `seq` are our extension for at-most-once writes [§6.3]; the
+// simulator never sends them. A write with a `session` is applied once per `seq` in it.
 export const ClientGet = datagramWithOptional('get', { MID: Mid, key: Key }, { seq: Seq });
 export type ClientGet = t.TypeOf<typeof ClientGet>;
 export const ClientPut = datagramWithOptional(
   'put',
   { MID: Mid, key: Key, value: Value },
-  { seq: Seq },
+  { session: SessionId, seq: Seq },
 );
 export type ClientPut = t.TypeOf<typeof ClientPut>;
 /**
@@ -275,14 +307,22 @@ export type ClientPut = t.TypeOf<typeof ClientPut>;
  * `expected` is `null` for "only if the key is absent". Their `ok` carries the value the key held
  * before (no `value`: it held none). A simulator-routed replica drops them as unknown.
  */
-export const ClientDel = datagramWithOptional('del', { MID: Mid, key: Key }, { seq: Seq });
+export const ClientDel = datagramWithOptional('del', { MID: Mid, key: Key },
+  { session: SessionId, seq: Seq });
 export type ClientDel = t.TypeOf<typeof ClientDel>;
 export const ClientCas = datagramWithOptional(
   'cas',
   { MID: Mid, key: Key, expected: MaybeValue, value: Value },
-  { seq: Seq },
+  { session: SessionId, seq: Seq },
 );
 export type ClientCas = t.TypeOf<typeof ClientCas>;
+/**
+ * [§6.3 RegisterClient] Direct mode's request for a session: its `ok` carries `session`, the
+ * index of the entry that opened it. Each register opens a new one (a retry too: the first is
+ * then never used, and expires in its turn).
+ */
+export const ClientRegister = datagramWithOptional('register', { MID: Mid }, { seq: Seq });
+export type ClientRegister = t.TypeOf<typeof ClientRegister>;
 const ListLimit = refined('ListLimit', (u: unknown): u is number => isSafeNat(u) && u >= 1
   && u <= MAX_LIST_LIMIT, `expected 1 to ${MAX_LIST_LIMIT}`);
 /**
@@ -302,8 +342,15 @@ export type Page = t.TypeOf<typeof Page>;
 // del's or cas's `ok` carries the value found, and none when the key is absent; the
 // simulator-routed protocol reads an absent key as "". A list's `ok` carries `pairs` and `next`.
 export const ClientOk = datagramWithOptional('ok', { MID: Mid },
-  { value: Value, pairs: Page, next: Key });
+  { value: Value, pairs: Page, next: Key, session: SessionId });
 export type ClientOk = t.TypeOf<typeof ClientOk>;
+/**
+ * [§6.3] A write whose session the table no longer held when its entry was applied: that entry
+ * did nothing, but an earlier copy of the same request may have, so its outcome is unknown. The
+ * client registers again before its next write. Direct mode only.
+ */
+export const ClientExpired = datagram('expired', { MID: Mid });
+export type ClientExpired = t.TypeOf<typeof ClientExpired>;
 export const ClientFail = datagram('fail', { MID: Mid });
 export type ClientFail = t.TypeOf<typeof ClientFail>;
 /** `leader` names the leader to try (FFFF when unknown). */
@@ -348,16 +395,18 @@ export const AppendEntriesResponse = datagram('AppendEntriesResponse', {
 });
 export type AppendEntriesResponse = t.TypeOf<typeof AppendEntriesResponse>;
 
-/** [§6.3] A client session of the state machine: the client's last request number and answer. */
-export const SessionRecord = t.strict({ seq: Seq, value: MaybeValue }, 'Session');
 /**
- * The answer: the value found (`null`: none) for a get, del or cas; none (`null`) for a put, whose
- * answer carries no value.
+ * [§6.3] A client session of the state machine: the last request number applied in it and its
+ * answer (the value found, `null`: none, for a del or cas; none for a put, whose answer carries no
+ * value), and `last`, the index of the last entry that opened it or applied in it: the least
+ * recently used expires first.
  */
+export const SessionRecord = t.strict({ seq: Seq, value: MaybeValue, last: LogIndex }, 'Session');
 export type Session = t.TypeOf<typeof SessionRecord>;
 /** The state machine's pairs, sorted by key: a snapshot's content [§7]. */
 export const KvPairs = t.readonlyArray(t.tuple([Key, Value]), 'KvPairs');
-export const SessionPairs = t.readonlyArray(t.tuple([NodeId, SessionRecord]), 'SessionPairs');
+/** The sessions, by id. */
+export const SessionPairs = t.readonlyArray(t.tuple([SessionId, SessionRecord]), 'SessionPairs');
 
 /** [§7] Runs a snapshot keeps of the terms of the entries it replaced: the newest this many. */
 export const TERM_RUNS_KEPT = 64;
@@ -478,8 +527,9 @@ export type Fragment = t.TypeOf<typeof Fragment>;
 // -------------------------------------------------------------------------------------------------
 
 const clientRequests = { get: ClientGet, put: ClientPut, del: ClientDel, cas: ClientCas,
-  list: ClientList };
-const clientResponses = { ok: ClientOk, fail: ClientFail, redirect: ClientRedirect };
+  list: ClientList, register: ClientRegister };
+const clientResponses = { ok: ClientOk, fail: ClientFail, redirect: ClientRedirect,
+  expired: ClientExpired };
 const peerMessages = {
   PreVoteRequest,
   PreVoteResponse,

@@ -13,7 +13,7 @@ import { SafetyChecker, type Violation } from '../../src/check/safety.js';
 import { checkStepRules, VoteLedger } from '../../src/check/stepRules.js';
 
 const ids = ['0000', '0001', '0002'] as NodeId[];
-const put = (value: string): Cmd => ({ kind: 'put', client: '00C0' as NodeId, seq: 0, key: 'k',
+const put = (value: string): Cmd => ({ kind: 'put', client: '00C0' as NodeId, session: 0, seq: 0, key: 'k',
   value });
 const e = (term: number, value: string): Entry => ({ term, cmd: put(value) } as Entry);
 

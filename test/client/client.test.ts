@@ -23,6 +23,7 @@ class FakeReplica {
   readonly statusAsked: string[] = [];
   answer: (r: Request) => Record<string, unknown> | undefined = () => undefined;
   members: Record<string, string> | undefined;
+  private sessions = 0;
   private constructor(readonly id: string, readonly socket: Socket, readonly address: Address) {
     socket.on('message', (bytes, from) => this.receive(bytes, from));
   }
@@ -43,6 +44,10 @@ class FakeReplica {
     this.received.push(r);
     const reply = this.answer(r);
     if (reply === undefined) return;
+    // [§6.3] a register's ok carries the session it opened, as a replica's does
+    if (r.type === 'register' && reply['type'] === 'ok' && !('session' in reply)) {
+      reply['session'] = ++this.sessions;
+    }
     const m = { src: this.id, dst: r.src, leader: 'FFFF', MID: r.MID, ...reply };
     this.socket.send(JSON.stringify(m), from.port, from.address);
   }
@@ -139,9 +144,10 @@ describe('[client] KvClient', () => {
       expect(put.status).toBe('rejected');
       expect(get).toEqual({ status: 'fulfilled', value: { found: true, value: 'v' } });
       const types = a.received.map((r) => r.type);
+      expect(types[0]).toBe('register'); // [§6.3] a first write opens a session
       expect(types.at(-1)).toBe('get');
-      expect(types.slice(0, -1).every((t) => t === 'put')).toBe(true);
-      const [putSeq, getSeq] = [a.received[0]?.seq ?? 0, a.received.at(-1)?.seq ?? 0];
+      expect(types.slice(1, -1).every((t) => t === 'put')).toBe(true);
+      const [putSeq, getSeq] = [a.received[1]?.seq ?? 0, a.received.at(-1)?.seq ?? 0];
       expect(getSeq).toBeGreaterThan(putSeq);
       await expect(KvClient.open({ cluster: [a.address], clientId: 'abcd' }))
         .rejects.toThrow('bad clientId "abcd": expected 4 upper-case hex digits, not FFFF');
@@ -182,8 +188,10 @@ describe('[client] KvClient', () => {
     b.answer = () => ({ type: 'redirect', leader: '000A' }); // A's address is known by now
     a.answer = () => ({ type: 'ok', leader: '000A' });
     await client.put('y', '1');
-    expect(b.received.map((r) => r.key)).toEqual(['x', 'y']);
-    expect(a.received.map((r) => r.key)).toEqual(['x', 'y']);
+    // the put's register first, then the put, where the register found the leader
+    expect(b.received.map((r) => [r.type, r.key])).toEqual([['get', 'x'], ['register', undefined]]);
+    expect(a.received.map((r) => [r.type, r.key])).toEqual([['get', 'x'],
+      ['register', undefined], ['put', 'y']]);
     expect(a.received[1]?.dst).toBe('000A'); // it addresses the replica by the id it learned
   });
 

@@ -7,19 +7,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
+import type { ClientResponse, NodeId, PeerMessage } from '../../src/wire/messages.js';
+import type { AbstractCmd } from '../../src/core/abstract.js';
 import type { Bug } from '../../src/mutants/catalog.js';
 import { lastLogIndex } from '../../src/core/log.js';
 import { quintAsync } from './quint.js';
-import { OVERLOAD, Recorder } from './record.js';
+import { OVERLOAD, RECORDED_MAX_SESSIONS, Recorder } from './record.js';
 import { quintModule, type RecordedStep } from '../../src/conformance/toQuint.js';
 
-const PARAMS = 'Servers = Set("0000", "0001", "0002"), Clients = Set("00C0", "00C1"), '
+const PARAMS = 'Servers = Set("0000", "0001", "0002"), Clients = Set("00C0", "00C1", "00C2"), '
   + 'Keys = Set("a", "b"), MaxBatch = 2, MaxValue = 100000, MaxTerm = 1000, MaxLogLength = 1000, '
   + 'MaxMessages = 1000, MaxRestarts = 1000, MaxHistory = 100000, '
   + `MaxWaiting = ${OVERLOAD.maxWaitingRequests}, `
   + `MaxWaitingPerClient = ${OVERLOAD.maxWaitingPerClient}, `
-  + `MaxUncommitted = ${OVERLOAD.maxUncommittedEntries}`;
+  + `MaxUncommitted = ${OVERLOAD.maxUncommittedEntries}, MaxSessions = ${RECORDED_MAX_SESSIONS}`;
 /**
  * One file per core, so both quint processes run at once. 8 traces (16 until the exhaustive
  * checker's own walks were validated the same way, `test/exhaustive/specVerdict.test.ts`, and the
@@ -91,6 +92,15 @@ describe('[conformance:code→spec] recorded traces are spec behaviours', () => 
     expect(passed).toBe(FILES * TRACES_PER_FILE);
   }, 900_000);
 
+  it('[§6.3] a scripted trace of sessions validates: registers, a write that keeps its session ' +
+    'in use, a register that expires the least recently used, and the expired write', async () => {
+    const { trace, answers } = sessionsExpire();
+    expect(answers).toEqual(['ok', 'ok', 'ok', 'ok', 'expired', 'ok']);
+    const [result] = await validate([[trace]]);
+    console.log(`[code→spec] sessions expire: exit ${result?.code}`);
+    expect(result?.code, result?.out.slice(-3000)).toBe(0);
+  }, 300_000);
+
   it('catches deliberately wrong answers: one request answered twice', async () => {
     const correct = putAnswered([]);
     const broken = putAnswered(['answerTwice']);
@@ -135,8 +145,13 @@ function voteThenCrash(bugs: Bug[]): { trace: RecordedStep[]; answerInFlight: bo
  * A scripted trace: 0001 leads, a client's put reaches it, and once 0000 acknowledges it the
  * leader commits and answers it: one `ok`.
  */
-function putAnswered(bugs: Bug[]): { trace: RecordedStep[]; oks: number } {
-  const r = new Recorder({ seed: 7, steps: 0, maxBatch: 2, bugs });
+/**
+ * 0001 wins an election with 0000's vote (0002 hears nothing); `commit` then sends a client's
+ * request to 0001 and replicates it to 0000 until it is committed and answered: its replies.
+ */
+function leaderOf01(seed: number, bugs: Bug[] = []): { r: Recorder; initial: RecordedStep;
+  commit: (cmd: AbstractCmd) => ClientResponse[] } {
+  const r = new Recorder({ seed, steps: 0, maxBatch: 2, bugs });
   const initial = r.initial();
   const s0 = '0000' as NodeId;
   const s1 = '0001' as NodeId;
@@ -146,13 +161,49 @@ function putAnswered(bugs: Bug[]): { trace: RecordedStep[]; oks: number } {
   script.event(s1, { type: 'ElectionTimeout' });
   for (let i = 0; i < 6; i++) { script.deliverWhere(between01); script.settle(); }
   expect(r.cluster.role(s1)).toBe('Leader');
-  const before = r.cluster.replies.length;
-  script.request(s1, { kind: 'put', client: '00C0', seq: 1, key: 'a', value: 1,
+  const commit = (cmd: AbstractCmd): ClientResponse[] => {
+    const before = r.cluster.replies.length;
+    script.request(s1, cmd);
+    script.event(s1, { type: 'Replicate', to: [s0] });
+    for (let i = 0; i < 4; i++) { script.settle(); script.deliverWhere(between01); }
+    return r.cluster.replies.slice(before);
+  };
+  return { r, initial, commit };
+}
+
+function putAnswered(bugs: Bug[]): { trace: RecordedStep[]; oks: number } {
+  const { r, initial, commit } = leaderOf01(7, bugs);
+  const replies = commit({ kind: 'put', client: '00C0', session: 0, seq: 1, key: 'a', value: 1,
     expected: 0 });
-  script.event(s1, { type: 'Replicate', to: [s0] });
-  for (let i = 0; i < 4; i++) { script.settle(); script.deliverWhere(between01); }
-  const oks = r.cluster.replies.slice(before).filter((m) => m.type === 'ok').length;
-  return { trace: [initial, ...r.steps], oks };
+  return { trace: [initial, ...r.steps], oks: replies.filter((m) => m.type === 'ok').length };
+}
+
+/**
+ * [§6.3] A scripted trace with two sessions kept: 00C0 and 00C1 register; 00C0 writes, so 00C1's
+ * is now the least recently used; 00C2's register expires it; 00C1's write is answered
+ * `expired`, and 00C0's next write is still `ok`. Each request is committed and answered before
+ * the next. Returns the trace and each request's answer.
+ */
+function sessionsExpire(): { trace: RecordedStep[]; answers: string[] } {
+  const { r, initial, commit } = leaderOf01(8);
+  const answers: string[] = [];
+  const session = new Map<string, number>();
+  let value = 0;
+  const send = (client: string, seq: number, kind: 'register' | 'put'): void => {
+    const put = kind === 'put';
+    const reply = commit({ kind, client, session: put ? session.get(client) ?? 0 : 0, seq,
+      key: put ? 'a' : '', value: put ? ++value : RECORDED_MAX_SESSIONS, expected: 0 })
+      .find((m) => m.type === 'ok' || m.type === 'expired');
+    answers.push(reply?.type ?? 'none');
+    if (reply?.type === 'ok' && reply.session !== undefined) session.set(client, reply.session);
+  };
+  send('00C0', 1, 'register');
+  send('00C1', 1, 'register');
+  send('00C0', 2, 'put');
+  send('00C2', 1, 'register');
+  send('00C1', 2, 'put');
+  send('00C0', 3, 'put');
+  return { trace: [initial, ...r.steps], answers };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Reading Quint's ITF traces (Informal Trace Format) into plain values shaped like the code's
- * abstract state: integers as numbers, sets as sorted arrays, string-keyed maps as objects with
- * sorted keys, other maps as arrays of [key, value] pairs, variants without payload as their tag.
+ * abstract state: integers as numbers, sets as sorted arrays, string- or int-keyed maps as objects
+ * with sorted keys (ints as text), other maps as arrays of [key, value] pairs, variants without
+ * payload as their tag.
  */
 export type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
 
@@ -23,6 +24,14 @@ export function plain(v: unknown): Plain {
     if (pairs.every(([k]) => typeof k === 'string')) {
       const out: Record<string, Plain> = {};
       for (const [k, x] of [...pairs].sort((a, b) => byCanonical(a[0], b[0]))) out[k as string] = x;
+      return out;
+    }
+    // int-keyed (sessions by id): an object keyed by the ints as text, as `abstractServer` has it
+    if (pairs.every(([k]) => typeof k === 'number')) {
+      const out: Record<string, Plain> = {};
+      for (const [k, x] of [...pairs].sort((a, b) => (a[0] as number) - (b[0] as number))) {
+        out[String(k)] = x;
+      }
       return out;
     }
     return pairs.map(([k, x]) => [k, x]).sort(byCanonical);

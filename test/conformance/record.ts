@@ -18,15 +18,21 @@ import {
   type RecordedStep,
 } from '../../src/conformance/toQuint.js';
 
-export const CLIENTS = ['00C0', '00C1'] as NodeId[];
+/**
+ * Three clients and two sessions kept (the spec's instances keep one): registers expire the least
+ * recently used, so a write that refreshes a session is traced too.
+ */
+export const CLIENTS = ['00C0', '00C1', '00C2'] as NodeId[];
 export const KEYS = ['a', 'b'];
+export const RECORDED_MAX_SESSIONS = 2;
 
 /**
  * The overload bounds of the spec's instances (`MaxWaiting`, `MaxWaitingPerClient`,
  * `MaxUncommitted` in spec/instance.qnt; the static test checks they agree): small, so that
  * traces reach `fail` answers.
  */
-export const OVERLOAD = { maxWaitingRequests: 3, maxWaitingPerClient: 2, maxUncommittedEntries: 4 };
+export const OVERLOAD = { maxWaitingRequests: 3, maxWaitingPerClient: 2, maxUncommittedEntries: 4,
+  maxSessions: 1 };
 
 export interface RecordOptions {
   readonly seed: number;
@@ -51,6 +57,8 @@ export class Recorder {
   private nextValue = 1;
   private readonly lastCmd = new Map<NodeId, AbstractCmd>();
   private readonly answered = new Set<string>();
+  /** [§6.3] Each client's session (the spec's `sessionOf`): 0 for none. */
+  private readonly sessions = new Map<NodeId, number>();
   /** The request each MID carried. */
   private readonly mids = new Map<string, AbstractCmd>();
   private n = 0;
@@ -59,7 +67,8 @@ export class Recorder {
     this.cluster = new Cluster(3, { trace: true, maxBatch: opts.maxBatch,
       electionTimeoutTicksMin: 6, electionTimeoutTicksMax: 10, campaignRetryTicksMin: 6,
       campaignRetryTicksMax: 10, heartbeatTicks: 2, snapshotEntries: 3, redirectFreshTicks: 2,
-      ...OVERLOAD }, opts.seed, 'explicit', machineWith(opts.bugs ?? []));
+      ...OVERLOAD, maxSessions: RECORDED_MAX_SESSIONS }, opts.seed, 'explicit',
+      machineWith(opts.bugs ?? []));
     this.rng = opts.seed >>> 0;
   }
 
@@ -125,12 +134,27 @@ export class Recorder {
     this.record(specCalls(r.effects, r.server, args), id, r.effects);
   }
 
-  /** A client's request is answered once any server answered it `ok` (the spec's `answered`). */
+  /**
+   * A client's request is answered once any server answered it `ok` or `expired`, or a write
+   * without a session `fail` or `redirect` (the spec's `answered`); the first ok to a register
+   * gives its client a session, which an `expired` ends (the spec's `sessionOf`).
+   */
   private noteAnswers(r: StepRecord): void {
     for (const e of r.effects) {
-      if (e.type !== 'reply' || e.message.type !== 'ok') continue;
+      if (e.type !== 'reply') continue;
       const op = this.mids.get(e.message.MID);
-      if (op !== undefined) this.answered.add(`${op.client}/${op.seq}`);
+      if (op === undefined) continue;
+      // a write without a session answered fail or redirect was not done: its client moves on
+      const sessionless = op.kind !== 'get' && op.kind !== 'register' && op.session === 0;
+      if (e.message.type !== 'ok' && e.message.type !== 'expired'
+        && !(sessionless && (e.message.type === 'fail' || e.message.type === 'redirect'))) continue;
+      this.answered.add(`${op.client}/${op.seq}`);
+      const client = op.client as NodeId;
+      if (e.message.type === 'expired') this.sessions.set(client, 0);
+      else if (e.message.type === 'ok' && op.kind === 'register'
+        && (this.sessions.get(client) ?? 0) === 0) {
+        this.sessions.set(client, e.message.session ?? 0);
+      }
     }
   }
 
@@ -139,18 +163,27 @@ export class Recorder {
     const last = this.lastCmd.get(client);
     const isAnswered = last === undefined || this.answered.has(`${client}/${last.seq}`);
     let cmd: AbstractCmd;
-    if (isAnswered) {
-      // puts, gets, dels and cases (expecting the key absent, or the latest value written)
+    const session = this.sessions.get(client) ?? 0;
+    if (isAnswered && session === 0 && this.random() < 0.4) {
+      // [§6.3] a client without a session may register (its ok gives it one)
+      cmd = { kind: 'register', client, session: 0, seq: (last?.seq ?? 0) + 1, key: '',
+        value: RECORDED_MAX_SESSIONS, expected: 0 };
+      this.lastCmd.set(client, cmd);
+    } else if (isAnswered) {
+      // puts, gets, dels and cases (expecting the key absent, or the latest value written), in
+      // the client's session if it has one
       const r = this.random();
       const kind = r < 0.45 ? 'put' : r < 0.7 ? 'get' : r < 0.85 ? 'del' : 'cas';
       const writes = kind === 'put' || kind === 'cas';
-      cmd = { kind, client, seq: (last?.seq ?? 0) + 1, key: this.pickOf(KEYS),
-        value: writes ? this.nextValue : 0,
+      cmd = { kind, client, session: kind === 'get' ? 0 : session, seq: (last?.seq ?? 0) + 1,
+        key: this.pickOf(KEYS), value: writes ? this.nextValue : 0,
         expected: kind === 'cas' && this.random() < 0.5 ? this.nextValue - 1 : 0 };
       if (writes) this.nextValue++;
       this.lastCmd.set(client, cmd);
-    } else {
+    } else if (last.kind === 'get' || last.kind === 'register' || last.session > 0) {
       cmd = last;
+    } else {
+      return; // a write without a session is never sent again: a second copy could apply twice
     }
     this.send(id, cmd);
   }

@@ -87,14 +87,15 @@ describe('[conformance:static] every spec action maps to the statechart and back
     expect(machine.inline).toEqual([]);
   });
 
-  it('the replays run the code with the overload bounds of the spec\'s instances', () => {
+  it('the replays run the code with the overload and session bounds of the spec\'s instances', () => {
     for (const file of ['spec/instance.qnt', 'spec/instance5.qnt']) {
       const text = readFileSync(file, 'utf8');
       const bound = (name: string): number =>
         Number(new RegExp(`\\b${name} = (\\d+)`).exec(text)?.[1]);
-      expect([bound('MaxWaiting'), bound('MaxWaitingPerClient'), bound('MaxUncommitted')], file)
+      expect([bound('MaxWaiting'), bound('MaxWaitingPerClient'), bound('MaxUncommitted'),
+        bound('MaxSessions')], file)
         .toEqual([OVERLOAD.maxWaitingRequests, OVERLOAD.maxWaitingPerClient,
-          OVERLOAD.maxUncommittedEntries]);
+          OVERLOAD.maxUncommittedEntries, OVERLOAD.maxSessions]);
     }
   });
 });

@@ -30,10 +30,11 @@ const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
 const B = '0002' as NodeId;
 const C = '00C0' as NodeId;
-const putOf = (client: NodeId) => ({ kind: 'put' as const, client, seq: 1, key: 'k', value: 'v' });
+const putOf = (client: NodeId) => ({ kind: 'put' as const, client, session: 0, seq: 1, key: 'k',
+  value: 'v' });
 
 const put = (term: number, value = 'v'): Entry =>
-  ({ term, cmd: { kind: 'put', client: C, seq: 0, key: 'k', value } }) as Entry;
+  ({ term, cmd: { kind: 'put', client: C, session: 0, seq: 0, key: 'k', value } }) as Entry;
 const logOf = (...terms: number[]): RaftLog => logFrom(terms.map((t) => put(t)));
 
 /** A fresh server, then `patch` (a role, term, log, ...) laid over it. */

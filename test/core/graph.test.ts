@@ -70,10 +70,11 @@ function events(snap: Snap): RaftEvent[] {
     list.push({ ...base, type: 'put', src: C, MID: `p${lli}`, key: 'k', value: 'v' } as RaftEvent);
     list.push({ ...base, type: 'get', src: C, MID: `g${lli}`, key: 'k' } as RaftEvent);
   }
-  // a del and a cas take the put's transitions, a list the get's: offered on a short log only, to
-  // keep the graph small
+  // a del, a cas and a register take the put's transitions, a list the get's: offered on a short
+  // log only, to keep the graph small
   if (room && s.held.length === 0 && lli <= 1) {
     list.push({ ...base, type: 'del', src: C, MID: `d${lli}`, key: 'k' } as RaftEvent);
+    list.push({ ...base, type: 'register', src: C, MID: `r${lli}` } as RaftEvent);
     list.push({ ...base, type: 'cas', src: C, MID: `c${lli}`, key: 'k', expected: null,
       value: 'w' } as RaftEvent);
     list.push({ ...base, type: 'list', src: C, MID: `l${lli}`, prefix: '' } as RaftEvent);

@@ -28,8 +28,8 @@ const B = '0002' as NodeId;
 const C = '00C0' as NodeId;
 
 const put = (key: string, value: string): Entry['cmd'] =>
-  ({ kind: 'put', client: C, seq: 0, key, value }) as Entry['cmd'];
-const del = (key: string): Entry['cmd'] => ({ kind: 'del', client: C, seq: 0, key }) as Entry['cmd'];
+  ({ kind: 'put', client: C, session: 0, seq: 0, key, value }) as Entry['cmd'];
+const del = (key: string): Entry['cmd'] => ({ kind: 'del', client: C, session: 0, seq: 0, key }) as Entry['cmd'];
 
 /** The state machine after applying `cmds` in order, with the log that holds them. */
 function applied(cmds: readonly Entry['cmd'][]) {

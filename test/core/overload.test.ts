@@ -103,7 +103,7 @@ describe('overload: requests past the bounds are answered fail, not stored', () 
   it('reads are weighed by what they will answer: a get by the value it reads, a page by its ' +
     'bound', () => {
     const log = logOf([{ term: 1, cmd: { kind: 'noop' } } as Entry,
-      { term: 1, cmd: { kind: 'put', client: '00C9', seq: 0, key: 'big', value: 'v'.repeat(6000) } } as Entry]);
+      { term: 1, cmd: { kind: 'put', client: '00C9', session: 0, seq: 0, key: 'big', value: 'v'.repeat(6000) } } as Entry]);
     const base = leader();
     let s: RaftState = { ...base, log, commitIndex: 2, kv: applyUpTo(emptyKv(), log, 2),
       config: { ...config, maxWaitingPerClient: 100, maxWaitingRequests: 100,

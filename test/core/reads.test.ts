@@ -22,7 +22,7 @@ const A = '0001' as NodeId;
 const B = '0002' as NodeId;
 const C = '00C0' as NodeId;
 const entry = (term: number, value: string): Entry =>
-  ({ term, cmd: { kind: 'put', client: C, seq: 0, key: 'k', value } }) as Entry;
+  ({ term, cmd: { kind: 'put', client: C, session: 0, seq: 0, key: 'k', value } }) as Entry;
 
 /** The leader of term 2 whose log (term 1, then its own term 2) is committed and applied. */
 function leader(): RaftState {

@@ -6,7 +6,7 @@ import type { Entry } from '../../src/wire/messages.js';
 import { Cluster } from '../../src/explorer/cluster.js';
 
 const entry = (term: number, value = 'v'): Entry =>
-  ({ term, cmd: { kind: 'put', client: '00C0', seq: 0, key: 'k', value } }) as Entry;
+  ({ term, cmd: { kind: 'put', client: '00C0', session: 0, seq: 0, key: 'k', value } }) as Entry;
 
 /** Elect 0000 in a fresh 3-server cluster by delivering everything. */
 function elected(maxBatch = 16): Cluster {

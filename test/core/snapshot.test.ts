@@ -30,9 +30,10 @@ const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
 const B = '0002' as NodeId;
 const C = '00C0' as NodeId;
-const putOf = (client: NodeId) => ({ kind: 'put' as const, client, seq: 1, key: 'k', value: 'v' });
+const putOf = (client: NodeId) => ({ kind: 'put' as const, client, session: 0, seq: 1, key: 'k',
+  value: 'v' });
 const put = (term: number, key: string, value: string, seq = 0): Entry =>
-  ({ term, cmd: { kind: 'put', client: C, seq, key, value } }) as Entry;
+  ({ term, cmd: { kind: 'put', client: C, session: 0, seq, key, value } }) as Entry;
 
 /** A leader of term 2 with `n` committed and applied puts k0..k(n-1), the last of term 2. */
 function leader(n: number): RaftState {
@@ -69,7 +70,7 @@ describe('[§7] takeSnapshot', () => {
     const s = takeSnapshot(appended);
     expect(s.log.snapshot).toEqual({ index: 5, term: 2,
       kv: [['k0', 'v3'], ['k1', 'v4'], ['k2', 'v2']],
-      sessions: [[C, { seq: 5, value: null }]], // a put's session keeps no value
+      sessions: [], // writes without a session [§6.3] record none
       terms: [{ index: 1, term: 1 }, { index: 5, term: 2 }] });
     // the uncommitted entry 6 stays; the state machine is the same
     expect([lastLogIndex(s.log), entriesAfterSnapshot(s.log).length]).toEqual([6, 1]);
@@ -213,29 +214,43 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
       .toEqual([['redirect at-4'], 1]);
   });
 
-  it('a settled del or cas is answered with the value it found, from its client\'s session in ' +
-    'the snapshot; one whose client has moved on is left unanswered', () => {
+  it('a settled del or cas is answered with the value it found, from its session in the ' +
+    'snapshot; one whose client has moved on, or whose session expired, is left unanswered', () => {
     const D = '00D0' as NodeId;
     const E = '00E0' as NodeId;
-    const del = { kind: 'del' as const, client: D, seq: 5, key: 'k' };
-    const cas = { kind: 'cas' as const, client: E, seq: 7, key: 'k', expected: null, value: 'w' };
-    const term1: Entry[] = [put(1, 'k', 'v0'), put(1, 'k', 'v1'), { term: 1, cmd: del } as Entry,
-      { term: 1, cmd: cas } as Entry];
-    // the term-2 leader committed all four, then E's next request (seq 8), and snapshotted
-    const log = logOf([...term1, { term: 2, cmd: { kind: 'put', client: E, seq: 8, key: 'k',
-      value: 'x' } } as Entry]);
-    const l2 = takeSnapshot({ ...leader(1), log, commitIndex: 5, kv: applyUpTo(emptyKv(), log, 5) });
-    expect(l2.log.snapshot.sessions).toEqual([[D, { seq: 5, value: 'v1' }],
-      [E, { seq: 8, value: null }]]); // a put's: no value
+    // [§6.3] D's and E's sessions are the indexes of their register entries: 1 and 2
+    const reg = (client: NodeId): Entry => ({ term: 1, cmd: { kind: 'register', client, seq: 1,
+      keep: 8 } }) as Entry;
+    const del = { kind: 'del' as const, client: D, session: 1, seq: 5, key: 'k' };
+    const cas = { kind: 'cas' as const, client: E, session: 2, seq: 7, key: 'k', expected: null,
+      value: 'w' };
+    const term1: Entry[] = [reg(D), reg(E), put(1, 'k', 'v0'), put(1, 'k', 'v1'),
+      { term: 1, cmd: del } as Entry, { term: 1, cmd: cas } as Entry];
+    // the term-2 leader committed all six, then E's next request (seq 8), and snapshotted
+    const log = logOf([...term1, { term: 2, cmd: { kind: 'put', client: E, session: 2, seq: 8,
+      key: 'k', value: 'x' } } as Entry]);
+    const l2 = takeSnapshot({ ...leader(1), log, commitIndex: 7, kv: applyUpTo(emptyKv(), log, 7) });
+    expect(l2.log.snapshot.sessions).toEqual([[1, { seq: 5, value: 'v1', last: 5 }],
+      [2, { seq: 8, value: null, last: 7 }]]); // a put's: no value
     const mine = logOf(term1);
-    const deposed: RaftState = { ...follower(), currentTerm: 2, log: mine, commitIndex: 2,
-      kv: applyUpTo(emptyKv(), mine, 2), pending: chainOf([
-        { index: 3, term: 1, cmd: del, mid: 'del' }, { index: 4, term: 1, cmd: cas, mid: 'cas' }]) };
-    const out: Effect[] = [];
-    const f = handleInstallSnapshotRequest(deposed, snapshotRequest(l2, A), out, raftRules);
-    expect(out.flatMap((e) => (e.type === 'reply' ? [e.message] : []))).toMatchObject([
-      { type: 'ok', MID: 'del', value: 'v1' }]);
-    expect(f.pending.end - f.pending.start).toBe(0);
+    const pending = chainOf([{ index: 5, term: 1, cmd: del, mid: 'del' },
+      { index: 6, term: 1, cmd: cas, mid: 'cas' }]);
+    const deposed: RaftState = { ...follower(), currentTerm: 2, log: mine, commitIndex: 4,
+      kv: applyUpTo(emptyKv(), mine, 4), pending };
+    const settle = (request: InstallSnapshotRequest): [unknown[], number] => {
+      const out: Effect[] = [];
+      const f = handleInstallSnapshotRequest(deposed, request, out, raftRules);
+      return [out.flatMap((e) => (e.type === 'reply' ? [e.message] : [])),
+        f.pending.end - f.pending.start];
+    };
+    const [answered, left] = settle(snapshotRequest(l2, A));
+    expect(answered).toMatchObject([{ type: 'ok', MID: 'del', value: 'v1' }]);
+    expect(answered).toHaveLength(1);
+    expect(left).toBe(0);
+    // D's session expired by the snapshot: whether the del did anything is unknown, so no answer
+    const expired = { ...snapshotRequest(l2, A), sessions: [[2, { seq: 8, value: null,
+      last: 7 }]] } as unknown as InstallSnapshotRequest;
+    expect(settle(expired)).toEqual([[], 0]);
   });
 
   it('AppendEntries below the snapshot: covered entries are skipped, the rest merged', () => {

@@ -13,7 +13,7 @@ import { SimDisk } from '../../src/detsim/disk.js';
 
 const TIMING = { writeMs: 0, syncMsMin: 0, syncMsMax: 0 };
 const e = (term: number, key: string): Entry => ({ term: term as Term,
-  cmd: { kind: 'put', client: 'C001' as NodeId, seq: 0, key, value: key } });
+  cmd: { kind: 'put', client: 'C001' as NodeId, session: 0, seq: 0, key, value: key } });
 const w = (term: number, from: number, key: string): PersistWrite => ({ currentTerm: term,
   votedFor: null, log: { fromIndex: from, entries: [e(term, key)] } });
 

@@ -32,7 +32,7 @@ afterEach(() => {
 
 const entry = (term: number, key: string): Entry => ({
   term: term as Term,
-  cmd: { kind: 'put', client: 'C001' as NodeId, seq: 0, key, value: `v-${key}` },
+  cmd: { kind: 'put', client: 'C001' as NodeId, session: 0, seq: 0, key, value: `v-${key}` },
 });
 const write = (currentTerm: number, votedFor: string | null, log?: WalWrite['log']): WalWrite =>
   ({ currentTerm, votedFor: votedFor as NodeId | null, log });
@@ -350,7 +350,7 @@ describe('[Fig2:State] the write-ahead log', () => {
 describe('[§7] snapshots in the write-ahead log', () => {
   const snapshot = (index: number, term: number): Snapshot =>
     ({ index: index as LogIndex, term: term as Term, kv: [['a', 'v-a'], ['b', 'v-b']],
-      sessions: [['C001' as NodeId, { seq: 4, value: 'v' }]],
+      sessions: [[3, { seq: 4, value: 'v', last: 3 as LogIndex }]],
       terms: [{ index: 1 as LogIndex, term: 1 as Term }] });
 
   it('a batch with a snapshot rewrites the file to the snapshot and the entries after it', async () => {
@@ -369,6 +369,16 @@ describe('[§7] snapshots in the write-ahead log', () => {
     expect(r.persisted.log.snapshot).toEqual(snapshot(199, 1));
     expect(view(r.persisted)).toEqual({ currentTerm: 2, votedFor: 'A002',
       log: ['1:k199', '2:n'] });
+  });
+
+  it('[§6.3] refuses, and leaves as it is, a log written before sessions were registered: its ' +
+    'entries name no session', async () => {
+    const old = { term: 1 as Term, cmd: { kind: 'put', client: 'C001' as NodeId, seq: 3, key: 'k',
+      value: 'v' } } as unknown as Entry;
+    await fill([[write(1, null, { fromIndex: 1, entries: [old] })]]);
+    const bytes = fs.readFileSync(walFile());
+    expect(() => openWal(dir)).toThrow(/corrupt record at offset \d+ \(.*session.*\)/);
+    expect(fs.readFileSync(walFile())).toEqual(bytes);
   });
 
   it('keeps the snapshot across compaction on open, and refuses a bit flip in it', async () => {

@@ -5,7 +5,7 @@
  */
 import type { Move } from '../../src/exhaustive/model.js';
 
-const WEIGHT: Readonly<Record<Move['kind'], number>> = { deliver: 12, replicate: 3, put: 2,
+const WEIGHT: Readonly<Record<Move['kind'], number>> = { deliver: 12, replicate: 3, put: 2, register: 1,
   get: 1, retry: 1, timeout: 1, drop: 1, duplicate: 1, stale: 1, checkQuorum: 1, snapshot: 1, restart: 1 };
 
 export function pickMove(moves: readonly Move[], choice: number): Move | undefined {

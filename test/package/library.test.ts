@@ -45,7 +45,8 @@ beforeAll(async () => {
     '--no-package-lock', tarball], project, 120_000);
   expect(installed.code, installed.stderr).toBe(0);
   cluster = LocalCluster.create('raftkv-library-');
-  const up = await cluster.up(3);
+  // one session kept: a second client's first write expires the first client's session
+  const up = await cluster.up(3, 20_000, ['--max-sessions', '1']);
   expect(up.code, up.stderr).toBe(0);
 }, 200_000);
 
@@ -56,12 +57,12 @@ afterAll(async () => {
 
 describe('[library] import { KvClient } from \'raftkv\', from the packed package', () => {
   it('a user\'s script reads, writes, deletes and compares-and-swaps; a missing key is a result, ' +
-    'and the errors are typed', async () => {
+    'and the errors are typed, an expired session too', async () => {
     const addresses = readLayout(cluster.dir)?.members.map((m) =>
       `${m.address.host}:${m.address.port}`) ?? [];
     writeFileSync(join(project, 'use.mjs'), `
-import { KvClient, parseAddress, TooLargeError, TimeoutError, NoLeaderError, MAX_KEY_LENGTH }
-  from 'raftkv';
+import { KvClient, parseAddress, TooLargeError, TimeoutError, NoLeaderError, MAX_KEY_LENGTH,
+  SessionExpiredError } from 'raftkv';
 const client = await KvClient.open({ cluster: ${JSON.stringify(addresses)} });
 const out = [];
 await client.put('colour', 'blue');
@@ -79,6 +80,14 @@ out.push(all);
 try { await client.get('k'.repeat(MAX_KEY_LENGTH + 1)); } catch (e) {
   out.push([e instanceof TooLargeError, e.message]);
 }
+const other = await KvClient.open({ cluster: ${JSON.stringify(addresses)} });
+await other.put('other', 'x');
+other.close();
+try { await client.put('colour', 'green'); } catch (e) {
+  out.push([e instanceof SessionExpiredError, e.name]);
+}
+await client.put('colour', 'red');
+out.push(await client.get('colour'));
 client.close();
 const nobody = await KvClient.open({ cluster: [parseAddress('127.0.0.1:9')], timeoutMs: 300 });
 try { await KvClient.open({ cluster: ['nowhere'] }); } catch (e) { out.push(e.message); }
@@ -101,6 +110,8 @@ console.log(JSON.stringify(out));
       { pairs: [{ key: 'user/c', value: 'USER/C' }] },
       ['user/a', 'user/b', 'user/c', 'users'],
       [true, `a key of ${MAX_KEY_LENGTH + 1} characters: the limit is ${MAX_KEY_LENGTH}`],
+      [true, 'SessionExpiredError'],
+      { found: true, value: 'red' },
       'bad cluster address "nowhere": expected HOST:PORT with an IPv4 host or localhost',
       [true, false, 'TimeoutError'],
     ]);

@@ -13,7 +13,7 @@ const SECRET = 'correct horse battery staple';
 const message = {
   src: '0001', dst: '0002', leader: '0001', type: 'AppendEntriesRequest', term: 7,
   prevLogIndex: 3, prevLogTerm: 6, leaderCommit: 3, readRound: 0,
-  entries: [{ term: 7, cmd: { kind: 'put', client: '9001', seq: 4, key: 'k', value: 'v"}' } }],
+  entries: [{ term: 7, cmd: { kind: 'put', client: '9001', session: 0, seq: 4, key: 'k', value: 'v"}' } }],
 } as unknown as Message;
 const json = Buffer.from(encodeMessage(message));
 

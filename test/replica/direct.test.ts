@@ -230,17 +230,22 @@ describe('[§5.2 §5.3] direct mode: three replicas over loopback UDP', { timeou
     expect(await kv2.get('d')).toEqual({ found: true, value: 'durable' });
   });
 
-  it('[§6.3 sessions] a retried put (same client and seq, new MID) is answered ok and applied ' +
-    'once; without a seq it applies again', async () => {
+  it('[§6.3 sessions] a register answers a session; a retried put in it (same session and seq, ' +
+    'new MID) is answered ok and applied once; without a session it applies again; in a session ' +
+    'never opened it is answered expired and does nothing', async () => {
     const layout = await newLayout();
     const replicas = await startCluster(layout);
     const k = await waitForLeader(replicas);
     const leader = layout.addresses[k] as Address;
     const me = await Endpoint.open();
     const base = { src: '9001', dst: IDS[k], leader: 'FFFF' };
+    const registered = await me.ask(leader, { ...base, type: 'register', MID: 'r1' });
+    expect(registered['type']).toBe('ok');
+    const session = registered['session'] as number;
+    expect(session).toBeGreaterThan(1); // an index: the leader's no-op came first
     const put = (MID: string, key: string, value: string, seq?: number) =>
       me.ask(leader, { ...base, type: 'put', MID, key, value,
-        ...(seq === undefined ? {} : { seq }) });
+        ...(seq === undefined ? {} : { session, seq }) });
     const get = async (MID: string, key: string) =>
       (await me.ask(leader, { ...base, type: 'get', MID, key }))['value'];
 
@@ -256,6 +261,11 @@ describe('[§5.2 §5.3] direct mode: three replicas over loopback UDP', { timeou
     await put('m9', 'b', '1');
     expect(await get('m10', 'b')).toBe('1');
     expect(me.messages().filter((m) => m['type'] !== 'ok')).toEqual([]);
+    const stray = await me.ask(leader, { ...base, type: 'put', MID: 'm11', key: 'c', value: '1',
+      session: session + 1000, seq: 1 });
+    expect(stray['type']).toBe('expired');
+    expect((await me.ask(leader, { ...base, type: 'get', MID: 'm12', key: 'c' }))['value'])
+      .toBeUndefined();
   });
 });
 

@@ -29,6 +29,8 @@ class Rig {
   /** The disk's completions, run by `completeDisk`. */
   readonly diskOps: (() => void)[] = [];
   readonly out: Message[] = [];
+  /** Every send with the address it went to (undefined: the simulator's). */
+  readonly sent: { readonly message: Message; readonly to: { port: number } | undefined }[] = [];
   readonly steps: LoopStep[] = [];
   readonly disk: SimDisk;
   wal!: Wal;
@@ -54,7 +56,7 @@ class Rig {
         },
         afterBatch: (fn) => { this.batches.push(fn); },
       },
-      transport: { send: (m) => { this.out.push(m); } },
+      transport: { send: (m, to) => { this.out.push(m); this.sent.push({ message: m, to }); } },
       durability: wal,
       ...(this.admission === undefined ? {} : { admission: this.admission }),
       onFatal: (e) => { throw e; },
@@ -198,7 +200,7 @@ describe('[loop] the replica loop in virtual time, over the WAL on a simulated d
     const append = (index: number) => ({ src: '0001', leader: '0001',
       type: 'AppendEntriesRequest', term: 1, prevLogIndex: index - 1,
       prevLogTerm: index > 1 ? 1 : 0, leaderCommit: 0, readRound: 0,
-      entries: [{ term: 1, cmd: { kind: 'put', client: '001C', seq: 0, key: 'k',
+      entries: [{ term: 1, cmd: { kind: 'put', client: '001C', session: 0, seq: 0, key: 'k',
         value: `v${index}` } }] });
     const acks = (): number[] => r.types('AppendEntriesResponse')
       .map((m) => (m as { matchIndex: number }).matchIndex);
@@ -239,15 +241,19 @@ describe('[loop] the replica loop in virtual time, over the WAL on a simulated d
     expect(failing.types('RequestVoteResponse')).toEqual([]);
   });
 
-  it('without direct mode\'s admission, a del, cas or list is dropped and counted, never ' +
-    'stepped: the simulator-routed protocol has only get and put', () => {
+  it('without direct mode\'s admission, a del, cas, list or register is dropped and counted, ' +
+    'never stepped, and a session field is ignored: the simulator-routed protocol has only get ' +
+    'and put, without sessions', () => {
     const r = new Rig();
     r.arrive({ type: 'del', src: '00C0', MID: 'd1', key: 'k' });
     r.arrive({ type: 'cas', src: '00C0', MID: 'c1', key: 'k', expected: null, value: 'v' });
     r.arrive({ type: 'list', src: '00C0', MID: 'l1', prefix: '' });
+    r.arrive({ type: 'register', src: '00C0', MID: 'r1' });
     r.arrive({ type: 'get', src: '00C0', MID: 'g1', key: 'k' });
-    expect(r.loop.dropped.get('not-in-protocol')).toBe(3);
-    expect(r.steps.map((s) => s.event.type)).toEqual(['get']);
+    r.arrive({ type: 'put', src: '00C0', MID: 'p1', key: 'k', value: 'v', session: 7, seq: 3 });
+    expect(r.loop.dropped.get('not-in-protocol')).toBe(4);
+    expect(r.steps.map((s) => s.event.type)).toEqual(['get', 'put']);
+    expect(r.steps[1]?.event).not.toHaveProperty('session');
   });
 
   it('the simulator-routed protocol keeps its limits: a key over 256 or a value over 1,024 ' +
@@ -301,7 +307,7 @@ describe('[loop] the replica loop in virtual time, over the WAL on a simulated d
     const r = new Rig(0, 3, { directRequests: true, peers, auth: signer('a secret') });
     const fromPeer = wireTexts({ type: 'AppendEntriesRequest', src: '0001', dst: '0000',
       leader: '0001', term: 1, prevLogIndex: 0, prevLogTerm: 0, leaderCommit: 0, readRound: 0,
-      entries: [{ term: 1, cmd: { kind: 'put', client: '8001', seq: 1, key: 'k',
+      entries: [{ term: 1, cmd: { kind: 'put', client: '8001', session: 0, seq: 1, key: 'k',
         value: 'v'.repeat(100_000) } }] } as Message, 1).map((t) => {
       const d = decodeDatagram(t);
       if (d._tag === 'Left') throw new Error(d.left.detail);
@@ -315,5 +321,32 @@ describe('[loop] the replica loop in virtual time, over the WAL on a simulated d
     const open = new Rig(0, 3, { directRequests: true, peers });
     open.loop.receiveValue({ ...first, dst: '0002' }, { host: '127.0.0.1', port: 7101 });
     expect(Object.fromEntries(open.loop.dropped)).toEqual({ 'wrong-dst': 1 });
+  });
+
+  it('[§6.3] answers go to the address each request came from, even for two clients that ' +
+    'picked one wire id', () => {
+    const peers = new Map([['0001' as NodeId, { host: '127.0.0.1', port: 7101 }],
+      ['0002' as NodeId, { host: '127.0.0.1', port: 7102 }]]);
+    const r = new Rig(0, 3, { directRequests: true, peers });
+    for (const [mid, port] of [['a', 9001], ['b', 9002], ['c', 9001]] as const) {
+      r.loop.receiveValue({ type: 'get', src: '8001', dst: '0000', leader: 'FFFF', MID: mid,
+        key: 'k' }, { host: '127.0.0.1', port });
+    }
+    // held while no leader is heard from; a campaign round that fails sends them back
+    for (let ms = 10; ms <= 2000 && r.types('redirect').length < 3; ms += 10) r.advance(ms);
+    const answers = r.sent.filter((x) => x.message.type === 'redirect')
+      .map((x) => [(x.message as { MID: string }).MID, x.to?.port]);
+    expect(answers).toEqual([['a', 9001], ['b', 9002], ['c', 9001]]);
+  });
+
+  it('[§6.3] a write that names a session but no request number is refused as invalid: the ' +
+    'session would take it for a copy already applied, and answer ok for nothing', () => {
+    const r = new Rig(0, 3, { directRequests: true });
+    r.arrive({ type: 'put', src: '8001', MID: 'p1', key: 'k', value: 'v', session: 4 });
+    r.arrive({ type: 'put', src: '8001', MID: 'p2', key: 'k', value: 'v', session: 4, seq: 0 });
+    r.arrive({ type: 'put', src: '8001', MID: 'p3', key: 'k', value: 'v', session: 4, seq: 1 });
+    expect(r.loop.dropped.get('invalid')).toBe(2);
+    expect(r.steps.filter((s) => s.event.type === 'put').map((s) =>
+      (s.event as { MID: string }).MID)).toEqual(['p3']);
   });
 });

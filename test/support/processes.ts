@@ -116,12 +116,12 @@ export class LocalCluster {
     for (const m of out.matchAll(/pid (\d+)/g)) this.pids.add(Number(m[1]));
   }
 
-  /** `cluster up` with `n` replicas on free ports (and the secret, if any). */
-  async up(n: number, timeoutMs = 20_000): Promise<Run> {
+  /** `cluster up` with `n` replicas on free ports (and the secret, if any), and `extra`. */
+  async up(n: number, timeoutMs = 20_000, extra: readonly string[] = []): Promise<Run> {
     const base = await freeBase(n);
     const secret = this.secretFile === undefined ? [] : ['--secret-file', this.secretFile];
     return this.run(['cluster', 'up', '--replicas', String(n), '--base-port', String(base),
-      ...secret], timeoutMs);
+      ...secret, ...extra], timeoutMs);
   }
 
   /** Only a process that is still one of this cluster's replicas: a recycled PID is left alone. */

@@ -9,6 +9,7 @@ import {
   MAX_SNAPSHOT_CHUNKS,
   MAX_FRAGMENTS,
   MAX_LIST_LIMIT,
+  MAX_SESSIONS_BOUND,
   MAX_MID_LENGTH,
   PROTOCOL_MAX_KEY_LENGTH,
   PROTOCOL_MAX_VALUE_LENGTH,
@@ -66,19 +67,28 @@ export const keyArb = textArb(0, PROTOCOL_MAX_KEY_LENGTH);
 export const valueArb = textArb(0, PROTOCOL_MAX_VALUE_LENGTH);
 export const midArb = textArb(1, MAX_MID_LENGTH);
 
+/** A session id [§6.3]: a log index from 1. */
+export const sessionIdArb = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
+/** A write's session: 0 (none) or an id. */
+const cmdSessionArb = fc.oneof(fc.constant(0), sessionIdArb);
+
 export const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   fc.record({ kind: fc.constant('noop' as const) }),
+  fc.record({ kind: fc.constant('register' as const), client: nodeIdArb, seq: seqArb,
+    keep: fc.integer({ min: 1, max: MAX_SESSIONS_BOUND }) }),
   fc.record({
     kind: fc.constant('put' as const),
     client: nodeIdArb,
+    session: cmdSessionArb,
     seq: seqArb,
     key: keyArb,
     value: valueArb,
   }),
   fc.record({ kind: fc.constant('get' as const), client: nodeIdArb, seq: seqArb, key: keyArb }),
-  fc.record({ kind: fc.constant('del' as const), client: nodeIdArb, seq: seqArb, key: keyArb }),
-  fc.record({ kind: fc.constant('cas' as const), client: nodeIdArb, seq: seqArb, key: keyArb,
-    expected: fc.option(valueArb, { nil: null }), value: valueArb }),
+  fc.record({ kind: fc.constant('del' as const), client: nodeIdArb, session: cmdSessionArb,
+    seq: seqArb, key: keyArb }),
+  fc.record({ kind: fc.constant('cas' as const), client: nodeIdArb, session: cmdSessionArb,
+    seq: seqArb, key: keyArb, expected: fc.option(valueArb, { nil: null }), value: valueArb }),
 );
 
 export const entryArb: fc.Arbitrary<Entry> = fc.record({ term: termArb, cmd: cmdArb });
@@ -101,13 +111,19 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
       MID: midArb,
       key: keyArb,
       value: valueArb,
+      session: sessionIdArb,
       seq: seqArb,
     },
     { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'key', 'value'] },
   ),
   del: fc.record(
-    { ...envelope, type: fc.constant('del' as const), MID: midArb, key: keyArb, seq: seqArb },
+    { ...envelope, type: fc.constant('del' as const), MID: midArb, key: keyArb,
+      session: sessionIdArb, seq: seqArb },
     { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'key'] },
+  ),
+  register: fc.record(
+    { ...envelope, type: fc.constant('register' as const), MID: midArb, seq: seqArb },
+    { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID'] },
   ),
   cas: fc.record(
     {
@@ -117,6 +133,7 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
       key: keyArb,
       expected: fc.option(valueArb, { nil: null }),
       value: valueArb,
+      session: sessionIdArb,
       seq: seqArb,
     },
     { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID', 'key', 'expected', 'value'] },
@@ -128,10 +145,12 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
   ),
   ok: fc.record(
     { ...envelope, type: fc.constant('ok' as const), MID: midArb, value: valueArb,
-      pairs: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 4 }), next: keyArb },
+      pairs: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 4 }), next: keyArb,
+      session: sessionIdArb },
     { requiredKeys: ['src', 'dst', 'leader', 'type', 'MID'] },
   ),
   fail: fc.record({ ...envelope, type: fc.constant('fail' as const), MID: midArb }),
+  expired: fc.record({ ...envelope, type: fc.constant('expired' as const), MID: midArb }),
   redirect: fc.record({ ...envelope, type: fc.constant('redirect' as const), MID: midArb }),
   PreVoteRequest: fc.record({
     ...envelope,
@@ -185,8 +204,8 @@ export const messageArbs: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<
     lastIncludedIndex: logIndexArb,
     lastIncludedTerm: termArb,
     kv: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 8 }),
-    sessions: fc.array(fc.tuple(nodeIdArb, fc.record({ seq: seqArb,
-      value: fc.option(valueArb, { nil: null }) })),
+    sessions: fc.array(fc.tuple(sessionIdArb, fc.record({ seq: seqArb,
+      value: fc.option(valueArb, { nil: null }), last: logIndexArb })),
       { maxLength: 4 }),
     // strictly increasing indexes and terms from 1 (the codec refuses anything else)
     terms: fc.array(fc.tuple(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 9 })),

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeDatagram, encodeMessage, MAX_DATAGRAM_BYTES } from '../../src/wire/codec.js';
 import { Reassembler, toDatagrams } from '../../src/wire/chunks.js';
 import type {
-  InstallSnapshotChunk, InstallSnapshotRequest, Message, NodeId,
+  InstallSnapshotChunk, InstallSnapshotRequest, Message, LogIndex, NodeId,
 } from '../../src/wire/messages.js';
 import { Rng } from '../../src/fault/rng.js';
 
@@ -18,7 +18,7 @@ function request(keys: number, bytes: number, readRound = 3): InstallSnapshotReq
     [`key-${String(i).padStart(6, '0')}`, `${i % 7 === 0 ? 'é€' : 'v'}${'x'.repeat(bytes)}`]);
   return { type: 'InstallSnapshotRequest', src: '0001' as NodeId, dst: '0002' as NodeId,
     leader: '0001' as NodeId, term: 4, lastIncludedIndex: 9000, lastIncludedTerm: 3, kv,
-    sessions: [['00C0' as NodeId, { seq: 12, value: 'v' }]],
+    sessions: [[3, { seq: 12, value: 'v', last: 3 as LogIndex }]],
     terms: [{ index: 1, term: 1 }, { index: 4000, term: 3 }], readRound,
   } as unknown as InstallSnapshotRequest;
 }

@@ -19,7 +19,7 @@ import {
 import { example, examples } from './examples.js';
 
 const types = Object.keys(examples) as MessageType[];
-const optionalFields = new Set(['seq', 'value', 'after', 'limit', 'pairs', 'next']);
+const optionalFields = new Set(['seq', 'session', 'value', 'after', 'limit', 'pairs', 'next']);
 
 function rejection(input: Uint8Array | string | object): WireError {
   const text = typeof input === 'object' && !(input instanceof Uint8Array)
@@ -40,7 +40,7 @@ function expectRejected(input: Uint8Array | string | object, kind: WireErrorKind
 /** `put` with one field of its entry's command replaced, inside an AppendEntriesRequest. */
 function withCmd(patch: Record<string, unknown>): Record<string, unknown> {
   const m = example('AppendEntriesRequest');
-  const cmd = { kind: 'put', client: '001C', seq: 1, key: 'k', value: 'v', ...patch };
+  const cmd = { kind: 'put', client: '001C', session: 0, seq: 1, key: 'k', value: 'v', ...patch };
   m['entries'] = [{ term: 1, cmd }];
   return m;
 }
@@ -255,7 +255,7 @@ describe('[replica-udp: Datagrams] keep every datagram well below 64 KiB', () =>
 
   it('a full batch of maximal entries does not fit one datagram: split batches by bytes', () => {
     const m = example('AppendEntriesRequest');
-    const cmd = { kind: 'put', client: '001C', seq: 1, key: 'k'.repeat(MAX_KEY_LENGTH),
+    const cmd = { kind: 'put', client: '001C', session: 0, seq: 1, key: 'k'.repeat(MAX_KEY_LENGTH),
       value: 'v'.repeat(MAX_VALUE_LENGTH) };
     m['entries'] = Array.from({ length: MAX_ENTRIES_PER_MESSAGE }, () => ({ term: 1, cmd }));
     expectRejected(m, 'too-large', []);

@@ -13,7 +13,10 @@ export const examples = {
   put: {
     src: '001C', dst: '0001', leader: '0002', type: 'put', MID: 'M7Q3', key: 'k1', value: 'v1',
   },
-  del: { src: '001C', dst: '0001', leader: 'FFFF', type: 'del', MID: 'M7Q6', key: 'k1', seq: 9 },
+  del: {
+    src: '001C', dst: '0001', leader: 'FFFF', type: 'del', MID: 'M7Q6', key: 'k1', session: 12,
+    seq: 9,
+  },
   cas: {
     src: '001C', dst: '0001', leader: '0001', type: 'cas', MID: 'M7Q7', key: 'k1', expected: null,
     value: 'v2', seq: 10,
@@ -24,6 +27,8 @@ export const examples = {
   },
   ok: { src: '0001', dst: '001C', leader: '0001', type: 'ok', MID: 'M7Q2', value: 'v1' },
   fail: { src: '0001', dst: '001C', leader: 'FFFF', type: 'fail', MID: 'M7Q4' },
+  expired: { src: '0001', dst: '001C', leader: '0001', type: 'expired', MID: 'M7Q9' },
+  register: { src: '001C', dst: '0001', leader: 'FFFF', type: 'register', MID: 'M7QA', seq: 8 },
   redirect: { src: '0003', dst: '001C', leader: '0001', type: 'redirect', MID: 'M7Q5' },
   PreVoteRequest: {
     src: '0001', dst: 'FFFF', leader: 'FFFF', type: 'PreVoteRequest',
@@ -45,10 +50,10 @@ export const examples = {
     term: 3, prevLogIndex: 7, prevLogTerm: 2, leaderCommit: 6,
     entries: [
       { term: 3, cmd: { kind: 'noop' } },
-      { term: 3, cmd: { kind: 'put', client: '001C', seq: 4, key: 'k1', value: 'v1' } },
+      { term: 3, cmd: { kind: 'put', client: '001C', session: 0, seq: 4, key: 'k1', value: 'v1' } },
       { term: 3, cmd: { kind: 'get', client: '001D', seq: 0, key: 'k1' } },
-      { term: 3, cmd: { kind: 'del', client: '001D', seq: 1, key: 'k1' } },
-      { term: 3, cmd: { kind: 'cas', client: '001D', seq: 2, key: 'k1', expected: 'v1',
+      { term: 3, cmd: { kind: 'del', client: '001D', session: 0, seq: 1, key: 'k1' } },
+      { term: 3, cmd: { kind: 'cas', client: '001D', session: 0, seq: 2, key: 'k1', expected: 'v1',
         value: 'v2' } },
     ],
     readRound: 2,
@@ -60,8 +65,8 @@ export const examples = {
   InstallSnapshotRequest: {
     src: '0001', dst: '0002', leader: '0001', type: 'InstallSnapshotRequest',
     term: 3, lastIncludedIndex: 2000, lastIncludedTerm: 2,
-    kv: [['k1', 'v1'], ['k2', '']], sessions: [['001C', { seq: 4, value: 'v1' }],
-      ['001D', { seq: 2, value: null }]],
+    kv: [['k1', 'v1'], ['k2', '']], sessions: [[12, { seq: 4, value: 'v1', last: 1900 }],
+      [1400, { seq: 2, value: null, last: 1999 }]],
     terms: [{ index: 1, term: 1 }, { index: 1500, term: 2 }], readRound: 2,
   },
   InstallSnapshotChunk: {

@@ -125,7 +125,7 @@ describe('fragments: a message larger than a datagram', () => {
   it('the largest message a legal request leads to fits: a cas of the longest key and two ' +
     'longest values, every character escaped, alone in an AppendEntries', () => {
     const escaped = '\u0001'.repeat(MAX_VALUE_LENGTH);
-    const cas = { kind: 'cas', client: '8001', seq: 1, key: '\u0001'.repeat(MAX_KEY_LENGTH),
+    const cas = { kind: 'cas', client: '8001', session: 0, seq: 1, key: '\u0001'.repeat(MAX_KEY_LENGTH),
       expected: escaped, value: escaped };
     const m = { type: 'AppendEntriesRequest', src: '0000' as NodeId, dst: '0001' as NodeId,
       leader: '0000' as NodeId, term: 9, prevLogIndex: 1, prevLogTerm: 1,

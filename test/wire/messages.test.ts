@@ -27,7 +27,7 @@ describe('[replica-udp: Datagrams] every message type decodes', () => {
       'AppendEntriesRequest', 'AppendEntriesResponse', 'Fragment', 'InstallSnapshotChunk',
       'InstallSnapshotRequest', 'PreVoteRequest', 'PreVoteResponse',
       'RequestVoteRequest', 'RequestVoteResponse',
-      'cas', 'del', 'fail', 'get', 'hello', 'list', 'ok', 'put', 'redirect',
+      'cas', 'del', 'expired', 'fail', 'get', 'hello', 'list', 'ok', 'put', 'redirect', 'register',
     ]);
   });
 
@@ -84,7 +84,7 @@ describe('[replica-udp: Datagrams] ids are 4 upper-case hex digits, FFFF include
 describe('[protocol-rules: Commands] log entries carry noop, put and get commands', () => {
   it.each([
     { kind: 'noop' },
-    { kind: 'put', client: '001C', seq: 0, key: '', value: '' },
+    { kind: 'put', client: '001C', session: 0, seq: 0, key: '', value: '' },
     { kind: 'get', client: 'FFFF', seq: Number.MAX_SAFE_INTEGER, key: 'k' },
   ])('%j decodes', (cmd) => {
     expect(Cmd.decode(cmd)).toEqual(E.right(cmd));
@@ -102,8 +102,8 @@ describe('the union codecs dispatch on type', () => {
       'PreVoteRequest', 'PreVoteResponse', 'RequestVoteRequest', 'RequestVoteResponse',
       'AppendEntriesRequest', 'AppendEntriesResponse', 'InstallSnapshotRequest',
     ]],
-    ['ClientRequest', ClientRequest, ['get', 'put', 'del', 'cas', 'list']],
-    ['ClientResponse', ClientResponse, ['ok', 'fail', 'redirect']],
+    ['ClientRequest', ClientRequest, ['get', 'put', 'del', 'cas', 'list', 'register']],
+    ['ClientResponse', ClientResponse, ['ok', 'fail', 'redirect', 'expired']],
     ['Hello', Hello, ['hello']],
     ['Message', Message, types],
   ];

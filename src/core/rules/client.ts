@@ -1,32 +1,37 @@
 /** Client requests: append (leader), redirect, or hold; answers once applied. */
 import {
   MAX_PAGE_BYTES, PROTOCOL_MAX_KEY_LENGTH, PROTOCOL_MAX_VALUE_LENGTH, type ClientRequest,
-  type WriteCmd,
+  type LogCmd, type SessionId,
 } from '../../wire/messages.js';
 import { at, chainOf, dropFront, push, size, toArray, type Chain } from '../chain.js';
-import { applyUpTo, cmdSize, kvGet } from '../kv.js';
+import { applyUpTo, cmdSize, EXPIRED, kvGet } from '../kv.js';
 import { appendEntry, entryAt, lastLogIndex, termAt } from '../log.js';
 import type { RaftRules } from '../ruleSet.js';
-import type { ClientCmd, Effect, Pending, RaftState, Role } from '../state.js';
+import type { ClientCmd, Config, Effect, Pending, RaftState, Role } from '../state.js';
 import { asTerm, reply } from './common.js';
 import { addRead, readCmdOf, type ReadRequest } from './reads.js';
 
-/** A put, del or cas request. */
+/** A put, del, cas or register request: one that goes through the log. */
 export type WriteRequest = Exclude<ClientRequest, ReadRequest>;
 
 const isRead = (m: ClientRequest): m is ReadRequest => m.type === 'get' || m.type === 'list';
 
-export function commandOf(m: ClientRequest): ClientCmd {
-  return isRead(m) ? readCmdOf(m) : writeCmdOf(m);
+/** The command of a request; a register carries `config`'s session bound, as a leader stamps it. */
+export function commandOf(m: ClientRequest, config: Config): ClientCmd {
+  return isRead(m) ? readCmdOf(m) : logCmdOf(m, config);
 }
 
-function writeCmdOf(m: WriteRequest): WriteCmd {
+function logCmdOf(m: WriteRequest, config: Config): LogCmd {
   const seq = m.seq ?? 0;
+  if (m.type === 'register') {
+    return { kind: 'register', client: m.src, seq, keep: config.maxSessions };
+  }
+  const session = m.session ?? 0;
   switch (m.type) {
-    case 'put': return { kind: 'put', client: m.src, seq, key: m.key, value: m.value };
-    case 'del': return { kind: 'del', client: m.src, seq, key: m.key };
-    case 'cas': return { kind: 'cas', client: m.src, seq, key: m.key, expected: m.expected,
-      value: m.value };
+    case 'put': return { kind: 'put', client: m.src, session, seq, key: m.key, value: m.value };
+    case 'del': return { kind: 'del', client: m.src, session, seq, key: m.key };
+    case 'cas': return { kind: 'cas', client: m.src, session, seq, key: m.key,
+      expected: m.expected, value: m.value };
   }
 }
 
@@ -68,7 +73,7 @@ export const SMALL_REQUEST = PROTOCOL_MAX_KEY_LENGTH + PROTOCOL_MAX_VALUE_LENGTH
 function requestSize(s: RaftState, m: ClientRequest): number {
   if (m.type === 'list') return MAX_PAGE_BYTES;
   if (m.type === 'get') return m.key.length + (kvGet(s.kv, s.log, m.key)?.length ?? 0);
-  return cmdSize(writeCmdOf(m));
+  return m.type === 'register' ? 0 : cmdSize(logCmdOf(m, s.config));
 }
 
 /**
@@ -136,7 +141,7 @@ export function clientRequest(s: RaftState, m: ClientRequest, out: Effect[], rul
     reply(s, out, m.src, 'redirect', m.MID);
     return s;
   }
-  return { ...s, held: [...s.held, { cmd: commandOf(m), mid: m.MID }] };
+  return { ...s, held: [...s.held, { cmd: commandOf(m, s.config), mid: m.MID }] };
 }
 
 /** [§6.4] A leader's get or page is a read: no log write (`reads.ts`). */
@@ -145,9 +150,12 @@ export function leaderRead(s: RaftState, m: ReadRequest, out: Effect[], rules: R
   return addRead(s, m, out, rules);
 }
 
-/** [§8] A leader appends a write (put, del, cas), and answers it once its entry is applied. */
+/**
+ * [§8] A leader appends a write (put, del, cas) or a register [§6.3], and answers it once its
+ * entry is applied.
+ */
 export function leaderWrite(s: RaftState, m: WriteRequest): RaftState {
-  const cmd = writeCmdOf(m);
+  const cmd = logCmdOf(m, s.config);
   const log = appendEntry(s.log, { term: asTerm(s.currentTerm), cmd });
   const pending = addPending(s.pending,
     { index: lastLogIndex(log), term: s.currentTerm, cmd, mid: m.MID });
@@ -172,11 +180,11 @@ export function applyCommitted(s: RaftState, commit: number, out: Effect[], rule
 /** Apply the log up to `upTo` and answer, once, every pending request up to it (as above). */
 export function applyAndAnswer(s: RaftState, upTo: number, out: Effect[], rules: RaftRules):
   Pick<RaftState, 'kv' | 'pending'> {
-  // the answers that carry a value: what a del, cas (or a logged get) found
-  const values = new Map<number, string | null>();
+  // the answers that carry a value: what a del, cas (or a logged get) found, or EXPIRED
+  const values = new Map<number, string | null | typeof EXPIRED>();
   const kv = applyUpTo(s.kv, s.log, upTo, (applied) => {
     const { cmd, value } = applied;
-    if (cmd.kind !== 'put' && cmd.kind !== 'noop' && value !== undefined) {
+    if ((cmd.kind !== 'put' || value === EXPIRED) && value !== undefined) {
       values.set(applied.index, value);
     }
   });
@@ -194,11 +202,15 @@ export function applyAndAnswer(s: RaftState, upTo: number, out: Effect[], rules:
 
 /**
  * [§8] Answer `ok` a pending request whose own entry was applied: a del or cas with the value it
- * found (`null`: none), a put without one.
+ * found (`null`: none), a put without one, a register with its session id (its index) [§6.3].
+ * A write whose session had expired is answered `expired`: its outcome is unknown.
  */
 export function answerApplied(s: RaftState, out: Effect[], p: Pending,
-  value: string | null | undefined): void {
-  reply(s, out, p.cmd.client, 'ok', p.mid, value === undefined ? {} : { value });
+  value: string | null | undefined | typeof EXPIRED): void {
+  if (value === EXPIRED) reply(s, out, p.cmd.client, 'expired', p.mid);
+  else if (p.cmd.kind === 'register') {
+    reply(s, out, p.cmd.client, 'ok', p.mid, { session: p.index as SessionId });
+  } else reply(s, out, p.cmd.client, 'ok', p.mid, value === undefined ? {} : { value });
 }
 
 /**

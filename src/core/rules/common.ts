@@ -6,6 +6,7 @@ import {
   type NodeId,
   type Page,
   type PeerMessage,
+  type SessionId,
   type Term,
 } from '../../wire/messages.js';
 import { becomeFollower, type Effect, type RaftState, type Role } from '../state.js';
@@ -36,6 +37,8 @@ export interface ReplyExtra {
   readonly pairs?: Page;
   readonly next?: string;
   readonly leader?: NodeId;
+  /** A register's `ok`: the session it opened [§6.3]. */
+  readonly session?: SessionId;
 }
 
 export function reply(
@@ -57,6 +60,7 @@ export function reply(
     ...(value === undefined ? {} : { value }),
     ...(extra.pairs === undefined ? {} : { pairs: extra.pairs }),
     ...(extra.next === undefined ? {} : { next: extra.next }),
+    ...(extra.session === undefined ? {} : { session: extra.session }),
   } as ClientResponse;
   out.push({ type: 'reply', message });
 }

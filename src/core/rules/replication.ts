@@ -20,7 +20,7 @@ import { sendSnapshot } from './snapshot.js';
 /** Bytes one entry may take in a datagram: every character JSON-escaped, plus the fields. */
 function entryBytesMax(e: Entry): number {
   const cmd = e.cmd;
-  if (cmd.kind === 'noop') return 160;
+  if (cmd.kind === 'noop' || cmd.kind === 'register') return 160;
   const values = cmd.kind === 'put' ? cmd.value.length
     : cmd.kind === 'cas' ? cmd.value.length + (cmd.expected?.length ?? 0) : 0;
   return 160 + 6 * (cmd.key.length + values);

@@ -6,7 +6,7 @@
  * `onInstallSnapshotRequest`.
  */
 import type {
-  AppendEntriesResponse, InstallSnapshotRequest, NodeId, ReadRound, Snapshot,
+  AppendEntriesResponse, InstallSnapshotRequest, NodeId, ReadRound, SessionId, Snapshot,
 } from '../../wire/messages.js';
 import { at, chainOf, size, toArray } from '../chain.js';
 import { kvBytes, kvSize, takeSnapshotOf } from '../kv.js';
@@ -83,10 +83,12 @@ function respond(s: RaftState, out: Effect[], m: InstallSnapshotRequest, success
  * The term at each one's index, from the snapshot's runs (or from the log, if it holds the
  * snapshot's last entry and so the same entries up to it [§5.3 Log Matching]), tells: a request
  * whose entry is there committed (`ok`), one whose entry was replaced never will (redirect). A
- * del's or cas's `ok` carries the value it found, which its client's session in the snapshot
- * holds unless the client has moved on (then its answer came from elsewhere). Only before the
- * runs kept, or without that session, can it not tell or answer, and it leaves those unanswered:
- * a retry finds its session.
+ * register's `ok` carries its index [§6.3]. A write in a session is `ok` only if its session in
+ * the snapshot holds its seq (its entry, or an earlier copy, was applied; a del's or cas's `ok`
+ * carries the value found, which the session keeps): an expired session cannot tell whether the
+ * entry did anything, and one that moved on was answered elsewhere. Only before the runs kept, or
+ * without that session, can it not tell or answer, and it leaves those unanswered: a retry finds
+ * its session, or that it expired. (`spec/raft.qnt`: `onInstallSnapshotRequest`.)
  */
 function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['pending'] {
   if (size(s.pending) === 0 || (at(s.pending, 0) as Pending).index > snap.index) return s.pending;
@@ -96,12 +98,15 @@ function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['
     if (p.index > snap.index) continue;
     const term = termInRuns(snap.terms, p.index) || (prefixKept ? termAt(s.log, p.index) : 0);
     if (term === 0) continue;
-    if (term !== p.term) reply(s, out, p.cmd.client, 'redirect', p.mid);
-    else if (p.cmd.kind === 'put') reply(s, out, p.cmd.client, 'ok', p.mid);
-    else {
-      const session = snap.sessions.find(([client]) => client === p.cmd.client)?.[1];
-      if (session?.seq === p.cmd.seq) {
-        reply(s, out, p.cmd.client, 'ok', p.mid, { value: session.value });
+    const cmd = p.cmd;
+    if (term !== p.term) reply(s, out, cmd.client, 'redirect', p.mid);
+    else if (cmd.kind === 'register') {
+      reply(s, out, cmd.client, 'ok', p.mid, { session: p.index as SessionId });
+    } else if (cmd.kind === 'put' && cmd.session === 0) reply(s, out, cmd.client, 'ok', p.mid);
+    else if (cmd.session > 0) {
+      const session = snap.sessions.find(([id]) => id === cmd.session)?.[1];
+      if (session?.seq === cmd.seq) {
+        reply(s, out, cmd.client, 'ok', p.mid, cmd.kind === 'put' ? {} : { value: session.value });
       }
     }
   }
