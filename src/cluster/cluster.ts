@@ -25,6 +25,7 @@ import { intArg, parseCommandArgs, readTextArg, shown, stringArg, type Parsed } 
 import { MAX_SECRET_BYTES } from '../replica/auth.js';
 import { CLUSTER_USAGE } from '../usage.js';
 import type { StatusReply } from '../wire/admin.js';
+import { processAlive } from '../disk/fs.js';
 
 export interface Member {
   readonly id: string;
@@ -129,12 +130,7 @@ export function newLayout(dir: string, replicas: number, basePort: number,
  * and `kill` must never signal an unrelated process, and `up` must restart a dead member.
  */
 export function isRunning(m: Member): boolean {
-  if (m.pid === undefined) return false;
-  try {
-    process.kill(m.pid, 0);
-  } catch {
-    return false;
-  }
+  if (m.pid === undefined || !processAlive(m.pid)) return false;
   let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${m.pid}/cmdline`, 'utf8');

@@ -58,13 +58,27 @@ function fsyncDir(dir: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Does process `pid` still run? A signal test alone says yes for a zombie: a replica killed with
+ * SIGKILL whose parent has exited stays one until something reaps it, and its lock or its layout
+ * entry must not outlive it. Where `/proc` can tell, a zombie (state Z or X) is dead.
+ */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (e) {
+    // gone between the two looks, or no /proc here: the signal test is all there is
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT' || !fs.existsSync('/proc/self/stat');
+  }
+  // "pid (comm) S ...": comm may hold spaces and parentheses, so the state follows the last ')'
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }
 
 /** Directories whose log this process has open. */
@@ -121,7 +135,7 @@ export const nodeFileSystem: FileSystem = {
     const key = path.resolve(dir);
     const owner = Number.parseInt(fs.existsSync(at) ? fs.readFileSync(at, 'utf8') : '', 10);
     if (lockedHere.has(key)) throw new WalLockedError(dir, process.pid);
-    if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
+    if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
       throw new WalLockedError(dir, owner);
     }
     fs.writeFileSync(at, String(process.pid));

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,7 +19,7 @@ import {
   WAL_TMP_FILE,
   type Wal,
 } from '../../src/disk/wal.js';
-import { nodeFileSystem } from '../../src/disk/fs.js';
+import { nodeFileSystem, processAlive } from '../../src/disk/fs.js';
 import type { PersistWrite as WalWrite } from '../../src/core/persisted.js';
 import type { Entry, LogIndex, NodeId, Snapshot, Term } from '../../src/wire/messages.js';
 
@@ -344,6 +345,31 @@ describe('[Fig2:State] the write-ahead log', () => {
     const { wal } = openWal(dir);
     expect(fs.readFileSync(path.join(dir, WAL_LOCK_FILE), 'utf8')).toBe(String(process.pid));
     wal.close();
+  });
+
+  it('a lock held by a zombie is taken over: a killed replica nobody has reaped yet is dead', async () => {
+    // sh starts a short sleep, prints its PID, then becomes a long sleep that never reaps it
+    const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 30'],
+      { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const child = await new Promise<number>((done) => {
+        parent.stdout.once('data', (b: Buffer) => done(Number(b.toString().trim())));
+      });
+      expect(Number.isInteger(child) && child > 0, `child PID ${child}`).toBe(true);
+      const stat = (): string => fs.readFileSync(`/proc/${child}/stat`, 'utf8');
+      for (let i = 0; i < 100 && !/\) Z /.test(stat()); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(stat()).toMatch(/\) Z /); // a zombie indeed
+      expect(() => process.kill(child, 0)).not.toThrow(); // which a signal test calls alive
+      expect(processAlive(child)).toBe(false);
+      expect(processAlive(parent.pid ?? 0)).toBe(true);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, WAL_LOCK_FILE), String(child));
+      const { wal } = openWal(dir);
+      expect(fs.readFileSync(path.join(dir, WAL_LOCK_FILE), 'utf8')).toBe(String(process.pid));
+      wal.close();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readLayout } from '../../src/cluster/cluster.js';
 import { requireBuiltDist } from './dist.js';
+import { processAlive } from '../../src/disk/fs.js';
 
 export const CLI = resolve('dist/cli.js');
 
@@ -72,14 +73,8 @@ export async function deadPort(): Promise<number> {
   return port;
 }
 
-export const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** A zombie counts as ended: see `processAlive`. */
+export const alive = processAlive;
 
 /**
  * A local cluster in a fresh directory. `end()` runs `cluster down`, then SIGKILLs, by PID, any
