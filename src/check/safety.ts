@@ -25,7 +25,7 @@
  *   wrong log (an entry accepted without the consistency check) the moment it happens, where
  *   leaderCompleteness waits for a later term's election.
  */
-import type { Cmd, Entry, Snapshot } from '../wire/messages.js';
+import type { Cmd, Entry, Session, Snapshot } from '../wire/messages.js';
 import { emptyKv, applyUpTo, takeSnapshotOf, type KvState } from '../core/kv.js';
 import {
   appendEntry, emptyLog, entryAt, lastLogIndex, lastLogTerm, snapshotIndex, termAt, type RaftLog,
@@ -58,6 +58,29 @@ const sameEntry = (a: Entry | undefined, b: Entry | undefined): boolean =>
   a === b || (a !== undefined && b !== undefined && a.term === b.term && sameCmd(a.cmd, b.cmd));
 
 interface Identity { readonly entry: Entry; readonly prevTerm: number }
+
+/** How many reference snapshots `snapshotSafety` keeps: a few rounds of 3-5 replicas. */
+const REFERENCE_SNAPSHOTS_KEPT = 8;
+
+const sameSession = (a: Session, b: Session): boolean =>
+  a.seq === b.seq && a.value === b.value && a.last === b.last;
+
+/** Two snapshots hold the same pairs, sessions and term runs (index and term aside). */
+function sameSnapshotState(a: Snapshot, b: Snapshot): boolean {
+  if (a.kv.length !== b.kv.length || a.sessions.length !== b.sessions.length
+    || a.terms.length !== b.terms.length) return false;
+  for (let i = 0; i < a.kv.length; i++) {
+    const [ka, va] = a.kv[i] as readonly [string, string];
+    const [kb, vb] = b.kv[i] as readonly [string, string];
+    if (ka !== kb || va !== vb) return false;
+  }
+  for (let i = 0; i < a.sessions.length; i++) {
+    const [ia, sa] = a.sessions[i] as readonly [number, Session];
+    const [ib, sb] = b.sessions[i] as readonly [number, Session];
+    if (ia !== ib || !sameSession(sa, sb)) return false;
+  }
+  return a.terms.every((r, i) => r.index === b.terms[i]?.index && r.term === b.terms[i]?.term);
+}
 
 /** A checker's state as plain data (`SafetyChecker.toData`). */
 export interface SafetyData {
@@ -93,6 +116,8 @@ export class SafetyChecker {
   private committedLog: RaftLog = emptyLog();
   private reference: KvState = emptyKv();
   private readonly lastSnapshot = new Map<string, Snapshot>();
+  /** index -> the committed state machine there, for the last few indexes asked. */
+  private readonly wanted = new Map<number, Snapshot>();
 
   constructor(private readonly quorum: number) {}
 
@@ -199,22 +224,35 @@ export class SafetyChecker {
       return { invariant: 'snapshotSafety',
         detail: `${id} holds a snapshot at ${snap.index}, past the committed ${this.committed.length}` };
     }
-    if (snap.index < this.reference.appliedIndex) this.reference = emptyKv();
-    this.reference = applyUpTo(this.reference, this.committedLog, snap.index);
-    const want = takeSnapshotOf(this.reference, this.committedLog);
-    const same = (a: Snapshot, b: Snapshot): boolean =>
-      JSON.stringify([a.kv, a.sessions, a.terms]) === JSON.stringify([b.kv, b.sessions, b.terms]);
-    if (!same(want, snap)
+    const want = this.referenceSnapshot(snap.index);
+    if (!sameSnapshotState(want, snap)
       || snap.term !== (this.committed[snap.index - 1] as { entry: Entry }).entry.term) {
       return { invariant: 'snapshotSafety', detail: `${id}'s snapshot at ${snap.index} is not ` +
         'the state machine of the committed entries up to it' };
     }
     // the server's own state machine, if it is at the snapshot's index (as after an install)
-    if (s.kv.appliedIndex === snap.index && !same(takeSnapshotOf(s.kv, s.log), snap)) {
+    if (s.kv.appliedIndex === snap.index && !sameSnapshotState(takeSnapshotOf(s.kv, s.log), snap)) {
       return { invariant: 'snapshotSafety', detail: `${id}'s state machine at ${snap.index} ` +
         'is not its snapshot' };
     }
     return undefined;
+  }
+
+  /**
+   * The committed state machine at `index`, as a snapshot. Replicas tend to snapshot at the same
+   * indexes, so the last few are kept: committed entries never change, so neither do they.
+   */
+  private referenceSnapshot(index: number): Snapshot {
+    const kept = this.wanted.get(index);
+    if (kept !== undefined) return kept;
+    if (index < this.reference.appliedIndex) this.reference = emptyKv();
+    this.reference = applyUpTo(this.reference, this.committedLog, index);
+    const want = takeSnapshotOf(this.reference, this.committedLog);
+    this.wanted.set(index, want);
+    if (this.wanted.size > REFERENCE_SNAPSHOTS_KEPT) {
+      this.wanted.delete(this.wanted.keys().next().value as number);
+    }
+    return want;
   }
 
   private electionSafety(s: RaftState, role: Role): Violation | undefined {

@@ -16,6 +16,7 @@
  * the entries since it, however long the replica runs.
  */
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import { applyWrite, emptyPersisted, type PersistWrite } from '../core/persisted.js';
 import { compactTo, entriesAfterSnapshot, lastLogIndex } from '../core/log.js';
@@ -30,7 +31,8 @@ export const WAL_TMP_FILE = 'raft.wal.tmp';
 export const WAL_HEADER_BYTES = 12;
 
 // -------------------------------------------------------------------------------------------------
-// CRC-32 (IEEE 802.3, as zlib): `zlib.crc32` only exists from Node 20.15, and engines allows 20.11.
+// CRC-32 (IEEE 802.3, as zlib): `zlib.crc32` where Node has it (from 20.15), and a table where it
+// does not (engines allows 20.11). Both give the same value: `test/disk/wal.test.ts` compares them.
 // -------------------------------------------------------------------------------------------------
 
 const CRC_TABLE = new Uint32Array(256).map((_, n) => {
@@ -39,12 +41,20 @@ const CRC_TABLE = new Uint32Array(256).map((_, n) => {
   return c;
 });
 
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+/** CRC-32 by table, one byte at a time: the fallback, and the reference for the native one. */
+export function tableCrc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let c = 0xffffffff;
   for (let i = start; i < end; i++) {
     c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
   }
   return (c ^ 0xffffffff) >>> 0;
+}
+
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  if (nativeCrc32 === undefined) return tableCrc32(bytes, start, end);
+  return nativeCrc32(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
 }
 
 // -------------------------------------------------------------------------------------------------

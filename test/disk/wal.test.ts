@@ -10,6 +10,7 @@ import type { Persisted } from '../../src/core/state.js';
 import {
   CorruptWalError,
   crc32,
+  tableCrc32,
   encodeRecord,
   openWal,
   WAL_FILE,
@@ -83,9 +84,15 @@ function reopen(at = dir) {
 }
 
 describe('[Fig2:State] the write-ahead log', () => {
-  it('crc32 is the IEEE CRC-32 of zlib', () => {
+  it('crc32 is the IEEE CRC-32 of zlib, by table and natively, over a whole buffer or a range', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
-    const sample = Buffer.from('{"currentTerm":7,"votedFor":null}');
+    expect(tableCrc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+    const sample = Buffer.from('{"currentTerm":7,"votedFor":null,"log":"\u00e9\u4e2d"}');
+    for (let start = 0; start < 6; start++) {
+      for (const end of [sample.length, sample.length - 3, start]) {
+        expect(crc32(sample, start, end)).toBe(tableCrc32(sample, start, end));
+      }
+    }
     if (typeof zlib.crc32 === 'function') expect(crc32(sample)).toBe(zlib.crc32(sample));
   });
 
