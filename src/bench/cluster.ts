@@ -1,16 +1,19 @@
 /**
- * `npm run bench:cluster [-- --clients N --seconds S --replicas N]`: a direct-mode cluster of real
+ * `npm run bench:cluster [-- --clients N --seconds S --replicas N --cpu-prof DIR]`: a direct-mode cluster of real
  * processes on loopback, each with its write-ahead log on the local disk, under N closed-loop
  * clients doing puts. Prints throughput, latency, and the group-commit figures each replica
  * reports (fdatasyncs, log entries per fdatasync, fdatasyncs per second). Measures; asserts
- * nothing.
+ * nothing. `--cpu-prof DIR` runs each replica under `node --cpu-prof`; the replicas end with
+ * SIGTERM, so each writes its profile into DIR, named by its pid, which the report prints.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvClient } from '../client/client.js';
 import { queryStatus } from '../client/status.js';
-import { isRunning, newLayout, startMember, waitForLeader } from '../cluster/cluster.js';
+import {
+  isRunning, newLayout, REPLICA_COMMAND, startMember, waitForLeader,
+} from '../cluster/cluster.js';
 import { freePorts } from '../crash/harness.js';
 import { Rng } from '../fault/rng.js';
 import type { NodeId } from '../wire/messages.js';
@@ -23,12 +26,15 @@ function arg(name: string, fallback: number): number {
 const clients = arg('--clients', 32);
 const seconds = arg('--seconds', 10);
 const replicas = arg('--replicas', 5);
+const profileAt = process.argv.indexOf('--cpu-prof');
+const command = profileAt < 0 ? REPLICA_COMMAND
+  : ['--cpu-prof', `--cpu-prof-dir=${process.argv[profileAt + 1] ?? '.'}`, ...REPLICA_COMMAND];
 const dir = mkdtempSync(join(tmpdir(), 'raftkv-bench-'));
 const layout = newLayout(dir, replicas, await freePorts(replicas, new Rng(Date.now())), undefined);
 const percentile = (xs: number[], p: number): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
 try {
-  for (const m of layout.members) startMember(layout, m);
+  for (const m of layout.members) startMember(layout, m, command);
   if (await waitForLeader(layout, 15_000) === undefined) throw new Error('no leader');
   const addresses = layout.members.map((m) => m.address);
   const before = await queryStatus(addresses);
@@ -59,10 +65,15 @@ try {
     const syncs = a.syncs - b.syncs;
     const entries = a.entriesSynced - b.entriesSynced;
     const perSecond = (syncs / wall).toFixed(0);
-    console.log(`${m.id} ${a.role.padEnd(8)} fdatasyncs ${syncs} (${perSecond}/s), ` +
+    console.log(`${m.id} pid ${m.pid} ${a.role.padEnd(8)} fdatasyncs ${syncs} (${perSecond}/s), ` +
       `log entries ${entries}, ${(entries / Math.max(1, syncs)).toFixed(2)} entries per fdatasync`);
   });
 } finally {
+  // SIGTERM first: a replica run with NODE_OPTIONS=--cpu-prof writes its profile as it exits
+  for (const m of layout.members) if (isRunning(m)) process.kill(m.pid as number, 'SIGTERM');
+  for (let wait = 0; wait < 100 && layout.members.some(isRunning); wait++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   for (const m of layout.members) if (isRunning(m)) process.kill(m.pid as number, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 }
