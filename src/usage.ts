@@ -132,7 +132,7 @@ const REPLICA: CommandHelp = {
   summary: 'run one replica process',
   usage: [
     'raftkv replica --id ID --listen HOST:PORT --peer ID=HOST:PORT ... --data-dir DIR ' +
-      '[--secret-file F] [--snapshot-entries N] [--max-sessions N]',
+      '[--secret-file F] [--snapshot-entries N] [--max-sessions N] [--loop-delay]',
     'raftkv replica <port> <own id> <other id> [<other id> ...]   (simulator-routed mode)',
   ],
   options: [
@@ -144,6 +144,8 @@ const REPLICA: CommandHelp = {
     ['--snapshot-entries N', 'snapshot every N committed entries (default 2000)'],
     ['--max-sessions N', 'client sessions kept (default 1024): past it, the least recently ' +
       'used expires, and its client\'s next write fails as session expired'],
+    ['--loop-delay', 'sample the event loop\'s delay and report its maximum in status (a ' +
+      'diagnostic: the sampling wakes the replica 100 times a second)'],
   ],
   notes: ['In simulator-routed mode (the protocol the graders use) every datagram goes through ' +
     'the simulator on 127.0.0.1:<port>, and nothing is written to disk.'],

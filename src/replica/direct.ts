@@ -8,6 +8,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { NodeId } from '../wire/messages.js';
 import { encodeMessage, errorKind } from '../wire/codec.js';
 import { decodeStatusRequestOf, type StatusReply } from '../wire/admin.js';
@@ -39,6 +40,8 @@ export interface DirectOptions {
   readonly snapshotEntries?: number;
   /** [§6.3] The client sessions kept (default `DEFAULT_MAX_SESSIONS`). */
   readonly maxSessions?: number;
+  /** Sample the event loop's delay (`monitorEventLoopDelay`) for status: a diagnostic. */
+  readonly loopDelay?: boolean;
   /** The disk failed (ENOSPC, EIO): Raft cannot go on without it. The CLI exits. */
   readonly onFatal: (error: Error) => void;
   /** Test only: the log's file system, to fail it as a full disk would. */
@@ -70,7 +73,8 @@ async function bindSocket(listen: Address): Promise<Socket> {
 
 type Status = Omit<StatusReply, 'src' | 'type' | 'MID'>;
 
-function statusOf(loop: ReplicaLoop, wal: Wal, members: Status['members']): Status {
+function statusOf(loop: ReplicaLoop, wal: Wal, members: Status['members'],
+  delay: IntervalHistogram | undefined): Status {
   const s = loop.state;
   return { role: loop.role, leader: s.leaderId ?? ('FFFF' as NodeId), currentTerm: s.currentTerm,
     commitIndex: s.commitIndex, appliedIndex: s.kv.appliedIndex,
@@ -81,7 +85,7 @@ function statusOf(loop: ReplicaLoop, wal: Wal, members: Status['members']): Stat
     snapshotsInstalled: loop.installs.count, lastInstallBytes: loop.installs.lastBytes,
     lastInstallMs: loop.installs.lastMs, walBytes: wal.fileBytes(),
     rssBytes: process.memoryUsage.rss(), stalledTicks: loop.stalledTicks, pid: process.pid,
-    members };
+    loopDelayMaxUs: delay === undefined ? null : Math.round(delay.max / 1000), members };
 }
 
 export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
@@ -105,6 +109,9 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   let tooLargeSaid = false;
   const warmupMs = opts.warmupMs ?? WARMUP_MS;
   if (warmupMs > 0) warmUp(TIMING, warmupMs, WARMUP_REQUESTS);
+  // after the warm-up, which holds the loop on purpose
+  const delay = opts.loopDelay === true ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
+  delay?.enable();
   const loop: ReplicaLoop = new ReplicaLoop({
     config: { id: opts.id, peers: [...opts.peers.keys()], ...TIMING, absentAsEmpty: false,
       snapshotEntries: opts.snapshotEntries ?? SNAPSHOT_ENTRIES,
@@ -144,7 +151,7 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
       if (decoded._tag === 'Left') return loop.count(errorKind(decoded.left), decoded.left.detail);
       loop.intake.accepted++;
       const reply = { src: opts.id, type: 'statusReply', MID: decoded.right.MID,
-        ...statusOf(loop, wal, members) };
+        ...statusOf(loop, wal, members, delay) };
       sendTo(Buffer.from(JSON.stringify(reply)), from);
     },
   });
@@ -153,8 +160,9 @@ export async function startDirect(opts: DirectOptions): Promise<DirectReplica> {
   return {
     recovered,
     address: opts.listen,
-    status: () => statusOf(loop, wal, members),
+    status: () => statusOf(loop, wal, members, delay),
     stop: async () => {
+      delay?.disable();
       loop.stop();
       await new Promise<void>((resolve) => socket.close(() => resolve()));
       await loop.idle();

@@ -25,12 +25,15 @@ export interface DirectArgs {
   readonly snapshotEntries?: number;
   /** [§6.3] The client sessions kept (default `DEFAULT_MAX_SESSIONS`). */
   readonly maxSessions?: number;
+  /** Sample the event loop's delay for status (`--loop-delay`). */
+  readonly loopDelay?: boolean;
 }
 
 const OPTIONS = {
   'id': { type: 'string' }, 'listen': { type: 'string' }, 'data-dir': { type: 'string' },
   'secret-file': { type: 'string' }, 'snapshot-entries': { type: 'string' },
   'max-sessions': { type: 'string' }, 'peer': { type: 'string', multiple: true },
+  'loop-delay': { type: 'boolean' },
 } as const;
 
 /** The arguments, or a message saying what is wrong with them. */
@@ -80,6 +83,7 @@ export function parseDirectArgs(args: readonly string[]): DirectArgs | string {
     return `a --peer has this replica's own --listen address`;
   }
   return { id: id as NodeId, listen, peers, dataDir, secret,
+    ...(p.values['loop-delay'] === true ? { loopDelay: true } : {}),
     ...(snapshotEntries === undefined ? {} : { snapshotEntries }),
     ...(maxSessions === undefined ? {} : { maxSessions }) };
 }

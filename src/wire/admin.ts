@@ -45,6 +45,12 @@ export const StatusReply = t.strict({
   /** The write-ahead log file's size, and the process's resident memory. */
   walBytes: Count,
   rssBytes: Count,
+  /**
+   * The longest the event loop was held up since start, in microseconds, as Node's
+   * `monitorEventLoopDelay` sampled it; null unless the replica runs with `--loop-delay` (the
+   * sampling timer would wake an idle replica 100 times a second).
+   */
+  loopDelayMaxUs: t.union([Count, t.null]),
   /** Timer ticks the replica dropped because its loop ran late (a stall; `ReplicaLoop.slip`). */
   stalledTicks: Count,
   /** The process answering: `cluster up` checks it is the one it started. */

@@ -58,7 +58,8 @@ class FakeReplica {
       currentTerm: 1, commitIndex: 0, appliedIndex: 0, lastLogIndex: 0, waitingRequests: 0,
       dropped: {}, received: 1, accepted: 1, acceptedFromPeers: 0, syncs: 0, entriesSynced: 0,
       snapshotIndex: 0, snapshotsInstalled: 0, lastInstallBytes: 0, lastInstallMs: 0, walBytes: 0,
-      rssBytes: 0, stalledTicks: 0, pid: process.pid, members: this.members };
+      rssBytes: 0, stalledTicks: 0, pid: process.pid, loopDelayMaxUs: null,
+      members: this.members };
     this.socket.send(JSON.stringify(reply), from.port, from.address);
   }
 

@@ -14,6 +14,7 @@ import { leaderOf, queryStatus } from '../../src/client/status.js';
 import { lastLogIndex } from '../../src/core/log.js';
 import { signer } from '../../src/replica/auth.js';
 import { startDirect, type Address, type DirectReplica } from '../../src/replica/direct.js';
+import { parseDirectArgs } from '../../src/replica/directMain.js';
 import { nodeFileSystem } from '../../src/disk/fs.js';
 import { decodeStatusReply } from '../../src/wire/admin.js';
 import { MAX_DATAGRAM_BYTES } from '../../src/wire/codec.js';
@@ -378,6 +379,25 @@ describe('[admission] direct mode drops and counts what it must not step', { tim
       expect(reply['type']).toBe('statusReply');
       p1.send(r.address, appendEntries('0001', 3));
       await waitFor('term 3', 3000, () => (r.status().currentTerm === 3 ? true : undefined));
+    });
+
+    it('--loop-delay reports the longest hold-up of the event loop; without it, null', async () => {
+      const { r } = await alone();
+      expect(r.status().loopDelayMaxUs).toBeNull();
+      const p1 = await Endpoint.open();
+      const peers = new Map([[IDS[1], p1.address]] as [NodeId, Address][]);
+      const d = await startDirect({ id: IDS[2] as NodeId, listen: { host: '127.0.0.1',
+        port: await freePort() }, peers, dataDir: join(tempDir(), '0002'), tickMs: 10,
+      warmupMs: 0, seed: 3, loopDelay: true, onFatal: (e) => { fatal.push(e); } });
+      running.push(d);
+      await new Promise((done) => setTimeout(done, 50));
+      const before = d.status().loopDelayMaxUs ?? -1;
+      expect(before).toBeGreaterThanOrEqual(0);
+      for (const until = performance.now() + 80; performance.now() < until;) { /* hold the loop */ }
+      await new Promise((done) => setTimeout(done, 50));
+      expect(d.status().loopDelayMaxUs).toBeGreaterThanOrEqual(60_000);
+      expect(parseDirectArgs(['--id', '0000', '--listen', '127.0.0.1:1', '--peer',
+        '0001=127.0.0.1:2', '--data-dir', 'd', '--loop-delay'])).toMatchObject({ loopDelay: true });
     });
 
     it('a status request gets a statusReply with its MID, the role and the term', async () => {
