@@ -13,6 +13,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { KvClient } from '../client/client.js';
 import { queryStatus } from '../client/status.js';
 import {
@@ -22,15 +23,35 @@ import { freePorts } from '../crash/harness.js';
 import { Rng } from '../fault/rng.js';
 import type { NodeId } from '../wire/messages.js';
 
-function arg(name: string, fallback: number): number {
-  const k = process.argv.indexOf(name);
-  return k >= 0 ? Number(process.argv[k + 1]) : fallback;
+const USAGE = 'usage: npm run bench:memory -- [--puts N] [--keys K] [--clients C] [--replicas R]';
+const OPTIONS = {
+  puts: { type: 'string', default: '1000000' }, keys: { type: 'string', default: '20000' },
+  clients: { type: 'string', default: '32' }, replicas: { type: 'string', default: '3' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+try {
+  ({ values } = parseArgs({ options: OPTIONS }));
+} catch (e) {
+  console.error(`${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
 }
-
-const puts = arg('--puts', 1_000_000);
-const keys = arg('--keys', 20_000);
-const clients = arg('--clients', 32);
-const replicas = arg('--replicas', 3);
+if (values.help === true) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const whole = (text: string | undefined, min: number, max: number): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  return n;
+};
+const puts = whole(values.puts, 1, 1e9);
+const keys = whole(values.keys, 1, 1e7);
+const clients = whole(values.clients, 1, 1024);
+const replicas = whole(values.replicas, 2, 15);
 const WARM_UP = 0.1;
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
