@@ -17,8 +17,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Rng } from '../fault/rng.js';
+import { benchArgs, refuse } from './args.js';
 import {
   cpuSeconds, findEtcd, INSTALL_HINT, startEtcd, startRaftkv, type Cluster, type System,
   type Workload, KEYS, MEMBERS,
@@ -99,27 +99,14 @@ const OPTIONS = {
   clients: { type: 'string', default: '1,16,64' }, workloads: { type: 'string', default: 'put,get' },
   json: { type: 'string' }, etcd: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
-let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-try {
-  ({ values } = parseArgs({ options: OPTIONS }));
-} catch (e) {
-  console.error(`${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help === true) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = benchArgs(OPTIONS, USAGE);
 const reps = Number(values.reps);
 const seconds = Number(values.seconds);
 const counts = (values.clients ?? '').split(',').map(Number);
 const workloads = (values.workloads ?? '').split(',') as Workload[];
 if (!Number.isInteger(reps) || reps < 1 || !(seconds > 0)
   || counts.some((c) => !Number.isInteger(c) || c < 1 || c > 1024)
-  || workloads.some((w) => w !== 'put' && w !== 'get')) {
-  console.error(USAGE);
-  process.exit(2);
-}
+  || workloads.some((w) => w !== 'put' && w !== 'get')) refuse(USAGE);
 const etcd = findEtcd(values.etcd);
 if (etcd === undefined) {
   console.error(INSTALL_HINT);

@@ -6,8 +6,8 @@
  * core. A benchmark: it measures and asserts nothing.
  */
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Rng } from '../fault/rng.js';
+import { benchArgs, refuse } from './args.js';
 import { cpuSeconds, findEtcd, sleep, startEtcd, startRaftkv, type Cluster } from './systems.js';
 
 const USAGE = 'usage: npm run bench:idle -- [--seconds S] [--etcd PATH]';
@@ -15,22 +15,9 @@ const OPTIONS = {
   seconds: { type: 'string', default: '60' }, etcd: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-try {
-  ({ values } = parseArgs({ options: OPTIONS }));
-} catch (e) {
-  console.error(`${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help === true) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = benchArgs(OPTIONS, USAGE);
 const seconds = Number(values.seconds);
-if (!(seconds > 0)) {
-  console.error(USAGE);
-  process.exit(2);
-}
+if (!(seconds > 0)) refuse(USAGE);
 
 /** Each member's CPU over `seconds` of idling, as a share of one core. */
 async function idle(cluster: Cluster): Promise<number[]> {

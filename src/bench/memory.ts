@@ -13,7 +13,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { KvClient } from '../client/client.js';
 import { queryStatus } from '../client/status.js';
 import {
@@ -21,6 +20,7 @@ import {
 } from '../cluster/cluster.js';
 import { freePorts } from '../crash/harness.js';
 import { Rng } from '../fault/rng.js';
+import { benchArgs, refuse } from './args.js';
 import type { NodeId } from '../wire/messages.js';
 
 const USAGE = 'usage: npm run bench:memory -- [--puts N] [--keys K] [--clients C] [--replicas R]';
@@ -29,23 +29,10 @@ const OPTIONS = {
   clients: { type: 'string', default: '32' }, replicas: { type: 'string', default: '3' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-try {
-  ({ values } = parseArgs({ options: OPTIONS }));
-} catch (e) {
-  console.error(`${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help === true) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = benchArgs(OPTIONS, USAGE);
 const whole = (text: string | undefined, min: number, max: number): number => {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(USAGE);
-    process.exit(2);
-  }
+  if (!Number.isInteger(n) || n < min || n > max) refuse(USAGE);
   return n;
 };
 const puts = whole(values.puts, 1, 1e9);
