@@ -27,3 +27,11 @@ export function refuse(usage: string): never {
   console.error(usage);
   process.exit(2);
 }
+
+/** An option's whole number within [min, max], or stop with the usage. */
+export function wholeOption(usage: string, text: string | undefined, min: number, max: number):
+  number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) refuse(usage);
+  return n;
+}

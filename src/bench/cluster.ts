@@ -1,14 +1,14 @@
 /**
- * `npm run bench:cluster [-- --clients N --seconds S --replicas N --cpu-prof DIR]`: a direct-mode cluster of real
- * processes on loopback, each with its write-ahead log on the local disk, under N closed-loop
- * clients doing puts. Prints throughput, latency, and the group-commit figures each replica
- * reports (fdatasyncs, log entries per fdatasync, fdatasyncs per second). Measures; asserts
- * nothing. `--cpu-prof DIR` runs each replica under `node --cpu-prof`; the replicas end with
- * SIGTERM, so each writes its profile into DIR, named by its pid, which the report prints.
+ * `npm run bench:cluster [-- --clients N --seconds S --replicas N --cpu-prof DIR]`: a direct-mode
+ * cluster of real processes on loopback, each with its write-ahead log on the local disk, under N
+ * closed-loop clients doing puts. Prints throughput, latency, and the group-commit figures each
+ * replica reports (fdatasyncs, log entries per fdatasync, fdatasyncs per second). Measures;
+ * asserts nothing. `--cpu-prof DIR` runs each replica under `node --cpu-prof`; the replicas end
+ * with SIGTERM, so each writes its profile into DIR, named by its pid, which the report prints.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { KvClient } from '../client/client.js';
 import { queryStatus } from '../client/status.js';
 import {
@@ -16,19 +16,23 @@ import {
 } from '../cluster/cluster.js';
 import { freePorts } from '../crash/harness.js';
 import { Rng } from '../fault/rng.js';
+import { benchArgs, refuse, wholeOption } from './args.js';
 import type { NodeId } from '../wire/messages.js';
 
-function arg(name: string, fallback: number): number {
-  const k = process.argv.indexOf(name);
-  return k >= 0 ? Number(process.argv[k + 1]) : fallback;
-}
-
-const clients = arg('--clients', 32);
-const seconds = arg('--seconds', 10);
-const replicas = arg('--replicas', 5);
-const profileAt = process.argv.indexOf('--cpu-prof');
-const command = profileAt < 0 ? REPLICA_COMMAND
-  : ['--cpu-prof', `--cpu-prof-dir=${process.argv[profileAt + 1] ?? '.'}`, ...REPLICA_COMMAND];
+const USAGE = 'usage: npm run bench:cluster -- [--clients N] [--seconds S] [--replicas N] ' +
+  '[--cpu-prof DIR]';
+const values = benchArgs({
+  clients: { type: 'string', default: '32' }, seconds: { type: 'string', default: '10' },
+  replicas: { type: 'string', default: '5' }, 'cpu-prof': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+}, USAGE);
+const clients = wholeOption(USAGE, values.clients, 1, 1024);
+const seconds = wholeOption(USAGE, values.seconds, 1, 86_400);
+const replicas = wholeOption(USAGE, values.replicas, 2, 15);
+const profileDir = values['cpu-prof'];
+if (profileDir === '' || profileDir?.startsWith('-') === true) refuse(USAGE);
+const command = profileDir === undefined ? REPLICA_COMMAND
+  : ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`, ...REPLICA_COMMAND];
 const dir = mkdtempSync(join(tmpdir(), 'raftkv-bench-'));
 const layout = newLayout(dir, replicas, await freePorts(replicas, new Rng(Date.now())), undefined);
 const percentile = (xs: number[], p: number): number =>

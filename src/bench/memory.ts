@@ -20,7 +20,7 @@ import {
 } from '../cluster/cluster.js';
 import { freePorts } from '../crash/harness.js';
 import { Rng } from '../fault/rng.js';
-import { benchArgs, refuse } from './args.js';
+import { benchArgs, wholeOption } from './args.js';
 import type { NodeId } from '../wire/messages.js';
 
 const USAGE = 'usage: npm run bench:memory -- [--puts N] [--keys K] [--clients C] [--replicas R]';
@@ -30,15 +30,10 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 const values = benchArgs(OPTIONS, USAGE);
-const whole = (text: string | undefined, min: number, max: number): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) refuse(USAGE);
-  return n;
-};
-const puts = whole(values.puts, 1, 1e9);
-const keys = whole(values.keys, 1, 1e7);
-const clients = whole(values.clients, 1, 1024);
-const replicas = whole(values.replicas, 2, 15);
+const puts = wholeOption(USAGE, values.puts, 1, 1e9);
+const keys = wholeOption(USAGE, values.keys, 1, 1e7);
+const clients = wholeOption(USAGE, values.clients, 1, 1024);
+const replicas = wholeOption(USAGE, values.replicas, 2, 15);
 const WARM_UP = 0.1;
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
