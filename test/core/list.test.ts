@@ -15,12 +15,13 @@ import {
 } from '../../src/wire/messages.js';
 import { MAX_MESSAGE_BYTES } from '../../src/wire/fragments.js';
 import { logOf as chainOf } from '../../src/core/log.js';
-import { applyUpTo, emptyKv, kvList, type PageQuery } from '../../src/core/kv.js';
+import { applyUpTo, emptyKv, kvList } from '../../src/core/kv.js';
 import { clientRequest } from '../../src/core/rules/client.js';
 import { handleAppendEntriesResponse, replicate } from '../../src/core/rules/replication.js';
 import { defaultConfig, freshProgress, initialState, type Effect, type RaftState }
   from '../../src/core/state.js';
 import { raftRules } from '../../src/core/raftRules.js';
+import { modelPage } from '../support/kvModel.js';
 
 const ME = '0000' as NodeId;
 const A = '0001' as NodeId;
@@ -35,21 +36,6 @@ const del = (key: string): Entry['cmd'] => ({ kind: 'del', client: C, session: 0
 function applied(cmds: readonly Entry['cmd'][]) {
   const log = chainOf(cmds.map((cmd) => ({ term: 1, cmd }) as Entry));
   return { kv: applyUpTo(emptyKv(), log, cmds.length), log };
-}
-
-/** The page by definition: sort every matching key, take the first `limit`, then cut by bytes. */
-function modelPage(data: Map<string, string>, q: PageQuery) {
-  const keys = [...data.keys()].filter((k) => k.startsWith(q.prefix)
-    && (q.after === null || k > q.after)).sort();
-  const pairs: [string, string][] = [];
-  let bytes = 0;
-  for (const k of keys.slice(0, q.limit)) {
-    const pair: [string, string] = [k, data.get(k) as string];
-    bytes += Buffer.byteLength(JSON.stringify(pair)) + 1;
-    if (pairs.length > 0 && bytes > q.maxBytes) break;
-    pairs.push(pair);
-  }
-  return { pairs, next: pairs.length < keys.length ? (pairs.at(-1) as [string, string])[0] : null };
 }
 
 describe('kvList: one page of a prefix listing', () => {
