@@ -27,6 +27,8 @@ import { TICK_MS, TIMING } from '../replica/timing.js';
 import type { LoopStep } from '../replica/loop.js';
 import { Host, type HostDriver } from './host.js';
 import { checkStepRules, VoteLedger } from '../check/stepRules.js';
+import { TimingChecker } from '../check/timing.js';
+import type { RaftMachine } from '../core/raft.js';
 import { EventQueue } from './queue.js';
 import { SafetyChecker, type Violation } from '../check/safety.js';
 
@@ -51,6 +53,11 @@ export interface SimOptions {
    * is not in the catalog); `bugs` still apply on top of it.
    */
   readonly rules?: (rules: RaftRules) => RaftRules;
+  /**
+   * The statechart every replica runs, from the one the rules and bugs make (tests: a deliberately
+   * broken timer guard, through `provide`, that no rule switch can express).
+   */
+  readonly machine?: (machine: RaftMachine) => RaftMachine;
   /** Every step and fault, one line each: the trace that a seed reproduces byte for byte. */
   readonly trace?: (line: string) => void;
   /** A storm guard: more replica steps than this fail the run. */
@@ -177,6 +184,7 @@ export class Simulation implements HostDriver {
   private readonly hosts = new Map<string, Host>();
   private readonly safety: SafetyChecker;
   private readonly votes = new VoteLedger();
+  private readonly timing = new TimingChecker(TICK_MS);
   private readonly hops: Rng;
   private snapshotsTaken = 0;
   private snapshotsInstalled = 0;
@@ -207,7 +215,8 @@ export class Simulation implements HostDriver {
     const direct = opts.kv === 'direct';
     const ids = this.run.network.all() as readonly NodeId[];
     let config: Config = defaultConfig;
-    const machine = machineWith(opts.bugs ?? [], opts.rules);
+    const made = machineWith(opts.bugs ?? [], opts.rules);
+    const machine = opts.machine === undefined ? made : opts.machine(made);
     for (const id of ids) {
       config = { ...defaultConfig, ...TIMING, snapshotEntries: SIM_SNAPSHOT_ENTRIES, id,
         peers: ids.filter((p) => p !== id), absentAsEmpty: !direct };
@@ -314,6 +323,7 @@ export class Simulation implements HostDriver {
       return false;
     }
     this.safety.restarted(host.id);
+    this.timing.stopped(host.id);
     this.check(this.safety.step(host.state, host.role, 1));
     return true;
   }
@@ -331,6 +341,7 @@ export class Simulation implements HostDriver {
 
   /** The replica's receive path: its loop decodes and admits every datagram, as over UDP. */
   private deliver(host: Host, value: unknown): void {
+    if (host.alive) this.timing.delivered(host.id, value, this.nowMs);
     if (host.alive && isRequest(value)) {
       const key = `${host.id} ${value.MID}`;
       if (!this.held.has(key)) {
@@ -457,7 +468,8 @@ export class Simulation implements HostDriver {
       `last ${lastLogIndex(state.log)}`);
     this.check(this.safety.step(state, step.role, logFrom)
       ?? checkStepRules(step.before, event, state, step.effects)
-      ?? this.votes.backs(state, step.role));
+      ?? this.votes.backs(state, step.role)
+      ?? this.timing.stepped(host.id, step.role, state, step.effects, this.nowMs));
     if (this.recovered && this.convergedAtMs === undefined && step.role === 'Leader'
       && state.commitIndex === lastLogIndex(state.log)) this.convergedAtMs = this.nowMs;
     // a commit that is not durable is named as such before committedGuarded sees its effect
