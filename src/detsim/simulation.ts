@@ -28,6 +28,7 @@ import type { LoopStep } from '../replica/loop.js';
 import { Host, type HostDriver } from './host.js';
 import { checkStepRules, VoteLedger } from '../check/stepRules.js';
 import { TimingChecker } from '../check/timing.js';
+import { waitingWithinBounds, type WaitingBounds } from '../check/bounds.js';
 import type { RaftMachine } from '../core/raft.js';
 import { EventQueue } from './queue.js';
 import { SafetyChecker, type Violation } from '../check/safety.js';
@@ -58,6 +59,12 @@ export interface SimOptions {
    * broken timer guard, through `provide`, that no rule switch can express).
    */
   readonly machine?: (machine: RaftMachine) => RaftMachine;
+  /**
+   * Overload bounds for every replica instead of `OVERLOAD_LIMITS` (small ones make a run's
+   * ordinary load an overload: every request beyond them must be refused, and the bounds hold).
+   */
+  readonly limits?: Partial<Pick<Config, 'maxWaitingRequests' | 'maxWaitingPerClient'
+    | 'maxUncommittedEntries' | 'maxWaitingBytes'>>;
   /** Every step and fault, one line each: the trace that a seed reproduces byte for byte. */
   readonly trace?: (line: string) => void;
   /** A storm guard: more replica steps than this fail the run. */
@@ -185,6 +192,7 @@ export class Simulation implements HostDriver {
   private readonly safety: SafetyChecker;
   private readonly votes = new VoteLedger();
   private readonly timing = new TimingChecker(TICK_MS);
+  private readonly bounds: WaitingBounds;
   private readonly hops: Rng;
   private snapshotsTaken = 0;
   private snapshotsInstalled = 0;
@@ -219,13 +227,14 @@ export class Simulation implements HostDriver {
     const machine = opts.machine === undefined ? made : opts.machine(made);
     for (const id of ids) {
       config = { ...defaultConfig, ...TIMING, snapshotEntries: SIM_SNAPSHOT_ENTRIES, id,
-        peers: ids.filter((p) => p !== id), absentAsEmpty: !direct };
+        peers: ids.filter((p) => p !== id), absentAsEmpty: !direct, ...opts.limits };
       this.hosts.set(id, new Host(id, { config, tickMs: TICK_MS, machine,
         flushMs: SIM_TIMING.flushMs, disk: SIM_TIMING, diskFailChance: opts.diskFailChance ?? 0,
         diskRng: Rng.stream(s.seed, `sim-disk ${id}`), diskLies: opts.diskLies,
         directRequests: direct }, this));
     }
     this.safety = new SafetyChecker(quorum(config));
+    this.bounds = config;
   }
 
   /** Run to the end of the scenario, or to the first safety violation. */
@@ -469,6 +478,7 @@ export class Simulation implements HostDriver {
     this.check(this.safety.step(state, step.role, logFrom)
       ?? checkStepRules(step.before, event, state, step.effects)
       ?? this.votes.backs(state, step.role)
+      ?? waitingWithinBounds(host.id, state, this.bounds)
       ?? this.timing.stepped(host.id, step.role, state, step.effects, this.nowMs));
     if (this.recovered && this.convergedAtMs === undefined && step.role === 'Leader'
       && state.commitIndex === lastLogIndex(state.log)) this.convergedAtMs = this.nowMs;

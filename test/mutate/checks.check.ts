@@ -25,6 +25,17 @@ import { MAX_BATCH, tracesDir } from './traces.js';
 /** Distinct states each exhaustive check visits, breadth first (every state within some depth). */
 const STATES = 1_500;
 
+/**
+ * Simulated runs of the soak's mix: one in four runs as direct mode (deletes, compare-and-swaps,
+ * pages), one in ten on failing disks, so 40 seeds reach each several times.
+ */
+const SIM_SEEDS = 40;
+
+/** Bounds the mix's ordinary load passes: most requests are refused, and the bounds must hold. */
+const OVERLOADED = { maxWaitingRequests: 12, maxWaitingPerClient: 4, maxUncommittedEntries: 8 };
+/** A protocol seed and a direct one (`mixRun`: seed % 4 == 3 runs as direct mode). */
+const OVERLOADED_SEEDS = [1, 3];
+
 /** Client requests and a retry, a crash and two-entry logs: the CI bound has none of them. */
 const CLIENTS: Bounds = { servers: 3, maxTerm: 2, maxLog: 2, clients: 2, retries: 1, keys: 1,
   copies: 1,
@@ -46,7 +57,7 @@ describe('[mutate] the checks a mutant must pass', () => {
   });
 
   it('explorer: steered walks', () => {
-    for (let seed = 1; seed <= 24; seed++) {
+    for (let seed = 1; seed <= 48; seed++) {
       const r = explore({ servers: 3, steps: 400, seed, steered: true, maxInFlight: 6,
         maxTerm: 6, maxBatch: 1 });
       expect(r.violation, `seed ${seed}`).toBeUndefined();
@@ -55,8 +66,16 @@ describe('[mutate] the checks a mutant must pass', () => {
 
   it('simulation: the soak\'s mix', () => {
     const shipped = shippedScenarios();
-    for (let seed = 1; seed <= 12; seed++) {
+    for (let seed = 1; seed <= SIM_SEEDS; seed++) {
       expect(simulate(mixRun(seed, shipped)).failures, `seed ${seed}`).toEqual([]);
+    }
+  });
+
+  it('simulation: the same mix under small overload bounds, where ordinary load is a flood', () => {
+    const shipped = shippedScenarios();
+    for (const seed of OVERLOADED_SEEDS) {
+      expect(simulate({ ...mixRun(seed, shipped), limits: OVERLOADED }).failures, `seed ${seed}`)
+        .toEqual([]);
     }
   });
 
