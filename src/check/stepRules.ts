@@ -18,10 +18,15 @@
  *   granted to it for its next term; a leader's counted votes are a quorum [§5.2]. The auxiliary
  *   invariant of Raft's safety proof that ties `votesGranted` to `votedFor` [Ongaro 2014,
  *   Appendix B: VotesGrantedInv]: without it, election safety holds only by luck, since a
- *   miscounted vote needs a split vote to elect a second leader.
+ *   miscounted vote needs a split vote to elect a second leader;
+ * - progressOrder (etcd's `Progress` invariant, `0 <= Match < Next`): a leader never goes back to
+ *   sending a peer what the peer has acknowledged, and knows no match beyond its own log. Not a
+ *   safety property: a leader that breaks it resends entries it need not, or waits for a peer
+ *   that is done.
  */
 import type { Violation } from './safety.js';
 import type { RaftEvent } from '../core/machine.js';
+import { lastLogIndex } from '../core/log.js';
 import { quorum, type Effect, type RaftState, type Role } from '../core/state.js';
 import type { Message } from '../wire/messages.js';
 
@@ -122,4 +127,17 @@ export class VoteLedger {
     }
     return undefined;
   }
+}
+
+/** progressOrder (above): a leader's record of each peer, after every step. */
+export function progressOrder(s: RaftState, role: Role): Violation | undefined {
+  if (role !== 'Leader') return undefined;
+  const last = lastLogIndex(s.log);
+  for (const [peer, p] of s.progress) {
+    if (p.match < 0 || p.match >= p.next || p.match > last) {
+      return { invariant: 'progressOrder', detail: `${s.config.id}, leader of term ` +
+        `${s.currentTerm} with ${last} entries, has match ${p.match} and next ${p.next} for ${peer}` };
+    }
+  }
+  return undefined;
 }

@@ -110,6 +110,7 @@ export class TimingChecker {
 
   private redirect(from: string, config: Config, leader: string | undefined, atMs: number):
     Violation | undefined {
+    // a leader redirects to itself a request whose entry another took the place of: retry here
     if (leader === undefined || leader === from || leader === NO_LEADER) return undefined;
     const heard = this.fromLeader.get(from)?.get(leader);
     const fresh = (config.redirectFreshTicks + 1) * this.tickMs;

@@ -26,7 +26,7 @@ import type { Scenario } from '../fault/scenario.js';
 import { TICK_MS, TIMING } from '../replica/timing.js';
 import type { LoopStep } from '../replica/loop.js';
 import { Host, type HostDriver } from './host.js';
-import { checkStepRules, VoteLedger } from '../check/stepRules.js';
+import { checkStepRules, progressOrder, VoteLedger } from '../check/stepRules.js';
 import { TimingChecker } from '../check/timing.js';
 import { waitingWithinBounds, type WaitingBounds } from '../check/bounds.js';
 import type { RaftMachine } from '../core/raft.js';
@@ -210,6 +210,8 @@ export class Simulation implements HostDriver {
   private readonly held = new Map<string, HeldRequest>();
   /** When, after recovery, a leader first had its whole log committed. */
   private convergedAtMs: number | undefined;
+  /** That leader's commit index then: every live replica must reach it (`caughtUp`). */
+  private convergedCommit = 0;
 
   constructor(private readonly opts: SimOptions) {
     const s = opts.scenario;
@@ -269,7 +271,13 @@ export class Simulation implements HostDriver {
    */
   private settled(): boolean {
     return this.convergedAtMs !== undefined && this.nowMs >= this.convergedAtMs + SETTLE_MS
-      && !this.holding();
+      && !this.holding() && this.lagging().length === 0;
+  }
+
+  /** Live replicas that have not yet committed what the leader had when the run converged. */
+  private lagging(): Host[] {
+    return [...this.hosts.values()].filter((h) => h.alive
+      && h.state.commitIndex < this.convergedCommit);
   }
 
   /** Whether a live replica holds a request it has not answered (forgetting the dead's). */
@@ -479,9 +487,13 @@ export class Simulation implements HostDriver {
       ?? checkStepRules(step.before, event, state, step.effects)
       ?? this.votes.backs(state, step.role)
       ?? waitingWithinBounds(host.id, state, this.bounds)
+      ?? progressOrder(state, step.role)
       ?? this.timing.stepped(host.id, step.role, state, step.effects, this.nowMs));
     if (this.recovered && this.convergedAtMs === undefined && step.role === 'Leader'
-      && state.commitIndex === lastLogIndex(state.log)) this.convergedAtMs = this.nowMs;
+      && state.commitIndex === lastLogIndex(state.log)) {
+      this.convergedAtMs = this.nowMs;
+      this.convergedCommit = state.commitIndex;
+    }
     // a commit that is not durable is named as such before committedGuarded sees its effect
     const fresh = this.safety.takeFresh();
     if (fresh.length > 0) this.check(this.safety.durable(this.disks(), fresh));
@@ -509,8 +521,8 @@ export class Simulation implements HostDriver {
   /**
    * Liveness after recovery: within `end_wait` after the faults ended, some leader has committed
    * its whole log (a leader that cannot commit entries of earlier terms, for want of an entry of
-   * its own, never does). Followers may lag longer: catching up runs at one batch per round trip,
-   * and per heartbeat once a datagram is lost.
+   * its own, never does). Followers may lag longer (catching up runs at one batch per round trip,
+   * and per heartbeat once a datagram is lost): `caughtUp` gives them the rest of `end_wait`.
    */
   private converged(): string[] {
     if (this.convergedAtMs !== undefined) return [];
@@ -521,6 +533,21 @@ export class Simulation implements HostDriver {
     return [leader === undefined ? `convergence: no leader committed its whole log ${since}`
       : `convergence: leader ${leader.config.id} has committed ${leader.commitIndex} of its ` +
         `${lastLogIndex(leader.log)} entries ${since}`];
+  }
+
+  /**
+   * Catch-up after recovery: by the end of `end_wait`, every live replica has committed what the
+   * leader had committed when the run converged. A follower behind it is sent what it lacks (the
+   * entries, or the snapshot) batch by batch, and a rejection moves `nextIndex` back to where
+   * their logs may match; a follower stuck behind is a replication bug even when a quorum
+   * without it commits.
+   */
+  private caughtUp(): string[] {
+    const at = this.convergedAtMs;
+    if (at === undefined) return [];
+    return this.lagging().slice(0, 2).map((h) => `catch-up: ${h.id} has committed ` +
+      `${h.state.commitIndex} of the ${this.convergedCommit} entries committed when the run ` +
+      `converged, ${((this.nowMs - at) / 1000).toFixed(1)} s later`);
   }
 
   private result(maxSteps: number): SimResult {
@@ -559,7 +586,7 @@ export class Simulation implements HostDriver {
       failures.push(...verdict(report, s).filter((r) => r.kind === 'correctness')
         .map((r) => r.text), ...this.appliedOnce());
       if (this.recovered && this.steps <= maxSteps && !this.stalled) {
-        failures.push(...this.converged(), ...this.overdue().slice(0, 3));
+        failures.push(...this.converged(), ...this.caughtUp(), ...this.overdue().slice(0, 3));
       }
     }
     let syncs = 0;

@@ -81,6 +81,10 @@ export function midAnswersChecker(mode: KvMode = 'protocol'): Checker {
           if (kind === 'list' && answer.type === 'ok' && answer.page === undefined) {
             v('incorrect', a.mid, a.op, `${answer.from} answered a list ok without a page`);
           }
+          // [replica-udp.md] a put's ok is the envelope alone: a value there is a wrong answer
+          if (kind === 'put' && answer.value !== undefined) {
+            v('incorrect', a.mid, a.op, `${answer.from} answered a put ${answer.type} with a value`);
+          }
           if (i === 0) continue;
           const first = a.answers[0]?.type;
           if (answer.type === 'ok' && first !== 'ok') {

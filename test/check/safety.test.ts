@@ -5,12 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Cmd, Entry, NodeId, PeerMessage } from '../../src/wire/messages.js';
 import { entriesAfterSnapshot, lastLogIndex, logOf as chainOf } from '../../src/core/log.js';
-import { defaultConfig, initialState, type Persisted, type RaftState, type Role }
+import { defaultConfig, freshProgress, initialState, type Persisted, type RaftState, type Role }
   from '../../src/core/state.js';
 import { Rng } from '../../src/fault/rng.js';
 import { applyUpTo, emptyKv } from '../../src/core/kv.js';
 import { SafetyChecker, type Violation } from '../../src/check/safety.js';
-import { checkStepRules, VoteLedger } from '../../src/check/stepRules.js';
+import { checkStepRules, progressOrder, VoteLedger } from '../../src/check/stepRules.js';
 
 const ids = ['0000', '0001', '0002'] as NodeId[];
 const put = (value: string): Cmd => ({ kind: 'put', client: '00C0' as NodeId, session: 0, seq: 0, key: 'k',
@@ -195,6 +195,24 @@ describe('[safety] step rules: Figure 2 receiver rules, the moment they act', ()
     // a leader counts a quorum: its own vote alone is not one of three
     expect(v.backs(...counting('Leader', 2, []))?.detail).toMatch(/fewer than a quorum of 2$/);
   });
+
+  it('progressOrder: a leader\'s match for each peer is below its next and within its own log',
+    () => {
+      const [me, b, c] = ids as [NodeId, NodeId, NodeId];
+      const leading = (of: Record<string, [number, number]>): RaftState => ({
+        ...server(me, { term: 2, role: 'Leader', log: [e(1, 'a'), e(2, 'b'), e(2, 'c')] }),
+        progress: new Map(Object.entries(of).map(([peer, [match, next]]) =>
+          [peer as NodeId, { ...freshProgress(next), match }])) });
+      expect(progressOrder(leading({ [b]: [0, 4], [c]: [3, 4] }), 'Leader')).toBeUndefined();
+      expect(progressOrder(leading({ [b]: [2, 3], [c]: [1, 2] }), 'Leader')).toBeUndefined();
+      // backed off to what the peer acknowledged: it would be sent entries it has
+      expect(progressOrder(leading({ [b]: [2, 2], [c]: [3, 4] }), 'Leader')?.detail)
+        .toBe('0000, leader of term 2 with 3 entries, has match 2 and next 2 for 0001');
+      expect(progressOrder(leading({ [b]: [4, 5], [c]: [3, 4] }), 'Leader')?.invariant)
+        .toBe('progressOrder');
+      // a follower's records are not kept up to date: not checked
+      expect(progressOrder(leading({ [b]: [2, 2] }), 'Follower')).toBeUndefined();
+    });
 
   it('requestVoteTerm [Fig2:RV#1]: a vote request of an older term is refused and changes nothing',
     () => {

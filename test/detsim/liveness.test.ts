@@ -40,3 +40,21 @@ describe('[liveness] every request a live replica received is answered after the
       `has not answered it \\d+\\.\\d s after (it arrived|the faults ended)$`));
   }, 120_000);
 });
+
+/** One follower refuses every AppendEntries: it can only ever install snapshots. */
+const oneFollowerRefusesAppends = (r: RaftRules): RaftRules => ({ ...r,
+  logOk: (s, m) => s.config.id !== '0001' && r.logOk(s, m) });
+
+describe('[catch-up] every live replica commits what the leader had when the run converged', () => {
+  it('catches a follower that never accepts entries, which a quorum without it outvotes', () => {
+    const shipped = shippedScenarios();
+    let caught: { seed: number; failures: readonly string[] } | undefined;
+    for (let seed = 1; seed <= 20 && caught === undefined; seed++) {
+      const broken = simulate({ ...mixRun(seed, shipped), rules: oneFollowerRefusesAppends });
+      if (broken.failures.length > 0) caught = { seed, failures: broken.failures };
+    }
+    console.log(`[catch-up] caught at seed ${caught?.seed}: ${caught?.failures.join(' | ')}`);
+    expect(caught?.failures.some((f) => /^catch-up: 0001 has committed \d+ of the \d+ entries /
+      .test(f))).toBe(true);
+  }, 120_000);
+});
