@@ -207,11 +207,36 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
       return [out.flatMap((e) => (e.type === 'reply' ? [`${e.message.type} ${e.message.MID}`]
         : [])).sort(), f.pending.end - f.pending.start];
     };
-    // 3 is still term 1's entry, so committed; 4 was replaced; 5 is past the snapshot
-    expect(answers(request)).toEqual([['ok at-3', 'redirect at-4'], 1]);
+    // 3 is still term 1's entry, so committed; 4 was replaced; 5 is past the snapshot, but its
+    // term (1) is below the snapshot's last (2), so it never commits [§5.4]: redirected now, not
+    // left to a commit past the snapshot, which an idle cluster never makes
+    expect(answers(request)).toEqual([['ok at-3', 'redirect at-4', 'redirect at-5'], 0]);
     // runs that begin after index 3 cannot tell: 3 is left to its client's retry
     expect(answers({ ...request, terms: [{ index: 4, term: 2 }] } as InstallSnapshotRequest))
-      .toEqual([['redirect at-4'], 1]);
+      .toEqual([['redirect at-4', 'redirect at-5'], 0]);
+  });
+
+  it('a deposed leader\'s requests past the snapshot, of a term below its last, are redirected at ' +
+    'once: an idle cluster would never commit past the snapshot to answer them', () => {
+    // A led term 1, cut off, and appended 2..8 there; B led term 2 and snapshotted at 5 (found by
+    // the independent review of the mutation survivors: before, A answered 6..8 only once the
+    // cluster committed past 5)
+    const log = logOf([1, 2, 3, 4, 5, 6, 7, 8].map((i) => put(1, 'k', `a${i}`)));
+    const deposed: RaftState = { ...follower(), currentTerm: 2, log, commitIndex: 1,
+      kv: applyUpTo(emptyKv(), log, 1), pending: chainOf([2, 3, 4, 5, 6, 7, 8].map((index) =>
+        ({ index, term: 1, cmd: putOf(C), mid: `at-${index}` }))) };
+    const request = { ...snapshotRequest(l, A), lastIncludedIndex: 5, lastIncludedTerm: 2,
+      terms: [{ index: 1, term: 1 }, { index: 2, term: 2 }] } as InstallSnapshotRequest;
+    const out: Effect[] = [];
+    const f = handleInstallSnapshotRequest(deposed, request, out, raftRules);
+    expect(out.flatMap((e) => (e.type === 'reply' ? [`${e.message.type} ${e.message.MID}`] : []))
+      .sort()).toEqual([2, 3, 4, 5, 6, 7, 8].map((i) => `redirect at-${i}`).sort());
+    expect(f.pending.end - f.pending.start).toBe(0);
+    // a request of the snapshot's own term past it may still commit: it waits
+    const current: RaftState = { ...deposed, pending: chainOf([{ index: 6, term: 2,
+      cmd: putOf(C), mid: 'at-6' }]) };
+    const kept = handleInstallSnapshotRequest(current, request, [], raftRules);
+    expect(kept.pending.end - kept.pending.start).toBe(1);
   });
 
   it('a settled del or cas is answered with the value it found, from its session in the ' +

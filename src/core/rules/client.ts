@@ -218,8 +218,8 @@ export function answerApplied(s: RaftState, out: Effect[], p: Pending,
  * [§5.4 Leader Completeness, and terms never decrease along a log]: the new leader's log may never
  * reach its index, so waiting for that index could leave it unanswered. Redirect it now.
  */
-function redirectLost(s: RaftState, pending: Chain<Pending>, commit: number, out: Effect[]):
-  Chain<Pending> {
+export function redirectLost(s: RaftState, pending: Chain<Pending>, commit: number,
+  out: Effect[]): Chain<Pending> {
   const committedTerm = termAt(s.log, commit);
   let anyLost = false;
   for (let i = 0, p = at(pending, 0); p !== undefined && !anyLost; p = at(pending, ++i)) {

@@ -14,6 +14,7 @@ import { compactTo, lastLogIndex, snapshotIndex, termAt, termInRuns } from '../l
 import type { RaftRules } from '../ruleSet.js';
 import { electionTimer, type Effect, type Pending, type RaftState } from '../state.js';
 import { asIndex, asTerm, releaseHeld, reply, send } from './common.js';
+import { redirectLost } from './client.js';
 
 /**
  * Enough committed entries follow the snapshot to take the next one: `Config.snapshotEntries`,
@@ -136,8 +137,12 @@ export function handleInstallSnapshotRequest(s: RaftState, m: InstallSnapshotReq
   }
   const snap = snapshotOfRequest(m);
   const pending = settlePending(heard, snap, out);
-  const installed: RaftState = { ...heard, log: compactTo(heard.log, snap),
+  const based: RaftState = { ...heard, log: compactTo(heard.log, snap),
     commitIndex: snap.index, kv: rules.installedKv(heard, snap), pending };
+  // one after the snapshot whose term is below its last never commits: redirected now, as a
+  // commit redirects it (an idle cluster makes no commit past the snapshot to do it)
+  const installed: RaftState = { ...based,
+    pending: redirectLost(based, pending, snap.index, out) };
   respond(installed, out, m, true, m.lastIncludedIndex);
   return installed;
 }
