@@ -15,7 +15,7 @@
  *
  * Fed by the simulation: every datagram delivered, every message sent, every step of a replica.
  */
-import type { Config, Effect, RaftState, Role } from '../core/state.js';
+import { quorum, type Config, type Effect, type RaftState, type Role } from '../core/state.js';
 import type { Violation } from './safety.js';
 
 /** The `leader` field of a message from a replica that knows none (`replica-udp.md`). */
@@ -101,8 +101,7 @@ export class TimingChecker {
       const a = acks?.get(peer);
       if (a !== undefined && a.term === l.term && atMs - a.atMs <= window) heard++;
     }
-    const quorum = Math.floor((c.peers.length + 1) / 2) + 1;
-    if (heard >= quorum) return undefined;
+    if (heard >= quorum(c)) return undefined;
     return { invariant: 'checkQuorum', detail: `${id} is still leader of term ${l.term} ` +
       `${(atMs - l.sinceMs).toFixed(0)} ms after it was elected, but heard from ${heard} of ` +
       `${c.peers.length + 1} (itself included) in the last ${window} ms` };
