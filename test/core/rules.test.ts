@@ -152,3 +152,35 @@ describe('[§5.2] election timers', () => {
     expect(retry).toBeLessThan(80);
   });
 });
+
+describe('[§5.2] a candidate wins with a quorum of votes, not one fewer', () => {
+  /** Deliver, one at a time, every message of `type` in flight; persist every server after each. */
+  function deliverAll(c: Cluster, type: PeerMessage['type'], after?: () => void): void {
+    for (const k of c.inFlightKeys()) {
+      if (c.bag.get(k)?.message.type !== type) continue;
+      c.deliver(k);
+      for (const id of c.ids) if (c.canPersist(id)) c.persist(id);
+      after?.();
+    }
+  }
+
+  for (const n of [3, 5]) {
+    it(`in a ${n}-server cluster the candidate is leader exactly at the ${(n >> 1) + 1}th vote`, () => {
+      const c = new Cluster(n, {}, 1);
+      const me = c.ids[0] as NodeId;
+      c.event(me, { type: 'ElectionTimeout' });
+      for (const id of c.ids) if (c.canPersist(id)) c.persist(id);
+      deliverAll(c, 'PreVoteRequest');
+      deliverAll(c, 'PreVoteResponse');
+      expect(c.role(me)).toBe('Candidate');
+      deliverAll(c, 'RequestVoteRequest');
+      const roles: string[] = [];
+      deliverAll(c, 'RequestVoteResponse', () => roles.push(c.role(me)));
+      // its own vote plus one per response: a quorum of n is n/2 + 1
+      const q = (n >> 1) + 1;
+      expect(roles.length).toBe(n - 1);
+      expect(roles.indexOf('Leader')).toBe(q - 2);
+      expect(roles.slice(0, q - 2).every((r) => r === 'Candidate')).toBe(true);
+    });
+  }
+});
