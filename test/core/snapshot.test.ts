@@ -240,7 +240,7 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
   });
 
   it('a settled del or cas is answered with the value it found, from its session in the ' +
-    'snapshot; one whose client has moved on, or whose session expired, is left unanswered', () => {
+    'snapshot; one whose client has moved on, or whose session expired, is answered expired', () => {
     const D = '00D0' as NodeId;
     const E = '00E0' as NodeId;
     // [§6.3] D's and E's sessions are the indexes of their register entries: 1 and 2
@@ -268,14 +268,18 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
       return [out.flatMap((e) => (e.type === 'reply' ? [e.message] : [])),
         f.pending.end - f.pending.start];
     };
+    // E's session moved on to seq 8: the cas's answer is no longer kept (E has had it)
     const [answered, left] = settle(snapshotRequest(l2, A));
-    expect(answered).toMatchObject([{ type: 'ok', MID: 'del', value: 'v1' }]);
-    expect(answered).toHaveLength(1);
+    expect(answered).toEqual([
+      { type: 'ok', src: A, dst: D, leader: ME, MID: 'del', value: 'v1' },
+      { type: 'expired', src: A, dst: E, leader: ME, MID: 'cas' }]);
     expect(left).toBe(0);
-    // D's session expired by the snapshot: whether the del did anything is unknown, so no answer
+    // D's session expired by the snapshot: whether the del did anything is unknown
     const expired = { ...snapshotRequest(l2, A), sessions: [[2, { seq: 8, value: null,
       last: 7 }]] } as unknown as InstallSnapshotRequest;
-    expect(settle(expired)).toEqual([[], 0]);
+    expect(settle(expired)).toEqual([[
+      { type: 'expired', src: A, dst: D, leader: ME, MID: 'del' },
+      { type: 'expired', src: A, dst: E, leader: ME, MID: 'cas' }], 0]);
   });
 
   it('AppendEntries below the snapshot: covered entries are skipped, the rest merged', () => {

@@ -84,12 +84,13 @@ function respond(s: RaftState, out: Effect[], m: InstallSnapshotRequest, success
  * The term at each one's index, from the snapshot's runs (or from the log, if it holds the
  * snapshot's last entry and so the same entries up to it [§5.3 Log Matching]), tells: a request
  * whose entry is there committed (`ok`), one whose entry was replaced never will (redirect). A
- * register's `ok` carries its index [§6.3]. A write in a session is `ok` only if its session in
- * the snapshot holds its seq (its entry, or an earlier copy, was applied; a del's or cas's `ok`
- * carries the value found, which the session keeps): an expired session cannot tell whether the
- * entry did anything, and one that moved on was answered elsewhere. Only before the runs kept, or
- * without that session, can it not tell or answer, and it leaves those unanswered: a retry finds
- * its session, or that it expired. (`spec/raft.qnt`: `onInstallSnapshotRequest`.)
+ * register's `ok` carries its index [§6.3]. A write in a session is `ok` if its session in the
+ * snapshot holds its seq (its entry, or an earlier copy, was applied; a del's or cas's `ok`
+ * carries the value found, which the session keeps); otherwise `expired`, its outcome unknown
+ * here: a session gone from the table cannot tell whether the entry did anything, and one that
+ * moved on no longer holds its answer (its sequential client has moved on, answered already).
+ * Only before the runs kept can it not tell, and it leaves those unanswered: a retry finds its
+ * session, or that it expired. (`spec/raft.qnt`: `onInstallSnapshotRequest`.)
  */
 function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['pending'] {
   if (size(s.pending) === 0 || (at(s.pending, 0) as Pending).index > snap.index) return s.pending;
@@ -108,7 +109,7 @@ function settlePending(s: RaftState, snap: Snapshot, out: Effect[]): RaftState['
       const session = snap.sessions.find(([id]) => id === cmd.session)?.[1];
       if (session?.seq === cmd.seq) {
         reply(s, out, cmd.client, 'ok', p.mid, cmd.kind === 'put' ? {} : { value: session.value });
-      }
+      } else reply(s, out, cmd.client, 'expired', p.mid);
     }
   }
   return chainOf(items.filter((p) => p.index > snap.index));
