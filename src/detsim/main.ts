@@ -121,10 +121,10 @@ export function simulateMain(args: readonly string[]): number {
   }
   const lines: string[] = [];
   const t0 = performance.now();
-  const { diskFailChance, kv } = a.mix ? mixRun(a.seed as number, [])
-    : { diskFailChance: 0, kv: 'protocol' as const };
+  const { diskFailChance, kv, limits } = a.mix ? mixRun(a.seed as number, [])
+    : { diskFailChance: 0, kv: 'protocol' as const, limits: undefined };
   const result = simulate({ scenario, bugs: a.bugs, rerun: rerunOf(a, scenario), diskFailChance,
-    kv, ...(a.trace === undefined ? {} : { trace: (line: string) => { lines.push(line); } }) });
+    kv, ...(limits === undefined ? {} : { limits }), ...(a.trace === undefined ? {} : { trace: (line: string) => { lines.push(line); } }) });
   const wallMs = performance.now() - t0;
   if (a.trace !== undefined) {
     writeFileSync(a.trace, `${JSON.stringify(scenario)}\n${lines.join('\n')}\n`);

@@ -35,13 +35,16 @@ export const MIX_DISK_FAIL_CHANCE = 0.002;
 /**
  * What a mix seed runs: its scenario, whether its disks fail, and which requests its clients send.
  * One seed in four (seed % 4 == 3) runs as direct mode does: its clients also delete and
- * compare-and-swap, and an absent key has no value.
+ * compare-and-swap, in sessions [§6.3], and an absent key has no value. Half of those
+ * (seed % 8 == 7) keep a session table one smaller than the clients (at least one), so sessions
+ * expire: a client that retries its register, or one of several, pushes another's out.
  */
 export function mixRun(seed: number, shipped: readonly Scenario[]):
-  { scenario: Scenario; diskFailChance: number; kv: KvMode } {
-  return { scenario: mixScenario(seed, shipped),
-    diskFailChance: seed % 10 === 7 ? MIX_DISK_FAIL_CHANCE : 0,
-    kv: seed % 4 === 3 ? 'direct' : 'protocol' };
+  { scenario: Scenario; diskFailChance: number; kv: KvMode; limits?: { maxSessions: number } } {
+  const scenario = mixScenario(seed, shipped);
+  return { scenario, diskFailChance: seed % 10 === 7 ? MIX_DISK_FAIL_CHANCE : 0,
+    kv: seed % 4 === 3 ? 'direct' : 'protocol',
+    ...(seed % 8 === 7 ? { limits: { maxSessions: Math.max(1, scenario.clients - 1) } } : {}) };
 }
 
 export function mixScenario(seed: number, shipped: readonly Scenario[]): Scenario {

@@ -10,7 +10,7 @@
  * Nothing here reads a clock or `Math.random`: every choice comes from a stream of the seed, and
  * events at the same virtual moment run in the order they were scheduled.
  */
-import type { Message, NodeId } from '../wire/messages.js';
+import type { Entry, Message, NodeId } from '../wire/messages.js';
 import type { RaftEvent } from '../core/machine.js';
 import { defaultConfig, quorum, type Config, type Persisted } from '../core/state.js';
 import { machineWith, type Bug } from '../mutants/catalog.js';
@@ -28,6 +28,7 @@ import type { LoopStep } from '../replica/loop.js';
 import { Host, type HostDriver } from './host.js';
 import { checkStepRules, progressOrder, VoteLedger } from '../check/stepRules.js';
 import { TimingChecker } from '../check/timing.js';
+import { CostChecker } from '../check/cost.js';
 import { waitingWithinBounds, type WaitingBounds } from '../check/bounds.js';
 import type { RaftMachine } from '../core/raft.js';
 import { EventQueue } from './queue.js';
@@ -64,7 +65,7 @@ export interface SimOptions {
    * ordinary load an overload: every request beyond them must be refused, and the bounds hold).
    */
   readonly limits?: Partial<Pick<Config, 'maxWaitingRequests' | 'maxWaitingPerClient'
-    | 'maxUncommittedEntries' | 'maxWaitingBytes'>>;
+    | 'maxUncommittedEntries' | 'maxWaitingBytes' | 'maxSessions'>>;
   /** Every step and fault, one line each: the trace that a seed reproduces byte for byte. */
   readonly trace?: (line: string) => void;
   /** A storm guard: more replica steps than this fail the run. */
@@ -192,6 +193,7 @@ export class Simulation implements HostDriver {
   private readonly safety: SafetyChecker;
   private readonly votes = new VoteLedger();
   private readonly timing = new TimingChecker(TICK_MS);
+  private readonly cost = new CostChecker();
   private readonly bounds: WaitingBounds;
   private readonly hops: Rng;
   private snapshotsTaken = 0;
@@ -221,7 +223,9 @@ export class Simulation implements HostDriver {
       send: (address, payload, delayMs) => this.toReplica(address, payload, delayMs),
       kill: (id) => this.kill(id),
       restart: (id) => this.restart(id),
-    }, opts.kv === 'direct' ? directCheckers : simulationCheckers, opts.kv ?? 'protocol');
+      schedule: (atMs, fn) => this.schedule(atMs, fn),
+    }, opts.kv === 'direct' ? directCheckers : simulationCheckers, opts.kv ?? 'protocol',
+    opts.limits?.maxSessions ?? defaultConfig.maxSessions);
     const direct = opts.kv === 'direct';
     const ids = this.run.network.all() as readonly NodeId[];
     let config: Config = defaultConfig;
@@ -341,6 +345,7 @@ export class Simulation implements HostDriver {
     }
     this.safety.restarted(host.id);
     this.timing.stopped(host.id);
+    this.cost.stopped(host.id);
     this.check(this.safety.step(host.state, host.role, 1));
     return true;
   }
@@ -444,6 +449,11 @@ export class Simulation implements HostDriver {
     }
   }
 
+  /** The entries the run committed, in index order (what the safety checker recorded). */
+  committedEntries(): readonly Entry[] {
+    return this.safety.committedEntries();
+  }
+
   // HostDriver
 
   now(): number {
@@ -488,7 +498,8 @@ export class Simulation implements HostDriver {
       ?? this.votes.backs(state, step.role)
       ?? waitingWithinBounds(host.id, state, this.bounds)
       ?? progressOrder(state, step.role)
-      ?? this.timing.stepped(host.id, step.role, state, step.effects, this.nowMs));
+      ?? this.timing.stepped(host.id, step.role, state, step.effects, this.nowMs)
+      ?? this.cost.stepped(host.id, step.before, event, step.role, state, step.effects));
     if (this.recovered && this.convergedAtMs === undefined && step.role === 'Leader'
       && state.commitIndex === lastLogIndex(state.log)) {
       this.convergedAtMs = this.nowMs;
@@ -502,18 +513,23 @@ export class Simulation implements HostDriver {
 
   /**
    * [replica-udp.md: a fail or redirect is retried with a new MID] so an attempt answered that way
-   * must never take effect: each put (its value is unique to its operation) is committed once.
+   * must never take effect: each put (its value is unique to its operation) is committed once. A
+   * put in a session [§6.3] is retried after silence with the same request number, so its copies
+   * may all be committed; the state machine applies the first only, which the linearizability
+   * check sees. Copies with another session or request number are a client's or a replica's bug.
    */
   private appliedOnce(): string[] {
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     for (const [offset, e] of this.safety.committedEntries().entries()) {
       if (e.cmd.kind !== 'put') continue;
       const key = `${e.cmd.key}\u0000${e.cmd.value}`;
-      if (seen.has(key)) {
+      const copy = e.cmd.session > 0 ? `${e.cmd.session} ${e.cmd.seq}` : '';
+      const first = seen.get(key);
+      if (first !== undefined && (copy === '' || first !== copy)) {
         return [`appliedOnce violated: put ${e.cmd.key}=${JSON.stringify(e.cmd.value)} is ` +
           `committed twice (again at index ${offset + 1}): a retried request took effect twice`];
       }
-      seen.add(key);
+      seen.set(key, copy);
     }
     return [];
   }

@@ -4,6 +4,13 @@
  * a NEW MID; an `ok` completes the operation; silence is never retried (an unanswered request
  * stays unanswered). Every response teaches its client the leader (`FFFF`: unknown).
  * The clients send through a callback and are told the time, so any driver can run them.
+ *
+ * With `sessions` they are direct mode's clients instead (`src/client/client.ts`) [§6.3]: each
+ * runs one write at a time, registers a session before its first write (and again after an
+ * `expired`), sends each write with its session and a request number that stays the same across
+ * the write's attempts, and tries any request again after `retryMs` of silence, with a new MID.
+ * So a write may reach the log more than once, and the state machine must apply it once. Reads
+ * need no session and run at once, as another client of the same program would.
  */
 import type { History, Operation } from './history.js';
 import type { Rng } from './rng.js';
@@ -19,8 +26,11 @@ export interface RequestDatagram {
   readonly src: string;
   readonly dst: string;
   readonly leader: string;
-  readonly type: 'get' | 'put' | 'del' | 'cas' | 'list';
+  readonly type: 'get' | 'put' | 'del' | 'cas' | 'list' | 'register';
   readonly MID: string;
+  /** [§6.3] A write's session and request number (direct mode's clients only). */
+  readonly session?: number;
+  readonly seq?: number;
   /** Every request's but a list's, which names a `prefix` instead. */
   readonly key?: string;
   readonly value?: string;
@@ -34,9 +44,11 @@ export interface ResponseDatagram {
   readonly src: string;
   readonly dst: string;
   readonly leader: string;
-  readonly type: 'ok' | 'fail' | 'redirect';
+  readonly type: 'ok' | 'fail' | 'redirect' | 'expired';
   readonly MID: string;
   readonly value?: string;
+  /** A register's `ok`: the session it opened. */
+  readonly session?: number;
   /** A list's page. */
   readonly pairs?: readonly (readonly [string, string])[];
   readonly next?: string;
@@ -49,16 +61,68 @@ export interface ClientsOptions {
   readonly history: History;
   readonly send: (request: RequestDatagram) => void;
   readonly maxAttempts?: number;
+  /** Direct mode's clients: sessions, one operation at a time, retries after silence. */
+  readonly sessions?: SessionOptions;
+}
+
+export interface SessionOptions {
+  /** How long an attempt waits for its answer before the client tries again. */
+  readonly retryMs: number;
+  /** Run `fn` at `atMs` on the driver's clock. */
+  readonly schedule: (atMs: number, fn: () => void) => void;
+  /** The session table's bound the replicas keep (`Config.maxSessions`). */
+  readonly maxSessions: number;
+  /** A wrong answer the history cannot show: to a register, or an `expired` no table made. */
+  readonly error: (text: string) => void;
+}
+
+/** [§6.3] One direct-mode client: its session, its request numbers, its writes in turn. */
+interface SessionClient {
+  /** The session it writes in: the index of its register entry; 0 for none. */
+  session: number;
+  seq: number;
+  /** The write running, and the request number its attempts share. */
+  current: { op: Operation; seq: number } | undefined;
+  /** A register under way: its latest MID (an earlier one's answer is taken as well). */
+  registering: string | undefined;
+  readonly queue: PlannedRequest[];
+}
+
+/** A register's MID, and what came back for it. */
+interface RegisterAttempt {
+  readonly client: string;
+  readonly answers: string[];
 }
 
 export class Clients {
   /** The leader each client last heard of. */
   private readonly leaders = new Map<string, string | undefined>();
   private readonly maxAttempts: number;
+  private readonly sessionClients = new Map<string, SessionClient>();
+  private readonly registerAttempts = new Map<string, RegisterAttempt>();
+  /** Which client each session a register's ok named went to: two never share one. */
+  private readonly sessionOwner = new Map<number, string>();
+  private registerCount = 0;
 
   constructor(private readonly opts: ClientsOptions) {
     this.maxAttempts = opts.maxAttempts ?? MAX_ATTEMPTS_PER_OP;
-    for (const id of opts.ids) this.leaders.set(id, undefined);
+    for (const id of opts.ids) {
+      this.leaders.set(id, undefined);
+      if (opts.sessions !== undefined) {
+        this.sessionClients.set(id, { session: 0, seq: 0, current: undefined,
+          registering: undefined, queue: [] });
+      }
+    }
+  }
+
+  /** Direct mode's clients, which write in sessions. */
+  get hasSessions(): boolean {
+    return this.opts.sessions !== undefined;
+  }
+
+  /** Register requests sent: each may open a session, so at most this many were ever opened. */
+  get registersSent(): number {
+    return this.registerCount;
   }
 
   isClient(id: string): boolean {
@@ -69,12 +133,89 @@ export class Clients {
     return this.leaders.get(client);
   }
 
-  /** Start a planned operation now. */
-  invoke(req: PlannedRequest, nowMs: number): Operation {
+  /** Start a planned operation now (a direct-mode client: once the one before it ends). */
+  invoke(req: PlannedRequest, nowMs: number): void {
+    const c = this.sessionClients.get(req.client);
+    if (c === undefined) {
+      this.attempt(this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs,
+        req.expected, req), nowMs);
+      return;
+    }
+    if (req.kind === 'get' || req.kind === 'list') {
+      // a read needs no session: it runs at once, as another client of the same program would
+      this.attempt(this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs,
+        req.expected, req), nowMs);
+      return;
+    }
+    c.queue.push(req);
+    if (c.current === undefined && c.registering === undefined) this.next(req.client, c, nowMs);
+  }
+
+  /** A direct-mode client starts its next write, registering first if it has no session. */
+  private next(client: string, c: SessionClient, nowMs: number): void {
+    const req = c.queue[0];
+    if (req === undefined) return;
+    if (c.session === 0) {
+      this.register(client, c, nowMs);
+      return;
+    }
+    c.queue.shift();
     const op = this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs,
       req.expected, req);
+    c.current = { op, seq: ++c.seq };
     this.attempt(op, nowMs);
-    return op;
+  }
+
+  /** [§6.3 RegisterClient] Ask for a session: each attempt may open one. */
+  private register(client: string, c: SessionClient, nowMs: number): void {
+    const to = this.target(client);
+    if (to === undefined) {
+      // no live replica: the operations wait for the next planned one, or the end
+      c.registering = undefined;
+      return;
+    }
+    const MID = `${client}-r${this.registerCount++}`;
+    c.registering = MID;
+    this.registerAttempts.set(MID, { client, answers: [] });
+    this.opts.send({ src: client, dst: to, leader: this.leaders.get(client) ?? UNKNOWN_LEADER,
+      MID, type: 'register', seq: ++c.seq });
+    this.afterSilence(nowMs, (atMs) => {
+      if (c.registering === MID) this.register(client, c, atMs);
+    });
+  }
+
+  /** Run `fn` once an attempt sent now has waited its time for an answer. */
+  private afterSilence(nowMs: number, fn: (atMs: number) => void): void {
+    const s = this.opts.sessions;
+    if (s === undefined) return;
+    const atMs = nowMs + s.retryMs;
+    s.schedule(atMs, () => fn(atMs));
+  }
+
+  private registerAnswer(r: ResponseDatagram, a: RegisterAttempt, nowMs: number): void {
+    const c = this.sessionClients.get(a.client) as SessionClient;
+    a.answers.push(r.type);
+    const what = `${r.src} answered register ${r.MID} of ${a.client}`;
+    if (r.dst !== a.client) this.opts.sessions?.error(`${what} to ${r.dst}`);
+    if (a.answers.length > 1) {
+      this.opts.sessions?.error(`${what} ${r.type} after ${a.answers[0] as string}`);
+      return;
+    }
+    if (r.type === 'ok') {
+      if (r.session === undefined) return this.opts.sessions?.error(`${what} ok without a session`);
+      const owner = this.sessionOwner.get(r.session);
+      if (owner !== undefined && owner !== a.client) {
+        this.opts.sessions?.error(`${what} ok with session ${r.session}, already ${owner}'s`);
+      }
+      this.sessionOwner.set(r.session, a.client);
+      // the answer to any of its attempts opens the session, as the real client takes any
+      if (c.registering === undefined) return;
+      c.registering = undefined;
+      c.session = r.session;
+      this.next(a.client, c, nowMs);
+    } else if (r.type === 'expired') {
+      this.opts.sessions?.error(`${what} expired, which a register never is`);
+    } else if (c.registering === r.MID) this.register(a.client, c, nowMs);
   }
 
   /** A response from a replica, already decoded. */
@@ -82,20 +223,45 @@ export class Clients {
     if (this.leaders.has(r.dst)) {
       this.leaders.set(r.dst, r.leader === UNKNOWN_LEADER ? undefined : r.leader);
     }
+    const registered = this.registerAttempts.get(r.MID);
+    if (registered !== undefined) return this.registerAnswer(r, registered, nowMs);
     const page = r.pairs === undefined ? undefined : { pairs: r.pairs, next: r.next };
     const answer = { type: r.type, atMs: nowMs, from: r.src, to: r.dst, leader: r.leader,
       value: r.value, ...(page === undefined ? {} : { page }) };
     if (this.opts.history.answer(r.MID, answer) !== 'first') return;
     const attempt = this.opts.history.attempt(r.MID);
     const op = attempt === undefined ? undefined : this.opts.history.operation(attempt.op);
-    // Only the answer to an operation's latest MID moves it on; earlier MIDs were all answered.
+    // Only the answer to an operation's latest MID moves it on; earlier MIDs were answered (or,
+    // in a session, given up after silence: the same request went again).
     if (op === undefined || op.status !== 'pending' || op.mids[op.mids.length - 1] !== r.MID) {
       return;
     }
+    const c = this.sessionClients.get(op.client);
     if (r.type === 'ok') {
       this.opts.history.complete(op.id, nowMs, r.value, op.kind === 'list' ? page : undefined);
-    } else this.attempt(op, nowMs);
-    return;
+    } else if (r.type === 'expired' && c !== undefined) {
+      // [§6.3] this copy did nothing, an earlier one may have: the outcome is unknown. A session
+      // leaves the table only once more were opened than it keeps, and each register may open one
+      const keep = this.opts.sessions?.maxSessions ?? 0;
+      if (this.registerCount <= keep) {
+        this.opts.sessions?.error(`${r.src} answered ${r.MID} expired, but only ` +
+          `${this.registerCount} session(s) were ever asked for, and the replicas keep ${keep}`);
+      }
+      this.opts.history.giveUp(op.id, 'expired');
+      if (c.current !== undefined && c.session === this.sessionOf(r.MID)) c.session = 0;
+    } else return this.attempt(op, nowMs);
+    if (c !== undefined && c.current?.op === op) this.done(op.client, c, nowMs);
+  }
+
+  /** The session a write's MID was sent in. */
+  private readonly midSession = new Map<string, number>();
+  private sessionOf(mid: string): number | undefined {
+    return this.midSession.get(mid);
+  }
+
+  private done(client: string, c: SessionClient, nowMs: number): void {
+    c.current = undefined;
+    this.next(client, c, nowMs);
   }
 
   private target(client: string): string | undefined {
@@ -106,19 +272,33 @@ export class Clients {
   }
 
   private attempt(op: Operation, nowMs: number): void {
+    const c = this.sessionClients.get(op.client);
     if (op.mids.length >= this.maxAttempts) {
       this.opts.history.giveUp(op.id, 'abandoned');
+      if (c !== undefined) this.done(op.client, c, nowMs);
       return;
     }
     const to = this.target(op.client);
     if (to === undefined) {
       this.opts.history.giveUp(op.id, 'unsent');
+      if (c !== undefined) this.done(op.client, c, nowMs);
       return;
     }
     const MID = `${op.client}-${op.id}-${op.mids.length}`;
     this.opts.history.send(op.id, MID, to, nowMs);
     const leader = this.leaders.get(op.client) ?? UNKNOWN_LEADER;
-    const envelope = { src: op.client, dst: to, leader, MID };
+    let envelope: { src: string; dst: string; leader: string; MID: string; session?: number;
+      seq?: number } = { src: op.client, dst: to, leader, MID };
+    if (c !== undefined) {
+      if (c.current?.op === op) {
+        // every attempt of a write carries the same request number: it is applied once
+        envelope = { ...envelope, seq: c.current.seq, session: c.session };
+        this.midSession.set(MID, c.session);
+      }
+      this.afterSilence(nowMs, (atMs) => {
+        if (op.status === 'pending' && op.mids[op.mids.length - 1] === MID) this.attempt(op, atMs);
+      });
+    }
     const base = { ...envelope, key: op.key };
     switch (op.kind) {
       case 'list': return this.opts.send({ ...envelope, type: 'list', prefix: op.key,

@@ -5,7 +5,7 @@
  */
 import type { OpKind } from './workload.js';
 
-export type AnswerType = 'ok' | 'fail' | 'redirect';
+export type AnswerType = 'ok' | 'fail' | 'redirect' | 'expired';
 
 export interface Answer {
   readonly type: AnswerType;
@@ -33,9 +33,10 @@ export interface Attempt {
 
 /**
  * pending: the last attempt is unanswered; ok: answered ok; abandoned: retried too often;
- * unsent: no live replica to send to.
+ * unsent: no live replica to send to; expired: a write answered `expired` [§6.3] (that copy did
+ * nothing, an earlier one may have: its outcome is unknown, as an unanswered write's).
  */
-export type OpStatus = 'pending' | 'ok' | 'abandoned' | 'unsent';
+export type OpStatus = 'pending' | 'ok' | 'abandoned' | 'unsent' | 'expired';
 
 export interface Operation {
   readonly id: number;
@@ -145,7 +146,7 @@ export class History implements HistoryData {
     if (page !== undefined) record.page = page;
   }
 
-  giveUp(op: number, status: 'abandoned' | 'unsent'): void {
+  giveUp(op: number, status: 'abandoned' | 'unsent' | 'expired'): void {
     const record = this.ops[op];
     if (record !== undefined && record.status === 'pending') record.status = status;
   }

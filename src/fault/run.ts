@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { checkHistory, defaultCheckers, violationsOf, type Checker } from './checkers.js';
+import { DEFAULT_MAX_SESSIONS } from '../core/state.js';
 import { Clients, type RequestDatagram } from './client.js';
 import { decodeEnvelope, decodeEnvelopeOf, decodeResponse, type Envelope } from './codecs.js';
 import { History } from './history.js';
@@ -40,7 +41,15 @@ export interface RunEffects {
    * replicas keep no disk leaves this out, and refuses scenarios with `restart` events.
    */
   restart?(id: string): void;
+  /**
+   * Run `fn` at `atMs` on the driver's clock: direct mode's clients need it, to try again after
+   * silence. A driver that leaves it out runs `direct` workloads without sessions.
+   */
+  schedule?(atMs: number, fn: () => void): void;
 }
+
+/** How long a direct-mode client waits for an answer before it tries again (as `client.ts`). */
+export const SESSION_RETRY_MS = 300;
 
 export type TimelineItem =
   | { readonly atMs: number; readonly kind: 'event'; readonly event: FaultEvent }
@@ -87,20 +96,26 @@ export class FaultRun {
 
   /**
    * `checkers` judge the history at the end (a driver may bound the linearizability search);
-   * `mode` says which requests the clients send (`direct`: deletes and cas too).
+   * `mode` says which requests the clients send (`direct`: deletes and cas too, in sessions when
+   * the driver can `schedule`); `maxSessions` is the session table's bound the replicas keep.
    */
   constructor(readonly scenario: Scenario, private readonly effects: RunEffects,
     private readonly checkers: readonly Checker[] = defaultCheckers,
-    readonly mode: KvMode = 'protocol') {
+    readonly mode: KvMode = 'protocol', maxSessions = DEFAULT_MAX_SESSIONS) {
     const seed = scenario.seed;
     this.network = new Network(replicaIds(scenario.replicas), scenario.drops,
       Rng.stream(seed, 'drops'), scenario.network, Rng.stream(seed, 'delays'));
     this.plan = planWorkload(scenario, Rng.stream(seed, 'workload'), mode);
     this.timeline = buildTimeline(this.plan, scenario.events);
     this.faultRng = Rng.stream(seed, 'faults');
+    const schedule = effects.schedule;
     this.clients = new Clients({ ids: clientIds(scenario.clients), view: this.network,
       rng: Rng.stream(seed, 'clients'), history: this.history,
-      send: (m) => this.sendRequest(m) });
+      send: (m) => this.sendRequest(m),
+      ...(mode === 'direct' && schedule !== undefined ? { sessions: { retryMs: SESSION_RETRY_MS,
+        schedule: (atMs: number, fn: () => void) => schedule.call(effects, atMs, fn),
+        maxSessions,
+        error: (text: string) => this.error(text) } } : {}) });
   }
 
   /** Replicas that have not said hello yet. */
@@ -222,7 +237,7 @@ export class FaultRun {
       const response = decodeResponse(body);
       if (E.isLeft(response)) this.error(`${id} sent a bad answer to ${e.dst}: ${response.left}`);
       // these clients write without sessions [§6.3]: none can have expired
-      else if (response.right.type === 'expired') {
+      else if (response.right.type === 'expired' && !this.clients.hasSessions) {
         this.error(`${id} answered ${e.dst} expired, which holds no session`);
       } else this.clients.receive(response.right, nowMs);
     } else this.error(`${id} sent a ${e.type} to ${e.dst}, which is no replica or client`);

@@ -12,7 +12,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { BUGS, type Bug } from '../mutants/catalog.js';
 import { mixRun, shippedScenarios } from '../detsim/mix.js';
 import { replayCommand } from '../detsim/main.js';
-import { simulate, simulationCheckers } from '../detsim/simulation.js';
+import { directCheckers, simulate, simulationCheckers } from '../detsim/simulation.js';
 import { checkHistory } from '../fault/checkers.js';
 import { intArg, parseCommandArgs, shown, stringArg } from '../args.js';
 
@@ -60,8 +60,8 @@ function work(job: Job): void {
   };
   for (let k = job.offset; k < job.count; k += job.stride) {
     const seed = job.from + k;
-    const { scenario, diskFailChance, kv } = mixRun(seed, shipped);
-    const r = simulate({ scenario, diskFailChance, kv, bugs: job.bugs });
+    const run = mixRun(seed, shipped);
+    const r = simulate({ ...run, bugs: job.bugs });
     seeds++;
     simulatedMs += r.simulatedMs;
     steps += r.steps;
@@ -69,15 +69,15 @@ function work(job: Job): void {
     if (r.history.operations.length > largest.ops) {
       // the largest history yet: check it again alone, timed (the run's own check is untimed)
       const t0 = performance.now();
-      checkHistory(r.history, simulationCheckers);
+      checkHistory(r.history, run.kv === 'direct' ? directCheckers : simulationCheckers);
       largest = { seed, ops: r.history.operations.length, checkMs: performance.now() - t0 };
     }
     if (r.failures.length > 0) {
       // Run it again with the trace on: the same seed gives the same run, step for step.
       const lines: string[] = [];
-      simulate({ scenario, diskFailChance, kv, bugs: job.bugs, trace: (l) => { lines.push(l); } });
+      simulate({ ...run, bugs: job.bugs, trace: (l) => { lines.push(l); } });
       const trace = join(job.traces, `seed-${seed}.trace`);
-      writeFileSync(trace, `${JSON.stringify(scenario)}\n${lines.join('\n')}\n`);
+      writeFileSync(trace, `${JSON.stringify(run.scenario)}\n${lines.join('\n')}\n`);
       port.postMessage({ kind: 'failure', failure: { seed, failures: r.failures, trace } });
     }
     if (seeds >= REPORT_EVERY) flush();

@@ -5,6 +5,11 @@
  * list pages of keys, each checked as a read of every key it covers and for its own shape. The
  * same seeds catch replicas that answer a del or cas with a value other than the one it found,
  * and replicas whose pages leave out a key, ignore the prefix, or are read without a round.
+ *
+ * Their clients write in sessions [§6.3], as direct mode's do: they register, retry a write after
+ * silence with its request number, and register again after an `expired`. The same seeds catch
+ * replicas that apply a retried write twice, expire sessions the table still holds, or open the
+ * same session for two clients.
  */
 import { describe, expect, it } from 'vitest';
 import { mixRun, shippedScenarios } from '../../src/detsim/mix.js';
@@ -12,6 +17,8 @@ import { Simulation } from '../../src/detsim/simulation.js';
 import type { RaftRules } from '../../src/core/ruleSet.js';
 import { reply } from '../../src/core/rules/common.js';
 import { readCmdOf, readResult } from '../../src/core/rules/reads.js';
+import { EXPIRED } from '../../src/core/kv.js';
+import type { SessionId } from '../../src/wire/messages.js';
 
 const shipped = shippedScenarios();
 /** Direct-mode seeds of the mix: seed % 4 == 3. */
@@ -123,6 +130,64 @@ describe('[detsim] direct mode: deletes and compare-and-swap under faults', () =
         const found = r.report.check.checks.find((c) => c.name === checker);
         return r.failures.length > 0 && (found?.violations.length ?? 0) > 0;
       });
+      console.log(`[detsim] caught in ${caught.length} of ${SEEDS.length} direct seeds`);
+      expect(caught.length).toBeGreaterThan(SEEDS.length * share);
+    }, 120_000);
+
+  it('their clients write in sessions: copies of a retried write reach the log and are applied ' +
+    'once, and sessions expire under a small table', () => {
+    let registers = 0;
+    let copies = 0;
+    let expired = 0;
+    let retried = 0;
+    for (const seed of SEEDS) {
+      const sim = new Simulation(mixRun(seed, shipped));
+      expect(sim.execute().failures, `seed ${seed}`).toEqual([]);
+      registers += sim.run.clients.registersSent;
+      const seen = new Set<string>();
+      for (const e of sim.committedEntries()) {
+        if (e.cmd.kind === 'register' || e.cmd.kind === 'noop' || e.cmd.kind === 'get') continue;
+        if (e.cmd.session === 0) continue;
+        const k = `${e.cmd.session} ${e.cmd.seq}`;
+        if (seen.has(k)) copies++;
+        seen.add(k);
+      }
+      for (const o of sim.run.history.operations) {
+        if (o.status === 'expired') expired++;
+        if (o.mids.length > 1) retried++;
+      }
+    }
+    console.log(`[detsim] ${SEEDS.length} direct seeds: ${registers} registers, ${retried} ` +
+      `operations sent more than once, ${copies} second copies of a write committed, ` +
+      `${expired} writes answered expired`);
+    expect(registers).toBeGreaterThan(SEEDS.length * 2);
+    expect(copies).toBeGreaterThan(10);
+    expect(expired).toBeGreaterThan(20);
+  }, 120_000);
+
+  /** A leader that logs a write without its session: each copy of a retry is applied. */
+  const dropsSession = (rules: RaftRules): RaftRules => ({ ...rules,
+    leaderWrite: (s, m, out, r) => rules.leaderWrite(s, m.type === 'register' ? m
+      : { ...m, session: undefined } as unknown as typeof m, out, r) });
+
+  /** Replicas that answer a write in a session `expired` although the table holds the session. */
+  const expiresLiveSessions = (rules: RaftRules): RaftRules => ({ ...rules,
+    answerApplied: (s, out, p, value) => rules.answerApplied(s, out, p,
+      p.cmd.kind !== 'register' && 'session' in p.cmd && p.cmd.session > 0 && p.index % 3 === 0
+        ? EXPIRED : value) });
+
+  /** Replicas that answer every register with the first session ever opened. */
+  const oneSession = (rules: RaftRules): RaftRules => ({ ...rules,
+    answerApplied: (s, out, p, value) => (p.cmd.kind === 'register'
+      ? reply(s, out, p.cmd.client, 'ok', p.mid, { session: 1 as SessionId })
+      : rules.answerApplied(s, out, p, value)) });
+
+  it.each([['apply a retried write once per copy', dropsSession, 0.3],
+    ['answer expired while the session is kept', expiresLiveSessions, 0.3],
+    ['give two clients one session', oneSession, 0.3]] as const)(
+    'catches replicas that %s', (_name, rules, share) => {
+      const caught = SEEDS.filter((seed) =>
+        new Simulation({ ...mixRun(seed, shipped), rules }).execute().failures.length > 0);
       console.log(`[detsim] caught in ${caught.length} of ${SEEDS.length} direct seeds`);
       expect(caught.length).toBeGreaterThan(SEEDS.length * share);
     }, 120_000);
