@@ -13,13 +13,20 @@
  * - **flush**: the step ends a batch of client requests (`Flush`), and it sends new entries, not a
  *   snapshot, to at most `quorum - 1` peers besides those due a heartbeat: enough to commit them.
  *
- * And at most one AppendEntries to a peer per step. Anything else is a datagram the design did not
- * pay for. Counted per leadership (a new term, or a restart, starts again).
+ * And at most one AppendEntries to a peer per step, which fits in one datagram unless it carries a
+ * single entry (`replication.ts`: a batch stops before it could outgrow one). Anything else is a
+ * datagram the design did not pay for. Counted per leadership (a new term, or a restart, starts
+ * again).
  */
 import type { RaftEvent } from '../core/machine.js';
 import { lastLogIndex } from '../core/log.js';
 import { quorum, type Effect, type RaftState, type Role } from '../core/state.js';
+import { encodeMessage, MAX_DATAGRAM_BYTES, utf8ByteLength } from '../wire/codec.js';
+import type { AppendEntriesRequest } from '../wire/messages.js';
 import type { Violation } from './safety.js';
+
+/** Characters of keys and values below which a batch cannot outgrow a datagram: not encoded. */
+const SURELY_FITS = 6_000;
 
 interface Leadership {
   readonly term: number;
@@ -55,6 +62,11 @@ export class CostChecker {
           return over(id, s, `sent ${m.dst} two AppendEntries in one step (${event.type})`);
         }
         sent.set(m.dst, 'AppendEntries');
+        const bytes = m.entries.length > 1 ? batchBytes(m) : 0;
+        if (bytes > MAX_DATAGRAM_BYTES) {
+          return over(id, s, `sent ${m.dst} ${m.entries.length} entries in ${bytes} bytes, ` +
+            `more than a datagram holds (${MAX_DATAGRAM_BYTES})`);
+        }
       } else if (m.type === 'InstallSnapshotRequest') {
         sent.set(m.dst, 'snapshot');
       }
@@ -100,6 +112,16 @@ export class CostChecker {
     }
     return undefined;
   }
+}
+
+/** The bytes of a batch on the wire; 0 when its keys and values are too few to matter. */
+function batchBytes(m: AppendEntriesRequest): number {
+  let chars = 0;
+  for (const e of m.entries) {
+    const c = e.cmd;
+    if (c.kind === 'put' || c.kind === 'cas') chars += c.key.length + c.value.length;
+  }
+  return chars < SURELY_FITS ? 0 : utf8ByteLength(encodeMessage(m));
 }
 
 function over(id: string, s: RaftState, detail: string): Violation {

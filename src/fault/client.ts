@@ -85,6 +85,8 @@ interface SessionClient {
   current: { op: Operation; seq: number } | undefined;
   /** A register under way: its latest MID (an earlier one's answer is taken as well). */
   registering: string | undefined;
+  /** Attempts of the register under way. */
+  registers: number;
   readonly queue: PlannedRequest[];
 }
 
@@ -110,7 +112,7 @@ export class Clients {
       this.leaders.set(id, undefined);
       if (opts.sessions !== undefined) {
         this.sessionClients.set(id, { session: 0, seq: 0, current: undefined,
-          registering: undefined, queue: [] });
+          registering: undefined, registers: 0, queue: [] });
       }
     }
   }
@@ -172,6 +174,7 @@ export class Clients {
     if (to === undefined) {
       // no live replica: the operations wait for the next planned one, or the end
       c.registering = undefined;
+      c.registers = 0;
       return;
     }
     const MID = `${client}-r${this.registerCount++}`;
@@ -179,16 +182,21 @@ export class Clients {
     this.registerAttempts.set(MID, { client, answers: [] });
     this.opts.send({ src: client, dst: to, leader: this.leaders.get(client) ?? UNKNOWN_LEADER,
       MID, type: 'register', seq: ++c.seq });
-    this.afterSilence(nowMs, (atMs) => {
+    this.afterSilence(nowMs, ++c.registers, (atMs) => {
       if (c.registering === MID) this.register(client, c, atMs);
     });
   }
 
-  /** Run `fn` once an attempt sent now has waited its time for an answer. */
-  private afterSilence(nowMs: number, fn: (atMs: number) => void): void {
+  /**
+   * Run `fn` once the `n`th attempt (from 1) sent now has waited its time for an answer: `retryMs`,
+   * doubled for each attempt before it up to 8 times as long, so that a cluster slow to commit
+   * (large values on a lossy network) is not sent a new copy of each write faster than it commits
+   * one.
+   */
+  private afterSilence(nowMs: number, n: number, fn: (atMs: number) => void): void {
     const s = this.opts.sessions;
     if (s === undefined) return;
-    const atMs = nowMs + s.retryMs;
+    const atMs = nowMs + s.retryMs * 2 ** Math.min(n - 1, 3);
     s.schedule(atMs, () => fn(atMs));
   }
 
@@ -211,6 +219,7 @@ export class Clients {
       // the answer to any of its attempts opens the session, as the real client takes any
       if (c.registering === undefined) return;
       c.registering = undefined;
+      c.registers = 0;
       c.session = r.session;
       this.next(a.client, c, nowMs);
     } else if (r.type === 'expired') {
@@ -295,7 +304,7 @@ export class Clients {
         envelope = { ...envelope, seq: c.current.seq, session: c.session };
         this.midSession.set(MID, c.session);
       }
-      this.afterSilence(nowMs, (atMs) => {
+      this.afterSilence(nowMs, op.mids.length, (atMs) => {
         if (op.status === 'pending' && op.mids[op.mids.length - 1] === MID) this.attempt(op, atMs);
       });
     }

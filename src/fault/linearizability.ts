@@ -480,7 +480,9 @@ function keepsReadsExplained(kept: readonly RegisterOp[], dropped: readonly Regi
 
 const ms = (t: number): string => (t === Infinity ? '∞)' : `${t.toFixed(1)}]`);
 
-const shownValue = (v: RegisterValue): string => (v === null ? 'absent' : JSON.stringify(v));
+/** A value as a witness shows it: a long one by its start and its length (ours are unique by it). */
+const shownValue = (v: RegisterValue): string => (v === null ? 'absent' : v.length <= 64
+  ? JSON.stringify(v) : `${JSON.stringify(v.slice(0, 24))}... (${v.length} characters)`);
 
 /** What `o` found, as ` -> "v"`; nothing for a put or an unanswered op. */
 const foundPart = (o: RegisterOp): string => {
@@ -493,8 +495,8 @@ const foundPart = (o: RegisterOp): string => {
  * `del k3 -> "v1" [...]`, `cas k3 absent "v2" -> "v1" [...]`.
  */
 export function describeOp(o: RegisterOp): string {
-  const what = o.kind === 'put' ? `put ${o.key} ${JSON.stringify(o.value)}`
-    : o.kind === 'cas' ? `cas ${o.key} ${shownValue(o.expected)} ${JSON.stringify(o.value)}`
+  const what = o.kind === 'put' ? `put ${o.key} ${shownValue(o.value)}`
+    : o.kind === 'cas' ? `cas ${o.key} ${shownValue(o.expected)} ${shownValue(o.value)}`
       + foundPart(o)
       : `${o.kind} ${o.key}${foundPart(o)}`;
   const note = o.note ?? (o.kind === 'get' ? '' : o.ret === Infinity ? 'no answer' : 'ok');

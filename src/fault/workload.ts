@@ -60,6 +60,15 @@ const CAS_SHARE = 0.25;
 const LIST_SHARE = 0.2;
 const MAX_PAGE = 6;
 /**
+ * In `direct` mode, the share of writes whose value is large: past the simulator-routed protocol's
+ * 1,024 characters, up to `LARGE_VALUE_MAX`, so that a few make a batch of entries outgrow a
+ * datagram and a request weigh more than a small one.
+ */
+const LARGE_SHARE = 0.05;
+const LARGE_VALUE_MIN = 2_000;
+const LARGE_VALUE_MAX = 16_000;
+
+/**
  * A direct-mode run spreads its requests over this many times the scenario's keys. Deletes make
  * "absent" a value many writes share, so those keys go to the exponential search rather than the
  * polynomial decider; fewer operations per key keep every key decidable within the bound.
@@ -68,10 +77,10 @@ const DIRECT_KEY_SPREAD = 4;
 
 /**
  * `requests` operations at uniform random times in [0, lifetime), in time order. A put writes a
- * random key; a get reads a key already written (mostly) or a random one. In `direct` mode some
- * writes are deletes, and some compare-and-swaps that expect the value last planned for the key
- * (or, half the time when there is one, the key absent); `protocol` plans draw nothing more, so a
- * seed plans what it always did.
+ * random key; a get reads a key already written (mostly) or a random one. In `direct` mode a few
+ * puts and compare-and-swaps write a large value, some writes are deletes, and some
+ * compare-and-swaps that expect the value last planned for the key (or, half the time when there
+ * is one, the key absent); `protocol` plans draw nothing more, so a seed plans what it always did.
  */
 export function planWorkload(s: Scenario, rng: Rng, mode: KvMode = 'protocol'):
   PlannedRequest[] {
@@ -101,9 +110,12 @@ export function planWorkload(s: Scenario, rng: Rng, mode: KvMode = 'protocol'):
       isWritten.add(key);
       written.push(key);
     }
-    const value = `v${op}-${s.seed}`;
+    let value = `v${op}-${s.seed}`;
     if (mode === 'direct') {
       const r = rng.float();
+      if (rng.chance(LARGE_SHARE)) {
+        value += '-'.padEnd(LARGE_VALUE_MIN + rng.int(LARGE_VALUE_MAX - LARGE_VALUE_MIN), 'x');
+      }
       if (r < DEL_SHARE) return { op, atMs, client, kind: 'del', key };
       if (r < DEL_SHARE + CAS_SHARE) {
         const before = last.get(key);

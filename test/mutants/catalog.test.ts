@@ -39,7 +39,7 @@ const CATALOG: Record<Bug, Row> = {
     known: `${GUIDE}: reject AppendEntries from an older term` },
   commitBeyondNewEntries: { hunter: 'simulation', seeds: 1000, checker: 'commitWithinNewEntries',
     known: `${GUIDE}: min(leaderCommit, index of last NEW entry)` },
-  truncateOnEveryAppend: { hunter: 'simulation', seeds: 20, checker: 'stateMachineSafety',
+  truncateOnEveryAppend: { hunter: 'simulation', seeds: 20, checker: 'committedDurable',
     known: `${GUIDE}: truncate only on a conflict (reordered requests)` },
   noNoopOnElection: { hunter: 'simulation', seeds: 20, checker: 'convergence',
     known: 'Raft §8 no-op at the start of a term' },
