@@ -29,7 +29,7 @@ import { Host, type HostDriver } from './host.js';
 import { checkStepRules, progressOrder, VoteLedger } from '../check/stepRules.js';
 import { TimingChecker } from '../check/timing.js';
 import { CostChecker } from '../check/cost.js';
-import { waitingWithinBounds, type WaitingBounds } from '../check/bounds.js';
+import { largeWithinBytes, waitingWithinBounds, type WaitingBounds } from '../check/bounds.js';
 import type { RaftMachine } from '../core/raft.js';
 import { EventQueue } from './queue.js';
 import { SafetyChecker, type Violation } from '../check/safety.js';
@@ -497,6 +497,7 @@ export class Simulation implements HostDriver {
       ?? checkStepRules(step.before, event, state, step.effects)
       ?? this.votes.backs(state, step.role)
       ?? waitingWithinBounds(host.id, state, this.bounds)
+      ?? largeWithinBytes(host.id, step.before, event, step.role, state, step.effects, this.bounds)
       ?? progressOrder(state, step.role)
       ?? this.timing.stepped(host.id, step.role, state, step.effects, this.nowMs)
       ?? this.cost.stepped(host.id, step.before, event, step.role, state, step.effects));

@@ -259,7 +259,7 @@ export class Clients {
       this.opts.history.giveUp(op.id, 'expired');
       if (c.current !== undefined && c.session === this.sessionOf(r.MID)) c.session = 0;
     } else return this.attempt(op, nowMs);
-    if (c !== undefined && c.current?.op === op) this.done(op.client, c, nowMs);
+    this.ended(op, nowMs);
   }
 
   /** The session a write's MID was sent in. */
@@ -268,9 +268,12 @@ export class Clients {
     return this.midSession.get(mid);
   }
 
-  private done(client: string, c: SessionClient, nowMs: number): void {
+  /** `op` has ended: if it was its client's write under way, the next write starts. */
+  private ended(op: Operation, nowMs: number): void {
+    const c = this.sessionClients.get(op.client);
+    if (c === undefined || c.current?.op !== op) return;
     c.current = undefined;
-    this.next(client, c, nowMs);
+    this.next(op.client, c, nowMs);
   }
 
   private target(client: string): string | undefined {
@@ -284,13 +287,13 @@ export class Clients {
     const c = this.sessionClients.get(op.client);
     if (op.mids.length >= this.maxAttempts) {
       this.opts.history.giveUp(op.id, 'abandoned');
-      if (c !== undefined) this.done(op.client, c, nowMs);
+      this.ended(op, nowMs);
       return;
     }
     const to = this.target(op.client);
     if (to === undefined) {
       this.opts.history.giveUp(op.id, 'unsent');
-      if (c !== undefined) this.done(op.client, c, nowMs);
+      this.ended(op, nowMs);
       return;
     }
     const MID = `${op.client}-${op.id}-${op.mids.length}`;
@@ -303,6 +306,8 @@ export class Clients {
         // every attempt of a write carries the same request number: it is applied once
         envelope = { ...envelope, seq: c.current.seq, session: c.session };
         this.midSession.set(MID, c.session);
+      } else if (op.kind !== 'get' && op.kind !== 'list') {
+        throw new Error(`${op.client} would send write ${op.id} outside its session`);
       }
       this.afterSilence(nowMs, op.mids.length, (atMs) => {
         if (op.status === 'pending' && op.mids[op.mids.length - 1] === MID) this.attempt(op, atMs);

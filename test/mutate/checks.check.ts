@@ -32,7 +32,8 @@ const STATES = 1_500;
 const SIM_SEEDS = 40;
 
 /** Bounds the mix's ordinary load passes: most requests are refused, and the bounds must hold. */
-const OVERLOADED = { maxWaitingRequests: 12, maxWaitingPerClient: 4, maxUncommittedEntries: 8 };
+const OVERLOADED = { maxWaitingRequests: 12, maxWaitingPerClient: 4, maxUncommittedEntries: 8,
+  maxWaitingBytes: 64_000 };
 /** A protocol seed and a direct one (`mixRun`: seed % 4 == 3 runs as direct mode). */
 const OVERLOADED_SEEDS = [1, 3];
 
