@@ -68,6 +68,8 @@ export interface SimOptions {
     | 'maxUncommittedEntries' | 'maxWaitingBytes' | 'maxSessions'>>;
   /** Every step and fault, one line each: the trace that a seed reproduces byte for byte. */
   readonly trace?: (line: string) => void;
+  /** Every step a replica takes, as its loop reports it (for tools that measure reach). */
+  readonly observe?: (id: string, step: LoopStep) => void;
   /** A storm guard: more replica steps than this fail the run. */
   readonly maxSteps?: number;
   /** The command that replays this run, for the report. */
@@ -486,6 +488,7 @@ export class Simulation implements HostDriver {
   stepped(host: Host, step: LoopStep): void {
     const { event, after: state, logFrom } = step;
     this.steps++;
+    this.opts.observe?.(host.id, step);
     if (step.before.log.snapshot !== state.log.snapshot) {
       if (event.type === 'InstallSnapshotRequest') this.snapshotsInstalled++;
       else this.snapshotsTaken++;

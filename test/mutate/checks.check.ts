@@ -3,7 +3,8 @@
  * the core's unit tests. Each is one of our checkers at a small budget, and each passes the
  * correct core: the exhaustive search over the first states of two bounds, breadth first; the
  * steered explorer; deterministic simulations of the soak's mix (every safety property,
- * linearizability, liveness and convergence); and the spec-to-code replay of Quint traces.
+ * linearizability, liveness and convergence), and of the seeds `npm run reach` found to take the
+ * core's rare paths; and the spec-to-code replay of Quint traces.
  * Stryker runs a mutant's tests quickest first and stops at the first that fails.
  *
  * Everything runs in this thread: the exhaustive search with no worker threads, because a mutant
@@ -21,6 +22,13 @@ import { simulate } from '../../src/detsim/simulation.js';
 import type { ItfTrace } from '../conformance/itf.js';
 import { replay } from '../conformance/replay.js';
 import { MAX_BATCH, tracesDir } from './traces.js';
+
+/** The seeds of `reach.json` (`npm run reach`), each once. */
+function reachSeeds(): number[] {
+  const corpus = JSON.parse(readFileSync('test/mutate/reach.json', 'utf8')) as
+    Record<string, number[]>;
+  return [...new Set(Object.values(corpus).flat())].sort((a, b) => a - b);
+}
 
 /** Distinct states each exhaustive check visits, breadth first (every state within some depth). */
 const STATES = 1_500;
@@ -77,6 +85,13 @@ describe('[mutate] the checks a mutant must pass', () => {
     for (const seed of OVERLOADED_SEEDS) {
       expect(simulate({ ...mixRun(seed, shipped), limits: OVERLOADED }).failures, `seed ${seed}`)
         .toEqual([]);
+    }
+  });
+
+  it('simulation: seeds chosen because they reach the core\'s rare paths', () => {
+    const shipped = shippedScenarios();
+    for (const seed of reachSeeds()) {
+      expect(simulate(mixRun(seed, shipped)).failures, `seed ${seed}`).toEqual([]);
     }
   });
 

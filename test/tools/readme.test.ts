@@ -217,6 +217,10 @@ const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: s
     evidence: "['--max-seconds', '5']", form: 'the default bound for 5 s: stopped by the limit' },
   'npm run mutate': { file: 'test/mutate/mutate.test.ts',
     evidence: "['run', 'mutate', '--', '--mutate', LINE", form: 'one line of election.ts, one runner' },
+  'npm run reach -- --seeds 8000 --write test/mutate/reach.json': {
+    file: 'test/detsim/reach.test.ts',
+    evidence: "['run', 'reach', '--', '--seeds', '2100', '--per', '1']",
+    form: '2,100 seeds, one per path, printed rather than written over the corpus' },
   'npm run soak -- --seeds 100000': { file: 'test/detsim/seeds.test.ts',
     evidence: "'dist/tools/soak.js', '--seeds', String(CI_SEEDS)", form: '2,000 seeds' },
 };
