@@ -8,8 +8,8 @@
  */
 import { raise } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { mixRun, shippedScenarios } from '../../src/detsim/mix.js';
-import { simulate, type SimOptions } from '../../src/detsim/simulation.js';
+import type { SimOptions } from '../../src/detsim/simulation.js';
+import { firstCaught as caughtAt } from '../support/firstCaught.js';
 import type { RaftMachine } from '../../src/core/raft.js';
 import type { Effect, RaftState } from '../../src/core/state.js';
 import { CostChecker } from '../../src/check/cost.js';
@@ -38,16 +38,7 @@ const beatsEveryTick = (m: RaftMachine): RaftMachine => m.provide({
     ({ type: 'Replicate', to: context.config.peers })) },
 } as never) as RaftMachine;
 
-function firstCaught(machine: SimOptions['machine']): { seed: number; failure: string } {
-  const shipped = shippedScenarios();
-  for (let seed = 1; seed <= SEEDS; seed++) {
-    const run = mixRun(seed, shipped);
-    const broken = simulate({ ...run, machine });
-    if (broken.failures.length > 0) return { seed, failure: broken.failures[0] as string };
-    expect(simulate(run).failures, `seed ${seed}`).toEqual([]);
-  }
-  return { seed: 0, failure: '' };
-}
+const firstCaught = (machine: SimOptions['machine']) => caughtAt(machine, SEEDS);
 
 describe('[cost] the leader\'s message budget, seen from what it sends', () => {
   it.each([

@@ -5,8 +5,8 @@
  * passes the same seeds.
  */
 import { describe, expect, it } from 'vitest';
-import { mixRun, shippedScenarios } from '../../src/detsim/mix.js';
-import { simulate, type SimOptions } from '../../src/detsim/simulation.js';
+import type { SimOptions } from '../../src/detsim/simulation.js';
+import { firstCaught as caughtAt } from '../support/firstCaught.js';
 import type { RaftMachine } from '../../src/core/raft.js';
 
 const SEEDS = 40;
@@ -15,16 +15,7 @@ const SEEDS = 40;
 const never = (guard: 'heartbeatDue' | 'checkQuorumDue' | 'leaderStaleDue') =>
   (m: RaftMachine): RaftMachine => m.provide({ guards: { [guard]: () => false } }) as RaftMachine;
 
-function firstCaught(machine: SimOptions['machine']): { seed: number; failure: string } {
-  const shipped = shippedScenarios();
-  for (let seed = 1; seed <= SEEDS; seed++) {
-    const run = mixRun(seed, shipped);
-    const broken = simulate({ ...run, machine });
-    if (broken.failures.length > 0) return { seed, failure: broken.failures[0] as string };
-    expect(simulate(run).failures, `seed ${seed}`).toEqual([]);
-  }
-  return { seed: 0, failure: '' };
-}
+const firstCaught = (machine: SimOptions['machine']) => caughtAt(machine, SEEDS);
 
 describe('[timing] what a replica\'s timers promise, seen from the network', () => {
   it('heartbeat: catches a leader that never sends heartbeats', () => {
