@@ -138,19 +138,19 @@ export class Clients {
   /** Start a planned operation now (a direct-mode client: once the one before it ends). */
   invoke(req: PlannedRequest, nowMs: number): void {
     const c = this.sessionClients.get(req.client);
-    if (c === undefined) {
-      this.attempt(this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs,
-        req.expected, req), nowMs);
-      return;
-    }
-    if (req.kind === 'get' || req.kind === 'list') {
-      // a read needs no session: it runs at once, as another client of the same program would
-      this.attempt(this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs,
-        req.expected, req), nowMs);
+    // a read needs no session: it runs at once, as another client of the same program would
+    if (c === undefined || req.kind === 'get' || req.kind === 'list') {
+      this.attempt(this.record(req, nowMs), nowMs);
       return;
     }
     c.queue.push(req);
     if (c.current === undefined && c.registering === undefined) this.next(req.client, c, nowMs);
+  }
+
+  /** The history's operation for a planned request, invoked now. */
+  private record(req: PlannedRequest, nowMs: number): Operation {
+    return this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs,
+      req.expected, req);
   }
 
   /** A direct-mode client starts its next write, registering first if it has no session. */
@@ -162,8 +162,7 @@ export class Clients {
       return;
     }
     c.queue.shift();
-    const op = this.opts.history.invoke(req.client, req.kind, req.key, req.value, nowMs,
-      req.expected, req);
+    const op = this.record(req, nowMs);
     c.current = { op, seq: ++c.seq };
     this.attempt(op, nowMs);
   }
@@ -257,15 +256,10 @@ export class Clients {
           `${this.registerCount} session(s) were ever asked for, and the replicas keep ${keep}`);
       }
       this.opts.history.giveUp(op.id, 'expired');
-      if (c.current !== undefined && c.session === this.sessionOf(r.MID)) c.session = 0;
+      // the write under way was sent in the current session: it changes only between writes
+      if (c.current?.op === op) c.session = 0;
     } else return this.attempt(op, nowMs);
     this.ended(op, nowMs);
-  }
-
-  /** The session a write's MID was sent in. */
-  private readonly midSession = new Map<string, number>();
-  private sessionOf(mid: string): number | undefined {
-    return this.midSession.get(mid);
   }
 
   /** `op` has ended: if it was its client's write under way, the next write starts. */
@@ -305,7 +299,6 @@ export class Clients {
       if (c.current?.op === op) {
         // every attempt of a write carries the same request number: it is applied once
         envelope = { ...envelope, seq: c.current.seq, session: c.session };
-        this.midSession.set(MID, c.session);
       } else if (op.kind !== 'get' && op.kind !== 'list') {
         throw new Error(`${op.client} would send write ${op.id} outside its session`);
       }
