@@ -7,8 +7,16 @@
  *
  * - appendEntriesTerm [Fig2:AE#1]: an AppendEntriesRequest of a term below the receiver's changes
  *   neither its log nor its commitIndex, and is answered `success: false`;
+ * - appendEntriesMatch [Fig2:AE#2-#4]: an AppendEntriesRequest is answered `success: true` only
+ *   if the receiver's log held an entry at prevLogIndex of term prevLogTerm (or its snapshot covers
+ *   prevLogIndex), and then its log holds every entry of the request at its index, and the answer's
+ *   matchIndex is the request's last new entry; a refusal's hint (etcd's RejectHint) names an index
+ *   below the refused prevLogIndex and within the receiver's log, where the logs may still match;
  * - commitWithinNewEntries [Fig2:AE#5]: an AppendEntriesRequest raises commitIndex at most to
  *   min(leaderCommit, index of the last new entry);
+ * - leaderCommit [Fig2:Leaders#4, §5.4.2]: a leader raises its commitIndex only to an index of its
+ *   own term that a quorum holds (itself and the peers whose matchIndex reaches it). Entries of
+ *   earlier terms commit only with such an entry after them (Figure 8);
  * - requestVoteTerm [Fig2:RV#1]: a RequestVoteRequest of a term below the receiver's changes
  *   neither its vote nor its term, and is answered `voteGranted: false`;
  * - voteOnce [Fig2:RV#2, Fig2:State votedFor is persistent]: a server grants at most one vote per
@@ -26,9 +34,9 @@
  */
 import type { Violation } from './safety.js';
 import type { RaftEvent } from '../core/machine.js';
-import { lastLogIndex } from '../core/log.js';
+import { lastLogIndex, snapshotIndex, termAt } from '../core/log.js';
 import { quorum, type Effect, type RaftState, type Role } from '../core/state.js';
-import type { Message } from '../wire/messages.js';
+import type { AppendEntriesRequest, Message } from '../wire/messages.js';
 
 export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftState,
   effects: readonly Effect[]): Violation | undefined {
@@ -42,9 +50,11 @@ export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftS
       return { invariant: 'appendEntriesTerm', detail: `${id} in term ${before.currentTerm} ` +
         `acted on an AppendEntriesRequest of term ${event.term} from ${event.src}` };
     }
-    return undefined;
+    return appendEntriesMatch(before, event, after, effects);
   }
   const lastNew = event.prevLogIndex + event.entries.length;
+  const match = appendEntriesMatch(before, event, after, effects);
+  if (match !== undefined) return match;
   const limit = Math.max(before.commitIndex, Math.min(event.leaderCommit, lastNew));
   if (after.commitIndex > limit) {
     return { invariant: 'commitWithinNewEntries', detail: `${id} committed ${after.commitIndex} ` +
@@ -52,6 +62,63 @@ export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftS
       `${event.leaderCommit})` };
   }
   return undefined;
+}
+
+/** appendEntriesMatch (see the header): the answer `after` sent to `event`, against both logs. */
+function appendEntriesMatch(before: RaftState, event: AppendEntriesRequest, after: RaftState,
+  effects: readonly Effect[]): Violation | undefined {
+  const id = after.config.id;
+  const prev = event.prevLogIndex;
+  const violation = (detail: string): Violation => ({ invariant: 'appendEntriesMatch',
+    detail: `${id} (term ${after.currentTerm}) ${detail}, to an AppendEntriesRequest from ` +
+      `${event.src} of term ${event.term} with prevLogIndex ${prev}, prevLogTerm ` +
+      `${event.prevLogTerm} and ${event.entries.length} entries` });
+  for (const e of effects) {
+    if (e.type !== 'send' || e.message.type !== 'AppendEntriesResponse'
+      || e.message.dst !== event.src) continue;
+    const answer = e.message;
+    if (!answer.success) {
+      const limit = Math.max(0, Math.min(prev - 1, lastLogIndex(before.log)));
+      if (answer.rejectHint > limit) {
+        return violation(`refused with hint ${answer.rejectHint}, above ${limit}`);
+      }
+      continue;
+    }
+    const held = prev <= snapshotIndex(before.log)
+      || (prev <= lastLogIndex(before.log) && termAt(before.log, prev) === event.prevLogTerm);
+    if (!held) {
+      return violation(`answered success holding ${prev <= lastLogIndex(before.log)
+        ? `term ${termAt(before.log, prev)} at ${prev}` : `${lastLogIndex(before.log)} entries`}`);
+    }
+    const lastNew = prev + event.entries.length;
+    if (answer.matchIndex !== lastNew) {
+      return violation(`answered success with matchIndex ${answer.matchIndex}, not ${lastNew}`);
+    }
+    for (let k = 0; k < event.entries.length; k++) {
+      const index = prev + 1 + k;
+      if (index <= snapshotIndex(after.log)) continue;
+      const term = (event.entries[k] as { readonly term: number }).term;
+      if (index > lastLogIndex(after.log) || termAt(after.log, index) !== term) {
+        return violation(`answered success without the request's entry of term ${term} at ${index}`);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** leaderCommit (see the header), for a server in `role` after its step. */
+export function leaderCommit(before: RaftState, after: RaftState, role: Role):
+  Violation | undefined {
+  if (role !== 'Leader' || after.commitIndex <= before.commitIndex
+    || after.currentTerm !== before.currentTerm) return undefined;
+  const n = after.commitIndex;
+  const term = termAt(after.log, n);
+  const holders = 1 + after.config.peers.filter((p) => (after.progress.get(p)?.match ?? 0) >= n)
+    .length;
+  if (term === after.currentTerm && holders >= quorum(after.config)) return undefined;
+  return { invariant: 'leaderCommit', detail: `${after.config.id}, leader of term ` +
+    `${after.currentTerm}, committed ${n} (term ${term}), held by ${holders} of ` +
+    `${after.config.peers.length + 1} servers` };
 }
 
 function requestVoteTerm(before: RaftState, event: RaftEvent & { type: 'RequestVoteRequest' },

@@ -6,10 +6,12 @@
  * not by luck of the first seeds.
  */
 import { size, toArray } from '../core/chain.js';
-import { termAt } from '../core/log.js';
+import { lastLogIndex, snapshotIndex, termAt } from '../core/log.js';
+import { quorum, type RaftState } from '../core/state.js';
 import type { LoopStep } from '../replica/loop.js';
 
-export const RARE_PATHS = ['snapshotSettles', 'snapshotSettlesSession', 'lostAtCommit'] as const;
+export const RARE_PATHS = ['snapshotSettles', 'snapshotSettlesSession', 'lostAtCommit',
+  'earlierTermQuorum', 'prevTermConflict'] as const;
 export type RarePath = (typeof RARE_PATHS)[number];
 
 /**
@@ -18,7 +20,11 @@ export type RarePath = (typeof RARE_PATHS)[number];
  *   deposed leader [§7, `snapshot.ts` settlePending];
  * - `snapshotSettlesSession`: the same for a write in a session [§6.3] (direct mode's clients);
  * - `lostAtCommit`: a commit shows pending requests of an older term can never commit, and they
- *   are redirected [§5.4, `client.ts` redirectLost].
+ *   are redirected [§5.4, `client.ts` redirectLost];
+ * - `earlierTermQuorum`: a leader's quorum holds an entry of an earlier term above its commit
+ *   index, which it must not commit by counting (Figure 8, [Fig2:Leaders#4]);
+ * - `prevTermConflict`: an AppendEntriesRequest of a current leader finds an entry of another term
+ *   at its prevLogIndex: the two logs diverged there ([Fig2:AE#2], the consistency check).
  *
  * Not here: a leader appending at an index below a request it still holds pending from an earlier
  * leadership (`client.ts` addPending's reordering); no seed of 1..10,000 takes it.
@@ -41,5 +47,22 @@ export function pathsOf(step: LoopStep): RarePath[] {
       out.push('lostAtCommit');
     }
   }
+  if (step.role === 'Leader' && earlierTermQuorum(after)) out.push('earlierTermQuorum');
+  if (event.type === 'AppendEntriesRequest' && event.term >= before.currentTerm
+    && event.prevLogIndex > snapshotIndex(before.log)
+    && event.prevLogIndex <= lastLogIndex(before.log)
+    && termAt(before.log, event.prevLogIndex) !== event.prevLogTerm) {
+    out.push('prevTermConflict');
+  }
   return out;
+}
+
+/** Some index above the commit index, of an earlier term, is held by a quorum (with the leader). */
+function earlierTermQuorum(s: RaftState): boolean {
+  const matches = s.config.peers.map((p) => s.progress.get(p)?.match ?? 0);
+  for (let n = s.commitIndex + 1; n <= lastLogIndex(s.log); n++) {
+    if (termAt(s.log, n) >= s.currentTerm) return false;
+    if (1 + matches.filter((m) => m >= n).length >= quorum(s.config)) return true;
+  }
+  return false;
 }

@@ -10,7 +10,7 @@ import { defaultConfig, freshProgress, initialState, type Persisted, type RaftSt
 import { Rng } from '../../src/fault/rng.js';
 import { applyUpTo, emptyKv } from '../../src/core/kv.js';
 import { SafetyChecker, type Violation } from '../../src/check/safety.js';
-import { checkStepRules, progressOrder, VoteLedger } from '../../src/check/stepRules.js';
+import { checkStepRules, leaderCommit, progressOrder, VoteLedger } from '../../src/check/stepRules.js';
 
 const ids = ['0000', '0001', '0002'] as NodeId[];
 const put = (value: string): Cmd => ({ kind: 'put', client: '00C0' as NodeId, session: 0, seq: 0, key: 'k',
@@ -156,6 +156,59 @@ describe('[safety] step rules: Figure 2 receiver rules, the moment they act', ()
     expect(checkStepRules(before, m, { ...before, commitIndex: 1 }, [])).toBeUndefined();
     expect(checkStepRules(before, m, { ...before, commitIndex: 3 }, [])?.invariant)
       .toBe('commitWithinNewEntries');
+  });
+
+  it('appendEntriesMatch [Fig2:AE#2-#4]: success only on a matching prevLogIndex, with every ' +
+    'entry in place and the last new entry as matchIndex; a refusal hints below prevLogIndex', () => {
+    const before = server(ids[0] as NodeId, { log: [e(1, 'a'), e(1, 'b')] });
+    const answer = (success: boolean, matchIndex: number, rejectHint: number) => [{
+      type: 'send' as const, message: { type: 'AppendEntriesResponse', src: ids[0], dst: ids[1],
+        leader: ids[1], term: 2, success, matchIndex, rejectHint, readRound: 0 } as PeerMessage }];
+    const at = (term: number, prev: number, prevLogTerm: number, entries: Entry[]) =>
+      ({ ...ae(term, prev, entries, 0), prevLogTerm }) as PeerMessage & { type: never };
+    const grown = { ...before, currentTerm: 2,
+      log: chainOf([e(1, 'a'), e(1, 'b'), e(2, 'c')]) };
+    const step = (m: PeerMessage, after: RaftState, effects: ReturnType<typeof answer>) =>
+      checkStepRules(before, m as never, after, effects as never)?.detail;
+    // the legal step: prev 2 of term 1 matches, entry 3 appended, matchIndex 3
+    expect(step(at(2, 2, 1, [e(2, 'c')]), grown, answer(true, 3, 0))).toBeUndefined();
+    // [AE#2] the log holds term 1 at 2, not 2; and it holds no entry at 3
+    expect(step(at(2, 2, 2, [e(2, 'c')]), grown, answer(true, 3, 0)))
+      .toMatch(/^0000 \(term 2\) answered success holding term 1 at 2, to/);
+    expect(step(at(2, 3, 2, []), grown, answer(true, 3, 0)))
+      .toMatch(/answered success holding 2 entries/);
+    // [AE#3 #4] success, but the entry is not in the log; or matchIndex beyond what was sent
+    expect(step(at(2, 2, 1, [e(2, 'c')]), { ...before, currentTerm: 2 }, answer(true, 3, 0)))
+      .toMatch(/without the request's entry of term 2 at 3/);
+    expect(step(at(2, 1, 1, []), before, answer(true, 2, 0)))
+      .toMatch(/with matchIndex 2, not 1/);
+    // a refusal hints at most min(prevLogIndex - 1, last index): here 1, then 2
+    expect(step(at(2, 2, 2, []), before, answer(false, 0, 1))).toBeUndefined();
+    expect(step(at(2, 2, 2, []), before, answer(false, 0, 2))).toMatch(/hint 2, above 1/);
+    expect(step(at(2, 5, 2, []), before, answer(false, 0, 2))).toBeUndefined();
+    expect(step(at(2, 5, 2, []), before, answer(false, 0, 3))).toMatch(/hint 3, above 2/);
+    // and so does the refusal of a stale request
+    const stale = { ...before, currentTerm: 3 };
+    expect(checkStepRules(stale, at(2, 2, 1, []) as never, stale, answer(false, 0, 2) as never)
+      ?.invariant).toBe('appendEntriesMatch');
+  });
+
+  it('leaderCommit [Fig2:Leaders#4]: a leader commits only an index of its term that a quorum ' +
+    'holds', () => {
+    const [me, b, c] = ids as [NodeId, NodeId, NodeId];
+    const leading = (commit: number, matches: [number, number]): RaftState => ({
+      ...server(me, { term: 2, role: 'Leader', log: [e(1, 'a'), e(1, 'b'), e(2, 'c')], commit }),
+      progress: new Map([[b, { ...freshProgress(4), match: matches[0] }],
+        [c, { ...freshProgress(4), match: matches[1] }]]) });
+    const before = leading(0, [2, 0]);
+    expect(leaderCommit(before, leading(3, [3, 0]), 'Leader')).toBeUndefined();
+    // Figure 8: index 2 is on a quorum, but of term 1
+    expect(leaderCommit(before, leading(2, [2, 0]), 'Leader')?.detail)
+      .toBe('0000, leader of term 2, committed 2 (term 1), held by 2 of 3 servers');
+    // of its term, but on itself alone
+    expect(leaderCommit(before, leading(3, [2, 0]), 'Leader')?.invariant).toBe('leaderCommit');
+    // a follower's commit follows its leader's (commitWithinNewEntries), not its own count
+    expect(leaderCommit(before, leading(2, [2, 0]), 'Follower')).toBeUndefined();
   });
 
   it('voteOnce: a second granted vote in one term, to another candidate', () => {

@@ -37,6 +37,6 @@ describe('[reach] seeds chosen because they take the core\'s rare paths', () => 
     expect(r.status, r.stderr).toBe(0);
     const found = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as Record<string, number[]>;
     for (const path of RARE_PATHS) expect(found[path]?.length, path).toBe(1);
-    expect(r.stderr).toMatch(/raftkv reach: snapshotSettles 1, snapshotSettlesSession 1, lostAtCommit 1 of 1 each, within seeds 1\.\.2100/);
+    expect(r.stderr).toMatch(/raftkv reach: snapshotSettles 1, snapshotSettlesSession 1, lostAtCommit 1, earlierTermQuorum 1, prevTermConflict 1 of 1 each, within seeds 1\.\.2100/);
   }, 300_000);
 });

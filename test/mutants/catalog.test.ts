@@ -28,8 +28,8 @@ const GUIDE = 'MIT 6.824 Students\' Guide to Raft';
 const CATALOG: Record<Bug, Row> = {
   voteWithoutUpToDateCheck: { hunter: 'simulation', seeds: 60, checker: 'leaderCompleteness',
     known: 'Raft §5.4.1 election restriction; ' + GUIDE },
-  commitEarlierTermByCount: { hunter: 'explorer (steered)', seeds: 300,
-    checker: 'committedGuarded',
+  commitEarlierTermByCount: { hunter: 'explorer (steered)', seeds: 20,
+    checker: 'leaderCommit',
     known: 'Raft paper Figure 8' },
   skipPrevLogTermCheck: { hunter: 'explorer (steered)', seeds: 20, checker: 'logMatching',
     known: `${GUIDE}: the consistency check compares prevLogTerm` },

@@ -87,7 +87,7 @@ describe('[README] npm run explore', () => {
     expect(r.timedOut, shown(r)).toBe(false);
     expect(r.code, shown(r)).toBe(0); // with --bug, finding it is success
     // The checker the bug catalog names for this bug (test/mutants/catalog.test.ts).
-    const caught = /^VIOLATION committedGuarded at seed (\d+), step \d+: .+$/m.exec(r.stdout);
+    const caught = /^VIOLATION leaderCommit at seed (\d+), step \d+: .+$/m.exec(r.stdout);
     expect(caught, shown(r)).not.toBeNull();
     const seed = caught?.[1] ?? '';
     const replay = /^replay: (.+)$/m.exec(r.stdout)?.[1];
