@@ -4,6 +4,7 @@ import { encodeMessage, MAX_DATAGRAM_BYTES, utf8ByteLength } from '../../src/wir
 import { logChange, logOf as chainOf, mergeEntries } from '../../src/core/log.js';
 import type { Entry } from '../../src/wire/messages.js';
 import { Cluster } from '../../src/explorer/cluster.js';
+import { size } from '../../src/core/chain.js';
 
 const entry = (term: number, value = 'v'): Entry =>
   ({ term, cmd: { kind: 'put', client: '00C0', session: 0, seq: 0, key: 'k', value } }) as Entry;
@@ -127,6 +128,43 @@ describe('[§8] client answers', () => {
       term: 9, prevLogIndex: 1, prevLogTerm: term, entries: [{ term: 9, cmd: { kind: 'noop' } }],
       leaderCommit: 2 } as never);
     expect(c.replies.map((r) => [r.MID, r.type])).toEqual([['p1', 'redirect'], ['p2', 'redirect']]);
+  });
+
+  it('a leader re-elected over a cut log answers each request once: the old term\'s ' +
+    'redirected, the new term\'s ok, also where new requests take the indexes of old ones', () => {
+    const c = elected();
+    const [a, b, other] = c.ids as [NodeId, NodeId, NodeId];
+    const term = c.state(a).currentTerm;
+    const put = (mid: string): void => {
+      c.event(a, { type: 'put', src: '00C0' as NodeId, dst: a, leader: a, MID: mid, key: 'k',
+        value: mid } as never);
+    };
+    for (const mid of ['p1', 'p2', 'p3', 'p4', 'p5']) put(mid); // indexes 2-6, never replicated
+    // a leader of term 9 cuts the log after index 1, and commits nothing new here
+    c.event(a, { type: 'AppendEntriesRequest', src: other, dst: a, leader: other, term: 9,
+      prevLogIndex: 1, prevLogTerm: term, entries: [{ term: 9, cmd: { kind: 'noop' } }],
+      leaderCommit: 1 } as never);
+    expect(c.replies).toEqual([]);
+    // a is elected in term 10 with b's pre-vote and vote: its no-op goes to index 3
+    c.event(a, { type: 'ElectionTimeout' });
+    c.event(a, { type: 'PreVoteResponse', src: b, dst: a, leader: 'FFFF', term: 10,
+      voteGranted: true } as never);
+    c.event(a, { type: 'RequestVoteResponse', src: b, dst: a, leader: 'FFFF', term: 10,
+      voteGranted: true } as never);
+    expect([c.role(a), c.state(a).currentTerm]).toEqual(['Leader', 10]);
+    put('q1'); // index 4, below p4's 5 and p5's 6 of the old term
+    put('q2'); // index 5, p4's index again
+    const ack = (matchIndex: number): void => {
+      c.event(a, { type: 'AppendEntriesResponse', src: b, dst: a, leader: a, term: 10,
+        success: true, matchIndex, rejectHint: 0, readRound: 0 } as never);
+    };
+    ack(4);
+    expect(c.replies.map((r) => [r.MID, r.type])).toEqual([['p1', 'redirect'],
+      ['p2', 'redirect'], ['p3', 'redirect'], ['q1', 'ok'], ['p4', 'redirect'],
+      ['p5', 'redirect']]);
+    ack(5);
+    expect(c.replies.map((r) => [r.MID, r.type]).slice(6)).toEqual([['q2', 'ok']]);
+    expect(size(c.state(a).pending)).toBe(0);
   });
 
   it('a deposed leader answers ok once its pending entry is committed by the next leader', () => {

@@ -282,6 +282,69 @@ describe('[§7 Figure 13] InstallSnapshot at a follower', () => {
       { type: 'expired', src: A, dst: E, leader: ME, MID: 'cas' }], 0]);
   });
 
+  it('a deposed leader settles each kind of request the snapshot covers: a register ok with its ' +
+    'session, a put in a session ok if the session holds its seq, else expired; a del without a ' +
+    'session is left to its client (nothing can tell); one at the snapshot\'s index too', () => {
+    const [D, E, F] = ['00D0', '00E0', '00F0'] as [NodeId, NodeId, NodeId];
+    const reg = (client: NodeId): Entry => ({ term: 1, cmd: { kind: 'register', client, seq: 1,
+      keep: 8 } }) as Entry;
+    const inSession = (client: NodeId, session: number, seq: number, value: string): Entry =>
+      ({ term: 1, cmd: { kind: 'put', client, session, seq, key: 'k', value } }) as Entry;
+    const bare = { kind: 'del' as const, client: C, session: 0, seq: 0, key: 'k' };
+    // A led term 1: D and E registered (sessions 1 and 2), wrote at seq 2, C deleted without a
+    // session, F registered; all of it pending at A
+    const term1 = [reg(D), reg(E), inSession(D, 1, 2, 'd'), inSession(E, 2, 2, 'e'),
+      { term: 1, cmd: bare } as Entry, reg(F)];
+    // the term-2 leader committed those six and E's next write (seq 3), and snapshotted at 7
+    const log = logOf([...term1, { ...inSession(E, 2, 3, 'e3'), term: 2 } as Entry]);
+    const l2 = takeSnapshot({ ...leader(1), log, commitIndex: 7,
+      kv: applyUpTo(emptyKv(), log, 7) });
+    const cmdAt = (i: number) => (term1[i - 1] as Entry).cmd;
+    const pending = chainOf([3, 4, 5, 6].map((index) =>
+      ({ index, term: 1, cmd: cmdAt(index) as never, mid: `at-${index}` })));
+    const mine = logOf(term1);
+    const deposed: RaftState = { ...follower(), currentTerm: 2, log: mine, commitIndex: 2,
+      kv: applyUpTo(emptyKv(), mine, 2), pending };
+    const settle = (s: RaftState, request: InstallSnapshotRequest): [unknown[], number] => {
+      const out: Effect[] = [];
+      const f = handleInstallSnapshotRequest(s, request, out, raftRules);
+      return [out.flatMap((e) => (e.type === 'reply' ? [e.message] : [])),
+        f.pending.end - f.pending.start];
+    };
+    const request = snapshotRequest(l2, A);
+    expect(settle(deposed, request)).toEqual([[
+      { type: 'ok', src: A, dst: D, leader: ME, MID: 'at-3' }, // session 1 holds seq 2
+      { type: 'expired', src: A, dst: E, leader: ME, MID: 'at-4' }, // session 2 moved on to 3
+      { type: 'ok', src: A, dst: F, leader: ME, MID: 'at-6', session: 6 }], 0]);
+    // A led term 2 and appended E's write at 7, the snapshot's last entry, which a term-3 leader
+    // committed: A answers it at the install, not at some later commit
+    const l3 = takeSnapshot({ ...leader(1), currentTerm: 3, log, commitIndex: 7,
+      kv: applyUpTo(emptyKv(), log, 7) });
+    const atLast: RaftState = { ...deposed, log, pending: chainOf([{ index: 7, term: 2,
+      cmd: inSession(E, 2, 3, 'e3').cmd as never, mid: 'at-7' }]) };
+    expect(settle(atLast, snapshotRequest(l3, A))).toEqual([[
+      { type: 'ok', src: A, dst: E, leader: ME, MID: 'at-7' }], 0]);
+  });
+
+  it('runs of terms that no longer reach a request: a log that holds the snapshot\'s last entry ' +
+    'still tells (the same entries up to it [§5.3])', () => {
+    // A led term 1 and appended 1..3; the term-2 leader kept them, appended 4 and sent it to A
+    const log = logOf([put(1, 'k', 'a1'), put(1, 'k', 'a2'), put(1, 'k', 'a3'),
+      put(2, 'k', 'b4')]);
+    const l2 = takeSnapshot({ ...leader(1), log, commitIndex: 4, kv: applyUpTo(emptyKv(), log, 4) });
+    const deposed: RaftState = { ...follower(), currentTerm: 2, log, commitIndex: 1,
+      kv: applyUpTo(emptyKv(), log, 1), pending: chainOf([2, 3].map((index) =>
+        ({ index, term: 1, cmd: putOf(C), mid: `at-${index}` }))) };
+    // runs kept only from index 4: the log's own terms answer for 2 and 3
+    const request = { ...snapshotRequest(l2, A), terms: [{ index: 4, term: 2 }] } as
+      InstallSnapshotRequest;
+    const out: Effect[] = [];
+    const f = handleInstallSnapshotRequest(deposed, request, out, raftRules);
+    expect(out.flatMap((e) => (e.type === 'reply' ? [`${e.message.type} ${e.message.MID}`] : [])))
+      .toEqual(['ok at-2', 'ok at-3']);
+    expect(f.pending.end - f.pending.start).toBe(0);
+  });
+
   it('AppendEntries below the snapshot: covered entries are skipped, the rest merged', () => {
     const f0 = handleInstallSnapshotRequest(follower(), snapshotRequest(l, A), [], raftRules);
     const m = { type: 'AppendEntriesRequest', src: ME, dst: A, leader: ME, term: 2,
