@@ -106,6 +106,16 @@ function appendEntriesMatch(before: RaftState, event: AppendEntriesRequest, afte
   return undefined;
 }
 
+/**
+ * The servers a leader knows to hold index `n`: itself, and the peers whose matchIndex reaches it
+ * (its own record, not the core's quorum arithmetic, which the checks must not trust).
+ */
+export function holdersOf(s: RaftState, n: number): number {
+  let holders = 1;
+  for (const p of s.config.peers) if ((s.progress.get(p)?.match ?? 0) >= n) holders++;
+  return holders;
+}
+
 /** leaderCommit (see the header), for a server in `role` after its step. */
 export function leaderCommit(before: RaftState, after: RaftState, role: Role):
   Violation | undefined {
@@ -113,8 +123,7 @@ export function leaderCommit(before: RaftState, after: RaftState, role: Role):
     || after.currentTerm !== before.currentTerm) return undefined;
   const n = after.commitIndex;
   const term = termAt(after.log, n);
-  const holders = 1 + after.config.peers.filter((p) => (after.progress.get(p)?.match ?? 0) >= n)
-    .length;
+  const holders = holdersOf(after, n);
   if (term === after.currentTerm && holders >= quorum(after.config)) return undefined;
   return { invariant: 'leaderCommit', detail: `${after.config.id}, leader of term ` +
     `${after.currentTerm}, committed ${n} (term ${term}), held by ${holders} of ` +

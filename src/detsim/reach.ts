@@ -9,6 +9,7 @@ import { size, toArray } from '../core/chain.js';
 import { lastLogIndex, snapshotIndex, termAt } from '../core/log.js';
 import { quorum, type RaftState } from '../core/state.js';
 import type { LoopStep } from '../replica/loop.js';
+import { holdersOf } from '../check/stepRules.js';
 
 export const RARE_PATHS = ['snapshotSettles', 'snapshotSettlesSession', 'lostAtCommit',
   'earlierTermQuorum', 'prevTermConflict'] as const;
@@ -59,10 +60,9 @@ export function pathsOf(step: LoopStep): RarePath[] {
 
 /** Some index above the commit index, of an earlier term, is held by a quorum (with the leader). */
 function earlierTermQuorum(s: RaftState): boolean {
-  const matches = s.config.peers.map((p) => s.progress.get(p)?.match ?? 0);
   for (let n = s.commitIndex + 1; n <= lastLogIndex(s.log); n++) {
     if (termAt(s.log, n) >= s.currentTerm) return false;
-    if (1 + matches.filter((m) => m >= n).length >= quorum(s.config)) return true;
+    if (holdersOf(s, n) >= quorum(s.config)) return true;
   }
   return false;
 }
