@@ -213,7 +213,13 @@ export async function search(opts: SearchOptions): Promise<SearchReport> {
   const model = new Model(opts.bounds, machineWith(opts.bugs));
   const store = StateStore.create(opts.maxStates);
   const control = new Int32Array(new SharedArrayBuffer(4));
-  const stop = (): boolean => Atomics.load(control, 0) !== 0;
+  // The deadline is read from the clock as well as set by a timer: with no workers, the levels
+  // run in this thread, and a timer would not fire until they were done.
+  const deadline = t0 + opts.maxSeconds * 1000;
+  const stop = (): boolean => {
+    if (Atomics.load(control, 0) === 0 && performance.now() >= deadline) Atomics.store(control, 0, 1);
+    return Atomics.load(control, 0) !== 0;
+  };
   const timer = setTimeout(() => { Atomics.store(control, 0, 1); }, opts.maxSeconds * 1000);
   let peakRss = process.memoryUsage.rss();
   const levels: LevelFigures[] = [];

@@ -69,16 +69,18 @@ describe('[exhaustive] npm run check:exhaustive', () => {
       expect(again.stdout).toContain(verdict?.[0]);
     }, 240_000);
 
-  it('the default bound under --max-seconds stops at the limit and says it is not exhausted', () => {
-    requireBuiltDist();
-    const t0 = performance.now();
-    const r = run(['--max-seconds', '5'], 60_000);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^check:exhaustive: 3 servers, terms <= 3, .+ 1 crash\(es\)/m);
-    expect(r.stdout).toMatch(/^stopped by the time limit: the bound is not exhausted$/m);
-    expect(r.stdout).not.toMatch(/exhausted: it has/);
-    expect(performance.now() - t0).toBeLessThan(30_000);
-  }, 60_000);
+  it.each([['on worker threads', []], ['in the calling thread (--workers 0)', ['--workers', '0']]])(
+    'the default bound under --max-seconds stops at the limit and says it is not exhausted, %s',
+    (_how, extra) => {
+      requireBuiltDist();
+      const t0 = performance.now();
+      const r = run(['--max-seconds', '5', ...extra], 60_000);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^check:exhaustive: 3 servers, terms <= 3, .+ 1 crash\(es\)/m);
+      expect(r.stdout).toMatch(/^stopped by the time limit: the bound is not exhausted$/m);
+      expect(r.stdout).not.toMatch(/exhausted: it has/);
+      expect(performance.now() - t0).toBeLessThan(30_000);
+    }, 60_000);
 
   it('--bound five: five servers elect and replicate (thousands of states, not a pruned few)',
     () => {
