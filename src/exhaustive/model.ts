@@ -145,6 +145,8 @@ export const messageKey = (m: PeerMessage): string => canonical(abstractMessage(
 
 interface Memo {
   readonly abs: AbstractServer;
+  /** The server's encoding without its fields that name servers: the same under any renaming. */
+  readonly body: string;
   /** The encoding with every other server's id blanked: the same under any renaming. */
   readonly invariant: string;
   readonly byPerm: Map<string, string>;
@@ -464,7 +466,8 @@ export class Model {
     if (m === undefined) {
       const abs = abstractServer(s.context, roleOf(s));
       const self = s.context.config.id;
-      m = { abs, invariant: encodeServer(abs, (x) => (x === self ? 'self' : '*')),
+      const body = encodeBody(abs);
+      m = { abs, body, invariant: body + encodeIds(abs, (x) => (x === self ? 'self' : '*')),
         byPerm: new Map() };
       this.memo.set(s, m);
     }
@@ -486,7 +489,7 @@ export class Model {
       const memo = this.memoOf(s);
       let text = memo.byPerm.get(permKey);
       if (text === undefined) {
-        text = encodeServer(memo.abs, rename);
+        text = memo.body + encodeIds(memo.abs, rename);
         memo.byPerm.set(permKey, text);
       }
       servers[perm[k] as number] = text;
@@ -572,18 +575,32 @@ function taken(bag: ReadonlyMap<string, InFlight>, key: string): Map<string, InF
   return next;
 }
 
-/** A server's abstract state as a string, its own and its peers' ids renamed. */
-function encodeServer(a: AbstractServer, rename: (id: string) => string): string {
-  const byId = <V>(r: Record<string, V>): [string, V][] =>
-    Object.entries(r).map(([k, v]): [string, V] => [rename(k), v]).sort((x, y) =>
-      (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  return canonical({ ...a,
-    votedFor: a.votedFor === '' ? '' : rename(a.votedFor),
-    leaderId: a.leaderId === '' ? '' : rename(a.leaderId),
-    votesGranted: a.votesGranted.map(rename).sort(),
-    recentActive: a.recentActive.map(rename).sort(),
-    nextIndex: byId(a.nextIndex), matchIndex: byId(a.matchIndex), ackedRound: byId(a.ackedRound),
-  });
+/** The fields of a server's abstract state that name servers (renamed by `encodeIds`). */
+const ID_FIELDS = ['votedFor', 'leaderId', 'votesGranted', 'recentActive', 'nextIndex',
+  'matchIndex', 'ackedRound'] as const;
+
+/**
+ * A server's abstract state as a string, without the fields that name servers: computed once per
+ * server state, where the ids take one short string per renaming (`encodeIds`).
+ */
+function encodeBody(a: AbstractServer): string {
+  const rest: Record<string, unknown> = { ...a };
+  for (const f of ID_FIELDS) delete rest[f];
+  return canonical(rest);
+}
+
+/**
+ * The fields of a server's abstract state that name servers, each id renamed. Per-peer records
+ * are listed in the order of the renamed ids, and of their values where ids coincide (the
+ * renaming that blanks every peer), so that the result does not depend on the original ids.
+ */
+function encodeIds(a: AbstractServer, rename: (id: string) => string): string {
+  const opt = (x: string): string => (x === '' ? '' : rename(x));
+  const ids = (xs: readonly string[]): string => xs.map(rename).sort().join(',');
+  const byId = (r: Record<string, number>): string => Object.entries(r)
+    .map(([k, v]) => `${rename(k)}:${v}`).sort().join(',');
+  return `|${opt(a.votedFor)}|${opt(a.leaderId)}|${ids(a.votesGranted)}|${ids(a.recentActive)}` +
+    `|${byId(a.nextIndex)}|${byId(a.matchIndex)}|${byId(a.ackedRound)}`;
 }
 
 function describeMessage(m: PeerMessage): string {

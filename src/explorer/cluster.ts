@@ -26,12 +26,53 @@ import { applyWrite } from '../core/persisted.js';
 
 /** JSON with object keys sorted: one string per value, whatever the key order it was built in. */
 export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const o = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
-  });
+  return canon(value) ?? 'undefined';
 }
+
+/**
+ * `canonical` without `JSON.stringify`'s replacer, which builds a sorted copy of every object: the
+ * exhaustive search encodes every state it reaches this way. The same text as
+ * `JSON.stringify(value)` with keys sorted (`test/explorer/canonical.test.ts`): `toJSON` is
+ * honoured, and a value JSON leaves out (undefined, a function, a symbol) is left out of an
+ * object and written `null` in an array. Undefined for a value JSON leaves out.
+ */
+function canon(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string': return JSON.stringify(v);
+    case 'number': return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean': return v ? 'true' : 'false';
+    case 'object': break;
+    case 'bigint': return JSON.stringify(v); // throws, as JSON does
+    default: return undefined;
+  }
+  if (v === null) return 'null';
+  const o = v as Record<string, unknown> & { toJSON?: unknown };
+  if (typeof o.toJSON === 'function') return canon((o.toJSON as () => unknown)());
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += `${i === 0 ? '' : ','}${canon(v[i]) ?? 'null'}`;
+    return `${out}]`;
+  }
+  // As an object built in sorted key order lists them: array-index keys first, in numeric order
+  // (where `Object.keys` puts them), then the others sorted.
+  const keys = Object.keys(o);
+  let indices = 0;
+  while (indices < keys.length && isIndex(keys[indices] as string)) indices++;
+  const names = keys.slice(indices).sort();
+  let out = '{';
+  let first = true;
+  for (const k of indices === 0 ? names : [...keys.slice(0, indices), ...names]) {
+    const text = canon(o[k]);
+    if (text === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${text}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** An array index as text ("0", "17"; not "01" or "4294967295"): a key objects list first. */
+const isIndex = (k: string): boolean =>
+  /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 4294967295;
 
 export const messageKey = (m: PeerMessage): string => canonical(abstractMessage(m));
 
