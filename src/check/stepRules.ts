@@ -17,6 +17,12 @@
  * - leaderCommit [Fig2:Leaders#4, §5.4.2]: a leader raises its commitIndex only to an index of its
  *   own term that a quorum holds (itself and the peers whose matchIndex reaches it). Entries of
  *   earlier terms commit only with such an entry after them (Figure 8);
+ * - readAnswer [§6.4 ReadIndex]: a read (a get, or a page of a listing) is answered `ok` only by
+ *   a leader that, in the term the read arrived in, has committed an entry of that term, whose
+ *   commitIndex has reached the read's index (its commitIndex when the read arrived), and of which
+ *   a quorum, itself included, acknowledged a heartbeat round started after the read arrived
+ *   (`spec/raft.qnt`: `answerReads`). Without it, a stale answer shows only when the history's
+ *   check finds a later write it missed;
  * - requestVoteTerm [Fig2:RV#1]: a RequestVoteRequest of a term below the receiver's changes
  *   neither its vote nor its term, and is answered `voteGranted: false`;
  * - voteOnce [Fig2:RV#2, Fig2:State votedFor is persistent]: a server grants at most one vote per
@@ -128,6 +134,50 @@ export function leaderCommit(before: RaftState, after: RaftState, role: Role):
   return { invariant: 'leaderCommit', detail: `${after.config.id}, leader of term ` +
     `${after.currentTerm}, committed ${n} (term ${term}), held by ${holders} of ` +
     `${after.config.peers.length + 1} servers` };
+}
+
+/**
+ * readAnswer (see the header): every `ok` this step sent to a read, for a server in `role` after
+ * it. The read is one the server held before the step, or the step's own event (then at the
+ * commitIndex and the next round of the state before it). The conditions are read from the state
+ * after the step: within one leader's term, commitIndex and the acknowledged rounds only grow, so
+ * what held when the answer left still holds there.
+ */
+export function readAnswer(before: RaftState, event: RaftEvent, after: RaftState, role: Role,
+  effects: readonly Effect[]): Violation | undefined {
+  for (const e of effects) {
+    if (e.type !== 'reply' || e.message.type !== 'ok') continue;
+    const mid = e.message.MID;
+    const read = before.reads.find((r) => r.mid === mid)
+      ?? ((event.type === 'get' || event.type === 'list') && event.MID === mid
+        ? { readIndex: before.commitIndex, round: before.readRound + 1 } : undefined);
+    if (read === undefined) continue;
+    const id = after.config.id;
+    const fail = (why: string): Violation => ({ invariant: 'readAnswer',
+      detail: `${id} answered the read ${mid} (index ${read.readIndex}, round ${read.round}) ` +
+        why });
+    if (role !== 'Leader' || after.currentTerm !== before.currentTerm) {
+      return fail(`as ${role} of term ${after.currentTerm}, not the leader of term ` +
+        `${before.currentTerm} it arrived in`);
+    }
+    const committedTerm = termAt(after.log, after.commitIndex);
+    if (committedTerm !== after.currentTerm) {
+      return fail(`with its commitIndex ${after.commitIndex} at an entry of term ` +
+        `${committedTerm}, not of its own term ${after.currentTerm}`);
+    }
+    if (after.commitIndex < read.readIndex) {
+      return fail(`with commitIndex ${after.commitIndex}, below the read's index`);
+    }
+    let acks = 1;
+    for (const p of after.config.peers) {
+      if ((after.progress.get(p)?.ackedRound ?? 0) >= read.round) acks++;
+    }
+    if (acks < quorum(after.config)) {
+      return fail(`when ${acks} of ${after.config.peers.length + 1} servers had acknowledged ` +
+        `round ${read.round}`);
+    }
+  }
+  return undefined;
 }
 
 function requestVoteTerm(before: RaftState, event: RaftEvent & { type: 'RequestVoteRequest' },

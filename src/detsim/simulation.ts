@@ -26,7 +26,9 @@ import type { Scenario } from '../fault/scenario.js';
 import { TICK_MS, TIMING } from '../replica/timing.js';
 import type { LoopStep } from '../replica/loop.js';
 import { Host, type HostDriver } from './host.js';
-import { checkStepRules, leaderCommit, progressOrder, VoteLedger } from '../check/stepRules.js';
+import {
+  checkStepRules, leaderCommit, progressOrder, readAnswer, VoteLedger,
+} from '../check/stepRules.js';
 import { TimingChecker } from '../check/timing.js';
 import { CostChecker } from '../check/cost.js';
 import { largeWithinBytes, waitingWithinBounds, type WaitingBounds } from '../check/bounds.js';
@@ -499,6 +501,7 @@ export class Simulation implements HostDriver {
     this.check(this.safety.step(state, step.role, logFrom)
       ?? checkStepRules(step.before, event, state, step.effects)
       ?? leaderCommit(step.before, state, step.role)
+      ?? readAnswer(step.before, event, state, step.role, step.effects)
       ?? this.votes.backs(state, step.role)
       ?? waitingWithinBounds(host.id, state, this.bounds)
       ?? largeWithinBytes(host.id, step.before, event, step.role, state, step.effects, this.bounds)

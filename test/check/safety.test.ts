@@ -3,14 +3,16 @@
  * step that breaks it (the negative space: a checker that never fails is worthless).
  */
 import { describe, expect, it } from 'vitest';
-import type { Cmd, Entry, NodeId, PeerMessage } from '../../src/wire/messages.js';
+import type { ClientResponse, Cmd, Entry, NodeId, PeerMessage } from '../../src/wire/messages.js';
 import { entriesAfterSnapshot, lastLogIndex, logOf as chainOf } from '../../src/core/log.js';
 import { defaultConfig, freshProgress, initialState, type Persisted, type RaftState, type Role }
   from '../../src/core/state.js';
 import { Rng } from '../../src/fault/rng.js';
 import { applyUpTo, emptyKv } from '../../src/core/kv.js';
 import { SafetyChecker, type Violation } from '../../src/check/safety.js';
-import { checkStepRules, leaderCommit, progressOrder, VoteLedger } from '../../src/check/stepRules.js';
+import {
+  checkStepRules, leaderCommit, progressOrder, readAnswer, VoteLedger,
+} from '../../src/check/stepRules.js';
 
 const ids = ['0000', '0001', '0002'] as NodeId[];
 const put = (value: string): Cmd => ({ kind: 'put', client: '00C0' as NodeId, session: 0, seq: 0, key: 'k',
@@ -209,6 +211,41 @@ describe('[safety] step rules: Figure 2 receiver rules, the moment they act', ()
     expect(leaderCommit(before, leading(3, [2, 0]), 'Leader')?.invariant).toBe('leaderCommit');
     // a follower's commit follows its leader's (commitWithinNewEntries), not its own count
     expect(leaderCommit(before, leading(2, [2, 0]), 'Follower')).toBeUndefined();
+  });
+
+  it('readAnswer [§6.4]: a read is answered ok only by the leader of its term, once it has ' +
+    'committed an entry of that term up to the read\'s index and a quorum acknowledged a round ' +
+    'started after it arrived', () => {
+    const [me, b, c] = ids as [NodeId, NodeId, NodeId];
+    const leading = (commit: number, acked: [number, number], log = [e(1, 'a'), e(2, 'b')]):
+      RaftState => ({ ...server(me, { term: 2, role: 'Leader', log, commit }), readRound: 3,
+      progress: new Map([[b, { ...freshProgress(3), ackedRound: acked[0] }],
+        [c, { ...freshProgress(3), ackedRound: acked[1] }]]) });
+    const get = { type: 'get', src: '00C0', dst: me, leader: me, MID: 'g1', key: 'k' } as const;
+    const ok = [{ type: 'reply' as const, message: { type: 'ok', src: me, dst: '00C0', leader: me,
+      MID: 'g1', value: 'a' } as ClientResponse }];
+    const check = (before: RaftState, after: RaftState, role: Role = 'Leader') =>
+      readAnswer(before, get as never, after, role, ok)?.detail;
+    // the get arrives now: its round is 4, which b must acknowledge (a quorum of 2 with itself)
+    expect(check(leading(2, [3, 0]), leading(2, [4, 0]))).toBeUndefined();
+    expect(check(leading(2, [3, 0]), leading(2, [3, 3])))
+      .toBe('0000 answered the read g1 (index 2, round 4) when 1 of 3 servers had acknowledged ' +
+        'round 4');
+    // its commit at an entry of term 1 (no entry of its own term committed yet)
+    expect(check(leading(1, [3, 0]), leading(1, [4, 4])))
+      .toMatch(/commitIndex 1 at an entry of term 1, not of its own term 2$/);
+    // a read held from before, at index 2, answered while the commit is below it
+    const held = { ...leading(1, [0, 0], [e(2, 'a'), e(2, 'b')]),
+      reads: [{ cmd: { kind: 'get', client: '00C0' as NodeId, seq: 0, key: 'k' }, mid: 'g1',
+        readIndex: 2, round: 1 }] } as RaftState;
+    const tick = { type: 'Replicate', to: [b] } as const;
+    const acked = { ...held, progress: leading(1, [1, 1]).progress };
+    expect(readAnswer(held, tick as never, acked, 'Leader', ok)?.detail)
+      .toMatch(/with commitIndex 1, below the read's index$/);
+    // an ok to a read from a follower, and answers to other requests, are checked and ignored
+    expect(check(leading(2, [3, 0]), leading(2, [4, 4]), 'Follower')).toMatch(/as Follower/);
+    expect(readAnswer(leading(2, [0, 0]), { ...get, type: 'put', value: '1' } as never,
+      leading(2, [0, 0]), 'Leader', ok)).toBeUndefined();
   });
 
   it('voteOnce: a second granted vote in one term, to another candidate', () => {
