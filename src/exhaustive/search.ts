@@ -263,7 +263,8 @@ export async function search(opts: SearchOptions): Promise<SearchReport> {
         workerData: { exhaustive: { bounds: opts.bounds, bugs: opts.bugs, store: store.buffers,
           control: control.buffer as SharedArrayBuffer,
           ids: ids.filter((_, n) => n % opts.workers === k) } satisfies WorkerInput },
-        resourceLimits: { maxOldGenerationSizeMb: 3072 },
+        // a young generation of 96 MB, as the soak's workers: states are short-lived garbage
+        resourceLimits: { maxOldGenerationSizeMb: 3072, maxYoungGenerationSizeMb: 96 },
       }));
     const inbox = workers.map(() => [] as FromWorker[]);
     const waiting = workers.map(() => undefined as ((m: FromWorker) => void) | undefined);

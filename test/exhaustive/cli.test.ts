@@ -69,6 +69,19 @@ describe('[exhaustive] npm run check:exhaustive', () => {
       expect(again.stdout).toContain(verdict?.[0]);
     }, 240_000);
 
+  it('--bound deep --bug commitEarlierTermByCount: Figure 8, a leader committing an entry of an ' +
+    'earlier term by counting replicas, caught by leaderCommit in its shortest trace of 22 steps',
+  () => {
+    requireBuiltDist();
+    const r = run(['--bound', 'deep', '--bug', 'commitEarlierTermByCount', '--spec', 'off'],
+      240_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^check:exhaustive: 3 servers, terms <= 3, logs <= 2 entries, 0 cl/m);
+    expect(r.stdout)
+      .toMatch(/^VIOLATION leaderCommit: \d{4}, leader of term \d, committed \d \(term \d\)/m);
+    expect(r.stdout).toMatch(/^shortest trace, 22 steps:$/m);
+  }, 260_000);
+
   it.each([['on worker threads', []], ['in the calling thread (--workers 0)', ['--workers', '0']]])(
     'the default bound under --max-seconds stops at the limit and says it is not exhausted, %s',
     (_how, extra) => {

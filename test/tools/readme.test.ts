@@ -213,8 +213,13 @@ const TESTED_ELSEWHERE: Record<string, { file: string; evidence: string; form: s
     file: 'test/exhaustive/cli.test.ts',
     evidence: "['--bound', 'ci', '--bug', 'voteWithoutUpToDateCheck']",
     form: 'the compiled entry, then its replay command' },
+  'npm run check:exhaustive -- --bound deep --bug commitEarlierTermByCount --spec off': {
+    file: 'test/exhaustive/cli.test.ts',
+    evidence: "['--bound', 'deep', '--bug', 'commitEarlierTermByCount', '--spec', 'off']",
+    form: 'the compiled entry, the same bound and bug' },
   'npm run check:exhaustive -- --max-seconds 600': { file: 'test/exhaustive/cli.test.ts',
-    evidence: "['--max-seconds', '5']", form: 'the default bound for 5 s: stopped by the limit' },
+    evidence: "['--max-seconds', '5', ...extra]",
+    form: 'the default bound for 5 s: stopped by the limit' },
   'npm run mutate': { file: 'test/mutate/mutate.test.ts',
     evidence: "['run', 'mutate', '--', '--mutate', LINE", form: 'one line of election.ts, one runner' },
   'npm run reach -- --seeds 8000 --write test/mutate/reach.json': {
