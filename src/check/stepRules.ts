@@ -138,10 +138,13 @@ export function leaderCommit(before: RaftState, after: RaftState, role: Role):
 
 /**
  * readAnswer (see the header): every `ok` this step sent to a read, for a server in `role` after
- * it. The read is one the server held before the step, or the step's own event (then at the
- * commitIndex and the next round of the state before it). The conditions are read from the state
- * after the step: within one leader's term, commitIndex and the acknowledged rounds only grow, so
- * what held when the answer left still holds there.
+ * it. The read is the step's own event (then at the commitIndex and the next round of the state
+ * before it: the arrival is seen, so its index and round are the spec's), or one the server held
+ * before the step, with the index and round it recorded then (trusted: a read recorded with too
+ * low a round and answered in a later step passes). The conditions are read from the state after
+ * the step: within one leader's term, commitIndex and the acknowledged rounds only grow, so what
+ * held when the answer left still holds there (an answer sent before an acknowledgement that
+ * arrives later in the same step is not told apart).
  */
 export function readAnswer(before: RaftState, event: RaftEvent, after: RaftState, role: Role,
   effects: readonly Effect[]): Violation | undefined {

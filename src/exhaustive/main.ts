@@ -166,7 +166,8 @@ export function summary(r: SearchReport): string[] {
   if (r.exhausted) lines.push(`the bound is exhausted: it has ${r.states.toLocaleString('en-US')} states`);
   else if (r.stoppedBy !== 'violation') {
     lines.push(`stopped by the ${r.stoppedBy === 'time' ? 'time' : 'state'} limit: the bound is ` +
-      'not exhausted');
+      `not exhausted; every state to depth ${r.completeDepth} was visited` +
+      `${r.completeDepth < r.depth ? `, and part of depth ${r.depth}` : ''}`);
   }
   return lines;
 }

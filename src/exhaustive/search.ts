@@ -43,8 +43,13 @@ export interface SearchReport {
   readonly states: number;
   /** Moves taken, into new states or known ones (not counting those out of bounds). */
   readonly transitions: number;
-  /** The deepest level reached: the length of the longest shortest trace. */
+  /**
+   * The deepest level reached: the length of the longest shortest trace. A search stopped part
+   * way through a level has reached that level without visiting all of it.
+   */
   readonly depth: number;
+  /** Every state whose shortest trace has at most this many steps was visited. */
+  readonly completeDepth: number;
   readonly seconds: number;
   /** Every state within the bounds was visited. */
   readonly exhausted: boolean;
@@ -319,12 +324,15 @@ export async function search(opts: SearchOptions): Promise<SearchReport> {
     }
   }
   clearTimeout(timer);
-  const timedOut = stop() && found === undefined && !store.full;
+  // From how the search ended, not from the clock: a last level that ends past the deadline
+  // with nothing after it has still exhausted the bound.
+  const timedOut = stopped && found === undefined && !store.full;
   const stoppedBy = found !== undefined ? 'violation' : store.full ? 'states'
     : timedOut ? 'time' : undefined;
   return {
     bounds: opts.bounds, bugs: opts.bugs, workers: opts.workers, states: store.size, transitions,
-    depth, seconds: seconds(), exhausted: stoppedBy === undefined,
+    depth, completeDepth: stopped && frontier > 0 ? depth - 1 : depth, seconds: seconds(),
+    exhausted: stoppedBy === undefined,
     ...(stoppedBy !== undefined ? { stoppedBy } : {}),
     ...(found !== undefined ? { found } : {}),
     peakRssBytes: peakRss, levels,

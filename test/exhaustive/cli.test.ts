@@ -32,8 +32,10 @@ describe('[exhaustive] npm run check:exhaustive', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^the bound is exhausted: it has [\d,]+ states$/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as { exhausted: boolean;
-      states: number; transitions: number; depth: number; found?: unknown };
+      states: number; transitions: number; depth: number; completeDepth: number;
+      found?: unknown };
     expect(report.exhausted).toBe(true);
+    expect(report.completeDepth).toBe(report.depth);
     expect(report.found).toBeUndefined();
     expect(report.states).toBeGreaterThan(100_000);
     expect(report.transitions).toBeGreaterThan(report.states);
@@ -90,7 +92,12 @@ describe('[exhaustive] npm run check:exhaustive', () => {
       const r = run(['--max-seconds', '5', ...extra], 60_000);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^check:exhaustive: 3 servers, terms <= 3, .+ 1 crash\(es\)/m);
-      expect(r.stdout).toMatch(/^stopped by the time limit: the bound is not exhausted$/m);
+      const stop = new RegExp('^stopped by the time limit: the bound is not exhausted; every ' +
+        'state to depth (\\d+) was visited, and part of depth (\\d+)$', 'm').exec(r.stdout);
+      expect(stop, r.stdout).not.toBeNull();
+      // the last level printed is the one the limit cut short
+      expect(Number(stop?.[2])).toBe(Number(stop?.[1]) + 1);
+      expect(r.stdout).toMatch(new RegExp(`, depth ${stop?.[2]}, `));
       expect(r.stdout).not.toMatch(/exhausted: it has/);
       expect(performance.now() - t0).toBeLessThan(30_000);
     }, 60_000);
