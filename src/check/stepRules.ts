@@ -70,6 +70,18 @@ export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftS
   return undefined;
 }
 
+/**
+ * Every property of one step of one server that this module states (but the vote ledger's,
+ * which keep their own record): the receiver rules, the leader's commit rule and the read rule.
+ * The simulation, the explorer and the exhaustive model each call this once per step.
+ */
+export function stepProperties(before: RaftState, event: RaftEvent, after: RaftState,
+  role: Role, effects: readonly Effect[]): Violation | undefined {
+  return checkStepRules(before, event, after, effects)
+    ?? leaderCommit(before, after, role)
+    ?? readAnswer(before, event, after, role, effects);
+}
+
 /** appendEntriesMatch (see the header): the answer `after` sent to `event`, against both logs. */
 function appendEntriesMatch(before: RaftState, event: AppendEntriesRequest, after: RaftState,
   effects: readonly Effect[]): Violation | undefined {

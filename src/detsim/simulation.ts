@@ -26,9 +26,7 @@ import type { Scenario } from '../fault/scenario.js';
 import { TICK_MS, TIMING } from '../replica/timing.js';
 import type { LoopStep } from '../replica/loop.js';
 import { Host, type HostDriver } from './host.js';
-import {
-  checkStepRules, leaderCommit, progressOrder, readAnswer, VoteLedger,
-} from '../check/stepRules.js';
+import { progressOrder, stepProperties, VoteLedger } from '../check/stepRules.js';
 import { TimingChecker } from '../check/timing.js';
 import { CostChecker } from '../check/cost.js';
 import { largeWithinBytes, waitingWithinBounds, type WaitingBounds } from '../check/bounds.js';
@@ -499,9 +497,7 @@ export class Simulation implements HostDriver {
       `${step.role} term ${state.currentTerm} commit ${state.commitIndex} ` +
       `last ${lastLogIndex(state.log)}`);
     this.check(this.safety.step(state, step.role, logFrom)
-      ?? checkStepRules(step.before, event, state, step.effects)
-      ?? leaderCommit(step.before, state, step.role)
-      ?? readAnswer(step.before, event, state, step.role, step.effects)
+      ?? stepProperties(step.before, event, state, step.role, step.effects)
       ?? this.votes.backs(state, step.role)
       ?? waitingWithinBounds(host.id, state, this.bounds)
       ?? largeWithinBytes(host.id, step.before, event, step.role, state, step.effects, this.bounds)

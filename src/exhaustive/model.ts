@@ -29,7 +29,7 @@ import {
   defaultConfig, persistedOf, quorum, type Config, type Effect, type RaftState, type Role,
 } from '../core/state.js';
 import { SafetyChecker, type SafetyData, type Violation } from '../check/safety.js';
-import { checkStepRules, leaderCommit, readAnswer, VoteLedger } from '../check/stepRules.js';
+import { stepProperties, VoteLedger } from '../check/stepRules.js';
 import { checkRegisterHistory, describeOp, type RegisterOp } from '../fault/linearizability.js';
 import { canonical, serverIds } from '../explorer/cluster.js';
 
@@ -403,9 +403,7 @@ export class Model {
     }
     const next: World = { ...w, servers, bag: bag ?? w.bag, ops: ops ?? w.ops, clock, safety, votes };
     const restart = event.type === 'Restart';
-    violation ??= checkStepRules(before.context, event, after.context, effects)
-      ?? leaderCommit(before.context, after.context, roleOf(after))
-      ?? readAnswer(before.context, event, after.context, roleOf(after), effects)
+    violation ??= stepProperties(before.context, event, after.context, roleOf(after), effects)
       ?? votes.backs(after.context, roleOf(after))
       ?? safety.step(after.context, roleOf(after), restart ? 1 : logFrom)
       ?? this.durableAndGuarded(next, logFrom !== undefined || restart)

@@ -12,9 +12,7 @@ import { machineWith, type Bug } from '../mutants/catalog.js';
 import { Rng } from '../fault/rng.js';
 import { Cluster, type StepRecord } from './cluster.js';
 import { ExplorerClients, kvLinearizable } from './history.js';
-import {
-  checkStepRules, leaderCommit, progressOrder, readAnswer, VoteLedger,
-} from '../check/stepRules.js';
+import { progressOrder, stepProperties, VoteLedger } from '../check/stepRules.js';
 
 export interface ExploreOptions {
   readonly servers: number;
@@ -176,10 +174,8 @@ function stepRulesOf(record: StepRecord | boolean | undefined,
   }
   const was = before.get(record.server);
   return (was === undefined ? undefined
-    : checkStepRules(was, record.event, cluster.state(record.server), record.effects)
-      ?? leaderCommit(was, cluster.state(record.server), cluster.role(record.server))
-      ?? readAnswer(was, record.event, cluster.state(record.server), cluster.role(record.server),
-        record.effects))
+    : stepProperties(was, record.event, cluster.state(record.server),
+      cluster.role(record.server), record.effects))
     ?? votes.backs(cluster.state(record.server), cluster.role(record.server))
     ?? progressOrder(cluster.state(record.server), cluster.role(record.server));
 }
