@@ -35,18 +35,34 @@ const encoder = new TextEncoder();
  */
 export function toDatagrams(m: Message, chunkBytes = CHUNK_BYTES): Message[] {
   if (m.type !== 'InstallSnapshotRequest') return [m];
+  const parts = partsOf(m, chunkBytes);
+  if (parts === undefined) return [];
+  const { kv: _kv, sessions: _sessions, terms: _terms, type: _type, ...header } = m;
+  return parts.map((data, chunk): InstallSnapshotChunk =>
+    ({ ...header, type: 'InstallSnapshotChunk', chunk, chunks: parts.length, data }));
+}
+
+/**
+ * A snapshot's payload in base64 chunks, encoded once: a leader sends the same snapshot (the
+ * same `kv`, `sessions` and `terms` objects, which the core never mutates) to every peer that
+ * lags, and again after each loss. Keyed on `kv`; the other two must be the same objects too.
+ */
+const encoded = new WeakMap<object, { readonly sessions: unknown; readonly terms: unknown;
+  readonly chunkBytes: number; readonly parts: readonly string[] | undefined }>();
+
+/** The chunks' data; undefined: more than `MAX_SNAPSHOT_CHUNKS` chunks. */
+function partsOf(m: InstallSnapshotRequest, chunkBytes: number): readonly string[] | undefined {
+  const known = encoded.get(m.kv);
+  if (known !== undefined && known.sessions === m.sessions && known.terms === m.terms
+    && known.chunkBytes === chunkBytes) return known.parts;
   const payload = Buffer.from(encoder.encode(JSON.stringify({ kv: m.kv, sessions: m.sessions,
     terms: m.terms })));
-  const chunks = Math.max(1, Math.ceil(payload.length / chunkBytes));
-  if (chunks > MAX_SNAPSHOT_CHUNKS) return [];
-  const { kv: _kv, sessions: _sessions, terms: _terms, type: _type, ...header } = m;
-  return Array.from({ length: chunks }, (_, chunk): InstallSnapshotChunk => ({
-    ...header,
-    type: 'InstallSnapshotChunk',
-    chunk,
-    chunks,
-    data: payload.subarray(chunk * chunkBytes, (chunk + 1) * chunkBytes).toString('base64'),
-  }));
+  const count = Math.max(1, Math.ceil(payload.length / chunkBytes));
+  const parts = count > MAX_SNAPSHOT_CHUNKS ? undefined
+    : Array.from({ length: count }, (_, chunk) =>
+      payload.subarray(chunk * chunkBytes, (chunk + 1) * chunkBytes).toString('base64'));
+  encoded.set(m.kv, { sessions: m.sessions, terms: m.terms, chunkBytes, parts });
+  return parts;
 }
 
 interface Partial {

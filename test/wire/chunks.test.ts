@@ -43,6 +43,22 @@ describe('[§7] InstallSnapshot in chunks', () => {
     expect(chunks.map((c) => c.chunk)).toEqual(chunks.map((_, i) => i));
   });
 
+  it('a payload encoded once is reused only for the same snapshot, at the same chunk size', () => {
+    const m = request(300, 40);
+    const again = { ...m, dst: '0003' as NodeId, readRound: 9 } as InstallSnapshotRequest;
+    expect(chunksOf(again).map((c) => c.data)).toEqual(chunksOf(m).map((c) => c.data));
+    // the same kv array with other sessions, or another chunk size, is encoded afresh
+    const other = { ...m, sessions: [] } as unknown as InstallSnapshotRequest;
+    const r = new Reassembler();
+    const whole = chunksOf(other).map((c) => r.accept(c)).find((x) => x.kind === 'complete');
+    expect(whole).toMatchObject({ kind: 'complete', message: other });
+    const small = toDatagrams(m, 1000) as InstallSnapshotChunk[];
+    expect(small.length).toBeGreaterThan(chunksOf(m).length);
+    const r2 = new Reassembler();
+    expect(small.map((c) => r2.accept(c)).find((x) => x.kind === 'complete'))
+      .toMatchObject({ kind: 'complete', message: m });
+  });
+
   it('reassembles the same request from shuffled, duplicated chunks', () => {
     const m = request(1500, 100);
     const rng = new Rng(7);
