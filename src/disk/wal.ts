@@ -6,8 +6,9 @@
  *
  *   u32le payloadLength | u32le crc32(payload) | u32le crc32(header bytes 0..7) | payload
  *
- * The payload is one batch of `persist` writes, as UTF-8 JSON (`src/wire/wal.ts`): one record per
- * fdatasync. Recovery replays every
+ * The payload is one batch of `persist` writes, as UTF-8 JSON with its format number
+ * (`src/wire/wal.ts`): one record per fdatasync. A record of a newer format stops recovery
+ * (`WalFormatError`); format 1's records (a bare array) are still read. Recovery replays every
  * record onto a fresh state. A crash mid-append leaves a torn tail, which recovery cuts off; a bad
  * record with a good one after it cannot come from a crash, so recovery refuses to start on it.
  * Opening rewrites the file as one record of the whole state (and a marker after it, see
@@ -21,7 +22,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { applyWrite, emptyPersisted, type PersistWrite } from '../core/persisted.js';
 import { compactTo, entriesAfterSnapshot, lastLogIndex } from '../core/log.js';
 import type { Persisted } from '../core/state.js';
-import { decodeWalBatch, encodeWalBatch } from '../wire/wal.js';
+import { decodeWalBatch, encodeWalBatch, WAL_FORMAT } from '../wire/wal.js';
 import { nodeFileSystem, type Fd, type FileSystem } from './fs.js';
 
 export { WalLockedError, WAL_LOCK_FILE } from './fs.js';
@@ -67,6 +68,19 @@ export class CorruptWalError extends Error {
     super(`${file}: corrupt record at offset ${offset} (${reason}); ` +
       'refusing to start on corrupt state');
     this.name = 'CorruptWalError';
+  }
+}
+
+/**
+ * The log was written by a newer build (`WAL_FORMAT`): this one must not guess at it. Not
+ * corruption: the same directory starts under the build that wrote it.
+ */
+export class WalFormatError extends Error {
+  constructor(readonly file: string, readonly offset: number, readonly format: number) {
+    super(`${file}: the record at offset ${offset} has WAL format ${format}, written by a newer ` +
+      `raftkv; this build reads formats 1 to ${WAL_FORMAT}. Refusing to start: run the build ` +
+      'that wrote it (or a newer one)');
+    this.name = 'WalFormatError';
   }
 }
 
@@ -142,7 +156,11 @@ function scan(bytes: Buffer, file: string): Scan {
     // Checksums passed, so these are the bytes that were written: a failure here is a bug or a
     // foreign format, never a crash.
     const decoded = decodeWalBatch(record.payload);
-    if (E.isLeft(decoded)) throw new CorruptWalError(file, offset, decoded.left);
+    if (E.isLeft(decoded)) {
+      const { newer, detail } = decoded.left;
+      if (newer !== undefined) throw new WalFormatError(file, offset, newer);
+      throw new CorruptWalError(file, offset, detail);
+    }
     for (const write of decoded.right) {
       const from = write.log?.fromIndex;
       const snapshot = write.log?.snapshot;

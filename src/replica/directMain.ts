@@ -5,7 +5,7 @@
  * cannot trust or keep.
  */
 import { MAX_SESSIONS_BOUND, type NodeId } from '../wire/messages.js';
-import { CorruptWalError } from '../disk/wal.js';
+import { CorruptWalError, WalFormatError } from '../disk/wal.js';
 import { lastLogIndex, snapshotIndex } from '../core/log.js';
 import { REPLICA_USAGE } from '../usage.js';
 import { intArg, parseCommandArgs, readTextArg, shown, stringArg } from '../args.js';
@@ -117,7 +117,8 @@ export async function directMain(args: readonly string[],
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   } catch (e) {
-    const message = e instanceof CorruptWalError ? e.message : String((e as Error).message ?? e);
+    const message = e instanceof CorruptWalError || e instanceof WalFormatError ? e.message
+      : String((e as Error).message ?? e);
     console.error(`${parsed.id}: cannot start: ${message}`);
     process.exit(1);
   }

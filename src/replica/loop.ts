@@ -23,7 +23,9 @@ import {
   type Fragment, type InstallSnapshotChunk, type Message, type NodeId,
 } from '../wire/messages.js';
 import { Defragmenter } from '../wire/fragments.js';
-import { decodeMessage, errorKind, parseDatagram, type WireError } from '../wire/codec.js';
+import {
+  decodeMessage, errorKind, parseDatagram, WIRE_FORMAT, wireFormatOf, type WireError,
+} from '../wire/codec.js';
 import { Reassembler, toDatagrams, CHUNK_BYTES } from '../wire/chunks.js';
 import {
   pureInitial, pureStep, raftMachine, roleOf, type MachineSnapshot, type PureStep, type RaftMachine,
@@ -315,11 +317,30 @@ export class ReplicaLoop {
   private admit(value: unknown, from: Address | undefined, signed: boolean): void {
     const status = this.opts.status;
     if (status !== undefined && isStatusRequest(value)) return status(value, from, signed);
+    if (this.opts.admission?.directRequests === true && !this.knownFormat(value)) return;
     const decoded = decodeMessage(value);
     if (E.isLeft(decoded)) return this.bad(decoded.left);
     const m = decoded.right;
     if (m.type === 'Fragment') return this.fragment(m, from, signed);
     this.admitMessage(m, from, signed, false);
+  }
+
+  /**
+   * Direct mode: whether the datagram's wire format (`WIRE_FORMAT`) is one this build reads. A
+   * newer one is counted apart, naming the sender: it says a peer or client was upgraded first.
+   */
+  private knownFormat(value: unknown): boolean {
+    const format = wireFormatOf(value);
+    if (format === undefined) {
+      this.count('invalid', 'v: expected a wire format number');
+      return false;
+    }
+    if (format <= WIRE_FORMAT) return true;
+    const { type, src } = value as { type?: unknown; src?: unknown };
+    this.count('newer-format', `${String(type).slice(0, 40)} from ${String(src).slice(0, 40)} ` +
+      `in wire format ${format}; ` +
+      `this replica reads formats 1 to ${WIRE_FORMAT}: upgrade it`);
+    return false;
   }
 
   /**

@@ -196,6 +196,30 @@ export function decodeMessage(u: unknown): E.Either<WireError, Message> {
 }
 
 /**
+ * Direct mode's wire format, stamped in every datagram its replicas and clients send
+ * (`{"v": 2, ...}`, `stamped`). Format 1, datagrams of builds before formats were numbered, names
+ * none and is still read, so that replicas can be upgraded one at a time; a datagram of a newer
+ * format is dropped and counted (`newer-format`), never guessed at. The simulator-routed protocol
+ * has no format field: its replicas neither send nor check one.
+ */
+export const WIRE_FORMAT = 2;
+
+/** A datagram's JSON object `text` with this build's wire format as its first field. */
+export function stamped(text: string): string {
+  return `{"v":${WIRE_FORMAT},${text.slice(1)}`;
+}
+
+/**
+ * The wire format a datagram's value claims: 1 if it names none; undefined if its `v` is not a
+ * format number.
+ */
+export function wireFormatOf(u: unknown): number | undefined {
+  if (typeof u !== 'object' || u === null || !Object.hasOwn(u, 'v')) return 1;
+  const v = (u as { v: unknown }).v;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? v : undefined;
+}
+
+/**
  * The datagram text of a message. Fields that its codec does not know are dropped, so what is sent
  * is exactly what `decodeDatagram` gives back. The caller checks the size if it matters
  * (`utf8ByteLength(text) <= MAX_DATAGRAM_BYTES`).

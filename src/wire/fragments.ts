@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { MAX_FRAGMENTS, type Fragment, type Message, type NodeId } from './messages.js';
-import { encodeMessage, MAX_DATAGRAM_BYTES } from './codec.js';
+import { encodeMessage, MAX_DATAGRAM_BYTES, stamped } from './codec.js';
 import { CHUNK_BYTES } from './chunks.js';
 import { decodeUtf8, parseBoundedJson, type JsonLimits } from './json.js';
 
@@ -57,13 +57,14 @@ export function fragmentsOf(text: string, header: { src: NodeId; dst: NodeId; le
 }
 
 /**
- * The datagram texts that carry `m`: its own JSON if that fits one datagram, else its fragments
- * (numbered `id`); none if it is over `MAX_MESSAGE_BYTES`.
+ * The datagram texts that carry `m` in direct mode, each stamped with the wire format
+ * (`WIRE_FORMAT`): its own JSON if that fits one datagram, else its fragments (numbered `id`);
+ * none if it is over `MAX_MESSAGE_BYTES`.
  */
 export function wireTexts(m: Message, id: number): string[] {
-  const text = encodeMessage(m);
+  const text = stamped(encodeMessage(m));
   const parts = fragmentsOf(text, { src: m.src, dst: m.dst, leader: m.leader }, id);
-  return parts === undefined ? [text] : parts.map(encodeMessage);
+  return parts === undefined ? [text] : parts.map((f) => stamped(encodeMessage(f)));
 }
 
 interface Partial {

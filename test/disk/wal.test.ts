@@ -18,8 +18,12 @@ import {
   WalLockedError,
   WAL_HEADER_BYTES,
   WAL_TMP_FILE,
+  WalFormatError,
   type Wal,
 } from '../../src/disk/wal.js';
+import { WAL_FORMAT } from '../../src/wire/wal.js';
+import { cli, deadPort, freeBase } from '../support/processes.js';
+import { requireBuiltDist } from '../support/dist.js';
 import { nodeFileSystem, processAlive } from '../../src/disk/fs.js';
 import type { PersistWrite as WalWrite } from '../../src/core/persisted.js';
 import type { Entry, LogIndex, NodeId, Snapshot, Term } from '../../src/wire/messages.js';
@@ -229,6 +233,69 @@ describe('[Fig2:State] the write-ahead log', () => {
     expect(() => openWal(dir)).toThrow(new RegExp(`offset ${good.length} \\(invalid payload ` +
       'at 0\\.currentTerm\\)'));
   });
+
+  it('reads format 1 (bare arrays, before formats were numbered) and rewrites it as format ' +
+    `${WAL_FORMAT} on open`, async () => {
+    // what a build before WAL_FORMAT wrote: the same framing, each payload a bare array
+    const v1 = Buffer.concat(BATCHES.map((batch) => {
+      const payload = Buffer.from(JSON.stringify(batch));
+      const header = Buffer.alloc(WAL_HEADER_BYTES);
+      header.writeUInt32LE(payload.length, 0);
+      header.writeUInt32LE(crc32(payload), 4);
+      header.writeUInt32LE(crc32(header, 0, 8), 8);
+      return Buffer.concat([header, payload]);
+    }));
+    fs.writeFileSync(walFile(), v1);
+    expect(view(reopen().persisted)).toEqual(applied(BATCHES.flat()));
+    const bytes = fs.readFileSync(walFile());
+    const formats = recordOffsets(bytes).map((o) => (JSON.parse(bytes.subarray(
+      o + WAL_HEADER_BYTES, o + WAL_HEADER_BYTES + bytes.readUInt32LE(o)).toString()) as
+      { v?: number }).v);
+    expect(formats).toEqual([WAL_FORMAT, WAL_FORMAT]);
+    expect(view(reopen().persisted)).toEqual(applied(BATCHES.flat()));
+  });
+
+  it('refuses a record of a newer format, naming the file, offset and format, and leaves the ' +
+    'file as it is', async () => {
+    await fill([[write(1, null)]]);
+    const good = fs.readFileSync(walFile());
+    const payload =
+      Buffer.from(`{"v":${WAL_FORMAT + 1},"writes":[{"currentTerm":2,"members":[]}]}`);
+    const header = Buffer.alloc(WAL_HEADER_BYTES);
+    header.writeUInt32LE(payload.length, 0);
+    header.writeUInt32LE(crc32(payload), 4);
+    header.writeUInt32LE(crc32(header, 0, 8), 8);
+    fs.writeFileSync(walFile(), Buffer.concat([good, header, payload]));
+    const bytes = fs.readFileSync(walFile());
+    expect(() => openWal(dir)).toThrow(WalFormatError);
+    expect(() => openWal(dir)).toThrow(new RegExp('raft\\.wal: the record at offset ' +
+      `${good.length} has WAL format ${WAL_FORMAT + 1}, written by a newer raftkv; this build ` +
+      `reads formats 1 to ${WAL_FORMAT}`));
+    expect(fs.readFileSync(walFile())).toEqual(bytes);
+    // a record that claims a format but not a valid one is corrupt, not newer
+    const bad = Buffer.from('{"v":"2","writes":[]}');
+    header.writeUInt32LE(bad.length, 0);
+    header.writeUInt32LE(crc32(bad), 4);
+    header.writeUInt32LE(crc32(header, 0, 8), 8);
+    fs.writeFileSync(walFile(), Buffer.concat([good, header, bad]));
+    expect(() => openWal(dir)).toThrow(CorruptWalError);
+  });
+
+  it('`raftkv replica` on a directory a newer build wrote exits 1, saying why', async () => {
+    requireBuiltDist();
+    const payload = Buffer.from(`{"v":${WAL_FORMAT + 1},"writes":[]}`);
+    const header = Buffer.alloc(WAL_HEADER_BYTES);
+    header.writeUInt32LE(payload.length, 0);
+    header.writeUInt32LE(crc32(payload), 4);
+    header.writeUInt32LE(crc32(header, 0, 8), 8);
+    fs.writeFileSync(walFile(), Buffer.concat([header, payload]));
+    const [listen, peer] = [await freeBase(1), await deadPort()];
+    const r = await cli(['replica', '--id', '0000', '--listen', `127.0.0.1:${listen}`, '--peer',
+      `0001=127.0.0.1:${peer}`, '--data-dir', dir], 15_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^0000: cannot start: .*raft\\.wal: the record at ` +
+      `offset 0 has WAL format ${WAL_FORMAT + 1}, written by a newer raftkv`, 'm'));
+  }, 20_000);
 
   it('refuses a log write that would leave a gap in the log', () => {
     const gap = write(1, null, { fromIndex: 2, entries: [entry(1, 'a')] });

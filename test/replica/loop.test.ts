@@ -12,7 +12,7 @@ import { Rng } from '../../src/fault/rng.js';
 import {
   ReplicaLoop, STALL_SLACK_TICKS, type Admission, type LoopStep,
 } from '../../src/replica/loop.js';
-import { decodeDatagram } from '../../src/wire/codec.js';
+import { decodeDatagram, encodeMessage, WIRE_FORMAT } from '../../src/wire/codec.js';
 import { wireTexts } from '../../src/wire/fragments.js';
 import { signer } from '../../src/replica/auth.js';
 import { SimDisk } from '../../src/detsim/disk.js';
@@ -348,5 +348,32 @@ describe('[loop] the replica loop in virtual time, over the WAL on a simulated d
     expect(r.loop.dropped.get('invalid')).toBe(2);
     expect(r.steps.filter((s) => s.event.type === 'put').map((s) =>
       (s.event as { MID: string }).MID)).toEqual(['p3']);
+  });
+
+  it('direct mode reads wire formats 1 (no `v`) and 2, and drops a newer one, counted apart; ' +
+    'the simulator-routed protocol neither checks nor needs one', () => {
+    const get = (mid: string): Message => ({ type: 'get', src: '8001', dst: '0000',
+      leader: 'FFFF', MID: mid, key: 'k' }) as Message;
+    const bytes = (text: string): Buffer => Buffer.from(text);
+    const direct = new Rig(0, 3, { directRequests: true });
+    const [now] = wireTexts(get('now'), 1);
+    expect(now?.startsWith(`{"v":${WIRE_FORMAT},"type":"get",`)).toBe(true);
+    direct.loop.receive(bytes(now as string));
+    direct.loop.receive(bytes(encodeMessage(get('old'))));
+    direct.loop.receive(bytes(`{"v":${WIRE_FORMAT + 1},${encodeMessage(get('new')).slice(1)}`));
+    direct.loop.receive(bytes(`{"v":"2",${encodeMessage(get('bad')).slice(1)}`));
+    expect(direct.steps.filter((s) => s.event.type === 'get').map((s) =>
+      (s.event as { MID: string }).MID)).toEqual(['now', 'old']);
+    expect([direct.loop.dropped.get('newer-format'), direct.loop.dropped.get('invalid')])
+      .toEqual([1, 1]);
+    // every fragment of a large message carries the format too, and they still assemble
+    const big = wireTexts({ ...get('big'), type: 'put', value: 'x'.repeat(100_000) } as Message, 2);
+    expect(big.length).toBeGreaterThan(1);
+    for (const t of big) expect(t.startsWith(`{"v":${WIRE_FORMAT},`)).toBe(true);
+    for (const t of big) direct.loop.receive(bytes(t));
+    expect(direct.steps.some((s) => (s.event as { MID?: string }).MID === 'big')).toBe(true);
+    const routed = new Rig();
+    routed.loop.receive(bytes(`{"v":${WIRE_FORMAT + 1},${encodeMessage(get('any')).slice(1)}`));
+    expect(routed.steps.filter((s) => s.event.type === 'get')).toHaveLength(1);
   });
 });

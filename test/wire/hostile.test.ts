@@ -171,7 +171,7 @@ describe('[STYLE §4] files: WAL records, scenarios, the layout: one-line refusa
     }
     fc.assert(fc.property(hostileArb(1 << 20), (h) => {
       const r = bounded(() => decodeWalBatch(h.bytes));
-      if (r._tag === 'Left') expect(oneLine(r.left)).toBe(true);
+      if (r._tag === 'Left') expect(oneLine(r.left.detail)).toBe(true);
     }), { numRuns: RUNS });
   });
 
