@@ -46,7 +46,7 @@ export function waitingWithinBounds(id: string, s: RaftState, c: WaitingBounds):
 function weight(c: Cmd | { kind: 'list' }): number {
   switch (c.kind) {
     case 'list': return MAX_PAGE_BYTES;
-    case 'noop': case 'register': return 0;
+    case 'noop': case 'register': case 'config': return 0;
     case 'put': return c.key.length + c.value.length;
     case 'cas': return c.key.length + c.value.length + (c.expected?.length ?? 0);
     default: return c.key.length;

@@ -42,6 +42,10 @@ function sameCmd(a: Cmd, b: Cmd): boolean {
   if (a === b) return true;
   if (a.kind !== b.kind) return false;
   if (a.kind === 'noop' || b.kind === 'noop') return true;
+  if (a.kind === 'config' || b.kind === 'config') {
+    return a.kind === 'config' && b.kind === 'config' && a.change === b.change && a.id === b.id
+      && a.voters.join() === b.voters.join() && a.learners.join() === b.learners.join();
+  }
   if (a.client !== b.client || a.seq !== b.seq) return false;
   switch (a.kind) {
     case 'register': return b.kind === 'register' && a.keep === b.keep;

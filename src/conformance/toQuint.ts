@@ -5,7 +5,7 @@
  */
 import {
   abstractAnswer, type AbstractAnswer, type AbstractCmd, type AbstractDurable, type AbstractEntry,
-  type AbstractServer, type AbstractSession,
+  type AbstractMembers, type AbstractServer, type AbstractSession,
 } from '../core/abstract.js';
 import type { Effect } from '../core/state.js';
 import { canonical } from '../explorer/cluster.js';
@@ -22,6 +22,10 @@ export function quintCmd(c: AbstractCmd): string {
   return `{ kind: ${str(c.kind)}, client: ${str(c.client)}, session: ${c.session}, ` +
     `seq: ${c.seq}, key: ${str(c.key)}, value: ${c.value}, expected: ${c.expected} }`;
 }
+
+/** [D§4] A configuration as the spec's `Members`. */
+const members = (m: AbstractMembers): string =>
+  `{ voters: ${set(m.voters)}, learners: ${set(m.learners)} }`;
 
 const entry = (e: AbstractEntry): string => `{ term: ${e.term}, cmd: ${quintCmd(e.cmd)} }`;
 
@@ -42,7 +46,8 @@ export function quintServer(s: AbstractServer): string {
     `log: [${s.log.map(entry).join(', ')}], snapshotIndex: ${s.snapshotIndex}, ` +
     `snapshotTerm: ${s.snapshotTerm}, snapshotKv: ${map(s.snapshotKv, String)}, ` +
     `snapshotSessions: ${sessions(s.snapshotSessions)}, ` +
-    `snapshotTerms: ${termRuns(s.snapshotTerms)}, commitIndex: ${s.commitIndex}, ` +
+    `snapshotTerms: ${termRuns(s.snapshotTerms)}, ` +
+    `snapshotConfig: ${members(s.snapshotConfig)}, commitIndex: ${s.commitIndex}, ` +
     `leaderId: ${str(s.leaderId)}, votesGranted: ${set(s.votesGranted)}, ` +
     `nextIndex: ${map(s.nextIndex, String)}, matchIndex: ${map(s.matchIndex, String)}, ` +
     `recentActive: ${set(s.recentActive)}, kv: ${map(s.kv, String)}, ` +
@@ -66,7 +71,7 @@ export function quintDurable(d: AbstractDurable): string {
     `log: [${d.log.map(entry).join(', ')}], snapshotIndex: ${d.snapshotIndex}, ` +
     `snapshotTerm: ${d.snapshotTerm}, snapshotKv: ${map(d.snapshotKv, String)}, ` +
     `snapshotSessions: ${sessions(d.snapshotSessions)}, ` +
-    `snapshotTerms: ${termRuns(d.snapshotTerms)} }`;
+    `snapshotTerms: ${termRuns(d.snapshotTerms)}, snapshotConfig: ${members(d.snapshotConfig)} }`;
 }
 
 /** Answers (reply effects) as a sorted bag of `[spec event, copies]`, given each MID's command. */
@@ -120,6 +125,7 @@ export function quintMessage(m: { tag: string; value: Record<string, unknown> })
     if (k === 'entries') return `${k}: [${(v as AbstractEntry[]).map(entry).join(', ')}]`;
     if (k === 'terms') return `${k}: ${termRuns(v as { index: number; term: number }[])}`;
     if (k === 'kv') return `${k}: ${map(v as Record<string, number>, String)}`;
+    if (k === 'config') return `${k}: ${members(v as AbstractMembers)}`;
     if (k === 'sessions') {
       return `${k}: ${sessions(v as Record<string, AbstractSession>)}`;
     }

@@ -5,19 +5,20 @@
  * value (`null`, an absent key; or "", as the simulator-routed protocol reads one) is the spec's 0.
  */
 import {
-  BROADCAST, type ClientRequest, type ClientResponse, type Cmd, type NodeId, type PeerMessage,
-  type Session,
+  BROADCAST, type ClientRequest, type ClientResponse, type Cmd, type Configuration, type NodeId,
+  type PeerMessage, type Session,
 } from '../wire/messages.js';
 import { kvData, kvSessions } from './kv.js';
 import { toArray } from './chain.js';
-import type { ListCmd, Persisted, RaftState, Role } from './state.js';
+import { bootstrapOf, type ListCmd, type Persisted, type RaftState, type Role } from './state.js';
 
 /**
  * A spec command. A page of a listing (`list`, direct mode) has no spec command of its own: it is
  * a read as a get is, shown with its prefix as `key` (the spec's explorations never send one).
  */
 export interface AbstractCmd {
-  kind: 'noop' | 'register' | 'put' | 'get' | 'del' | 'cas' | 'list';
+  kind: 'noop' | 'register' | 'put' | 'get' | 'del' | 'cas' | 'list' | 'addLearner' | 'promote'
+    | 'removeServer';
   client: string;
   /** A write's session (0: none). A register's session bound is its `value`. */
   session: number;
@@ -40,6 +41,8 @@ export interface AbstractServer {
   snapshotKv: Record<string, number>;
   snapshotSessions: Record<string, AbstractSession>;
   snapshotTerms: { index: number; term: number }[];
+  /** [D§4.1] The configuration as of the snapshot (the bootstrap's if it names none). */
+  snapshotConfig: AbstractMembers;
   commitIndex: number;
   leaderId: string;
   votesGranted: string[];
@@ -58,6 +61,11 @@ export interface AbstractServer {
 }
 
 export interface AbstractRead { cmd: AbstractCmd; readIndex: number; round: number }
+/** The spec's `Members`: sets of ids, here sorted arrays. */
+export interface AbstractMembers { voters: string[]; learners: string[] }
+
+const abstractMembers = (c: Configuration): AbstractMembers =>
+  ({ voters: sorted(c.voters), learners: sorted(c.learners) });
 export interface AbstractPending { index: number; term: number; cmd: AbstractCmd }
 
 /**
@@ -78,11 +86,19 @@ export const specValue = (v: string | null): number => (v === '' || v === null ?
 /** The code's value of a spec value: 0 is none. */
 export const codeValue = (v: number): string | null => (v === 0 ? null : String(v));
 
+/** The spec's kind of each configuration change. */
+export const SPEC_CHANGE = {
+  addLearner: 'addLearner', promote: 'promote', remove: 'removeServer',
+} as const;
+
 export function abstractCmd(cmd: Cmd | ListCmd): AbstractCmd {
   const none = { session: 0, value: 0, expected: 0 };
   switch (cmd.kind) {
     case 'list': return { kind: 'list', client: cmd.client, seq: cmd.seq, key: cmd.prefix, ...none };
     case 'noop': return { kind: 'noop', client: '', seq: 0, key: '', ...none };
+    // [D§4.1] a change, as the spec's: its kind, and the server it names as `key`
+    case 'config': return { kind: SPEC_CHANGE[cmd.change], client: '', seq: 0, key: cmd.id,
+      ...none };
     case 'register': return { kind: 'register', client: cmd.client, seq: cmd.seq, key: '', ...none,
       value: cmd.keep };
     case 'get': return { kind: 'get', client: cmd.client, seq: cmd.seq, key: cmd.key, ...none };
@@ -140,7 +156,8 @@ function sessionRecord(sessions: Iterable<readonly [number, Session]>):
 export function abstractServer(s: RaftState, role: Role): AbstractServer {
   return {
     role,
-    ...abstractDurable(s), // term, vote, log and snapshot: the same fields as the disk's
+    // term, vote, log and snapshot: the same fields as the disk's
+    ...abstractDurable(s, bootstrapOf(s.config)),
     commitIndex: s.commitIndex,
     leaderId: s.leaderId ?? '',
     votesGranted: sorted(s.votesGranted),
@@ -174,9 +191,11 @@ export function abstractAnswer(r: ClientResponse, cmd: AbstractCmd): AbstractAns
 
 /** What a server's disk holds, as the spec's `Durable` record. */
 export type AbstractDurable = Pick<AbstractServer, 'currentTerm' | 'votedFor' | 'log'
-  | 'snapshotIndex' | 'snapshotTerm' | 'snapshotKv' | 'snapshotSessions' | 'snapshotTerms'>;
+  | 'snapshotIndex' | 'snapshotTerm' | 'snapshotKv' | 'snapshotSessions' | 'snapshotTerms'
+  | 'snapshotConfig'>;
 
-export function abstractDurable(p: Persisted): AbstractDurable {
+/** `bootstrap`: the configuration of a snapshot that names none (`bootstrapOf`). */
+export function abstractDurable(p: Persisted, bootstrap: Configuration): AbstractDurable {
   const snap = p.log.snapshot;
   return {
     currentTerm: p.currentTerm,
@@ -187,6 +206,7 @@ export function abstractDurable(p: Persisted): AbstractDurable {
     snapshotKv: kvRecord(snap.kv),
     snapshotSessions: sessionRecord(snap.sessions),
     snapshotTerms: snap.terms.map((r) => ({ index: r.index, term: r.term })),
+    snapshotConfig: abstractMembers(snap.config ?? bootstrap),
   };
 }
 
@@ -201,6 +221,8 @@ export function abstractMessage(m: PeerMessage): { tag: string; value: Record<st
     value['kv'] = kvRecord(m.kv);
     value['sessions'] = sessionRecord(m.sessions);
     value['terms'] = m.terms.map((r) => ({ index: r.index, term: r.term }));
+    // the core always names the configuration in a snapshot it sends (`sendSnapshot`)
+    value['config'] = abstractMembers(m.config ?? { voters: [], learners: [] });
   }
   return { tag: type, value };
 }

@@ -15,7 +15,7 @@
  */
 import { utf8ByteLength } from '../wire/codec.js';
 import type { Cmd, LogIndex, Page, Session, SessionId, Snapshot, Term } from '../wire/messages.js';
-import { entryAt, termAt, termRunsUpTo, type RaftLog } from './log.js';
+import { configAt, entryAt, termAt, termRunsUpTo, withConfig, type RaftLog } from './log.js';
 
 class KvStore {
   readonly data = new Map<string, string>();
@@ -36,7 +36,7 @@ class KvStore {
 
 /** A command's size: the lengths of its key and values (UTF-16 units); 0 for a no-op or register. */
 export function cmdSize(cmd: Cmd): number {
-  if (cmd.kind === 'noop' || cmd.kind === 'register') return 0;
+  if (cmd.kind === 'noop' || cmd.kind === 'register' || cmd.kind === 'config') return 0;
   if (cmd.kind === 'put') return cmd.key.length + cmd.value.length;
   if (cmd.kind === 'cas') return cmd.key.length + cmd.value.length + (cmd.expected?.length ?? 0);
   return cmd.key.length;
@@ -101,7 +101,8 @@ function record(store: KvStore, cmd: Extract<Cmd, { session: number }>, index: n
 
 /** `spec/raft.qnt`: `applyCmd` and `answerOf`, for the entry at `index`. */
 function applyOne(store: KvStore, cmd: Cmd, index: number): Applied['value'] {
-  if (cmd.kind === 'noop') return undefined;
+  // [D§4.1] a configuration change took effect when it was appended: nothing to apply
+  if (cmd.kind === 'noop' || cmd.kind === 'config') return undefined;
   if (cmd.kind === 'register') {
     store.sessions.set(index as SessionId, { seq: 0, value: null, last: index as LogIndex });
     expire(store, cmd.keep);
@@ -166,6 +167,8 @@ export function takeSnapshotOf(kv: KvState, log: RaftLog): Snapshot {
     kv: [...store.data.entries()].sort(byKey),
     sessions: [...store.sessions.entries()].sort(byKey),
     terms: termRunsUpTo(log, kv.appliedIndex),
+    // [D§4.1] the configuration as of the snapshot's index: the log's changes after it follow it
+    ...withConfig(configAt(log, kv.appliedIndex)),
   };
 }
 

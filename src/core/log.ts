@@ -4,8 +4,8 @@
  * index i sits at offset `i - snapshot.index - 1` of `entries`. A fresh log has the empty
  * snapshot at index 0 and term 0.
  */
-import { TERM_RUNS_KEPT, type Entry, type LogIndex, type Snapshot, type Term, type TermRun,
-} from '../wire/messages.js';
+import { TERM_RUNS_KEPT, type Configuration, type Entry, type LogIndex, type Snapshot, type Term,
+  type TermRun } from '../wire/messages.js';
 import {
   at, chainOf, emptyChain, push, size, slice, toArray, truncate, type Chain,
 } from './chain.js';
@@ -17,15 +17,64 @@ export interface RaftLog {
   readonly snapshot: Snapshot;
   /** The entries after `snapshot.index`, in index order. */
   readonly entries: Chain<Entry>;
+  /**
+   * [D§4.1] The configuration the log leads to: its last change's (committed or not: a change
+   * takes effect when appended), else its snapshot's; undefined when neither names one (the
+   * bootstrap's, which the core knows: `membership` in state.ts). Kept with every change of the
+   * log, so that reading it costs nothing.
+   */
+  readonly config: Configuration | undefined;
+  /** The index of that last change; the snapshot's index when none follows it. */
+  readonly configIndex: number;
 }
 
+/** The configuration of the log up to `index` (above the snapshot): scanned back from there. */
+function configUpTo(snapshot: Snapshot, entries: Chain<Entry>, index: number):
+  Pick<RaftLog, 'config' | 'configIndex'> {
+  for (let i = Math.min(index, snapshot.index + size(entries)); i > snapshot.index; i--) {
+    const cmd = (at(entries, i - snapshot.index - 1) as Entry).cmd;
+    if (cmd.kind === 'config') return { config: cmd, configIndex: i };
+  }
+  return { config: snapshot.config, configIndex: snapshot.index };
+}
+
+/** A log of `snapshot` and `entries`, its configuration found by scanning. */
+function scanned(snapshot: Snapshot, entries: Chain<Entry>): RaftLog {
+  return { snapshot, entries, ...configUpTo(snapshot, entries, Infinity) };
+}
+
+/** `base` with `entries` appended: the configuration is the last change among them, if any. */
+function appended(base: RaftLog, entries: readonly Entry[]): RaftLog {
+  let { config, configIndex } = base;
+  const first = lastLogIndex(base) + 1;
+  for (let k = entries.length - 1; k >= 0; k--) {
+    const cmd = (entries[k] as Entry).cmd;
+    if (cmd.kind === 'config') {
+      config = cmd;
+      configIndex = first + k;
+      break;
+    }
+  }
+  return { snapshot: base.snapshot, entries: push(base.entries, entries), config, configIndex };
+}
+
+/** [D§4.1] The configuration as of `index` (at least the snapshot's): what a snapshot keeps. */
+export function configAt(log: RaftLog, index: number): Configuration | undefined {
+  return index >= log.configIndex ? log.config
+    : configUpTo(log.snapshot, log.entries, index).config;
+}
+
+/** A snapshot's `config` field: absent for the bootstrap's (undefined). */
+export const withConfig = (config: Configuration | undefined): { config?: Configuration } =>
+  (config === undefined ? {} : { config });
+
 export function emptyLog(): RaftLog {
-  return { snapshot: emptySnapshot, entries: emptyChain() };
+  return { snapshot: emptySnapshot, entries: emptyChain(), config: undefined, configIndex: 0 };
 }
 
 /** A log without a snapshot holding `entries` from index 1 (tests and replays). */
 export function logOf(entries: readonly Entry[]): RaftLog {
-  return { snapshot: emptySnapshot, entries: chainOf(entries) };
+  return scanned(emptySnapshot, chainOf(entries));
 }
 
 export function snapshotIndex(log: RaftLog): number {
@@ -94,19 +143,23 @@ export function entriesAfterSnapshot(log: RaftLog): Entry[] {
 }
 
 export function appendEntry(log: RaftLog, entry: Entry): RaftLog {
-  return { snapshot: log.snapshot, entries: push(log.entries, [entry]) };
+  return appended(log, [entry]);
 }
 
-/** Keep the entries up to `index` (inclusive); never below the snapshot. */
+/**
+ * Keep the entries up to `index` (inclusive); never below the snapshot. [D§4.1] A change cut off
+ * with its entry no longer counts: the configuration reverts to the one before it.
+ */
 export function truncateAfter(log: RaftLog, index: number): RaftLog {
   const entries = truncate(log.entries, Math.max(0, index - log.snapshot.index));
-  return entries === log.entries ? log : { snapshot: log.snapshot, entries };
+  if (entries === log.entries) return log;
+  return index >= log.configIndex ? { ...log, entries }
+    : { snapshot: log.snapshot, entries, ...configUpTo(log.snapshot, entries, index) };
 }
 
 /** `entries` appended after the log truncated to `index`. */
 export function replaceFrom(log: RaftLog, index: number, entries: readonly Entry[]): RaftLog {
-  const kept = truncateAfter(log, index - 1);
-  return { snapshot: kept.snapshot, entries: push(kept.entries, entries) };
+  return appended(truncateAfter(log, index - 1), entries);
 }
 
 /**
@@ -120,7 +173,7 @@ export function compactTo(log: RaftLog, snapshot: Snapshot): RaftLog {
   const keep = snapshot.index <= lastLogIndex(log) && termAt(log, snapshot.index) === snapshot.term;
   const entries = keep ? chainOf(slice(log.entries, snapshot.index - log.snapshot.index,
     size(log.entries))) : emptyChain<Entry>();
-  return { snapshot, entries };
+  return scanned(snapshot, entries);
 }
 
 /**
@@ -140,7 +193,7 @@ export function mergeEntries(log: RaftLog, prevLogIndex: number, entries: readon
       if (termAt(merged, index) === entry.term) continue;
       merged = truncateAfter(merged, index - 1);
     }
-    return { snapshot: merged.snapshot, entries: push(merged.entries, entries.slice(k)) };
+    return appended(merged, entries.slice(k));
   }
   return merged;
 }

@@ -35,8 +35,13 @@ import {
   replicate,
 } from './rules/replication.js';
 import { raftRules } from './raftRules.js';
+import {
+  changeAllowed, changeConfig, completesRemoval, type ConfigChange,
+} from './rules/config.js';
 import type { RaftRules } from './ruleSet.js';
 import {
+  isVoter,
+  membership,
   persistedOf,
   type Config,
   type Effect,
@@ -60,6 +65,8 @@ export type RaftEvent =
   | { readonly type: 'Flush' }
   /** [§7] Snapshot and compact now (the spec's `takeSnapshot`); ticks raise it when it is due. */
   | { readonly type: 'TakeSnapshot' }
+  /** [D§4.1] An operator's single-server change (the spec's `changeConfig`); a leader's only. */
+  | ({ readonly type: 'ChangeConfig' } & ConfigChange)
   /**
    * The process starts again from its disk: `persisted` is what the disk holds (what was durable
    * at the crash); without it, everything the server wrote is taken as durable.
@@ -136,8 +143,15 @@ const ticksOf = (e: RaftEvent): number => (e.type === 'Tick' ? e.ticks ?? 1 : 0)
 /** The machine's guards and actions, over the decisions of `rules`. */
 export const raftSetupFor = (rules: RaftRules) => typed.extend({
   guards: {
+    // [D§4] only a voter of its own configuration campaigns: a learner's timer never fires
     electionTimeoutElapsed: ({ context: s, event }) =>
-      s.electionElapsed + ticksOf(event) >= s.electionTimeoutTicks,
+      s.electionElapsed + ticksOf(event) >= s.electionTimeoutTicks
+        && isVoter(membership(s), s.config.id),
+    isVoter: ({ context: s }) => isVoter(membership(s), s.config.id),
+    canChangeConfig: ({ context: s, event }) =>
+      event.type === 'ChangeConfig' && changeAllowed(s, event, rules),
+    completesRemoval: ({ context: s, event }) =>
+      event.type === 'AppendEntriesResponse' && completesRemoval(s, event, rules),
     checkQuorumDue: ({ context: s, event }) =>
       s.electionElapsed + ticksOf(event) >= s.config.electionTimeoutTicksMin,
     lacksQuorumContact: ({ context: s }) => !hasQuorumContact(s),
@@ -220,6 +234,11 @@ export const raftSetupFor = (rules: RaftRules) => typed.extend({
       'handleAppendEntriesRequest', stepDownThen(handleAppendEntriesRequest)),
     handleAppendEntriesResponse: rule<Msg<'AppendEntriesResponse'>>(rules,
       'handleAppendEntriesResponse', handleAppendEntriesResponse),
+    /** [D§4.2.2] The guard `completesRemoval` decided: commit the removal, then step down. */
+    handleAppendEntriesResponseThenStepDown: rule<Msg<'AppendEntriesResponse'>>(rules,
+      'handleAppendEntriesResponse', (s, m, out, r, role) =>
+        r.stepDown(handleAppendEntriesResponse(s, m, out, r, role), s.currentTerm, out, role)),
+    changeConfig: rule<Msg<'ChangeConfig'>>(rules, 'changeConfig', (s, e) => changeConfig(s, e)),
     stepDownThenHandleAppendEntriesResponse: rule<Msg<'AppendEntriesResponse'>>(rules,
       'handleAppendEntriesResponse', stepDownThen(handleAppendEntriesResponse)),
   },

@@ -12,7 +12,9 @@
  */
 import type { AppendEntriesResponse, NodeId } from '../wire/messages.js';
 import { lastLogIndex, snapshotIndex } from './log.js';
-import { progressOf, quorum, type Progress, type RaftState } from './state.js';
+import {
+  isVoter, membership, progressOf, quorumOf, replicaPeers, type Progress, type RaftState,
+} from './state.js';
 
 /** A peer that has not answered what it was sent for this long is passed over for new entries. */
 const SUSPECT_AFTER_TICKS = 2;
@@ -21,7 +23,7 @@ export { progressOf };
 
 /** Peers due a heartbeat at tick `now`. */
 export function heartbeatTargets(s: RaftState, now: number): NodeId[] {
-  return s.config.peers.filter((p) => now - progressOf(s, p).sentAt >= s.config.heartbeatTicks);
+  return replicaPeers(s).filter((p) => now - progressOf(s, p).sentAt >= s.config.heartbeatTicks);
 }
 
 /** The peer has not acknowledged the entries it was last sent, for a while. */
@@ -36,11 +38,15 @@ function suspect(s: RaftState, peer: NodeId): boolean {
  * snapshot with every batch of requests.
  */
 export function flushTargets(s: RaftState): NodeId[] {
-  const ranked = s.config.peers.filter((id) => progressOf(s, id).next > snapshotIndex(s.log))
-    .map((id) => ({ id, suspect: suspect(s, id),
-    order: progressOf(s, id).sentOrder }))
-    .sort((a, b) => Number(a.suspect) - Number(b.suspect) || a.order - b.order);
-  return ranked.slice(0, quorum(s.config) - 1).map((r) => r.id).sort();
+  const c = membership(s);
+  // [D§4] voters first (learners are never counted): as many as a quorum needs besides itself
+  const ranked = replicaPeers(s).filter((id) => progressOf(s, id).next > snapshotIndex(s.log))
+    .map((id) => ({ id, learner: !isVoter(c, id), suspect: suspect(s, id),
+      order: progressOf(s, id).sentOrder }))
+    .sort((a, b) => Number(a.learner) - Number(b.learner)
+      || Number(a.suspect) - Number(b.suspect) || a.order - b.order);
+  const needed = quorumOf(c) - (isVoter(c, s.config.id) ? 1 : 0);
+  return ranked.slice(0, needed).map((r) => r.id).sort();
 }
 
 /**
@@ -51,6 +57,7 @@ export function flushTargets(s: RaftState): NodeId[] {
 export function needsCatchUp(s: RaftState, m: AppendEntriesResponse): boolean {
   // a guard of the leader's only
   if (!s.config.catchUp || m.term !== s.currentTerm) return false;
+  if (!replicaPeers(s).includes(m.src)) return false; // [D§4] no member: sent nothing more
   const p = progressOf(s, m.src);
   if (!m.success) return backOff(p.match, p.next, m.rejectHint) < p.next;
   return p.leftBehind && m.matchIndex > p.match && m.matchIndex >= p.sentUpTo

@@ -7,7 +7,7 @@
  */
 import type { Entry } from '../wire/messages.js';
 import { kvFromSnapshot } from './kv.js';
-import { appendEntry, logUpToDate, mergeEntries } from './log.js';
+import { appendEntry, logUpToDate, mergeEntries, termAt } from './log.js';
 import type { RaftRules } from './ruleSet.js';
 import { initialState } from './state.js';
 import { answerApplied, leaderRead, leaderWrite } from './rules/client.js';
@@ -37,4 +37,6 @@ export const raftRules: RaftRules = {
   // persist first: nothing leaves before the write it may depend on is issued
   orderEffects: (persist, out) => (persist === undefined ? out : [persist, ...out]),
   installedKv: (_s, snap) => kvFromSnapshot(snap),
+  mayChangeConfig: (s) => termAt(s.log, s.commitIndex) === s.currentTerm
+    && s.log.configIndex <= s.commitIndex,
 };

@@ -98,11 +98,20 @@ function electionTimeout<R extends Role>(role: R) {
   return { target: 'preCandidate', actions: as(role)('electionTimeout') } as const;
 }
 
+/**
+ * [D§4] A learner, or a server removed from its own configuration, never campaigns. Only a
+ * follower can be one: a server campaigns only as a voter, and its configuration changes only
+ * with its log, which a campaigner changes only once a leader made it a follower.
+ */
+const followerElectionTimeout = [{ guard: 'isVoter', ...electionTimeout('Follower') },
+  { actions: 'ignore' }] as const;
+
 /** Events only a leader acts on. */
 const notLeading = {
   Replicate: { actions: 'ignore' },
   Flush: { actions: 'ignore' },
   CheckQuorum: { actions: 'ignore' },
+  ChangeConfig: { actions: 'ignore' },
 } as const;
 
 const f = as('Follower');
@@ -112,7 +121,7 @@ export const follower = raftSetup.createStateConfig({
     ...termFirst('Follower'),
     ...notLeading,
     Tick: followerTick,
-    ElectionTimeout: electionTimeout('Follower'),
+    ElectionTimeout: followerElectionTimeout,
     LeaderStale: [{ guard: 'isLeaderFresh', actions: f('leaderStale') }, { actions: 'ignore' }],
   },
 });
@@ -165,9 +174,13 @@ export const leader = raftSetup.createStateConfig({
     Flush: { actions: 'raiseFlush' },
     AppendEntriesResponse: [
       leaderTerm.AppendEntriesResponse[0],
+      // [D§4.2.2] the response that commits its own removal: it steps down, in its term
+      { guard: 'completesRemoval', target: 'follower',
+        actions: l('handleAppendEntriesResponseThenStepDown') },
       { guard: 'needsCatchUp', actions: [l('handleAppendEntriesResponse'), 'raiseCatchUp'] },
       leaderTerm.AppendEntriesResponse[1],
     ],
+    ChangeConfig: [{ guard: 'canChangeConfig', actions: l('changeConfig') }, { actions: 'ignore' }],
     CheckQuorum: [
       { guard: 'lacksQuorumContact', target: 'follower', actions: l('loseQuorum') },
       { actions: l('checkQuorum') },

@@ -52,6 +52,11 @@ export interface RaftRules {
   /** [Fig2 "respond after persisting"; etcd Ready] The order a step's effects leave in. */
   readonly orderEffects: (persist: Effect | undefined, out: readonly Effect[]) =>
     readonly Effect[];
+  /**
+   * [D§4.1 fix] A leader may append a configuration change now: it has committed an entry of its
+   * term, and no change in its log is uncommitted (the change itself must apply too).
+   */
+  readonly mayChangeConfig: (s: RaftState) => boolean;
   /** [§7 Figure 13 #8] The state machine after installing `snap`. */
   readonly installedKv: (s: RaftState, snap: Snapshot) => KvState;
 }

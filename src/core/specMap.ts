@@ -13,9 +13,11 @@ export interface SpecActionMapping {
 }
 
 export const specMap: Readonly<Record<string, SpecActionMapping>> = {
+  /** [D§4] Enabled for a voter of its own configuration only (`isVoter`). */
   electionTimeout: {
     params: ['s'], events: ['ElectionTimeout'],
-    guards: ['electionTimeoutElapsed'], actions: ['raiseElectionTimeout', 'electionTimeout'],
+    guards: ['electionTimeoutElapsed', 'isVoter'],
+    actions: ['raiseElectionTimeout', 'electionTimeout'],
   },
   handlePreVoteRequest: {
     params: ['m'], events: ['PreVoteRequest'], guards: [], actions: ['handlePreVoteRequest'],
@@ -38,9 +40,16 @@ export const specMap: Readonly<Record<string, SpecActionMapping>> = {
     params: ['m'], events: ['AppendEntriesRequest'], guards: ['isNewerTerm', 'isCurrentOrNewerTerm'],
     actions: ['handleAppendEntriesRequest', 'stepDownThenHandleAppendEntriesRequest'],
   },
+  /** [D§4.2.2] `completesRemoval`: a leader's own removal commits, and it steps down. */
   handleAppendEntriesResponse: {
-    params: ['m'], events: ['AppendEntriesResponse'], guards: ['isNewerTerm'],
-    actions: ['handleAppendEntriesResponse', 'stepDownThenHandleAppendEntriesResponse'],
+    params: ['m'], events: ['AppendEntriesResponse'], guards: ['isNewerTerm', 'completesRemoval'],
+    actions: ['handleAppendEntriesResponse', 'stepDownThenHandleAppendEntriesResponse',
+      'handleAppendEntriesResponseThenStepDown'],
+  },
+  /** [D§4.1] An operator's single-server change, taken by a leader under the published fix. */
+  changeConfig: {
+    params: ['s', 'c'], events: ['ChangeConfig'], guards: ['canChangeConfig'],
+    actions: ['changeConfig'],
   },
   /** Raised by the pacing policy (`pacing.ts`): a heartbeat, a flush of new entries, a catch-up. */
   replicate: {

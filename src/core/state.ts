@@ -3,7 +3,9 @@
  * Field names are the spec's (`spec/raft.qnt`, Server record) and Raft Figure 2's, except the
  * spec's `role`: that is the statechart's state (`roleOf` in raft.ts), held nowhere else.
  */
-import type { ClientResponse, Cmd, LogCmd, NodeId, PeerMessage } from '../wire/messages.js';
+import type {
+  ClientResponse, Cmd, Configuration, LogCmd, NodeId, PeerMessage,
+} from '../wire/messages.js';
 import { emptyChain, type Chain } from './chain.js';
 import { kvFromSnapshot, type KvState } from './kv.js';
 import { emptyLog, type RaftLog, type LogChange } from './log.js';
@@ -94,8 +96,8 @@ export interface ListCmd {
 /** A get or a page of a listing: a command answered by a read [§6.4], never logged. */
 export type ReadCmd = Extract<Cmd, { kind: 'get' }> | ListCmd;
 
-/** A register, put, get, del, cas or list: the command of a client request. */
-export type ClientCmd = Exclude<Cmd, { kind: 'noop' }> | ListCmd;
+/** A register, put, get, del, cas or list: a client request's command (no no-op, no change). */
+export type ClientCmd = Exclude<Cmd, { kind: 'noop' | 'config' }> | ListCmd;
 
 /**
  * A get or page waiting for its round and its index (the spec's `Read`, with the client's MID; the
@@ -243,8 +245,74 @@ export const defaultConfig: Config = {
   maxSessions: DEFAULT_MAX_SESSIONS,
 };
 
+/** The quorum of a fixed membership: this server and its peers, all voters (the checkers'). */
 export function quorum(config: Config): number {
   return Math.floor((config.peers.length + 1) / 2) + 1;
+}
+
+const bootstraps = new WeakMap<Config, Configuration>();
+
+/**
+ * [D§4.1] The first configuration: this server and its peers (`--peer`), all voters. A log and a
+ * snapshot that name none have this one: every log before its first change, and every data
+ * directory written before configurations were logged.
+ */
+export function bootstrapOf(config: Config): Configuration {
+  let b = bootstraps.get(config);
+  if (b === undefined) {
+    b = { voters: [config.id, ...config.peers].sort(), learners: [] };
+    bootstraps.set(config, b);
+  }
+  return b;
+}
+
+/** [D§4.1] This server's configuration: its log's last change (appended, maybe uncommitted). */
+export function membership(s: RaftState): Configuration {
+  return s.log.config ?? bootstrapOf(s.config);
+}
+
+/** [D§4.1] A majority of the configuration's voters. */
+export function quorumOf(c: Configuration): number {
+  return Math.floor(c.voters.length / 2) + 1;
+}
+
+export function isVoter(c: Configuration, id: NodeId): boolean {
+  return c.voters.includes(id);
+}
+
+const others = new WeakMap<Configuration, Map<NodeId, { members: NodeId[]; voters: NodeId[] }>>();
+
+function othersOf(c: Configuration, id: NodeId): { members: NodeId[]; voters: NodeId[] } {
+  let byId = others.get(c);
+  if (byId === undefined) others.set(c, byId = new Map());
+  let o = byId.get(id);
+  if (o === undefined) {
+    o = { members: [...c.voters, ...c.learners].filter((p) => p !== id).sort(),
+      voters: c.voters.filter((p) => p !== id) };
+    byId.set(id, o);
+  }
+  return o;
+}
+
+/** [D§4] The servers a leader replicates to: its configuration's voters and learners, not it. */
+export function replicaPeers(s: RaftState): readonly NodeId[] {
+  return othersOf(membership(s), s.config.id).members;
+}
+
+/** [D§4] The servers whose votes count, but this one: a campaign asks them. */
+export function votingPeers(s: RaftState): readonly NodeId[] {
+  return othersOf(membership(s), s.config.id).voters;
+}
+
+/**
+ * [D§4] Whether this server and the servers `ids` are a quorum of its configuration: only voters
+ * count, this server too only if it is one [D§4.2.2].
+ */
+export function countsQuorum(s: RaftState, ids: Iterable<NodeId>): boolean {
+  const c = membership(s);
+  let n = isVoter(c, s.config.id) ? 1 : 0;
+  for (const id of ids) if (id !== s.config.id && isVoter(c, id)) n++;
+  return n >= quorumOf(c);
 }
 
 /** mulberry32: a small, fast, seedable PRNG; the state is a uint32. */

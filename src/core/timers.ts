@@ -5,7 +5,7 @@
  * (`replica/loop.ts`) wakes only when a timer is due, in the processes and the simulation alike.
  */
 import { progressOf } from './pacing.js';
-import type { RaftState, Role } from './state.js';
+import { isVoter, membership, replicaPeers, type RaftState, type Role } from './state.js';
 
 /**
  * The number of ticks, at least 1, after which the next timer expires: the election timeout of a
@@ -15,10 +15,13 @@ import type { RaftState, Role } from './state.js';
 export function ticksUntilDue(s: RaftState, role: Role): number {
   if (role !== 'Leader') {
     const stale = s.leaderFresh ? s.config.redirectFreshTicks - s.electionElapsed : Infinity;
-    return Math.max(1, Math.min(s.electionTimeoutTicks - s.electionElapsed, stale));
+    // [D§4] a learner's election timer never fires: it wakes only to go stale, or now and then
+    const election = isVoter(membership(s), s.config.id)
+      ? s.electionTimeoutTicks - s.electionElapsed : s.config.electionTimeoutTicksMax;
+    return Math.max(1, Math.min(election, stale));
   }
   let due = s.config.electionTimeoutTicksMin - s.electionElapsed;
-  for (const peer of s.config.peers) {
+  for (const peer of replicaPeers(s)) {
     due = Math.min(due, s.config.heartbeatTicks - (s.now - progressOf(s, peer).sentAt));
   }
   return Math.max(1, due);

@@ -502,7 +502,7 @@ export class Model {
       }
       let text = byPerm.get(permKey);
       if (text === undefined) {
-        text = key.replace(/"(\d{4})"/g, (_all, x: string) => `"${rename(x)}"`);
+        text = renameKey(key, rename);
         byPerm.set(permKey, text);
       }
       bag.push(`${text}*${f.count}`);
@@ -576,14 +576,29 @@ function taken(bag: ReadonlyMap<string, InFlight>, key: string): Map<string, InF
 
 /** The fields of a server's abstract state that name servers (renamed by `encodeIds`). */
 const ID_FIELDS = ['votedFor', 'leaderId', 'votesGranted', 'recentActive', 'nextIndex',
-  'matchIndex', 'ackedRound'] as const;
+  'matchIndex', 'ackedRound', 'snapshotConfig'] as const;
+
+/** [D§4.1] A configuration change names a server in its `key`. */
+const CHANGES: ReadonlySet<string> = new Set(['addLearner', 'promote', 'removeServer']);
+
+/**
+ * A message's key with every id renamed; [D§4] a configuration's sets (a snapshot's) sorted again,
+ * since they are sets.
+ */
+export function renameKey(key: string, rename: (id: string) => string): string {
+  return key.replace(/"(\d{4})"/g, (_all, x: string) => `"${rename(x)}"`)
+    .replace(/"(voters|learners)":\[([^\]]*)\]/g, (_all, f: string, xs: string) =>
+      `"${f}":[${xs === '' ? '' : xs.split(',').sort().join(',')}]`);
+}
 
 /**
  * A server's abstract state as a string, without the fields that name servers: computed once per
- * server state, where the ids take one short string per renaming (`encodeIds`).
+ * server state, where the ids take one short string per renaming (`encodeIds`). The server a
+ * configuration change in the log names is blanked here, and renamed there.
  */
 function encodeBody(a: AbstractServer): string {
-  const rest: Record<string, unknown> = { ...a };
+  const rest: Record<string, unknown> = { ...a, log: a.log.map((e) => (CHANGES.has(e.cmd.kind)
+    ? { ...e, cmd: { ...e.cmd, key: '' } } : e)) };
   for (const f of ID_FIELDS) delete rest[f];
   return canonical(rest);
 }
@@ -598,8 +613,11 @@ function encodeIds(a: AbstractServer, rename: (id: string) => string): string {
   const ids = (xs: readonly string[]): string => xs.map(rename).sort().join(',');
   const byId = (r: Record<string, number>): string => Object.entries(r)
     .map(([k, v]) => `${rename(k)}:${v}`).sort().join(',');
+  const changes = a.log.flatMap((e, k) => (CHANGES.has(e.cmd.kind) ? [`${k}:${rename(e.cmd.key)}`]
+    : [])).join(',');
   return `|${opt(a.votedFor)}|${opt(a.leaderId)}|${ids(a.votesGranted)}|${ids(a.recentActive)}` +
-    `|${byId(a.nextIndex)}|${byId(a.matchIndex)}|${byId(a.ackedRound)}`;
+    `|${byId(a.nextIndex)}|${byId(a.matchIndex)}|${byId(a.ackedRound)}` +
+    `|${ids(a.snapshotConfig.voters)}|${ids(a.snapshotConfig.learners)}|${changes}`;
 }
 
 function describeMessage(m: PeerMessage): string {

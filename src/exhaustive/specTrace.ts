@@ -17,7 +17,7 @@ import {
   abstractDurable, abstractMessage, abstractServer, type AbstractCmd,
 } from '../core/abstract.js';
 import { roleOf, type MachineSnapshot, type RaftMachine } from '../core/raft.js';
-import { persistedOf, type Effect } from '../core/state.js';
+import { bootstrapOf, persistedOf, type Effect } from '../core/state.js';
 import {
   effectsPerCall, quintCmd, quintDurable, quintMessage, quintPrefixModule, quintReplies,
   quintServer, specCalls, type RecordedStep,
@@ -119,7 +119,7 @@ export function recordSpecTrace(bounds: Bounds, machine: RaftMachine, path: read
     [id, held !== undefined && held.id === id ? held.bag : []]));
   const server = (s: MachineSnapshot): string => quintServer(abstractServer(s.context, roleOf(s)));
   const durable = (s: MachineSnapshot): string =>
-    quintDurable(abstractDurable(persistedOf(s.context)));
+    quintDurable(abstractDurable(persistedOf(s.context), bootstrapOf(s.context.config)));
   const steps: RecordedStep[] = [{ calls: ['init'], msgs: [], replies: [[]], outbox: outboxes(),
     servers: Object.fromEntries(ids.map((id, i) => [id, server(w.servers[i] as MachineSnapshot)])),
     durable: Object.fromEntries(ids.map((id, i) => [id, durable(w.servers[i] as MachineSnapshot)])),

@@ -40,12 +40,14 @@ const INVARIANTS = [
   'electionSafety', 'logMatching', 'leaderCompleteness', 'stateMachineSafety', 'commitInLog',
   'committedDurable', 'snapshotSafety', 'kvLinearizable', 'electionSafetyHistory',
   'termMonotonic', 'commitMonotonic', 'ackedWriteCommitted', 'appliedAtMostOnce',
+  'oneUncommittedChange', 'learnerNeverCounted', 'removedLeaderStepsDown',
 ];
 const WITNESSES = ['witnessNoLeader', 'witnessNoCommit', 'witnessNoGetAnswered', 'witnessNoRejoin',
   'witnessNoSnapshotSent', 'witnessNoIndirectCommit', 'witnessNoTruncation', 'witnessNoDedupHit',
   'witnessNoRefusedStaleRead', 'witnessNoSnapshotInstalled', 'witnessNoCheckQuorumStepDown',
   'witnessNoDeposedAnswer', 'witnessNoLostRedirect', 'witnessNoOverloadFail', 'witnessNoSwap',
-  'witnessNoDelete', 'witnessNoSessionWrite', 'witnessNoExpired'];
+  'witnessNoDelete', 'witnessNoSessionWrite', 'witnessNoExpired', 'witnessNoLearnerAdded',
+  'witnessNoPromotion', 'witnessNoRemoval', 'witnessNoLeaderRemoved'];
 const COVERAGE = ['reachedLeader', 'reachedCommit', 'reachedGetAnswered', 'reachedRejoin',
   'reachedSnapshotSent', 'reachedSnapshotInstalled'];
 const TEST_SEED = '0x7e57';
@@ -90,10 +92,12 @@ const BUDGETS = {
  * 40-step samples) no longer reach in 40 steps now that clients may be refused as overloaded. A
  * write in a session takes a register committed and answered first, a dedup hit a retry of such
  * a write committed twice, and an expired session two registers and a write committed, in order.
+ * A promotion takes three changes committed in order (a voter removed, added back as a learner,
+ * promoted), each after the last one committed.
  */
 const WITNESS_DEPTH = { witnessNoDeposedAnswer: 100, witnessNoLostRedirect: 100,
   witnessNoIndirectCommit: 100, witnessNoExpired: 100, witnessNoSessionWrite: 100,
-  witnessNoDedupHit: 100 };
+  witnessNoDedupHit: 100, witnessNoPromotion: 100 };
 /** Witness runs stop at the first violation; each gets its own seed, per step. */
 const WITNESS_STEPS = [
   { step: 'stepSteered', seedBase: 0x31n, maxSteps: 40 },

@@ -5,7 +5,8 @@
  * the replica shells and the deterministic simulation, whose network drops, duplicates and
  * reorders chunks one by one.
  *
- * The chunked payload is the UTF-8 JSON of the snapshot's `{ kv, sessions, terms }`, in base64: it
+ * The chunked payload is the UTF-8 JSON of the snapshot's `{ kv, sessions, terms, config }`, in
+ * base64 (`config`, the snapshot's configuration [D§4.1], when it names one): it
  * is the same bytes for every send of one snapshot, so chunks of different sends fit together and
  * a resend fills the gaps a lossy network left. A receiver keeps one partial snapshot per peer (the
  * newest it has seen: by term, then index), so its memory is bounded by the peers' snapshots.
@@ -37,7 +38,8 @@ export function toDatagrams(m: Message, chunkBytes = CHUNK_BYTES): Message[] {
   if (m.type !== 'InstallSnapshotRequest') return [m];
   const parts = partsOf(m, chunkBytes);
   if (parts === undefined) return [];
-  const { kv: _kv, sessions: _sessions, terms: _terms, type: _type, ...header } = m;
+  const { kv: _kv, sessions: _sessions, terms: _terms, config: _config, type: _type, ...header } =
+    m;
   return parts.map((data, chunk): InstallSnapshotChunk =>
     ({ ...header, type: 'InstallSnapshotChunk', chunk, chunks: parts.length, data }));
 }
@@ -45,23 +47,25 @@ export function toDatagrams(m: Message, chunkBytes = CHUNK_BYTES): Message[] {
 /**
  * A snapshot's payload in base64 chunks, encoded once: a leader sends the same snapshot (the
  * same `kv`, `sessions` and `terms` objects, which the core never mutates) to every peer that
- * lags, and again after each loss. Keyed on `kv`; the other two must be the same objects too.
+ * lags, and again after each loss. Keyed on `kv`; the others must be the same objects too.
  */
 const encoded = new WeakMap<object, { readonly sessions: unknown; readonly terms: unknown;
-  readonly chunkBytes: number; readonly parts: readonly string[] | undefined }>();
+  readonly config: unknown; readonly chunkBytes: number;
+  readonly parts: readonly string[] | undefined }>();
 
 /** The chunks' data; undefined: more than `MAX_SNAPSHOT_CHUNKS` chunks. */
 function partsOf(m: InstallSnapshotRequest, chunkBytes: number): readonly string[] | undefined {
   const known = encoded.get(m.kv);
   if (known !== undefined && known.sessions === m.sessions && known.terms === m.terms
-    && known.chunkBytes === chunkBytes) return known.parts;
+    && known.config === m.config && known.chunkBytes === chunkBytes) return known.parts;
   const payload = Buffer.from(encoder.encode(JSON.stringify({ kv: m.kv, sessions: m.sessions,
-    terms: m.terms })));
+    terms: m.terms, ...(m.config === undefined ? {} : { config: m.config }) })));
   const count = Math.max(1, Math.ceil(payload.length / chunkBytes));
   const parts = count > MAX_SNAPSHOT_CHUNKS ? undefined
     : Array.from({ length: count }, (_, chunk) =>
       payload.subarray(chunk * chunkBytes, (chunk + 1) * chunkBytes).toString('base64'));
-  encoded.set(m.kv, { sessions: m.sessions, terms: m.terms, chunkBytes, parts });
+  encoded.set(m.kv, { sessions: m.sessions, terms: m.terms, config: m.config, chunkBytes,
+    parts });
   return parts;
 }
 

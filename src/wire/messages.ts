@@ -240,8 +240,41 @@ export const CasCmd = t.strict(
     expected: MaybeValue, value: Value },
   'CasCmd',
 );
+/** Most servers a configuration names, voters and learners together. */
+export const MAX_MEMBERS = 64;
+const isSortedUnique = (ids: readonly string[]): boolean =>
+  ids.every((id, k) => k === 0 || (ids[k - 1] as string) < id);
+const MemberIds = boundedArray(NodeId, MAX_MEMBERS, 'MemberIds');
+/**
+ * [D§4] A configuration: the servers whose votes and acknowledgements count (`voters`, at least
+ * one), and those that receive the log but are never counted (`learners`). Each sorted, without
+ * repeats, the two disjoint, at most `MAX_MEMBERS` together.
+ */
+const validConfiguration = (c: { readonly voters: readonly string[];
+  readonly learners: readonly string[] }): boolean =>
+  c.voters.length > 0 && isSortedUnique(c.voters) && isSortedUnique(c.learners)
+    && c.voters.length + c.learners.length <= MAX_MEMBERS
+    && !c.learners.some((id) => c.voters.includes(id));
+export const Configuration = t.refinement(t.strict({ voters: MemberIds, learners: MemberIds }),
+  validConfiguration, 'Configuration');
+export type Configuration = t.TypeOf<typeof Configuration>;
+/**
+ * [D§4.1] A single-server configuration change: `id` added as a learner, promoted to voter, or
+ * removed. It carries the configuration it leads to (`voters`, `learners`), computed by the leader
+ * that appended it, so that a server knows its configuration from its last change alone (etcd's
+ * ConfChange with its ConfState). It takes effect when appended, not when committed.
+ */
+export const ConfigCmd = t.refinement(t.strict({
+  kind: t.literal('config'),
+  change: t.keyof({ addLearner: null, promote: null, remove: null }),
+  id: NodeId,
+  voters: MemberIds,
+  learners: MemberIds,
+}), validConfiguration, 'ConfigCmd');
+export type ConfigCmd = t.TypeOf<typeof ConfigCmd>;
 export const Cmd = new TagDispatchType('Cmd', 'kind',
-  { noop: NoopCmd, register: RegisterCmd, put: PutCmd, get: GetCmd, del: DelCmd, cas: CasCmd });
+  { noop: NoopCmd, register: RegisterCmd, put: PutCmd, get: GetCmd, del: DelCmd, cas: CasCmd,
+    config: ConfigCmd });
 export type Cmd = t.TypeOf<typeof Cmd>;
 /** A put, del or cas: a command that changes the key-value map. */
 export type WriteCmd = Extract<Cmd, { kind: 'put' | 'del' | 'cas' }>;
@@ -444,9 +477,13 @@ const StoredTermRuns = new t.Type<readonly TermRun[], readonly TermRun[], unknow
  * so a log, a message and a disk write can share one. The one definition: the log (`core/log.ts`),
  * the state machine (`core/kv.ts`) and the WAL (`wal.ts`) all use this type and codec.
  */
-export const Snapshot = t.strict(
-  { index: LogIndex, term: Term, kv: KvPairs, sessions: SessionPairs, terms: StoredTermRuns },
-  'Snapshot');
+export const Snapshot = t.exact(t.intersection([
+  t.type({ index: LogIndex, term: Term, kv: KvPairs, sessions: SessionPairs,
+    terms: StoredTermRuns }),
+  // [D§4.1] the configuration as of `index`; absent: the bootstrap's (the `--peer` list, all
+  // voters), as a data directory written before configurations were logged has
+  t.partial({ config: Configuration }),
+]), 'Snapshot');
 export type Snapshot = t.TypeOf<typeof Snapshot>;
 
 /**
@@ -455,7 +492,7 @@ export type Snapshot = t.TypeOf<typeof Snapshot>;
  * `InstallSnapshotChunk` datagrams (`chunks.ts`), since a snapshot outgrows any datagram. The
  * follower answers with an AppendEntriesResponse (as etcd answers MsgSnap with MsgAppResp).
  */
-export const InstallSnapshotRequest = datagram('InstallSnapshotRequest', {
+export const InstallSnapshotRequest = datagramWithOptional('InstallSnapshotRequest', {
   term: Term,
   lastIncludedIndex: LogIndex,
   lastIncludedTerm: Term,
@@ -463,7 +500,7 @@ export const InstallSnapshotRequest = datagram('InstallSnapshotRequest', {
   sessions: SessionPairs,
   terms: TermRuns,
   readRound: ReadRound,
-});
+}, { config: Configuration });
 export type InstallSnapshotRequest = t.TypeOf<typeof InstallSnapshotRequest>;
 
 /**

@@ -11,6 +11,7 @@ import type { ClientResponse, NodeId, PeerMessage } from '../../src/wire/message
 import type { AbstractCmd } from '../../src/core/abstract.js';
 import type { Bug } from '../../src/mutants/catalog.js';
 import { lastLogIndex } from '../../src/core/log.js';
+import { membership, replicaPeers } from '../../src/core/state.js';
 import { quintAsync } from './quint.js';
 import { OVERLOAD, RECORDED_MAX_SESSIONS, Recorder } from './record.js';
 import { quintModule, type RecordedStep } from '../../src/conformance/toQuint.js';
@@ -101,6 +102,16 @@ describe('[conformance:code→spec] recorded traces are spec behaviours', () => 
     expect(result?.code, result?.out.slice(-3000)).toBe(0);
   }, 300_000);
 
+  it('[D§4] a scripted trace of configuration changes validates: a server removed, added back ' +
+    'as a learner, promoted, then the leader removing itself and stepping down', async () => {
+    const { trace, roles, configs } = reconfigure();
+    expect(configs).toEqual(['0000,0001', '0000,0001 +0002', '0000,0001,0002', '0000,0002']);
+    expect(roles).toEqual(['Leader', 'Leader', 'Leader', 'Follower']);
+    const [result] = await validate([[trace]]);
+    console.log(`[code→spec] reconfiguration: ${trace.length - 1} steps, exit ${result?.code}`);
+    expect(result?.code, result?.out.slice(-3000)).toBe(0);
+  }, 300_000);
+
   it('catches deliberately wrong answers: one request answered twice', async () => {
     const correct = putAnswered([]);
     const broken = putAnswered(['answerTwice']);
@@ -176,6 +187,37 @@ function putAnswered(bugs: Bug[]): { trace: RecordedStep[]; oks: number } {
   const replies = commit({ kind: 'put', client: '00C0', session: 0, seq: 1, key: 'a', value: 1,
     expected: 0 });
   return { trace: [initial, ...r.steps], oks: replies.filter((m) => m.type === 'ok').length };
+}
+
+/**
+ * [D§4.1] 0001 leads with 0000's help, commits a put (an entry of its term), then makes four
+ * changes, each committed before the next: 0002 removed, added back as a learner (it catches up),
+ * promoted, and 0001 itself removed, after which it steps down. Returns the trace, and 0001's
+ * role and configuration (voters, then learners after `+`) after each change.
+ */
+function reconfigure(): { trace: RecordedStep[]; roles: string[]; configs: string[] } {
+  const { r, initial, commit } = leaderOf01(9);
+  const s1 = '0001' as NodeId;
+  const script = r.script();
+  commit({ kind: 'put', client: '00C0', session: 0, seq: 1, key: 'a', value: 1, expected: 0 });
+  const roles: string[] = [];
+  const configs: string[] = [];
+  const change = (c: 'addLearner' | 'promote' | 'remove', id: string): void => {
+    script.event(s1, { type: 'ChangeConfig', change: c, id: id as NodeId });
+    for (let i = 0; i < 6 && r.cluster.role(s1) === 'Leader'; i++) {
+      const to = replicaPeers(r.cluster.state(s1));
+      if (to.length > 0) script.event(s1, { type: 'Replicate', to: [...to] });
+      for (let k = 0; k < 3; k++) { script.settle(); script.deliverWhere(() => true); }
+    }
+    const m = membership(r.cluster.state(s1));
+    roles.push(r.cluster.role(s1));
+    configs.push(m.voters.join(',') + (m.learners.length > 0 ? ` +${m.learners.join(',')}` : ''));
+  };
+  change('remove', '0002');
+  change('addLearner', '0002');
+  change('promote', '0002');
+  change('remove', '0001');
+  return { trace: [initial, ...r.steps], roles, configs };
 }
 
 /**

@@ -6,11 +6,11 @@
  */
 import type { NodeId, PeerMessage } from '../../src/wire/messages.js';
 import {
-  abstractDurable, abstractMessage, abstractServer, clientRequestOf,
+  abstractDurable, abstractMessage, abstractServer, clientRequestOf, SPEC_CHANGE,
   type AbstractCmd,
 } from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
-import { nextRandom, type Effect } from '../../src/core/state.js';
+import { bootstrapOf, nextRandom, replicaPeers, type Effect } from '../../src/core/state.js';
 import { machineWith, type Bug } from '../../src/mutants/catalog.js';
 import { Cluster, type StepRecord } from '../../src/explorer/cluster.js';
 import {
@@ -42,6 +42,17 @@ export interface RecordOptions {
 }
 
 const str = JSON.stringify;
+
+/**
+ * The spec call's arguments for a server's event: the server, and for a configuration change
+ * [D§4.1] the change as the spec's command (`changeConfig(s, c)`).
+ */
+function argsOf(id: NodeId, event: RaftEvent): string {
+  if (event.type !== 'ChangeConfig') return str(id);
+  const c: AbstractCmd = { kind: SPEC_CHANGE[event.change], client: '', session: 0, seq: 0,
+    key: event.id, value: 0, expected: 0 };
+  return `${str(id)}, ${quintCmd(c)}`;
+}
 
 /** A bag of messages in Quint, in a deterministic order. */
 function bagOf(bag: ReadonlyMap<string, { message: PeerMessage; count: number }>):
@@ -93,7 +104,8 @@ export class Recorder {
     const durable: Record<string, string> = {};
     if (changed !== undefined) {
       servers[changed] = quintServer(abstractServer(this.cluster.state(changed), this.cluster.role(changed)));
-      durable[changed] = quintDurable(abstractDurable(this.cluster.durable(changed)));
+      durable[changed] = quintDurable(abstractDurable(this.cluster.durable(changed),
+        bootstrapOf(this.cluster.state(changed).config)));
     }
     const perCall = effectsPerCall(effects, calls.length);
     this.steps.push({ calls, servers, msgs: bagOf(this.cluster.bag), durable,
@@ -228,8 +240,10 @@ export class Recorder {
     else if (r < 0.72) {
       if (role === 'Leader') this.serverStep(id, this.replicateEvent(id), arg);
       else if (!campaigning && r < 0.68) this.serverStep(id, { type: 'ElectionTimeout' }, arg);
-    } else if (r < 0.74) {
+    } else if (r < 0.735) {
       if (role === 'Leader') this.serverStep(id, { type: 'CheckQuorum' }, arg);
+    } else if (r < 0.74) {
+      if (role === 'Leader') this.changeConfig(id);
     } else if (r < 0.75) this.restart(id);
     else if (r < 0.77) this.serverStep(id, { type: 'TakeSnapshot' }, arg);
     else if (r < 0.87) {
@@ -240,9 +254,19 @@ export class Recorder {
     } else this.serverStep(id, { type: 'Tick' }, arg);
   }
 
-  /** Replicate to a random non-empty set of peers, or flush as the shell does. */
+  /**
+   * [D§4.1] A leader is asked for a random single-server change (it takes only one that applies,
+   * under the published fix; the others are ignored and record no step).
+   */
+  private changeConfig(id: NodeId): void {
+    const change = this.pickOf(['addLearner', 'promote', 'remove'] as const);
+    const event: RaftEvent = { type: 'ChangeConfig', change, id: this.pickOf(this.cluster.ids) };
+    this.serverStep(id, event, argsOf(id, event));
+  }
+
+  /** Replicate to a random non-empty set of its members, or flush as the shell does. */
   private replicateEvent(id: NodeId): RaftEvent {
-    const peers = this.cluster.ids.filter((p) => p !== id);
+    const peers = replicaPeers(this.cluster.state(id));
     const to = peers.filter(() => this.random() < 0.5);
     return to.length === 0 ? { type: 'Flush' } : { type: 'Replicate', to };
   }
@@ -270,7 +294,7 @@ export class Recorder {
     dropAll: () => void;
   } {
     return {
-      event: (id, event) => this.serverStep(id, event, str(id)),
+      event: (id, event) => this.serverStep(id, event, argsOf(id, event)),
       request: (id, cmd) => this.send(id, cmd),
       persist: (id) => this.persist(id),
       restart: (id) => this.restart(id),
@@ -298,7 +322,8 @@ export class Recorder {
     for (const id of this.cluster.ids) servers[id] = quintServer(abstractServer(this.cluster.state(id), this.cluster.role(id)));
     const durable: Record<string, string> = {};
     for (const id of this.cluster.ids) {
-      durable[id] = quintDurable(abstractDurable(this.cluster.durable(id)));
+      durable[id] = quintDurable(abstractDurable(this.cluster.durable(id),
+        bootstrapOf(this.cluster.state(id).config)));
     }
     return { calls: ['init'], servers, msgs: [], durable, outbox: this.outboxes(),
       replies: [[]] };

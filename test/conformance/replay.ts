@@ -6,9 +6,10 @@
  */
 import type { NodeId } from '../../src/wire/messages.js';
 import {
-  abstractDurable, abstractServer, clientRequestOf, type AbstractCmd,
+  abstractDurable, abstractServer, clientRequestOf, SPEC_CHANGE, type AbstractCmd,
 } from '../../src/core/abstract.js';
 import type { RaftEvent } from '../../src/core/machine.js';
+import { bootstrapOf } from '../../src/core/state.js';
 import { machineWith, type Bug } from '../../src/mutants/catalog.js';
 import { canonical, Cluster, type InFlight, type StepRecord } from '../../src/explorer/cluster.js';
 import { pick, plain, variable, type ItfTrace, type Plain } from './itf.js';
@@ -22,6 +23,10 @@ export interface ReplayResult {
   readonly answers: Map<string, number>;
   readonly failure?: string;
 }
+
+/** The code's change of each spec configuration change (the inverse of `SPEC_CHANGE`). */
+const CODE_CHANGE = Object.fromEntries(Object.entries(SPEC_CHANGE)
+  .map(([code, spec]) => [spec, code])) as Partial<Record<string, keyof typeof SPEC_CHANGE>>;
 
 const timerEvents: Record<string, RaftEvent['type']> = {
   electionTimeout: 'ElectionTimeout', checkQuorum: 'CheckQuorum', takeSnapshot: 'TakeSnapshot',
@@ -62,7 +67,8 @@ export function compare(cluster: Cluster, state: Record<string, unknown>): strin
   const durable = plain(variable(state, 'durable')) as Record<string, Plain>;
   const outbox = plain(variable(state, 'outbox')) as Record<string, Plain>;
   for (const id of cluster.ids) {
-    const codeDisk = canonical(abstractDurable(cluster.durable(id)));
+    const codeDisk = canonical(abstractDurable(cluster.durable(id),
+      bootstrapOf(cluster.state(id).config)));
     if (codeDisk !== canonical(durable[id])) {
       diffs.push(`durable ${id}: code ${codeDisk}\n      spec ${canonical(durable[id])}`);
     }
@@ -123,6 +129,12 @@ function step(cluster: Cluster, action: string, state: Record<string, unknown>, 
     const cmd = plain(pick(state, 'cmd')) as unknown as AbstractCmd;
     mids.set(`m${n}`, cmd);
     return expectAction(cluster.event(s, clientRequestOf(cmd, s, `m${n}`)));
+  }
+  if (action === 'changeConfig' && s !== undefined) {
+    const c = plain(pick(state, 'c')) as unknown as AbstractCmd;
+    const change = CODE_CHANGE[c.kind];
+    if (change === undefined) return { failure: `changeConfig: not a change: ${c.kind}` };
+    return expectAction(cluster.event(s, { type: 'ChangeConfig', change, id: c.key as NodeId }));
   }
   return { failure: `unmapped spec step ${action}` };
 }

@@ -46,7 +46,7 @@ describe('[conformance:spec→code] MBT traces replay into the statechart', () =
     expect(Math.min(...traces.map((t) => t.states.length - 1))).toBeGreaterThanOrEqual(30);
     for (const a of ['restart', 'dropMessage', 'duplicateMessage', 'clientRequest', 'checkQuorum',
       'handleAppendEntriesResponse', 'takeSnapshot', 'handleInstallSnapshotRequest',
-      'leaderStale']) {
+      'leaderStale', 'changeConfig']) {
       expect(actions.get(a) ?? 0, a).toBeGreaterThan(0);
     }
   }, 120_000);

@@ -79,6 +79,20 @@ function events(snap: Snap): RaftEvent[] {
       value: 'w' } as RaftEvent);
     list.push({ ...base, type: 'list', src: C, MID: `l${lli}`, prefix: '' } as RaftEvent);
   }
+  // [D§4] configuration changes: the leader removing itself (then the response that commits it),
+  // a change that does not apply, and a follower told it is removed (its timer then never fires)
+  // (offered on a short log without a change yet, to keep the graph small)
+  if (room && lli <= 1 && s.log.configIndex === 0) {
+    list.push({ type: 'ChangeConfig', change: 'remove', id: ME },
+      { type: 'ChangeConfig', change: 'promote', id: A },
+      { ...base, type: 'AppendEntriesRequest', src: A, term: t, prevLogIndex: lli,
+        prevLogTerm: llt, entries: [{ term: t, cmd: { kind: 'config', change: 'remove', id: ME,
+          voters: [A, B], learners: [] } }], leaderCommit: lli } as unknown as RaftEvent);
+  }
+  if (s.log.configIndex > 0) {
+    list.push({ ...base, type: 'AppendEntriesResponse', src: B, term: t, success: true,
+      matchIndex: lli, rejectHint: 0 } as unknown as RaftEvent);
+  }
   if (grow) {
     list.push(...([
       { ...base, type: 'PreVoteResponse', src: A, term: t + 1, voteGranted: true },
@@ -104,8 +118,10 @@ function serialize(snap: Snap): string {
   return [snap.value, s.currentTerm, s.votedFor, lastLogIndex(s.log), lastLogTerm(s.log),
     s.log.snapshot.index,
     s.commitIndex, s.leaderId, s.votesGranted.size,
-    [...s.progress.values()].filter((p) => p.active).length, s.electionElapsed,
-    heartbeatTargets(s, s.now).join(','), s.held.length, s.leaderFresh].join('|');
+    // (a removed follower's timer never fires, so it counts on: past the timeouts, all alike)
+    [...s.progress.values()].filter((p) => p.active).length, Math.min(s.electionElapsed, 4),
+    heartbeatTargets(s, s.now).join(','), s.held.length, s.leaderFresh, s.log.configIndex,
+    s.log.config?.voters.join(',')].join('|');
 }
 
 /** Every transition of the definition: `state|event|branch`. */

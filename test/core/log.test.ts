@@ -13,7 +13,8 @@ import {
 } from '../../src/wire/messages.js';
 import { chainOf } from '../../src/core/chain.js';
 import {
-  appendEntry, applyLogChange, compactTo, entriesAfterSnapshot, entriesBetween, entryAt,
+  appendEntry, applyLogChange, compactTo, configAt, entriesAfterSnapshot, entriesBetween, entryAt,
+  logOf,
   lastLogIndex, lastLogTerm, logChange, logUpToDate, mergeEntries, replaceFrom, termAt, termInRuns,
   termRunsUpTo, truncateAfter, type RaftLog,
 } from '../../src/core/log.js';
@@ -43,8 +44,10 @@ const snapshotOf = (m: Model, base = m.base): Snapshot => ({ index: base as LogI
 
 /** The log a model describes, built without the code under test. */
 function logFrom(m: Model): RaftLog {
+  // no configuration changes in these logs: the snapshot's (none) is the log's
   return { snapshot: snapshotOf(m),
-    entries: chainOf(m.terms.slice(m.base).map((t, k) => entry(t, m.base + 1 + k))) };
+    entries: chainOf(m.terms.slice(m.base).map((t, k) => entry(t, m.base + 1 + k))),
+    config: undefined, configIndex: m.base };
 }
 
 /** A log's content as the model sees it: its base and the terms after it. */
@@ -189,5 +192,56 @@ describe('core/log.ts against its definition', () => {
         before = after;
       }
     }), { numRuns: 1000 });
+  });
+});
+
+describe('[D§4.1] a log knows its configuration: its last change, else its snapshot\'s', () => {
+  /** A change whose configuration names `k` as its only learner (enough to tell them apart). */
+  const change = (term: number, k: number): Entry => ({ term, cmd: { kind: 'config',
+    change: 'addLearner', id: `0${String(k).padStart(3, '0')}`, voters: ['0A00', '0A01'],
+    learners: [`0${String(k).padStart(3, '0')}`] } }) as unknown as Entry;
+  /** Entries of term 1..: a change where `isChange` says, a put elsewhere. */
+  const entries = fc.array(fc.boolean(), { maxLength: 40 }).map((flags) =>
+    flags.map((isChange, k) => (isChange ? change(1, k) : entry(1, k))));
+  /** The definition: scan the entries up to `index` back for a change. */
+  const defined = (all: readonly Entry[], index: number, snap: Snapshot): unknown => {
+    for (let i = Math.min(index, all.length); i > snap.index; i--) {
+      const cmd = (all[i - 1] as Entry).cmd;
+      if (cmd.kind === 'config') return cmd;
+    }
+    return snap.config;
+  };
+
+  it('after appends, truncations, replacements, merges and compaction, at every index', () => {
+    fc.assert(fc.property(entries, entries, fc.nat({ max: 45 }), fc.nat({ max: 45 }),
+      (first, more, cut, base) => {
+        const check = (log: RaftLog, all: readonly Entry[]): void => {
+          expect(log.config).toBe(defined(all, all.length, log.snapshot));
+          for (let i = log.snapshot.index; i <= all.length; i++) {
+            expect(configAt(log, i)).toBe(defined(all, i, log.snapshot));
+          }
+          const at = log.configIndex;
+          expect(at === log.snapshot.index || (all[at - 1] as Entry).cmd === log.config).toBe(true);
+        };
+        const log = logOf(first);
+        check(log, first);
+        const next = more[0] ?? change(1, 99);
+        check(appendEntry(log, next), [...first, next]);
+        const k = Math.min(cut, first.length);
+        check(truncateAfter(log, k), first.slice(0, k));
+        check(replaceFrom(log, k + 1, more), [...first.slice(0, k), ...more]);
+        const conflicting = more.map((e) => ({ ...e, term: 2 as Term }));
+        check(mergeEntries(log, k, conflicting),
+          conflicting.length === 0 ? first : [...first.slice(0, k), ...conflicting]);
+        // compaction: the snapshot names the configuration as of its index
+        const b = Math.min(base, first.length);
+        const cfg = configAt(log, b);
+        const snap: Snapshot = { index: b as LogIndex, term: (b === 0 ? 0 : 1) as Term, kv: [],
+          sessions: [], terms: [], ...(cfg === undefined ? {} : { config: cfg }) };
+        const compacted = compactTo(log, snap);
+        if (b > 0) check(compacted, first);
+        // a truncation below the last change reverts to the one before it
+        if (b > 0) check(truncateAfter(compacted, b), first.slice(0, b));
+      }), { numRuns: 400 });
   });
 });

@@ -147,7 +147,8 @@ describe('[detsim] direct mode: deletes and compare-and-swap under faults', () =
       registers += sim.run.clients.registersSent;
       const seen = new Set<string>();
       for (const e of sim.committedEntries()) {
-        if (e.cmd.kind === 'register' || e.cmd.kind === 'noop' || e.cmd.kind === 'get') continue;
+        if (e.cmd.kind === 'register' || e.cmd.kind === 'noop' || e.cmd.kind === 'get'
+          || e.cmd.kind === 'config') continue;
         if (e.cmd.session === 0) continue;
         const k = `${e.cmd.session} ${e.cmd.seq}`;
         if (seen.has(k)) copies++;

@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { makeRaftMachine, raftMachine, type RaftMachine } from '../../src/core/raft.js';
 import { raftRules } from '../../src/core/raftRules.js';
-import { Model, type Bounds, type Move, type World } from '../../src/exhaustive/model.js';
+import {
+  Model, renameKey, type Bounds, type Move, type World,
+} from '../../src/exhaustive/model.js';
 import { BOUNDS } from '../../src/exhaustive/main.js';
 import { pickMove } from './walk.js';
 
@@ -20,8 +22,8 @@ const bounds: Bounds = { ...BOUNDS['default'] as Bounds, maxTerm: 4, maxLog: 4, 
 /** Move `m` of the original run, as the renamed run takes it. */
 function renamedMove(model: Model, twin: World, m: Move, perm: readonly number[]):
   Move | undefined {
-  const rename = (key: string): string => key.replace(/"(\d{4})"/g, (_all, id: string) =>
-    `"${model.ids[perm[model.ids.indexOf(id as never)] as number] as string}"`);
+  const rename = (key: string): string => renameKey(key, (id) =>
+    model.ids[perm[model.ids.indexOf(id as never)] as number] as string);
   const want = (x: Move): boolean => {
     if (x.kind !== m.kind) return false;
     if ('key' in m && !('server' in m)) return 'key' in x && x.key === rename(m.key);

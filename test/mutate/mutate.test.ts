@@ -12,8 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 const TEMP = '.stryker-tmp-test';
 afterAll(() => { rmSync(TEMP, { recursive: true, force: true }); });
 
-/** A line whose every mutant a check kills: the guard that counts a quorum of votes. */
-const LINE = 'src/core/rules/election.ts:159-159';
+/**
+ * Lines whose every mutant a check kills: the count behind every quorum (votes, ReadIndex,
+ * CheckQuorum), of voters only, the server itself only if it is one [D§4] (`countsQuorum`).
+ */
+const LINE = 'src/core/state.ts:313-315';
 /** The tests that decide it: the core's unit tests, without the simulated and explored checks. */
 const TESTS = 'test/core/**/*.test.ts';
 
@@ -26,7 +29,7 @@ describe('[mutate] npm run mutate', () => {
     expect(r.status, out.slice(-3000)).toBe(0);
     expect(out).toMatch(/Instrumented 1 source file\(s\) with \d+ mutant\(s\)/);
     expect(out).toMatch(/Initial test run succeeded/);
-    const row = out.split('\n').find((l) => /^\s*election\.ts\s*\|/.test(l));
+    const row = out.split('\n').find((l) => /^\s*state\.ts\s*\|/.test(l));
     console.log(`[mutate] ${row?.trim()}`);
     const cells = (row ?? '').split('|').map((c) => c.trim());
     // File | total | covered | killed | timeout | survived | no cov | errors

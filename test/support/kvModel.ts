@@ -23,7 +23,7 @@ export const copyModel = (m: KvModel): KvModel =>
 
 /** Apply the entry at `index`; its answer. Mutates `m`. */
 export function modelApply(m: KvModel, cmd: Cmd, index: number): ModelAnswer {
-  if (cmd.kind === 'noop') return undefined;
+  if (cmd.kind === 'noop' || cmd.kind === 'config') return undefined;
   if (cmd.kind === 'register') {
     m.sessions.push([index, { seq: 0, value: null, last: index } as Session]);
     m.sessions.splice(0, Math.max(0, m.sessions.length - cmd.keep));
@@ -61,7 +61,7 @@ export function modelBytes(m: KvModel): number {
 
 /** A command's size by its definition: the lengths of the key and values it carries. */
 export function modelCmdSize(cmd: Cmd): number {
-  if (cmd.kind === 'noop' || cmd.kind === 'register') return 0;
+  if (cmd.kind === 'noop' || cmd.kind === 'register' || cmd.kind === 'config') return 0;
   return [cmd.key, 'value' in cmd ? cmd.value : '', 'expected' in cmd ? cmd.expected ?? '' : '']
     .reduce((n, s) => n + s.length, 0);
 }

@@ -52,6 +52,12 @@ describe('[§7] InstallSnapshot in chunks', () => {
     const r = new Reassembler();
     const whole = chunksOf(other).map((c) => r.accept(c)).find((x) => x.kind === 'complete');
     expect(whole).toMatchObject({ kind: 'complete', message: other });
+    // [D§4.1] the configuration travels with the snapshot, and tells two encodings apart too
+    const withConfig = { ...m, config: { voters: ['0001', '0002'], learners: ['0003'] } } as
+      unknown as InstallSnapshotRequest;
+    const r3 = new Reassembler();
+    expect(chunksOf(withConfig).map((c) => r3.accept(c)).find((x) => x.kind === 'complete'))
+      .toMatchObject({ kind: 'complete', message: withConfig });
     const small = toDatagrams(m, 1000) as InstallSnapshotChunk[];
     expect(small.length).toBeGreaterThan(chunksOf(m).length);
     const r2 = new Reassembler();

@@ -13,8 +13,8 @@ import {
 import { lastLogIndex, lastLogTerm } from '../log.js';
 import type { RaftRules } from '../ruleSet.js';
 import {
-  freshProgressOf, isCampaigning, quorum, resetElectionTimer, type Effect, type RaftState,
-  type Role,
+  countsQuorum, freshProgressOf, isCampaigning, isVoter, membership, replicaPeers,
+  resetElectionTimer, votingPeers, type Effect, type RaftState, type Role,
 } from '../state.js';
 import { asIndex, asTerm, releaseHeld, send } from './common.js';
 import { replicate } from './replication.js';
@@ -23,7 +23,7 @@ function requestVotes(s: RaftState, out: Effect[], type: 'PreVoteRequest' | 'Req
   term: number): void {
   const lastIndex = asIndex(lastLogIndex(s.log));
   const lastTerm = asTerm(lastLogTerm(s.log));
-  for (const peer of s.config.peers) {
+  for (const peer of votingPeers(s)) { // [D§4] only voters are asked
     send(s, out, peer,
       { type, term: asTerm(term), lastLogIndex: lastIndex, lastLogTerm: lastTerm });
   }
@@ -84,6 +84,7 @@ function becomeCandidate(s: RaftState, out: Effect[]): RaftState {
  */
 export function handlePreVoteResponse(s: RaftState, m: PreVoteResponse, role: Role): RaftState {
   if (role !== 'PreCandidate' || !m.voteGranted || m.term !== s.currentTerm + 1) return s;
+  if (!isVoter(membership(s), m.src)) return s; // [D§4] a learner's vote never counts
   return { ...s, votesGranted: new Set(s.votesGranted).add(m.src) };
 }
 
@@ -94,8 +95,8 @@ export function winPreVote(s: RaftState, m: PreVoteResponse, out: Effect[]): Raf
 
 /** Would this grant complete a quorum of pre-votes (the guard `hasPreVoteQuorum`)? */
 export function completesPreVoteQuorum(s: RaftState, m: PreVoteResponse): boolean {
-  return m.voteGranted && m.term === s.currentTerm + 1
-    && new Set(s.votesGranted).add(m.src).size >= quorum(s.config);
+  return m.voteGranted && m.term === s.currentTerm + 1 && isVoter(membership(s), m.src)
+    && countsQuorum(s, new Set(s.votesGranted).add(m.src));
 }
 
 /** [Fig2:RV#2] This term's vote is free for `candidate`: not given, or given to it. */
@@ -134,7 +135,7 @@ function becomeLeader(s: RaftState, out: Effect[], rules: RaftRules): RaftState 
     log: rules.openTerm(s.log, s.currentTerm),
     electionElapsed: 0,
   };
-  return replicate(releaseHeld(leader, out, s.config.id), out, s.config.peers);
+  return replicate(releaseHeld(leader, out, s.config.id), out, replicaPeers(leader));
 }
 
 /**
@@ -144,6 +145,7 @@ function becomeLeader(s: RaftState, out: Effect[], rules: RaftRules): RaftState 
 export function handleRequestVoteResponse(s: RaftState, m: RequestVoteResponse, role: Role):
   RaftState {
   if (role !== 'Candidate' || m.term !== s.currentTerm || !m.voteGranted) return s;
+  if (!isVoter(membership(s), m.src)) return s; // [D§4] a learner's vote never counts
   return { ...s, votesGranted: new Set(s.votesGranted).add(m.src) };
 }
 
@@ -155,6 +157,6 @@ export function winElection(s: RaftState, m: RequestVoteResponse, out: Effect[],
 
 /** Would this vote complete a quorum (the guard `hasVoteQuorum`)? */
 export function completesVoteQuorum(s: RaftState, m: RequestVoteResponse): boolean {
-  return m.voteGranted && m.term === s.currentTerm
-    && new Set(s.votesGranted).add(m.src).size >= quorum(s.config);
+  return m.voteGranted && m.term === s.currentTerm && isVoter(membership(s), m.src)
+    && countsQuorum(s, new Set(s.votesGranted).add(m.src));
 }

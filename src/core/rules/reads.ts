@@ -13,11 +13,13 @@
  * machine held at one instant. The spec has gets only; what it checks of a get's wait holds for a
  * page's, which differs only in what it reads.
  */
-import { MAX_LIST_LIMIT, MAX_PAGE_BYTES, type ClientRequest } from '../../wire/messages.js';
+import {
+  MAX_LIST_LIMIT, MAX_PAGE_BYTES, type ClientRequest, type NodeId,
+} from '../../wire/messages.js';
 import { kvGet, kvList } from '../kv.js';
 import { termAt } from '../log.js';
 import type { RaftRules } from '../ruleSet.js';
-import { quorum, type Effect, type RaftState, type Read, type ReadCmd } from '../state.js';
+import { countsQuorum, type Effect, type RaftState, type Read, type ReadCmd } from '../state.js';
 import { reply, type ReplyExtra } from './common.js';
 
 /** A get or a page of a listing. */
@@ -32,9 +34,9 @@ export function roundWanted(s: RaftState): boolean {
 function readReady(s: RaftState, r: Read): boolean {
   if (termAt(s.log, s.commitIndex) !== s.currentTerm) return false;
   if (s.commitIndex < r.readIndex) return false;
-  let acks = 1;
-  for (const p of s.progress.values()) if (p.ackedRound >= r.round) acks++;
-  return acks >= quorum(s.config);
+  const acked: NodeId[] = [];
+  for (const [id, p] of s.progress) if (p.ackedRound >= r.round) acked.push(id);
+  return countsQuorum(s, acked); // [D§4] voters only, itself if it is one
 }
 
 /** What a read finds in the applied state now: a get's value, a page's pairs and `next`. */

@@ -9,8 +9,8 @@ import { entriesBetween, lastLogIndex, snapshotIndex, termAt, type RaftLog } fro
 import { backOff, sent } from '../pacing.js';
 import type { RaftRules } from '../ruleSet.js';
 import {
-  electionTimer, progressOf, quorum, resetActive, withProgress, type Effect, type RaftState,
-  type Role,
+  countsQuorum, electionTimer, membership, progressOf, quorumOf, replicaPeers, resetActive,
+  withProgress, type Effect, type RaftState, type Role,
 } from '../state.js';
 import { applyCommitted } from './client.js';
 import { asIndex, asTerm, releaseHeld, send } from './common.js';
@@ -21,6 +21,7 @@ import { sendSnapshot } from './snapshot.js';
 function entryBytesMax(e: Entry): number {
   const cmd = e.cmd;
   if (cmd.kind === 'noop' || cmd.kind === 'register') return 160;
+  if (cmd.kind === 'config') return 160 + 40 * (cmd.voters.length + cmd.learners.length);
   const values = cmd.kind === 'put' ? cmd.value.length
     : cmd.kind === 'cas' ? cmd.value.length + (cmd.expected?.length ?? 0) : 0;
   return 160 + 6 * (cmd.key.length + values);
@@ -53,7 +54,7 @@ export function replicate(before: RaftState, out: Effect[], to: readonly NodeId[
   const s = roundWanted(before) ? { ...before, readRound: before.readRound + 1 } : before;
   const progress = new Map(s.progress);
   const last = lastLogIndex(s.log);
-  for (const peer of s.config.peers) {
+  for (const peer of replicaPeers(s)) { // [D§4] the members of its configuration only
     if (!to.includes(peer)) continue;
     const next = progressOf(s, peer).next;
     if (next <= snapshotIndex(s.log)) { // [§7] the entries it needs are compacted away
@@ -145,10 +146,15 @@ export function quorumCommitIndex(s: RaftState): number {
   return n > s.commitIndex && termAt(s.log, n) === s.currentTerm ? n : s.commitIndex;
 }
 
-/** The highest index stored on a quorum of servers (the leader holds its whole log). */
+/**
+ * The highest index stored on a quorum of its configuration's voters: the leader holds its whole
+ * log, and counts only if it is a voter [D§4.2.2].
+ */
 export function quorumMatchIndex(s: RaftState): number {
-  const matches = s.config.peers.map((p) => progressOf(s, p).match).sort((a, b) => b - a);
-  return matches[quorum(s.config) - 2] ?? lastLogIndex(s.log);
+  const c = membership(s);
+  const matches = c.voters.map((p) => (p === s.config.id ? lastLogIndex(s.log)
+    : progressOf(s, p).match)).sort((a, b) => b - a);
+  return matches[quorumOf(c) - 1] ?? 0;
 }
 
 /** A newer term was adopted before this runs (the statechart's `isNewerTerm`, first). */
@@ -164,17 +170,27 @@ export function handleAppendEntriesResponse(s: RaftState, m: AppendEntriesRespon
       next: backOff(p.match, p.next, m.rejectHint) });
     return answerReads({ ...s, progress }, out, rules);
   }
-  const updated = { ...s, progress: withProgress(s, m.src, { ...heard,
-    match: Math.max(p.match, m.matchIndex), next: Math.max(p.next, m.matchIndex + 1) }) };
+  const updated = acknowledged(s, m);
   return answerReads(applyCommitted(updated, rules.quorumCommitIndex(updated), out, rules), out,
     rules);
 }
 
-/** Has the leader heard from a quorum (itself included) since the last check? */
+/**
+ * The leader's state once a success of its term is counted: the peer holds up to `matchIndex`,
+ * is active [§6.2], and acknowledged the read round its request carried [§6.4].
+ */
+export function acknowledged(s: RaftState, m: AppendEntriesResponse): RaftState {
+  const p = progressOf(s, m.src);
+  return { ...s, progress: withProgress(s, m.src, { active: true,
+    ackedRound: Math.max(p.ackedRound, m.readRound), match: Math.max(p.match, m.matchIndex),
+    next: Math.max(p.next, m.matchIndex + 1) }) };
+}
+
+/** Has the leader heard from a quorum of voters (itself included) since the last check? */
 export function hasQuorumContact(s: RaftState): boolean {
-  let active = 1;
-  for (const p of s.progress.values()) if (p.active) active++;
-  return active >= quorum(s.config);
+  const active: NodeId[] = [];
+  for (const [id, p] of s.progress) if (p.active) active.push(id);
+  return countsQuorum(s, active);
 }
 
 /**

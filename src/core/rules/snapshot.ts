@@ -10,9 +10,13 @@ import type {
 } from '../../wire/messages.js';
 import { at, chainOf, size, toArray } from '../chain.js';
 import { kvBytes, kvSize, takeSnapshotOf } from '../kv.js';
-import { compactTo, lastLogIndex, snapshotIndex, termAt, termInRuns } from '../log.js';
+import {
+  compactTo, lastLogIndex, snapshotIndex, termAt, termInRuns, withConfig,
+} from '../log.js';
 import type { RaftRules } from '../ruleSet.js';
-import { electionTimer, type Effect, type Pending, type RaftState } from '../state.js';
+import {
+  bootstrapOf, electionTimer, type Effect, type Pending, type RaftState,
+} from '../state.js';
 import { asIndex, asTerm, releaseHeld, reply, send } from './common.js';
 import { redirectLost } from './client.js';
 
@@ -56,13 +60,15 @@ export function sendSnapshot(s: RaftState, out: Effect[], peer: NodeId): void {
     kv: snap.kv,
     sessions: snap.sessions as InstallSnapshotRequest['sessions'],
     terms: snap.terms as InstallSnapshotRequest['terms'],
+    // [D§4.1] always named, the bootstrap's too: a receiver may have another bootstrap
+    config: snap.config ?? bootstrapOf(s.config),
     readRound: s.readRound as ReadRound,
   });
 }
 
 export function snapshotOfRequest(m: InstallSnapshotRequest): Snapshot {
   return { index: m.lastIncludedIndex, term: m.lastIncludedTerm, kv: m.kv, sessions: m.sessions,
-    terms: m.terms };
+    terms: m.terms, ...withConfig(m.config) };
 }
 
 function respond(s: RaftState, out: Effect[], m: InstallSnapshotRequest, success: boolean,
