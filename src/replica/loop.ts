@@ -336,9 +336,10 @@ export class ReplicaLoop {
       return false;
     }
     if (format <= WIRE_FORMAT) return true;
+    // hostile until decoded: only strings are shown (an object's toString may throw), clipped
+    const shown = (x: unknown): string => (typeof x === 'string' ? x.slice(0, 40) : '?');
     const { type, src } = value as { type?: unknown; src?: unknown };
-    this.count('newer-format', `${String(type).slice(0, 40)} from ${String(src).slice(0, 40)} ` +
-      `in wire format ${format}; ` +
+    this.count('newer-format', `${shown(type)} from ${shown(src)} in wire format ${format}; ` +
       `this replica reads formats 1 to ${WIRE_FORMAT}: upgrade it`);
     return false;
   }
@@ -399,6 +400,11 @@ export class ReplicaLoop {
       this.intake.accepted--;
       if (peer !== undefined) this.intake.acceptedFromPeers--;
     };
+    // the message inside names its format too (a sender stamps it before cutting it up)
+    if (!this.knownFormat(r.value)) {
+      refused();
+      return;
+    }
     const whole = decodeMessage(r.value);
     if (E.isLeft(whole)) {
       refused();

@@ -42,12 +42,14 @@ export type WalRecord = t.TypeOf<typeof WalRecord>;
 export const WalBatch = t.refinement(t.array(WalRecord), (ws) => ws.length > 0, 'WalBatch');
 
 /**
- * The WAL's format, written in every record (`{"v": 2, "writes": [...]}`). Format 1, the records of
- * builds before formats were numbered, is a bare array of writes: still read, so that a replica
- * upgraded in place starts from its directory. A record of a newer format is refused (the build
- * that wrote it knows things this one does not), never guessed at.
+ * The WAL's format, written in every record (`{"v": 3, "writes": [...]}`). 3: log entries and
+ * snapshots may carry configurations [D§4] (a build of format 2 would drop a snapshot's, and count
+ * the wrong voters); 2: the same records without them; 1: the records of builds before formats
+ * were numbered, a bare array of writes. Older formats are still read, so that a replica upgraded
+ * in place starts from its directory. A record of a newer format is refused (the build that wrote
+ * it knows things this one does not), never guessed at.
  */
-export const WAL_FORMAT = 2;
+export const WAL_FORMAT = 3;
 
 /** The fields of a write that the record keeps; an effect's `type` tag is not written. */
 interface WalRecordInput {

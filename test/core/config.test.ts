@@ -69,6 +69,21 @@ describe('[D§4.1] single-server changes', () => {
     const before = lastLogIndex(c.state(A).log);
     c.event(A, { type: 'ChangeConfig', change: 'remove', id: C });
     expect(lastLogIndex(c.state(A).log)).toBe(before); // ignored
+    // a leader of a later term that knows earlier terms' entries committed, not one of its own
+    const later = ledByA();
+    later.restart(C); // C forgets A, so it grants B's pre-vote
+    later.event(B, { type: 'ElectionTimeout' });
+    settle(later, (m) => m.src !== A && m.dst !== A && m.type !== 'AppendEntriesResponse');
+    expect([later.role(B), later.state(B).currentTerm, later.state(B).commitIndex])
+      .toEqual(['Leader', 2, 1]);
+    const mine = lastLogIndex(later.state(B).log);
+    later.event(B, { type: 'ChangeConfig', change: 'remove', id: A });
+    expect(lastLogIndex(later.state(B).log)).toBe(mine); // its no-op is not committed yet
+    later.event(B, { type: 'Replicate', to: [C] });
+    settle(later, (m) => m.src !== A && m.dst !== A);
+    expect(later.state(B).commitIndex).toBe(2);
+    later.event(B, { type: 'ChangeConfig', change: 'remove', id: A });
+    expect(config(later, B)).toBe('0001,0002');
     const led = ledByA();
     led.event(A, { type: 'ChangeConfig', change: 'remove', id: C });
     expect(config(led, A)).toBe('0000,0001'); // counts at once, uncommitted

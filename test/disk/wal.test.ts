@@ -234,8 +234,8 @@ describe('[Fig2:State] the write-ahead log', () => {
       'at 0\\.currentTerm\\)'));
   });
 
-  it('reads format 1 (bare arrays, before formats were numbered) and rewrites it as format ' +
-    `${WAL_FORMAT} on open`, async () => {
+  it('reads formats 1 (bare arrays, before formats were numbered) and 2, and rewrites them as ' +
+    `format ${WAL_FORMAT} on open`, async () => {
     // what a build before WAL_FORMAT wrote: the same framing, each payload a bare array
     const v1 = Buffer.concat(BATCHES.map((batch) => {
       const payload = Buffer.from(JSON.stringify(batch));
@@ -245,14 +245,21 @@ describe('[Fig2:State] the write-ahead log', () => {
       header.writeUInt32LE(crc32(header, 0, 8), 8);
       return Buffer.concat([header, payload]);
     }));
-    fs.writeFileSync(walFile(), v1);
-    expect(view(reopen().persisted)).toEqual(applied(BATCHES.flat()));
+    // and format 2's records (`{"v": 2, "writes"}`: no configurations) after them
+    const payload2 = Buffer.from(JSON.stringify({ v: 2, writes: [write(9, 'A009')] }));
+    const header2 = Buffer.alloc(WAL_HEADER_BYTES);
+    header2.writeUInt32LE(payload2.length, 0);
+    header2.writeUInt32LE(crc32(payload2), 4);
+    header2.writeUInt32LE(crc32(header2, 0, 8), 8);
+    fs.writeFileSync(walFile(), Buffer.concat([v1, header2, payload2]));
+    const all = [...BATCHES.flat(), write(9, 'A009')];
+    expect(view(reopen().persisted)).toEqual(applied(all));
     const bytes = fs.readFileSync(walFile());
     const formats = recordOffsets(bytes).map((o) => (JSON.parse(bytes.subarray(
       o + WAL_HEADER_BYTES, o + WAL_HEADER_BYTES + bytes.readUInt32LE(o)).toString()) as
       { v?: number }).v);
     expect(formats).toEqual([WAL_FORMAT, WAL_FORMAT]);
-    expect(view(reopen().persisted)).toEqual(applied(BATCHES.flat()));
+    expect(view(reopen().persisted)).toEqual(applied(all));
   });
 
   it('refuses a record of a newer format, naming the file, offset and format, and leaves the ' +

@@ -362,10 +362,12 @@ describe('[loop] the replica loop in virtual time, over the WAL on a simulated d
     direct.loop.receive(bytes(encodeMessage(get('old'))));
     direct.loop.receive(bytes(`{"v":${WIRE_FORMAT + 1},${encodeMessage(get('new')).slice(1)}`));
     direct.loop.receive(bytes(`{"v":"2",${encodeMessage(get('bad')).slice(1)}`));
+    // a newer format whose fields are not even strings: refused, never stringified
+    direct.loop.receive(bytes(`{"v":${WIRE_FORMAT + 1},"type":{"toString":0},"src":[1]}`));
     expect(direct.steps.filter((s) => s.event.type === 'get').map((s) =>
       (s.event as { MID: string }).MID)).toEqual(['now', 'old']);
     expect([direct.loop.dropped.get('newer-format'), direct.loop.dropped.get('invalid')])
-      .toEqual([1, 1]);
+      .toEqual([2, 1]);
     // every fragment of a large message carries the format too, and they still assemble
     const big = wireTexts({ ...get('big'), type: 'put', value: 'x'.repeat(100_000) } as Message, 2);
     expect(big.length).toBeGreaterThan(1);
