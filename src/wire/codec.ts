@@ -197,11 +197,11 @@ export function decodeMessage(u: unknown): E.Either<WireError, Message> {
 
 /**
  * Direct mode's wire format, stamped in every datagram its replicas and clients send
- * (`{"v": 3, ...}`, `stamped`). 3: snapshots and log entries may carry configurations [D§4]; 2: the
- * same datagrams without them; 1: datagrams of builds before formats were numbered, which name
- * none. Older formats are still read, so that replicas can be upgraded one at a time; a datagram
- * of a newer format is dropped and counted (`newer-format`), never guessed at. The simulator-routed protocol
- * has no format field: its replicas neither send nor check one.
+ * (`{"v": 3, ...}`, `stamped`). 3: snapshots and log entries may carry configurations [D§4];
+ * 2: the same datagrams without them; 1: datagrams of builds before formats were numbered, which
+ * name none. Older formats are still read, so that replicas can be upgraded one at a time; a
+ * datagram of a newer format is dropped and counted (`newer-format`), never guessed at. The
+ * simulator-routed protocol has no format field: its replicas neither send nor check one.
  */
 export const WIRE_FORMAT = 3;
 
