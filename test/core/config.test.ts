@@ -38,6 +38,18 @@ function settle(c: Cluster, only: (m: PeerMessage) => boolean = () => true): voi
   }
 }
 
+/** `ledByA`, then C removed and added back as a learner, both changes committed everywhere. */
+function learnerC(): Cluster {
+  const c = ledByA();
+  c.event(A, { type: 'ChangeConfig', change: 'remove', id: C });
+  c.event(A, { type: 'Replicate', to: [B] });
+  settle(c);
+  c.event(A, { type: 'ChangeConfig', change: 'addLearner', id: C });
+  c.event(A, { type: 'Replicate', to: [B, C] });
+  settle(c);
+  return c;
+}
+
 const config = (c: Cluster, id: NodeId): string => {
   const m = membership(c.state(id));
   return `${m.voters.join(',')}${m.learners.length > 0 ? ` +${m.learners.join(',')}` : ''}`;
@@ -124,13 +136,7 @@ describe('[D§4.1] single-server changes', () => {
 
   it('a candidate counts only voters\' votes: a learner\'s grant does not elect it, a ' +
     'voter\'s does', () => {
-    const c = ledByA();
-    c.event(A, { type: 'ChangeConfig', change: 'remove', id: C });
-    c.event(A, { type: 'Replicate', to: [B] });
-    settle(c);
-    c.event(A, { type: 'ChangeConfig', change: 'addLearner', id: C });
-    c.event(A, { type: 'Replicate', to: [B, C] });
-    settle(c);
+    const c = learnerC();
     expect(config(c, B)).toBe('0000,0001 +0002');
     // A is gone: B campaigns; only the learner C answers
     const towardC = (m: PeerMessage): boolean => m.src === C || m.dst === C;
@@ -138,33 +144,23 @@ describe('[D§4.1] single-server changes', () => {
     settle(c, towardC);
     expect(c.role(B)).toBe('PreCandidate'); // it asked voters only: C was not asked
     expect([...c.state(B).votesGranted]).toEqual([B]);
-    // a grant from the learner anyway (a stale or forged one) is not counted
-    const term = c.state(B).currentTerm;
-    c.event(B, { type: 'PreVoteResponse', src: C, dst: B, leader: B, term: term + 1,
-      voteGranted: true } as never);
-    expect(c.role(B)).toBe('PreCandidate');
+    // a grant from the learner anyway (a stale or forged one) is not counted; nor in a real
+    // election: B a candidate (A's pre-vote), then only C's vote arrives; then A's
+    const term = c.state(B).currentTerm + 1;
+    const grant = (type: 'PreVoteResponse' | 'RequestVoteResponse', src: NodeId): string => {
+      c.event(B, { type, src, dst: B, leader: B, term, voteGranted: true } as never);
+      return c.role(B);
+    };
+    expect(grant('PreVoteResponse', C)).toBe('PreCandidate');
     expect([...c.state(B).votesGranted]).toEqual([B]);
-    // nor in a real election: B a candidate (A's pre-vote), then only C's vote arrives
-    c.event(B, { type: 'PreVoteResponse', src: A, dst: B, leader: B, term: term + 1,
-      voteGranted: true } as never);
-    expect(c.role(B)).toBe('Candidate');
-    c.event(B, { type: 'RequestVoteResponse', src: C, dst: B, leader: B, term: term + 1,
-      voteGranted: true } as never);
-    expect(c.role(B)).toBe('Candidate');
-    c.event(B, { type: 'RequestVoteResponse', src: A, dst: B, leader: B, term: term + 1,
-      voteGranted: true } as never);
-    expect(c.role(B)).toBe('Leader');
+    expect(grant('PreVoteResponse', A)).toBe('Candidate');
+    expect(grant('RequestVoteResponse', C)).toBe('Candidate');
+    expect(grant('RequestVoteResponse', A)).toBe('Leader');
   });
 
   it('[§6.4 §6.2] a learner\'s acknowledgement neither confirms a read nor keeps a leader in ' +
     'office', () => {
-    const c = ledByA();
-    c.event(A, { type: 'ChangeConfig', change: 'remove', id: C });
-    c.event(A, { type: 'Replicate', to: [B] });
-    settle(c);
-    c.event(A, { type: 'ChangeConfig', change: 'addLearner', id: C });
-    c.event(A, { type: 'Replicate', to: [B, C] });
-    settle(c);
+    const c = learnerC();
     expect(c.state(A).commitIndex).toBe(3);
     const gets = (): number => c.replies.filter((r) => r.type === 'ok' && r.MID === 'g1').length;
     c.event(A, { type: 'get', src: '00C0', dst: A, leader: A, MID: 'g1', key: 'k' } as never);
