@@ -41,8 +41,9 @@
 import type { Violation } from './safety.js';
 import type { RaftEvent } from '../core/machine.js';
 import { lastLogIndex, snapshotIndex, termAt } from '../core/log.js';
-import { quorum, type Effect, type RaftState, type Role } from '../core/state.js';
-import type { AppendEntriesRequest, Message } from '../wire/messages.js';
+import { at, size } from '../core/chain.js';
+import type { Effect, RaftState, Role } from '../core/state.js';
+import type { AppendEntriesRequest, Entry, Message, NodeId } from '../wire/messages.js';
 
 export function checkStepRules(before: RaftState, event: RaftEvent, after: RaftState,
   effects: readonly Effect[]): Violation | undefined {
@@ -125,13 +126,36 @@ function appendEntriesMatch(before: RaftState, event: AppendEntriesRequest, afte
 }
 
 /**
- * The servers a leader knows to hold index `n`: itself, and the peers whose matchIndex reaches it
- * (its own record, not the core's quorum arithmetic, which the checks must not trust).
+ * [D§4] The voters of a server's configuration, as the checks read them from its log themselves
+ * (its last change, else its snapshot's, else the bootstrap's: it and its peers), not from the
+ * core's cached `RaftLog.config` nor its quorum arithmetic, which the checks must not trust.
+ */
+export function votersOf(s: RaftState): readonly NodeId[] {
+  for (let k = size(s.log.entries) - 1; k >= 0; k--) {
+    const cmd = (at(s.log.entries, k) as Entry).cmd;
+    if (cmd.kind === 'config') return cmd.voters;
+  }
+  return s.log.snapshot.config?.voters ?? [s.config.id, ...s.config.peers];
+}
+
+/** How many of `s`'s voters `counted` says yes to (itself included only if it is one). */
+function votersWhere(s: RaftState, counted: (id: NodeId) => boolean): number {
+  let n = 0;
+  for (const v of votersOf(s)) if (counted(v)) n++;
+  return n;
+}
+
+/** A majority of `s`'s voters. */
+export function majorityOf(s: RaftState): number {
+  return Math.floor(votersOf(s).length / 2) + 1;
+}
+
+/**
+ * The voters a leader knows to hold index `n`: itself (if a voter), and those whose matchIndex
+ * reaches it, by its own record.
  */
 export function holdersOf(s: RaftState, n: number): number {
-  let holders = 1;
-  for (const p of s.config.peers) if ((s.progress.get(p)?.match ?? 0) >= n) holders++;
-  return holders;
+  return votersWhere(s, (v) => v === s.config.id || (s.progress.get(v)?.match ?? 0) >= n);
 }
 
 /** leaderCommit (see the header), for a server in `role` after its step. */
@@ -142,10 +166,10 @@ export function leaderCommit(before: RaftState, after: RaftState, role: Role):
   const n = after.commitIndex;
   const term = termAt(after.log, n);
   const holders = holdersOf(after, n);
-  if (term === after.currentTerm && holders >= quorum(after.config)) return undefined;
+  if (term === after.currentTerm && holders >= majorityOf(after)) return undefined;
   return { invariant: 'leaderCommit', detail: `${after.config.id}, leader of term ` +
     `${after.currentTerm}, committed ${n} (term ${term}), held by ${holders} of ` +
-    `${after.config.peers.length + 1} servers` };
+    `${votersOf(after).length} voters` };
 }
 
 /**
@@ -183,12 +207,10 @@ export function readAnswer(before: RaftState, event: RaftEvent, after: RaftState
     if (after.commitIndex < read.readIndex) {
       return fail(`with commitIndex ${after.commitIndex}, below the read's index`);
     }
-    let acks = 1;
-    for (const p of after.config.peers) {
-      if ((after.progress.get(p)?.ackedRound ?? 0) >= read.round) acks++;
-    }
-    if (acks < quorum(after.config)) {
-      return fail(`when ${acks} of ${after.config.peers.length + 1} servers had acknowledged ` +
+    const acks = votersWhere(after, (v) => v === id
+      || (after.progress.get(v)?.ackedRound ?? 0) >= read.round);
+    if (acks < majorityOf(after)) {
+      return fail(`when ${acks} of ${votersOf(after).length} voters had acknowledged ` +
         `round ${read.round}`);
     }
   }
@@ -262,9 +284,10 @@ export class VoteLedger {
           'that was never granted to it' };
       }
     }
-    if (role === 'Leader' && s.votesGranted.size < quorum(s.config)) {
+    const votes = votersWhere(s, (v) => s.votesGranted.has(v));
+    if (role === 'Leader' && votes < majorityOf(s)) {
       return { invariant: 'votesGrantedBacked', detail: `${self} leads term ${s.currentTerm} ` +
-        `with ${s.votesGranted.size} votes, fewer than a quorum of ${quorum(s.config)}` };
+        `with ${votes} votes of voters, fewer than a quorum of ${majorityOf(s)}` };
     }
     return undefined;
   }

@@ -7,9 +7,9 @@
  */
 import { size, toArray } from '../core/chain.js';
 import { lastLogIndex, snapshotIndex, termAt } from '../core/log.js';
-import { quorum, type RaftState } from '../core/state.js';
+import type { RaftState } from '../core/state.js';
 import type { LoopStep } from '../replica/loop.js';
-import { holdersOf } from '../check/stepRules.js';
+import { holdersOf, majorityOf } from '../check/stepRules.js';
 
 export const RARE_PATHS = ['snapshotSettles', 'snapshotSettlesSession', 'lostAtCommit',
   'earlierTermQuorum', 'prevTermConflict'] as const;
@@ -62,7 +62,7 @@ export function pathsOf(step: LoopStep): RarePath[] {
 function earlierTermQuorum(s: RaftState): boolean {
   for (let n = s.commitIndex + 1; n <= lastLogIndex(s.log); n++) {
     if (termAt(s.log, n) >= s.currentTerm) return false;
-    if (holdersOf(s, n) >= quorum(s.config)) return true;
+    if (holdersOf(s, n) >= majorityOf(s)) return true;
   }
   return false;
 }

@@ -206,11 +206,22 @@ describe('[safety] step rules: Figure 2 receiver rules, the moment they act', ()
     expect(leaderCommit(before, leading(3, [3, 0]), 'Leader')).toBeUndefined();
     // Figure 8: index 2 is on a quorum, but of term 1
     expect(leaderCommit(before, leading(2, [2, 0]), 'Leader')?.detail)
-      .toBe('0000, leader of term 2, committed 2 (term 1), held by 2 of 3 servers');
+      .toBe('0000, leader of term 2, committed 2 (term 1), held by 2 of 3 voters');
     // of its term, but on itself alone
     expect(leaderCommit(before, leading(3, [2, 0]), 'Leader')?.invariant).toBe('leaderCommit');
     // a follower's commit follows its leader's (commitWithinNewEntries), not its own count
     expect(leaderCommit(before, leading(2, [2, 0]), 'Follower')).toBeUndefined();
+    // [D§4] with c a learner (its log's last change), c's copy does not count, b's does
+    const change = { term: 2, cmd: { kind: 'config', change: 'addLearner', id: c,
+      voters: [me, b], learners: [c] } } as unknown as Entry;
+    const withLearner = (commit: number, matches: [number, number]): RaftState => {
+      const s = leading(commit, matches);
+      return { ...s, log: chainOf([...entriesAfterSnapshot(s.log), change]) };
+    };
+    expect(leaderCommit(withLearner(0, [0, 0]), withLearner(4, [0, 4]), 'Leader')?.detail)
+      .toBe('0000, leader of term 2, committed 4 (term 2), held by 1 of 2 voters');
+    expect(leaderCommit(withLearner(0, [0, 0]), withLearner(4, [4, 0]), 'Leader'))
+      .toBeUndefined();
   });
 
   it('readAnswer [§6.4]: a read is answered ok only by the leader of its term, once it has ' +
@@ -229,7 +240,7 @@ describe('[safety] step rules: Figure 2 receiver rules, the moment they act', ()
     // the get arrives now: its round is 4, which b must acknowledge (a quorum of 2 with itself)
     expect(check(leading(2, [3, 0]), leading(2, [4, 0]))).toBeUndefined();
     expect(check(leading(2, [3, 0]), leading(2, [3, 3])))
-      .toBe('0000 answered the read g1 (index 2, round 4) when 1 of 3 servers had acknowledged ' +
+      .toBe('0000 answered the read g1 (index 2, round 4) when 1 of 3 voters had acknowledged ' +
         'round 4');
     // its commit at an entry of term 1 (no entry of its own term committed yet)
     expect(check(leading(1, [3, 0]), leading(1, [4, 4])))
