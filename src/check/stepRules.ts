@@ -40,7 +40,7 @@
  */
 import type { Violation } from './safety.js';
 import type { RaftEvent } from '../core/machine.js';
-import { lastLogIndex, snapshotIndex, termAt } from '../core/log.js';
+import { lastLogIndex, snapshotIndex, termAt, type RaftLog } from '../core/log.js';
 import { at, size } from '../core/chain.js';
 import type { Effect, RaftState, Role } from '../core/state.js';
 import type { AppendEntriesRequest, Entry, Message, NodeId } from '../wire/messages.js';
@@ -131,11 +131,24 @@ function appendEntriesMatch(before: RaftState, event: AppendEntriesRequest, afte
  * core's cached `RaftLog.config` nor its quorum arithmetic, which the checks must not trust.
  */
 export function votersOf(s: RaftState): readonly NodeId[] {
-  for (let k = size(s.log.entries) - 1; k >= 0; k--) {
-    const cmd = (at(s.log.entries, k) as Entry).cmd;
+  let voters = readVoters.get(s.log);
+  if (voters === undefined) {
+    voters = lastChangeVoters(s.log) ?? s.log.snapshot.config?.voters
+      ?? [s.config.id, ...s.config.peers];
+    readVoters.set(s.log, voters);
+  }
+  return voters;
+}
+
+/** What `votersOf` read, by log (logs are immutable: a changed log is another object). */
+const readVoters = new WeakMap<RaftLog, readonly NodeId[]>();
+
+function lastChangeVoters(log: RaftLog): readonly NodeId[] | undefined {
+  for (let k = size(log.entries) - 1; k >= 0; k--) {
+    const cmd = (at(log.entries, k) as Entry).cmd;
     if (cmd.kind === 'config') return cmd.voters;
   }
-  return s.log.snapshot.config?.voters ?? [s.config.id, ...s.config.peers];
+  return undefined;
 }
 
 /** How many of `s`'s voters `counted` says yes to (itself included only if it is one). */
@@ -284,10 +297,16 @@ export class VoteLedger {
           'that was never granted to it' };
       }
     }
-    const votes = votersWhere(s, (v) => s.votesGranted.has(v));
-    if (role === 'Leader' && votes < majorityOf(s)) {
+    if (role !== 'Leader') return undefined;
+    // (its configuration now: the same as when it won until it changes one, which nothing that
+    // runs these checks does yet)
+    const voters = votersOf(s);
+    let votes = 0;
+    for (const v of voters) if (s.votesGranted.has(v)) votes++;
+    const majority = Math.floor(voters.length / 2) + 1;
+    if (votes < majority) {
       return { invariant: 'votesGrantedBacked', detail: `${self} leads term ${s.currentTerm} ` +
-        `with ${votes} votes of voters, fewer than a quorum of ${majorityOf(s)}` };
+        `with ${votes} votes of voters, fewer than a quorum of ${majority}` };
     }
     return undefined;
   }
